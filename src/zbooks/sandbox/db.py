@@ -1,0 +1,134 @@
+"""SQLite storage for the sandbox: one connection, WAL, one transaction per write.
+
+Why a single connection behind a lock: SQLite serialises writers anyway, and one
+connection makes "each acknowledged write is committed" trivially true. WAL with
+``synchronous=NORMAL`` survives a killed process (only an OS crash could lose the tail).
+
+Components that need their own tables (accounts, webhooks, ...) call
+``Database.ensure_schema(ddl)`` at start-up; the core tables live here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CORE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (
+    scope TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (scope, name)
+);
+CREATE TABLE IF NOT EXISTS organizations (
+    org_id TEXT PRIMARY KEY,
+    plan TEXT NOT NULL DEFAULT 'premium',
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS org_users (
+    org_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT 'admin',
+    PRIMARY KEY (org_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS records (
+    org_id TEXT NOT NULL,
+    module TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_time TEXT NOT NULL,
+    last_modified_time TEXT NOT NULL,
+    UNIQUE (org_id, module, record_id)
+);
+CREATE INDEX IF NOT EXISTS records_by_module ON records (org_id, module);
+CREATE INDEX IF NOT EXISTS records_by_modified ON records (org_id, module, last_modified_time);
+"""
+
+
+class Database:
+    """The sandbox's only door to SQLite."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self._conn = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._conn.row_factory = sqlite3.Row
+        if self.path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._lock = threading.RLock()
+        self._depth = 0
+        self.ensure_schema(CORE_SCHEMA)
+
+    def ensure_schema(self, ddl: str) -> None:
+        with self._lock:
+            self._conn.executescript(ddl)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested calls join the outer one (all or nothing)."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """Reads share the lock so they never see another thread's half-done transaction."""
+        with self._lock:
+            yield self._conn
+
+    def next_counter(self, scope: str, name: str, start: int = 1) -> int:
+        """Atomically take the next value of a named counter (ids, document numbers)."""
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT value FROM counters WHERE scope=? AND name=?", (scope, name)
+            ).fetchone()
+            value = start if row is None else int(row["value"]) + 1
+            conn.execute(
+                "INSERT INTO counters(scope, name, value) VALUES (?, ?, ?) "
+                "ON CONFLICT(scope, name) DO UPDATE SET value=excluded.value",
+                (scope, name, value),
+            )
+            return value
+
+    def get_meta(self, key: str) -> str | None:
+        with self.read() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+            return None if row is None else str(row["value"])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,220 @@
+"""Generic record storage: every Books record is a JSON document in the ``records`` table.
+
+Filters and sorts run in SQL through ``json_extract`` so that lists over 100,000
+invoices never load them all into Python. Modules keep their rules elsewhere and use
+this as their only persistence API.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from zbooks.sandbox.db import Database
+
+Op = Literal["eq", "ne", "in", "startswith", "contains", "lt", "le", "gt", "ge", "isnull"]
+
+_SQL_OPS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+ID_BASE = 460000000000000  # Zoho ids are 15-19 digit strings; ours start at 15 digits.
+
+
+@dataclass(frozen=True)
+class Filter:
+    """``field`` is a top-level JSON key of the record (or a ``$.path`` expression)."""
+
+    field: str
+    op: Op
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[dict[str, Any]]
+    page: int
+    per_page: int
+    has_more_page: bool
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(data: object) -> str:
+    return json.dumps(data, default=_json_default, separators=(",", ":"))
+
+
+def _path(field: str) -> str:
+    return field if field.startswith("$") else f"$.{field}"
+
+
+class RecordStore:
+    """Records of one organization."""
+
+    def __init__(self, db: Database, org_id: str) -> None:
+        self.db = db
+        self.org_id = org_id
+
+    # ids and numbers -------------------------------------------------------------
+    def new_id(self) -> str:
+        return str(ID_BASE + self.db.next_counter("global", "record_id"))
+
+    def next_number(self, series: str, prefix: str, width: int = 6) -> str:
+        """Auto-number such as ``INV-000001``; one series per (organization, series)."""
+        value = self.db.next_counter(f"org:{self.org_id}", f"number:{series}")
+        return f"{prefix}{value:0{width}d}"
+
+    # single records ---------------------------------------------------------------
+    def insert(self, module: str, record_id: str, data: dict[str, Any], now: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO records(org_id, module, record_id, data, created_time, "
+                "last_modified_time) VALUES (?, ?, ?, ?, ?, ?)",
+                (self.org_id, module, record_id, dumps(data), now, now),
+            )
+
+    def insert_many(self, module: str, rows: Iterable[tuple[str, dict[str, Any], str]]) -> int:
+        """Bulk insert ``(record_id, data, now)`` rows in one transaction (seeding)."""
+        params = (
+            (self.org_id, module, rid, dumps(data), now, now) for rid, data, now in rows
+        )
+        with self.db.transaction() as conn:
+            cursor = conn.executemany(
+                "INSERT INTO records(org_id, module, record_id, data, created_time, "
+                "last_modified_time) VALUES (?, ?, ?, ?, ?, ?)",
+                params,
+            )
+            return cursor.rowcount
+
+    def get(self, module: str, record_id: str) -> dict[str, Any] | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT data FROM records WHERE org_id=? AND module=? AND record_id=?",
+                (self.org_id, module, record_id),
+            ).fetchone()
+        return None if row is None else dict(json.loads(row["data"]))
+
+    def update(self, module: str, record_id: str, data: dict[str, Any], now: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE records SET data=?, last_modified_time=? "
+                "WHERE org_id=? AND module=? AND record_id=?",
+                (dumps(data), now, self.org_id, module, record_id),
+            )
+
+    def delete(self, module: str, record_id: str) -> bool:
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "DELETE FROM records WHERE org_id=? AND module=? AND record_id=?",
+                (self.org_id, module, record_id),
+            )
+            return cursor.rowcount > 0
+
+    # queries ----------------------------------------------------------------------
+    def _where(self, module: str, filters: Sequence[Filter]) -> tuple[str, list[Any]]:
+        clauses = ["org_id=?", "module=?"]
+        params: list[Any] = [self.org_id, module]
+        for flt in filters:
+            clause, clause_params = _clause(flt)
+            clauses.append(clause)
+            params.extend(clause_params)
+        return " AND ".join(clauses), params
+
+    def query(
+        self,
+        module: str,
+        filters: Sequence[Filter] = (),
+        *,
+        any_of: Sequence[Sequence[Filter]] = (),
+        sort: str | None = None,
+        descending: bool = True,
+        page: int = 1,
+        per_page: int = 200,
+    ) -> Page:
+        """One page of records. ``any_of`` adds OR-groups (e.g. search_text over fields).
+
+        Without ``sort`` the order is creation order, newest first (Zoho's default).
+        """
+        where, params = self._where(module, filters)
+        for group in any_of:
+            ors = []
+            for flt in group:
+                clause, clause_params = _clause(flt)
+                ors.append(clause)
+                params.extend(clause_params)
+            where += " AND (" + (" OR ".join(ors) or "0") + ")"
+        direction = "DESC" if descending else "ASC"
+        if sort is None:
+            order = f"rowid {direction}"
+        elif sort in ("created_time", "last_modified_time"):
+            order = f"{sort} {direction}, rowid {direction}"
+        else:
+            order = f"json_extract(data, ?) {direction}, rowid {direction}"
+            params.append(_path(sort))
+        offset = (max(page, 1) - 1) * per_page
+        params.extend([per_page + 1, offset])
+        sql = f"SELECT data FROM records WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+        with self.db.read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        records = [dict(json.loads(r["data"])) for r in rows[:per_page]]
+        return Page(records, page, per_page, len(rows) > per_page)
+
+    def find(self, module: str, filters: Sequence[Filter]) -> list[dict[str, Any]]:
+        """Every matching record (for rules that need them all, e.g. balances)."""
+        where, params = self._where(module, filters)
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT data FROM records WHERE {where} ORDER BY rowid", params
+            ).fetchall()
+        return [dict(json.loads(r["data"])) for r in rows]
+
+    def find_one(self, module: str, field: str, value: Any) -> dict[str, Any] | None:
+        found = self.query(module, [Filter(field, "eq", value)], per_page=1).records
+        return found[0] if found else None
+
+    def count(self, module: str, filters: Sequence[Filter] = ()) -> int:
+        where, params = self._where(module, filters)
+        with self.db.read() as conn:
+            row: sqlite3.Row = conn.execute(
+                f"SELECT count(*) AS n FROM records WHERE {where}", params
+            ).fetchone()
+        return int(row["n"])
+
+    def ids(self, module: str) -> list[str]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT record_id FROM records WHERE org_id=? AND module=? ORDER BY rowid",
+                (self.org_id, module),
+            ).fetchall()
+        return [str(r["record_id"]) for r in rows]
+
+
+def _clause(flt: Filter) -> tuple[str, list[Any]]:
+    """SQL for one filter over the JSON document."""
+    expr = "json_extract(data, ?)"
+    path = _path(flt.field)
+    if flt.op in _SQL_OPS:
+        return f"{expr} {_SQL_OPS[flt.op]} ?", [path, flt.value]
+    if flt.op == "in":
+        values = list(flt.value)
+        if not values:
+            return "0", []
+        return f"{expr} IN ({','.join('?' * len(values))})", [path, *values]
+    if flt.op == "startswith":
+        pattern = _like_escape(str(flt.value).lower()) + "%"
+        return f"lower({expr}) LIKE ? ESCAPE '\\'", [path, pattern]
+    if flt.op == "contains":
+        pattern = "%" + _like_escape(str(flt.value).lower()) + "%"
+        return f"lower({expr}) LIKE ? ESCAPE '\\'", [path, pattern]
+    if flt.op == "isnull":
+        return f"{expr} IS NULL", [path]
+    raise ValueError(f"unknown filter op {flt.op}")
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,1 @@
+"""Shared fixtures. Tests talk only to loopback or in-process transports."""
