@@ -1,4 +1,4 @@
-"""Everything a sandbox run can be told, with Zoho's real numbers as defaults (api-facts §1.6, §5)."""
+"""Everything a sandbox run can be told; defaults are Zoho's real numbers (api-facts §1.6, §5)."""
 
 from __future__ import annotations
 

@@ -99,13 +99,23 @@ class RecordStore:
             ).fetchone()
         return None if row is None else dict(json.loads(row["data"]))
 
-    def update(self, module: str, record_id: str, data: dict[str, Any], now: str) -> None:
+    def update(
+        self, module: str, record_id: str, data: dict[str, Any], now: str, *, touch: bool = True
+    ) -> None:
+        """Replace a record. ``touch=False`` keeps ``last_modified_time`` (derived fields
+        such as a contact's outstanding balance change without the user editing it)."""
         with self.db.transaction() as conn:
-            conn.execute(
-                "UPDATE records SET data=?, last_modified_time=? "
-                "WHERE org_id=? AND module=? AND record_id=?",
-                (dumps(data), now, self.org_id, module, record_id),
-            )
+            if touch:
+                conn.execute(
+                    "UPDATE records SET data=?, last_modified_time=? "
+                    "WHERE org_id=? AND module=? AND record_id=?",
+                    (dumps(data), now, self.org_id, module, record_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE records SET data=? WHERE org_id=? AND module=? AND record_id=?",
+                    (dumps(data), self.org_id, module, record_id),
+                )
 
     def delete(self, module: str, record_id: str) -> bool:
         with self.db.transaction() as conn:
