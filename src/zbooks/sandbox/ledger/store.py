@@ -71,17 +71,22 @@ class RecordStore:
 
     # single records ---------------------------------------------------------------
     def insert(self, module: str, record_id: str, data: dict[str, Any], now: str) -> None:
+        """Store a new record; ``created_time``/``last_modified_time`` are set here so the
+        JSON and the indexed columns can never disagree."""
+        data.setdefault("created_time", now)
+        data["last_modified_time"] = now
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT INTO records(org_id, module, record_id, data, created_time, "
                 "last_modified_time) VALUES (?, ?, ?, ?, ?, ?)",
-                (self.org_id, module, record_id, dumps(data), now, now),
+                (self.org_id, module, record_id, dumps(data), data["created_time"], now),
             )
 
     def insert_many(self, module: str, rows: Iterable[tuple[str, dict[str, Any], str]]) -> int:
         """Bulk insert ``(record_id, data, now)`` rows in one transaction (seeding)."""
         params = (
-            (self.org_id, module, rid, dumps(data), now, now) for rid, data, now in rows
+            (self.org_id, module, rid, dumps(_stamped(data, now)), data["created_time"], now)
+            for rid, data, now in rows
         )
         with self.db.transaction() as conn:
             cursor = conn.executemany(
@@ -104,6 +109,8 @@ class RecordStore:
     ) -> None:
         """Replace a record. ``touch=False`` keeps ``last_modified_time`` (derived fields
         such as a contact's outstanding balance change without the user editing it)."""
+        if touch:
+            data["last_modified_time"] = now
         with self.db.transaction() as conn:
             if touch:
                 conn.execute(
@@ -204,8 +211,13 @@ class RecordStore:
         return [str(r["record_id"]) for r in rows]
 
 
+_COLUMNS = ("created_time", "last_modified_time")
+
+
 def _clause(flt: Filter) -> tuple[str, list[Any]]:
-    """SQL for one filter over the JSON document."""
+    """SQL for one filter over the JSON document (timestamps use their indexed columns)."""
+    if flt.field in _COLUMNS and flt.op in _SQL_OPS:
+        return f"{flt.field} {_SQL_OPS[flt.op]} ?", [flt.value]
     expr = "json_extract(data, ?)"
     path = _path(flt.field)
     if flt.op in _SQL_OPS:
@@ -224,6 +236,12 @@ def _clause(flt: Filter) -> tuple[str, list[Any]]:
     if flt.op == "isnull":
         return f"{expr} IS NULL", [path]
     raise ValueError(f"unknown filter op {flt.op}")
+
+
+def _stamped(data: dict[str, Any], now: str) -> dict[str, Any]:
+    data.setdefault("created_time", now)
+    data["last_modified_time"] = now
+    return data
 
 
 def _like_escape(text: str) -> str:
