@@ -65,7 +65,8 @@ class FakeZoho:
 
     def calls(self, method: str, path: str) -> list[httpx2.Request]:
         return [
-            r for r in self.requests
+            r
+            for r in self.requests
             if r.method == method and r.url.path.removeprefix("/books/v3") == path
         ]
 

@@ -88,7 +88,9 @@ def test_html_page_gives_status_and_short_excerpt() -> None:
     assert isinstance(err, e.ServerError)
     assert "502 Bad Gateway" in str(err)
     assert len(str(err)) < 600
-    err404 = e.api_error_from_response(status=404, body=None, text="<p>nf</p>", method="GET", path="/")
+    err404 = e.api_error_from_response(
+        status=404, body=None, text="<p>nf</p>", method="GET", path="/"
+    )
     assert isinstance(err404, e.UnexpectedResponseError)
 
 

@@ -55,9 +55,17 @@ def test_pkce_s256_matches_rfc7636() -> None:
 
 
 def test_token_response_modern_form() -> None:
-    response = httpx2.Response(200, json={
-        "access_token": "1000.a.b", "refresh_token": "1000.r.s", "scope": "ZohoBooks.fullaccess.all",
-        "api_domain": "https://www.zohoapis.eu", "token_type": "Bearer", "expires_in": 3600})
+    response = httpx2.Response(
+        200,
+        json={
+            "access_token": "1000.a.b",
+            "refresh_token": "1000.r.s",
+            "scope": "ZohoBooks.fullaccess.all",
+            "api_domain": "https://www.zohoapis.eu",
+            "token_type": "Bearer",
+            "expires_in": 3600,
+        },
+    )
     token = parse_token_response(response, now=1000.0, accounts_server="https://accounts.zoho.eu")
     assert token.expires_at == 4600.0 and token.refresh_token == "1000.r.s"
     assert token.api_domain == "https://www.zohoapis.eu"
@@ -86,7 +94,9 @@ def test_errors_with_http_200_raise() -> None:
 
 def test_html_from_accounts_is_a_clear_error() -> None:
     with pytest.raises(OAuthError, match="non-JSON"):
-        parse_token_response(httpx2.Response(503, text="<html>Zoho Accounts is temporarily unavailable</html>"))
+        parse_token_response(
+            httpx2.Response(503, text="<html>Zoho Accounts is temporarily unavailable</html>")
+        )
 
 
 def test_exchange_posts_form_to_the_redirects_accounts_server() -> None:
@@ -94,19 +104,39 @@ def test_exchange_posts_form_to_the_redirects_accounts_server() -> None:
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(request)
-        return httpx2.Response(200, json={"access_token": "1000.a.b", "refresh_token": "1000.r.t",
-                                          "api_domain": "https://www.zohoapis.in", "expires_in": 3600})
+        return httpx2.Response(
+            200,
+            json={
+                "access_token": "1000.a.b",
+                "refresh_token": "1000.r.t",
+                "api_domain": "https://www.zohoapis.in",
+                "expires_in": 3600,
+            },
+        )
 
-    oauth = OAuthClient("https://accounts.zoho.com", "1000.CID", "shh",
-                        http=httpx2.Client(transport=httpx2.MockTransport(handler)))
-    token = oauth.exchange_code("1000.code.x", redirect_uri="http://127.0.0.1/cb",
-                                code_verifier="verifier", accounts_server="https://accounts.zoho.in")
+    oauth = OAuthClient(
+        "https://accounts.zoho.com",
+        "1000.CID",
+        "shh",
+        http=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
+    token = oauth.exchange_code(
+        "1000.code.x",
+        redirect_uri="http://127.0.0.1/cb",
+        code_verifier="verifier",
+        accounts_server="https://accounts.zoho.in",
+    )
     assert seen[0].url.host == "accounts.zoho.in"
     assert seen[0].url.query == b""  # secrets in the body, never the query string
     sent = form(seen[0])
-    assert sent == {"grant_type": "authorization_code", "client_id": "1000.CID",
-                    "client_secret": "shh", "code": "1000.code.x",
-                    "redirect_uri": "http://127.0.0.1/cb", "code_verifier": "verifier"}
+    assert sent == {
+        "grant_type": "authorization_code",
+        "client_id": "1000.CID",
+        "client_secret": "shh",
+        "code": "1000.code.x",
+        "redirect_uri": "http://127.0.0.1/cb",
+        "code_verifier": "verifier",
+    }
     assert token.accounts_server == "https://accounts.zoho.in"
 
 
@@ -119,8 +149,12 @@ def test_client_credentials_sends_soid_and_revoke_parses() -> None:
             return httpx2.Response(200, json={"status": "success"})
         return httpx2.Response(200, json={"access_token": "1000.a.b", "expires_in": 3600})
 
-    oauth = OAuthClient("https://accounts.zoho.com", "1000.CID", "shh",
-                        http=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    oauth = OAuthClient(
+        "https://accounts.zoho.com",
+        "1000.CID",
+        "shh",
+        http=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
     oauth.client_credentials("12345", ["ZohoBooks.invoices.READ"])
     assert form(seen[0])["soid"] == "ZohoBooks.12345"
     assert form(seen[0])["grant_type"] == "client_credentials"
@@ -130,8 +164,12 @@ def test_client_credentials_sends_soid_and_revoke_parses() -> None:
 
 def test_parse_redirect_checks_state_and_reads_accounts_server() -> None:
     redirect = parse_redirect(
-        {"code": "1000.c.d", "state": "s1", "location": "eu",
-         "accounts-server": "https://accounts.zoho.eu"},
+        {
+            "code": "1000.c.d",
+            "state": "s1",
+            "location": "eu",
+            "accounts-server": "https://accounts.zoho.eu",
+        },
         expected_state="s1",
     )
     assert redirect.accounts_server == "https://accounts.zoho.eu" and redirect.location == "eu"

@@ -20,8 +20,9 @@ from zbooks.errors import (
 
 from .fakes import ACCOUNTS, API, FakeZoho, body, envelope, error
 
-FAST = RetryPolicy(backoff_base=0.001, backoff_max=0.002, rate_limit_wait=0.001,
-                   concurrency_wait=0.001)
+FAST = RetryPolicy(
+    backoff_base=0.001, backoff_max=0.002, rate_limit_wait=0.001, concurrency_wait=0.001
+)
 ENV: dict[str, str] = {}
 
 
@@ -55,8 +56,7 @@ def test_get_sends_auth_header_and_organization_id() -> None:
 
 def test_get_is_retried_on_503() -> None:
     fake = FakeZoho()
-    fake.on("GET", "/items", httpx2.Response(503, text="<html>busy</html>"),
-            envelope(items=[]))
+    fake.on("GET", "/items", httpx2.Response(503, text="<html>busy</html>"), envelope(items=[]))
     with make_client(fake) as client:
         assert client.get("/items")["items"] == []
     assert len(fake.calls("GET", "/items")) == 2
@@ -73,7 +73,9 @@ def test_post_on_503_raises_uncertain_write_and_is_sent_once() -> None:
 
 def test_post_is_retried_after_429_code_44() -> None:
     fake = FakeZoho()
-    fake.on("POST", "/invoices", error(429, 44, "blocked"), envelope(201, invoice={"invoice_id": "9"}))
+    fake.on(
+        "POST", "/invoices", error(429, 44, "blocked"), envelope(201, invoice={"invoice_id": "9"})
+    )
     with make_client(fake) as client:
         assert client.post("/invoices", json={"a": 1})["invoice"]["invoice_id"] == "9"
     posts = fake.calls("POST", "/invoices")
@@ -138,9 +140,9 @@ def test_daily_limit_45_is_not_retried() -> None:
 def test_retries_are_bounded_by_attempts() -> None:
     fake = FakeZoho()
     fake.on("GET", "/items", httpx2.Response(503, text="down"))
-    with make_client(fake, retry=RetryPolicy(max_attempts=3, backoff_base=0.001)) as client:
-        with pytest.raises(ServerError):
-            client.get("/items")
+    policy = RetryPolicy(max_attempts=3, backoff_base=0.001)
+    with make_client(fake, retry=policy) as client, pytest.raises(ServerError):
+        client.get("/items")
     assert len(fake.calls("GET", "/items")) == 3
 
 
@@ -158,10 +160,15 @@ def test_4xx_is_not_retried_and_code_nonzero_with_200_raises() -> None:
 
 def test_401_57_refreshes_once_and_replays_once() -> None:
     fake = FakeZoho()
-    fake.on("GET", "/invoices", error(401, 57, "You are not authorized to perform this operation"),
-            envelope(invoices=[]))
-    store = MemoryStore(Token(access_token="1000.old.token", refresh_token="1000.r.t",
-                              expires_at=10**10))
+    fake.on(
+        "GET",
+        "/invoices",
+        error(401, 57, "You are not authorized to perform this operation"),
+        envelope(invoices=[]),
+    )
+    store = MemoryStore(
+        Token(access_token="1000.old.token", refresh_token="1000.r.t", expires_at=10**10)
+    )
     with make_client(fake, token_store=store, refresh_token=None) as client:
         client.get("/invoices")
     assert fake.token_counter == 1
@@ -183,8 +190,9 @@ def test_persistent_57_raises_after_one_replay() -> None:
 def test_valid_cached_token_is_used_without_refresh() -> None:
     fake = FakeZoho()
     fake.on("GET", "/items", envelope(items=[]))
-    store = MemoryStore(Token(access_token="1000.cached.t", refresh_token="1000.r.t",
-                              expires_at=10**10))
+    store = MemoryStore(
+        Token(access_token="1000.cached.t", refresh_token="1000.r.t", expires_at=10**10)
+    )
     with make_client(fake, token_store=store, refresh_token=None) as client:
         client.get("/items")
         client.get("/items")
@@ -207,7 +215,10 @@ def test_several_organizations_without_id_raise_with_candidates() -> None:
     fake = FakeZoho()
     orgs = [{"organization_id": "1", "name": "A"}, {"organization_id": "2", "name": "B"}]
     fake.on("GET", "/organizations", envelope(organizations=orgs))
-    with make_client(fake, organization_id=None) as client, pytest.raises(OrganizationError) as info:
+    with (
+        make_client(fake, organization_id=None) as client,
+        pytest.raises(OrganizationError) as info,
+    ):
         client.get("/items")
     assert [o["organization_id"] for o in info.value.organizations] == ["1", "2"]
 
@@ -252,8 +263,13 @@ def test_pages_expose_page_context() -> None:
 
 def test_binary_call_returns_bytes() -> None:
     fake = FakeZoho()
-    fake.on("GET", "/invoices/1", httpx2.Response(
-        200, content=b"%PDF-1.4 ...%%EOF", headers={"content-type": "application/pdf"}))
+    fake.on(
+        "GET",
+        "/invoices/1",
+        httpx2.Response(
+            200, content=b"%PDF-1.4 ...%%EOF", headers={"content-type": "application/pdf"}
+        ),
+    )
     with make_client(fake) as client:
         pdf = client.get("/invoices/1", params={"accept": "pdf"}, binary=True)
     assert pdf.startswith(b"%PDF")
@@ -271,9 +287,16 @@ async def test_async_client_retries_and_paginates() -> None:
     fake.on("GET", "/invoices", _paged)
     fake.on("POST", "/invoices", httpx2.Response(503, text="busy"))
     async with AsyncClient(
-        client_id="c", client_secret="s", refresh_token="1000.r.t", organization_id="1",
-        accounts_url=ACCOUNTS, api_url=API, retry=FAST, rate_limiter=False,
-        transport=fake.transport(), env=ENV,
+        client_id="c",
+        client_secret="s",
+        refresh_token="1000.r.t",
+        organization_id="1",
+        accounts_url=ACCOUNTS,
+        api_url=API,
+        retry=FAST,
+        rate_limiter=False,
+        transport=fake.transport(),
+        env=ENV,
     ) as client:
         ids = [i["invoice_id"] async for i in client.paginate("/invoices", per_page=2)]
         with pytest.raises(UncertainWriteError):

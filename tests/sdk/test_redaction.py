@@ -31,13 +31,24 @@ def test_debug_flow_leaks_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixtu
     def token_endpoint(request: httpx2.Request) -> httpx2.Response:
         access = f"1000.accesstoken{len(issued):020d}.abcdef"
         issued.append(access)
-        return httpx2.Response(200, json={
-            "access_token": access, "refresh_token": REFRESH, "api_domain": API.removesuffix("/books/v3"),
-            "token_type": "Bearer", "expires_in": 3600})
+        return httpx2.Response(
+            200,
+            json={
+                "access_token": access,
+                "refresh_token": REFRESH,
+                "api_domain": API.removesuffix("/books/v3"),
+                "token_type": "Bearer",
+                "expires_in": 3600,
+            },
+        )
 
     fake.on("POST", "/oauth/v2/token", token_endpoint)
-    fake.on("GET", "/invoices", error(401, 57, "You are not authorized to perform this operation"),
-            envelope(invoices=[], page_context={"has_more_page": False}))
+    fake.on(
+        "GET",
+        "/invoices",
+        error(401, 57, "You are not authorized to perform this operation"),
+        envelope(invoices=[], page_context={"has_more_page": False}),
+    )
     fake.on("POST", "/invoices", httpx2.Response(503, text="<html>down</html>"))
     fake.on("GET", "/contacts/1", error(404, 1002, "Contact does not exist."))
     http = httpx2.Client(transport=fake.transport())
@@ -48,12 +59,23 @@ def test_debug_flow_leaks_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixtu
     store.save(token)
 
     texts: list[str] = [repr(oauth), repr(token), repr(store)]
-    client = Client(client_id="1000.CID", client_secret=CLIENT_SECRET, token_store=store,
-                    organization_id="1", accounts_url=ACCOUNTS, api_url=API, rate_limiter=False,
-                    http_client=http, env={})
+    client = Client(
+        client_id="1000.CID",
+        client_secret=CLIENT_SECRET,
+        token_store=store,
+        organization_id="1",
+        accounts_url=ACCOUNTS,
+        api_url=API,
+        rate_limiter=False,
+        http_client=http,
+        env={},
+    )
     texts.append(repr(client))
     client.get("/invoices")  # 57 -> refresh -> replay
-    for call in (lambda: client.post("/invoices", json={"x": 1}), lambda: client.get("/contacts/1")):
+    for call in (
+        lambda: client.post("/invoices", json={"x": 1}),
+        lambda: client.get("/contacts/1"),
+    ):
         with pytest.raises(ZBooksError) as info:
             call()
         texts += [str(info.value), repr(info.value), str(info.value.__cause__ or "")]

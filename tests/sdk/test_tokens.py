@@ -20,13 +20,20 @@ from zbooks.errors import ConfigurationError
 
 from .tokenserver import CountingTokenServer
 
-EXPIRED = Token(access_token="1000.stale.t", refresh_token="1000.refresh.t", expires_at=1.0,
-                client_secret="client-secret")
+EXPIRED = Token(
+    access_token="1000.stale.t",
+    refresh_token="1000.refresh.t",
+    expires_at=1.0,
+    client_secret="client-secret",
+)
 
 
 def test_token_repr_masks_secrets() -> None:
-    token = Token(access_token="1000.aaaaaaaaaaaaaaaa.bbbb", refresh_token="1000.rrrrrrrrrrrr.zz",
-                  client_secret="topsecretvalue")
+    token = Token(
+        access_token="1000.aaaaaaaaaaaaaaaa.bbbb",
+        refresh_token="1000.rrrrrrrrrrrr.zz",
+        client_secret="topsecretvalue",
+    )
     text = repr(token) + str(token)
     for secret in ("1000.aaaaaaaaaaaaaaaa.bbbb", "1000.rrrrrrrrrrrr.zz", "topsecretvalue"):
         assert secret not in text
@@ -64,8 +71,9 @@ def test_fresh_token_is_not_refreshed() -> None:
 def test_token_near_expiry_is_refreshed_early() -> None:
     soon = Token(access_token="1000.old.t", refresh_token="r", expires_at=time.time() + 60)
     store = MemoryStore(soon)
-    manager = TokenManager(store, refresher=lambda t: Token(access_token="1000.new.t",
-                                                            expires_at=time.time() + 3600))
+    manager = TokenManager(
+        store, refresher=lambda t: Token(access_token="1000.new.t", expires_at=time.time() + 3600)
+    )
     assert manager.access_token() == "1000.new.t"
     stored = store.load()
     assert stored is not None and stored.refresh_token == "r"  # kept across the refresh
