@@ -8,6 +8,7 @@ this as their only persistence API.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,17 @@ def dumps(data: object) -> str:
 
 def _path(field: str) -> str:
     return field if field.startswith("$") else f"$.{field}"
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _json_expr(field: str) -> tuple[str, list[Any]]:
+    """SQL for a record field. Plain identifiers are inlined (``'$.customer_id'``) so
+    SQLite can use expression indexes on them; anything else is bound as a parameter."""
+    if _IDENTIFIER.match(field):
+        return f"json_extract(data, '$.{field}')", []
+    return "json_extract(data, ?)", [_path(field)]
 
 
 class RecordStore:
@@ -171,8 +183,10 @@ class RecordStore:
         elif sort in ("created_time", "last_modified_time"):
             order = f"{sort} {direction}, rowid {direction}"
         else:
-            order = f"json_extract(data, ?) {direction}, rowid {direction}"
-            params.append(_path(sort))
+            # Text sorts ignore case ("beta" before "Gamma"), as people expect of names.
+            expr, path = _json_expr(sort)
+            order = f"{expr} COLLATE NOCASE {direction}, rowid {direction}"
+            params.extend(path)
         offset = (max(page, 1) - 1) * per_page
         params.extend([per_page + 1, offset])
         sql = f"SELECT data FROM records WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
@@ -218,23 +232,22 @@ def _clause(flt: Filter) -> tuple[str, list[Any]]:
     """SQL for one filter over the JSON document (timestamps use their indexed columns)."""
     if flt.field in _COLUMNS and flt.op in _SQL_OPS:
         return f"{flt.field} {_SQL_OPS[flt.op]} ?", [flt.value]
-    expr = "json_extract(data, ?)"
-    path = _path(flt.field)
+    expr, path = _json_expr(flt.field)
     if flt.op in _SQL_OPS:
-        return f"{expr} {_SQL_OPS[flt.op]} ?", [path, flt.value]
+        return f"{expr} {_SQL_OPS[flt.op]} ?", [*path, flt.value]
     if flt.op == "in":
         values = list(flt.value)
         if not values:
             return "0", []
-        return f"{expr} IN ({','.join('?' * len(values))})", [path, *values]
+        return f"{expr} IN ({','.join('?' * len(values))})", [*path, *values]
     if flt.op == "startswith":
         pattern = _like_escape(str(flt.value).lower()) + "%"
-        return f"lower({expr}) LIKE ? ESCAPE '\\'", [path, pattern]
+        return f"lower({expr}) LIKE ? ESCAPE '\\'", [*path, pattern]
     if flt.op == "contains":
         pattern = "%" + _like_escape(str(flt.value).lower()) + "%"
-        return f"lower({expr}) LIKE ? ESCAPE '\\'", [path, pattern]
+        return f"lower({expr}) LIKE ? ESCAPE '\\'", [*path, pattern]
     if flt.op == "isnull":
-        return f"{expr} IS NULL", [path]
+        return f"{expr} IS NULL", path
     raise ValueError(f"unknown filter op {flt.op}")
 
 
