@@ -1,0 +1,407 @@
+"""The Books API's HTTP front door: ``/books/v3/{path}``.
+
+Every request goes through the same steps, in the order Zoho appears to apply them
+(api-facts §2.1-2.4, §4.4, §5), so a client sees the same error for the same mistake:
+
+1. fault injection (the control plane's rules);
+2. authentication: ``Authorization: Zoho-oauthtoken <t>`` (``Bearer`` too if allowed);
+   no or malformed header -> 401/14, unknown, expired or revoked token -> 401/57;
+3. route lookup in the registry -> 404/5 or 405/37;
+4. scope check -> 401/57;
+5. organization: ``organization_id`` query parameter, else the
+   ``X-com-zoho-books-organizationid`` header, else the user's only org -> 400/6024,
+   400/2 or 400/6041;
+6. limits (per organization) -> 429/44, 45, 1070, plus ``X-Rate-Limit-*`` headers;
+7. body: JSON, or a form/multipart ``JSONString`` field (and uploaded files);
+8. the handler, inside one database transaction for every write.
+
+Blocking work (SQLite) runs in worker threads so that a slow request never stalls the
+event loop and concurrency limits can actually be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from zbooks.sandbox.accounts.scopes import scope_allows
+from zbooks.sandbox.books.registry import BooksRequest, BooksResponse, Registry, Route
+from zbooks.sandbox.clock import Clock
+from zbooks.sandbox.config import SandboxConfig
+from zbooks.sandbox.db import Database
+from zbooks.sandbox.errors import (
+    ApiError,
+    internal_error,
+    invalid_value,
+    malformed_json,
+    method_not_allowed,
+    no_auth,
+    not_authorized,
+)
+from zbooks.sandbox.faults import (
+    IMMEDIATE_KINDS,
+    MANGLING_KINDS,
+    FaultInjector,
+    FaultRule,
+    mangling_send,
+    send_immediate,
+    slow_delay,
+)
+from zbooks.sandbox.ledger.base import Ledger
+from zbooks.sandbox.ledger.organizations import (
+    get_organization,
+    organizations_for_user,
+    plan_of,
+)
+from zbooks.sandbox.limits import RateLimiter, RateLimitError
+from zbooks.sandbox.requestlog import LOG_KEY
+
+logger = logging.getLogger("zbooks.sandbox.books")
+
+BOOKS_PREFIX = "/books/v3"
+JSON_MEDIA_TYPE = "application/json;charset=UTF-8"
+ORG_HEADER = "x-com-zoho-books-organizationid"
+ALLOWED_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+MAX_FORM_PART = 64 * 1024 * 1024  # JSONString of a large bulk request, or an attachment
+
+MULTIPLE_ORGS_MESSAGE = (
+    "This user belongs to multiple organizations, hence the parameter CompanyID/CompanyName "
+    "is required for associating this user to a specific organization."
+)
+
+
+def not_associated(org_id: str) -> ApiError:
+    """400/6041, exact text of api-facts §4.3."""
+    return ApiError(
+        400, 6041, f"This user is not associated with the CompanyID/CompanyName:{org_id}."
+    )
+
+
+def bad_organization_id() -> ApiError:
+    # UNCONFIRMED: code 2 vs 4 for a non-numeric organization_id (api-facts §4.4); we use 2.
+    return ApiError(400, 2, "Invalid value passed for organization_id")
+
+
+class Grant(Protocol):
+    """What the dispatcher needs from an access grant (``accounts.service.AccessGrant``)."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def scopes(self) -> frozenset[str]: ...
+    @property
+    def org_id(self) -> str | None: ...
+    @property
+    def expires_at(self) -> float: ...
+
+
+class TokenValidator(Protocol):
+    def validate_access_token(self, token: str) -> Grant | None: ...
+
+
+@dataclass
+class _Resolved:
+    route: Route
+    params: dict[str, str]
+    user_id: str
+    org_id: str  # "" for the few routes that need none and got none
+    limit_org: str | None  # whose budget the call spends (None: nobody's)
+    plan: str = "premium"
+
+
+@dataclass
+class _Exchange:
+    """Per-request facts gathered along the way, for the response headers and the log."""
+
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    org_id: str | None = None
+
+
+def relative_path(path: str) -> str:
+    """``/books/v3/invoices/1/`` -> ``/invoices/1`` (trailing slashes are tolerated)."""
+    rest = path[len(BOOKS_PREFIX) :] if path.startswith(BOOKS_PREFIX) else path
+    return "/" + rest.strip("/")
+
+
+def bearer_token(header: str | None, *, accept_bearer: bool) -> str:
+    """The access token of an ``Authorization`` header, or 401/14 when missing/malformed."""
+    if not header:
+        raise no_auth()
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    schemes = {"zoho-oauthtoken"} | ({"bearer"} if accept_bearer else set())
+    if scheme.lower() not in schemes or not token or " " in token:
+        raise no_auth()
+    return token
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def render_json(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(
+        body, default=_json_default, ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def parse_json_string(text: str) -> dict[str, Any]:
+    """The legacy ``JSONString`` form field: empty, broken or not an object -> 400/4."""
+    if not text.strip():
+        raise invalid_value("JSONString")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise invalid_value("JSONString") from None
+    if not isinstance(data, dict):
+        raise invalid_value("JSONString")
+    return data
+
+
+def parse_json_body(raw: bytes) -> dict[str, Any]:
+    """A JSON request body; empty means ``{}``, broken (or not an object) -> 400/1038."""
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise malformed_json() from None
+    if not isinstance(data, dict):
+        # UNCONFIRMED: Zoho's answer to a top-level JSON array/scalar; 1038 is the closest.
+        raise malformed_json()
+    return data
+
+
+class BooksDispatcher:
+    """The ASGI app behind ``/books/v3``."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        config: SandboxConfig,
+        accounts: TokenValidator,
+        registry: Registry,
+        limiter: RateLimiter,
+        faults: FaultInjector,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.accounts = accounts
+        self.registry = registry
+        self.limiter = limiter
+        self.faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        log: dict[str, Any] = scope.get(LOG_KEY, {})
+        method = str(scope["method"]).upper()
+        exchange = _Exchange(method=method, path=relative_path(str(scope["path"])))
+        rule = self.faults.pick(method, exchange.path)
+        if rule is not None and rule.kind in IMMEDIATE_KINDS:
+            await send_immediate(rule, send)
+            log["code"] = "fault:" + rule.kind
+            return
+        if rule is not None and rule.kind in MANGLING_KINDS:
+            send = mangling_send(rule.kind, send)
+
+        request = Request(scope, receive)
+        try:
+            result = await self._handle(request, exchange, rule)
+        except ApiError as exc:
+            if isinstance(exc, RateLimitError):
+                exchange.headers.update(exc.headers)
+            result = BooksResponse(status=exc.status, body=exc.body())
+        except Exception:
+            logger.exception("unhandled error in %s %s", method, exchange.path)
+            err = internal_error()
+            result = BooksResponse(status=err.status, body=err.body())
+        log["org_id"] = exchange.org_id
+        log["code"] = None if result.body is None else result.body.get("code")
+        await self._respond(result, exchange.headers)(scope, receive, send)
+
+    # the pipeline ----------------------------------------------------------------
+    async def _handle(
+        self, request: Request, exchange: _Exchange, rule: FaultRule | None
+    ) -> BooksResponse:
+        if exchange.method not in ALLOWED_METHODS:
+            raise method_not_allowed()
+        query = dict(request.query_params)
+        resolved = await run_in_threadpool(
+            self._resolve, exchange.method, exchange.path, query, request.headers
+        )
+        exchange.org_id = resolved.org_id or None
+        ticket = None
+        if resolved.limit_org is not None:
+            ticket = self.limiter.acquire(resolved.limit_org, resolved.plan)
+            exchange.headers.update(ticket.headers)
+        try:
+            if rule is not None and rule.kind == "slow":
+                # Inside the in-flight window on purpose: a slow request occupies a
+                # concurrency slot, which is how code 1070 becomes reachable in tests.
+                await asyncio.sleep(slow_delay(rule))
+            body, files = await self._read_body(request, exchange.method, query)
+            books_request = BooksRequest(
+                method=exchange.method,
+                path=exchange.path,
+                path_params=resolved.params,
+                query=query,
+                body=body,
+                ledger=Ledger(db=self.db, clock=self.clock, org_id=resolved.org_id),
+                headers=dict(request.headers),
+                files=files,
+                user_id=resolved.user_id,
+            )
+            return await run_in_threadpool(self._invoke, resolved.route, books_request)
+        finally:
+            if ticket is not None:
+                ticket.release()
+
+    def _resolve(
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]
+    ) -> _Resolved:
+        """Steps 2-5 (blocking: they read the database)."""
+        token = bearer_token(headers.get("authorization"), accept_bearer=self.config.accept_bearer)
+        grant = self.accounts.validate_access_token(token)
+        if grant is None or grant.expires_at <= self.clock.time():
+            raise not_authorized()
+        route, params = self.registry.match(method, path)
+        if not scope_allows(grant.scopes, route.scope):
+            raise not_authorized()
+        org_id = self._organization(route, grant, query, headers)
+        limit_org: str | None = org_id or None
+        if limit_org is None:
+            # Org-less calls (GET /organizations) still spend someone's budget in Zoho;
+            # charge the user's default organization so the headers are always present.
+            orgs = organizations_for_user(self.db, grant.user_id)
+            limit_org = orgs[0]["organization_id"] if orgs else None
+        plan = plan_of(self.db, limit_org) if limit_org else self.config.plan
+        return _Resolved(route, params, grant.user_id, org_id, limit_org, plan)
+
+    def _organization(
+        self, route: Route, grant: Grant, query: Mapping[str, str], headers: Mapping[str, str]
+    ) -> str:
+        raw = (query.get("organization_id") or headers.get(ORG_HEADER) or "").strip()
+        if raw:
+            if not raw.isdigit():
+                raise bad_organization_id()
+            if grant.org_id is not None:
+                # A client-credentials token is bound to one organization (soid).
+                if raw != grant.org_id or get_organization(self.db, raw) is None:
+                    raise not_associated(raw)
+                return raw
+            if not self._is_member(grant.user_id, raw):
+                raise not_associated(raw)
+            return raw
+        if grant.org_id is not None:
+            return grant.org_id
+        if not route.needs_org:
+            return ""
+        orgs = organizations_for_user(self.db, grant.user_id)
+        if len(orgs) == 1:
+            # UNCONFIRMED (api-facts §2.1): a single-org user falls back to that org.
+            return str(orgs[0]["organization_id"])
+        raise ApiError(
+            400,
+            6024,
+            MULTIPLE_ORGS_MESSAGE,
+            error_info=[
+                {
+                    "organization_id": org["organization_id"],
+                    "name": org.get("name", ""),
+                    "is_default_org": bool(org.get("is_default_org", False)),
+                }
+                for org in orgs
+            ],
+        )
+
+    def _is_member(self, user_id: str, org_id: str) -> bool:
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM org_users WHERE org_id=? AND user_id=?", (org_id, user_id)
+            ).fetchone()
+        return row is not None
+
+    async def _read_body(
+        self, request: Request, method: str, query: Mapping[str, str]
+    ) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """Step 7. GET and DELETE bodies are ignored, as Zoho documents none."""
+        if method not in ("POST", "PUT"):
+            return {}, {}
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type in FORM_TYPES:
+            return await self._read_form(request)
+        raw = await request.body()
+        if not raw.strip() and "JSONString" in query:
+            # Some legacy clients put JSONString in the query string of a POST.
+            return parse_json_string(query["JSONString"]), {}
+        return parse_json_body(raw), {}
+
+    async def _read_form(self, request: Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+        try:
+            form = await request.form(max_part_size=MAX_FORM_PART)
+        except Exception:
+            raise invalid_value("JSONString") from None
+        body: dict[str, Any] = {}
+        files: dict[str, bytes] = {}
+        json_string: str | None = None
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                name = key if key not in files else f"{key}[{len(files)}]"
+                files[name] = await value.read()
+            elif key == "JSONString":
+                json_string = value
+        await form.close()
+        if json_string is not None:
+            body = parse_json_string(json_string)
+        elif request.query_params.get("JSONString") is not None:
+            body = parse_json_string(request.query_params["JSONString"])
+        return body, files
+
+    def _invoke(self, route: Route, request: BooksRequest) -> BooksResponse:
+        """Step 8: reads run as they are; every write is one transaction, all or nothing."""
+        if request.method == "GET":
+            result = route.handler(request)
+        else:
+            with self.db.transaction():
+                result = route.handler(request)
+        if not isinstance(result, BooksResponse):
+            raise TypeError(f"handler for {route.template} returned {type(result).__name__}")
+        return result
+
+    # rendering ------------------------------------------------------------------
+    def _respond(self, result: BooksResponse, rate_headers: Mapping[str, str]) -> Response:
+        headers = {**rate_headers, **result.headers}
+        if result.content is not None:
+            return Response(
+                result.content,
+                status_code=result.status,
+                headers=headers,
+                media_type=result.media_type,
+            )
+        body = result.body if result.body is not None else {"code": 0, "message": "success"}
+        return Response(
+            render_json(body),
+            status_code=result.status,
+            headers=headers,
+            media_type=JSON_MEDIA_TYPE,
+        )
