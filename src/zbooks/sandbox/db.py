@@ -10,11 +10,31 @@ Components that need their own tables (accounts, webhooks, ...) call
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
+
+logger = logging.getLogger("zbooks.sandbox.db")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One committed change to a Books record (what webhooks and sync tests react to)."""
+
+    org_id: str
+    module: str
+    record_id: str
+    action: Literal["add", "edit", "delete"]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+ChangeListener = Callable[[list[Change]], None]
 
 CORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -67,7 +87,36 @@ class Database:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
         self._depth = 0
+        self._pending: list[Change] = []
+        self._listeners: list[ChangeListener] = []
         self.ensure_schema(CORE_SCHEMA)
+
+    def add_listener(self, listener: ChangeListener) -> None:
+        """Call ``listener(changes)`` after each commit that changed records.
+
+        Listeners run on the committing thread while the lock is held: they must be quick
+        (enqueue work, do not call back into HTTP). Rolled-back changes are never seen.
+        """
+        self._listeners.append(listener)
+
+    @property
+    def has_listeners(self) -> bool:
+        return bool(self._listeners)
+
+    def record_change(self, change: Change) -> None:
+        """Called by the record store inside a transaction."""
+        if self._listeners:
+            self._pending.append(change)
+
+    def _publish(self) -> None:
+        changes, self._pending = self._pending, []
+        if not changes:
+            return
+        for listener in self._listeners:
+            try:
+                listener(changes)
+            except Exception:  # a listener must never undo or break a committed write
+                logger.exception("change listener failed")
 
     def ensure_schema(self, ddl: str) -> None:
         with self._lock:
@@ -90,9 +139,11 @@ class Database:
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
+                self._pending = []
                 raise
             else:
                 self._conn.execute("COMMIT")
+                self._publish()
             finally:
                 self._depth = 0
 

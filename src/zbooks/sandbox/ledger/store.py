@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from zbooks.sandbox.db import Database
+from zbooks.sandbox.db import Change, Database
 
 Op = Literal["eq", "ne", "in", "startswith", "contains", "lt", "le", "gt", "ge", "isnull"]
 
@@ -93,6 +93,7 @@ class RecordStore:
                 "last_modified_time) VALUES (?, ?, ?, ?, ?, ?)",
                 (self.org_id, module, record_id, dumps(data), data["created_time"], now),
             )
+            self.db.record_change(Change(self.org_id, module, record_id, "add", None, data))
 
     def insert_many(self, module: str, rows: Iterable[tuple[str, dict[str, Any], str]]) -> int:
         """Bulk insert ``(record_id, data, now)`` rows in one transaction (seeding)."""
@@ -125,11 +126,13 @@ class RecordStore:
             data["last_modified_time"] = now
         with self.db.transaction() as conn:
             if touch:
+                before = self._load(conn, module, record_id)
                 conn.execute(
                     "UPDATE records SET data=?, last_modified_time=? "
                     "WHERE org_id=? AND module=? AND record_id=?",
                     (dumps(data), now, self.org_id, module, record_id),
                 )
+                self.db.record_change(Change(self.org_id, module, record_id, "edit", before, data))
             else:
                 conn.execute(
                     "UPDATE records SET data=? WHERE org_id=? AND module=? AND record_id=?",
@@ -138,11 +141,26 @@ class RecordStore:
 
     def delete(self, module: str, record_id: str) -> bool:
         with self.db.transaction() as conn:
+            before = self._load(conn, module, record_id)
             cursor = conn.execute(
                 "DELETE FROM records WHERE org_id=? AND module=? AND record_id=?",
                 (self.org_id, module, record_id),
             )
+            if cursor.rowcount:
+                self.db.record_change(
+                    Change(self.org_id, module, record_id, "delete", before, None)
+                )
             return cursor.rowcount > 0
+
+    def _load(self, conn: sqlite3.Connection, module: str, record_id: str) -> dict[str, Any] | None:
+        """The stored record, read only when someone listens for changes."""
+        if not self.db.has_listeners:
+            return None
+        row = conn.execute(
+            "SELECT data FROM records WHERE org_id=? AND module=? AND record_id=?",
+            (self.org_id, module, record_id),
+        ).fetchone()
+        return None if row is None else dict(json.loads(row["data"]))
 
     # queries ----------------------------------------------------------------------
     def _where(self, module: str, filters: Sequence[Filter]) -> tuple[str, list[Any]]:
