@@ -153,6 +153,8 @@ LIST_FIELDS = (
     "phone",
     "mobile",
     "gst_treatment",
+    "gst_no",
+    "place_of_contact",
     "has_attachment",
     "created_time",
     "last_modified_time",
@@ -168,6 +170,18 @@ _BALANCE_FIELDS = (
     "unused_credits_payable_amount_bcy",
 )
 _INTERNAL = ("addresses", "customer_name", "vendor_name")
+# Fields clients read unconditionally (e.g. the zohobooks-api package's parsers), which
+# are absent from records stored before they were added: filled in on every read.
+_TEMPLATE_NAME_FIELDS = tuple(
+    f"{kind}_template_name" for kind in ("invoice", "estimate", "creditnote")
+) + tuple(f"{kind}_email_template_name" for kind in ("invoice", "estimate", "creditnote"))
+READ_DEFAULTS: dict[str, Any] = {
+    "contact_salutation": "",
+    "is_crm_customer": False,
+    "price_precision": 2,
+    "gst_no": "",
+    "place_of_contact": "",
+}
 
 
 def blank_address(address_id: str = "") -> dict[str, Any]:
@@ -237,7 +251,14 @@ def defaults(ledger: Ledger, contact_id: str, currency: Mapping[str, Any]) -> di
 
 def present(ledger: Ledger, contact: dict[str, Any]) -> dict[str, Any]:
     """The contact as ``GET /contacts/{id}`` returns it."""
-    return {k: v for k, v in contact.items() if k not in _INTERNAL}
+    shown = {**READ_DEFAULTS, **{k: v for k, v in contact.items() if k not in _INTERNAL}}
+    templates = shown.get("default_templates")
+    if isinstance(templates, dict):
+        shown["default_templates"] = {
+            **{name: "" for name in _TEMPLATE_NAME_FIELDS},
+            **templates,
+        }
+    return shown
 
 
 def present_row(ledger: Ledger, contact: dict[str, Any]) -> dict[str, Any]:
