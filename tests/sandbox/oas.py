@@ -53,6 +53,8 @@ OAS_QUIRKS: dict[str, str] = {
     "in one operation and array in another",
     "flattened_envelope": "POST /vendorpayments puts the payment's fields beside code/message; "
     "the API nests them under vendorpayment",
+    "percent_discount": "discount is typed number but a percentage discount is the string "
+    "'10.00%' (api-facts §2.5)",
 }
 # Names that look like money: typed string/integer in the OAS, numbers on the wire.
 _MONEY = re.compile(
@@ -296,6 +298,8 @@ def _widen(name: str, kind: str, node: Mapping[str, Any]) -> str | list[str]:
     money = bool(_MONEY.search(name)) or node.get("format") in ("double", "float")
     if kind == "string" and (money or numeric_example):
         types.add("number")  # quirk: money_typed_string
+    if kind in ("number", "integer") and name == "discount":
+        types.add("string")  # quirk: percent_discount
     if kind == "integer":
         if money or isinstance(example, float):
             types.add("number")  # quirk: money_typed_integer

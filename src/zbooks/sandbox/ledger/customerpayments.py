@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "exchange_rate": 1.0,
     "account_id": "",
     "account_name": DEFAULT_ACCOUNT,
+    "tax_account_id": "",
+    "tax_account_name": "",
+    "tax_amount_withheld": 0.0,
     "payment_gateway": "",
     "location_id": "",
     "location_name": "",
@@ -412,14 +415,31 @@ def present_payment(ledger: Ledger, payment: Mapping[str, Any]) -> dict[str, Any
     shaped.pop("invoice_numbers", None)
     rows = []
     for entry in payment.get("invoices", []):
-        invoice = ledger.store.get(inv.MODULE, str(entry["invoice_id"]))
-        rows.append({**entry, "balance_amount": invoice.get("balance", 0.0) if invoice else 0.0})
+        invoice = ledger.store.get(inv.MODULE, str(entry["invoice_id"])) or {}
+        balance = invoice.get("balance", 0.0)
+        rows.append(
+            {
+                **entry,
+                "balance_amount": balance,
+                # The same invoice facts under the names older clients read.
+                "balance": balance,
+                "total": invoice.get("total", entry.get("invoice_amount", 0.0)),
+                "due_date": invoice.get("due_date", ""),
+            }
+        )
     shaped["invoices"] = rows
     return shaped
 
 
 def present_row(ledger: Ledger, payment: dict[str, Any]) -> dict[str, Any]:
-    return docs.present_row(payment, ROW_FIELDS, invoice_number=payment.get("invoice_numbers", ""))
+    numbers = payment.get("invoice_numbers", "")
+    return docs.present_row(
+        payment,
+        ROW_FIELDS,
+        invoice_number=numbers,
+        invoice_numbers=numbers,
+        bcy_unused_amount=payment.get("unused_amount", 0.0),
+    )
 
 
 def _mode_filter(mode: str) -> FilterFactory:

@@ -26,7 +26,7 @@ from typing import Any
 
 from zbooks.sandbox.errors import ApiError, invalid_value, not_found, rule_violation
 from zbooks.sandbox.ledger.base import Ledger
-from zbooks.sandbox.ledger.store import ID_BASE, Filter
+from zbooks.sandbox.ledger.store import Filter
 from zbooks.sandbox.ledger.totals import TaxRate, compute_totals, to_decimal
 
 PRIVATE_PREFIX = "_"
@@ -939,32 +939,9 @@ class SeedContext:
         return compute_money(self.ledger, doc, rates=self.rates, precision=self.precision)
 
 
-def _reserve(ledger: Ledger, scope: str, name: str, count: int) -> int:
-    """Take ``count`` consecutive values of a counter at once; returns the first.
-
-    Same table and keys as ``Database.next_counter``/``RecordStore.new_id``/``next_number``
-    (which take one value per call): bulk seeding would otherwise spend seconds on
-    hundreds of thousands of single-value counter updates. Best moved into the store.
-    """
-    with ledger.db.transaction() as conn:
-        row = conn.execute(
-            "SELECT value FROM counters WHERE scope=? AND name=?", (scope, name)
-        ).fetchone()
-        first = 1 if row is None else int(row["value"]) + 1
-        conn.execute(
-            "INSERT INTO counters(scope, name, value) VALUES (?, ?, ?) "
-            "ON CONFLICT(scope, name) DO UPDATE SET value=excluded.value",
-            (scope, name, first + count - 1),
-        )
-    return first
-
-
 def reserve_ids(ledger: Ledger, count: int) -> list[str]:
     """``count`` fresh record ids, exactly as ``store.new_id()`` would hand them out."""
-    if count <= 0:
-        return []
-    first = _reserve(ledger, "global", "record_id", count)
-    return [str(ID_BASE + value) for value in range(first, first + count)]
+    return ledger.store.reserve_ids(count)
 
 
 class IdPool:

@@ -160,7 +160,13 @@ def due_days(status: str, due_date: str, today: str) -> str:
 
 def present_invoice(ledger: Ledger, invoice: Mapping[str, Any]) -> dict[str, Any]:
     """The detail object as Zoho returns it (every documented field)."""
-    return docs.present(KIND, invoice, status=current_status(ledger, invoice))
+    return docs.present(
+        KIND,
+        invoice,
+        status=current_status(ledger, invoice),
+        # Older clients read the associated persons under this earlier name.
+        contact_persons_details=invoice.get("contact_persons_associated", []),
+    )
 
 
 def present_row(ledger: Ledger, invoice: dict[str, Any]) -> dict[str, Any]:

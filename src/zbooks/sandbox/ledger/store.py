@@ -76,6 +76,13 @@ class RecordStore:
     def new_id(self) -> str:
         return str(ID_BASE + self.db.next_counter("global", "record_id"))
 
+    def reserve_ids(self, count: int) -> list[str]:
+        """``count`` fresh ids in one counter update (bulk seeding)."""
+        if count <= 0:
+            return []
+        first = self.db.reserve_counter("global", "record_id", count)
+        return [str(ID_BASE + first + i) for i in range(count)]
+
     def next_number(self, series: str, prefix: str, width: int = 6) -> str:
         """Auto-number such as ``INV-000001``; one series per (organization, series)."""
         value = self.db.next_counter(f"org:{self.org_id}", f"number:{series}")
