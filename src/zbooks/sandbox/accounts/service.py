@@ -39,6 +39,10 @@ CLIENT_TYPES = ("server", "self")
 THROTTLE_DESCRIPTION = (
     "You have made too many requests continuously. Please try again after some time."
 )
+# Live grants by token digest: every API request validates its token, and the lookup
+# (query + JSON + scope parsing) cost more than serving a record. Any deletion of access
+# tokens (revoke, eviction, expiry sweep) clears it, so revocation stays immediate.
+_GRANT_CACHE_SIZE = 4096
 _SOID_RE = re.compile(r"^zohobooks\.(\d+)$", re.IGNORECASE)
 
 SCHEMA = """
@@ -180,6 +184,7 @@ class AccountsService:
         self._db = db
         self._clock = clock
         self._config = config
+        self._grants: dict[str, AccessGrant] = {}
         db.ensure_schema(SCHEMA)
 
     @property
@@ -736,10 +741,10 @@ class AccountsService:
         assert cursor.lastrowid is not None
         return token, int(cursor.lastrowid)
 
-    @staticmethod
-    def _delete_refresh(conn: sqlite3.Connection, seq: int) -> None:
+    def _delete_refresh(self, conn: sqlite3.Connection, seq: int) -> None:
         """Remove a refresh token and everything minted from it (cascade by hand)."""
         conn.execute("DELETE FROM accounts_access_tokens WHERE refresh_seq=?", (seq,))
+        self._grants.clear()
         conn.execute("DELETE FROM accounts_token_requests WHERE refresh_seq=?", (seq,))
         conn.execute("DELETE FROM accounts_refresh_tokens WHERE seq=?", (seq,))
 
@@ -756,6 +761,7 @@ class AccountsService:
         """A new access token; beyond the active cap per refresh token the oldest goes."""
         now = self._clock.time()
         conn.execute("DELETE FROM accounts_access_tokens WHERE expires_at <= ?", (now,))
+        self._grants.clear()
         if refresh_seq is not None:
             cap = max(1, self._config.max_access_tokens_per_refresh_token)
             active = [
@@ -767,6 +773,7 @@ class AccountsService:
             ]
             for seq in active[: max(0, len(active) - cap + 1)]:
                 conn.execute("DELETE FROM accounts_access_tokens WHERE seq=?", (seq,))
+                self._grants.clear()
         token = tokens.new_token()
         conn.execute(
             "INSERT INTO accounts_access_tokens(token_hash, refresh_seq, client_id, user_id, "
@@ -790,21 +797,29 @@ class AccountsService:
         """The grant behind a live access token; None if unknown, expired, evicted or revoked."""
         if not token:
             return None
+        key = tokens.digest(token)
+        cached = self._grants.get(key)
+        if cached is not None:
+            return cached if self._clock.time() < cached.expires_at else None
         with self._db.read() as conn:
             row = conn.execute(
                 "SELECT user_id, client_id, scopes, org_id, expires_at "
                 "FROM accounts_access_tokens WHERE token_hash=?",
-                (tokens.digest(token),),
+                (key,),
             ).fetchone()
         if row is None or self._clock.time() >= row["expires_at"]:
             return None
-        return AccessGrant(
+        grant = AccessGrant(
             user_id=row["user_id"],
             client_id=row["client_id"],
             scopes=normalise(json.loads(row["scopes"])),
             org_id=row["org_id"],
             expires_at=float(row["expires_at"]),
         )
+        if len(self._grants) >= _GRANT_CACHE_SIZE:
+            self._grants.clear()
+        self._grants[key] = grant
+        return grant
 
     def revoke(self, token: str, *, client_id: str | None = None) -> bool:
         """Revoke a refresh token (with every access token minted from it) or one access token.
@@ -830,6 +845,7 @@ class AccountsService:
             ).fetchone()
             if access is not None and client_id in (None, access["client_id"]):
                 conn.execute("DELETE FROM accounts_access_tokens WHERE seq=?", (access["seq"],))
+                self._grants.clear()
                 _log.info("revoked an access token of client %s", access["client_id"])
                 return True
         return False

@@ -25,12 +25,11 @@ def _shaped(request: BooksRequest, record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _lines(ledger: Ledger) -> Callable[[Mapping[str, Any]], list[str]]:
-    name = org_name(ledger)
     return lambda shaped: docs.printable_lines(
         cn.KIND,
         shaped,
         title="Credit Note",
-        org_name=name,
+        org_name=org_name(ledger),
         amounts=(("Credits Used", "total_credits_used"), ("Credits Remaining", "balance")),
     )
 

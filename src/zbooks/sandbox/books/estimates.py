@@ -25,9 +25,12 @@ def _shaped(request: BooksRequest, record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _lines(ledger: Ledger) -> Callable[[Mapping[str, Any]], list[str]]:
-    name = org_name(ledger)
     return lambda shaped: docs.printable_lines(
-        est.KIND, shaped, title="Estimate", org_name=name, dates=(("Expiry Date", "expiry_date"),)
+        est.KIND,
+        shaped,
+        title="Estimate",
+        org_name=org_name(ledger),
+        dates=(("Expiry Date", "expiry_date"),),
     )
 
 

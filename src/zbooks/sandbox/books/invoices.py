@@ -128,14 +128,12 @@ def org_name(ledger: Ledger) -> str:
 
 
 def invoice_lines(ledger: Ledger) -> Callable[[Mapping[str, Any]], list[str]]:
-    name = org_name(ledger)
-
     def lines(shaped: Mapping[str, Any]) -> list[str]:
         return docs.printable_lines(
             inv.KIND,
             shaped,
             title="Invoice",
-            org_name=name,
+            org_name=org_name(ledger),
             dates=(("Due Date", "due_date"), ("Terms", "payment_terms_label")),
             amounts=(
                 ("Payment Made", "payment_made"),

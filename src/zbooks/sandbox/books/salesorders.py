@@ -28,12 +28,11 @@ def _shaped(request: BooksRequest, record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _lines(ledger: Ledger) -> Callable[[Mapping[str, Any]], list[str]]:
-    name = org_name(ledger)
     return lambda shaped: docs.printable_lines(
         so.KIND,
         shaped,
         title="Sales Order",
-        org_name=name,
+        org_name=org_name(ledger),
         dates=(("Shipment Date", "shipment_date"),),
     )
 

@@ -1,0 +1,215 @@
+"""Sandbox throughput and footprint with 100,000 invoices.
+
+1. Seed 100,000 invoices (with their contacts, items and payments) into a fresh
+   database and time it (target < 60 s).
+2. Serve that database with uvicorn in a child process, and a bare Starlette endpoint
+   that returns the same invoice JSON with the same server stack in another child.
+3. Load both with `wrk` (Debian package; a C load generator, so the client is not the
+   bottleneck): GET /invoices/{id}, GET /invoices?per_page=200, and the bare endpoint.
+   Target: GET by id >= 0.5x of bare.
+4. Resident memory of the sandbox process after the load (peak RSS; target < 300 MB).
+
+    .venv/bin/python benchmarks/sandbox.py [--invoices 100000] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import write_section  # noqa: E402
+
+UNLIMITED = 10**9
+PLANS = ("free", "standard", "professional", "premium")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_sandbox(db_path: str, port: int) -> None:
+    """Child process: the sandbox on an existing database, limits out of the way."""
+    from zbooks.sandbox.config import SandboxConfig
+    from zbooks.sandbox.server import serve
+
+    config = SandboxConfig(
+        port=port,
+        db_path=db_path,
+        seed="empty",
+        rate_limit=UNLIMITED,
+        daily_limits={plan: UNLIMITED for plan in PLANS},
+        concurrency_limits={plan: UNLIMITED for plan in PLANS},
+        control_token="bench-control-token",
+    )
+    serve(config, out=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+
+
+def serve_bare(body_path: str, port: int) -> None:
+    """Child process: a bare Starlette JSON endpoint on the same server stack."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    body = Path(body_path).read_bytes()
+
+    async def endpoint(request: object) -> Response:
+        return Response(body, media_type="application/json;charset=UTF-8")
+
+    app = Starlette(routes=[Route("/books/v3/invoices/{invoice_id}", endpoint)])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def seed(db_path: str, invoices: int) -> tuple[float, str]:
+    from zbooks.sandbox.app import create_app
+    from zbooks.sandbox.config import SandboxConfig
+    from zbooks.sandbox.seed import seed_module
+
+    app = create_app(SandboxConfig(db_path=db_path, seed="empty"))
+    org_id = app.demo.org_id
+    rng = random.Random(42)
+    started = time.perf_counter()
+    for module, count in (("taxes", 5), ("items", 200), ("contacts", 5000)):
+        seed_module(app.db, app.clock, org_id, module, count, rng)
+    seed_module(app.db, app.clock, org_id, "invoices", invoices, rng)
+    elapsed = time.perf_counter() - started
+    app.close()
+    return elapsed, org_id
+
+
+def wait_ready(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx2.get(url, timeout=2)
+            return
+        except httpx2.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def wrk(url: str, seconds: int, headers: dict[str, str], connections: int = 16) -> float:
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for key, value in headers.items():
+        args += ["-H", f"{key}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"{non2xx.group(1)} failed responses from {url}:\n{out}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    assert match
+    return int(match.group(1)) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--serve-sandbox", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", nargs=2, metavar=("BODY", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_sandbox:
+        serve_sandbox(args.serve_sandbox[0], int(args.serve_sandbox[1]))
+        return
+    if args.serve_bare:
+        serve_bare(args.serve_bare[0], int(args.serve_bare[1]))
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install -y wrk")
+
+    workdir = Path(tempfile.mkdtemp(prefix="zbooks-bench-"))
+    db_path = str(workdir / "sandbox.db")
+    seed_seconds, org_id = seed(db_path, args.invoices)
+    print(f"seeded {args.invoices:,} invoices in {seed_seconds:.1f} s")
+
+    port = free_port()
+    me = str(Path(__file__).resolve())
+    sandbox = subprocess.Popen([sys.executable, me, "--serve-sandbox", db_path, str(port)])
+    bare = None
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base + "/_sandbox/info")
+        control = {"Authorization": "Bearer bench-control-token"}
+        client = httpx2.post(f"{base}/_sandbox/clients", headers=control,
+                             json={"name": "bench", "client_type": "self"}).json()
+        code = httpx2.post(f"{base}/_sandbox/self-client/code", headers=control,
+                           json={"client_id": client["client_id"],
+                                 "scope": "ZohoBooks.fullaccess.all"}).json()["code"]
+        token = httpx2.post(f"{base}/oauth/v2/token", data={
+            "grant_type": "authorization_code", "client_id": client["client_id"],
+            "client_secret": client["client_secret"], "code": code}).json()["access_token"]
+        auth = {"Authorization": f"Zoho-oauthtoken {token}"}
+        listing = httpx2.get(f"{base}/books/v3/invoices", headers=auth,
+                             params={"organization_id": org_id, "per_page": 200}).json()
+        invoice_id = listing["invoices"][0]["invoice_id"]
+        detail = httpx2.get(f"{base}/books/v3/invoices/{invoice_id}", headers=auth,
+                            params={"organization_id": org_id})
+        assert detail.status_code == 200, detail.text
+        body_path = workdir / "invoice.json"
+        body_path.write_bytes(detail.content)
+
+        bare_port = free_port()
+        bare = subprocess.Popen([sys.executable, me, "--serve-bare", str(body_path),
+                                 str(bare_port)])
+        bare_url = f"http://127.0.0.1:{bare_port}/books/v3/invoices/{invoice_id}"
+        wait_ready(bare_url)
+
+        by_id_url = f"{base}/books/v3/invoices/{invoice_id}?organization_id={org_id}"
+        list_url = f"{base}/books/v3/invoices?organization_id={org_id}&per_page=200&page=7"
+        rps_bare = wrk(bare_url, args.seconds, {})
+        rps_by_id = wrk(by_id_url, args.seconds, auth)
+        rps_list = wrk(list_url, args.seconds, auth, connections=4)
+        rss = peak_rss_mb(sandbox.pid)
+    finally:
+        for proc in (sandbox, bare):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    ratio = rps_by_id / rps_bare
+    invoice_kb = len(detail.content) / 1024
+    list_kb = len(json.dumps(listing)) / 1024
+    body = (
+        "## Sandbox (`benchmarks/sandbox.py`)\n\n"
+        f"{args.invoices:,} invoices seeded (plus 5,000 contacts and 200 items); uvicorn, one "
+        f"process each; load from `wrk` for {args.seconds} s per endpoint on the same "
+        "machine (2 cores shared by server and load generator).\n\n"
+        "| measurement | result | target |\n|---|---|---|\n"
+        f"| seeding {args.invoices:,} invoices | {seed_seconds:.1f} s | < 60 s |\n"
+        f"| bare Starlette JSON endpoint ({invoice_kb:.1f} KB body) | {rps_bare:,.0f} req/s | "
+        "reference |\n"
+        f"| GET /invoices/{{id}} | {rps_by_id:,.0f} req/s (**{ratio:.2f}x** of bare) | "
+        ">= 0.5x |\n"
+        f"| GET /invoices?per_page=200 ({list_kb:.0f} KB body) | {rps_list:,.0f} req/s | - |\n"
+        f"| sandbox peak resident memory | {rss:.0f} MB | < 300 MB |\n"
+    )
+    write_section("sandbox", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
