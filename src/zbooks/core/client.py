@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
@@ -25,6 +25,11 @@ from zbooks.core.pipeline import AsyncPipeline, Call, PipelineConfig, SyncPipeli
 from zbooks.core.ratelimit import RateLimiter
 from zbooks.core.retry import RetryPolicy
 from zbooks.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from zbooks.resources._accessors import AsyncResources, SyncResources
+else:  # at run time ``_ClientBase.__getattr__`` resolves ``client.<module>``
+    AsyncResources = SyncResources = object
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -178,6 +183,17 @@ class _ClientBase:
     def rate_limiter(self) -> RateLimiter | None:
         return self._config.limiter
 
+    if not TYPE_CHECKING:  # type checkers see the typed properties of *Resources instead
+
+        def __getattr__(self, name: str) -> Any:
+            """``client.invoices`` etc.: the module's resource, imported on first use and
+            cached on the client (see ``zbooks.resources``)."""
+            if name.startswith("_"):
+                raise AttributeError(name)
+            from zbooks.resources import bind
+
+            return bind(self, name)
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(profile={self._parts.settings.profile!r}, "
@@ -185,7 +201,7 @@ class _ClientBase:
         )
 
 
-class Client(_ClientBase):
+class Client(_ClientBase, SyncResources):
     """Synchronous Zoho Books client."""
 
     def __init__(
@@ -331,7 +347,7 @@ class Client(_ClientBase):
         self.close()
 
 
-class AsyncClient(_ClientBase):
+class AsyncClient(_ClientBase, AsyncResources):
     """Asynchronous Zoho Books client; same arguments as ``Client``."""
 
     def __init__(

@@ -1,0 +1,29 @@
+"""Pydantic models of Zoho Books objects, generated from Zoho's OpenAPI files.
+
+Each Zoho module has its own module (``zbooks.models.invoices``); the names that are
+unique across modules (and every module's main model: ``Invoice``, ``Contact``, ...)
+are also reachable here, imported on first access::
+
+    from zbooks.models import Invoice
+    from zbooks.models.invoices import InvoiceLineItem
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from zbooks.models.base import ZohoEnum, ZohoModel
+
+__all__ = ["ZohoEnum", "ZohoModel"]
+
+
+def __getattr__(name: str) -> Any:
+    from zbooks.models._index import MODELS
+
+    module = MODELS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zbooks.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"zbooks.models.{module}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,167 @@
+"""Field types shared by every generated model.
+
+Zoho's wire format is looser than its OpenAPI files: amounts arrive as JSON numbers
+(sometimes as strings such as ``"12.50"``), empty text stands for "no value", ids are
+digit strings that some examples show as integers, and timestamps carry a ``-0800``
+offset without a colon. Each alias below accepts all of that on input and writes back
+exactly what Zoho expects on output, so generated models stay one line per field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
+
+ZOHO_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+_BLANK = re.compile(r"^\s*$")
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and _BLANK.match(value) is not None)
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """JSON numbers via ``str()`` so ``0.1`` stays ``Decimal("0.1")``, not a float's tail."""
+    if _blank(value):
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not an amount")
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip().replace(",", ""))
+        except InvalidOperation:
+            raise ValueError(f"not a number: {value!r}") from None
+    raise ValueError(f"not a number: {value!r}")
+
+
+def decimal_to_json(value: Decimal) -> int | float:
+    """Numbers stay JSON numbers (Zoho rejects quoted amounts in some fields)."""
+    if value == value.to_integral_value() and abs(value) < 10**15:
+        return int(value)
+    return float(str(value))
+
+
+def to_discount(value: Any) -> Decimal | str | None:
+    """A discount is an amount or a percentage string such as ``"10%"`` (kept as text)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return value.strip()
+    return to_decimal(value)
+
+
+def discount_to_json(value: Decimal | str) -> int | float | str:
+    return value if isinstance(value, str) else decimal_to_json(value)
+
+
+def to_date(value: Any) -> date | None:
+    if _blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            raise ValueError(f"not a yyyy-mm-dd date: {value!r}") from None
+    raise ValueError(f"not a date: {value!r}")
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """``2023-11-18T02:02:51-0800`` (Zoho), ``...Z`` and ``... +00:00`` all parse aware."""
+    if _blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"not a Zoho timestamp: {value!r}") from None
+    raise ValueError(f"not a timestamp: {value!r}")
+
+
+def datetime_to_json(value: datetime) -> str:
+    return value.strftime(ZOHO_TIME_FORMAT)
+
+
+def to_bool(value: Any) -> bool | None:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == "":
+            return None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def to_int(value: Any) -> Any:
+    """Blank text means "no value"; everything else goes to pydantic's int parsing."""
+    return None if _blank(value) else value
+
+
+def to_str(value: Any) -> Any:
+    """Ids and codes: integers (as some examples show them) become digit strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    return value
+
+
+Money = Annotated[
+    Decimal | None,
+    BeforeValidator(to_decimal),
+    PlainSerializer(decimal_to_json, when_used="json-unless-none"),
+]
+Discount = Annotated[
+    Decimal | str | None,
+    BeforeValidator(to_discount),
+    PlainSerializer(discount_to_json, when_used="json-unless-none"),
+]
+ZohoDate = Annotated[date | None, BeforeValidator(to_date)]
+ZohoDateTime = Annotated[
+    datetime | None,
+    BeforeValidator(to_datetime),
+    PlainSerializer(datetime_to_json, when_used="json-unless-none"),
+]
+Bool = Annotated[bool | None, BeforeValidator(to_bool)]
+Int = Annotated[int | None, BeforeValidator(to_int)]
+Str = Annotated[str | None, BeforeValidator(to_str)]
+Id = Annotated[str, BeforeValidator(to_str)]
+
+__all__ = [
+    "ZOHO_TIME_FORMAT",
+    "Bool",
+    "Discount",
+    "Id",
+    "Int",
+    "Money",
+    "Str",
+    "ZohoDate",
+    "ZohoDateTime",
+    "datetime_to_json",
+    "decimal_to_json",
+    "to_date",
+    "to_datetime",
+    "to_decimal",
+]

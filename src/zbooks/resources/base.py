@@ -1,0 +1,393 @@
+"""What every generated resource method calls.
+
+Generated methods only describe an operation (method, path, query, body, where the
+result lives in the envelope, which model parses it); everything that decides how to
+send and read lives here once, shared by the sync and async classes:
+
+- query values are converted to what Zoho reads (enums to their value, dates to
+  ``yyyy-mm-dd``, timestamps to ``2023-11-18T02:02:51-0800``, id lists to ``a,b,c``);
+- bodies are models (only fields that were set, by Zoho's names) or plain mappings;
+  with files the body travels as the ``JSONString`` form field beside them, the way
+  Zoho's multipart endpoints expect;
+- the result is found under the documented key, or under the key the API really uses
+  when the OAS names it differently, or in the envelope itself when flattened.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+from zbooks.core.pagination import MAX_PER_PAGE, list_key_of, to_page
+from zbooks.models.base import ZohoModel, json_default
+from zbooks.models.types import ZOHO_TIME_FORMAT, decimal_to_json
+
+if TYPE_CHECKING:
+    from zbooks.core.client import AsyncClient, Client
+
+M = TypeVar("M", bound=ZohoModel)
+
+#: A file to upload: raw bytes, an open binary file, or ``(filename, content[, type])``.
+FileContent = bytes | IO[bytes] | tuple[str, bytes | IO[bytes]] | tuple[str, bytes | IO[bytes], str]
+
+_ENVELOPE_META = ("code", "message", "page_context")
+
+
+def _path(template: str, *values: str) -> str:
+    """Fill ``{}`` slots with path parameters, each escaped as one path segment."""
+    return template.format(*(quote(str(v), safe="") for v in values))
+
+
+def query_value(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.strftime(ZOHO_TIME_FORMAT)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(decimal_to_json(value))
+    if isinstance(value, list | tuple):
+        return ",".join(str(query_value(v)) for v in value)
+    return value
+
+
+def build_query(query: Mapping[str, Any], params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Documented parameters win over same-named entries of the free-form ``params``."""
+    out = {k: query_value(v) for k, v in (params or {}).items() if v is not None}
+    out.update({k: query_value(v) for k, v in query.items() if v is not None})
+    return out
+
+
+def plain(value: Any) -> Any:
+    """Models (also nested inside mappings and lists) to the dicts Zoho reads."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="python", by_alias=True, exclude_unset=True)
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def prepare(
+    *,
+    query: Mapping[str, Any],
+    params: Mapping[str, Any] | None,
+    body: Any = None,
+    files: Mapping[str, Any] | None = None,
+    headers: Mapping[str, Any] | None = None,
+    organization_id: str | None = None,
+    binary: bool = False,
+) -> dict[str, Any]:
+    """Keyword arguments for ``Client.request``."""
+    kwargs: dict[str, Any] = {
+        "params": build_query(query, params),
+        "organization_id": organization_id,
+        "binary": binary,
+    }
+    sent_headers = {
+        k: ("true" if v is True else "false" if v is False else str(v))
+        for k, v in (headers or {}).items()
+        if v is not None
+    }
+    if sent_headers:
+        kwargs["headers"] = sent_headers
+    payload = plain(body) if body is not None else None
+    uploads = {k: v for k, v in (files or {}).items() if v is not None}
+    if uploads:
+        kwargs["files"] = uploads
+        if payload is not None:
+            kwargs["data"] = {"JSONString": json.dumps(payload, default=json_default)}
+    elif payload is not None:
+        kwargs["json"] = payload
+    return kwargs
+
+
+def extract(envelope: Mapping[str, Any], keys: Sequence[str]) -> Any:
+    """The result inside an envelope: the first documented key present; else the one
+    container beside code/message; else the envelope's own fields (a flattened record)."""
+    for key in keys:
+        if key in envelope:
+            return envelope[key]
+    rest = {k: v for k, v in envelope.items() if k not in _ENVELOPE_META}
+    containers = [v for v in rest.values() if isinstance(v, dict | list)]
+    if len(rest) == 1 and containers:
+        return containers[0]
+    return rest
+
+
+def one(value: Any) -> Any:
+    """A record key the OAS types as an array still holds one object."""
+    if isinstance(value, list) and len(value) <= 1:
+        return value[0] if value else {}
+    return value
+
+
+def many(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [value]
+    return list(value)
+
+
+def record_of(envelope: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in envelope.items() if k not in ("code", "message")}
+
+
+def as_bytes(result: Any) -> bytes:
+    """A download; a JSON answer (Zoho sometimes sends one) comes back as its bytes."""
+    if isinstance(result, bytes):
+        return result
+    return json.dumps(result, default=json_default).encode()
+
+
+@dataclass(frozen=True)
+class ModelPage(Generic[M]):
+    """One page of a list: its records and Zoho's ``page_context``."""
+
+    items: list[M]
+    page_context: dict[str, Any]
+    number: int
+
+    @property
+    def has_more(self) -> bool:
+        return bool(self.page_context.get("has_more_page"))
+
+
+def _model_page(
+    envelope: Mapping[str, Any], keys: Sequence[str], model: type[M], number: int
+) -> ModelPage[M]:
+    key = next((k for k in keys if k in envelope), None)
+    if key is None:
+        try:
+            key = list_key_of(envelope, None)
+        except ValueError:
+            key = keys[-1]
+    if isinstance(envelope.get(key), dict):  # a list the OAS types as one object
+        envelope = {**envelope, key: [envelope[key]]}
+    page = to_page(envelope, key, number)
+    items = [model.model_validate(item) for item in page.items]
+    return ModelPage(items=items, page_context=page.page_context, number=number)
+
+
+class Paginator(Generic[M]):
+    """Lazy, auto-paginating list: iterate for records, ``.pages()`` for pages.
+
+    Nothing is fetched until you iterate; each further page is requested only when
+    the previous one is used up and Zoho says ``has_more_page``.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[int], Mapping[str, Any]],
+        keys: Sequence[str],
+        model: type[M],
+        start: int = 1,
+    ) -> None:
+        self._fetch = fetch
+        self._keys = tuple(keys)
+        self._model = model
+        self._start = start
+
+    def pages(self) -> Iterator[ModelPage[M]]:
+        number = self._start
+        while True:
+            page = _model_page(self._fetch(number), self._keys, self._model, number)
+            yield page
+            if not page.has_more or not page.items:
+                return
+            number += 1
+
+    def __iter__(self) -> Iterator[M]:
+        for page in self.pages():
+            yield from page.items
+
+    def first(self) -> M | None:
+        """The first record, fetching one page at most."""
+        page = next(iter(self.pages()), None)
+        return page.items[0] if page is not None and page.items else None
+
+
+class AsyncPaginator(Generic[M]):
+    """``async for`` over records; ``.pages()`` for pages. Lazy like ``Paginator``."""
+
+    def __init__(
+        self,
+        fetch: Callable[[int], Awaitable[Mapping[str, Any]]],
+        keys: Sequence[str],
+        model: type[M],
+        start: int = 1,
+    ) -> None:
+        self._fetch = fetch
+        self._keys = tuple(keys)
+        self._model = model
+        self._start = start
+
+    async def pages(self) -> AsyncGenerator[ModelPage[M], None]:
+        number = self._start
+        while True:
+            page = _model_page(await self._fetch(number), self._keys, self._model, number)
+            yield page
+            if not page.has_more or not page.items:
+                return
+            number += 1
+
+    async def __aiter__(self) -> AsyncIterator[M]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def first(self) -> M | None:
+        """The first record, fetching one page at most."""
+        pages = self.pages()
+        try:
+            async for page in pages:
+                return page.items[0] if page.items else None
+            return None
+        finally:
+            await pages.aclose()
+
+
+class SyncResource:
+    """Base of the generated synchronous resource classes."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"
+
+    def _send(self, method: str, path: str, **options: Any) -> Any:
+        return self._client.request(method, path, **prepare(**options))
+
+    def _model(
+        self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
+    ) -> M:
+        return model.model_validate(one(extract(self._send(method, path, **options), keys)))
+
+    def _models(
+        self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
+    ) -> list[M]:
+        found = many(extract(self._send(method, path, **options), keys))
+        return [model.model_validate(item) for item in found]
+
+    def _record(self, method: str, path: str, model: type[M], **options: Any) -> M:
+        return model.model_validate(record_of(self._send(method, path, **options)))
+
+    def _envelope(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        return dict(self._send(method, path, **options))
+
+    def _bytes(self, method: str, path: str, **options: Any) -> bytes:
+        return as_bytes(self._send(method, path, binary=True, **options))
+
+    def _paginate(
+        self,
+        path: str,
+        keys: Sequence[str],
+        model: type[M],
+        query: Mapping[str, Any],
+        *,
+        params: Mapping[str, Any] | None,
+        organization_id: str | None,
+        page: int = 1,
+        per_page: int = MAX_PER_PAGE,
+    ) -> Paginator[M]:
+        base = build_query(query, params)
+
+        def fetch(number: int) -> Mapping[str, Any]:
+            result: Mapping[str, Any] = self._client.request(
+                "GET",
+                path,
+                params={**base, "page": number, "per_page": per_page},
+                organization_id=organization_id,
+            )
+            return result
+
+        return Paginator(fetch, keys, model, page)
+
+
+class AsyncResource:
+    """Base of the generated asynchronous resource classes."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"
+
+    async def _send(self, method: str, path: str, **options: Any) -> Any:
+        return await self._client.request(method, path, **prepare(**options))
+
+    async def _model(
+        self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
+    ) -> M:
+        envelope = await self._send(method, path, **options)
+        return model.model_validate(one(extract(envelope, keys)))
+
+    async def _models(
+        self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
+    ) -> list[M]:
+        found = many(extract(await self._send(method, path, **options), keys))
+        return [model.model_validate(item) for item in found]
+
+    async def _record(self, method: str, path: str, model: type[M], **options: Any) -> M:
+        return model.model_validate(record_of(await self._send(method, path, **options)))
+
+    async def _envelope(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        return dict(await self._send(method, path, **options))
+
+    async def _bytes(self, method: str, path: str, **options: Any) -> bytes:
+        return as_bytes(await self._send(method, path, binary=True, **options))
+
+    def _paginate(
+        self,
+        path: str,
+        keys: Sequence[str],
+        model: type[M],
+        query: Mapping[str, Any],
+        *,
+        params: Mapping[str, Any] | None,
+        organization_id: str | None,
+        page: int = 1,
+        per_page: int = MAX_PER_PAGE,
+    ) -> AsyncPaginator[M]:
+        base = build_query(query, params)
+
+        async def fetch(number: int) -> Mapping[str, Any]:
+            result: Mapping[str, Any] = await self._client.request(
+                "GET",
+                path,
+                params={**base, "page": number, "per_page": per_page},
+                organization_id=organization_id,
+            )
+            return result
+
+        return AsyncPaginator(fetch, keys, model, page)
+
+
+__all__ = [
+    "AsyncPaginator",
+    "AsyncResource",
+    "FileContent",
+    "ModelPage",
+    "Paginator",
+    "SyncResource",
+]
