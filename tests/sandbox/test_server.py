@@ -100,7 +100,7 @@ def test_cli_port_in_use_is_a_clean_error(capsys: pytest.CaptureFixture[str]) ->
         port = busy.getsockname()[1]
         with pytest.raises(SystemExit) as exited:
             run(["sandbox", "serve", "--port", str(port), "--seed", "empty"])
-    assert exited.value.code == 2
+    assert exited.value.code == 1  # a usage error (the documented exit code 1)
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err
     assert "Traceback" not in err

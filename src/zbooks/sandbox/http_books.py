@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from zbooks.sandbox import jsonfast
 from zbooks.sandbox.accounts.scopes import scope_allows
 from zbooks.sandbox.books.registry import BooksRequest, BooksResponse, Registry, Route
 from zbooks.sandbox.clock import Clock
@@ -156,9 +157,7 @@ def _json_default(value: object) -> object:
 
 
 def render_json(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(
-        body, default=_json_default, ensure_ascii=False, separators=(",", ":")
-    ).encode("utf-8")
+    return jsonfast.dumps(body, default=_json_default)
 
 
 def parse_json_string(text: str) -> dict[str, Any]:

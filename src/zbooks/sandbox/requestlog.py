@@ -13,12 +13,13 @@ import logging
 import threading
 import time
 from collections import deque
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from zbooks.sandbox.clock import Clock
+from zbooks.sandbox.clock import Clock, format_zoho_time
 
 LOG_KEY = "zbooks.log"  # scope key: a dict the Books dispatcher fills with code and org
 SECRET_PARAMS = frozenset(
@@ -56,10 +57,15 @@ class RequestLog:
             self._entries.append(entry)
 
     def recent(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """The last ``limit`` entries, oldest first."""
+        """The last ``limit`` entries, oldest first.
+
+        Entries are stored raw and formatted here, on the rare read, so that recording
+        costs the request path almost nothing.
+        """
         with self._lock:
             entries = list(self._entries)
-        return entries if not limit else entries[-limit:]
+        chosen = entries if not limit else entries[-limit:]
+        return [_formatted(entry) for entry in chosen]
 
     def clear(self) -> None:
         with self._lock:
@@ -96,16 +102,27 @@ class RequestLogMiddleware:
             status = status or 500  # Starlette's outer error middleware answers 500
             raise
         finally:
-            raw_query = scope.get("query_string", b"")
             entry = {
-                "time": self.clock.zoho_timestamp(),
+                "time": self.clock.time(),
                 "method": str(scope.get("method", "")),
                 "path": path,
-                "query": redact_query(raw_query.decode("latin-1")),
+                "query": scope.get("query_string", b""),
                 "status": status,
                 "code": info["code"],
                 "org_id": info["org_id"],
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             }
             self.log.add(entry)
-            logger.info("%s %s -> %s %s", entry["method"], path, status, info["code"] or "")
+            if logger.isEnabledFor(logging.INFO):
+                logger.info("%s %s -> %s %s", entry["method"], path, status, info["code"] or "")
+
+
+def _formatted(entry: dict[str, Any]) -> dict[str, Any]:
+    raw_query = entry["query"]
+    return {
+        **entry,
+        "time": format_zoho_time(datetime.fromtimestamp(entry["time"], tz=UTC)),
+        "query": redact_query(raw_query.decode("latin-1"))
+        if isinstance(raw_query, bytes)
+        else raw_query,
+    }

@@ -82,6 +82,7 @@ class Registry:
         self._by_shape: dict[tuple[int, str], list[Route]] = {}
         self._wild_first: dict[int, list[Route]] = {}
         self._seen: set[tuple[str, str]] = set()
+        self._shapes: dict[tuple[str, tuple[str, ...]], Route] = {}
 
     def add(
         self,
@@ -103,6 +104,7 @@ class Registry:
             scope = f"ZohoBooks.{scope}.{_OPERATION_BY_METHOD[method]}"
         segments = _split(template)
         route = Route(method, template, handler, scope, needs_org, segments)
+        self._shapes.clear()
         if key in self._seen:
             self._remove(method, template)
         self._seen.add(key)
@@ -134,8 +136,26 @@ class Registry:
         return every
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
-        """Find the handler, or raise 404 code 5 (unknown path) / 405 code 37."""
+        """Find the handler, or raise 404 code 5 (unknown path) / 405 code 37.
+
+        Ids are digit strings, so the route chosen for a path depends only on its shape
+        (digit segments replaced): that choice is cached, and only the binding of
+        parameters is redone per request.
+        """
         segments = _split(path)
+        shape = (method.upper(), tuple("#" if s.isdigit() else s for s in segments))
+        cached = self._shapes.get(shape)
+        if cached is not None:
+            params = _bind(cached.segments, segments)
+            if params is not None:
+                return cached, params
+        route, params = self._match(method, segments)
+        if len(self._shapes) >= _SHAPE_CACHE_SIZE:
+            self._shapes.clear()
+        self._shapes[shape] = route
+        return route, params
+
+    def _match(self, method: str, segments: tuple[str, ...]) -> tuple[Route, dict[str, str]]:
         candidates = self._by_shape.get((len(segments), segments[0] if segments else ""), [])
         candidates = candidates + self._wild_first.get(len(segments), [])
         best: tuple[Route, dict[str, str]] | None = None
@@ -156,6 +176,8 @@ class Registry:
         raise invalid_url()
 
 
+_SHAPE_CACHE_SIZE = 4096
+
 # Path parameters that only match values of a known shape. Custom modules are served at
 # ``/{module_name}``; without this, every unknown one-segment path would be taken for a
 # custom module instead of answering 404 code 5. UNCONFIRMED: Zoho's custom-module API
@@ -175,7 +197,6 @@ def _bind(template: tuple[str, ...], actual: tuple[str, ...]) -> dict[str, str] 
         elif want != got:
             return None
     return params
-
 
 
 # The one registry the HTTP layer serves. Route modules under ``zbooks.sandbox.books``

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from zbooks.sandbox import jsonfast
 from zbooks.sandbox.db import Change, Database
 
 Op = Literal["eq", "ne", "in", "startswith", "contains", "lt", "le", "gt", "ge", "isnull"]
@@ -122,7 +123,7 @@ class RecordStore:
                 "SELECT data FROM records WHERE org_id=? AND module=? AND record_id=?",
                 (self.org_id, module, record_id),
             ).fetchone()
-        return None if row is None else dict(json.loads(row["data"]))
+        return None if row is None else dict(jsonfast.loads(row["data"]))
 
     def update(
         self, module: str, record_id: str, data: dict[str, Any], now: str, *, touch: bool = True
@@ -167,7 +168,7 @@ class RecordStore:
             "SELECT data FROM records WHERE org_id=? AND module=? AND record_id=?",
             (self.org_id, module, record_id),
         ).fetchone()
-        return None if row is None else dict(json.loads(row["data"]))
+        return None if row is None else dict(jsonfast.loads(row["data"]))
 
     # queries ----------------------------------------------------------------------
     def _where(self, module: str, filters: Sequence[Filter]) -> tuple[str, list[Any]]:
@@ -217,7 +218,7 @@ class RecordStore:
         sql = f"SELECT data FROM records WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
         with self.db.read() as conn:
             rows = conn.execute(sql, params).fetchall()
-        records = [dict(json.loads(r["data"])) for r in rows[:per_page]]
+        records = [dict(jsonfast.loads(r["data"])) for r in rows[:per_page]]
         return Page(records, page, per_page, len(rows) > per_page)
 
     def find(self, module: str, filters: Sequence[Filter]) -> list[dict[str, Any]]:
@@ -227,7 +228,7 @@ class RecordStore:
             rows = conn.execute(
                 f"SELECT data FROM records WHERE {where} ORDER BY rowid", params
             ).fetchall()
-        return [dict(json.loads(r["data"])) for r in rows]
+        return [dict(jsonfast.loads(r["data"])) for r in rows]
 
     def find_one(self, module: str, field: str, value: Any) -> dict[str, Any] | None:
         found = self.query(module, [Filter(field, "eq", value)], per_page=1).records
