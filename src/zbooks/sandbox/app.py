@@ -31,6 +31,7 @@ from zbooks.sandbox.ledger.organizations import PLANS, create_organization, orga
 from zbooks.sandbox.limits import RateLimiter
 from zbooks.sandbox.requestlog import RequestLog, RequestLogMiddleware
 from zbooks.sandbox.seed import seed_demo
+from zbooks.sandbox.webhooks import WebhookEngine
 
 DEMO_ORG_NAME = "Zylker Demo"
 SEEDS = ("demo", "empty")
@@ -108,14 +109,16 @@ class SandboxApp:
                 Middleware(AccountsFaultMiddleware, injector=self.faults),
             ],
         )
+        self.webhooks = WebhookEngine.attach(self)
 
     # start-up --------------------------------------------------------------------
     def _routes(self) -> list[BaseRoute]:
+        # Books first: it carries nearly all the traffic, and Starlette tries routes in order.
         return [
+            Route("/books/v3/{path:path}", self.books),
+            Route("/books/v3", self.books),
             *self.accounts.starlette_routes(),
             *control_routes(self),
-            Route("/books/v3", self.books),
-            Route("/books/v3/{path:path}", self.books),
         ]
 
     def _bootstrap(self) -> DemoInfo:

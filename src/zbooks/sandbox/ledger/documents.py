@@ -662,20 +662,23 @@ def with_defaults(defaults: Mapping[str, Any], values: Mapping[str, Any]) -> dic
     record lacks is ~10x cheaper than deep-copying all of them.
     """
     merged = {**defaults, **values}
-    for key in _mutable_keys(defaults):
+    for key, empty in _mutable_keys(defaults):
         if key not in values:
-            merged[key] = copy.deepcopy(defaults[key])
+            merged[key] = [] if empty is list else {} if empty is dict else copy.deepcopy(empty)
     return merged
 
 
-_MUTABLE_KEYS: dict[int, tuple[str, ...]] = {}
+_MUTABLE_KEYS: dict[int, tuple[tuple[str, Any], ...]] = {}
 
 
-def _mutable_keys(defaults: Mapping[str, Any]) -> tuple[str, ...]:
-    """Keys whose default is a list or dict (cached per module-level defaults mapping)."""
+def _mutable_keys(defaults: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """(key, ``list``/``dict`` for an empty default, else the default to deep-copy) for
+    each list or dict default; cached per module-level defaults mapping."""
     found = _MUTABLE_KEYS.get(id(defaults))
     if found is None:
-        found = tuple(k for k, v in defaults.items() if isinstance(v, dict | list))
+        found = tuple(
+            (k, v if v else type(v)) for k, v in defaults.items() if isinstance(v, dict | list)
+        )
         _MUTABLE_KEYS[id(defaults)] = found
     return found
 
