@@ -84,6 +84,8 @@ class Database:
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        # Records are JSON documents of a few KB: a 32 MB page cache keeps hot ones in memory.
+        self._conn.execute("PRAGMA cache_size=-32768")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
         self._depth = 0
