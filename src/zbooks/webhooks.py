@@ -13,8 +13,9 @@ change twice, and deliveries that may be skipped entirely. So:
 - ``WebhookReceiver`` is an ASGI app (Starlette/FastAPI mountable) that answers 401 to a
   bad or missing signature, 400 to a body it cannot parse, 200 to a duplicate without
   calling your handler, and calls the handler exactly once per new event.
-- Because delivery is not guaranteed, reconcile by polling ``last_modified_time``
-  (see docs/webhooks.md).
+- Because delivery is not guaranteed, ``reconcile`` (and ``areconcile``) list the
+  records modified since a ``ReconcileCursor`` so that a poll fills the gaps; run them
+  through the same handler and dedupe keys (see docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ import hashlib
 import hmac
 import inspect
 import json
+import re
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from zbooks.errors import ZBooksError
 
@@ -94,6 +97,9 @@ class WebhookEvent:
     last_modified_time: str | None = None
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     params: dict[str, str] = field(default_factory=dict, repr=False)
+    # The request exactly as received, for forwarding it on unchanged (signature intact).
+    raw_body: bytes = field(default=b"", repr=False, compare=False)
+    query_string: str = field(default="", repr=False, compare=False)
 
     @property
     def dedupe_key(self) -> tuple[str, str, str]:
@@ -105,13 +111,56 @@ class WebhookEvent:
         )
 
     def model(self) -> Any:
-        """The record as a typed model when one exists for ``entity_type``, else the dict."""
-        try:
-            from zbooks.models import model_for_entity  # type: ignore[attr-defined]
-        except ImportError:
-            return self.data
+        """The record as a typed model (``zbooks.models.Invoice`` for an ``invoice``
+        payload) when one exists for ``entity_type``, else the plain dict.
+
+        A payload the model cannot validate (Zoho sending a type its OpenAPI file does
+        not document) still comes back as the model, built without validation: refusing
+        a webhook for a schema quirk would lose the event.
+        """
         cls = model_for_entity(self.entity_type)
-        return self.data if cls is None else cls.model_validate(self.data)
+        if cls is None:
+            return self.data
+        from pydantic import ValidationError
+
+        try:
+            return cls.model_validate(self.data)
+        except ValidationError:
+            return cls.model_construct(**self.data)
+
+
+# Payload keys whose model name is not simply the key in PascalCase.
+_MODEL_NAMES = {
+    "payment": "CustomerPayment",
+    "customerpayment": "CustomerPayment",
+    "salesorder": "SalesOrder",
+    "purchaseorder": "PurchaseOrder",
+    "creditnote": "CreditNote",
+    "vendorpayment": "VendorPayment",
+    "retainerinvoice": "RetainerInvoice",
+    "bankaccount": "BankAccount",
+    "banktransaction": "BankTransaction",
+    "recurringinvoice": "RecurringInvoice",
+    "vendorcredit": "VendorCredit",
+    "chart_of_account": "Account",
+}
+
+
+def model_for_entity(entity_type: str) -> Any:
+    """The generated model class for a payload key, or None (no models installed, or
+    none for this entity)."""
+    name = _MODEL_NAMES.get(entity_type) or "".join(
+        part[:1].upper() + part[1:] for part in re.split(r"[_\W]+", entity_type) if part
+    )
+    if not name:
+        return None
+    try:
+        import zbooks.models as models
+
+        cls = getattr(models, name)
+    except (ImportError, AttributeError):
+        return None
+    return cls if isinstance(cls, type) and hasattr(cls, "model_validate") else None
 
 
 def parse(
@@ -119,8 +168,14 @@ def parse(
     *,
     headers: Mapping[str, str] | None = None,
     params: Mapping[str, str] | None = None,
+    query_string: str = "",
 ) -> WebhookEvent:
-    """Parse Zoho's default payload ``{"<entity>": {...}}`` into an event."""
+    """Parse Zoho's default payload ``{"<entity>": {...}}`` into an event.
+
+    A mapping is accepted too, so a record fetched by ``reconcile`` goes through the
+    same path: ``parse({"invoice": record})``.
+    """
+    raw = body.encode("utf-8") if isinstance(body, str) else body
     if isinstance(body, bytes | str):
         try:
             document = json.loads(body)
@@ -148,6 +203,8 @@ def parse(
         last_modified_time=None if modified is None else str(modified),
         headers=dict(headers or {}),
         params=dict(params or {}),
+        raw_body=raw if isinstance(raw, bytes) else b"",
+        query_string=query_string,
     )
 
 
@@ -245,7 +302,12 @@ class WebhookReceiver:
             except SignatureError as exc:
                 return 401, {"status": "error", "message": exc.message}
         try:
-            event = parse(body, headers=headers, params=params)
+            event = parse(
+                body,
+                headers=headers,
+                params=params,
+                query_string=request.url.query,
+            )
         except PayloadError as exc:
             return 400, {"status": "error", "message": exc.message}
         key = event.dedupe_key
@@ -259,3 +321,113 @@ class WebhookReceiver:
             self.seen.forget(key)
             return 500, {"status": "error", "message": "The handler failed."}
         return 200, {"status": "ok"}
+
+
+# --- reconciliation ------------------------------------------------------------------------
+
+
+class _Paginates(Protocol):
+    def paginate(self, path: str, **kwargs: Any) -> Iterator[dict[str, Any]]: ...
+
+
+class _AsyncPaginates(Protocol):
+    def paginate(self, path: str, **kwargs: Any) -> AsyncIterator[dict[str, Any]]: ...
+
+
+def _parse_time(value: str) -> datetime | None:
+    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
+        try:
+            return datetime.strptime(value.strip().replace("Z", "+0000"), fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def format_since(since: str | datetime) -> str:
+    """Zoho's timestamp form (``2026-11-24T10:00:00+0000``); naive datetimes are UTC."""
+    if isinstance(since, str):
+        return since
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return since.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+@dataclass
+class ReconcileCursor:
+    """How far a poll got: the newest ``last_modified_time`` seen so far.
+
+    Zoho's ``last_modified_time`` filter is inclusive, so the next poll starts AT the
+    cursor and sees the records stamped with it again; dedupe them by
+    ``WebhookEvent.dedupe_key`` (the receiver's ``seen`` does). Store ``value``
+    anywhere (a file, a database row) between runs; the sync engine keeps the same.
+    """
+
+    value: str | None = None
+
+    def update(self, record: Mapping[str, Any]) -> None:
+        stamp = record.get("last_modified_time")
+        if not isinstance(stamp, str) or not stamp:
+            return
+        if self.value is None:
+            self.value = stamp
+            return
+        new, old = _parse_time(stamp), _parse_time(self.value)
+        if new is not None and (old is None or new > old):
+            self.value = stamp
+
+
+def _list_call(
+    module: str,
+    since: str | datetime | ReconcileCursor | None,
+    key: str | None,
+    params: Mapping[str, Any] | None,
+    organization_id: str | None,
+) -> tuple[str, dict[str, Any]]:
+    if isinstance(since, ReconcileCursor):
+        since = since.value
+    query: dict[str, Any] = dict(params or {})
+    query["sort_column"] = "last_modified_time"
+    query["sort_order"] = "A"
+    if since:
+        query["last_modified_time"] = format_since(since)
+    kwargs: dict[str, Any] = {"params": query}
+    if key:
+        kwargs["key"] = key
+    if organization_id:
+        kwargs["organization_id"] = organization_id
+    return "/" + module.strip("/"), kwargs
+
+
+def reconcile(
+    client: _Paginates,
+    module: str,
+    since: str | datetime | ReconcileCursor | None,
+    *,
+    key: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    organization_id: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every record of ``module`` (``"invoices"``, ``"contacts"``) modified at or after
+    ``since``, oldest first, across pages, fetched as you iterate.
+
+    Webhooks can be late, duplicated or never sent (api-facts §6.4); a periodic
+    ``reconcile`` from the last cursor catches what they missed. Passing a
+    ``ReconcileCursor`` reads its value (update it yourself as records are handled).
+    """
+    path, kwargs = _list_call(module, since, key, params, organization_id)
+    yield from client.paginate(path, **kwargs)
+
+
+async def areconcile(
+    client: _AsyncPaginates,
+    module: str,
+    since: str | datetime | ReconcileCursor | None,
+    *,
+    key: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    organization_id: str | None = None,
+) -> AsyncIterator[dict[str, Any]]:
+    """``reconcile`` for ``AsyncClient``."""
+    path, kwargs = _list_call(module, since, key, params, organization_id)
+    async for record in client.paginate(path, **kwargs):
+        yield record

@@ -198,6 +198,7 @@ class SandboxApp:
         )
 
     def close(self) -> None:
+        self.webhooks.close()  # stop the delivery worker before its database goes away
         self.db.close()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)

@@ -1,0 +1,234 @@
+"""``zbooks webhooks listen`` and ``zbooks webhooks trigger``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from zbooks.cli.webhooks import build_receiver, register, sandbox_base_url
+from zbooks.webhooks import SIGNATURE_HEADER, WebhookEvent, WebhookReceiver, compute_signature
+
+from .conftest import SECRET, LoopbackServer, Sandbox, free_port
+
+PAYLOAD = json.dumps(
+    {"invoice": {"invoice_id": "77", "last_modified_time": "2026-11-24T10:00:00+0000"}}
+).encode()
+
+
+def cli() -> typer.Typer:
+    root = typer.Typer()
+
+    @root.callback()
+    def main() -> None:
+        """Test root (a group, so that `webhooks` stays a subcommand)."""
+
+    register(root)
+    return root
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli(), list(args), env=env or {})
+    return result.exit_code, result.output
+
+
+def signed_headers(body: bytes, params: dict[str, str] | None = None) -> dict[str, str]:
+    return {
+        "content-type": "application/json",
+        SIGNATURE_HEADER: compute_signature(SECRET, body, params),
+    }
+
+
+# --- trigger ---------------------------------------------------------------------------------
+def test_trigger_delivers_to_a_url_and_reports_it(sandbox: Sandbox) -> None:
+    seen: list[WebhookEvent] = []
+    with LoopbackServer(WebhookReceiver(seen.append, secret=SECRET)) as receiver:
+        code, out = run(
+            "webhooks", "trigger", "invoice.created",
+            "--url", receiver.url, "--secret", SECRET,
+            env={"ZBOOKS_API_URL": sandbox.api_url,
+                 "ZBOOKS_SANDBOX_TOKEN": sandbox.config.control_token},
+        )  # fmt: skip
+    assert code == 0, out
+    assert re.search(r"invoice\.created: invoice \d+ -> 1 delivery", out)
+    assert re.search(r"success\s+200\s+" + re.escape(receiver.url), out)
+    assert len(seen) == 1
+
+
+def test_trigger_failures_have_distinct_exit_codes(sandbox: Sandbox) -> None:
+    env = {"ZBOOKS_SANDBOX_TOKEN": sandbox.config.control_token}
+    base = ["webhooks", "trigger", "--sandbox-url", sandbox.base_url]
+    code, out = run(*base, "invoice.created", env=env)
+    assert code == 3 and "no active workflow rule" in out
+    code, out = run(*base, "invoice.created", "--url", f"http://127.0.0.1:{free_port()}/", env=env)
+    assert code == 5 and "retrying" in out and "Connection failed" in out
+    code, out = run(*base, "invoice.created", "--no-wait", "--url", "http://127.0.0.1:9/", env=env)
+    assert code == 0 and "pending" in out
+    code, out = run(*base, "rocket.launched", env=env)
+    assert code == 1 and "unknown event" in out
+    code, out = run(*base, "invoice.created", env={"ZBOOKS_SANDBOX_TOKEN": "wrong"})
+    assert code == 1 and "wrong control token" in out
+    code, out = run(*base, "invoice.created", env={})
+    assert code != 0 and "control token" in out
+    code, out = run(
+        "webhooks",
+        "trigger",
+        "invoice.created",
+        "--sandbox-url",
+        f"http://127.0.0.1:{free_port()}",
+        env=env,
+    )
+    assert code == 5 and "cannot reach the sandbox" in out
+
+
+def test_sandbox_url_resolution() -> None:
+    assert sandbox_base_url(None, {"ZBOOKS_API_URL": "http://127.0.0.1:8765/books/v3/"}) == (
+        "http://127.0.0.1:8765"
+    )
+    assert sandbox_base_url("http://h:1", {"ZBOOKS_API_URL": "http://x/books/v3"}) == "http://h:1"
+    assert sandbox_base_url(None, {"ZBOOKS_SANDBOX_URL": "http://s:2"}) == "http://s:2"
+    with pytest.raises(typer.BadParameter):
+        sandbox_base_url(None, {})
+
+
+# --- listen, in-process ---------------------------------------------------------------------
+async def post(
+    app: WebhookReceiver, body: bytes, headers: dict[str, str], query: str = ""
+) -> httpx2.Response:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        return await http.post("/hook" + query, content=body, headers=headers)
+
+
+async def test_forward_to_passes_the_request_on_unchanged(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    downstream: list[WebhookEvent] = []
+    with LoopbackServer(WebhookReceiver(downstream.append, secret=SECRET)) as target:
+        app = build_receiver(secret=SECRET, forward_to=target.url)
+        params = {"event": "invoice.created"}
+        query = "?event=invoice.created"
+        response = await post(app, PAYLOAD, signed_headers(PAYLOAD, params), query)
+        assert response.status_code == 200, response.text
+    # The target verified the original signature: body and query arrived untouched.
+    assert [(e.entity_id, e.params) for e in downstream] == [("77", params)]
+    assert downstream[0].raw_body == PAYLOAD
+    assert "invoice  77" in capsys.readouterr().out
+
+
+async def test_forward_failure_answers_500_so_the_sender_retries(tmp_path: Path) -> None:
+    app = build_receiver(secret=None, forward_to=f"http://127.0.0.1:{free_port()}/down")
+    first = await post(app, PAYLOAD, {"content-type": "application/json"})
+    assert first.status_code == 500
+    seen: list[WebhookEvent] = []
+    with LoopbackServer(WebhookReceiver(seen.append, secret=None)) as target:
+        app.handler = build_receiver(secret=None, forward_to=target.url).handler
+        again = await post(app, PAYLOAD, {"content-type": "application/json"})
+    assert again.status_code == 200 and len(seen) == 1  # not remembered as handled the 1st time
+
+
+async def test_exec_gets_the_body_on_stdin_and_the_event_in_its_environment(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "got.json"
+    script = (
+        "import os, sys, json; data = sys.stdin.buffer.read(); "
+        f"open({str(out)!r}, 'w').write(json.dumps([data.decode(), "
+        "os.environ['ZBOOKS_WEBHOOK_ENTITY_TYPE'], os.environ['ZBOOKS_WEBHOOK_ENTITY_ID']]))"
+    )
+    command = f'"{sys.executable}" -c "{script}"'
+    app = build_receiver(secret=SECRET, command=command)
+    response = await post(app, PAYLOAD, signed_headers(PAYLOAD))
+    assert response.status_code == 200
+    assert json.loads(out.read_text()) == [PAYLOAD.decode(), "invoice", "77"]
+    failing = build_receiver(secret=None, command=f'"{sys.executable}" -c "raise SystemExit(3)"')
+    assert (await post(failing, PAYLOAD, {})).status_code == 500
+
+
+async def test_unsigned_requests_are_refused_and_not_printed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app = build_receiver(secret=SECRET, as_json=True)
+    assert (await post(app, PAYLOAD, {"content-type": "application/json"})).status_code == 401
+    assert capsys.readouterr().out == ""
+    assert (await post(app, PAYLOAD, signed_headers(PAYLOAD))).status_code == 200
+    line = json.loads(capsys.readouterr().out)
+    assert (line["entity_type"], line["entity_id"]) == ("invoice", "77")
+
+
+# --- listen, as a process ---------------------------------------------------------------------
+LAUNCHER = (
+    "import sys, typer; from zbooks.cli.webhooks import register\n"
+    "root = typer.Typer()\n"
+    "@root.callback()\n"
+    "def main() -> None: pass\n"
+    "register(root); root(sys.argv[1:])\n"
+)
+
+
+def test_listen_serves_on_loopback_and_prints_each_event() -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            LAUNCHER,
+            "webhooks",
+            "listen",
+            "--port",
+            "0",
+            "--secret",
+            SECRET,
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", banner)
+        assert match, banner + (process.stderr.read() if process.poll() is not None else "")  # type: ignore[union-attr]
+        url = f"http://127.0.0.1:{match.group(1)}/zoho"
+        assert "Verifying signatures" in process.stdout.readline()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                response = httpx2.post(
+                    url, content=PAYLOAD, headers=signed_headers(PAYLOAD), timeout=5
+                )
+                break
+            except httpx2.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert response.status_code == 200
+        event = json.loads(process.stdout.readline())
+        assert (event["entity_type"], event["entity_id"]) == ("invoice", "77")
+        bad = httpx2.post(url, content=PAYLOAD, headers={SIGNATURE_HEADER: "00"}, timeout=5)
+        assert bad.status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_listen_refuses_conflicting_options_and_a_busy_port() -> None:
+    code, out = run("webhooks", "listen", "--forward-to", "http://127.0.0.1:1/", "--exec", "cat")
+    assert code != 0 and "not both" in out
+    code, out = run("webhooks", "listen", "--forward-to", "ftp://x")
+    assert code != 0 and "not an http(s) URL" in out
+    with LoopbackServer(WebhookReceiver(lambda e: None, secret=None)) as busy:
+        code, out = run("webhooks", "listen", "--port", str(busy.port))
+    assert code != 0 and "cannot listen" in out
