@@ -325,7 +325,17 @@ MODULES: dict[str, ModuleInfo] = {
 
 # Hand-written subclasses (``zbooks/resources/ergonomic/``) that add helpers on top of a
 # generated class: ``client.<attr>`` resolves to these instead.
-ERGONOMIC = {"invoices"}
+ERGONOMIC = {
+    "bills",
+    "contacts",
+    "credit_notes",
+    "customer_payments",
+    "estimates",
+    "expenses",
+    "invoices",
+    "items",
+    "vendor_payments",
+}
 
 
 def resource_module(attr: str) -> str:
@@ -556,10 +566,16 @@ STATUSES: dict[str, tuple[str, ...]] = {
 
 # --- type inference --------------------------------------------------------------------
 
+# ``_bcy`` companions are the same amount in the base currency (``..._amount_bcy``).
 _MONEY = re.compile(
     r"(^|_)(amount|total|balance|rate|price|charge|adjustment|cost|paid|made|outstanding|"
-    r"receivable|payable|percentage|quantity|salary|credits|subtotal)s?$"
+    r"receivable|payable|percentage|quantity|salary|credits|subtotal)s?(_bcy)?$"
 )
+# Fields one OAS file types as text (or a list of text) although Zoho sends a list of
+# objects: the other modules' files type them so, and so does every live response
+# (``invoices.yml`` has ``documents: string``, ``purchase-order.yml`` has ``taxes`` of
+# strings). Such fields accept what Zoho sends.
+OBJECT_LISTS = {"documents", "taxes"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 _NUMERIC = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
@@ -1177,6 +1193,14 @@ class ModelSet:
         return props
 
     def infer(self, schema: Any, name: str, parent: str) -> Type:
+        typ = self._infer(schema, name, parent)
+        if name in OBJECT_LISTS and typ.kind == "str":
+            return ANY  # a request may still send the text form (tax group ``taxes``)
+        if name in OBJECT_LISTS and typ.kind == "list" and typ.item == Type("str"):
+            return Type("list", item=ANY)
+        return typ
+
+    def _infer(self, schema: Any, name: str, parent: str) -> Type:
         schema = self.source.resolve(schema)
         if not isinstance(schema, dict):
             return UNKNOWN

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -31,7 +33,7 @@ class Account(ZohoModel):
     custom_fields: list[AccountCustomField] | None = None
     depth: _t.Str = None
     description: _t.Str = None
-    documents: list[_t.Str] | None = None
+    documents: list[Any] | None = None
     has_attachment: _t.Bool = None
     include_in_vat_return: _t.Bool = None
     is_active: _t.Bool = None

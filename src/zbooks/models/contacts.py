@@ -227,7 +227,7 @@ class Contact(ZohoModel):
     notes: _t.Str = None
     opening_balances: list[ContactOpeningBalance] | None = None
     outstanding_receivable_amount: _t.Money = None
-    outstanding_receivable_amount_bcy: _t.Int = None
+    outstanding_receivable_amount_bcy: _t.Money = None
     owner_id: _t.Str = None
     payment_reminder_enabled: _t.Bool = None
     payment_terms: _t.Int = None
@@ -450,7 +450,7 @@ class CreateContactRequest(ZohoModel):
 class CreditnoteRefund(ZohoModel):
     """Part of the ``contacts`` module's data."""
 
-    amount_bcy: _t.Str = None
+    amount_bcy: _t.Money = None
     amount_fcy: _t.Str = None
     creditnote_id: _t.Str = None
     creditnote_number: _t.Str = None

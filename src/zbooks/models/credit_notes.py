@@ -409,7 +409,7 @@ class CreditnoteRefund(ZohoModel):
     """Part of the ``credit_notes`` module's data."""
 
     amount: _t.Money = None
-    amount_bcy: _t.Int = None
+    amount_bcy: _t.Money = None
     amount_fcy: _t.Int = None
     creditnote_id: _t.Str = None
     creditnote_number: _t.Str = None

@@ -139,7 +139,7 @@ class PaymentRefund(ZohoModel):
     """Part of the ``customer_payments`` module's data."""
 
     amount: _t.Money = None
-    amount_bcy: _t.Int = None
+    amount_bcy: _t.Money = None
     amount_fcy: _t.Int = None
     customer_name: _t.Str = None
     date: _t.ZohoDate = None

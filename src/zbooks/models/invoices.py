@@ -330,7 +330,7 @@ class Data(ZohoModel):
     customer_id: _t.Str = None
     customer_name: _t.Str = None
     deprecated_placeholders_used: list[_t.Str] | None = None
-    documents: _t.Str = None
+    documents: Any = None
     emailtemplate_documents: list[_t.Str] | None = None
     emailtemplates: list[DataEmailtemplate] | None = None
     entity_id: _t.Str = None
@@ -574,7 +574,7 @@ class Invoice(ZohoModel):
     date: _t.ZohoDate = None
     discount: _t.Discount = None
     discount_type: _t.Str = None
-    documents: _t.Str = None
+    documents: Any = None
     due_date: _t.ZohoDate = None
     due_days: _t.Str = None
     exchange_rate: _t.Money = None

@@ -4,7 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -467,7 +467,7 @@ class PurchaseOrder(ZohoModel):
     tags: list[PurchaseOrderTag] | None = None
     tax_total: _t.Money = None
     tax_treatment: _t.Str = None
-    taxes: list[_t.Str] | None = None
+    taxes: list[Any] | None = None
     template_id: _t.Str = None
     template_name: _t.Str = None
     template_type: _t.Str = None

@@ -294,7 +294,7 @@ class RetainerInvoice(ZohoModel):
     customer_id: _t.Str = None
     customer_name: _t.Str = None
     date: _t.ZohoDate = None
-    documents: list[_t.Str] | None = None
+    documents: list[Any] | None = None
     exchange_rate: _t.Money = None
     has_attachment: _t.Bool = None
     invoice_url: _t.Str = None

@@ -4,7 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -224,7 +224,7 @@ class CreateSalesOrderRequest(ZohoModel):
     delivery_method: _t.Str = None
     discount: _t.Discount = None
     discount_type: _t.Str = None
-    documents: list[_t.Str] | None = None
+    documents: list[Any] | None = None
     estimate_id: _t.Str = None
     exchange_rate: _t.Money = None
     gst_no: _t.Str = None
@@ -304,7 +304,7 @@ class Data(ZohoModel):
     cc_mails_str: _t.Str = None
     customer_id: _t.Str = None
     customer_name: _t.Str = None
-    documents: list[_t.Str] | None = None
+    documents: list[Any] | None = None
     emailtemplate_documents: list[_t.Str] | None = None
     emailtemplates: list[DataEmailtemplate] | None = None
     entity_id: _t.Str = None
@@ -326,7 +326,7 @@ class EmailSalesOrderRequest(ZohoModel):
     bcc_mail_ids: list[_t.Str] | None = None
     body: _t.Str = None
     cc_mail_ids: list[_t.Str] | None = None
-    documents: _t.Str = None
+    documents: Any = None
     from_address_id: _t.Str = None
     invoice_id: _t.Str = None
     send_from_org_email_id: _t.Bool = None
@@ -524,7 +524,7 @@ class SalesOrder(ZohoModel):
     discount_amount: _t.Money = None
     discount_applied_on_amount: _t.Money = None
     discount_type: _t.Str = None
-    documents: list[_t.Str] | None = None
+    documents: list[Any] | None = None
     estimate_id: _t.Str = None
     exchange_rate: _t.Money = None
     gst_no: _t.Str = None
@@ -700,7 +700,7 @@ class UpdateSalesOrderRequest(ZohoModel):
     delivery_method: _t.Str = None
     discount: _t.Discount = None
     discount_type: _t.Str = None
-    documents: list[_t.Str] | None = None
+    documents: list[Any] | None = None
     exchange_rate: _t.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
@@ -839,7 +839,7 @@ class UpdateSalesOrderUsingCustomFieldRequest(ZohoModel):
     delivery_method: _t.Str = None
     discount: _t.Discount = None
     discount_type: _t.Str = None
-    documents: list[_t.Str] | None = None
+    documents: list[Any] | None = None
     exchange_rate: _t.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None

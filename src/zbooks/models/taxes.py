@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
@@ -32,7 +32,7 @@ class CreateTaxGroupRequest(ZohoModel):
     """Request body of one operation; every field is optional here."""
 
     tax_group_name: _t.Str = None
-    taxes: _t.Str = None
+    taxes: Any = None
 
 
 class CreateTaxRequest(ZohoModel):
@@ -144,7 +144,7 @@ class UpdateTaxGroupRequest(ZohoModel):
     """Request body of one operation; every field is optional here."""
 
     tax_group_name: _t.Str = None
-    taxes: _t.Str = None
+    taxes: Any = None
 
 
 class UpdateTaxRequest(ZohoModel):

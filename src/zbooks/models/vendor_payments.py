@@ -279,7 +279,7 @@ class VendorPayment(ZohoModel):
     custom_fields: list[VendorPaymentCustomField] | None = None
     date: _t.ZohoDate = None
     description: _t.Str = None
-    documents: list[_t.Str] | None = None
+    documents: list[Any] | None = None
     exchange_rate: _t.Money = None
     has_attachment: _t.Bool = None
     imported_transactions: list[_t.Str] | None = None

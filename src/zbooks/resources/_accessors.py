@@ -17,12 +17,9 @@ if TYPE_CHECKING:
         AsyncBaseCurrencyAdjustments,
         BaseCurrencyAdjustments,
     )
-    from zbooks.resources.bills import AsyncBills, Bills
     from zbooks.resources.blueprints import AsyncBlueprints, Blueprints
     from zbooks.resources.chart_of_accounts import AsyncChartOfAccounts, ChartOfAccounts
     from zbooks.resources.contact_persons import AsyncContactPersons, ContactPersons
-    from zbooks.resources.contacts import AsyncContacts, Contacts
-    from zbooks.resources.credit_notes import AsyncCreditNotes, CreditNotes
     from zbooks.resources.currencies import AsyncCurrencies, Currencies
     from zbooks.resources.custom_actions import AsyncCustomActions, CustomActions
     from zbooks.resources.custom_buttons import AsyncCustomButtons, CustomButtons
@@ -32,14 +29,18 @@ if TYPE_CHECKING:
     from zbooks.resources.custom_schedulers import AsyncCustomSchedulers, CustomSchedulers
     from zbooks.resources.custom_views import AsyncCustomViews, CustomViews
     from zbooks.resources.customer_debit_notes import AsyncCustomerDebitNotes, CustomerDebitNotes
-    from zbooks.resources.customer_payments import AsyncCustomerPayments, CustomerPayments
     from zbooks.resources.delivery_challans import AsyncDeliveryChallans, DeliveryChallans
+    from zbooks.resources.ergonomic.bills import AsyncBills, Bills
+    from zbooks.resources.ergonomic.contacts import AsyncContacts, Contacts
+    from zbooks.resources.ergonomic.credit_notes import AsyncCreditNotes, CreditNotes
+    from zbooks.resources.ergonomic.customer_payments import AsyncCustomerPayments, CustomerPayments
+    from zbooks.resources.ergonomic.estimates import AsyncEstimates, Estimates
+    from zbooks.resources.ergonomic.expenses import AsyncExpenses, Expenses
     from zbooks.resources.ergonomic.invoices import AsyncInvoices, Invoices
-    from zbooks.resources.estimates import AsyncEstimates, Estimates
-    from zbooks.resources.expenses import AsyncExpenses, Expenses
+    from zbooks.resources.ergonomic.items import AsyncItems, Items
+    from zbooks.resources.ergonomic.vendor_payments import AsyncVendorPayments, VendorPayments
     from zbooks.resources.fixed_assets import AsyncFixedAssets, FixedAssets
     from zbooks.resources.integrations import AsyncIntegrations, Integrations
-    from zbooks.resources.items import AsyncItems, Items
     from zbooks.resources.journals import AsyncJournals, Journals
     from zbooks.resources.locations import AsyncLocations, Locations
     from zbooks.resources.module_renaming import AsyncModuleRenaming, ModuleRenaming
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
     from zbooks.resources.transaction_locking import AsyncTransactionLocking, TransactionLocking
     from zbooks.resources.users import AsyncUsers, Users
     from zbooks.resources.vendor_credits import AsyncVendorCredits, VendorCredits
-    from zbooks.resources.vendor_payments import AsyncVendorPayments, VendorPayments
     from zbooks.resources.web_tabs import AsyncWebTabs, WebTabs
     from zbooks.resources.webhooks import AsyncWebhooks, Webhooks
     from zbooks.resources.workflows import AsyncWorkflows, Workflows

@@ -1,6 +1,9 @@
 """Invoices, with helpers on top of the generated methods.
 
-- ``create``: a body that carries its own ``invoice_number`` turns on
+- ``list``: typed filters (``status``, ``filter_by``, ``date_start``/``date_end`` as
+  dates, ``modified_since`` as a datetime, ``sort_order``); every other documented filter
+  still works as a keyword.
+- ``create``/``update``: a body that carries its own ``invoice_number`` turns on
   ``ignore_auto_number_generation`` (otherwise Zoho rejects the number while
   auto-numbering is on, api-facts §2.2).
 - ``record_payment``: pay an invoice in one call; the customer comes from the invoice
@@ -15,24 +18,21 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import customer_payments as payments_models
 from zbooks.models import invoices as m
 from zbooks.resources import invoices as generated
-from zbooks.resources.base import AsyncPaginator, Paginator, plain
+from zbooks.resources.base import AsyncPaginator, Paginator
+from zbooks.resources.ergonomic._support import SINCE_ORDER, list_options, own_number, payment_body
+from zbooks.resources.ergonomic.filters import InvoiceFilter, SortOrder
+
+if TYPE_CHECKING:  # imported on the first payment, not with ``client.invoices``
+    from zbooks.models import customer_payments as payments_models
+
+NUMBER = "invoice_number"
 
 
-def _numbering(
-    body: m.CreateInvoiceRequest | Mapping[str, Any] | None, explicit: bool | None
-) -> bool | None:
-    if explicit is not None or body is None:
-        return explicit
-    fields = plain(body)
-    return True if fields.get("invoice_number") else None
-
-
-def _payment_body(
+def _payment(
     invoice_id: str,
     amount: Decimal | float | str,
     customer_id: str,
@@ -43,28 +43,49 @@ def _payment_body(
     account_id: str | None,
     extra: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
-    body: dict[str, Any] = {
-        **dict(extra or {}),
-        "customer_id": customer_id,
-        "payment_mode": payment_mode,
-        "amount": value,
-        "date": date or _dt.date.today(),
-        "invoices": [{"invoice_id": invoice_id, "amount_applied": value}],
-    }
-    if reference_number is not None:
-        body["reference_number"] = reference_number
-    if account_id is not None:
-        body["account_id"] = account_id
-    return body
-
-
-def _since_query(since: _dt.datetime | str) -> dict[str, Any]:
-    return {"sort_column": "last_modified_time", "sort_order": "A", "last_modified_time": since}
+    return payment_body(
+        party=("customer_id", customer_id),
+        applied_to=("invoices", "invoice_id", invoice_id),
+        amount=amount,
+        payment_mode=payment_mode,
+        date=date,
+        optional={"reference_number": reference_number, "account_id": account_id},
+        extra=extra,
+    )
 
 
 class Invoices(generated.Invoices):
     """Zoho Books invoices (``client.invoices``), with helpers."""
+
+    def list(
+        self,
+        *,
+        status: m.InvoiceStatus | str | None = None,
+        filter_by: InvoiceFilter | str | None = None,
+        date_start: _dt.date | str | None = None,
+        date_end: _dt.date | str | None = None,
+        modified_since: _dt.datetime | str | None = None,
+        sort_order: SortOrder | str | None = None,
+        **filters: Any,
+    ) -> Paginator[m.Invoice]:
+        """Invoices matching the filters (all of them without any), lazily paginated.
+        Other documented filters (``customer_id``, ``due_date_before`` ...), ``page``,
+        ``per_page``, ``params`` and ``organization_id`` pass through as keywords."""
+        return super().list(
+            **list_options(
+                filters,
+                status=status,
+                filter_by=filter_by,
+                date_start=date_start,
+                date_end=date_end,
+                modified_since=modified_since,
+                sort_order=sort_order,
+            )
+        )
+
+    def modified_since(self, since: _dt.datetime | str, **filters: Any) -> Paginator[m.Invoice]:
+        """Invoices changed at or after ``since``, oldest change first."""
+        return self.list(**{**filters, "modified_since": since, **SINCE_ORDER})
 
     def create(
         self,
@@ -80,9 +101,28 @@ class Invoices(generated.Invoices):
         """Create an invoice; a body with ``invoice_number`` keeps that number."""
         return super().create(
             batch_payments=batch_payments,
-            ignore_auto_number_generation=_numbering(body, ignore_auto_number_generation),
+            ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             is_quick_create=is_quick_create,
             send=send,
+            body=body,
+            params=params,
+            organization_id=organization_id,
+        )
+
+    def update(
+        self,
+        invoice_id: str,
+        /,
+        *,
+        ignore_auto_number_generation: bool | None = None,
+        body: m.UpdateInvoiceRequest | Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        organization_id: str | None = None,
+    ) -> m.Invoice:
+        """Update an invoice; a body with ``invoice_number`` sets that number."""
+        return super().update(
+            invoice_id,
+            ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
             params=params,
             organization_id=organization_id,
@@ -103,10 +143,12 @@ class Invoices(generated.Invoices):
     ) -> payments_models.CustomerPayment:
         """Record a customer payment applied in full to this invoice (``POST
         /customerpayments``); ``date`` defaults to today, ``extra`` adds other fields."""
+        from zbooks.models import customer_payments as payments_models
+
         if customer_id is None:
             invoice = self.get(invoice_id, organization_id=organization_id)
             customer_id = invoice.customer_id or ""
-        body = _payment_body(
+        body = _payment(
             invoice_id,
             amount,
             customer_id,
@@ -127,26 +169,39 @@ class Invoices(generated.Invoices):
             organization_id=organization_id,
         )
 
-    def modified_since(
-        self,
-        since: _dt.datetime | str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        organization_id: str | None = None,
-    ) -> Paginator[m.Invoice]:
-        """Invoices changed at or after ``since``, oldest change first."""
-        return self._paginate(
-            "/invoices",
-            ("invoices",),
-            m.Invoice,
-            _since_query(since),
-            params=params,
-            organization_id=organization_id,
-        )
-
 
 class AsyncInvoices(generated.AsyncInvoices):
     """Async Zoho Books invoices (``client.invoices``), with helpers."""
+
+    def list(
+        self,
+        *,
+        status: m.InvoiceStatus | str | None = None,
+        filter_by: InvoiceFilter | str | None = None,
+        date_start: _dt.date | str | None = None,
+        date_end: _dt.date | str | None = None,
+        modified_since: _dt.datetime | str | None = None,
+        sort_order: SortOrder | str | None = None,
+        **filters: Any,
+    ) -> AsyncPaginator[m.Invoice]:
+        """Invoices matching the filters, lazily paginated (``async for``)."""
+        return super().list(
+            **list_options(
+                filters,
+                status=status,
+                filter_by=filter_by,
+                date_start=date_start,
+                date_end=date_end,
+                modified_since=modified_since,
+                sort_order=sort_order,
+            )
+        )
+
+    def modified_since(
+        self, since: _dt.datetime | str, **filters: Any
+    ) -> AsyncPaginator[m.Invoice]:
+        """Invoices changed at or after ``since``, oldest change first."""
+        return self.list(**{**filters, "modified_since": since, **SINCE_ORDER})
 
     async def create(
         self,
@@ -162,9 +217,28 @@ class AsyncInvoices(generated.AsyncInvoices):
         """Create an invoice; a body with ``invoice_number`` keeps that number."""
         return await super().create(
             batch_payments=batch_payments,
-            ignore_auto_number_generation=_numbering(body, ignore_auto_number_generation),
+            ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             is_quick_create=is_quick_create,
             send=send,
+            body=body,
+            params=params,
+            organization_id=organization_id,
+        )
+
+    async def update(
+        self,
+        invoice_id: str,
+        /,
+        *,
+        ignore_auto_number_generation: bool | None = None,
+        body: m.UpdateInvoiceRequest | Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        organization_id: str | None = None,
+    ) -> m.Invoice:
+        """Update an invoice; a body with ``invoice_number`` sets that number."""
+        return await super().update(
+            invoice_id,
+            ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
             params=params,
             organization_id=organization_id,
@@ -184,10 +258,12 @@ class AsyncInvoices(generated.AsyncInvoices):
         organization_id: str | None = None,
     ) -> payments_models.CustomerPayment:
         """Record a customer payment applied in full to this invoice."""
+        from zbooks.models import customer_payments as payments_models
+
         if customer_id is None:
             invoice = await self.get(invoice_id, organization_id=organization_id)
             customer_id = invoice.customer_id or ""
-        body = _payment_body(
+        body = _payment(
             invoice_id,
             amount,
             customer_id,
@@ -205,23 +281,6 @@ class AsyncInvoices(generated.AsyncInvoices):
             query={},
             body=body,
             params=None,
-            organization_id=organization_id,
-        )
-
-    def modified_since(
-        self,
-        since: _dt.datetime | str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        organization_id: str | None = None,
-    ) -> AsyncPaginator[m.Invoice]:
-        """Invoices changed at or after ``since``, oldest change first."""
-        return self._paginate(
-            "/invoices",
-            ("invoices",),
-            m.Invoice,
-            _since_query(since),
-            params=params,
             organization_id=organization_id,
         )
 

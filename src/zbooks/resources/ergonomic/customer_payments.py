@@ -1,0 +1,82 @@
+"""Customer payments with typed list filters (``filter_by`` payment modes, ``date_start``/
+``date_end`` as dates (answered by Zoho though the OAS lists only ``date``),
+``modified_since``, ``sort_order``) and the incremental-sync listing."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from zbooks.models import customer_payments as m
+from zbooks.resources import customer_payments as generated
+from zbooks.resources.base import AsyncPaginator, Paginator
+from zbooks.resources.ergonomic._support import SINCE_ORDER, list_options
+from zbooks.resources.ergonomic.filters import PaymentModeFilter, SortOrder
+
+
+class CustomerPayments(generated.CustomerPayments):
+    """Zoho Books customer payments (``client.customer_payments``), with helpers."""
+
+    def list(
+        self,
+        *,
+        filter_by: PaymentModeFilter | str | None = None,
+        date_start: _dt.date | str | None = None,
+        date_end: _dt.date | str | None = None,
+        modified_since: _dt.datetime | str | None = None,
+        sort_order: SortOrder | str | None = None,
+        **filters: Any,
+    ) -> Paginator[m.CustomerPayment]:
+        """Payments matching the filters, lazily paginated; other documented filters,
+        ``page``, ``per_page``, ``params`` and ``organization_id`` pass through."""
+        return super().list(
+            **list_options(
+                filters,
+                filter_by=filter_by,
+                date_start=date_start,
+                date_end=date_end,
+                modified_since=modified_since,
+                sort_order=sort_order,
+            )
+        )
+
+    def modified_since(
+        self, since: _dt.datetime | str, **filters: Any
+    ) -> Paginator[m.CustomerPayment]:
+        """Payments changed at or after ``since``, oldest change first."""
+        return self.list(**{**filters, "modified_since": since, **SINCE_ORDER})
+
+
+class AsyncCustomerPayments(generated.AsyncCustomerPayments):
+    """Async Zoho Books customer payments (``client.customer_payments``), with helpers."""
+
+    def list(
+        self,
+        *,
+        filter_by: PaymentModeFilter | str | None = None,
+        date_start: _dt.date | str | None = None,
+        date_end: _dt.date | str | None = None,
+        modified_since: _dt.datetime | str | None = None,
+        sort_order: SortOrder | str | None = None,
+        **filters: Any,
+    ) -> AsyncPaginator[m.CustomerPayment]:
+        """Payments matching the filters, lazily paginated (``async for``)."""
+        return super().list(
+            **list_options(
+                filters,
+                filter_by=filter_by,
+                date_start=date_start,
+                date_end=date_end,
+                modified_since=modified_since,
+                sort_order=sort_order,
+            )
+        )
+
+    def modified_since(
+        self, since: _dt.datetime | str, **filters: Any
+    ) -> AsyncPaginator[m.CustomerPayment]:
+        """Payments changed at or after ``since``, oldest change first."""
+        return self.list(**{**filters, "modified_since": since, **SINCE_ORDER})
+
+
+__all__ = ["AsyncCustomerPayments", "CustomerPayments"]
