@@ -121,8 +121,15 @@ class Database:
                 logger.exception("change listener failed")
 
     def ensure_schema(self, ddl: str) -> None:
+        """Create tables/indexes if missing. Safe inside a transaction (``executescript``
+        would commit it behind the caller's back, so statements run one by one there)."""
         with self._lock:
-            self._conn.executescript(ddl)
+            if not self._depth:
+                self._conn.executescript(ddl)
+                return
+            for statement in ddl.split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

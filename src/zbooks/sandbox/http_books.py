@@ -258,7 +258,7 @@ class BooksDispatcher:
                 # Inside the in-flight window on purpose: a slow request occupies a
                 # concurrency slot, which is how code 1070 becomes reachable in tests.
                 await asyncio.sleep(slow_delay(rule))
-            body, files = await self._read_body(request, exchange.method, query)
+            body, files, file_names = await self._read_body(request, exchange.method, query)
             books_request = BooksRequest(
                 method=exchange.method,
                 path=exchange.path,
@@ -268,6 +268,7 @@ class BooksDispatcher:
                 ledger=Ledger(db=self.db, clock=self.clock, org_id=resolved.org_id),
                 headers=dict(request.headers),
                 files=files,
+                file_names=file_names,
                 user_id=resolved.user_id,
             )
             if _is_single_read(resolved.route, exchange.method):
@@ -345,31 +346,37 @@ class BooksDispatcher:
 
     async def _read_body(
         self, request: Request, method: str, query: Mapping[str, str]
-    ) -> tuple[dict[str, Any], dict[str, bytes]]:
-        """Step 7. GET and DELETE bodies are ignored, as Zoho documents none."""
+    ) -> tuple[dict[str, Any], dict[str, bytes], dict[str, str]]:
+        """Step 7: (body, uploaded files, their names). GET and DELETE bodies are ignored,
+        as Zoho documents none."""
         if method not in ("POST", "PUT"):
-            return {}, {}
+            return {}, {}, {}
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type in FORM_TYPES:
             return await self._read_form(request)
         raw = await request.body()
         if not raw.strip() and "JSONString" in query:
             # Some legacy clients put JSONString in the query string of a POST.
-            return parse_json_string(query["JSONString"]), {}
-        return parse_json_body(raw), {}
+            return parse_json_string(query["JSONString"]), {}, {}
+        return parse_json_body(raw), {}, {}
 
-    async def _read_form(self, request: Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+    async def _read_form(
+        self, request: Request
+    ) -> tuple[dict[str, Any], dict[str, bytes], dict[str, str]]:
         try:
             form = await request.form(max_part_size=MAX_FORM_PART)
         except Exception:
             raise invalid_value("JSONString") from None
         body: dict[str, Any] = {}
         files: dict[str, bytes] = {}
+        file_names: dict[str, str] = {}
         json_string: str | None = None
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
                 name = key if key not in files else f"{key}[{len(files)}]"
                 files[name] = await value.read()
+                if value.filename:
+                    file_names[name] = value.filename
             elif key == "JSONString":
                 json_string = value
         await form.close()
@@ -377,7 +384,7 @@ class BooksDispatcher:
             body = parse_json_string(json_string)
         elif request.query_params.get("JSONString") is not None:
             body = parse_json_string(request.query_params["JSONString"])
-        return body, files
+        return body, files, file_names
 
     def _invoke(self, route: Route, request: BooksRequest) -> BooksResponse:
         """Step 8: reads run as they are; every write is one transaction, all or nothing."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zbooks.sandbox.books.attachments import attach_upload
 from zbooks.sandbox.books.registry import REGISTRY, BooksRequest, BooksResponse, ok
 from zbooks.sandbox.ledger import bills
 from zbooks.sandbox.ledger.listing import list_page
@@ -16,6 +17,7 @@ def _bill(request: BooksRequest, record: dict[str, object]) -> dict[str, object]
 @REGISTRY.route("POST", "/bills", scope=SCOPE)
 def create_bill(request: BooksRequest) -> BooksResponse:
     record = bills.create_bill(request.ledger, request.body)
+    record = attach_upload(request, "bills", record, "bill_id", "Bill", "attachment")
     return ok(status=201, bill=_bill(request, record))  # the OAS documents plain "success"
 
 

@@ -6,6 +6,7 @@ Create answers HTTP 200 "The expense has been recorded." (the OAS documents 200,
 
 from __future__ import annotations
 
+from zbooks.sandbox.books.attachments import attach_upload
 from zbooks.sandbox.books.registry import REGISTRY, BooksRequest, BooksResponse, ok
 from zbooks.sandbox.ledger import expenses
 from zbooks.sandbox.ledger.listing import list_page
@@ -16,6 +17,7 @@ SCOPE = "expenses"
 @REGISTRY.route("POST", "/expenses", scope=SCOPE)
 def create_expense(request: BooksRequest) -> BooksResponse:
     record = expenses.create_expense(request.ledger, request.body)
+    record = attach_upload(request, "expenses", record, "expense_id", "Expense", "receipt")
     return ok("The expense has been recorded.",
               expense=expenses.present_expense(request.ledger, record))
 

@@ -31,6 +31,7 @@ class BooksRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     user_id: str = ""
+    file_names: dict[str, str] = field(default_factory=dict)  # form field -> uploaded name
 
     @property
     def org_id(self) -> str:
