@@ -58,8 +58,9 @@ def test_browser_login_then_calls(sandbox: Sandbox) -> None:
 
 def test_self_client_code_refresh_after_expiry_and_revoke(sandbox: Sandbox) -> None:
     client_id, secret, code = sandbox.self_client()
-    token = code_login(code, accounts_url=sandbox.base_url, client_id=client_id,
-                       client_secret=secret).token
+    token = code_login(
+        code, accounts_url=sandbox.base_url, client_id=client_id, client_secret=secret
+    ).token
     with pytest.raises(InvalidGrantError):  # codes are single use
         code_login(code, accounts_url=sandbox.base_url, client_id=client_id, client_secret=secret)
     store = MemoryStore(token)
@@ -72,8 +73,9 @@ def test_self_client_code_refresh_after_expiry_and_revoke(sandbox: Sandbox) -> N
         assert first and second and first.access_token != second.access_token
         assert second.refresh_token == token.refresh_token  # Zoho never rotates them
 
-        revoke = httpx2.post(f"{sandbox.base_url}/oauth/v2/token/revoke",
-                             params={"token": token.refresh_token})
+        revoke = httpx2.post(
+            f"{sandbox.base_url}/oauth/v2/token/revoke", params={"token": token.refresh_token}
+        )
         assert revoke.json() == {"status": "success"}
         with pytest.raises((AuthenticationError, InvalidGrantError)):
             client.get("/contacts")

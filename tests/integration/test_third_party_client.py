@@ -8,15 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 import books.api.ContactsApi as contacts_module
 import books.api.CustomerPaymentsApi as payments_module
 import books.api.InvoicesApi as invoices_module
+import pytest
 from books.model.CustomerPayment import CustomerPayment
 from books.model.Invoice import Invoice
 from books.model.LineItem import LineItem
 from books.service.ZohoBooks import ZohoBooks
+
 from zbooks.auth.login import code_login
 
 from .conftest import Sandbox
@@ -25,8 +25,9 @@ from .conftest import Sandbox
 @pytest.fixture
 def books_service(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[ZohoBooks]:
     client_id, secret, code = sandbox.self_client()
-    token = code_login(code, accounts_url=sandbox.base_url, client_id=client_id,
-                       client_secret=secret).token
+    token = code_login(
+        code, accounts_url=sandbox.base_url, client_id=client_id, client_secret=secret
+    ).token
     # The package hard-codes its base URL per module; pointing it at the sandbox is the
     # only change a user makes.
     for module, collection in (
