@@ -22,10 +22,10 @@ import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report import write_section  # noqa: E402
+from report import write_section
 
-from zbooks import Client  # noqa: E402
-from zbooks.auth.tokens import MemoryStore, Token  # noqa: E402
+from zbooks import Client
+from zbooks.auth.tokens import MemoryStore, Token
 
 PAGES = 50
 PER_PAGE = 200
@@ -44,8 +44,8 @@ def realistic_invoice(rng: random.Random, n: int) -> dict[str, object]:
         "status": rng.choice(["draft", "sent", "overdue", "paid", "partially_paid", "void"]),
         "invoice_number": f"INV-{n:06d}",
         "reference_number": f"PO-{rng.randint(1000, 9999)}",
-        "date": "2026-10-%02d" % rng.randint(1, 28),
-        "due_date": "2026-11-%02d" % rng.randint(1, 28),
+        "date": f"2026-10-{rng.randint(1, 28):02d}",
+        "due_date": f"2026-11-{rng.randint(1, 28):02d}",
         "due_days": "Due in 12 day(s)",
         "currency_id": "460000000000099",
         "schedule_time": "",
@@ -85,9 +85,14 @@ def build_pages() -> list[bytes]:
             "code": 0,
             "message": "success",
             "invoices": items,
-            "page_context": {"page": page, "per_page": PER_PAGE, "has_more_page": page < PAGES,
-                             "report_name": "Invoices", "sort_column": "created_time",
-                             "sort_order": "D"},
+            "page_context": {
+                "page": page,
+                "per_page": PER_PAGE,
+                "has_more_page": page < PAGES,
+                "report_name": "Invoices",
+                "sort_column": "created_time",
+                "sort_order": "D",
+            },
         }
         pages.append(json.dumps(body).encode())
     return pages
@@ -125,9 +130,14 @@ def run_zbooks(transport: httpx2.MockTransport) -> int:
     token = Token(access_token="1000.x.y", refresh_token="1000.r.t", expires_at=time.time() + 3600)
     count = 0
     with Client(
-        client_id="c", client_secret="s", organization_id="1", api_url=API,
-        accounts_url="http://books.bench", token_store=MemoryStore(token),
-        transport=transport, env={},
+        client_id="c",
+        client_secret="s",
+        organization_id="1",
+        api_url=API,
+        accounts_url="http://books.bench",
+        token_store=MemoryStore(token),
+        transport=transport,
+        env={},
     ) as client:
         for _invoice in client.paginate("/invoices", key="invoices"):
             count += 1
