@@ -1,0 +1,531 @@
+"""The sync engine: list what changed, fetch details for exactly those records, and
+commit rows and cursor together, page by page.
+
+Concurrency: several modules are read at once (``module_workers`` threads) and detail
+GETs go through one shared pool; every request still passes the client's rate limiter,
+which holds the per-minute window and the plan's concurrency cap for the organization,
+so the run goes as fast as the limits allow and never faster. SQLite allows one writer,
+so writes to it are serialised by a lock; PostgreSQL takes them in parallel.
+
+Correctness rests on three rules:
+1. A page's rows, their child rows and the module's new position are one transaction.
+   A crash loses at most the page in flight; it is read again and upserted again.
+2. The cursor only moves when a scan has finished, to the latest modification time
+   seen, but never past the upper bound fixed when the run started; the next run reads
+   from ``cursor - lookback`` (the filter is inclusive), and unchanged rows are skipped
+   by comparing ``last_modified_time`` with the stored one, so re-reading costs list
+   pages only, never detail GETs.
+3. A record is written only when it is new or different (same hash: counted unchanged).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, and_, delete, func, inspect, select, update
+
+from zbooks.core.client import Client
+from zbooks.errors import APIError, ConfigurationError, DailyLimitExceededError, NotFoundError
+from zbooks.sync import timeutil
+from zbooks.sync.modules import ModuleSpec, Strategy
+from zbooks.sync.results import ModuleResult, Phase, Progress, ProgressCallback, SyncSummary
+from zbooks.sync.scan import PER_PAGE, ListScan, Position, ScanPage
+from zbooks.sync.schema import (
+    ModuleTables,
+    SyncSchema,
+    child_rows,
+    delete_children,
+    module_row,
+    record_hash,
+    upsert,
+)
+from zbooks.sync.state import ModuleState, load_state, save_state
+
+logger = logging.getLogger("zbooks.sync")
+
+DEFAULT_LOOKBACK = timedelta(minutes=2)
+DeleteMode = Literal["remove", "mark"]
+_EXHAUSTED = "the organization's daily API budget is used up; the next run resumes"
+# Rows missing from the id listing are confirmed one by one (a 404) up to this many;
+# beyond it the listing is repeated and only ids missing from both are deleted.
+VERIFY_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Existing:
+    source_modified: str | None
+    row_hash: str
+    deleted: bool
+
+
+class _Aborted(Exception):
+    """Another module hit a limit that stops the whole run (the daily budget)."""
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        client: Client,
+        engine: Engine,
+        schema: SyncSchema,
+        *,
+        full_refresh: bool = False,
+        reconcile_deletes: bool = False,
+        delete_mode: DeleteMode = "remove",
+        dry_run: bool = False,
+        lookback: timedelta = DEFAULT_LOOKBACK,
+        on_progress: ProgressCallback | None = None,
+        module_workers: int = 4,
+        detail_workers: int | None = None,
+        now: Callable[[], datetime] = timeutil.utc_now,
+        per_page: int = PER_PAGE,
+    ) -> None:
+        if delete_mode not in ("remove", "mark"):
+            raise ValueError("delete_mode must be 'remove' or 'mark'")
+        self.client = client
+        self.engine = engine
+        self.schema = schema
+        self.full_refresh = full_refresh
+        self.reconcile_deletes = reconcile_deletes
+        self.delete_mode = delete_mode
+        self.dry_run = dry_run
+        self.lookback = lookback
+        self.on_progress = on_progress
+        self.module_workers = max(1, module_workers)
+        limiter = client.rate_limiter
+        default_details = limiter.concurrency if limiter is not None else 4
+        self.detail_workers = max(1, detail_workers or default_details)
+        self._now = now
+        self.per_page = per_page
+        self._db_lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
+        self._abort = threading.Event()  # stop everything (Ctrl-C)
+        self._abort_reason = ""
+        self._exhausted: set[str] = set()  # organizations whose daily budget ran out
+        self._count_lock = threading.Lock()
+        self._exists: dict[str, bool] = {}
+        self.upper = ""
+
+    # --- the run ----------------------------------------------------------------------
+    def run(self, org_ids: Sequence[str]) -> SyncSummary:
+        started = time.monotonic()
+        # The upper bound: this run is responsible for changes up to now; anything later
+        # belongs to the next run (see rule 2 above).
+        self.upper = timeutil.format_zoho(self._now())
+        if not self.dry_run:
+            with self._db_lock:
+                self.schema.create_all(self.engine)
+        summary = SyncSummary(dry_run=self.dry_run)
+        jobs = [(org, tables) for org in org_ids for tables in self.schema.modules.values()]
+        results: dict[tuple[str, str], ModuleResult] = {}
+        with (
+            ThreadPoolExecutor(self.detail_workers, thread_name_prefix="zbooks-sync-get")
+            as details,
+            ThreadPoolExecutor(
+                min(self.module_workers, max(1, len(jobs))), thread_name_prefix="zbooks-sync"
+            ) as modules,
+        ):
+            futures = {
+                (org, tables.spec.name): modules.submit(self._module_job, org, tables, details)
+                for org, tables in jobs
+            }
+            try:
+                for key, future in futures.items():
+                    results[key] = future.result()
+            except BaseException:  # Ctrl-C: let every module stop after its request
+                self._abort_reason = "interrupted"
+                self._abort.set()
+                raise
+        summary.results = [results[(org, t.spec.name)] for org, t in jobs]
+        limiter = self.client.rate_limiter
+        for org in org_ids:
+            summary.daily_remaining[org] = limiter.daily_remaining(org) if limiter else None
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _emit(self, phase: Phase, result: ModuleResult) -> None:
+        if self.on_progress is not None:
+            try:
+                self.on_progress(Progress(phase, result.snapshot()))
+            except Exception:  # a broken progress bar must not break the sync
+                logger.exception("progress callback failed")
+
+    def _module_job(
+        self, org: str, tables: ModuleTables, details: ThreadPoolExecutor
+    ) -> ModuleResult:
+        result = ModuleResult(org, tables.spec.name, strategy=tables.spec.strategy)
+        started = time.monotonic()
+        if self._abort.is_set() or org in self._exhausted:
+            reason = self._abort_reason if self._abort.is_set() else _EXHAUSTED
+            result.error = f"not started: {reason}"
+            self._emit("skipped", result)
+            return result
+        self._emit("start", result)
+        try:
+            complete_ids = self._sync_module(org, tables, details, result)
+            if self.reconcile_deletes:
+                self._emit("reconcile", result)
+                self._reconcile(org, tables, result, complete_ids)
+        except _Aborted:
+            reason = self._abort_reason if self._abort.is_set() else _EXHAUSTED
+            result.error = f"stopped: {reason}"
+        except DailyLimitExceededError as exc:
+            # The budget is per organization: the other organizations carry on.
+            self._exhausted.add(org)
+            result.error = str(exc)
+        except Exception as exc:
+            logger.warning("sync of %s for %s failed: %s", tables.spec.name, org, exc)
+            result.error = f"{type(exc).__name__}: {exc}"
+        result.seconds = time.monotonic() - started
+        self._emit("done" if result.ok else "failed", result)
+        return result
+
+    # --- requests -----------------------------------------------------------------------
+    def _get(self, org: str, path: str, params: Mapping[str, Any] | None = None, *,
+             result: ModuleResult, counter: str) -> Any:
+        """One GET, counted in ``result.<counter>`` once Zoho answered it (a call the
+        daily budget stopped, here or at Zoho, used nothing)."""
+        if self._abort.is_set() or org in self._exhausted:
+            raise _Aborted()
+        try:
+            body = self.client.request("GET", path, params=params, organization_id=org)
+        except DailyLimitExceededError:
+            raise
+        except APIError:
+            self._count(result, counter)
+            raise
+        self._count(result, counter)
+        return body
+
+    def _count(self, result: ModuleResult, counter: str) -> None:
+        with self._count_lock:  # detail GETs finish on several threads
+            setattr(result, counter, getattr(result, counter) + 1)
+
+    def _list_fetcher(self, org: str, spec: ModuleSpec, result: ModuleResult,
+                      counter: str) -> Callable[[dict[str, Any]], Mapping[str, Any]]:
+        def fetch(params: dict[str, Any]) -> Mapping[str, Any]:
+            body: Mapping[str, Any] = self._get(org, spec.path, params, result=result,
+                                                counter=counter)
+            return body
+
+        return fetch
+
+    def _detail(self, org: str, spec: ModuleSpec, record_id: str,
+                result: ModuleResult) -> dict[str, Any] | None:
+        """The full record, or None when it was deleted since it was listed."""
+        assert spec.detail_key is not None
+        try:
+            body = self._get(org, spec.detail_path(record_id), result=result,
+                             counter="detail_requests")
+        except NotFoundError:
+            return None
+        record = body.get(spec.detail_key)
+        if not isinstance(record, dict):
+            raise ConfigurationError(
+                f"GET {spec.detail_path(record_id)} answered without a {spec.detail_key!r} "
+                "object.",
+                hint="This module's detail key may have changed; please report it.",
+            )
+        return record
+
+    def _details(
+        self,
+        org: str,
+        spec: ModuleSpec,
+        ids: list[str],
+        pool: ThreadPoolExecutor,
+        result: ModuleResult,
+    ) -> dict[str, dict[str, Any] | None]:
+        futures: list[tuple[str, Future[dict[str, Any] | None]]] = []
+        for record_id in ids:
+            futures.append((record_id, pool.submit(self._detail, org, spec, record_id,
+                                                   result)))
+        out: dict[str, dict[str, Any] | None] = {}
+        error: BaseException | None = None
+        for record_id, future in futures:  # wait for every request, even after a failure
+            try:
+                out[record_id] = future.result()
+            except BaseException as exc:
+                error = error or exc
+        if error is not None:
+            raise error
+        return out
+
+    # --- one module -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._db_lock, self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._db_lock, self.engine.connect() as conn:
+            yield conn
+
+    def _start(self, tables: ModuleTables, state: ModuleState,
+               result: ModuleResult) -> tuple[Position, bool, str | None]:
+        """Where the scan starts, whether it is a full refresh, and the latest
+        modification an interrupted scan had already seen."""
+        strategy = tables.spec.strategy
+        if state.in_progress and not self.full_refresh and state.strategy == strategy:
+            result.resumed = True
+            assert state.resume_page is not None
+            return Position(state.resume_since, state.resume_page), state.resume_full, \
+                state.resume_max
+        full = self.full_refresh
+        if full or strategy == "full" or state.cursor is None:
+            return Position(None, 1), full, None
+        return Position(timeutil.minus(state.cursor, self.lookback), 1), False, None
+
+    def _sync_module(
+        self, org: str, tables: ModuleTables, pool: ThreadPoolExecutor, result: ModuleResult
+    ) -> set[str] | None:
+        """Run the module's scan; returns every id listed when the scan covered the
+        whole module in this run (reconciling can then skip its own listing)."""
+        spec = tables.spec
+        state = ModuleState(org, spec.name)
+        if not self.dry_run or self._tables_exist(tables):
+            with self._read() as conn:
+                state = load_state(conn, self.schema, org, spec.name)
+        start, full, seen_max = self._start(tables, state, result)
+        strategy: Strategy = spec.strategy
+        state.strategy = strategy
+        state.run_upper = self.upper
+        state.resume_full = full
+        scan = ListScan(spec, strategy, self._list_fetcher(org, spec, result, "list_requests"),
+                        start, per_page=self.per_page)
+        # A scan from the very beginning lists every id: reconciling can reuse them
+        # (kept only when asked, so memory stays flat however large the module).
+        whole = start == Position(None, 1) and self.reconcile_deletes
+        listed_ids: set[str] | None = set() if whole else None
+        planned_details = 0
+        for page in scan:
+            if self._abort.is_set() or org in self._exhausted:
+                raise _Aborted()
+            result.listed += len(page.rows)
+            result.strategy = page.strategy
+            state.strategy = page.strategy
+            seen_max = timeutil.later(seen_max, page.max_modified)
+            rows = _dedupe(spec, page.rows)
+            if listed_ids is not None:
+                listed_ids.update(rows)
+            existing = self._existing(org, tables, list(rows)) if rows else {}
+            changed = [rid for rid, row in rows.items()
+                       if full or _is_changed(spec, row, existing.get(rid))]
+            self._advance(state, page, seen_max)
+            if self.dry_run:
+                planned_details += len(changed) if spec.detail_key else 0
+                result.unchanged += len(rows) - len(changed)
+                result.inserted += sum(1 for rid in changed if rid not in existing)
+                result.updated += sum(1 for rid in changed if rid in existing)
+                self._emit("page", result)
+                continue
+            if spec.detail_key is not None:
+                fetched = self._details(org, spec, changed, pool, result)
+            else:
+                fetched = {rid: rows[rid] for rid in changed}
+            result.unchanged += len(rows) - len(changed)
+            self._commit_page(org, tables, state, fetched, existing, result)
+            self._emit("page", result)
+        if self.dry_run:
+            result.planned_requests = result.list_requests + planned_details
+        return listed_ids
+
+    def _advance(self, state: ModuleState, page: ScanPage, seen_max: str | None) -> None:
+        """The state to commit with this page's rows."""
+        if page.next is not None:
+            state.resume_since = page.next.since
+            state.resume_page = page.next.page
+            state.resume_max = seen_max
+            return
+        if seen_max is not None:
+            reached = timeutil.earlier(seen_max, self.upper)
+            # Never backwards (the newest record may have been deleted since), except
+            # that a full refresh recomputes the cursor from scratch.
+            state.cursor = reached if state.resume_full else timeutil.later(state.cursor,
+                                                                           reached)
+        state.resume_since = None
+        state.resume_page = None
+        state.resume_max = None
+        state.resume_full = False
+        state.last_success_at = timeutil.to_utc_naive(self.upper)
+
+    def _tables_exist(self, tables: ModuleTables) -> bool:
+        """A dry run creates nothing, so it must not query tables that are not there."""
+        name = tables.table.name
+        if name not in self._exists:
+            with self._db_lock:
+                inspector = inspect(self.engine)
+                self._exists[name] = bool(
+                    inspector.has_table(self.schema.state.name) and inspector.has_table(name)
+                )
+        return self._exists[name]
+
+    def _existing(self, org: str, tables: ModuleTables, ids: list[str]) -> dict[str, Existing]:
+        if self.dry_run and not self._tables_exist(tables):
+            return {}
+        table = tables.table
+        query = select(table.c.id, table.c.source_modified, table.c.row_hash,
+                       table.c.deleted_at).where(table.c.organization_id == org,
+                                                 table.c.id.in_(ids))
+        with self._read() as conn:
+            return {
+                str(r.id): Existing(r.source_modified, r.row_hash, r.deleted_at is not None)
+                for r in conn.execute(query)
+            }
+
+    def _commit_page(
+        self,
+        org: str,
+        tables: ModuleTables,
+        state: ModuleState,
+        fetched: Mapping[str, dict[str, Any] | None],
+        existing: Mapping[str, Existing],
+        result: ModuleResult,
+    ) -> None:
+        now = timeutil.to_utc_naive(timeutil.format_zoho(self._now()))
+        assert now is not None
+        rows: list[dict[str, Any]] = []
+        gone: list[str] = []
+        inserted = updated = unchanged = 0
+        for rid, record in fetched.items():
+            before = existing.get(rid)
+            if record is None:  # deleted upstream between the list and the GET
+                if before is not None and not before.deleted:
+                    gone.append(rid)
+                continue
+            row = module_row(tables, org, record, now)
+            if before is not None and not before.deleted and before.row_hash == row["row_hash"]:
+                unchanged += 1
+                continue
+            rows.append(row)
+            if before is None:
+                inserted += 1
+            else:
+                updated += 1
+        with self._write() as conn:
+            upsert(conn, tables.table, rows)
+            ids = [r["id"] for r in rows]
+            for child in tables.children:
+                delete_children(conn, child, org, ids)
+                kids = [k for r in rows for k in child_rows(child, org, r["id"], r["data"])]
+                if kids:
+                    upsert(conn, child.table, kids)
+            self._remove(conn, org, tables, gone, now)
+            save_state(conn, self.schema, state, now)
+        result.inserted += inserted
+        result.updated += updated
+        result.unchanged += unchanged
+        result.deleted += len(gone)
+
+    def _remove(
+        self, conn: Connection, org: str, tables: ModuleTables, ids: list[str], now: datetime
+    ) -> None:
+        if not ids:
+            return
+        table = tables.table
+        where = and_(table.c.organization_id == org, table.c.id.in_(ids))
+        if self.delete_mode == "mark":
+            conn.execute(update(table).where(where).values(deleted_at=now))
+            return
+        for child in tables.children:
+            delete_children(conn, child, org, ids)
+        conn.execute(delete(table).where(where))
+
+    # --- deletions ----------------------------------------------------------------------
+    def _upstream_ids(self, org: str, spec: ModuleSpec, result: ModuleResult) -> set[str]:
+        scan = ListScan(spec, "full", self._list_fetcher(org, spec, result,
+                                                         "reconcile_requests"),
+                        Position(None, 1), per_page=self.per_page)
+        ids: set[str] = set()
+        for page in scan:
+            ids.update(str(r[spec.id_field]) for r in page.rows if spec.id_field in r)
+        return ids
+
+    def _reconcile(self, org: str, tables: ModuleTables, result: ModuleResult,
+                   listed: set[str] | None) -> None:
+        """Delete (or mark) local rows whose ids Zoho no longer lists.
+
+        A page boundary can shift while we list (a record deleted meanwhile moves every
+        later record up by one), so a row missing from the listing is only *suspected*
+        gone: each suspect is confirmed by a 404 on its own GET before it is removed.
+        """
+        spec = tables.spec
+        if self.dry_run and not self._tables_exist(tables):
+            return
+        table = tables.table
+        with self._read() as conn:
+            local = {
+                str(r.id)
+                for r in conn.execute(
+                    select(table.c.id).where(table.c.organization_id == org,
+                                             table.c.deleted_at.is_(None))
+                )
+            }
+        if self.dry_run:
+            if listed is None:
+                pages = max(1, math.ceil(len(local) / self.per_page))
+                result.planned_requests = (result.planned_requests or 0) + pages
+            return
+        upstream = listed if listed is not None else self._upstream_ids(org, spec, result)
+        suspects = sorted(local - upstream)
+        if not suspects:
+            return
+        if len(suspects) > VERIFY_LIMIT:
+            again = self._upstream_ids(org, spec, result)
+            gone = [rid for rid in suspects if rid not in again]
+        else:
+            gone = []
+            for rid in suspects:
+                try:
+                    self._get(org, spec.detail_path(rid), result=result,
+                              counter="reconcile_requests")
+                except NotFoundError:
+                    gone.append(rid)
+        now = timeutil.to_utc_naive(timeutil.format_zoho(self._now()))
+        assert now is not None
+        with self._write() as conn:
+            self._remove(conn, org, tables, gone, now)
+        result.deleted += len(gone)
+
+
+def _dedupe(spec: ModuleSpec, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Rows by id (a page can repeat a record that moved while we paged)."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        value = row.get(spec.id_field)
+        if value is None or value == "":
+            continue
+        out[str(value)] = row
+    return out
+
+
+def _is_changed(spec: ModuleSpec, row: Mapping[str, Any], before: Existing | None) -> bool:
+    if before is None or before.deleted:
+        return True
+    if spec.detail_key is None:
+        # The list row is the record: compare content (balances change without edits).
+        return record_hash(row) != before.row_hash
+    modified = row.get("last_modified_time")
+    if not isinstance(modified, str) or not modified:
+        return True
+    return before.source_modified != modified
+
+
+def count_rows(engine: Engine, schema: SyncSchema, module: str, org: str) -> int:
+    table = schema.modules[module].table
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(func.count()).select_from(table).where(table.c.organization_id == org)
+        ).scalar()
+    return int(value or 0)

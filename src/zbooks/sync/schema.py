@@ -1,0 +1,293 @@
+"""Tables of the sync database (SQLAlchemy 2 Core), and the rows that fill them.
+
+One table per module: ``organization_id`` + ``id`` as the primary key, typed columns for
+the fields people filter and sum on, and the full record as JSON in ``data`` (nothing is
+lost when Zoho adds a field). Nested arrays (line items, applied payments ...) get child
+tables keyed by (organization_id, <parent id>, position). ``row_hash`` is a SHA-256 of
+the record's canonical JSON: it tells an unchanged record from a changed one without
+comparing documents, and makes "does my copy match Zoho?" a cheap query.
+
+``zbooks_sync_state`` holds one cursor per (organization, module); the engine updates it
+in the same transaction as the rows it describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    insert,
+    tuple_,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from zbooks.sync import timeutil
+from zbooks.sync.modules import ChildSpec, Col, ColumnType, ModuleSpec
+
+STATE_TABLE = "zbooks_sync_state"
+META_COLUMNS = ("organization_id", "id", "data", "row_hash", "source_modified", "synced_at",
+                "deleted_at")
+ID_LENGTH = 64
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact ``NUMERIC`` where the database has it; ``REAL`` on SQLite (which has no
+    decimal type and whose driver rejects ``Decimal``). Exact values stay in ``data``."""
+
+    impl = Numeric(28, 8)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Float())
+        return dialect.type_descriptor(Numeric(28, 8, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return float(value) if dialect.name == "sqlite" else Decimal(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value))
+
+
+def _json_type() -> TypeEngine[Any]:
+    return JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def _sql_type(kind: ColumnType) -> TypeEngine[Any]:
+    if kind == "money":
+        return Money()
+    if kind == "int":
+        return BigInteger()
+    if kind == "bool":
+        return Boolean()
+    if kind == "date":
+        return Date()
+    if kind == "timestamp":
+        return DateTime(timezone=False)  # UTC
+    return Text()
+
+
+@dataclass(frozen=True)
+class ChildTable:
+    spec: ChildSpec
+    table: Table
+    parent_column: str
+
+
+@dataclass(frozen=True)
+class ModuleTables:
+    spec: ModuleSpec
+    table: Table
+    children: tuple[ChildTable, ...]
+
+
+class SyncSchema:
+    """The tables for a set of modules; ``prefix`` namespaces them (``zoho_invoices``)."""
+
+    def __init__(self, specs: Iterable[ModuleSpec], *, prefix: str = "") -> None:
+        self.metadata = MetaData()
+        self.prefix = prefix
+        self.modules: dict[str, ModuleTables] = {}
+        self.state = Table(
+            prefix + STATE_TABLE,
+            self.metadata,
+            Column("organization_id", String(ID_LENGTH), primary_key=True),
+            Column("module", String(64), primary_key=True),
+            Column("strategy", String(16)),
+            Column("cursor", String(40)),  # Zoho timestamp: next run reads from here
+            Column("resume_since", String(40)),  # an interrupted scan's position ...
+            Column("resume_page", Integer),  # ... (None: no scan in progress)
+            Column("resume_max", String(40)),  # latest modification seen by that scan
+            Column("resume_full", Boolean),  # the interrupted scan was a full refresh
+            Column("run_upper", String(40)),
+            Column("last_success_at", DateTime(timezone=False)),
+            Column("updated_at", DateTime(timezone=False)),
+        )
+        for spec in specs:
+            self.modules[spec.name] = self._module_tables(spec)
+
+    def _module_tables(self, spec: ModuleSpec) -> ModuleTables:
+        name = self.prefix + spec.name
+        typed = [c for c in spec.columns if c.name not in META_COLUMNS]
+        table = Table(
+            name,
+            self.metadata,
+            Column("organization_id", String(ID_LENGTH), primary_key=True),
+            Column("id", String(ID_LENGTH), primary_key=True),
+            *(Column(c.name, _sql_type(c.type)) for c in typed),
+            Column("data", _json_type(), nullable=False),
+            Column("row_hash", String(64), nullable=False),
+            Column("source_modified", String(40)),
+            Column("synced_at", DateTime(timezone=False), nullable=False),
+            Column("deleted_at", DateTime(timezone=False)),
+        )
+        children = []
+        parent_column = spec.id_field
+        for child in spec.children:
+            fixed = {"organization_id", parent_column, "position", "data"}
+            cols = [c for c in child.columns if c.name not in fixed and c.name != child.id_field]
+            id_cols = [Column(child.id_field, String(ID_LENGTH))] if child.id_field else []
+            child_table = Table(
+                child.table_name(name),
+                self.metadata,
+                Column("organization_id", String(ID_LENGTH), primary_key=True),
+                Column(parent_column, String(ID_LENGTH), primary_key=True),
+                Column("position", Integer, primary_key=True, autoincrement=False),
+                *id_cols,
+                *(Column(c.name, _sql_type(c.type)) for c in cols),
+                Column("data", _json_type(), nullable=False),
+            )
+            children.append(ChildTable(child, child_table, parent_column))
+        return ModuleTables(spec, table, tuple(children))
+
+    def create_all(self, engine: Engine) -> None:
+        self.metadata.create_all(engine)
+
+
+# --- values -----------------------------------------------------------------------------
+def canonical_json(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_hash(record: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON: equal records, equal hashes, in any database."""
+    return hashlib.sha256(canonical_json(record).encode()).hexdigest()
+
+
+def convert(kind: ColumnType, value: Any) -> Any:
+    """A field's value for its typed column; anything unparsable becomes NULL (the JSON
+    copy keeps the original, so a surprising value never fails a sync)."""
+    if value is None or value == "":
+        return None
+    try:
+        if kind == "money":
+            if isinstance(value, bool):
+                return None
+            return Decimal(str(value))
+        if kind == "int":
+            return None if isinstance(value, bool) else int(value)
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in ("true", "1", "yes")
+        if kind == "date":
+            return date.fromisoformat(str(value)[:10])
+        if kind == "timestamp":
+            return timeutil.to_utc_naive(value)
+    except (ValueError, TypeError, InvalidOperation):
+        return None
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def _typed(columns: Sequence[Col], record: Mapping[str, Any], skip: set[str]) -> dict[str, Any]:
+    return {c.name: convert(c.type, record.get(c.name)) for c in columns if c.name not in skip}
+
+
+def module_row(
+    tables: ModuleTables, org_id: str, record: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    spec = tables.spec
+    modified = record.get("last_modified_time")
+    row = {
+        "organization_id": org_id,
+        "id": str(record[spec.id_field]),
+        **_typed(spec.columns, record, set(META_COLUMNS)),
+        "data": dict(record),
+        "row_hash": record_hash(record),
+        "source_modified": modified if isinstance(modified, str) and modified else None,
+        "synced_at": now,
+        "deleted_at": None,
+    }
+    return row
+
+
+def child_rows(
+    child: ChildTable, org_id: str, parent_id: str, record: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    elements = record.get(child.spec.key)
+    if not isinstance(elements, list):
+        return []
+    fixed = {"organization_id", child.parent_column, "position", "data"}
+    if child.spec.id_field:
+        fixed.add(child.spec.id_field)
+    rows = []
+    for position, element in enumerate(e for e in elements if isinstance(e, dict)):
+        row: dict[str, Any] = {
+            "organization_id": org_id,
+            child.parent_column: parent_id,
+            "position": position,
+        }
+        if child.spec.id_field:
+            value = element.get(child.spec.id_field)
+            row[child.spec.id_field] = None if value in (None, "") else str(value)
+        row.update(_typed(child.spec.columns, element, fixed))
+        row["data"] = dict(element)
+        rows.append(row)
+    return rows
+
+
+# --- writes -----------------------------------------------------------------------------
+def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert or replace on the primary key: native ``ON CONFLICT`` for SQLite and
+    PostgreSQL, delete-then-insert elsewhere (inside the caller's transaction)."""
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        module = sqlite if dialect == "sqlite" else postgresql
+        stmt = module.insert(table)
+        updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), list(rows))
+        return
+    key_cols = [table.c[k] for k in keys]
+    conn.execute(delete(table).where(tuple_(*key_cols).in_([tuple(r[k] for k in keys)
+                                                            for r in rows])))
+    conn.execute(insert(table), list(rows))
+
+
+def delete_children(
+    conn: Connection, child: ChildTable, org_id: str, parent_ids: Sequence[str]
+) -> None:
+    if not parent_ids:
+        return
+    table = child.table
+    conn.execute(
+        delete(table).where(
+            and_(
+                table.c.organization_id == org_id,
+                table.c[child.parent_column].in_(list(parent_ids)),
+            )
+        )
+    )
