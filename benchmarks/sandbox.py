@@ -45,8 +45,14 @@ def free_port() -> int:
 
 def serve_sandbox(db_path: str, port: int) -> None:
     """Child process: the sandbox on an existing database, limits out of the way."""
+    import logging
+
     from zbooks.sandbox.config import SandboxConfig
     from zbooks.sandbox.server import serve
+
+    # Like for like: the bare endpoint runs without an access log, so the sandbox's
+    # per-request console line is off too (the in-memory request log stays on).
+    logging.getLogger("zbooks.sandbox.requests").setLevel(logging.WARNING)
 
     config = SandboxConfig(
         port=port,

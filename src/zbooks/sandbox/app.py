@@ -17,7 +17,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zbooks.sandbox.accounts.service import AccountsService
 from zbooks.sandbox.books.registry import Registry, load_routes
@@ -26,7 +27,7 @@ from zbooks.sandbox.config import SandboxConfig
 from zbooks.sandbox.control import control_routes
 from zbooks.sandbox.db import Database
 from zbooks.sandbox.faults import AccountsFaultMiddleware, FaultInjector
-from zbooks.sandbox.http_books import BooksDispatcher
+from zbooks.sandbox.http_books import BOOKS_PREFIX, BooksDispatcher
 from zbooks.sandbox.ledger.organizations import PLANS, create_organization, organizations_for_user
 from zbooks.sandbox.limits import RateLimiter
 from zbooks.sandbox.requestlog import RequestLog, RequestLogMiddleware
@@ -102,18 +103,22 @@ class SandboxApp:
             limiter=self.limiter,
             faults=self.faults,
         )
-        self.asgi = Starlette(
+        self.web = Starlette(
             routes=self._routes(),
             middleware=[
                 Middleware(RequestLogMiddleware, log=self.requests, clock=self.clock),
                 Middleware(AccountsFaultMiddleware, injector=self.faults),
             ],
         )
+        self.asgi = SandboxASGI(
+            self.web, RequestLogMiddleware(self.books, log=self.requests, clock=self.clock)
+        )
         self.webhooks = WebhookEngine.attach(self)
 
     # start-up --------------------------------------------------------------------
     def _routes(self) -> list[BaseRoute]:
-        # Books first: it carries nearly all the traffic, and Starlette tries routes in order.
+        # Books requests normally take SandboxASGI's direct path; these routes keep the
+        # plain Starlette app complete on its own.
         return [
             Route("/books/v3/{path:path}", self.books),
             Route("/books/v3", self.books),
@@ -203,6 +208,32 @@ class SandboxApp:
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
+
+
+class SandboxASGI:
+    """The sandbox's ASGI entry: Books API calls go straight to the (logged) dispatcher,
+    everything else (accounts, control plane, webhooks) through Starlette.
+
+    The Books dispatcher answers every error itself, so Starlette's router and error
+    middlewares only added per-request cost on the path that carries nearly all traffic.
+    """
+
+    def __init__(self, web: Starlette, books: ASGIApp) -> None:
+        self.web = web
+        self.books = books
+
+    @property
+    def router(self) -> Router:
+        return self.web.router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] == "http" and (
+            path == BOOKS_PREFIX or path.startswith(BOOKS_PREFIX + "/")
+        ):
+            await self.books(scope, receive, send)
+        else:
+            await self.web(scope, receive, send)
 
 
 def validate_config(config: SandboxConfig) -> None:

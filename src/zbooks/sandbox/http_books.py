@@ -32,7 +32,6 @@ from typing import Any, Protocol
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from zbooks.sandbox import jsonfast
@@ -236,7 +235,7 @@ class BooksDispatcher:
             result = BooksResponse(status=err.status, body=err.body())
         log["org_id"] = exchange.org_id
         log["code"] = None if result.body is None else result.body.get("code")
-        await self._respond(result, exchange.headers)(scope, receive, send)
+        await self._respond(result, exchange.headers, send)
 
     # the pipeline ----------------------------------------------------------------
     async def _handle(
@@ -398,22 +397,24 @@ class BooksDispatcher:
         return result
 
     # rendering ------------------------------------------------------------------
-    def _respond(self, result: BooksResponse, rate_headers: Mapping[str, str]) -> Response:
-        headers = {**rate_headers, **result.headers}
+    async def _respond(
+        self, result: BooksResponse, rate_headers: Mapping[str, str], send: Send
+    ) -> None:
+        """Send the answer as raw ASGI messages (a Starlette Response per request cost
+        more than the record lookup)."""
         if result.content is not None:
-            return Response(
-                result.content,
-                status_code=result.status,
-                headers=headers,
-                media_type=result.media_type,
-            )
-        body = result.body if result.body is not None else {"code": 0, "message": "success"}
-        return Response(
-            render_json(body),
-            status_code=result.status,
-            headers=headers,
-            media_type=JSON_MEDIA_TYPE,
-        )
+            payload, media_type = result.content, result.media_type
+        else:
+            body = result.body if result.body is not None else {"code": 0, "message": "success"}
+            payload, media_type = render_json(body), JSON_MEDIA_TYPE
+        headers = [
+            (b"content-type", media_type.encode("latin-1")),
+            (b"content-length", str(len(payload)).encode("latin-1")),
+        ]
+        for key, value in {**rate_headers, **result.headers}.items():
+            headers.append((key.lower().encode("latin-1"), value.encode("latin-1", "replace")))
+        await send({"type": "http.response.start", "status": result.status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
 
 
 def _is_single_read(route: Route, method: str) -> bool:
