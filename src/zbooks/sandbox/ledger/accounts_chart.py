@@ -24,12 +24,23 @@ from zbooks.sandbox.ledger.totals import to_decimal
 MODULE = "chartofaccounts"
 
 ASSET_TYPES = (
-    "other_asset", "other_current_asset", "cash", "bank", "fixed_asset", "stock",
-    "payment_clearing", "input_tax", "accounts_receivable",
+    "other_asset",
+    "other_current_asset",
+    "cash",
+    "bank",
+    "fixed_asset",
+    "stock",
+    "payment_clearing",
+    "input_tax",
+    "accounts_receivable",
 )
 LIABILITY_TYPES = (
-    "other_current_liability", "credit_card", "long_term_liability", "other_liability",
-    "output_tax", "accounts_payable",
+    "other_current_liability",
+    "credit_card",
+    "long_term_liability",
+    "other_liability",
+    "output_tax",
+    "accounts_payable",
 )
 EQUITY_TYPES = ("equity",)
 INCOME_TYPES = ("income", "other_income")
@@ -80,8 +91,15 @@ DEFAULT_ACCOUNTS: tuple[tuple[str, str, bool], ...] = (
 
 # Fields a client may write on create/update.
 _WRITABLE = (
-    "account_name", "account_code", "account_type", "description", "currency_id",
-    "show_on_dashboard", "can_show_in_ze", "include_in_vat_return", "custom_fields",
+    "account_name",
+    "account_code",
+    "account_type",
+    "description",
+    "currency_id",
+    "show_on_dashboard",
+    "can_show_in_ze",
+    "include_in_vat_return",
+    "custom_fields",
     "parent_account_id",
 )
 _BOOL_FIELDS = ("show_on_dashboard", "can_show_in_ze", "include_in_vat_return")
@@ -89,11 +107,30 @@ _BOOL_FIELDS = ("show_on_dashboard", "can_show_in_ze", "include_in_vat_return")
 # The fields of the COA response objects (OAS chart-of-accounts.yml). ``depth``,
 # ``is_child_present`` and ``child_count`` are typed string there; we follow the OAS.
 _ACCOUNT_FIELDS = (
-    "account_id", "account_name", "account_code", "account_type", "description", "is_active",
-    "is_user_created", "is_system_account", "is_standalone_account", "show_on_dashboard",
-    "can_show_in_ze", "include_in_vat_return", "is_involved_in_transaction", "currency_id",
-    "currency_code", "custom_fields", "parent_account_id", "parent_account_name", "depth",
-    "has_attachment", "is_child_present", "child_count", "documents", "created_time",
+    "account_id",
+    "account_name",
+    "account_code",
+    "account_type",
+    "description",
+    "is_active",
+    "is_user_created",
+    "is_system_account",
+    "is_standalone_account",
+    "show_on_dashboard",
+    "can_show_in_ze",
+    "include_in_vat_return",
+    "is_involved_in_transaction",
+    "currency_id",
+    "currency_code",
+    "custom_fields",
+    "parent_account_id",
+    "parent_account_name",
+    "depth",
+    "has_attachment",
+    "is_child_present",
+    "child_count",
+    "documents",
+    "created_time",
     "last_modified_time",
 )
 
@@ -297,9 +334,7 @@ def update_account(
         raise rule_violation("The account type of a system account cannot be changed.")
     if changes_type and record.get("is_involved_in_transaction"):
         # Its postings were made under the old type (a bank account stays a bank account).
-        raise rule_violation(
-            "The account type cannot be changed as the account has transactions."
-        )
+        raise rule_violation("The account type cannot be changed as the account has transactions.")
     apply_account_fields(ledger, record, body, creating=False)
     with ledger.db.transaction():
         ledger.store.update(MODULE, account_id, record, ledger.now())
@@ -517,10 +552,12 @@ def postings(ledger: Ledger, account_id: str | None = None) -> Iterator[dict[str
             amount = _d(line.get("amount"))
             is_debit = line.get("debit_or_credit") == "debit"
             yield _posting(
-                journal, account_id=acc,
+                journal,
+                account_id=acc,
                 debit=amount if is_debit else Decimal(0),
                 credit=Decimal(0) if is_debit else amount,
-                transaction_id=str(journal["journal_id"]), transaction_type="journal",
+                transaction_id=str(journal["journal_id"]),
+                transaction_type="journal",
                 date=str(journal.get("journal_date", "")),
                 entry_number=str(journal.get("entry_number", "")),
                 customer_id=str(line.get("customer_id", "")),
@@ -530,16 +567,29 @@ def postings(ledger: Ledger, account_id: str | None = None) -> Iterator[dict[str
         paid = str(expense.get("paid_through_account_id", ""))
         acc = str(expense.get("account_id", ""))
         common = {
-            "transaction_id": str(expense["expense_id"]), "transaction_type": "expense",
+            "transaction_id": str(expense["expense_id"]),
+            "transaction_type": "expense",
             "date": str(expense.get("date", "")),
             "payee": str(expense.get("vendor_name", "")),
         }
         if wanted(acc):
-            yield _posting(expense, account_id=acc, debit=total, credit=Decimal(0),
-                           offset_account_name=names.get(paid, ""), **common)
+            yield _posting(
+                expense,
+                account_id=acc,
+                debit=total,
+                credit=Decimal(0),
+                offset_account_name=names.get(paid, ""),
+                **common,
+            )
         if wanted(paid):
-            yield _posting(expense, account_id=paid, debit=Decimal(0), credit=total,
-                           offset_account_name=names.get(acc, ""), **common)
+            yield _posting(
+                expense,
+                account_id=paid,
+                debit=Decimal(0),
+                credit=total,
+                offset_account_name=names.get(acc, ""),
+                **common,
+            )
     bills = (
         ledger.store.find("bills", [Filter("status", "in", ["open", "partially_paid", "paid"])])
         if account_id in (None, ap_id, tax_id)
@@ -549,23 +599,37 @@ def postings(ledger: Ledger, account_id: str | None = None) -> Iterator[dict[str
         if bill.get("status") in ("draft", "void"):
             continue
         common = {
-            "transaction_id": str(bill["bill_id"]), "transaction_type": "bills",
-            "date": str(bill.get("date", "")), "payee": str(bill.get("vendor_name", "")),
+            "transaction_id": str(bill["bill_id"]),
+            "transaction_type": "bills",
+            "date": str(bill.get("date", "")),
+            "payee": str(bill.get("vendor_name", "")),
             "entry_number": str(bill.get("bill_number", "")),
         }
         for line in bill.get("line_items") or []:
             acc = str(line.get("account_id", ""))
             if wanted(acc):
-                yield _posting(bill, account_id=acc, debit=_d(line.get("item_total")),
-                               credit=Decimal(0), offset_account_name="Accounts Payable",
-                               **common)
+                yield _posting(
+                    bill,
+                    account_id=acc,
+                    debit=_d(line.get("item_total")),
+                    credit=Decimal(0),
+                    offset_account_name="Accounts Payable",
+                    **common,
+                )
         tax_total = _d(bill.get("tax_total"))
         if tax_total and tax_id and wanted(tax_id):
-            yield _posting(bill, account_id=tax_id, debit=tax_total, credit=Decimal(0),
-                           offset_account_name="Accounts Payable", **common)
+            yield _posting(
+                bill,
+                account_id=tax_id,
+                debit=tax_total,
+                credit=Decimal(0),
+                offset_account_name="Accounts Payable",
+                **common,
+            )
         if ap_id and wanted(ap_id):
-            yield _posting(bill, account_id=ap_id, debit=Decimal(0),
-                           credit=_d(bill.get("total")), **common)
+            yield _posting(
+                bill, account_id=ap_id, debit=Decimal(0), credit=_d(bill.get("total")), **common
+            )
     payments = (
         ledger.store.find("vendorpayments", [])
         if account_id in (None, ap_id)
@@ -575,25 +639,43 @@ def postings(ledger: Ledger, account_id: str | None = None) -> Iterator[dict[str
         paid = str(payment.get("paid_through_account_id", ""))
         amount = _d(payment.get("amount"))
         common = {
-            "transaction_id": str(payment["payment_id"]), "transaction_type": "vendor_payment",
-            "date": str(payment.get("date", "")), "payee": str(payment.get("vendor_name", "")),
+            "transaction_id": str(payment["payment_id"]),
+            "transaction_type": "vendor_payment",
+            "date": str(payment.get("date", "")),
+            "payee": str(payment.get("vendor_name", "")),
             "entry_number": str(payment.get("payment_number", "")),
         }
         if ap_id and wanted(ap_id):
-            yield _posting(payment, account_id=ap_id, debit=amount, credit=Decimal(0),
-                           offset_account_name=names.get(paid, ""), **common)
+            yield _posting(
+                payment,
+                account_id=ap_id,
+                debit=amount,
+                credit=Decimal(0),
+                offset_account_name=names.get(paid, ""),
+                **common,
+            )
         if wanted(paid):
-            yield _posting(payment, account_id=paid, debit=Decimal(0), credit=amount,
-                           offset_account_name="Accounts Payable", **common)
+            yield _posting(
+                payment,
+                account_id=paid,
+                debit=Decimal(0),
+                credit=amount,
+                offset_account_name="Accounts Payable",
+                **common,
+            )
     if account_id != ar_id:
         for payment in _mentions(ledger, "customerpayments", account_id):
             acc = str(payment.get("account_id", ""))
             if not acc or not wanted(acc):
                 continue
             yield _posting(
-                payment, account_id=acc, debit=_d(payment.get("amount")), credit=Decimal(0),
+                payment,
+                account_id=acc,
+                debit=_d(payment.get("amount")),
+                credit=Decimal(0),
                 transaction_id=str(payment.get("payment_id", "")),
-                transaction_type="customer_payment", date=str(payment.get("date", "")),
+                transaction_type="customer_payment",
+                date=str(payment.get("date", "")),
                 offset_account_name="Accounts Receivable",
                 payee=str(payment.get("customer_name", "")),
                 entry_number=str(payment.get("payment_number", "")),
@@ -613,11 +695,23 @@ def postings(ledger: Ledger, account_id: str | None = None) -> Iterator[dict[str
             "customer_id": str(txn.get("customer_id", "")),
         }
         if to_acc and wanted(to_acc):
-            yield _posting(txn, account_id=to_acc, debit=amount, credit=Decimal(0),
-                           offset_account_name=names.get(from_acc, ""), **common)
+            yield _posting(
+                txn,
+                account_id=to_acc,
+                debit=amount,
+                credit=Decimal(0),
+                offset_account_name=names.get(from_acc, ""),
+                **common,
+            )
         if from_acc and wanted(from_acc):
-            yield _posting(txn, account_id=from_acc, debit=Decimal(0), credit=amount,
-                           offset_account_name=names.get(to_acc, ""), **common)
+            yield _posting(
+                txn,
+                account_id=from_acc,
+                debit=Decimal(0),
+                credit=amount,
+                offset_account_name=names.get(to_acc, ""),
+                **common,
+            )
 
 
 def _account_names(ledger: Ledger) -> dict[str, str]:
@@ -632,11 +726,15 @@ def account_balance(ledger: Ledger, account_id: str) -> Decimal:
     every bill touches (Accounts Payable/Receivable, Tax Payable) use the Python path.
     """
     record = ledger.store.get(MODULE, account_id)
-    controls = {default_account_id(ledger, name)
-                for name in ("Accounts Payable", "Accounts Receivable", "Tax Payable")}
+    controls = {
+        default_account_id(ledger, name)
+        for name in ("Accounts Payable", "Accounts Receivable", "Tax Payable")
+    }
     if account_id in controls:
-        total = sum((p["debit_amount"] - p["credit_amount"]
-                     for p in postings(ledger, account_id)), Decimal(0))
+        total = sum(
+            (p["debit_amount"] - p["credit_amount"] for p in postings(ledger, account_id)),
+            Decimal(0),
+        )
     else:
         total = _net_debit_sql(ledger, account_id, str((record or {}).get("account_type", "")))
     account_type = str((record or {}).get("account_type", ""))
@@ -647,9 +745,12 @@ def account_balance(ledger: Ledger, account_id: str) -> Decimal:
 
 _LINE_SUMS = (
     # (module, statuses that post, SQL expression of the signed line amount)
-    ("journals", ("published",),
-     "CASE WHEN json_extract(l.value, '$.debit_or_credit') = 'debit' THEN 1 ELSE -1 END"
-     " * json_extract(l.value, '$.amount')"),
+    (
+        "journals",
+        ("published",),
+        "CASE WHEN json_extract(l.value, '$.debit_or_credit') = 'debit' THEN 1 ELSE -1 END"
+        " * json_extract(l.value, '$.amount')",
+    ),
     ("bills", ("open", "partially_paid", "paid"), "json_extract(l.value, '$.item_total')"),
 )
 _FIELD_SUMS: dict[str, tuple[tuple[int, str, str], ...]] = {
@@ -695,13 +796,20 @@ def _net_debit_sql(ledger: Ledger, account_id: str, account_type: str = "") -> D
     return total.quantize(Decimal(1).scaleb(-ledger.precision))
 
 
-_TXN_SORTS = {"transaction_date", "payee", "reconcile_status", "debit_amount", "credit_amount",
-              "transaction_type_formatted", "glname"}
+_TXN_SORTS = {
+    "transaction_date",
+    "payee",
+    "reconcile_status",
+    "debit_amount",
+    "credit_amount",
+    "transaction_type_formatted",
+    "glname",
+}
 
 
-def account_transactions(ledger: Ledger, query: Mapping[str, str]) -> tuple[
-    list[dict[str, Any]], dict[str, Any]
-]:
+def account_transactions(
+    ledger: Ledger, query: Mapping[str, str]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """``GET /chartofaccounts/accounttransactions``: postings filtered, sorted, paged."""
     account_id = query.get("account_id") or None
     if account_id is not None:
@@ -715,21 +823,29 @@ def account_transactions(ledger: Ledger, query: Mapping[str, str]) -> tuple[
     sort_column = query.get("sort_column") or "transaction_date"
     if sort_column not in _TXN_SORTS:
         raise invalid_value("sort_column")
-    key = {"glname": "offset_account_name",
-           "transaction_type_formatted": "transaction_type"}.get(sort_column, sort_column)
+    key = {"glname": "offset_account_name", "transaction_type_formatted": "transaction_type"}.get(
+        sort_column, sort_column
+    )
     descending = (query.get("sort_order") or "A").upper() == "D"
     rows.sort(key=lambda r: r[key], reverse=descending)
     page, per_page = _paging(query)
-    chunk = rows[(page - 1) * per_page: page * per_page]
+    chunk = rows[(page - 1) * per_page : page * per_page]
     shaped = [
-        {**r, "debit_amount": ledger.money(r["debit_amount"]),
-         "credit_amount": ledger.money(r["credit_amount"])}
+        {
+            **r,
+            "debit_amount": ledger.money(r["debit_amount"]),
+            "credit_amount": ledger.money(r["credit_amount"]),
+        }
         for r in chunk
     ]
     context = {
-        "page": page, "per_page": per_page, "has_more_page": len(rows) > page * per_page,
-        "report_name": "Account Transactions", "applied_filter": "TransactionType.All",
-        "sort_column": sort_column, "sort_order": "D" if descending else "A",
+        "page": page,
+        "per_page": per_page,
+        "has_more_page": len(rows) > page * per_page,
+        "report_name": "Account Transactions",
+        "applied_filter": "TransactionType.All",
+        "sort_column": sort_column,
+        "sort_order": "D" if descending else "A",
     }
     return shaped, context
 
@@ -747,8 +863,10 @@ def _paging(query: Mapping[str, str]) -> tuple[int, int]:
 
 def _date_filter(rows: list[dict[str, Any]], query: Mapping[str, str]) -> list[dict[str, Any]]:
     checks: dict[str, Callable[[str, str], bool]] = {
-        "date": lambda d, v: d == v, "date_start": lambda d, v: d >= v,
-        "date_end": lambda d, v: d <= v, "date_before": lambda d, v: d < v,
+        "date": lambda d, v: d == v,
+        "date_start": lambda d, v: d >= v,
+        "date_end": lambda d, v: d <= v,
+        "date_before": lambda d, v: d < v,
         "date_after": lambda d, v: d > v,
     }
     for name, check in checks.items():
@@ -760,14 +878,15 @@ def _date_filter(rows: list[dict[str, Any]], query: Mapping[str, str]) -> list[d
 
 def _amount_filter(rows: list[dict[str, Any]], query: Mapping[str, str]) -> list[dict[str, Any]]:
     checks: dict[str, Callable[[Decimal, Decimal], bool]] = {
-        "amount": lambda a, v: a == v, "amount_less_than": lambda a, v: a < v,
-        "amount_less_equals": lambda a, v: a <= v, "amount_greater_than": lambda a, v: a > v,
+        "amount": lambda a, v: a == v,
+        "amount_less_than": lambda a, v: a < v,
+        "amount_less_equals": lambda a, v: a <= v,
+        "amount_greater_than": lambda a, v: a > v,
         "amount_greater_equals": lambda a, v: a >= v,
     }
     for name, check in checks.items():
         raw = query.get(name, "")
         if raw:
             value = to_decimal(raw, name)
-            rows = [r for r in rows
-                    if check(max(r["debit_amount"], r["credit_amount"]), value)]
+            rows = [r for r in rows if check(max(r["debit_amount"], r["credit_amount"]), value)]
     return rows

@@ -36,13 +36,24 @@ STATEMENT_MODULE = "bankstatements"
 
 # Money comes INTO the bank/card account (it is the ``to`` side).
 DEPOSIT_TYPES = (
-    "deposit", "refund", "sales_without_invoices", "expense_refund", "owner_contribution",
-    "interest_income", "other_income", "customer_payment", "vendor_credit_refund",
+    "deposit",
+    "refund",
+    "sales_without_invoices",
+    "expense_refund",
+    "owner_contribution",
+    "interest_income",
+    "other_income",
+    "customer_payment",
+    "vendor_credit_refund",
     "vendor_payment_refund",
 )
 # Money goes OUT of the bank/card account (it is the ``from`` side).
 WITHDRAWAL_TYPES = (
-    "expense", "owner_drawings", "sales_return", "vendor_payment", "creditnote_refund",
+    "expense",
+    "owner_drawings",
+    "sales_return",
+    "vendor_payment",
+    "creditnote_refund",
     "payment_refund",
 )
 # Money moves between two accounts the client names.
@@ -63,17 +74,45 @@ _DEFAULT_OFFSET = {
 }
 
 _BANK_WRITABLE = (
-    "account_number", "bank_name", "routing_number", "paypal_type", "paypal_email_address",
+    "account_number",
+    "bank_name",
+    "routing_number",
+    "paypal_type",
+    "paypal_email_address",
 )
 
 _BANK_FIELDS = (
-    "account_id", "account_name", "account_code", "currency_id", "currency_code",
-    "currency_symbol", "price_precision", "account_type", "account_number", "description",
-    "uncategorized_transactions", "total_unprinted_checks", "is_active", "is_feeds_subscribed",
-    "is_feeds_active", "balance", "bank_balance", "bcy_balance", "bank_name", "routing_number",
-    "is_primary_account", "is_paypal_account", "paypal_type", "paypal_email_address",
-    "refresh_status_code", "feeds_last_refresh_date", "service_id", "is_system_account",
-    "is_show_warning_for_feeds_refresh", "created_time", "last_modified_time",
+    "account_id",
+    "account_name",
+    "account_code",
+    "currency_id",
+    "currency_code",
+    "currency_symbol",
+    "price_precision",
+    "account_type",
+    "account_number",
+    "description",
+    "uncategorized_transactions",
+    "total_unprinted_checks",
+    "is_active",
+    "is_feeds_subscribed",
+    "is_feeds_active",
+    "balance",
+    "bank_balance",
+    "bcy_balance",
+    "bank_name",
+    "routing_number",
+    "is_primary_account",
+    "is_paypal_account",
+    "paypal_type",
+    "paypal_email_address",
+    "refresh_status_code",
+    "feeds_last_refresh_date",
+    "service_id",
+    "is_system_account",
+    "is_show_warning_for_feeds_refresh",
+    "created_time",
+    "last_modified_time",
 )
 
 
@@ -119,9 +158,7 @@ def create_bank_account(ledger: Ledger, body: Mapping[str, Any]) -> dict[str, An
     return record
 
 
-def update_bank_account(
-    ledger: Ledger, account_id: str, body: Mapping[str, Any]
-) -> dict[str, Any]:
+def update_bank_account(ledger: Ledger, account_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
     record = get_bank_account(ledger, account_id)
     if "account_type" in body and body["account_type"] not in coa.BANK_TYPES:
         raise invalid_value("account_type")
@@ -215,32 +252,72 @@ def _blank_transaction(ledger: Ledger) -> dict[str, Any]:
     currency = ensure_base_currency(ledger)
     return {
         "transaction_id": "",
-        "from_account_id": "", "from_account_name": "",
-        "to_account_id": "", "to_account_name": "",
-        "account_id": "", "account_name": "", "account_type": "",
-        "transaction_type": "", "status": "manually_added", "source": "manual",
+        "from_account_id": "",
+        "from_account_name": "",
+        "to_account_id": "",
+        "to_account_name": "",
+        "account_id": "",
+        "account_name": "",
+        "account_type": "",
+        "transaction_type": "",
+        "status": "manually_added",
+        "source": "manual",
         "currency_id": str(currency.get("currency_id", "")),
         "currency_code": str(currency.get("currency_code", "")),
         "currency_symbol": str(currency.get("currency_symbol", "")),
         "price_precision": ledger.precision,
-        "payment_mode": "", "exchange_rate": 1, "date": ledger.today(),
-        "customer_id": "", "customer_name": "", "vendor_id": "", "vendor_name": "",
-        "payee": "", "reference_number": "", "description": "", "bank_charges": 0.0,
-        "tax_id": "", "tax_name": "", "tax_percentage": 0.0, "tax_amount": 0.0,
-        "is_inclusive_tax": True, "sub_total": 0.0, "total": 0.0, "bcy_total": 0.0,
-        "amount": 0.0, "debit_or_credit": "debit",
-        "tax_authority_id": "", "tax_authority_name": "", "tax_exemption_id": "",
-        "tax_exemption_code": "", "vat_treatment": "", "tax_treatment": "",
-        "product_type": "", "acquisition_vat_id": "", "acquisition_vat_name": "",
-        "acquisition_vat_percentage": "", "acquisition_vat_amount": "",
-        "reverse_charge_vat_id": "", "reverse_charge_vat_name": "",
-        "reverse_charge_vat_percentage": "", "reverse_charge_vat_amount": "",
-        "reverse_charge_tax_id": "", "filed_in_vat_return_id": "",
-        "filed_in_vat_return_name": "", "filed_in_vat_return_type": "",
-        "imported_transaction_id": "", "statement_id": "", "imported_transactions": [],
-        "is_paid_via_print_check": False, "is_offsetaccount_matched": False,
-        "is_rule_exist": False, "rule_details": [], "documents": [], "tags": [],
-        "custom_fields": [], "line_items": [], "account_ids": [],
+        "payment_mode": "",
+        "exchange_rate": 1,
+        "date": ledger.today(),
+        "customer_id": "",
+        "customer_name": "",
+        "vendor_id": "",
+        "vendor_name": "",
+        "payee": "",
+        "reference_number": "",
+        "description": "",
+        "bank_charges": 0.0,
+        "tax_id": "",
+        "tax_name": "",
+        "tax_percentage": 0.0,
+        "tax_amount": 0.0,
+        "is_inclusive_tax": True,
+        "sub_total": 0.0,
+        "total": 0.0,
+        "bcy_total": 0.0,
+        "amount": 0.0,
+        "debit_or_credit": "debit",
+        "tax_authority_id": "",
+        "tax_authority_name": "",
+        "tax_exemption_id": "",
+        "tax_exemption_code": "",
+        "vat_treatment": "",
+        "tax_treatment": "",
+        "product_type": "",
+        "acquisition_vat_id": "",
+        "acquisition_vat_name": "",
+        "acquisition_vat_percentage": "",
+        "acquisition_vat_amount": "",
+        "reverse_charge_vat_id": "",
+        "reverse_charge_vat_name": "",
+        "reverse_charge_vat_percentage": "",
+        "reverse_charge_vat_amount": "",
+        "reverse_charge_tax_id": "",
+        "filed_in_vat_return_id": "",
+        "filed_in_vat_return_name": "",
+        "filed_in_vat_return_type": "",
+        "imported_transaction_id": "",
+        "statement_id": "",
+        "imported_transactions": [],
+        "is_paid_via_print_check": False,
+        "is_offsetaccount_matched": False,
+        "is_rule_exist": False,
+        "rule_details": [],
+        "documents": [],
+        "tags": [],
+        "custom_fields": [],
+        "line_items": [],
+        "account_ids": [],
     }
 
 
@@ -261,8 +338,15 @@ def _apply(ledger: Ledger, txn: dict[str, Any], body: Mapping[str, Any]) -> None
     ):
         # The bank account stays; the offset side is re-derived for the new family.
         txn["from_account_id"] = txn["to_account_id"] = ""
-    for key in ("from_account_id", "to_account_id", "customer_id", "vendor_id", "tax_id",
-                "transaction_type", "date"):
+    for key in (
+        "from_account_id",
+        "to_account_id",
+        "customer_id",
+        "vendor_id",
+        "tax_id",
+        "transaction_type",
+        "date",
+    ):
         if key in body:
             txn[key] = "" if body[key] is None else str(body[key]).strip()
     if body.get("account_id"):
@@ -353,8 +437,11 @@ def _tax(ledger: Ledger, txn: dict[str, Any]) -> None:
         rate = tax_rates(ledger).get(txn["tax_id"])
         if rate is None:
             raise invalid_value("tax_id")
-        percent = sum((m.percentage for m in rate.members), Decimal(0)) if rate.members \
+        percent = (
+            sum((m.percentage for m in rate.members), Decimal(0))
+            if rate.members
             else rate.percentage
+        )
         tax_amount = amount - amount / (1 + percent / 100)
         txn["tax_name"], txn["tax_percentage"] = rate.tax_name, float(percent)
     txn["tax_amount"] = ledger.money(tax_amount)
@@ -442,13 +529,23 @@ def _set_status(
 
 
 def exclude(ledger: Ledger, transaction_id: str) -> dict[str, Any]:
-    return _set_status(ledger, transaction_id, ("uncategorized",), "excluded",
-                       "Only uncategorized transactions can be excluded.")
+    return _set_status(
+        ledger,
+        transaction_id,
+        ("uncategorized",),
+        "excluded",
+        "Only uncategorized transactions can be excluded.",
+    )
 
 
 def restore(ledger: Ledger, transaction_id: str) -> dict[str, Any]:
-    return _set_status(ledger, transaction_id, ("excluded",), "uncategorized",
-                       "Only excluded transactions can be restored.")
+    return _set_status(
+        ledger,
+        transaction_id,
+        ("excluded",),
+        "uncategorized",
+        "Only excluded transactions can be restored.",
+    )
 
 
 def uncategorize(ledger: Ledger, transaction_id: str) -> dict[str, Any]:
@@ -507,8 +604,12 @@ def import_statement(ledger: Ledger, body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _feed_fields(
-    ledger: Ledger, bank: Mapping[str, Any], statement_id: str, direction: str,
-    amount: Decimal, line: Mapping[str, Any],
+    ledger: Ledger,
+    bank: Mapping[str, Any],
+    statement_id: str,
+    direction: str,
+    amount: Decimal,
+    line: Mapping[str, Any],
 ) -> dict[str, Any]:
     date = str(line.get("date") or "")
     _date(date)
@@ -543,8 +644,9 @@ def _feed_fields(
 
 def last_statement(ledger: Ledger, account_id: str) -> list[dict[str, Any]]:
     get_bank_account(ledger, account_id)
-    page = ledger.store.query(STATEMENT_MODULE, [Filter("account_id", "eq", account_id)],
-                              per_page=1)
+    page = ledger.store.query(
+        STATEMENT_MODULE, [Filter("account_id", "eq", account_id)], per_page=1
+    )
     if not page.records:
         return []
     statement = page.records[0]
@@ -553,19 +655,28 @@ def last_statement(ledger: Ledger, account_id: str) -> list[dict[str, Any]]:
         txn = ledger.store.get(TXN_MODULE, str(txn_id))
         if txn is None:
             continue
-        lines.append({
-            "transaction_id": txn["transaction_id"],
-            "debit_or_credit": txn["debit_or_credit"], "date": txn["date"],
-            "customer_id": txn.get("customer_id", ""), "payee": txn.get("payee", ""),
-            "reference_number": txn.get("reference_number", ""),
-            "transaction_type": txn["transaction_type"], "amount": txn["amount"],
-            "status": txn["status"],
-        })
-    return [{
-        "statement_id": statement["statement_id"], "from_date": statement["from_date"],
-        "to_date": statement["to_date"], "source": statement["source"],
-        "transactions": lines,
-    }]
+        lines.append(
+            {
+                "transaction_id": txn["transaction_id"],
+                "debit_or_credit": txn["debit_or_credit"],
+                "date": txn["date"],
+                "customer_id": txn.get("customer_id", ""),
+                "payee": txn.get("payee", ""),
+                "reference_number": txn.get("reference_number", ""),
+                "transaction_type": txn["transaction_type"],
+                "amount": txn["amount"],
+                "status": txn["status"],
+            }
+        )
+    return [
+        {
+            "statement_id": statement["statement_id"],
+            "from_date": statement["from_date"],
+            "to_date": statement["to_date"],
+            "source": statement["source"],
+            "transactions": lines,
+        }
+    ]
 
 
 def delete_statement(ledger: Ledger, account_id: str, statement_id: str) -> None:
@@ -574,8 +685,9 @@ def delete_statement(ledger: Ledger, account_id: str, statement_id: str) -> None
     statement = ledger.store.get(STATEMENT_MODULE, statement_id)
     if statement is None or str(statement.get("account_id")) != account_id:
         raise not_found("Statement")
-    latest = ledger.store.query(STATEMENT_MODULE, [Filter("account_id", "eq", account_id)],
-                                per_page=1).records
+    latest = ledger.store.query(
+        STATEMENT_MODULE, [Filter("account_id", "eq", account_id)], per_page=1
+    ).records
     if latest and str(latest[0]["statement_id"]) != statement_id:
         raise rule_violation("Only the last imported statement can be deleted.")
     with ledger.db.transaction():
@@ -633,8 +745,7 @@ TXN_LIST = ListSpec(
     default_sort="date",
     filter_by=TXN_FILTERS,
     statuses={"all": lambda ledger: []},
-    search_fields=("payee", "description", "reference_number", "customer_name",
-                   "vendor_name"),
+    search_fields=("payee", "description", "reference_number", "customer_name", "vendor_name"),
     text_fields=("reference_number",),
     exact_fields=("transaction_type",),
     date_fields=("date",),
@@ -651,9 +762,13 @@ def transaction_list_spec(query: Mapping[str, str]) -> tuple[ListSpec, dict[str,
     """The list spec for one request: ``account_id`` matches either side of a
     transaction, and Zoho's dotted range names (``date.start``) become ours."""
     params = dict(query)
-    renames = {"date.start": "date_start", "date.end": "date_end",
-               "amount.start": "amount_greater_equals", "amount.end": "amount_less_equals",
-               "transaction_status": "status"}
+    renames = {
+        "date.start": "date_start",
+        "date.end": "date_end",
+        "amount.start": "amount_greater_equals",
+        "amount.end": "amount_less_equals",
+        "transaction_status": "status",
+    }
     for old, new in renames.items():
         if params.get(old):
             params.setdefault(new, params[old])
@@ -716,11 +831,24 @@ def seed_bank_accounts(ledger: Ledger, count: int, rng: random.Random) -> list[s
 
 
 _SEED_KINDS = (
-    ("deposit", 4), ("owner_contribution", 1), ("interest_income", 1), ("other_income", 1),
-    ("owner_drawings", 2), ("expense", 3), ("transfer_fund", 1),
+    ("deposit", 4),
+    ("owner_contribution", 1),
+    ("interest_income", 1),
+    ("other_income", 1),
+    ("owner_drawings", 2),
+    ("expense", 3),
+    ("transfer_fund", 1),
 )
-_PAYEES = ("Stripe payout", "Square deposit", "ATM withdrawal", "Wire transfer", "POS purchase",
-           "ACH credit", "Utility payment", "Card settlement")
+_PAYEES = (
+    "Stripe payout",
+    "Square deposit",
+    "ATM withdrawal",
+    "Wire transfer",
+    "POS purchase",
+    "ACH credit",
+    "Utility payment",
+    "Card settlement",
+)
 
 
 @seeder(TXN_MODULE)
@@ -729,17 +857,27 @@ def seed_bank_transactions(ledger: Ledger, count: int, rng: random.Random) -> li
     added), about a fifth still uncategorized feed lines, a few excluded."""
     coa.ensure_default_accounts(ledger)
     store = ledger.store
-    banks = store.find(coa.MODULE, [Filter("account_type", "in", list(coa.BANK_TYPES)),
-                                    Filter("is_active", "eq", True)])
+    banks = store.find(
+        coa.MODULE,
+        [Filter("account_type", "in", list(coa.BANK_TYPES)), Filter("is_active", "eq", True)],
+    )
     names = {str(r["account_id"]): r for r in store.find(coa.MODULE, [])}
     by_name = {str(r["account_name"]): r for r in names.values()}
-    kinds = [kind for kind, weight in _SEED_KINDS for _ in range(weight)
-             if kind != "transfer_fund" or len(banks) > 1]
+    kinds = [
+        kind
+        for kind, weight in _SEED_KINDS
+        for _ in range(weight)
+        if kind != "transfer_fund" or len(banks) > 1
+    ]
     offset = ledger.clock.now().strftime("%z")
     # Bank accounts nobody has paid into yet first get an opening owner contribution, so
     # the demo's balances look like a business rather than an overdraft.
-    unfunded = [b for b in banks if b["account_type"] == "bank"
-                and not store.count(TXN_MODULE, [Filter("to_account_id", "eq", b["account_id"])])]
+    unfunded = [
+        b
+        for b in banks
+        if b["account_type"] == "bank"
+        and not store.count(TXN_MODULE, [Filter("to_account_id", "eq", b["account_id"])])
+    ]
     created: list[str] = []
     for chunk in _chunks(count):
         with ledger.db.transaction():
@@ -750,16 +888,27 @@ def seed_bank_transactions(ledger: Ledger, count: int, rng: random.Random) -> li
                 bank = opening or rng.choice(banks)
                 kind = "owner_contribution" if opening else rng.choice(kinds)
                 txn = _blank_transaction(ledger)
-                day = (date.fromisoformat(ledger.today())
-                       - timedelta(days=120 if opening else rng.randint(0, 90))).isoformat()
-                amount = Decimal(rng.choice((15000, 25000, 40000)) if opening else
-                                 rng.choice((25, 60, 140, 320, 875, 1500, 2400)))
-                txn.update(transaction_id=store.new_id(), transaction_type=kind, date=day,
-                           amount=ledger.money(amount), total=ledger.money(amount),
-                           bcy_total=ledger.money(amount), sub_total=ledger.money(amount),
-                           payee=rng.choice(_PAYEES),
-                           reference_number=f"TRX{rng.randint(100000, 999999)}",
-                           created_time=f"{day}T{rng.randint(8, 18):02d}:00:00{offset}")
+                day = (
+                    date.fromisoformat(ledger.today())
+                    - timedelta(days=120 if opening else rng.randint(0, 90))
+                ).isoformat()
+                amount = Decimal(
+                    rng.choice((15000, 25000, 40000))
+                    if opening
+                    else rng.choice((25, 60, 140, 320, 875, 1500, 2400))
+                )
+                txn.update(
+                    transaction_id=store.new_id(),
+                    transaction_type=kind,
+                    date=day,
+                    amount=ledger.money(amount),
+                    total=ledger.money(amount),
+                    bcy_total=ledger.money(amount),
+                    sub_total=ledger.money(amount),
+                    payee=rng.choice(_PAYEES),
+                    reference_number=f"TRX{rng.randint(100000, 999999)}",
+                    created_time=f"{day}T{rng.randint(8, 18):02d}:00:00{offset}",
+                )
                 if kind == "transfer_fund":
                     other = rng.choice([b for b in banks if b["account_id"] != bank["account_id"]])
                 elif kind in _DEFAULT_OFFSET:
@@ -773,7 +922,8 @@ def seed_bank_transactions(ledger: Ledger, count: int, rng: random.Random) -> li
                     from_account_name=source["account_name"],
                     to_account_id=str(target["account_id"]),
                     to_account_name=target["account_name"],
-                    account_id=str(bank["account_id"]), account_name=bank["account_name"],
+                    account_id=str(bank["account_id"]),
+                    account_name=bank["account_name"],
                     account_type=bank["account_type"],
                     debit_or_credit="debit" if money_in else "credit",
                     offset_account_name=other["account_name"],
@@ -782,14 +932,29 @@ def seed_bank_transactions(ledger: Ledger, count: int, rng: random.Random) -> li
                 if roll < 0.2 and kind != "transfer_fund":
                     # A feed line nobody has categorized yet: only the bank side is known.
                     side = "from_account" if money_in else "to_account"
-                    txn.update({f"{side}_id": "", f"{side}_name": "", "status": "uncategorized",
-                                "source": "statement", "offset_account_name": ""})
+                    txn.update(
+                        {
+                            f"{side}_id": "",
+                            f"{side}_name": "",
+                            "status": "uncategorized",
+                            "source": "statement",
+                            "offset_account_name": "",
+                        }
+                    )
                 elif roll < 0.24 and kind != "transfer_fund":
                     side = "from_account" if money_in else "to_account"
-                    txn.update({f"{side}_id": "", f"{side}_name": "", "status": "excluded",
-                                "source": "statement", "offset_account_name": ""})
-                txn["account_ids"] = [a for a in (txn["from_account_id"], txn["to_account_id"])
-                                      if a]
+                    txn.update(
+                        {
+                            f"{side}_id": "",
+                            f"{side}_name": "",
+                            "status": "excluded",
+                            "source": "statement",
+                            "offset_account_name": "",
+                        }
+                    )
+                txn["account_ids"] = [
+                    a for a in (txn["from_account_id"], txn["to_account_id"]) if a
+                ]
                 rows.append((txn["transaction_id"], txn, now))
                 created.append(txn["transaction_id"])
             store.insert_many(TXN_MODULE, rows)

@@ -26,6 +26,7 @@ from zbooks.sandbox.ledger.base import Ledger, seeder
 from zbooks.sandbox.ledger.contacts import get_contact, mark_has_transaction, refresh_balances
 from zbooks.sandbox.ledger.items import get_item
 from zbooks.sandbox.ledger.listing import ListSpec
+from zbooks.sandbox.ledger.listing import status_in as _status
 from zbooks.sandbox.ledger.store import Filter
 
 MODULE = "bills"
@@ -213,7 +214,8 @@ def finish_money(ledger: Ledger, doc: dict[str, Any]) -> Decimal:
     total = docs.compute_money(ledger, doc)
     for line in doc["line_items"]:
         line["item_total_inclusive_of_tax"] = (
-            line["item_total"] if doc.get("is_inclusive_tax")
+            line["item_total"]
+            if doc.get("is_inclusive_tax")
             else ledger.money(docs.dec(line["item_total"]) + docs.dec(line.get("tax_amount")))
         )
     return total
@@ -242,7 +244,10 @@ def get_bill(ledger: Ledger, bill_id: str) -> dict[str, Any]:
 
 def current_status(ledger: Ledger, bill: Mapping[str, Any]) -> str:
     return docs.read_status(
-        bill, ledger.today(), open_statuses=OPEN_STATUSES, late_status="overdue",
+        bill,
+        ledger.today(),
+        open_statuses=OPEN_STATUSES,
+        late_status="overdue",
         date_field="due_date",
     )
 
@@ -263,7 +268,11 @@ def present_bill(ledger: Ledger, bill: Mapping[str, Any]) -> dict[str, Any]:
     status = current_status(ledger, bill)
     text, days = _due(status, str(bill.get("due_date", "")), ledger.today())
     return docs.present(
-        KIND, bill, status=status, due_by_days=text, due_in_days=days,
+        KIND,
+        bill,
+        status=status,
+        due_by_days=text,
+        due_in_days=days,
         payments=[_bill_payment_detail(p) for p in bill.get("_payments") or []],
     )
 
@@ -366,7 +375,8 @@ def attach_payment(ledger: Ledger, bill: dict[str, Any], entry: dict[str, Any]) 
 
 def detach_payment(ledger: Ledger, bill: dict[str, Any], bill_payment_id: str) -> None:
     bill["_payments"] = [
-        p for p in bill.get("_payments", [])
+        p
+        for p in bill.get("_payments", [])
         if str(p.get("bill_payment_id")) != str(bill_payment_id)
     ]
     recompute(ledger, bill)
@@ -395,7 +405,10 @@ def create_bill(ledger: Ledger, body: Mapping[str, Any]) -> dict[str, Any]:
         bill: dict[str, Any] = {
             "bill_id": bill_id,
             "bill_number": docs.resolve_number(
-                ledger, KIND, body.get("bill_number"), ignore_auto_number=True,
+                ledger,
+                KIND,
+                body.get("bill_number"),
+                ignore_auto_number=True,
                 contact_id=str(vendor["contact_id"]),
             ),
         }
@@ -408,8 +421,9 @@ def create_bill(ledger: Ledger, body: Mapping[str, Any]) -> dict[str, Any]:
             bill["discount"] = docs.normalise_discount(body.get("discount"))
         bill["line_items"] = purchase_lines(ledger, body.get("line_items"))
         finish_money(ledger, bill)
-        bill.update(status=_initial_status(body), payment_made=0.0,
-                    vendor_credits_applied=0.0, _payments=[])
+        bill.update(
+            status=_initial_status(body), payment_made=0.0, vendor_credits_applied=0.0, _payments=[]
+        )
         _link_purchase_orders(ledger, bill, body.get("purchaseorder_ids"))
         recompute(ledger, bill)
         ledger.store.insert(MODULE, bill_id, bill, ledger.now())
@@ -449,8 +463,9 @@ def update_bill(ledger: Ledger, bill_id: str, body: Mapping[str, Any]) -> dict[s
             vendor = vendor_of(ledger, body)
             bill.update(docs.contact_fields(ledger, KIND, vendor))
             bill.pop("shipping_address", None)
-            docs.ensure_unique_number(ledger, KIND, str(bill["bill_number"]),
-                                      exclude_id=bill_id, contact_id=new_vendor)
+            docs.ensure_unique_number(
+                ledger, KIND, str(bill["bill_number"]), exclude_id=bill_id, contact_id=new_vendor
+            )
         if "bill_number" in body:
             docs.renumber(ledger, KIND, bill, body.get("bill_number"))
         docs.copy_writable(bill, body, WRITABLE)
@@ -529,8 +544,11 @@ def delete_payment(ledger: Ledger, bill_id: str, bill_payment_id: str) -> None:
     with ledger.db.transaction():
         bill = get_bill(ledger, bill_id)
         entry = next(
-            (p for p in bill.get("_payments") or []
-             if str(p.get("bill_payment_id")) == str(bill_payment_id)),
+            (
+                p
+                for p in bill.get("_payments") or []
+                if str(p.get("bill_payment_id")) == str(bill_payment_id)
+            ),
             None,
         )
         if entry is None:
@@ -552,13 +570,6 @@ def _on_time(*statuses: str) -> Any:
     return factory
 
 
-def _status(*statuses: str) -> Any:
-    def factory(ledger: Ledger) -> list[Filter]:
-        return [Filter("status", "in", list(statuses))]
-
-    return factory
-
-
 STATUS_FILTERS = {
     "draft": _status("draft"),
     "open": _on_time("open"),
@@ -573,10 +584,18 @@ LIST_SPEC = ListSpec(
     module=MODULE,
     list_key="bills",
     report_name="Bills",
-    sort_columns=frozenset({
-        "vendor_name", "bill_number", "date", "due_date", "total", "balance",
-        "created_time", "last_modified_time",
-    }),
+    sort_columns=frozenset(
+        {
+            "vendor_name",
+            "bill_number",
+            "date",
+            "due_date",
+            "total",
+            "balance",
+            "created_time",
+            "last_modified_time",
+        }
+    ),
     filter_by={
         "Status.All": lambda ledger: [],
         "Status.Draft": STATUS_FILTERS["draft"],
@@ -599,8 +618,13 @@ LIST_SPEC = ListSpec(
 
 # --- seeding -----------------------------------------------------------------------------
 SEED_ACCOUNTS = (
-    "Office Supplies", "Cost of Goods Sold", "Advertising And Marketing", "Rent Expense",
-    "Telephone Expense", "IT and Internet Expenses", "Travel Expense",
+    "Office Supplies",
+    "Cost of Goods Sold",
+    "Advertising And Marketing",
+    "Rent Expense",
+    "Telephone Expense",
+    "IT and Internet Expenses",
+    "Travel Expense",
 )
 
 
@@ -623,12 +647,15 @@ class PurchaseSeed:
                 item = rng.choice(items)
                 rate = item.get("purchase_rate") or round(float(item.get("rate") or 10) * 0.6, 2)
                 account_id = str(item.get("purchase_account_id") or self.cogs["account_id"])
-                account = next((a for a in self.accounts if a["account_id"] == account_id),
-                               self.cogs)
+                account = next(
+                    (a for a in self.accounts if a["account_id"] == account_id), self.cogs
+                )
                 line: dict[str, Any] = {
-                    "item_id": str(item["item_id"]), "name": item.get("name", ""),
+                    "item_id": str(item["item_id"]),
+                    "name": item.get("name", ""),
                     "description": item.get("purchase_description") or "",
-                    "rate": float(rate), "unit": item.get("unit", ""),
+                    "rate": float(rate),
+                    "unit": item.get("unit", ""),
                     "product_type": item.get("product_type", "goods"),
                     "quantity": float(rng.choice((1, 2, 5, 10, 20))),
                 }
@@ -638,11 +665,13 @@ class PurchaseSeed:
                     "name": account["account_name"],
                     "description": rng.choice(("Monthly charge", "Supplies", "Services", "")),
                     "rate": float(rng.choice((35, 80, 120, 250, 480, 1200))),
-                    "quantity": 1.0, "product_type": "service",
+                    "quantity": 1.0,
+                    "product_type": "service",
                 }
             tax_ids = self.ctx.tax_ids
             line.update(
-                line_item_id=line_id, account_id=str(account["account_id"]),
+                line_item_id=line_id,
+                account_id=str(account["account_id"]),
                 account_name=account["account_name"],
                 tax_id=rng.choice(tax_ids) if tax_ids and rng.random() < 0.4 else "",
                 item_order=len(lines) + 1,
@@ -675,14 +704,13 @@ def seed_bills(ledger: Ledger, count: int, rng: random.Random) -> list[str]:
                     "bill_number": store.next_number("seed_bill_numbers", "VB-", 6),
                     **ctx.contact_fields(KIND, vendor),
                     "reference_number": f"PO-REF-{rng.randint(1000, 9999)}"
-                    if rng.random() < 0.3 else "",
+                    if rng.random() < 0.3
+                    else "",
                     "date": day,
                     "payment_terms": terms,
                     "payment_terms_label": docs.terms_label(terms),
                     "due_date": docs.add_days(day, terms),
-                    "line_items": seed.lines(
-                        docs.reserve_ids(ledger, rng.choice((1, 1, 2, 3)))
-                    ),
+                    "line_items": seed.lines(docs.reserve_ids(ledger, rng.choice((1, 1, 2, 3)))),
                     "payment_made": 0.0,
                     "vendor_credits_applied": 0.0,
                     "_payments": [],

@@ -19,6 +19,7 @@ from zbooks.sandbox.ledger import invoices as inv
 from zbooks.sandbox.ledger.base import Ledger, seeder
 from zbooks.sandbox.ledger.contacts import get_contact, mark_has_transaction, refresh_balances
 from zbooks.sandbox.ledger.listing import FilterFactory, ListSpec
+from zbooks.sandbox.ledger.listing import status_in as _status
 from zbooks.sandbox.ledger.store import Filter
 
 MODULE = "creditnotes"
@@ -392,8 +393,6 @@ def mark_draft(ledger: Ledger, creditnote_id: str) -> dict[str, Any]:
 
 
 # --- listing ---------------------------------------------------------------------------
-def _status(*statuses: str) -> FilterFactory:
-    return lambda ledger: [Filter("status", "in", list(statuses))]
 
 
 _STATUSES: dict[str, FilterFactory] = {

@@ -17,6 +17,7 @@ from zbooks.sandbox.ledger import invoices as inv
 from zbooks.sandbox.ledger.base import Ledger, seeder
 from zbooks.sandbox.ledger.contacts import get_contact, mark_has_transaction, refresh_balances
 from zbooks.sandbox.ledger.listing import FilterFactory, ListSpec
+from zbooks.sandbox.ledger.listing import status_in as _status
 from zbooks.sandbox.ledger.store import Filter
 
 MODULE = "estimates"
@@ -261,8 +262,6 @@ def forget_invoice(ledger: Ledger, estimate_id: str, invoice_id: str) -> None:
 
 
 # --- listing ---------------------------------------------------------------------------
-def _status(*statuses: str) -> FilterFactory:
-    return lambda ledger: [Filter("status", "in", list(statuses))]
 
 
 def _on_time(*statuses: str) -> FilterFactory:

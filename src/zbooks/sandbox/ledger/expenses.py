@@ -457,10 +457,16 @@ def seed_expenses(ledger: Ledger, count: int, rng: random.Random) -> list[str]:
     store = ledger.store
     rates = tax_rates(ledger)
     tax_ids = [t for t, r in rates.items() if not r.members][:3]
-    kinds = [(a, notes) for a, notes in
-             ((coa.account_by_name(ledger, n), notes) for n, notes in _SEED_EXPENSES) if a]
-    through = [a for a in (coa.account_by_name(ledger, n)
-                           for n in ("Petty Cash", "Business Checking")) if a]
+    kinds = [
+        (a, notes)
+        for a, notes in ((coa.account_by_name(ledger, n), notes) for n, notes in _SEED_EXPENSES)
+        if a
+    ]
+    through = [
+        a
+        for a in (coa.account_by_name(ledger, n) for n in ("Petty Cash", "Business Checking"))
+        if a
+    ]
     through += store.find(coa.MODULE, [Filter("account_type", "in", list(coa.BANK_TYPES))])
     customers = docs.SeedContext(ledger, rng, contact_type="customer").contacts
     vendors = store.find("contacts", [Filter("contact_type", "eq", "vendor")])
@@ -476,11 +482,14 @@ def seed_expenses(ledger: Ledger, count: int, rng: random.Random) -> list[str]:
                 account, notes = rng.choice(kinds)
                 paid = rng.choice(through)
                 expense_id = store.new_id()
-                day = (date.fromisoformat(ledger.today())
-                       - timedelta(days=rng.randint(0, 120))).isoformat()
+                day = (
+                    date.fromisoformat(ledger.today()) - timedelta(days=rng.randint(0, 120))
+                ).isoformat()
                 expense: dict[str, Any] = {
-                    "expense_id": expense_id, "transaction_id": expense_id,
-                    "transaction_type": "expense", "date": day,
+                    "expense_id": expense_id,
+                    "transaction_id": expense_id,
+                    "transaction_type": "expense",
+                    "date": day,
                     "account_id": str(account["account_id"]),
                     "account_name": account["account_name"],
                     "paid_through_account_id": str(paid["account_id"]),
@@ -490,25 +499,37 @@ def seed_expenses(ledger: Ledger, count: int, rng: random.Random) -> list[str]:
                     "is_inclusive_tax": rng.random() < 0.5,
                     "description": rng.choice(notes),
                     "reference_number": f"RCPT-{rng.randint(10000, 99999)}"
-                    if rng.random() < 0.4 else "",
+                    if rng.random() < 0.4
+                    else "",
                     "currency_id": str(currency.get("currency_id", "")),
                     "currency_code": str(currency.get("currency_code", "")),
-                    "exchange_rate": 1.0, "is_billable": False, "customer_id": "",
-                    "customer_name": "", "vendor_id": "", "vendor_name": "",
-                    "status": NONBILLABLE, "expense_type": "non-mileage",
-                    "is_itemized_expense": False, "line_items": [],
+                    "exchange_rate": 1.0,
+                    "is_billable": False,
+                    "customer_id": "",
+                    "customer_name": "",
+                    "vendor_id": "",
+                    "vendor_name": "",
+                    "status": NONBILLABLE,
+                    "expense_type": "non-mileage",
+                    "is_itemized_expense": False,
+                    "line_items": [],
                     "created_time": f"{day}T{rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}:00"
                     + offset,
                 }
                 if customers and rng.random() < 0.2:
                     customer = rng.choice(customers)
-                    expense.update(is_billable=True, customer_id=str(customer["contact_id"]),
-                                   customer_name=customer.get("contact_name", ""),
-                                   status="invoiced" if rng.random() < 0.3 else "unbilled")
+                    expense.update(
+                        is_billable=True,
+                        customer_id=str(customer["contact_id"]),
+                        customer_name=customer.get("contact_name", ""),
+                        status="invoiced" if rng.random() < 0.3 else "unbilled",
+                    )
                 if vendors and rng.random() < 0.3:
                     vendor = rng.choice(vendors)
-                    expense.update(vendor_id=str(vendor["contact_id"]),
-                                   vendor_name=vendor.get("contact_name", ""))
+                    expense.update(
+                        vendor_id=str(vendor["contact_id"]),
+                        vendor_name=vendor.get("contact_name", ""),
+                    )
                 _seed_money(expense, rates, precision)
                 rows.append((expense_id, expense, now))
                 created.append(expense_id)
@@ -521,8 +542,7 @@ def seed_expenses(ledger: Ledger, count: int, rng: random.Random) -> list[str]:
 def _seed_money(expense: dict[str, Any], rates: Mapping[str, Any], precision: int) -> None:
     lines = [{"rate": expense["amount"], "quantity": 1, "tax_id": expense["tax_id"]}]
     inclusive = bool(expense["is_inclusive_tax"])
-    totals = compute_totals({"line_items": lines, "is_inclusive_tax": inclusive}, rates,
-                            precision)
+    totals = compute_totals({"line_items": lines, "is_inclusive_tax": inclusive}, rates, precision)
     tax = totals.tax_total
     net = totals.sub_total - tax if inclusive else totals.sub_total
     total = totals.sub_total if inclusive else totals.sub_total + tax
@@ -530,8 +550,14 @@ def _seed_money(expense: dict[str, Any], rates: Mapping[str, Any], precision: in
     expense.update(
         tax_name=line.get("tax_name", "") if expense["tax_id"] else "",
         tax_percentage=line.get("tax_percentage", 0.0) if expense["tax_id"] else 0.0,
-        tax_amount=float(tax), sub_total=float(net), total_without_tax=float(net),
-        bcy_total_without_tax=float(net), total=float(total), bcy_total=float(total),
-        taxes=[{"tax_id": t["tax_id"], "tax_name": t["tax_name"], "tax_amount": t["tax_amount"]}
-               for t in totals.taxes],
+        tax_amount=float(tax),
+        sub_total=float(net),
+        total_without_tax=float(net),
+        bcy_total_without_tax=float(net),
+        total=float(total),
+        bcy_total=float(total),
+        taxes=[
+            {"tax_id": t["tax_id"], "tax_name": t["tax_name"], "tax_amount": t["tax_amount"]}
+            for t in totals.taxes
+        ],
     )

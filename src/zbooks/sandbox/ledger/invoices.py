@@ -25,6 +25,7 @@ from zbooks.sandbox.ledger import documents as docs
 from zbooks.sandbox.ledger.base import Ledger, seeder
 from zbooks.sandbox.ledger.contacts import get_contact, mark_has_transaction, refresh_balances
 from zbooks.sandbox.ledger.listing import ListSpec
+from zbooks.sandbox.ledger.listing import status_in as _status
 from zbooks.sandbox.ledger.store import Filter
 
 MODULE = "invoices"
@@ -236,51 +237,47 @@ def check_can_receive(
         raise rule_violation(f"The amount applied to invoice {number} exceeds its balance due.")
 
 
+def _attach(
+    ledger: Ledger, invoice: dict[str, Any], bucket: str, entry: dict[str, Any], history: str
+) -> None:
+    """Add a payment or credit application (``bucket``) and settle the invoice again."""
+    invoice.setdefault(bucket, []).append(entry)
+    recompute(ledger, invoice)
+    docs.add_history(invoice, history, ledger=ledger, operation="Added")
+    docs.save(ledger, KIND, invoice)
+
+
+def _detach(
+    ledger: Ledger, invoice: dict[str, Any], bucket: str, id_field: str, entry_id: str
+) -> None:
+    invoice[bucket] = [e for e in invoice.get(bucket, []) if str(e.get(id_field)) != str(entry_id)]
+    recompute(ledger, invoice)
+    docs.save(ledger, KIND, invoice)
+
+
 def attach_payment(ledger: Ledger, invoice: dict[str, Any], entry: dict[str, Any]) -> None:
     """Record a payment application on the invoice (the payment side is the caller's)."""
-    invoice.setdefault("_payments", []).append(entry)
-    recompute(ledger, invoice)
-    docs.add_history(
-        invoice,
+    history = (
         f"Payment of amount {invoice.get('currency_code', '')}"
-        f"{entry.get('amount')} received and applied for {invoice.get('invoice_number')}",
-        ledger=ledger,
-        operation="Added",
+        f"{entry.get('amount')} received and applied for {invoice.get('invoice_number')}"
     )
-    docs.save(ledger, KIND, invoice)
+    _attach(ledger, invoice, "_payments", entry, history)
 
 
 def detach_payment(ledger: Ledger, invoice: dict[str, Any], invoice_payment_id: str) -> None:
-    invoice["_payments"] = [
-        p
-        for p in invoice.get("_payments", [])
-        if str(p.get("invoice_payment_id")) != str(invoice_payment_id)
-    ]
-    recompute(ledger, invoice)
-    docs.save(ledger, KIND, invoice)
+    _detach(ledger, invoice, "_payments", "invoice_payment_id", invoice_payment_id)
 
 
 def attach_credit(ledger: Ledger, invoice: dict[str, Any], entry: dict[str, Any]) -> None:
-    invoice.setdefault("_credits", []).append(entry)
-    recompute(ledger, invoice)
-    docs.add_history(
-        invoice,
+    history = (
         f"Credits of amount {invoice.get('currency_code', '')}{entry.get('amount_applied')} "
-        f"applied from {entry.get('creditnotes_number', '')}",
-        ledger=ledger,
-        operation="Added",
+        f"applied from {entry.get('creditnotes_number', '')}"
     )
-    docs.save(ledger, KIND, invoice)
+    _attach(ledger, invoice, "_credits", entry, history)
 
 
 def detach_credit(ledger: Ledger, invoice: dict[str, Any], creditnotes_invoice_id: str) -> None:
-    invoice["_credits"] = [
-        c
-        for c in invoice.get("_credits", [])
-        if str(c.get("creditnotes_invoice_id")) != str(creditnotes_invoice_id)
-    ]
-    recompute(ledger, invoice)
-    docs.save(ledger, KIND, invoice)
+    _detach(ledger, invoice, "_credits", "creditnotes_invoice_id", creditnotes_invoice_id)
 
 
 def _after_money_change(ledger: Ledger, customer_id: str) -> None:
@@ -770,13 +767,6 @@ def _late(ledger: Ledger) -> list[Filter]:
 def _on_time(*statuses: str) -> Any:
     def factory(ledger: Ledger) -> list[Filter]:
         return docs.on_time_filters(statuses, ledger.today(), date_field="due_date")
-
-    return factory
-
-
-def _status(*statuses: str) -> Any:
-    def factory(ledger: Ledger) -> list[Filter]:
-        return [Filter("status", "in", list(statuses))]
 
     return factory
 

@@ -33,33 +33,87 @@ UNBALANCED_MESSAGE = (
 )
 
 DEFAULTS: dict[str, Any] = {
-    "journal_id": "", "entry_number": "", "reference_number": "", "notes": "",
-    "currency_id": "", "currency_code": "", "currency_symbol": "", "exchange_rate": 1.0,
-    "journal_date": "", "journal_type": "both", "entity_type": "journal",
-    "vat_treatment": "", "product_type": "", "include_in_vat_return": False,
-    "is_bas_adjustment": False, "line_items": [], "location_id": "", "location_name": "",
-    "line_item_total": 0.0, "total": 0.0, "bcy_total": 0.0, "price_precision": 2,
-    "taxes": [], "status": "draft", "custom_fields": [], "custom_field": "", "tags": [],
-    "created_time": "", "last_modified_time": "",
+    "journal_id": "",
+    "entry_number": "",
+    "reference_number": "",
+    "notes": "",
+    "currency_id": "",
+    "currency_code": "",
+    "currency_symbol": "",
+    "exchange_rate": 1.0,
+    "journal_date": "",
+    "journal_type": "both",
+    "entity_type": "journal",
+    "vat_treatment": "",
+    "product_type": "",
+    "include_in_vat_return": False,
+    "is_bas_adjustment": False,
+    "line_items": [],
+    "location_id": "",
+    "location_name": "",
+    "line_item_total": 0.0,
+    "total": 0.0,
+    "bcy_total": 0.0,
+    "price_precision": 2,
+    "taxes": [],
+    "status": "draft",
+    "custom_fields": [],
+    "custom_field": "",
+    "tags": [],
+    "created_time": "",
+    "last_modified_time": "",
 }
 
 LINE_DEFAULTS: dict[str, Any] = {
-    "line_id": "", "account_id": "", "account_name": "", "customer_id": "",
-    "customer_name": "", "description": "", "debit_or_credit": "debit",
-    "tax_exemption_id": "", "tax_exemption_type": "", "tax_exemption_code": "",
-    "tax_authority_id": "", "tax_authority_name": "", "tax_id": "", "tax_name": "",
-    "tax_type": "", "tax_percentage": "", "amount": 0.0, "bcy_amount": 0.0,
-    "acquisition_vat_id": "", "acquisition_vat_name": "", "acquisition_vat_percentage": "",
-    "acquisition_vat_amount": "", "reverse_charge_vat_id": "", "reverse_charge_vat_name": "",
-    "reverse_charge_vat_percentage": "", "reverse_charge_vat_amount": "", "tags": [],
-    "location_id": "", "location_name": "", "project_id": "", "project_name": "",
+    "line_id": "",
+    "account_id": "",
+    "account_name": "",
+    "customer_id": "",
+    "customer_name": "",
+    "description": "",
+    "debit_or_credit": "debit",
+    "tax_exemption_id": "",
+    "tax_exemption_type": "",
+    "tax_exemption_code": "",
+    "tax_authority_id": "",
+    "tax_authority_name": "",
+    "tax_id": "",
+    "tax_name": "",
+    "tax_type": "",
+    "tax_percentage": "",
+    "amount": 0.0,
+    "bcy_amount": 0.0,
+    "acquisition_vat_id": "",
+    "acquisition_vat_name": "",
+    "acquisition_vat_percentage": "",
+    "acquisition_vat_amount": "",
+    "reverse_charge_vat_id": "",
+    "reverse_charge_vat_name": "",
+    "reverse_charge_vat_percentage": "",
+    "reverse_charge_vat_amount": "",
+    "tags": [],
+    "location_id": "",
+    "location_name": "",
+    "project_id": "",
+    "project_name": "",
 }
 
 ROW_FIELDS: dict[str, Any] = {
-    "journal_id": "", "journal_date": "", "entry_number": "", "reference_number": "",
-    "currency_id": "", "notes": "", "journal_type": "both", "entity_type": "journal",
-    "status": "", "total": 0.0, "bcy_total": 0.0, "custom_field": "", "tags": [],
-    "created_time": "", "last_modified_time": "",
+    "journal_id": "",
+    "journal_date": "",
+    "entry_number": "",
+    "reference_number": "",
+    "currency_id": "",
+    "notes": "",
+    "journal_type": "both",
+    "entity_type": "journal",
+    "status": "",
+    "total": 0.0,
+    "bcy_total": 0.0,
+    "custom_field": "",
+    "tags": [],
+    "created_time": "",
+    "last_modified_time": "",
 }
 
 
@@ -127,10 +181,22 @@ def _lines(ledger: Ledger, raw: Any, previous: list[dict[str, Any]]) -> list[dic
 
 def _totals(ledger: Ledger, journal: dict[str, Any]) -> None:
     """Σ debits must equal Σ credits; the journal total is that common sum."""
-    debits = sum((docs.dec(line["amount"]) for line in journal["line_items"]
-                  if line["debit_or_credit"] == "debit"), Decimal(0))
-    credits = sum((docs.dec(line["amount"]) for line in journal["line_items"]
-                   if line["debit_or_credit"] == "credit"), Decimal(0))
+    debits = sum(
+        (
+            docs.dec(line["amount"])
+            for line in journal["line_items"]
+            if line["debit_or_credit"] == "debit"
+        ),
+        Decimal(0),
+    )
+    credits = sum(
+        (
+            docs.dec(line["amount"])
+            for line in journal["line_items"]
+            if line["debit_or_credit"] == "credit"
+        ),
+        Decimal(0),
+    )
     if debits != credits:
         raise rule_violation(UNBALANCED_MESSAGE)
     rate = docs.dec(journal.get("exchange_rate") or 1, "exchange_rate")
@@ -140,8 +206,7 @@ def _totals(ledger: Ledger, journal: dict[str, Any]) -> None:
 
 
 def _fill(ledger: Ledger, journal: dict[str, Any], body: Mapping[str, Any]) -> None:
-    for key in ("reference_number", "notes", "vat_treatment", "product_type",
-                "location_id"):
+    for key in ("reference_number", "notes", "vat_treatment", "product_type", "location_id"):
         if key in body:
             journal[key] = "" if body[key] is None else str(body[key])
     if "reference_number" in journal and len(journal["reference_number"]) > 100:
@@ -168,8 +233,9 @@ def _fill(ledger: Ledger, journal: dict[str, Any], body: Mapping[str, Any]) -> N
             raise invalid_value("journal_date")
         journal["journal_date"] = docs.parse_date(body["journal_date"], "journal_date")
     if "line_items" in body or not journal.get("line_items"):
-        journal["line_items"] = _lines(ledger, body.get("line_items"),
-                                       journal.get("line_items") or [])
+        journal["line_items"] = _lines(
+            ledger, body.get("line_items"), journal.get("line_items") or []
+        )
     _totals(ledger, journal)
 
 
@@ -257,8 +323,10 @@ def _period(which: str) -> Any:
             end = (start + timedelta(days=95)).replace(day=1) - timedelta(days=1)
         else:  # ThisYear
             start, end = today.replace(month=1, day=1), today.replace(month=12, day=31)
-        return [Filter("journal_date", "ge", start.isoformat()),
-                Filter("journal_date", "le", end.isoformat())]
+        return [
+            Filter("journal_date", "ge", start.isoformat()),
+            Filter("journal_date", "le", end.isoformat()),
+        ]
 
     return factory
 
@@ -267,15 +335,23 @@ LIST_SPEC = ListSpec(
     module=MODULE,
     list_key="journals",
     report_name="Journals",
-    sort_columns=frozenset({
-        "journal_date", "entry_number", "reference_number", "total", "created_time",
-        "last_modified_time",
-    }),
+    sort_columns=frozenset(
+        {
+            "journal_date",
+            "entry_number",
+            "reference_number",
+            "total",
+            "created_time",
+            "last_modified_time",
+        }
+    ),
     default_sort="journal_date",
     filter_by={
         "JournalDate.All": lambda ledger: [],
-        **{f"JournalDate.{p}": _period(p)
-           for p in ("Today", "ThisWeek", "ThisMonth", "ThisQuarter", "ThisYear")},
+        **{
+            f"JournalDate.{p}": _period(p)
+            for p in ("Today", "ThisWeek", "ThisMonth", "ThisQuarter", "ThisYear")
+        },
     },
     default_filter="JournalDate.All",
     search_fields=("entry_number", "reference_number", "notes"),
@@ -346,8 +422,9 @@ def seed_journals(ledger: Ledger, count: int, rng: random.Random) -> list[str]:
     coa.ensure_default_accounts(ledger)
     store = ledger.store
     names = {r["account_name"]: r for r in store.find(coa.MODULE, [])}
-    entries = [(names[d], names[c], note) for d, c, note in _SEED_ENTRIES
-               if d in names and c in names]
+    entries = [
+        (names[d], names[c], note) for d, c, note in _SEED_ENTRIES if d in names and c in names
+    ]
     currency = ensure_base_currency(ledger)
     offset = ledger.clock.now().strftime("%z")
     created: list[str] = []
@@ -360,21 +437,27 @@ def seed_journals(ledger: Ledger, count: int, rng: random.Random) -> list[str]:
                 debit, credit, note = rng.choice(entries)
                 amount = Decimal(rng.choice((50, 120, 300, 750, 1500, 4200)))
                 parts = [amount] if rng.random() < 0.7 else [amount * 3 / 5, amount * 2 / 5]
-                day = (date.fromisoformat(ledger.today())
-                       - timedelta(days=rng.randint(0, 180))).isoformat()
+                day = (
+                    date.fromisoformat(ledger.today()) - timedelta(days=rng.randint(0, 180))
+                ).isoformat()
                 lines = [_seed_line(ledger, debit, "debit", part, note) for part in parts]
                 lines.append(_seed_line(ledger, credit, "credit", amount, note))
                 journal_id = store.new_id()
                 journal = {
                     "journal_id": journal_id,
-                    "entry_number": str(ledger.db.next_counter(f"org:{ledger.org_id}",
-                                                               "number:journals")),
-                    "journal_date": day, "reference_number": f"ADJ-{rng.randint(100, 999)}",
-                    "notes": note, "journal_type": "both", "entity_type": "journal",
+                    "entry_number": str(
+                        ledger.db.next_counter(f"org:{ledger.org_id}", "number:journals")
+                    ),
+                    "journal_date": day,
+                    "reference_number": f"ADJ-{rng.randint(100, 999)}",
+                    "notes": note,
+                    "journal_type": "both",
+                    "entity_type": "journal",
                     "currency_id": str(currency.get("currency_id", "")),
                     "currency_code": str(currency.get("currency_code", "")),
                     "currency_symbol": str(currency.get("currency_symbol", "")),
-                    "exchange_rate": 1.0, "line_items": lines,
+                    "exchange_rate": 1.0,
+                    "line_items": lines,
                     "status": "published" if rng.random() < 0.85 else "draft",
                     "created_time": f"{day}T{rng.randint(8, 18):02d}:00:00{offset}",
                 }
@@ -388,10 +471,15 @@ def seed_journals(ledger: Ledger, count: int, rng: random.Random) -> list[str]:
     return created
 
 
-def _seed_line(ledger: Ledger, account: Mapping[str, Any], side: str, amount: Decimal,
-               note: str) -> dict[str, Any]:
+def _seed_line(
+    ledger: Ledger, account: Mapping[str, Any], side: str, amount: Decimal, note: str
+) -> dict[str, Any]:
     return {
-        "line_id": ledger.store.new_id(), "account_id": str(account["account_id"]),
-        "account_name": account["account_name"], "debit_or_credit": side,
-        "amount": ledger.money(amount), "bcy_amount": ledger.money(amount), "description": note,
+        "line_id": ledger.store.new_id(),
+        "account_id": str(account["account_id"]),
+        "account_name": account["account_name"],
+        "debit_or_credit": side,
+        "amount": ledger.money(amount),
+        "bcy_amount": ledger.money(amount),
+        "description": note,
     }

@@ -55,6 +55,11 @@ class ListSpec:
     present: Presenter | None = None
 
 
+def status_in(*statuses: str) -> FilterFactory:
+    """The filter factory for "stored status is one of ``statuses``"."""
+    return lambda ledger: [Filter("status", "in", list(statuses))]
+
+
 @dataclass
 class ListResult:
     records: list[dict[str, Any]]

@@ -24,7 +24,7 @@ from zbooks.sandbox.ledger.bills import (
 )
 from zbooks.sandbox.ledger.contacts import get_contact, mark_has_transaction
 from zbooks.sandbox.ledger.listing import ListSpec
-from zbooks.sandbox.ledger.store import Filter
+from zbooks.sandbox.ledger.listing import status_in as _status
 
 MODULE = "purchaseorders"
 
@@ -294,8 +294,6 @@ def bill_from(ledger: Ledger, purchaseorder_id: str, vendor_id: str) -> dict[str
 
 
 # --- listing -----------------------------------------------------------------------------
-def _status(*statuses: str) -> Any:
-    return lambda ledger: [Filter("status", "in", list(statuses))]
 
 
 LIST_SPEC = ListSpec(
@@ -365,8 +363,15 @@ def seed_purchase_orders(ledger: Ledger, count: int, rng: random.Random) -> list
                 order.pop("shipping_address", None)
                 ctx.money(order)
                 roll = rng.random()
-                order["status"] = ("draft" if roll < 0.2 else "open" if roll < 0.65
-                                   else "billed" if roll < 0.92 else "cancelled")
+                order["status"] = (
+                    "draft"
+                    if roll < 0.2
+                    else "open"
+                    if roll < 0.65
+                    else "billed"
+                    if roll < 0.92
+                    else "cancelled"
+                )
                 order["billed_status"] = "billed" if order["status"] == "billed" else ""
                 order["is_emailed"] = order["status"] != "draft" and rng.random() < 0.7
                 _flags(order)

@@ -109,8 +109,9 @@ def compute_totals(
     for index, raw in enumerate(lines_in):
         line = dict(raw)
         rate = to_decimal(line.get("rate"), "rate")
-        quantity = to_decimal(line.get("quantity", 1) if line.get("quantity") != "" else 1,
-                              "quantity")
+        quantity = to_decimal(
+            line.get("quantity", 1) if line.get("quantity") != "" else 1, "quantity"
+        )
         amount = rate * quantity
         line_discount = parse_discount(line.get("discount", 0), amount)
         item_total = _q(amount - line_discount, precision)

@@ -39,10 +39,22 @@ ROLES = ("admin", "staff", "timesheetstaff", "staffassigned")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 FIELDS: dict[str, Any] = {
-    "user_id": "", "role_id": "", "name": "", "email": "", "email_ids": [],
-    "user_role": "staff", "user_type": "zoho", "status": "active", "is_current_user": False,
-    "photo_url": "", "is_customer_segmented": False, "is_vendor_segmented": False,
-    "is_employee": False, "cost_rate": 0.0, "custom_fields": "", "created_time": "",
+    "user_id": "",
+    "role_id": "",
+    "name": "",
+    "email": "",
+    "email_ids": [],
+    "user_role": "staff",
+    "user_type": "zoho",
+    "status": "active",
+    "is_current_user": False,
+    "photo_url": "",
+    "is_customer_segmented": False,
+    "is_vendor_segmented": False,
+    "is_employee": False,
+    "cost_rate": 0.0,
+    "custom_fields": "",
+    "created_time": "",
     "last_modified_time": "",
 }
 
@@ -85,8 +97,9 @@ def _members(ledger: Ledger) -> list[tuple[str, str]]:
     return [(str(r["user_id"]), str(r["role"])) for r in rows]
 
 
-def _record(ledger: Ledger, user_id: str, name: str, email: str, role: str,
-            status: str) -> dict[str, Any]:
+def _record(
+    ledger: Ledger, user_id: str, name: str, email: str, role: str, status: str
+) -> dict[str, Any]:
     return {
         "user_id": user_id,
         "role_id": role_id(ledger, role),
@@ -113,9 +126,12 @@ def ensure_members(ledger: Ledger) -> None:
             if store.get(MODULE, user_id) is None:
                 name, email = _identity(ledger, user_id)
                 role = role if role in ROLES else "admin"
-                store.insert(MODULE, user_id,
-                             _record(ledger, user_id, name, email, role, "active"),
-                             ledger.now())
+                store.insert(
+                    MODULE,
+                    user_id,
+                    _record(ledger, user_id, name, email, role, "active"),
+                    ledger.now(),
+                )
 
 
 def get_user(ledger: Ledger, user_id: str) -> dict[str, Any]:
@@ -126,9 +142,9 @@ def get_user(ledger: Ledger, user_id: str) -> dict[str, Any]:
     return record
 
 
-def present_user(ledger: Ledger, record: Mapping[str, Any], current_user_id: str = "") -> dict[
-    str, Any
-]:
+def present_user(
+    ledger: Ledger, record: Mapping[str, Any], current_user_id: str = ""
+) -> dict[str, Any]:
     shaped = {**FIELDS, **record}
     shaped["is_current_user"] = bool(current_user_id) and record["user_id"] == current_user_id
     return shaped
@@ -184,8 +200,9 @@ def invite_user(ledger: Ledger, body: Mapping[str, Any]) -> dict[str, Any]:
     if _email_taken(ledger, email):
         # UNCONFIRMED code and wording.
         raise rule_violation(f"A user with the email address {email} already exists.", 1001)
-    record = _record(ledger, ledger.store.new_id(), name, email, _role(ledger, body, "staff"),
-                     "invited")
+    record = _record(
+        ledger, ledger.store.new_id(), name, email, _role(ledger, body, "staff"), "invited"
+    )
     record["cost_rate"] = _cost_rate(body.get("cost_rate"))
     ledger.store.insert(MODULE, record["user_id"], record, ledger.now())
     return record
@@ -233,13 +250,10 @@ def delete_user(ledger: Ledger, user_id: str, current_user_id: str) -> None:
         _keep_an_admin(ledger, user_id)
     with ledger.db.transaction() as conn:
         ledger.store.delete(MODULE, user_id)
-        conn.execute("DELETE FROM org_users WHERE org_id=? AND user_id=?",
-                     (ledger.org_id, user_id))
+        conn.execute("DELETE FROM org_users WHERE org_id=? AND user_id=?", (ledger.org_id, user_id))
 
 
-def set_active(ledger: Ledger, user_id: str, active: bool, current_user_id: str) -> dict[
-    str, Any
-]:
+def set_active(ledger: Ledger, user_id: str, active: bool, current_user_id: str) -> dict[str, Any]:
     record = get_user(ledger, user_id)
     if not active:
         if user_id == current_user_id:
@@ -296,47 +310,110 @@ def list_spec_for(current_user_id: str) -> ListSpec:
 # Membership decides which organizations a user sees, so the organization endpoints
 # live next to the users: ``GET /organizations`` is "the organizations I am a user of".
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 
 ORG_FIELDS: dict[str, Any] = {
-    "organization_id": "", "name": "", "contact_name": "", "email": "",
-    "is_default_org": False, "is_logo_uploaded": "", "user_role": "admin",
-    "user_status": "active", "plan_type": 0, "plan_name": "", "plan_period": "",
-    "tax_group_enabled": True, "zi_migration_status": 0, "account_created_date": "",
-    "account_created_date_formatted": "", "time_zone": "", "language_code": "en",
-    "date_format": "yyyy-MM-dd", "field_separator": "-", "fiscal_year_start_month": 0,
-    "industry_type": "", "industry_size": "", "portal_name": "", "company_id_label": "",
-    "company_id_value": "", "tax_id_label": "", "tax_id_value": "", "currency_id": "",
-    "currency_code": "", "currency_symbol": "", "currency_format": "", "price_precision": 2,
-    "org_address": "", "remit_to_address": "", "phone": "", "fax": "", "website": "",
-    "is_org_active": True, "version": "global", "mode": "",
-    "address": {"street_address1": "", "street_address2": "", "city": "", "state": "",
-                "country": "", "zip": ""},
+    "organization_id": "",
+    "name": "",
+    "contact_name": "",
+    "email": "",
+    "is_default_org": False,
+    "is_logo_uploaded": "",
+    "user_role": "admin",
+    "user_status": "active",
+    "plan_type": 0,
+    "plan_name": "",
+    "plan_period": "",
+    "tax_group_enabled": True,
+    "zi_migration_status": 0,
+    "account_created_date": "",
+    "account_created_date_formatted": "",
+    "time_zone": "",
+    "language_code": "en",
+    "date_format": "yyyy-MM-dd",
+    "field_separator": "-",
+    "fiscal_year_start_month": 0,
+    "industry_type": "",
+    "industry_size": "",
+    "portal_name": "",
+    "company_id_label": "",
+    "company_id_value": "",
+    "tax_id_label": "",
+    "tax_id_value": "",
+    "currency_id": "",
+    "currency_code": "",
+    "currency_symbol": "",
+    "currency_format": "",
+    "price_precision": 2,
+    "org_address": "",
+    "remit_to_address": "",
+    "phone": "",
+    "fax": "",
+    "website": "",
+    "is_org_active": True,
+    "version": "global",
+    "mode": "",
+    "address": {
+        "street_address1": "",
+        "street_address2": "",
+        "city": "",
+        "state": "",
+        "country": "",
+        "zip": "",
+    },
     "custom_fields": [],
 }
 
 _ORG_TEXT = (
-    "name", "time_zone", "date_format", "field_separator", "language_code", "org_address",
-    "remit_to_address", "contact_name", "phone", "fax", "website", "email", "industry_type",
-    "industry_size", "portal_name",
+    "name",
+    "time_zone",
+    "date_format",
+    "field_separator",
+    "language_code",
+    "org_address",
+    "remit_to_address",
+    "contact_name",
+    "phone",
+    "fax",
+    "website",
+    "email",
+    "industry_type",
+    "industry_size",
+    "portal_name",
 )
 # Request names -> stored names (the OAS request spells these without the underscore).
 _ORG_RENAMES = {
-    "companyid_label": "company_id_label", "companyid_value": "company_id_value",
-    "taxid_label": "tax_id_label", "taxid_value": "tax_id_value",
+    "companyid_label": "company_id_label",
+    "companyid_value": "company_id_value",
+    "taxid_label": "tax_id_label",
+    "taxid_value": "tax_id_value",
 }
 
 
 def not_associated(org_id: str) -> ApiError:
-    return ApiError(400, 6041,
-                    f"This user is not associated with the CompanyID/CompanyName:{org_id}.")
+    return ApiError(
+        400, 6041, f"This user is not associated with the CompanyID/CompanyName:{org_id}."
+    )
 
 
 def _membership(db: Database, org_id: str, user_id: str) -> str | None:
     with db.read() as conn:
-        row = conn.execute("SELECT role FROM org_users WHERE org_id=? AND user_id=?",
-                           (org_id, user_id)).fetchone()
+        row = conn.execute(
+            "SELECT role FROM org_users WHERE org_id=? AND user_id=?", (org_id, user_id)
+        ).fetchone()
     return None if row is None else str(row["role"])
 
 
@@ -345,8 +422,7 @@ def present_org(org: Mapping[str, Any], user_id: str, db: Database) -> dict[str,
     shaped = {**ORG_FIELDS, **org}
     shaped["address"] = {**ORG_FIELDS["address"], **(org.get("address") or {})}
     mine = organizations_for_user(db, user_id) if user_id else []
-    shaped["is_default_org"] = bool(mine) and mine[0]["organization_id"] == org[
-        "organization_id"]
+    shaped["is_default_org"] = bool(mine) and mine[0]["organization_id"] == org["organization_id"]
     shaped["user_role"] = _membership(db, str(org["organization_id"]), user_id) or "admin"
     shaped["account_created_date_formatted"] = shaped["account_created_date"]
     shaped["is_logo_uploaded"] = ""  # OAS types this flag as a string
@@ -392,8 +468,11 @@ def _org_fields(org: dict[str, Any], body: Mapping[str, Any]) -> None:
     if "address" in body:
         if not isinstance(body["address"], Mapping):
             raise invalid_value("address")
-        org["address"] = {**ORG_FIELDS["address"], **(org.get("address") or {}),
-                          **{k: str(v or "") for k, v in body["address"].items()}}
+        org["address"] = {
+            **ORG_FIELDS["address"],
+            **(org.get("address") or {}),
+            **{k: str(v or "") for k, v in body["address"].items()},
+        }
     if "custom_fields" in body:
         if not isinstance(body["custom_fields"], list):
             raise invalid_value("custom_fields")
@@ -404,9 +483,7 @@ def _org_fields(org: dict[str, Any], body: Mapping[str, Any]) -> None:
         raise ApiError(400, 15, "Please ensure that the name has less than 100 characters.")
 
 
-def create_org(db: Database, clock: Clock, user_id: str, body: Mapping[str, Any]) -> dict[
-    str, Any
-]:
+def create_org(db: Database, clock: Clock, user_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """``POST /organizations``: the caller becomes its admin.
 
     The OAS requires name, currency_code, time_zone and portal_name; a missing
@@ -423,16 +500,18 @@ def create_org(db: Database, clock: Clock, user_id: str, body: Mapping[str, Any]
     if not draft.get("portal_name"):
         draft["portal_name"] = re.sub(r"[^a-z0-9]", "", draft["name"].lower())[:30] or "org"
     org = create_organization(
-        db, name=draft["name"], owner_user_id=user_id or "0", currency_code=code,
-        time_zone=str(body["time_zone"]).strip(), created_date=clock.today().isoformat(),
+        db,
+        name=draft["name"],
+        owner_user_id=user_id or "0",
+        currency_code=code,
+        time_zone=str(body["time_zone"]).strip(),
+        created_date=clock.today().isoformat(),
         extra={k: v for k, v in draft.items() if k != "name"},
     )
     return org
 
 
-def update_org(db: Database, org_id: str, user_id: str, body: Mapping[str, Any]) -> dict[
-    str, Any
-]:
+def update_org(db: Database, org_id: str, user_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
     org = org_for_user(db, org_id, user_id)
     if user_id and _membership(db, org_id, user_id) != "admin":
         raise not_authorized()

@@ -57,7 +57,10 @@ DEFAULTS: dict[str, Any] = {
     "ach_payment_status": "",
     "ach_gw_transaction_id": "",
     "check_details": {
-        "amount_in_words": "", "check_id": "", "check_number": "", "check_status": "",
+        "amount_in_words": "",
+        "check_id": "",
+        "check_number": "",
+        "check_status": "",
         "memo": "",
     },
     "billing_address": [],
@@ -120,23 +123,26 @@ def present_payment(ledger: Ledger, payment: Mapping[str, Any]) -> dict[str, Any
     shaped: dict[str, Any] = {**DEFAULTS, **payment}
     details = payment.get("check_details")
     shaped["check_details"] = {
-        **DEFAULTS["check_details"], **(details if isinstance(details, dict) else {})
+        **DEFAULTS["check_details"],
+        **(details if isinstance(details, dict) else {}),
     }
     rows = []
     for entry in payment.get("bills") or []:
         bill = ledger.store.get(bill_rules.MODULE, str(entry.get("bill_id")))
-        rows.append({
-            "bill_payment_id": entry.get("bill_payment_id", ""),
-            "bill_id": entry.get("bill_id", ""),
-            "bill_number": (bill or {}).get("bill_number", entry.get("bill_number", "")),
-            "date": (bill or {}).get("date", ""),
-            "due_date": (bill or {}).get("due_date", ""),
-            "total": (bill or {}).get("total", 0.0),
-            "balance": (bill or {}).get("balance", 0.0),
-            "price_precision": ledger.precision,
-            "amount_applied": entry.get("amount_applied", 0.0),
-            "tax_amount_withheld": entry.get("tax_amount_withheld", 0.0),
-        })
+        rows.append(
+            {
+                "bill_payment_id": entry.get("bill_payment_id", ""),
+                "bill_id": entry.get("bill_id", ""),
+                "bill_number": (bill or {}).get("bill_number", entry.get("bill_number", "")),
+                "date": (bill or {}).get("date", ""),
+                "due_date": (bill or {}).get("due_date", ""),
+                "total": (bill or {}).get("total", 0.0),
+                "balance": (bill or {}).get("balance", 0.0),
+                "price_precision": ledger.precision,
+                "amount_applied": entry.get("amount_applied", 0.0),
+                "tax_amount_withheld": entry.get("tax_amount_withheld", 0.0),
+            }
+        )
     shaped["bills"] = rows
     return shaped
 
@@ -185,8 +191,9 @@ def _applications(
         if earlier is not None:
             # Judge the bill as if this payment's old application were not there.
             bill = dict(bill)
-            bill["balance"] = float(docs.dec(bill.get("balance"))
-                                    + docs.dec(earlier.get("amount_applied")))
+            bill["balance"] = float(
+                docs.dec(bill.get("balance")) + docs.dec(earlier.get("amount_applied"))
+            )
             if bill.get("status") in ("paid", "partially_paid"):
                 bill["status"] = "open"
         bill_rules.check_can_pay(bill, vendor_id, applied)
@@ -249,40 +256,48 @@ def _write_applications(
     entries = []
     single = len(applications) == 1
     for bill, applied, bill_payment_id in applications:
-        entries.append({
-            "bill_payment_id": bill_payment_id,
-            "bill_id": str(bill["bill_id"]),
-            "bill_number": bill.get("bill_number", ""),
-            "amount_applied": ledger.money(applied),
-            "tax_amount_withheld": 0.0,
-        })
+        entries.append(
+            {
+                "bill_payment_id": bill_payment_id,
+                "bill_id": str(bill["bill_id"]),
+                "bill_number": bill.get("bill_number", ""),
+                "amount_applied": ledger.money(applied),
+                "tax_amount_withheld": 0.0,
+            }
+        )
         stored = bill_rules.get_bill(ledger, str(bill["bill_id"]))
         stored["_payments"] = [
-            p for p in stored.get("_payments") or []
+            p
+            for p in stored.get("_payments") or []
             if str(p.get("bill_payment_id")) != bill_payment_id
         ]
-        bill_rules.attach_payment(ledger, stored, {
-            "payment_id": payment["payment_id"],
-            "bill_payment_id": bill_payment_id,
-            "bill_id": str(bill["bill_id"]),
-            "payment_number": payment["payment_number"],
-            "payment_mode": payment.get("payment_mode", ""),
-            "date": payment["date"],
-            "reference_number": payment.get("reference_number", ""),
-            "exchange_rate": payment.get("exchange_rate", 1.0),
-            "amount": ledger.money(applied),
-            "paid_through_account_id": payment["paid_through_account_id"],
-            "paid_through_account_name": payment["paid_through_account_name"],
-            "is_single_bill_payment": single,
-        })
+        bill_rules.attach_payment(
+            ledger,
+            stored,
+            {
+                "payment_id": payment["payment_id"],
+                "bill_payment_id": bill_payment_id,
+                "bill_id": str(bill["bill_id"]),
+                "payment_number": payment["payment_number"],
+                "payment_mode": payment.get("payment_mode", ""),
+                "date": payment["date"],
+                "reference_number": payment.get("reference_number", ""),
+                "exchange_rate": payment.get("exchange_rate", 1.0),
+                "amount": ledger.money(applied),
+                "paid_through_account_id": payment["paid_through_account_id"],
+                "paid_through_account_name": payment["paid_through_account_name"],
+                "is_single_bill_payment": single,
+            },
+        )
     payment["bills"] = entries
     payment["bill_numbers"] = ",".join(str(e["bill_number"]) for e in entries)
     _recompute(ledger, payment)
 
 
 def _recompute(ledger: Ledger, payment: dict[str, Any]) -> None:
-    applied = sum((docs.dec(e.get("amount_applied")) for e in payment.get("bills") or []),
-                  Decimal(0))
+    applied = sum(
+        (docs.dec(e.get("amount_applied")) for e in payment.get("bills") or []), Decimal(0)
+    )
     unused = ledger.money(docs.dec(payment.get("amount")) - applied)
     payment["unused_amount"] = payment["balance"] = payment["bcy_balance"] = unused
     payment["bcy_amount"] = payment["amount"]
@@ -298,16 +313,16 @@ def create_payment(ledger: Ledger, body: Mapping[str, Any]) -> dict[str, Any]:
         currency = ensure_base_currency(ledger)
         payment: dict[str, Any] = {
             "payment_id": ledger.store.new_id(),
-            "payment_number": ledger.db.next_counter(f"org:{ledger.org_id}",
-                                                     "number:vendorpayments"),
+            "payment_number": ledger.db.next_counter(
+                f"org:{ledger.org_id}", "number:vendorpayments"
+            ),
             "vendor_id": vendor_id,
             "vendor_name": vendor.get("contact_name", ""),
             "amount": ledger.money(amount),
             "payment_mode": "cash",
             "currency_id": vendor.get("currency_id") or currency.get("currency_id", ""),
             "currency_code": vendor.get("currency_code") or currency.get("currency_code", ""),
-            "currency_symbol": vendor.get("currency_symbol")
-            or currency.get("currency_symbol", ""),
+            "currency_symbol": vendor.get("currency_symbol") or currency.get("currency_symbol", ""),
             "bills": [],
         }
         _fill(ledger, payment, body)
@@ -331,15 +346,20 @@ def update_payment(ledger: Ledger, payment_id: str, body: Mapping[str, Any]) -> 
             payment["vendor_name"] = vendor.get("contact_name", "")
             payment["vendor_id"] = vendor_id
             if "bills" not in body and previous:
-                raise rule_violation(
-                    "The vendor of a payment applied to bills cannot be changed."
-                )
-        amount = (docs.positive_amount(body.get("amount"), "amount") if "amount" in body
-                  else docs.dec(payment.get("amount")))
-        raw_bills = body["bills"] if "bills" in body else [
-            {"bill_id": e["bill_id"], "amount_applied": e["amount_applied"]}
-            for e in payment.get("bills") or []
-        ]
+                raise rule_violation("The vendor of a payment applied to bills cannot be changed.")
+        amount = (
+            docs.positive_amount(body.get("amount"), "amount")
+            if "amount" in body
+            else docs.dec(payment.get("amount"))
+        )
+        raw_bills = (
+            body["bills"]
+            if "bills" in body
+            else [
+                {"bill_id": e["bill_id"], "amount_applied": e["amount_applied"]}
+                for e in payment.get("bills") or []
+            ]
+        )
         applications = _applications(ledger, raw_bills, vendor_id, amount, previous)
         payment["amount"] = ledger.money(amount)
         _fill(ledger, payment, body)
@@ -379,7 +399,8 @@ def release_from_bill(ledger: Ledger, payment_id: str, bill_payment_id: str) -> 
     if payment is None:
         return
     payment["bills"] = [
-        e for e in payment.get("bills") or []
+        e
+        for e in payment.get("bills") or []
         if str(e.get("bill_payment_id")) != str(bill_payment_id)
     ]
     payment["bill_numbers"] = ",".join(str(e["bill_number"]) for e in payment["bills"])
@@ -389,8 +410,12 @@ def release_from_bill(ledger: Ledger, payment_id: str, bill_payment_id: str) -> 
 
 # --- listing -----------------------------------------------------------------------------
 _MODES = {
-    "Check": "check", "Cash": "cash", "BankTransfer": "banktransfer",
-    "CreditCard": "creditcard", "BankRemittance": "bankremittance", "Others": "others",
+    "Check": "check",
+    "Cash": "cash",
+    "BankTransfer": "banktransfer",
+    "CreditCard": "creditcard",
+    "BankRemittance": "bankremittance",
+    "Others": "others",
 }
 
 
@@ -402,10 +427,18 @@ LIST_SPEC = ListSpec(
     module=MODULE,
     list_key="vendorpayments",
     report_name="Payments Made",
-    sort_columns=frozenset({
-        "vendor_name", "payment_number", "date", "amount", "balance", "reference_number",
-        "created_time", "last_modified_time",
-    }),
+    sort_columns=frozenset(
+        {
+            "vendor_name",
+            "payment_number",
+            "date",
+            "amount",
+            "balance",
+            "reference_number",
+            "created_time",
+            "last_modified_time",
+        }
+    ),
     filter_by={
         "PaymentMode.All": lambda ledger: [],
         **{f"PaymentMode.{name}": _mode(value) for name, value in _MODES.items()},
@@ -443,8 +476,11 @@ def seed_vendor_payments(ledger: Ledger, count: int, rng: random.Random) -> list
     if not store.count(bill_rules.MODULE):
         bill_rules.seed_bills(ledger, max(count, 4), rng)
     coa.ensure_default_accounts(ledger)
-    through = [a for a in (coa.account_by_name(ledger, name)
-                           for name in ("Petty Cash", "Business Checking")) if a]
+    through = [
+        a
+        for a in (coa.account_by_name(ledger, name) for name in ("Petty Cash", "Business Checking"))
+        if a
+    ]
     through += store.find(coa.MODULE, [Filter("account_type", "eq", "bank")])
     unpaid = store.find(bill_rules.MODULE, [Filter("status", "in", list(bill_rules.OPEN_STATUSES))])
     unpaid.sort(key=lambda b: (str(b.get("date")), str(b["bill_id"])))
@@ -462,28 +498,33 @@ def seed_vendor_payments(ledger: Ledger, count: int, rng: random.Random) -> list
             payment_id = store.new_id()
             if bill is not None:
                 balance = docs.dec(bill["balance"])
-                applied = balance if rng.random() < 0.7 else docs.dec(
-                    ledger.money(balance * Decimal(rng.choice((25, 40, 50))) / 100))
+                applied = (
+                    balance
+                    if rng.random() < 0.7
+                    else docs.dec(ledger.money(balance * Decimal(rng.choice((25, 40, 50))) / 100))
+                )
                 amount = applied
                 vendor = {"contact_id": bill["vendor_id"], "contact_name": bill["vendor_name"]}
-                day = max(str(bill["date"]), docs.add_days(str(bill["date"]),
-                                                           rng.randint(0, 30)))
+                day = max(str(bill["date"]), docs.add_days(str(bill["date"]), rng.randint(0, 30)))
                 day = min(day, ledger.today())
             else:
                 applied = Decimal(0)
                 amount = Decimal(rng.choice((100, 250, 500, 1000)))
                 vendor = rng.choice(vendors)
-                day = (date.fromisoformat(ledger.today())
-                       - timedelta(days=rng.randint(0, 60))).isoformat()
+                day = (
+                    date.fromisoformat(ledger.today()) - timedelta(days=rng.randint(0, 60))
+                ).isoformat()
             number = ledger.db.next_counter(f"org:{ledger.org_id}", "number:vendorpayments")
             payment: dict[str, Any] = {
-                "payment_id": payment_id, "payment_number": number,
+                "payment_id": payment_id,
+                "payment_number": number,
                 "vendor_id": str(vendor["contact_id"]),
                 "vendor_name": vendor.get("contact_name", ""),
-                "payment_mode": rng.choice(SEED_MODES), "date": day,
-                "reference_number": f"CHK-{rng.randint(1000, 9999)}"
-                if rng.random() < 0.5 else "",
-                "amount": ledger.money(amount), "exchange_rate": 1.0,
+                "payment_mode": rng.choice(SEED_MODES),
+                "date": day,
+                "reference_number": f"CHK-{rng.randint(1000, 9999)}" if rng.random() < 0.5 else "",
+                "amount": ledger.money(amount),
+                "exchange_rate": 1.0,
                 "currency_id": str(currency.get("currency_id", "")),
                 "currency_code": str(currency.get("currency_code", "")),
                 "currency_symbol": str(currency.get("currency_symbol", "")),
@@ -496,21 +537,31 @@ def seed_vendor_payments(ledger: Ledger, count: int, rng: random.Random) -> list
             }
             if bill is not None and applied > 0:
                 link = store.new_id()
-                payment["bills"] = [{
-                    "bill_payment_id": link, "bill_id": str(bill["bill_id"]),
-                    "bill_number": bill.get("bill_number", ""),
-                    "amount_applied": ledger.money(applied), "tax_amount_withheld": 0.0,
-                }]
-                bill.setdefault("_payments", []).append({
-                    "payment_id": payment_id, "bill_payment_id": link,
-                    "bill_id": str(bill["bill_id"]), "payment_number": number,
-                    "payment_mode": payment["payment_mode"], "date": day,
-                    "reference_number": payment["reference_number"], "exchange_rate": 1.0,
-                    "amount": ledger.money(applied),
-                    "paid_through_account_id": payment["paid_through_account_id"],
-                    "paid_through_account_name": payment["paid_through_account_name"],
-                    "is_single_bill_payment": True,
-                })
+                payment["bills"] = [
+                    {
+                        "bill_payment_id": link,
+                        "bill_id": str(bill["bill_id"]),
+                        "bill_number": bill.get("bill_number", ""),
+                        "amount_applied": ledger.money(applied),
+                        "tax_amount_withheld": 0.0,
+                    }
+                ]
+                bill.setdefault("_payments", []).append(
+                    {
+                        "payment_id": payment_id,
+                        "bill_payment_id": link,
+                        "bill_id": str(bill["bill_id"]),
+                        "payment_number": number,
+                        "payment_mode": payment["payment_mode"],
+                        "date": day,
+                        "reference_number": payment["reference_number"],
+                        "exchange_rate": 1.0,
+                        "amount": ledger.money(applied),
+                        "paid_through_account_id": payment["paid_through_account_id"],
+                        "paid_through_account_name": payment["paid_through_account_name"],
+                        "is_single_bill_payment": True,
+                    }
+                )
                 bill_rules.recompute(ledger, bill)
                 changed[str(bill["bill_id"])] = bill
             payment["bill_numbers"] = ",".join(str(b["bill_number"]) for b in payment["bills"])
