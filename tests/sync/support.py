@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,7 @@ class Credentials:
             "ZB_REFRESH_TOKEN": self.token.refresh_token or "",
             "ZB_BASE_URL": sandbox.base_url,
             "ZB_ORG_ID": sandbox.org_id,
+            "ZB_CLOCK_OFFSET": str(sandbox.config.get("clock_offset", 0.0)),
         }
 
 
@@ -93,8 +95,12 @@ class SandboxProc:
     control_token: str = field(default_factory=lambda: "sbx_" + secrets.token_hex(8))
 
     def start(self) -> SandboxProc:
-        config = {"port": 0, "auto_approve": True, "control_token": self.control_token,
-                  **self.config}
+        config = {
+            "port": 0,
+            "auto_approve": True,
+            "control_token": self.control_token,
+            **self.config,
+        }
         self.db_path = str(config.get("db_path") or "")
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "sandbox_proc.py"), json.dumps(config)],
@@ -164,10 +170,18 @@ class SandboxProc:
 
     def credentials(self) -> Credentials:
         app = self.control("POST", "/clients", name="sync tests", client_type="self")
-        code = self.control("POST", "/self-client/code", client_id=app["client_id"],
-                            scope="ZohoBooks.fullaccess.all")["code"]
-        token = code_login(code, accounts_url=self.base_url, client_id=app["client_id"],
-                           client_secret=app["client_secret"]).token
+        code = self.control(
+            "POST",
+            "/self-client/code",
+            client_id=app["client_id"],
+            scope="ZohoBooks.fullaccess.all",
+        )["code"]
+        token = code_login(
+            code,
+            accounts_url=self.base_url,
+            client_id=app["client_id"],
+            client_secret=app["client_secret"],
+        ).token
         return Credentials(app["client_id"], app["client_secret"], token)
 
     def client(
@@ -201,16 +215,35 @@ class SandboxProc:
         entries = self.control("GET", "/requests?limit=2000")["requests"]
         for index, entry in enumerate(entries):
             if entry["path"].endswith(f"zz-marker-{marker}"):
-                return list(entries[index + 1:])
+                return list(entries[index + 1 :])
         raise AssertionError("marker not found in the request log (log overflowed?)")
+
+
+def _noon_offset() -> float:
+    """Seconds from now back to the latest 12:00 UTC: the sandbox runs at mid-day, so a
+    test run that crosses real midnight never sees a date-derived status (overdue) flip
+    between the sync and the snapshot it is compared with."""
+    now = datetime.now(UTC)
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    if noon > now:
+        noon -= timedelta(days=1)
+    return (noon - now).total_seconds()
+
+
+CLOCK_OFFSET = _noon_offset()
+
+
+def sandbox_now() -> datetime:
+    """The sandbox's current time, for ``zbooks.sync.run(now=...)``."""
+    return datetime.now(UTC) + timedelta(seconds=CLOCK_OFFSET)
 
 
 @contextmanager
 def sandbox_process(**config: Any) -> Iterator[SandboxProc]:
     base = {
+        "clock_offset": CLOCK_OFFSET,
         "rate_limit": HUGE,
-        "daily_limits": {"free": HUGE, "standard": HUGE, "professional": HUGE,
-                         "premium": HUGE},
+        "daily_limits": {"free": HUGE, "standard": HUGE, "professional": HUGE, "premium": HUGE},
     }
     with tempfile.TemporaryDirectory(prefix="zbooks-sync-sbx-") as tmp:
         sandbox = SandboxProc({"db_path": str(Path(tmp) / "sandbox.db"), **base, **config})
@@ -235,7 +268,8 @@ class Truth:
 
         self.sandbox = sandbox
         self.db = Database(sandbox.db_path)
-        self.ledger = Ledger(db=self.db, clock=Clock(), org_id=sandbox.org_id)
+        offset = float(sandbox.config.get("clock_offset", 0.0))
+        self.ledger = Ledger(db=self.db, clock=Clock(offset), org_id=sandbox.org_id)
         self.registry = load_routes()
 
     def close(self) -> None:
@@ -245,8 +279,15 @@ class Truth:
         from zbooks.sandbox.books.registry import BooksRequest
 
         route, params = self.registry.match("GET", path)
-        request = BooksRequest(method="GET", path=path, path_params=params, query=query or {},
-                               body={}, ledger=self.ledger, user_id=self.sandbox.user_id)
+        request = BooksRequest(
+            method="GET",
+            path=path,
+            path_params=params,
+            query=query or {},
+            body={},
+            ledger=self.ledger,
+            user_id=self.sandbox.user_id,
+        )
         response = route.handler(request)
         assert response.status == 200 and response.body is not None, (path, response)
         # Through JSON, exactly as the HTTP layer would send it.
@@ -305,16 +346,20 @@ def assert_matches(engine: sa.Engine, snapshot: Snapshot, org_id: str) -> dict[s
         schema = SyncSchema([spec]).modules[name]
         with engine.connect() as conn:
             for child in schema.children:
-                want = sum(len([e for e in rec.get(child.spec.key) or [] if isinstance(e, dict)])
-                           for rec in expected_records.values())
+                want = sum(
+                    len([e for e in rec.get(child.spec.key) or [] if isinstance(e, dict)])
+                    for rec in expected_records.values()
+                )
                 have = conn.execute(
-                    sa.select(sa.func.count()).select_from(child.table)
+                    sa.select(sa.func.count())
+                    .select_from(child.table)
                     .where(child.table.c.organization_id == org_id)
                 ).scalar()
                 assert have == want, (child.table.name, have, want)
             total, distinct = conn.execute(
-                sa.select(sa.func.count(), sa.func.count(sa.distinct(schema.table.c.id)))
-                .where(schema.table.c.organization_id == org_id)
+                sa.select(sa.func.count(), sa.func.count(sa.distinct(schema.table.c.id))).where(
+                    schema.table.c.organization_id == org_id
+                )
             ).one()
             assert total == distinct, f"{name}: duplicate rows"
         counts[name] = len(expected)

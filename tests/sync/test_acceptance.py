@@ -34,6 +34,7 @@ from .support import (
     assert_matches,
     doc_queries,
     env_int,
+    sandbox_now,
     sandbox_process,
     synced_hashes,
 )
@@ -86,7 +87,7 @@ def baseline(big: SandboxProc, creds: Credentials,
              tmp_path_factory: pytest.TempPathFactory) -> tuple[sa.Engine, zsync.SyncSummary]:
     url = f"sqlite:///{tmp_path_factory.mktemp('baseline') / 'books.sqlite'}"
     with big.client(creds) as client:
-        summary = zsync.run(client, url)
+        summary = zsync.run(client, url, now=sandbox_now)
     return zsync.make_engine(url), summary
 
 
@@ -105,7 +106,7 @@ def test_sqlite_matches_the_sandbox_record_for_record(
 
     # Syncing again right away re-reads only the lookback window: no detail GET, no write.
     with big.client(creds) as client:
-        again = zsync.run(client, engine)
+        again = zsync.run(client, engine, now=sandbox_now)
     assert again.inserted == again.updated == again.deleted == 0
     assert sum(r.detail_requests for r in again.results) == 0
     assert again.requests < summary.requests / 10
@@ -120,7 +121,7 @@ def test_postgresql_matches_the_sandbox_record_for_record(
     SyncSchema(MODULES.values()).metadata.drop_all(engine)
     try:
         with big.client(creds) as client:
-            summary = zsync.run(client, engine)
+            summary = zsync.run(client, engine, now=sandbox_now)
         counts = assert_matches(engine, snapshot, big.org_id)
         assert summary.inserted == sum(counts.values())
         with engine.connect() as conn:  # typed columns are real types there
@@ -153,7 +154,7 @@ def test_ten_percent_faults_give_an_identical_result(
     big.control("POST", "/faults", seed=2026, rules=FAULTS)
     try:
         with big.client(creds) as client:
-            summary = zsync.run(client, url)
+            summary = zsync.run(client, url, now=sandbox_now)
         rules = big.control("GET", "/faults")["faults"]
     finally:
         big.control("DELETE", "/faults")
@@ -226,9 +227,10 @@ def test_dlt_load_into_duckdb_matches_sqlite(
         dataset_name="zoho",
     )
     with big.client(creds) as client:
-        pipeline.run(zoho_books_source(client, modules=modules))
+        pipeline.run(zoho_books_source(client, modules=modules, now=sandbox_now))
         marker = big.mark()
-        pipeline.run(zoho_books_source(client, modules=modules))  # incremental: no details
+        # Incremental: no detail requests the second time.
+        pipeline.run(zoho_books_source(client, modules=modules, now=sandbox_now))
     second = big.requests_since(marker)
     assert second and all(_is_list(entry["path"]) for entry in second)
 
@@ -301,7 +303,7 @@ def test_next_sync_moves_only_the_changes_and_reconcile_removes_deletions(
 
     marker = big.mark()
     with big.client(creds) as client:
-        summary = zsync.run(client, engine)
+        summary = zsync.run(client, engine, now=sandbox_now)
     log = big.requests_since(marker)
     assert len(log) == summary.requests  # every request the sync counted, and no other
     fetched = {entry["path"].rsplit("/", 1)[1] for entry in log if not _is_list(entry["path"])}
@@ -311,7 +313,7 @@ def test_next_sync_moves_only_the_changes_and_reconcile_removes_deletions(
 
     marker = big.mark()
     with big.client(creds) as client:
-        summary = zsync.run(client, engine, reconcile_deletes=True)
+        summary = zsync.run(client, engine, reconcile_deletes=True, now=sandbox_now)
     log = big.requests_since(marker)
     assert summary.deleted == 10 and summary.inserted == summary.updated == 0
     # Ids missing from the listing are confirmed gone by a 404 before rows are deleted.

@@ -87,7 +87,7 @@ class SandboxApp:
             stored = self.db.get_meta(_DEMO_SECRET_KEY)
             if stored:
                 config.client_secret = stored
-        self.clock = clock or Clock()
+        self.clock = clock or Clock(offset_seconds=config.clock_offset)
         self.registry = registry if registry is not None else load_routes()
         self.accounts = AccountsService(self.db, self.clock, config)
         self.limiter = RateLimiter(config, self.clock)

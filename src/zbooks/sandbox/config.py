@@ -57,6 +57,10 @@ class SandboxConfig:
     accept_bearer: bool = True
 
     control_token: str = field(default_factory=lambda: "sbx_" + secrets.token_hex(16))
+    # Seconds the sandbox clock starts ahead of (or, negative, behind) real time. Tests
+    # that must not cross midnight (statuses such as overdue are derived from the date)
+    # pin the sandbox to mid-day with it.
+    clock_offset: float = 0.0
 
     @property
     def base_url(self) -> str:
