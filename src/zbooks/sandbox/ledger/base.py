@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 from zbooks.sandbox.clock import Clock
@@ -25,7 +26,7 @@ class Ledger:
     clock: Clock
     org_id: str
 
-    @property
+    @cached_property
     def store(self) -> RecordStore:
         return RecordStore(self.db, self.org_id)
 
@@ -37,8 +38,10 @@ class Ledger:
             ).fetchone()
         return {} if row is None else dict(json.loads(row["data"]))
 
-    @property
+    @cached_property
     def precision(self) -> int:
+        """Read once per ledger (a ledger lives for one request or one seeding run):
+        ``money()`` is called for every amount, and each ``org`` read is a query."""
         return int(self.org.get("price_precision", 2))
 
     def now(self) -> str:

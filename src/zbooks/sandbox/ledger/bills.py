@@ -27,7 +27,6 @@ from zbooks.sandbox.ledger.contacts import get_contact, mark_has_transaction, re
 from zbooks.sandbox.ledger.items import get_item
 from zbooks.sandbox.ledger.listing import ListSpec
 from zbooks.sandbox.ledger.listing import status_in as _status
-from zbooks.sandbox.ledger.store import Filter
 
 MODULE = "bills"
 OPEN_STATUSES = ("open", "partially_paid")  # can become overdue / receive payments
@@ -559,22 +558,14 @@ def delete_payment(ledger: Ledger, bill_id: str, bill_payment_id: str) -> None:
 
 
 # --- listing -----------------------------------------------------------------------------
-def _late(ledger: Ledger) -> list[Filter]:
-    return docs.late_filters(ledger.today(), open_statuses=OPEN_STATUSES, date_field="due_date")
-
-
-def _on_time(*statuses: str) -> Any:
-    def factory(ledger: Ledger) -> list[Filter]:
-        return docs.on_time_filters(statuses, ledger.today(), date_field="due_date")
-
-    return factory
+_late = docs.late(OPEN_STATUSES, date_field="due_date")
 
 
 STATUS_FILTERS = {
     "draft": _status("draft"),
-    "open": _on_time("open"),
+    "open": docs.on_time("open", date_field="due_date"),
     "overdue": _late,
-    "partially_paid": _on_time("partially_paid"),
+    "partially_paid": docs.on_time("partially_paid", date_field="due_date"),
     "paid": _status("paid"),
     "void": _status("void"),
     "unpaid": _status(*OPEN_STATUSES),

@@ -26,6 +26,7 @@ from typing import Any
 
 from zbooks.sandbox.errors import ApiError, invalid_value, not_found, rule_violation
 from zbooks.sandbox.ledger.base import Ledger
+from zbooks.sandbox.ledger.listing import FilterFactory
 from zbooks.sandbox.ledger.store import Filter
 from zbooks.sandbox.ledger.totals import TaxRate, compute_totals, to_decimal
 
@@ -648,6 +649,23 @@ def on_time_filters(statuses: Sequence[str], today: str, *, date_field: str) -> 
     a module whose deadline may be empty stores a sortable stand-in (``9999-12-31``).
     """
     return [Filter("status", "in", list(statuses)), Filter(date_field, "ge", today)]
+
+
+def late(
+    open_statuses: Sequence[str], *, date_field: str, needs_balance: bool = True
+) -> FilterFactory:
+    """The list filter for "reads as late today" (overdue, expired), by the sandbox clock."""
+    return lambda ledger: late_filters(
+        ledger.today(),
+        open_statuses=open_statuses,
+        date_field=date_field,
+        needs_balance=needs_balance,
+    )
+
+
+def on_time(*statuses: str, date_field: str) -> FilterFactory:
+    """The list filter for "stored status is one of ``statuses`` and not late today"."""
+    return lambda ledger: on_time_filters(statuses, ledger.today(), date_field=date_field)
 
 
 # --- presentation ----------------------------------------------------------------------

@@ -18,7 +18,6 @@ from zbooks.sandbox.ledger.base import Ledger, seeder
 from zbooks.sandbox.ledger.contacts import get_contact, mark_has_transaction, refresh_balances
 from zbooks.sandbox.ledger.listing import FilterFactory, ListSpec
 from zbooks.sandbox.ledger.listing import status_in as _status
-from zbooks.sandbox.ledger.store import Filter
 
 MODULE = "estimates"
 NEVER = "9999-12-31"
@@ -264,20 +263,13 @@ def forget_invoice(ledger: Ledger, estimate_id: str, invoice_id: str) -> None:
 # --- listing ---------------------------------------------------------------------------
 
 
-def _on_time(*statuses: str) -> FilterFactory:
-    return lambda ledger: docs.on_time_filters(statuses, ledger.today(), date_field="_expires")
-
-
-def _expired(ledger: Ledger) -> list[Filter]:
-    return docs.late_filters(
-        ledger.today(), open_statuses=OPEN_STATUSES, date_field="_expires", needs_balance=False
-    )
+_expired = docs.late(OPEN_STATUSES, date_field="_expires", needs_balance=False)
 
 
 _STATUSES: dict[str, FilterFactory] = {
     "draft": _status("draft"),
-    "sent": _on_time("sent"),
-    "viewed": _on_time("viewed"),
+    "sent": docs.on_time("sent", date_field="_expires"),
+    "viewed": docs.on_time("viewed", date_field="_expires"),
     "expired": _expired,
     "accepted": _status("accepted"),
     "declined": _status("declined"),

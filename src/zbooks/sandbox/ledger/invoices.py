@@ -760,23 +760,15 @@ def apply_credits(ledger: Ledger, invoice_id: str, body: Mapping[str, Any]) -> d
 
 
 # --- listing ---------------------------------------------------------------------------
-def _late(ledger: Ledger) -> list[Filter]:
-    return docs.late_filters(ledger.today(), open_statuses=OPEN_STATUSES, date_field="due_date")
-
-
-def _on_time(*statuses: str) -> Any:
-    def factory(ledger: Ledger) -> list[Filter]:
-        return docs.on_time_filters(statuses, ledger.today(), date_field="due_date")
-
-    return factory
+_late = docs.late(OPEN_STATUSES, date_field="due_date")
 
 
 _STATUS_FILTERS = {
     "draft": _status("draft"),
-    "sent": _on_time("sent"),
-    "viewed": _on_time("viewed"),
+    "sent": docs.on_time("sent", date_field="due_date"),
+    "viewed": docs.on_time("viewed", date_field="due_date"),
     "overdue": _late,
-    "partially_paid": _on_time("partially_paid"),
+    "partially_paid": docs.on_time("partially_paid", date_field="due_date"),
     "paid": _status("paid"),
     "void": _status("void"),
     "unpaid": _status(*OPEN_STATUSES),
