@@ -5,8 +5,10 @@
 2. Serve that database with uvicorn in a child process, and a bare Starlette endpoint
    that returns the same invoice JSON with the same server stack in another child.
 3. Load both with `wrk` (Debian package; a C load generator, so the client is not the
-   bottleneck): GET /invoices/{id}, GET /invoices?per_page=200, and the bare endpoint.
-   Target: GET by id >= 0.5x of bare.
+   bottleneck), the same request bytes to each: GET /invoices/{id} polling one invoice
+   (the sandbox serves it from its read memo), GET /invoices/{id} with a random one of
+   the 100,000 ids per request (nearly always computed afresh), GET
+   /invoices?per_page=200, and the bare endpoint. Target: GET by id >= 0.5x of bare.
 4. Resident memory of the sandbox process after the load (peak RSS; target < 300 MB).
 
     .venv/bin/python benchmarks/sandbox.py [--invoices 100000] [--seconds 10]
@@ -117,16 +119,49 @@ def cpu_seconds(pid: int) -> float:
 
 
 def load(url: str, seconds: int, headers: dict[str, str], pid: int,
-         connections: int = 16) -> tuple[float, float]:
+         connections: int = 16, script: Path | None = None) -> tuple[float, float]:
     """(requests per second, server CPU microseconds per request)."""
     before = cpu_seconds(pid)
-    rps = wrk(url, seconds, headers, connections)
+    rps = wrk(url, seconds, headers, connections, script)
     used = cpu_seconds(pid) - before
     return rps, used / (rps * seconds) * 1e6
 
 
-def wrk(url: str, seconds: int, headers: dict[str, str], connections: int = 16) -> float:
+# wrk script: every request asks for a random invoice id from a file, keeping the query.
+RANDOM_ID_SCRIPT = """
+local ids = {}
+for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
+local prefix, query = wrk.path:match("^(.*/)[^/?]+(%%?.*)$")
+math.randomseed(42)
+request = function()
+  return wrk.format(nil, prefix .. ids[math.random(#ids)] .. query)
+end
+"""
+
+
+def random_id_script(workdir: Path, ids: list[str]) -> Path:
+    ids_path = workdir / "ids.txt"
+    ids_path.write_text("\n".join(ids) + "\n")
+    script = workdir / "random_id.lua"
+    script.write_text(RANDOM_ID_SCRIPT % {"ids": ids_path})
+    return script
+
+
+def invoice_ids(db_path: str, org_id: str) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT record_id FROM records WHERE org_id=? AND module='invoices'", (org_id,)
+        ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def wrk(url: str, seconds: int, headers: dict[str, str], connections: int = 16,
+        script: Path | None = None) -> float:
     args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script is not None:
+        args += ["-s", str(script)]
     for key, value in headers.items():
         args += ["-H", f"{key}: {value}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
@@ -165,6 +200,7 @@ def main() -> None:
     db_path = str(workdir / "sandbox.db")
     seed_seconds, org_id = seed(db_path, args.invoices)
     print(f"seeded {args.invoices:,} invoices in {seed_seconds:.1f} s")
+    random_ids = random_id_script(workdir, invoice_ids(db_path, org_id))
 
     port = free_port()
     me = str(Path(__file__).resolve())
@@ -195,13 +231,18 @@ def main() -> None:
         bare_port = free_port()
         bare = subprocess.Popen([sys.executable, me, "--serve-bare", str(body_path),
                                  str(bare_port)])
-        bare_url = f"http://127.0.0.1:{bare_port}/books/v3/invoices/{invoice_id}"
+        # The same request bytes (path, query, Authorization header) go to both servers,
+        # so parsing the request costs them the same; the bare endpoint ignores them.
+        bare_url = (f"http://127.0.0.1:{bare_port}/books/v3/invoices/{invoice_id}"
+                    f"?organization_id={org_id}")
         wait_ready(bare_url)
 
         by_id_url = f"{base}/books/v3/invoices/{invoice_id}?organization_id={org_id}"
         list_url = f"{base}/books/v3/invoices?organization_id={org_id}&per_page=200&page=7"
-        rps_bare, cpu_bare = load(bare_url, args.seconds, {}, bare.pid)
+        rps_bare, cpu_bare = load(bare_url, args.seconds, auth, bare.pid)
         rps_by_id, cpu_by_id = load(by_id_url, args.seconds, auth, sandbox.pid)
+        rps_random, cpu_random = load(by_id_url, args.seconds, auth, sandbox.pid,
+                                      script=random_ids)
         rps_list, cpu_list = load(list_url, args.seconds, auth, sandbox.pid, connections=4)
         rss = peak_rss_mb(sandbox.pid)
     finally:
@@ -213,6 +254,8 @@ def main() -> None:
 
     ratio = rps_by_id / rps_bare
     cpu_ratio = cpu_bare / cpu_by_id
+    random_ratio = rps_random / rps_bare
+    random_cpu_ratio = cpu_bare / cpu_random
     invoice_kb = len(detail.content) / 1024
     list_kb = len(json.dumps(listing)) / 1024
     body = (
@@ -224,13 +267,25 @@ def main() -> None:
         f"| seeding {args.invoices:,} invoices | {seed_seconds:.1f} s | | < 60 s |\n"
         f"| bare Starlette JSON endpoint ({invoice_kb:.1f} KB body) | {rps_bare:,.0f} req/s | "
         f"{cpu_bare:.0f} µs | reference |\n"
-        f"| GET /invoices/{{id}} | {rps_by_id:,.0f} req/s (**{ratio:.2f}x** of bare) | "
+        f"| GET /invoices/{{id}}, one invoice polled | {rps_by_id:,.0f} req/s "
+        f"(**{ratio:.2f}x** of bare) | "
         f"{cpu_by_id:.0f} µs (**{cpu_ratio:.2f}x** of bare's rate) | >= 0.5x |\n"
+        f"| GET /invoices/{{id}}, random id of {args.invoices:,} | {rps_random:,.0f} req/s "
+        f"(**{random_ratio:.2f}x** of bare) | "
+        f"{cpu_random:.0f} µs (**{random_cpu_ratio:.2f}x** of bare's rate) | - |\n"
         f"| GET /invoices?per_page=200 ({list_kb:.0f} KB body) | {rps_list:,.0f} req/s | "
         f"{cpu_list:.0f} µs | - |\n"
         f"| sandbox peak resident memory | {rss:.0f} MB | | < 300 MB |\n\n"
         "The CPU column is the server process's own CPU time divided by the requests it "
-        "served: unlike req/s it does not depend on what else the machine is doing."
+        "served: unlike req/s it does not depend on what else the machine is doing. "
+        "Every row sends the same request bytes (path, `organization_id` query, "
+        "`Authorization` header); the bare endpoint ignores them. The polled row is "
+        "answered from the sandbox's read memo (valid until the next write); the random-id "
+        "row almost never hits it (1,024 entries against 100,000 ids), so it shows the "
+        "full cost of authenticating, resolving, limiting, reading and rendering. The "
+        "target is read on the polled row, the way the benchmark has always measured "
+        "GET by id (one URL under load); the random-id row is reported next to it so "
+        "that nobody mistakes the memo's speed for the cost of a fresh read."
     )
     write_section("sandbox", body)
     print(body)

@@ -16,6 +16,7 @@ class Clock:
         self._offset = offset_seconds
         self._lock = threading.Lock()
         self._tz = timezone(timedelta(minutes=tz_offset_minutes))
+        self._today: tuple[int, date] = (-1, date.min)  # (whole second, its date)
 
     @property
     def offset(self) -> float:
@@ -37,7 +38,16 @@ class Clock:
         return datetime.fromtimestamp(self.time(), tz=UTC).astimezone(self._tz)
 
     def today(self) -> date:
-        return self.now().date()
+        """The organization's date now. Asked several times by every request (statuses,
+        memo keys), so it is worked out once per second: the time-zone offset is whole
+        minutes, so a date never changes within a second."""
+        second = int(self.time() // 1)
+        cached = self._today
+        if cached[0] == second:
+            return cached[1]
+        day = datetime.fromtimestamp(second, tz=UTC).astimezone(self._tz).date()
+        self._today = (second, day)
+        return day
 
     def zoho_timestamp(self) -> str:
         """Zoho's timestamp form: ``2013-11-18T02:17:40-0800`` (no colon in the offset)."""

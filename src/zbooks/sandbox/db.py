@@ -102,6 +102,17 @@ class Database:
         self._listeners.append(listener)
 
     @property
+    def generation(self) -> int:
+        """A number that moves whenever any row changes (inside or outside a transaction).
+
+        Memos of derived answers (``readcache``) key on it: an unchanged generation means
+        nothing they were computed from can have changed. It is SQLite's own count of
+        changed rows on the sandbox's only connection, so no write path can forget to
+        bump it; a rolled-back write still moves it, which only costs a cache miss.
+        """
+        return self._conn.total_changes
+
+    @property
     def has_listeners(self) -> bool:
         return bool(self._listeners)
 

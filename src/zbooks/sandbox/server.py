@@ -8,6 +8,7 @@ real free port first and every URL the sandbox hands out (``api_domain``,
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import sys
@@ -173,6 +174,11 @@ def serve(
         sock.close()
         raise
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # This process is the sandbox's own: everything built at start-up (routes, spec
+    # tables, seeded caches) lives until exit, so keep the collector from re-walking it on
+    # every full collection (measured: about 5% of the CPU of a read by id).
+    gc.collect()
+    gc.freeze()
     print(banner(app), file=stream, flush=True)
     try:
         _uvicorn_server(app, log_level="info").run(sockets=[sock])
