@@ -334,6 +334,7 @@ ERGONOMIC = {
     "expenses",
     "invoices",
     "items",
+    "organizations",
     "vendor_payments",
 }
 
@@ -344,7 +345,7 @@ def resource_module(attr: str) -> str:
 
 # Client methods that already own a name: no typed accessor is generated for these
 # (``zbooks.resources.bind(client, name)`` still reaches the resource).
-ACCESSOR_SKIP = {"organizations"}
+ACCESSOR_SKIP: set[str] = set()
 
 # --- method naming -------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ from zbooks.models.bills import BillStatus
 from zbooks.models.customer_payments import CustomerPayment
 from zbooks.models.invoices import CreateInvoiceRequest, CreateInvoiceRequestLineItem, Invoice
 from zbooks.models.vendor_payments import VendorPayment
-from zbooks.resources import bind
 from zbooks.resources.base import ModelPage, Paginator
 from zbooks.resources.invoices import AsyncInvoices, Invoices
 
@@ -72,8 +71,9 @@ def test_client_attribute_is_the_typed_resource_and_is_cached() -> None:
         assert client.invoices is client.invoices
         with pytest.raises(AttributeError):
             _ = client.no_such_module  # type: ignore[attr-defined]
-        # Client.organizations() is an existing method; the resource is still reachable.
-        assert type(bind(client, "organizations")).__name__ == "Organizations"
+        # client.organizations is the typed resource, and calling it lists raw orgs.
+        assert type(client.organizations).__name__ == "Organizations"
+        assert callable(client.organizations) and hasattr(client.organizations, "get")
 
 
 def test_async_client_gets_async_resources() -> None:

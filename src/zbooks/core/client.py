@@ -331,10 +331,6 @@ class Client(_ClientBase, SyncResources):
         for page in self.pages(path, **kwargs):
             yield from page.items
 
-    def organizations(self) -> list[dict[str, Any]]:
-        body = self.request("GET", "/organizations")
-        return list(body.get("organizations", []))
-
     # lifecycle --------------------------------------------------------------------
     def close(self) -> None:
         if self._owns_http:
@@ -473,10 +469,6 @@ class AsyncClient(_ClientBase, AsyncResources):
         async for page in self.pages(path, **kwargs):
             for item in page.items:
                 yield item
-
-    async def organizations(self) -> list[dict[str, Any]]:
-        body = await self.request("GET", "/organizations")
-        return list(body.get("organizations", []))
 
     async def aclose(self) -> None:
         if self._owns_http:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from zbooks.resources.ergonomic.expenses import AsyncExpenses, Expenses
     from zbooks.resources.ergonomic.invoices import AsyncInvoices, Invoices
     from zbooks.resources.ergonomic.items import AsyncItems, Items
+    from zbooks.resources.ergonomic.organizations import AsyncOrganizations, Organizations
     from zbooks.resources.ergonomic.vendor_payments import AsyncVendorPayments, VendorPayments
     from zbooks.resources.fixed_assets import AsyncFixedAssets, FixedAssets
     from zbooks.resources.integrations import AsyncIntegrations, Integrations
@@ -225,6 +226,11 @@ class SyncResources:
     @property
     def opening_balances(self) -> OpeningBalances:
         """Zoho Books opening balances."""
+        raise NotImplementedError  # the client's __getattr__ answers instead
+
+    @property
+    def organizations(self) -> Organizations:
+        """Zoho Books organizations."""
         raise NotImplementedError  # the client's __getattr__ answers instead
 
     @property
@@ -499,6 +505,11 @@ class AsyncResources:
     @property
     def opening_balances(self) -> AsyncOpeningBalances:
         """Zoho Books opening balances."""
+        raise NotImplementedError  # the client's __getattr__ answers instead
+
+    @property
+    def organizations(self) -> AsyncOrganizations:
+        """Zoho Books organizations."""
         raise NotImplementedError  # the client's __getattr__ answers instead
 
     @property

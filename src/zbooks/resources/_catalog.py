@@ -37,7 +37,7 @@ MODULES: dict[str, tuple[str, str, str, str]] = {
     "locations": ("zbooks.resources.locations", "Locations", "AsyncLocations", "2026-07/locations.yml"),
     "module_renaming": ("zbooks.resources.module_renaming", "ModuleRenaming", "AsyncModuleRenaming", "2026-04/module-renaming.yml"),
     "opening_balances": ("zbooks.resources.opening_balances", "OpeningBalances", "AsyncOpeningBalances", "2026-07/opening-balance.yml"),
-    "organizations": ("zbooks.resources.organizations", "Organizations", "AsyncOrganizations", "2026-07/organizations.yml"),
+    "organizations": ("zbooks.resources.ergonomic.organizations", "Organizations", "AsyncOrganizations", "2026-07/organizations.yml"),
     "price_lists": ("zbooks.resources.price_lists", "PriceLists", "AsyncPriceLists", "2026-07/pricelists.yml"),
     "projects": ("zbooks.resources.projects", "Projects", "AsyncProjects", "2026-07/projects.yml"),
     "purchase_orders": ("zbooks.resources.purchase_orders", "PurchaseOrders", "AsyncPurchaseOrders", "2026-07/purchase-order.yml"),
