@@ -49,6 +49,9 @@ def test_browser_login_then_calls(sandbox: Sandbox) -> None:
     with _client(sandbox, app["client_id"], app["client_secret"], MemoryStore(token)) as client:
         orgs = client.organizations()
         assert len(orgs) == 1
+        # The same attribute is the typed resource: one organization by id.
+        org = client.organizations.get(orgs[0]["organization_id"])
+        assert org.organization_id == orgs[0]["organization_id"] and org.name == orgs[0]["name"]
         contacts = list(client.paginate("/contacts", per_page=2))
         assert contacts and all("contact_id" in c for c in contacts)
         with pytest.raises(NotFoundError) as info:
