@@ -55,15 +55,20 @@ OAS_QUIRKS: dict[str, str] = {
     "the API nests them under vendorpayment",
     "percent_discount": "discount is typed number but a percentage discount is the string "
     "'10.00%' (api-facts §2.5)",
+    "line_items_typed_object": "vendor-credits.yml types the record's line_items as one object "
+    "in its create/get/update responses; its own line_items component is an array",
 }
-# Names that look like money: typed string/integer in the OAS, numbers on the wire.
+# Names that look like money: typed string/integer in the OAS, numbers on the wire
+# (``_bcy``/``_fcy``: the same amount in base and foreign currency, e.g. ``amount_bcy``).
 _MONEY = re.compile(
     r"(amount|total|balance|rate|price|charge|adjustment|discount|cost|credits?|paid|"
-    r"quantity|percentage|percent|value|outstanding|receivable|payable|hours|salary)s?$"
+    r"quantity|percentage|percent|value|outstanding|receivable|payable|hours|salary)s?"
+    r"(_bcy|_fcy)?$"
 )
 _RENAMED_KEYS = {"customer_payments": "customerpayments", "fissed-asset": "fixed_asset"}
 _SCALAR_RECORD_KEYS = frozenset({"exchange_rate"})
 _OBJECT_OR_ARRAY_FIELDS = frozenset({"check_details", "billing_address"})
+_LISTS_TYPED_OBJECT = frozenset({"line_items"})
 _FLATTENED = {("POST", "/vendorpayments"): "vendorpayment"}
 
 
@@ -277,7 +282,8 @@ def _convert(
         out["type"] = _widen(name, kind, node)
     if "properties" in node and isinstance(node["properties"], dict):
         out["properties"] = {
-            key: _convert(doc, sub, key, stack) for key, sub in node["properties"].items()
+            key: _list_typed_object(key, _convert(doc, sub, key, stack))
+            for key, sub in node["properties"].items()
         }
     if "items" in node:
         out["items"] = _convert(doc, node["items"], name, stack)
@@ -289,6 +295,13 @@ def _convert(
         other = {"type": "object"} if kind == "array" else {"type": "array", "items": out}
         return {"anyOf": [out, other]}
     return out
+
+
+def _list_typed_object(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """quirk: line_items_typed_object (a property, not the items of an array)."""
+    if name in _LISTS_TYPED_OBJECT and schema.get("type") == "object":
+        return {"type": "array", "items": schema}
+    return schema
 
 
 def _widen(name: str, kind: str, node: Mapping[str, Any]) -> str | list[str]:

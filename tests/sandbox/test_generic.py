@@ -147,24 +147,29 @@ def test_recurring_invoice_round_trip_and_status_actions(call: Call) -> None:
     )
 
 
-def test_vendor_credit_with_refunds_and_comments(call: Call) -> None:
+def test_generic_comments_hang_off_a_stateful_document(call: Call) -> None:
+    """Comments are generic, their parent (a vendor credit) is stateful: the generic store
+    must find the parent in the stateful module's records, and refuse unknown parents."""
+    vendor = _body(
+        call("POST", "/contacts", body={"contact_name": "Vic", "contact_type": "vendor"})
+    )["contact"]["contact_id"]
+    account = _body(
+        call("POST", "/chartofaccounts", body={"account_name": "Stock", "account_type": "expense"})
+    )["chart_of_account"]["account_id"]
     credit = _ok(
-        call("POST", "/vendorcredits", body={"vendor_id": "5", "date": "2026-11-01"}),
+        call(
+            "POST",
+            "/vendorcredits",
+            body={
+                "vendor_id": vendor,
+                "date": "2026-11-01",
+                "line_items": [{"account_id": account, "rate": 10.5, "quantity": 1}],
+            },
+        ),
         201,
         "Vendor credit has been created.",
     )["vendor_credit"]
     vcid = credit["vendor_credit_id"]
-    refund = _ok(
-        call("POST", f"/vendorcredits/{vcid}/refunds", body={"amount": 10.5, "date": "2026-11-02"}),
-        201,
-        "The refund information for this vendor credit has been saved.",
-    )["vendor_credit_refund"]
-    assert refund["amount"] == 10.5
-    # The per-credit list and the org-wide refunds list see the same record.
-    per_credit = _body(call("GET", f"/vendorcredits/{vcid}/refunds"))["vendor_credit_refunds"]
-    everywhere = _body(call("GET", "/vendorcredits/refunds"))["vendor_credit_refunds"]
-    assert per_credit == everywhere == [refund]
-
     _ok(
         call("POST", f"/vendorcredits/{vcid}/comments", body={"description": "hi"}),
         201,
@@ -172,13 +177,9 @@ def test_vendor_credit_with_refunds_and_comments(call: Call) -> None:
     )
     comments = _body(call("GET", f"/vendorcredits/{vcid}/comments"))["comments"]
     assert [c["description"] for c in comments] == ["hi"]
-
-    _ok(
-        call("POST", f"/vendorcredits/{vcid}/status/void"),
-        201,
-        "The vendor credit has been voided.",
-    )
-    assert _body(call("GET", f"/vendorcredits/{vcid}"))["vendor_credit"]["status"] == "void"
+    with pytest.raises(ApiError) as missing:
+        call("POST", "/vendorcredits/999999/comments", body={"description": "lost"})
+    assert missing.value.status == 404
 
 
 def test_list_paging_sorting_and_filters(call: Call) -> None:

@@ -68,3 +68,10 @@ def delete_bill_payment(request: BooksRequest) -> BooksResponse:
         request.ledger, request.path_params["bill_id"], request.path_params["bill_payment_id"]
     )
     return ok("The payment has been deleted.")
+
+
+@REGISTRY.route("POST", "/bills/{bill_id}/credits", scope=SCOPE)
+def apply_credits(request: BooksRequest) -> BooksResponse:
+    bills.apply_credits(request.ledger, request.path_params["bill_id"], request.body)
+    # The stray closing quote is in Zoho's documented message (Appendix C); kept as is.
+    return ok('Credits have been applied to the bill(s)."', status=201)

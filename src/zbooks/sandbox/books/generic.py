@@ -52,6 +52,7 @@ STATEFUL_MODULES: dict[str, str] = {
     "settings/taxes": "taxes",
     "settings/taxgroups": "taxgroups",
     "users": "users",
+    "vendorcredits": "vendorcredits",
     "vendorpayments": "vendorpayments",
 }
 ORGANIZATIONS = "organizations"  # kept in their own table, not in the record store

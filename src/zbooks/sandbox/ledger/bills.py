@@ -2,9 +2,10 @@
 with purchase orders.
 
 A bill keeps its own copy of the vendor-payment applications made to it
-(``_payments``); ``recompute`` derives ``payment_made``, ``balance`` and the settlement
-status from them in one place, and the vendor-payment module edits the payment side in
-the same transaction. ``overdue`` is never stored: an open or partially paid bill
+(``_payments``) and of the vendor credits applied to it (``_credits``); ``recompute``
+derives ``payment_made``, ``vendor_credits_applied``, ``balance`` and the settlement
+status from them in one place, and the vendor-payment / vendor-credit modules edit
+their own side in the same transaction. ``overdue`` is never stored: an open or partially paid bill
 reads ``overdue`` once its due date is before the sandbox clock's today.
 
 Bill numbers come from the vendor's paper, so the client always supplies them; they
@@ -273,6 +274,7 @@ def present_bill(ledger: Ledger, bill: Mapping[str, Any]) -> dict[str, Any]:
         due_by_days=text,
         due_in_days=days,
         payments=[_bill_payment_detail(p) for p in bill.get("_payments") or []],
+        vendor_credits=[dict(c) for c in bill.get("_credits") or []],
     )
 
 
@@ -331,12 +333,16 @@ def payments_of(ledger: Ledger, bill_id: str) -> list[dict[str, Any]]:
 
 # --- money bookkeeping -------------------------------------------------------------------
 def recompute(ledger: Ledger, bill: dict[str, Any]) -> None:
-    """Derive ``payment_made``, ``balance`` and the settlement status."""
+    """Derive ``payment_made``, ``vendor_credits_applied``, ``balance`` and the
+    settlement status from the applications the bill holds."""
     payments = bill.setdefault("_payments", [])
+    credits = bill.setdefault("_credits", [])
     bill["payment_made"] = ledger.money(
         sum((docs.dec(p.get("amount")) for p in payments), Decimal(0))
     )
-    bill["vendor_credits_applied"] = ledger.money(docs.dec(bill.get("vendor_credits_applied")))
+    bill["vendor_credits_applied"] = ledger.money(
+        sum((docs.dec(c.get("amount")) for c in credits), Decimal(0))
+    )
     # settle() reads "credits_applied"; on a bill that role is played by vendor credits.
     work = {**bill, "credits_applied": bill["vendor_credits_applied"]}
     docs.settle(work, unpaid_status="open", precision=ledger.precision)
@@ -382,13 +388,87 @@ def detach_payment(ledger: Ledger, bill: dict[str, Any], bill_payment_id: str) -
     docs.save(ledger, KIND, bill)
 
 
+def attach_credit(ledger: Ledger, bill: dict[str, Any], entry: dict[str, Any]) -> None:
+    """Record a vendor-credit application on the bill (the credit side is the caller's).
+
+    ``entry`` is the bill's public ``vendor_credits[]`` row: vendor_credit_id,
+    vendor_credit_bill_id, vendor_credit_number, date, amount.
+    """
+    bill.setdefault("_credits", []).append(entry)
+    recompute(ledger, bill)
+    docs.save(ledger, KIND, bill)
+
+
+def detach_credit(ledger: Ledger, bill: dict[str, Any], vendor_credit_bill_id: str) -> None:
+    bill["_credits"] = [
+        c
+        for c in bill.get("_credits", [])
+        if str(c.get("vendor_credit_bill_id")) != str(vendor_credit_bill_id)
+    ]
+    recompute(ledger, bill)
+    docs.save(ledger, KIND, bill)
+
+
+def apply_credits(ledger: Ledger, bill_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST /bills/{id}/credits``: apply vendor credits (``apply_vendor_credits``) and
+    unused money of vendor payments (``bill_payments``) to this bill, all or nothing.
+
+    An excess payment applied here becomes one more application of that payment (its
+    ``bills[]``), exactly as if the payment had been edited to include this bill.
+    """
+    from zbooks.sandbox.ledger.vendorcredits import apply_to_bills
+
+    credits = body.get("apply_vendor_credits") or []
+    payments = body.get("bill_payments") or []
+    if not isinstance(credits, list) or not isinstance(payments, list):
+        raise invalid_value("apply_vendor_credits")
+    if not credits and not payments:
+        raise invalid_value("apply_vendor_credits")
+    with ledger.db.transaction():
+        get_bill(ledger, bill_id)
+        for entry in credits:
+            if not isinstance(entry, Mapping) or not entry.get("vendor_credit_id"):
+                raise invalid_value("vendor_credit_id")
+            apply_to_bills(
+                ledger,
+                str(entry["vendor_credit_id"]),
+                [{"bill_id": bill_id, "amount_applied": entry.get("amount_applied")}],
+            )
+        for entry in payments:
+            if not isinstance(entry, Mapping) or not entry.get("payment_id"):
+                raise invalid_value("payment_id")
+            _apply_excess_payment(
+                ledger, str(entry["payment_id"]), bill_id, entry.get("amount_applied")
+            )
+        return get_bill(ledger, bill_id)
+
+
+def _apply_excess_payment(ledger: Ledger, payment_id: str, bill_id: str, raw: Any) -> None:
+    """Add ``raw`` to the payment's application to this bill (or a new one) through the
+    payment module's own update, which enforces Σ applied <= amount and the bill rules."""
+    from zbooks.sandbox.ledger.vendorpayments import get_payment, update_payment
+
+    amount = docs.positive_amount(raw, "amount_applied")
+    payment = get_payment(ledger, payment_id)
+    merged: list[dict[str, Any]] = []
+    for entry in payment.get("bills") or []:
+        applied = docs.dec(entry.get("amount_applied"))
+        if str(entry.get("bill_id")) == str(bill_id):
+            applied += amount
+            amount = Decimal(0)
+        merged.append({"bill_id": str(entry["bill_id"]), "amount_applied": ledger.money(applied)})
+    if amount > 0:
+        merged.append({"bill_id": str(bill_id), "amount_applied": ledger.money(amount)})
+    update_payment(ledger, payment_id, {"bills": merged})
+
+
 def after_money_change(ledger: Ledger, vendor_id: str) -> None:
     mark_has_transaction(ledger, vendor_id)
     refresh_balances(ledger, vendor_id)
 
 
 # --- create / update / delete ------------------------------------------------------------
-def _initial_status(body: Mapping[str, Any]) -> str:
+def initial_status(body: Mapping[str, Any]) -> str:
     """Bills are created open; ``status: "draft"`` keeps one as a draft (UNCONFIRMED:
     the API documents no status on create, the UI offers "Save as Draft")."""
     wanted = str(body.get("status") or "open").lower()
@@ -421,7 +501,7 @@ def create_bill(ledger: Ledger, body: Mapping[str, Any]) -> dict[str, Any]:
         bill["line_items"] = purchase_lines(ledger, body.get("line_items"))
         finish_money(ledger, bill)
         bill.update(
-            status=_initial_status(body), payment_made=0.0, vendor_credits_applied=0.0, _payments=[]
+            status=initial_status(body), payment_made=0.0, vendor_credits_applied=0.0, _payments=[]
         )
         _link_purchase_orders(ledger, bill, body.get("purchaseorder_ids"))
         recompute(ledger, bill)
@@ -457,8 +537,10 @@ def update_bill(ledger: Ledger, bill_id: str, body: Mapping[str, Any]) -> dict[s
         new_vendor = str(body.get("vendor_id") or old_vendor)
         vendor: dict[str, Any] = {}
         if new_vendor != old_vendor:
-            if bill.get("_payments"):
-                raise rule_violation("The vendor of a bill with payments cannot be changed.")
+            if bill.get("_payments") or bill.get("_credits"):
+                raise rule_violation(
+                    "The vendor of a bill with payments or credits applied cannot be changed."
+                )
             vendor = vendor_of(ledger, body)
             bill.update(docs.contact_fields(ledger, KIND, vendor))
             bill.pop("shipping_address", None)
@@ -518,7 +600,9 @@ def mark_open(ledger: Ledger, bill_id: str) -> dict[str, Any]:
 
 
 def mark_void(ledger: Ledger, bill_id: str) -> dict[str, Any]:
-    """Void: applied vendor payments get the amounts back as unused (excess) payment."""
+    """Void: applied vendor payments get the amounts back as unused (excess) payment,
+    applied vendor credits get their balance back."""
+    from zbooks.sandbox.ledger.vendorcredits import release_from_bill as release_credit
     from zbooks.sandbox.ledger.vendorpayments import release_from_bill
 
     with ledger.db.transaction():
@@ -527,7 +611,12 @@ def mark_void(ledger: Ledger, bill_id: str) -> dict[str, Any]:
             return bill
         for entry in list(bill.get("_payments", [])):
             release_from_bill(ledger, str(entry["payment_id"]), str(entry["bill_payment_id"]))
+        for entry in list(bill.get("_credits", [])):
+            release_credit(
+                ledger, str(entry["vendor_credit_id"]), str(entry["vendor_credit_bill_id"])
+            )
         bill["_payments"] = []
+        bill["_credits"] = []
         bill["status"] = "void"
         recompute(ledger, bill)
         docs.save(ledger, KIND, bill)
