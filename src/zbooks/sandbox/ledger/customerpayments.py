@@ -25,6 +25,10 @@ from zbooks.sandbox.ledger.store import Filter
 MODULE = "customerpayments"
 RESOURCE = "Payment"
 DEFAULT_ACCOUNT = "Undeposited Funds"  # UNCONFIRMED default deposit account per mode
+# UNCONFIRMED wording: lowering a payment below what was already refunded.
+REFUNDED_EXCEEDS_AMOUNT = "The payment amount cannot be less than the amount refunded."
+# UNCONFIRMED: Zoho may instead delete the refunds with the payment; refusing loses nothing.
+HAS_REFUNDS = "The payment cannot be deleted as it has refunds. Delete the refunds first."
 
 DEFAULTS: dict[str, Any] = {
     "payment_id": "",
@@ -128,6 +132,13 @@ def _save(ledger: Ledger, payment: dict[str, Any]) -> None:
     ledger.store.update(MODULE, str(payment["payment_id"]), payment, ledger.now())
 
 
+def set_refunded(ledger: Ledger, payment: dict[str, Any], refunded: Decimal) -> None:
+    """Refund side (``ledger.refunds``): the refunded total is no longer unused."""
+    payment["amount_refunded"] = ledger.money(refunded)
+    _recompute(ledger, payment)
+    _save(ledger, payment)
+
+
 def _recompute(ledger: Ledger, payment: dict[str, Any]) -> None:
     applied = sum((docs.dec(e.get("amount_applied")) for e in payment["invoices"]), Decimal(0))
     payment["unused_amount"] = ledger.money(
@@ -213,7 +224,11 @@ def _apply_all(
     """Validate every application first (Σ <= amount, each <= balance, same customer,
     invoice not draft/void), then record both sides."""
     total_applied = sum((amount for _, amount, _ in entries), Decimal(0))
-    if total_applied > docs.dec(payment["amount"]):
+    # Refunded money has left the payment: only the rest can be applied.
+    available = docs.dec(payment["amount"]) - docs.dec(payment.get("amount_refunded"))
+    if available < 0:
+        raise rule_violation(REFUNDED_EXCEEDS_AMOUNT)
+    if total_applied > available:
         raise rule_violation("The amount applied to invoices exceeds the payment amount.")
     invoices = []
     for invoice_id, amount, withheld in entries:
@@ -403,6 +418,8 @@ def delete_payment(ledger: Ledger, payment_id: str) -> None:
     """Delete, restoring every invoice's balance and status."""
     with ledger.db.transaction():
         payment = get_payment(ledger, payment_id)
+        if docs.dec(payment.get("amount_refunded")) > 0:
+            raise rule_violation(HAS_REFUNDS)
         _release_all(ledger, payment)
         ledger.store.delete(MODULE, str(payment_id))
         refresh_balances(ledger, str(payment["customer_id"]))

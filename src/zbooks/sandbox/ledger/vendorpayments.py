@@ -298,9 +298,17 @@ def _recompute(ledger: Ledger, payment: dict[str, Any]) -> None:
     applied = sum(
         (docs.dec(e.get("amount_applied")) for e in payment.get("bills") or []), Decimal(0)
     )
-    unused = ledger.money(docs.dec(payment.get("amount")) - applied)
+    refunded = docs.dec(payment.get("amount_refunded"))
+    unused = ledger.money(docs.dec(payment.get("amount")) - applied - refunded)
     payment["unused_amount"] = payment["balance"] = payment["bcy_balance"] = unused
     payment["bcy_amount"] = payment["amount"]
+
+
+def set_refunded(ledger: Ledger, payment: dict[str, Any], refunded: Decimal) -> None:
+    """Refund side (``ledger.refunds``): money the vendor gave back is no longer unused."""
+    payment["amount_refunded"] = ledger.money(refunded)
+    _recompute(ledger, payment)
+    ledger.store.update(MODULE, str(payment["payment_id"]), payment, ledger.now())
 
 
 # --- create / update / delete --------------------------------------------------------------
@@ -360,7 +368,13 @@ def update_payment(ledger: Ledger, payment_id: str, body: Mapping[str, Any]) -> 
                 for e in payment.get("bills") or []
             ]
         )
-        applications = _applications(ledger, raw_bills, vendor_id, amount, previous)
+        # Refunded money has left the payment: only the rest can pay bills.
+        refunded = docs.dec(payment.get("amount_refunded"))
+        if amount < refunded:
+            raise rule_violation(
+                "The payment amount cannot be less than the amount refunded."
+            )  # wording UNCONFIRMED
+        applications = _applications(ledger, raw_bills, vendor_id, amount - refunded, previous)
         payment["amount"] = ledger.money(amount)
         _fill(ledger, payment, body)
         kept = {bill_payment_id for _, _, bill_payment_id in applications}
@@ -386,6 +400,11 @@ def delete_payment(ledger: Ledger, payment_id: str) -> None:
     """Delete; every bill it paid gets its balance and status back."""
     with ledger.db.transaction():
         payment = get_payment(ledger, payment_id)
+        if docs.dec(payment.get("amount_refunded")) > 0:
+            # UNCONFIRMED: Zoho may delete the refunds too; refusing loses nothing.
+            raise rule_violation(
+                "The payment cannot be deleted as it has refunds. Delete the refunds first."
+            )
         for entry in payment.get("bills") or []:
             _detach(ledger, entry)
         ledger.store.delete(MODULE, payment_id)
