@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from zbooks.sandbox.books.registry import REGISTRY, BooksRequest, BooksResponse, ok
 from zbooks.sandbox.errors import invalid_value
 from zbooks.sandbox.ledger import journals
+from zbooks.sandbox.ledger.base import Ledger
 from zbooks.sandbox.ledger.listing import list_page
 
 SCOPE = "accountants"
@@ -13,8 +16,11 @@ SCOPE = "accountants"
 @REGISTRY.route("POST", "/journals", scope=SCOPE)
 def create_journal(request: BooksRequest) -> BooksResponse:
     record = journals.create_journal(request.ledger, request.body)
-    return ok("The journal entry has been created.", status=201,
-              journal=journals.present_journal(request.ledger, record))
+    return ok(
+        "The journal entry has been created.",
+        status=201,
+        journal=journals.present_journal(request.ledger, record),
+    )
 
 
 @REGISTRY.route("GET", "/journals", scope=SCOPE)
@@ -35,8 +41,10 @@ def update_journal(request: BooksRequest) -> BooksResponse:
     record = journals.update_journal(
         request.ledger, request.path_params["journal_id"], request.body
     )
-    return ok("The journal entry has been updated.",
-              journal=journals.present_journal(request.ledger, record))
+    return ok(
+        "The journal entry has been updated.",
+        journal=journals.present_journal(request.ledger, record),
+    )
 
 
 @REGISTRY.route("DELETE", "/journals/{journal_id}", scope=SCOPE)
@@ -51,27 +59,76 @@ def publish_journal(request: BooksRequest) -> BooksResponse:
     return ok("Journal has been published.", status=201)
 
 
-def _ids(request: BooksRequest) -> list[str]:
+@REGISTRY.route("POST", "/journals/{journal_id}/reverse", scope=SCOPE)
+def reverse_journal(request: BooksRequest) -> BooksResponse:
+    record = journals.reverse(
+        request.ledger,
+        request.path_params["journal_id"],
+        request.query.get("reversal_date", ""),
+        request.query.get("is_reversal_scheduled", ""),
+    )
+    return ok(
+        "The journal entry has been reversed.",
+        journal=journals.present_journal(request.ledger, record),
+    )
+
+
+@REGISTRY.route("POST", "/journals/{journal_id}/submit", scope=SCOPE)
+def submit_journal(request: BooksRequest) -> BooksResponse:
+    journals.submit(request.ledger, request.path_params["journal_id"])
+    return ok()
+
+
+@REGISTRY.route("POST", "/journals/{journal_id}/approve", scope=SCOPE)
+def approve_journal(request: BooksRequest) -> BooksResponse:
+    journals.approve(request.ledger, request.path_params["journal_id"])
+    return ok()
+
+
+@REGISTRY.route("POST", "/journals/{journal_id}/reject", scope=SCOPE)
+def reject_journal(request: BooksRequest) -> BooksResponse:
+    journals.reject(
+        request.ledger, request.path_params["journal_id"], request.query.get("reason", "")
+    )
+    return ok()
+
+
+# Bulk limits from the OAS parameter text: submit/approve 25, publish 10, delete 200.
+def _ids(request: BooksRequest, limit: int) -> list[str]:
     raw = request.query.get("journal_ids") or str(request.body.get("journal_ids") or "")
     ids = [part.strip() for part in raw.split(",") if part.strip()]
-    if not ids:
+    if not ids or len(ids) > limit:
         raise invalid_value("journal_ids")
     return ids
 
 
-@REGISTRY.route("POST", "/journals/status/publish", scope=SCOPE)
-def bulk_publish(request: BooksRequest) -> BooksResponse:
-    ids = _ids(request)
+def _each(request: BooksRequest, limit: int, action: Callable[[Ledger, str], object]) -> None:
+    """Apply ``action`` to every listed journal, all or nothing."""
+    ids = _ids(request, limit)
     with request.ledger.db.transaction():
         for journal_id in ids:
-            journals.publish(request.ledger, journal_id)
+            action(request.ledger, journal_id)
+
+
+@REGISTRY.route("POST", "/journals/status/publish", scope=SCOPE)
+def bulk_publish(request: BooksRequest) -> BooksResponse:
+    _each(request, 10, journals.publish)
+    return ok()
+
+
+@REGISTRY.route("POST", "/journals/submit", scope=SCOPE)
+def bulk_submit(request: BooksRequest) -> BooksResponse:
+    _each(request, 25, journals.submit)
+    return ok()
+
+
+@REGISTRY.route("POST", "/journals/approve", scope=SCOPE)
+def bulk_approve(request: BooksRequest) -> BooksResponse:
+    _each(request, 25, journals.approve)
     return ok()
 
 
 @REGISTRY.route("DELETE", "/journals/bulkdelete", scope=SCOPE)
 def bulk_delete(request: BooksRequest) -> BooksResponse:
-    ids = _ids(request)
-    with request.ledger.db.transaction():
-        for journal_id in ids:
-            journals.delete_journal(request.ledger, journal_id)
+    _each(request, 200, journals.delete_journal)
     return ok("The selected journal entry has been deleted.")

@@ -91,8 +91,25 @@ def recompute(ledger: Ledger, note: dict[str, Any], precision: int | None = None
         note["balance"] = 0.0  # a void credit note offers no credit
         return
     note["balance"] = docs.quantize(balance, places)
-    if note.get("status") != "draft":
+    if note.get("status") not in docs.NOT_ISSUED:
         note["status"] = "open" if balance > 0 else "closed"
+
+
+def set_refunded(ledger: Ledger, note: dict[str, Any], refunded: Decimal) -> None:
+    """Refund side (``ledger.refunds``): refunds lower the balance like applications do,
+    so a fully refunded note closes and reopens when a refund is deleted."""
+    note["total_refunded_amount"] = ledger.money(refunded)
+    recompute(ledger, note)
+    docs.save(ledger, KIND, note)
+
+
+def _refuse_if_refunded(note: Mapping[str, Any], action: str) -> None:
+    """UNCONFIRMED: Zoho's rule and wording; refusing keeps refunds from pointing at a
+    credit note that no longer offers (or has) the money they gave back."""
+    if docs.dec(note.get("total_refunded_amount")) > 0:
+        raise rule_violation(
+            f"A credit note that has been refunded cannot be {action}. Delete the refunds first."
+        )
 
 
 def present_creditnote(ledger: Ledger, note: Mapping[str, Any]) -> dict[str, Any]:
@@ -348,6 +365,7 @@ def delete_creditnote(ledger: Ledger, creditnote_id: str) -> None:
     """Delete; credits it had applied go back to their invoices' balances."""
     with ledger.db.transaction():
         note = get_creditnote(ledger, creditnote_id)
+        _refuse_if_refunded(note, "deleted")
         _release_all(ledger, note)
         ledger.store.delete(MODULE, str(creditnote_id))
         refresh_balances(ledger, str(note["customer_id"]))
@@ -356,6 +374,7 @@ def delete_creditnote(ledger: Ledger, creditnote_id: str) -> None:
 def mark_void(ledger: Ledger, creditnote_id: str) -> dict[str, Any]:
     with ledger.db.transaction():
         note = get_creditnote(ledger, creditnote_id)
+        _refuse_if_refunded(note, "voided")
         _release_all(ledger, note)
         note["status"] = "void"
         recompute(ledger, note)
@@ -370,6 +389,8 @@ def mark_open(ledger: Ledger, creditnote_id: str) -> dict[str, Any]:
         note = get_creditnote(ledger, creditnote_id)
         if note.get("status") in ("open", "closed"):
             return note
+        if note.get("status") == "pending_approval":
+            raise rule_violation("Approve the credit note before marking it as open.")
         note["status"] = "open"
         recompute(ledger, note)
         docs.save(ledger, KIND, note)

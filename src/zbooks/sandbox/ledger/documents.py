@@ -573,17 +573,23 @@ def compute_money(
 
 
 # --- balances and statuses ---------------------------------------------------------------
+# Submitted for approval, or approved but not yet issued (``ledger.approvals``): like a
+# draft, such a document neither settles nor takes payments until it is sent/opened.
+AWAITING_APPROVAL = ("pending_approval", "approved")
+NOT_ISSUED = ("draft", *AWAITING_APPROVAL)
+
+
 def settle(
     doc: dict[str, Any],
     *,
     unpaid_status: str,
-    frozen: Iterable[str] = ("draft", "void"),
+    frozen: Iterable[str] = (*NOT_ISSUED, "void"),
     precision: int = 2,
 ) -> None:
     """Recompute ``balance`` and the settlement status after any money change.
 
     ``balance = total - payment_made - credits_applied - write_off_amount -
-    tax_amount_withheld``. Statuses in ``frozen`` (draft, void) never move here;
+    tax_amount_withheld``. Statuses in ``frozen`` (not yet issued, void) never move here;
     others become ``paid`` at zero balance, ``partially_paid`` once something is
     settled, else ``unpaid_status`` (``sent`` for invoices, ``open`` for bills).
     """

@@ -197,7 +197,7 @@ def _change(
 
 
 def mark_sent(ledger: Ledger, estimate_id: str) -> dict[str, Any]:
-    return _change(ledger, estimate_id, "sent", ("draft",))
+    return _change(ledger, estimate_id, "sent", ("draft", "approved"))
 
 
 def mark_accepted(ledger: Ledger, estimate_id: str) -> dict[str, Any]:

@@ -226,7 +226,7 @@ def check_can_receive(
     number = invoice.get("invoice_number", "")
     if str(invoice.get("customer_id")) != str(customer_id):
         raise rule_violation(f"Invoice {number} does not belong to this customer.")
-    if invoice.get("status") in ("draft", "void"):
+    if invoice.get("status") in (*docs.NOT_ISSUED, "void"):
         raise rule_violation(
             f"Invoice {number} is in {invoice.get('status')} status; "
             "only sent invoices can be paid or credited."
@@ -433,7 +433,9 @@ def _unlink_origin(ledger: Ledger, invoice: Mapping[str, Any]) -> None:
 
 # --- status actions --------------------------------------------------------------------
 def _to_sent(ledger: Ledger, invoice: dict[str, Any], note: str) -> None:
-    if invoice.get("status") == "draft":
+    if invoice.get("status") == "pending_approval":
+        raise rule_violation("Approve the invoice before sending it.")  # wording UNCONFIRMED
+    if invoice.get("status") in ("draft", "approved"):
         invoice["status"] = "sent"
         recompute(ledger, invoice)
         docs.add_history(invoice, note, ledger=ledger, operation="Updated")

@@ -3,10 +3,16 @@
 The one rule that matters (api-facts §3.16): the debits must equal the credits, or the
 journal is refused. Only ``published`` journals post to the general ledger
 (``accounts_chart.postings``); ``draft`` ones are just saved.
+
+Lifecycle: ``draft`` -> (``submitted`` -> ``approved`` | ``rejected``) -> ``published``.
+The approval steps use the shared state machine of ``ledger.approvals``. A published
+journal is corrected by reversing it: a NEW journal with every line's side swapped,
+which cancels the original in the ledger from the reversal date on.
 """
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Mapping
 from dataclasses import replace
@@ -16,6 +22,7 @@ from typing import Any
 
 from zbooks.sandbox.errors import invalid_value, not_found, rule_violation
 from zbooks.sandbox.ledger import accounts_chart as coa
+from zbooks.sandbox.ledger import approvals
 from zbooks.sandbox.ledger import documents as docs
 from zbooks.sandbox.ledger.base import Ledger, seeder
 from zbooks.sandbox.ledger.contacts import get_contact, mark_has_transaction
@@ -26,7 +33,10 @@ from zbooks.sandbox.ledger.taxes import tax_rates
 
 MODULE = "journals"
 JOURNAL_TYPES = ("both", "cash", "accrual")
-STATUSES = ("draft", "published")
+STATUSES = ("draft", "published")  # what a client may set on create/update
+# Approval statuses per api-facts §3.16 and the OAS list filter (``submitted``, not the
+# sales documents' ``pending_approval``).
+PUBLISHABLE = ("draft", "approved")
 # UNCONFIRMED code and wording: Zoho documents only that an unbalanced journal is a 400.
 UNBALANCED_MESSAGE = (
     "The journal entry is not balanced: the total of debits must equal the total of credits."
@@ -117,6 +127,23 @@ ROW_FIELDS: dict[str, Any] = {
 }
 
 
+# Journals are not line-item documents, but the approval state machine only needs to
+# know where the record lives and how to name it.
+KIND = docs.DocumentKind(
+    module=MODULE,
+    resource="Journal",
+    id_field="journal_id",
+    number_field="entry_number",
+    number_label="Journal entry",
+    contact_field="",
+    contact_name_field="",
+    defaults=DEFAULTS,
+)
+FLOW = approvals.ApprovalFlow(
+    KIND, "journal", pending="submitted", approved="approved", rejected="rejected"
+)
+
+
 def get_journal(ledger: Ledger, journal_id: str) -> dict[str, Any]:
     record = ledger.store.get(MODULE, str(journal_id))
     if record is None:
@@ -125,7 +152,7 @@ def get_journal(ledger: Ledger, journal_id: str) -> dict[str, Any]:
 
 
 def present_journal(ledger: Ledger, journal: Mapping[str, Any]) -> dict[str, Any]:
-    shaped = {**DEFAULTS, **journal}
+    shaped = {**DEFAULTS, **docs.strip_private(journal)}
     shaped["line_items"] = [{**LINE_DEFAULTS, **line} for line in journal.get("line_items") or []]
     return shaped
 
@@ -279,6 +306,8 @@ def update_journal(ledger: Ledger, journal_id: str, body: Mapping[str, Any]) -> 
         status = str(body.get("status") or journal["status"]).lower()
         if status not in STATUSES:
             raise invalid_value("status")
+        if status == "published":
+            _check_publishable(journal)
         journal["status"] = status
     if body.get("entry_number"):
         journal["entry_number"] = str(body["entry_number"])
@@ -290,17 +319,140 @@ def update_journal(ledger: Ledger, journal_id: str, body: Mapping[str, Any]) -> 
 
 
 def delete_journal(ledger: Ledger, journal_id: str) -> None:
-    get_journal(ledger, journal_id)
-    ledger.store.delete(MODULE, journal_id)
+    """Delete; deleting a reversal makes its original reversible again."""
+    with ledger.db.transaction():
+        journal = get_journal(ledger, journal_id)
+        ledger.store.delete(MODULE, journal_id)
+        original = ledger.store.get(MODULE, str(journal.get("_reversal_of") or ""))
+        if original is not None and original.get("_reversed_by") == str(journal_id):
+            original.pop("_reversed_by")
+            ledger.store.update(MODULE, original["journal_id"], original, ledger.now(), touch=False)
+
+
+def _check_publishable(journal: Mapping[str, Any]) -> None:
+    """Only a draft or an approved journal may be published; one awaiting approval (or
+    rejected) must go through approval first. Code 4 and wording are UNCONFIRMED."""
+    status = str(journal.get("status") or "draft")
+    if status != "published" and status not in PUBLISHABLE:
+        raise rule_violation(
+            f"Journal entry {journal.get('entry_number', '')} is {status}; only draft or "
+            "approved journals can be published."
+        )
 
 
 def publish(ledger: Ledger, journal_id: str) -> dict[str, Any]:
-    """draft -> published (publishing a published journal changes nothing)."""
-    journal = get_journal(ledger, journal_id)
-    if journal.get("status") != "published":
-        journal["status"] = "published"
-        ledger.store.update(MODULE, journal_id, journal, ledger.now())
-    return journal
+    """draft/approved -> published (publishing a published journal changes nothing)."""
+    with ledger.db.transaction():
+        journal = get_journal(ledger, journal_id)
+        if journal.get("status") != "published":
+            _check_publishable(journal)
+            journal["status"] = "published"
+            ledger.store.update(MODULE, journal_id, journal, ledger.now())
+        return journal
+
+
+# --- approval ----------------------------------------------------------------------------
+def submit(ledger: Ledger, journal_id: str) -> dict[str, Any]:
+    """draft (or rejected) -> submitted."""
+    return approvals.submit(ledger, FLOW, journal_id)
+
+
+def approve(ledger: Ledger, journal_id: str) -> dict[str, Any]:
+    """submitted -> approved. UNCONFIRMED: Zoho lists ``approved`` as a status of its own
+    (OAS list filter), so an approved journal still has to be published to post."""
+    return approvals.approve(ledger, FLOW, journal_id)
+
+
+def reject(ledger: Ledger, journal_id: str, reason: str = "") -> dict[str, Any]:
+    """submitted -> rejected (it may be edited and submitted again)."""
+    return approvals.reject(ledger, FLOW, journal_id, reason)
+
+
+# --- reversal ----------------------------------------------------------------------------
+# Fields the reversal copies from the original (money settings and classification).
+_REVERSAL_CARRIES = (
+    "reference_number",
+    "currency_id",
+    "currency_code",
+    "currency_symbol",
+    "exchange_rate",
+    "journal_type",
+    "vat_treatment",
+    "product_type",
+    "include_in_vat_return",
+    "is_bas_adjustment",
+    "location_id",
+    "location_name",
+    "tags",
+)
+
+
+def _flag(value: str, name: str) -> bool:
+    text = value.strip().lower()
+    if text in ("", "false"):
+        return False
+    if text == "true":
+        return True
+    raise invalid_value(name)
+
+
+def reverse(
+    ledger: Ledger, journal_id: str, reversal_date: str, scheduled: str = ""
+) -> dict[str, Any]:
+    """``POST /journals/{id}/reverse``: a NEW published journal dated ``reversal_date``
+    whose lines are the original's with debit and credit swapped, so the pair nets to
+    zero on every account. The original keeps its content and ``last_modified_time``;
+    only a private link records that it has been reversed.
+
+    Rules (UNCONFIRMED, plausible readings): only a published journal has postings to
+    reverse; a journal is reversed once; the reversal cannot predate the original.
+    ``is_reversal_scheduled`` needs no separate handling here: postings are read by date,
+    so a reversal dated in the future takes effect on that date.
+    """
+    _flag(scheduled, "is_reversal_scheduled")
+    if not reversal_date.strip():
+        raise invalid_value("reversal_date")
+    day = docs.parse_date(reversal_date, "reversal_date")
+    with ledger.db.transaction():
+        original = get_journal(ledger, journal_id)
+        number = original.get("entry_number", "")
+        if original.get("status") != "published":
+            raise rule_violation(
+                f"Journal entry {number} is {original.get('status', 'draft')}; only published "
+                "journals can be reversed."
+            )
+        if original.get("_reversed_by"):
+            raise rule_violation(f"Journal entry {number} has already been reversed.")
+        if day < str(original.get("journal_date", "")):
+            raise invalid_value("reversal_date")
+        reversal: dict[str, Any] = {
+            key: copy.deepcopy(original[key]) for key in _REVERSAL_CARRIES if key in original
+        }
+        reversal.update(
+            journal_id=ledger.store.new_id(),
+            journal_date=day,
+            entity_type="journal",
+            status="published",
+            notes=f"Reversal of journal entry {number}",
+            line_items=[_swapped(ledger, line) for line in original.get("line_items") or []],
+            _reversal_of=str(original["journal_id"]),
+        )
+        _totals(ledger, reversal)
+        reversal["entry_number"] = str(
+            ledger.db.next_counter(f"org:{ledger.org_id}", "number:journals")
+        )
+        ledger.store.insert(MODULE, reversal["journal_id"], reversal, ledger.now())
+        original["_reversed_by"] = reversal["journal_id"]
+        ledger.store.update(MODULE, str(journal_id), original, ledger.now(), touch=False)
+        _after(ledger, reversal)
+        return reversal
+
+
+def _swapped(ledger: Ledger, line: Mapping[str, Any]) -> dict[str, Any]:
+    swapped = copy.deepcopy(dict(line))
+    swapped["line_id"] = ledger.store.new_id()
+    swapped["debit_or_credit"] = "credit" if line.get("debit_or_credit") == "debit" else "debit"
+    return swapped
 
 
 # --- listing -----------------------------------------------------------------------------

@@ -235,7 +235,7 @@ def delete_purchase_order(ledger: Ledger, purchaseorder_id: str) -> None:
 # --- status actions ----------------------------------------------------------------------
 _MOVES: dict[str, tuple[str, ...]] = {
     # target -> statuses it may come from (the target itself is a no-op)
-    "open": ("draft", "cancelled"),
+    "open": ("draft", "approved", "cancelled"),
     "billed": ("open", "partially_billed"),
     "cancelled": ("draft", "open"),
 }

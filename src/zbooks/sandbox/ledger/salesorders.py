@@ -220,6 +220,8 @@ def mark_open(ledger: Ledger, salesorder_id: str) -> dict[str, Any]:
         order = get_salesorder(ledger, salesorder_id)
         if order.get("status") in ("open", "closed"):
             return order
+        if order.get("status") == "pending_approval":
+            raise rule_violation("Approve the sales order before marking it as open.")
         order["status"] = "open"
         docs.add_history(order, "Sales order marked as open", ledger=ledger)
         docs.save(ledger, KIND, order)
