@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from zbooks.sandbox.books.registry import REGISTRY, BooksRequest, BooksResponse, ok
 from zbooks.sandbox.ledger import banking
 from zbooks.sandbox.ledger.listing import list_page
@@ -69,3 +71,54 @@ def restore(request: BooksRequest) -> BooksResponse:
 def uncategorize(request: BooksRequest) -> BooksResponse:
     banking.uncategorize(request.ledger, request.path_params["transaction_id"])
     return ok("Transaction(s) have been uncategorized.", status=201)
+
+
+@REGISTRY.route("GET", "/banktransactions/uncategorized/{transaction_id}/match", scope=SCOPE)
+def matching_transactions(request: BooksRequest) -> BooksResponse:
+    rows, page_context = banking.matching_candidates(
+        request.ledger,
+        request.path_params["transaction_id"],
+        request.query,
+        show_all=request.flag("show_all_transactions"),
+    )
+    return ok(matching_transactions=rows, page_context=page_context)
+
+
+@REGISTRY.route("POST", "/banktransactions/uncategorized/{transaction_id}/match", scope=SCOPE)
+def match(request: BooksRequest) -> BooksResponse:
+    banking.match(
+        request.ledger,
+        request.path_params["transaction_id"],
+        request.body,
+        account_id=request.query.get("account_id", ""),
+    )
+    return ok("The transaction has been matched.", status=201)
+
+
+@REGISTRY.route("POST", "/banktransactions/{transaction_id}/unmatch", scope=SCOPE)
+def unmatch(request: BooksRequest) -> BooksResponse:
+    banking.unmatch(
+        request.ledger,
+        request.path_params["transaction_id"],
+        account_id=request.query.get("account_id", ""),
+    )
+    return ok("The transaction has been unmatched.", status=201)
+
+
+def _categorize_as(module: str) -> Callable[[BooksRequest], BooksResponse]:
+    def handler(request: BooksRequest) -> BooksResponse:
+        banking.categorize_as(
+            request.ledger, request.path_params["transaction_id"], module, request.body
+        )
+        return ok("The transaction(s) have been categorized.", status=201)
+
+    handler.__name__ = f"categorize_as_{module}"
+    return handler
+
+
+for _module in ("customerpayments", "vendorpayments", "expenses"):
+    REGISTRY.route(
+        "POST",
+        f"/banktransactions/uncategorized/{{transaction_id}}/categorize/{_module}",
+        scope=SCOPE,
+    )(_categorize_as(_module))

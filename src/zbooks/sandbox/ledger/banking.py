@@ -15,14 +15,17 @@ account, ``debit`` = money in. Statement lines use the same convention.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from zbooks.sandbox.errors import ApiError, invalid_value, not_found, rule_violation
 from zbooks.sandbox.ledger import accounts_chart as coa
+from zbooks.sandbox.ledger import customerpayments as cp
+from zbooks.sandbox.ledger import expenses as ex
+from zbooks.sandbox.ledger import vendorpayments as vp
 from zbooks.sandbox.ledger.base import Ledger, seeder
 from zbooks.sandbox.ledger.contacts import get_contact
 from zbooks.sandbox.ledger.currencies import ensure_base_currency
@@ -468,9 +471,10 @@ def update_transaction(
     ledger: Ledger, transaction_id: str, body: Mapping[str, Any]
 ) -> dict[str, Any]:
     txn = get_transaction(ledger, transaction_id)
-    if txn["status"] in ("uncategorized", "excluded"):
+    if txn["status"] in ("uncategorized", "excluded") or txn.get("_links"):
         # UNCONFIRMED: feed lines are categorized, not edited.
         raise rule_violation("Uncategorized or excluded transactions cannot be edited.")
+    ensure_unreconciled(ledger, txn)
     _apply(ledger, txn, body)
     with ledger.db.transaction():
         ledger.store.update(TXN_MODULE, transaction_id, txn, ledger.now())
@@ -479,8 +483,18 @@ def update_transaction(
 
 
 def delete_transaction(ledger: Ledger, transaction_id: str) -> None:
-    get_transaction(ledger, transaction_id)
-    ledger.store.delete(TXN_MODULE, transaction_id)
+    """Delete; a linked feed line releases what it matched or created, and a matched
+    book transaction sends its statement line back to the feed first."""
+    txn = get_transaction(ledger, transaction_id)
+    ensure_unreconciled(ledger, txn)
+    with ledger.db.transaction():
+        if txn.get("_links"):
+            _release(ledger, txn)
+        elif txn["status"] == "matched":
+            line = _feed_line_of(ledger, transaction_id)
+            if line is not None:
+                _back_to_feed(ledger, line)
+        ledger.store.delete(TXN_MODULE, transaction_id)
 
 
 def _feed_line(ledger: Ledger, transaction_id: str) -> dict[str, Any]:
@@ -549,13 +563,450 @@ def restore(ledger: Ledger, transaction_id: str) -> dict[str, Any]:
 
 
 def uncategorize(ledger: Ledger, transaction_id: str) -> dict[str, Any]:
-    """Send an imported, categorized line back to the feed (manual ones have no feed)."""
+    """Send an imported, categorized line back to the feed (manual ones have no feed).
+
+    A line categorized as a payment or expense takes that document with it (UNCONFIRMED:
+    Zoho deletes the categorized transaction); a matched line is unmatched."""
     txn = _feed_line(ledger, transaction_id)
-    if txn["status"] not in ("categorized", "matched") or not txn.get("statement_id"):
+    from_feed = txn.get("statement_id") or txn.get("source") == "statement"
+    if txn["status"] not in ("categorized", "matched") or not from_feed:
         raise rule_violation("Only categorized statement transactions can be uncategorized.")
-    txn["status"] = "uncategorized"
-    ledger.store.update(TXN_MODULE, transaction_id, txn, ledger.now())
-    return txn
+    ensure_unreconciled(ledger, txn)
+    with ledger.db.transaction():
+        return _back_to_feed(ledger, txn)
+
+
+# Matching and categorizing as documents ----------------------------------------------
+#
+# A feed line that is matched, or categorized as a payment/expense, is only the bank's
+# view of a transaction the books already hold: its account sides are stashed and blanked
+# so it never posts next to the book transaction (double counting), and ``_links`` names
+# the book records it stands for. Releasing the link restores the sides.
+
+RECONCILIATION_MODULE = "bankreconciliations"
+MATCH_WINDOW_DAYS = 30  # UNCONFIRMED: how far apart "near" dates may be for a candidate
+_SIDE_KEYS = ("from_account_id", "from_account_name", "to_account_id", "to_account_name")
+
+
+@dataclass(frozen=True)
+class BookEntry:
+    """A transaction in the books that moved money through one bank account."""
+
+    module: str
+    record_id: str
+    transaction_type: str
+    date: str
+    amount: Decimal
+    debit_or_credit: str
+    reference_number: str
+    number: str
+    contact_name: str
+
+
+def _entry(
+    module: str, record: Mapping[str, Any], kind: str, direction: str, **fields: Any
+) -> BookEntry:
+    return BookEntry(
+        module=module,
+        record_id=str(fields.get("record_id") or record.get("payment_id", "")),
+        transaction_type=kind,
+        date=str(record.get("date", "")),
+        amount=to_decimal(record.get(fields.get("amount_field", "amount")) or 0, "amount"),
+        debit_or_credit=direction,
+        reference_number=str(record.get("reference_number", "")),
+        number=str(fields.get("number", record.get("payment_number", ""))),
+        contact_name=str(fields.get("contact", "")),
+    )
+
+
+def book_entries(ledger: Ledger, account_id: str) -> list[BookEntry]:
+    """Unlinked book transactions of a bank account: manually added bank transactions,
+    customer payments deposited to it, vendor payments and expenses paid from it."""
+    store = ledger.store
+    entries = [
+        _entry(
+            TXN_MODULE,
+            txn,
+            str(txn.get("transaction_type", "")),
+            "debit" if str(txn.get("to_account_id")) == account_id else "credit",
+            record_id=txn["transaction_id"],
+            number="",
+            contact=txn.get("payee") or txn.get("customer_name") or txn.get("vendor_name"),
+        )
+        for txn in store.find(
+            TXN_MODULE,
+            [
+                Filter("$.account_ids", "contains", account_id),
+                Filter("status", "eq", "manually_added"),
+            ],
+        )
+    ]
+    for payment in store.find(cp.MODULE, [Filter("account_id", "eq", account_id)]):
+        entries.append(
+            _entry(
+                cp.MODULE,
+                payment,
+                "customer_payment",
+                "debit",
+                contact=payment.get("customer_name"),
+            )
+        )
+    for payment in store.find(vp.MODULE, [Filter("paid_through_account_id", "eq", account_id)]):
+        entries.append(
+            _entry(
+                vp.MODULE, payment, "vendor_payment", "credit", contact=payment.get("vendor_name")
+            )
+        )
+    for expense in store.find(ex.MODULE, [Filter("paid_through_account_id", "eq", account_id)]):
+        entries.append(
+            _entry(
+                ex.MODULE,
+                expense,
+                "expense",
+                "credit",
+                record_id=expense["expense_id"],
+                amount_field="total",
+                number="",
+                contact=expense.get("vendor_name"),
+            )
+        )
+    linked = {
+        str(link)
+        for line in store.find(
+            TXN_MODULE,
+            [
+                Filter("account_id", "eq", account_id),
+                Filter("status", "in", ["matched", "categorized"]),
+            ],
+        )
+        for link in line.get("_links") or []
+    }
+    return [e for e in entries if e.record_id not in linked]
+
+
+def _uncategorized_line(ledger: Ledger, transaction_id: str) -> dict[str, Any]:
+    line = get_transaction(ledger, transaction_id)
+    if line["status"] != "uncategorized":
+        raise rule_violation("Only uncategorized transactions can be matched or categorized.")
+    return line
+
+
+def _days_apart(first: str, second: str) -> int:
+    try:
+        return abs((date.fromisoformat(first) - date.fromisoformat(second)).days)
+    except ValueError:
+        return 10**6
+
+
+_EXPLICIT_CRITERIA = (
+    "date_after",
+    "date_before",
+    "amount_start",
+    "amount_end",
+    "contact",
+    "reference_number",
+    "transaction_type",
+)
+
+
+def _criteria_keep(entry: BookEntry, query: Mapping[str, str]) -> bool:
+    """The client's search criteria (given ones only; bounds are inclusive)."""
+    checks: list[tuple[str, Callable[[str], bool]]] = [
+        ("date_after", lambda v: entry.date >= v),
+        ("date_before", lambda v: entry.date <= v),
+        ("amount_start", lambda v: entry.amount >= to_decimal(v, "amount_start")),
+        ("amount_end", lambda v: entry.amount <= to_decimal(v, "amount_end")),
+        ("contact", lambda v: v.lower() in entry.contact_name.lower()),
+        ("reference_number", lambda v: v.lower() in entry.reference_number.lower()),
+        ("transaction_type", lambda v: entry.transaction_type == v),
+    ]
+    for name, keep in checks:
+        value = str(query.get(name) or "").strip()
+        if name.startswith("date_") and value:
+            _date(value)
+        if value and not keep(value):
+            return False
+    return True
+
+
+def _page_params(query: Mapping[str, str]) -> tuple[int, int]:
+    try:
+        page = int(query.get("page") or 1)
+        per_page = int(query.get("per_page") or 10)  # the OAS default for this list
+    except ValueError:
+        raise invalid_value("page") from None
+    if page < 1 or per_page < 1:
+        raise invalid_value("page" if page < 1 else "per_page")
+    return page, min(per_page, 200)
+
+
+def matching_candidates(
+    ledger: Ledger, transaction_id: str, query: Mapping[str, str], show_all: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """``GET .../uncategorized/{id}/match``: same account, same direction; by default the
+    same amount within ``MATCH_WINDOW_DAYS``. Explicit criteria or ``show_all`` widen the
+    search. The nearest equal-amount candidate is flagged ``is_best_match``."""
+    line = _uncategorized_line(ledger, transaction_id)
+    amount = to_decimal(line["amount"], "amount")
+    same_way = [
+        e
+        for e in book_entries(ledger, str(line["account_id"]))
+        if e.debit_or_credit == line["debit_or_credit"]
+    ]
+    if show_all or any(query.get(name) for name in _EXPLICIT_CRITERIA):
+        found = [e for e in same_way if _criteria_keep(e, query)]
+    else:
+        found = [
+            e
+            for e in same_way
+            if e.amount == amount and _days_apart(e.date, line["date"]) <= MATCH_WINDOW_DAYS
+        ]
+    found.sort(key=lambda e: (e.amount != amount, _days_apart(e.date, line["date"]), e.date))
+    best = (
+        found[0].record_id
+        if found
+        and found[0].amount == amount
+        and _days_apart(found[0].date, line["date"]) <= MATCH_WINDOW_DAYS
+        else ""
+    )
+    page, per_page = _page_params(query)
+    window = found[(page - 1) * per_page : page * per_page]
+    rows = [
+        {
+            "transaction_id": e.record_id,
+            "date": e.date,
+            "transaction_type": e.transaction_type,
+            "reference_number": e.reference_number,
+            "amount": ledger.money(e.amount),
+            "debit_or_credit": e.debit_or_credit,
+            "transaction_number": e.number,
+            "is_paid_via_print_check": False,
+            "contact_name": e.contact_name,
+            "is_best_match": e.record_id == best,
+        }
+        for e in window
+    ]
+    context = {"page": page, "per_page": per_page, "has_more_page": len(found) > page * per_page}
+    return rows, context
+
+
+def _detach_sides(line: dict[str, Any]) -> None:
+    line["_sides"] = {key: line.get(key, "") for key in _SIDE_KEYS}
+    for key in _SIDE_KEYS:
+        line[key] = ""
+
+
+def match(
+    ledger: Ledger, transaction_id: str, body: Mapping[str, Any], account_id: str = ""
+) -> dict[str, Any]:
+    """``POST .../match``: the named book transactions must be unlinked candidates of the
+    line's account and direction and add up to the line's amount exactly."""
+    line = _uncategorized_line(ledger, transaction_id)
+    if account_id and account_id != str(line["account_id"]):
+        raise invalid_value("account_id")
+    raw = body.get("transactions_to_be_matched")
+    if not isinstance(raw, list) or not raw:
+        raise invalid_value("transactions_to_be_matched")
+    available = {
+        e.record_id: e
+        for e in book_entries(ledger, str(line["account_id"]))
+        if e.debit_or_credit == line["debit_or_credit"]
+    }
+    chosen: dict[str, BookEntry] = {}
+    for item in raw:
+        if not isinstance(item, dict):
+            raise invalid_value("transactions_to_be_matched")
+        entry = available.get(str(item.get("transaction_id") or ""))
+        if entry is None or entry.record_id in chosen:
+            raise invalid_value("transaction_id")
+        if item.get("transaction_type") and item["transaction_type"] != entry.transaction_type:
+            raise invalid_value("transaction_type")
+        chosen[entry.record_id] = entry
+    if sum((e.amount for e in chosen.values()), Decimal(0)) != to_decimal(line["amount"], "amount"):
+        # Wording UNCONFIRMED.
+        raise rule_violation(
+            "The total amount of the selected transactions must be equal to the amount "
+            "of the statement transaction."
+        )
+    with ledger.db.transaction():
+        now = ledger.now()
+        for entry in chosen.values():
+            if entry.module == TXN_MODULE:
+                book = get_transaction(ledger, entry.record_id)
+                book["_prior_status"] = book["status"]
+                book["status"] = "matched"
+                book["imported_transactions"] = [_imported_view(line)]
+                ledger.store.update(TXN_MODULE, entry.record_id, book, now)
+        _detach_sides(line)
+        line["status"] = "matched"
+        line["_links"] = list(chosen)
+        line["_linked"] = [{"module": e.module, "id": e.record_id} for e in chosen.values()]
+        ledger.store.update(TXN_MODULE, transaction_id, line, now)
+    return line
+
+
+def _imported_view(line: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "imported_transaction_id": line["transaction_id"],
+        "date": line["date"],
+        "amount": line["amount"],
+        "payee": line.get("payee", ""),
+        "description": line.get("description", ""),
+        "reference_number": line.get("reference_number", ""),
+        "status": "matched",
+        "account_id": line["account_id"],
+    }
+
+
+def _feed_line_of(ledger: Ledger, transaction_id: str) -> dict[str, Any] | None:
+    """The feed line linked to a book record, if any."""
+    lines = ledger.store.find(TXN_MODULE, [Filter("$._links", "contains", transaction_id)])
+    return next((x for x in lines if transaction_id in (x.get("_links") or [])), None)
+
+
+def unmatch(ledger: Ledger, transaction_id: str, account_id: str = "") -> dict[str, Any]:
+    """``POST /banktransactions/{id}/unmatch`` with the statement line's id (or the id of
+    the book transaction it was matched with): the line goes back to uncategorized."""
+    txn = get_transaction(ledger, transaction_id)
+    line = txn if txn.get("_links") else _feed_line_of(ledger, transaction_id)
+    if line is None or line["status"] != "matched":
+        raise rule_violation("Only matched transactions can be unmatched.")
+    if account_id and account_id != str(line["account_id"]):
+        raise invalid_value("account_id")
+    ensure_unreconciled(ledger, line)
+    with ledger.db.transaction():
+        return _back_to_feed(ledger, line)
+
+
+_DELETERS: dict[str, Any] = {
+    cp.MODULE: cp.delete_payment,
+    vp.MODULE: vp.delete_payment,
+    ex.MODULE: ex.delete_expense,
+}
+
+
+def _release(ledger: Ledger, line: dict[str, Any]) -> None:
+    """Undo what linked ``line`` to the books (caller holds the transaction)."""
+    now = ledger.now()
+    for link in line.get("_linked") or []:
+        module, record_id = str(link["module"]), str(link["id"])
+        if link.get("created"):
+            if ledger.store.get(module, record_id) is not None:
+                _DELETERS[module](ledger, record_id)
+        elif module == TXN_MODULE:
+            book = ledger.store.get(TXN_MODULE, record_id)
+            if book is not None:
+                book["status"] = book.pop("_prior_status", "manually_added")
+                book["imported_transactions"] = []
+                ledger.store.update(TXN_MODULE, record_id, book, now)
+    line.update(line.pop("_sides", {}) or {})
+    for key, value in (line.pop("_feed", {}) or {}).items():
+        line[key] = value
+    for key in ("_links", "_linked"):
+        line.pop(key, None)
+    line.pop("categorized_transaction_id", None)
+
+
+def _back_to_feed(ledger: Ledger, line: dict[str, Any]) -> dict[str, Any]:
+    if line.get("_links"):
+        _release(ledger, line)
+    line["status"] = "uncategorized"
+    ledger.store.update(TXN_MODULE, str(line["transaction_id"]), line, ledger.now())
+    return line
+
+
+# module -> (direction the line must have, transaction type, create fn, bank field, id key)
+_DOCUMENTS: dict[str, tuple[str, str, Any, str, str]] = {
+    cp.MODULE: ("debit", "customer_payment", cp.create_payment, "account_id", "payment_id"),
+    vp.MODULE: (
+        "credit",
+        "vendor_payment",
+        vp.create_payment,
+        "paid_through_account_id",
+        "payment_id",
+    ),
+    ex.MODULE: ("credit", "expense", ex.create_expense, "paid_through_account_id", "expense_id"),
+}
+_DIRECTION_WORD = {"debit": "deposit", "credit": "withdrawal"}
+
+
+def categorize_as(
+    ledger: Ledger, transaction_id: str, module: str, body: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``POST .../categorize/{customerpayments|vendorpayments|expenses}``: create the
+    document through its own module with the line's amount, date and bank account, and
+    link the line to it. Nothing is written when any rule fails."""
+    direction, kind, create, bank_field, id_key = _DOCUMENTS[module]
+    line = _uncategorized_line(ledger, transaction_id)
+    if line["debit_or_credit"] != direction:
+        raise rule_violation(
+            f"A {_DIRECTION_WORD[line['debit_or_credit']]} cannot be categorized as "
+            f"{kind.replace('_', ' ')}."
+        )
+    bank = str(line["account_id"])
+    amount = to_decimal(line["amount"], "amount")
+    if body.get("amount") not in (None, "") and to_decimal(body["amount"], "amount") != amount:
+        raise invalid_value("amount")
+    if body.get(bank_field) and str(body[bank_field]) != bank:
+        raise invalid_value(bank_field)
+    payload = {**body, "amount": ledger.money(amount), bank_field: bank}
+    payload["date"] = body.get("date") or line["date"]
+    payload["reference_number"] = body.get("reference_number") or line["reference_number"]
+    if module != ex.MODULE:
+        payload["payment_mode"] = body.get("payment_mode") or "banktransfer"
+    elif body.get("tax_id") and "is_inclusive_tax" not in body:
+        payload["is_inclusive_tax"] = True  # the bank amount already includes the tax
+    with ledger.db.transaction():
+        record = create(ledger, payload)
+        if module == ex.MODULE and to_decimal(record.get("total"), "amount") != amount:
+            raise invalid_value("amount")  # rolls the expense back
+        doc_id = str(record[id_key])
+        _detach_sides(line)
+        line["_feed"] = {
+            key: line.get(key, "")
+            for key in (
+                "transaction_type",
+                "customer_id",
+                "customer_name",
+                "vendor_id",
+                "vendor_name",
+            )
+        }
+        line.update(
+            status="categorized",
+            transaction_type=kind,
+            categorized_transaction_id=doc_id,
+            customer_id=str(record.get("customer_id", "")),
+            customer_name=str(record.get("customer_name", "")),
+            vendor_id=str(record.get("vendor_id", "")),
+            vendor_name=str(record.get("vendor_name", "")),
+            _links=[doc_id],
+            _linked=[{"module": module, "id": doc_id, "created": True}],
+        )
+        ledger.store.update(TXN_MODULE, transaction_id, line, ledger.now())
+    return line
+
+
+def ensure_unreconciled(ledger: Ledger, txn: Mapping[str, Any]) -> None:
+    """A transaction (or the book records a feed line stands for) inside a completed
+    reconciliation is locked until that reconciliation is undone."""
+    for record_id in (str(txn.get("transaction_id", "")), *map(str, txn.get("_links") or [])):
+        if record_id and is_reconciled(ledger, record_id):
+            raise rule_violation(
+                "The transaction has been reconciled. Undo the reconciliation to change it."
+            )
+
+
+def is_reconciled(ledger: Ledger, record_id: str) -> bool:
+    return bool(
+        ledger.store.count(
+            RECONCILIATION_MODULE,
+            [
+                Filter("status", "eq", "reconciled"),
+                Filter("$._transaction_ids", "contains", record_id),
+            ],
+        )
+    )
 
 
 # Statements ---------------------------------------------------------------------------
@@ -704,7 +1155,8 @@ _HIDDEN = ("account_ids",)
 
 
 def present_transaction(ledger: Ledger, txn: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in txn.items() if k not in _HIDDEN}
+    """The stored record minus bookkeeping keys (``account_ids`` and ``_private`` ones)."""
+    return {k: v for k, v in txn.items() if k not in _HIDDEN and not k.startswith("_")}
 
 
 def present_transaction_for(account_id: str) -> Any:
@@ -713,7 +1165,11 @@ def present_transaction_for(account_id: str) -> Any:
     def present(ledger: Ledger, txn: dict[str, Any]) -> dict[str, Any]:
         shaped = present_transaction(ledger, txn)
         if account_id and account_id in (txn.get("account_ids") or []):
-            money_in = str(txn.get("to_account_id")) == account_id
+            sides = (str(txn.get("to_account_id") or ""), str(txn.get("from_account_id") or ""))
+            # A linked feed line has no sides (it does not post); its direction is stored.
+            money_in = sides[0] == account_id or (
+                not any(sides) and txn.get("debit_or_credit") == "debit"
+            )
             other = txn.get("from_account_name") if money_in else txn.get("to_account_name")
             shaped["debit_or_credit"] = "debit" if money_in else "credit"
             shaped["offset_account_name"] = other or ""
