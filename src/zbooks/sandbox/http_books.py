@@ -287,8 +287,10 @@ class BooksDispatcher:
             ticket = self.limiter.acquire(resolved.limit_org, resolved.plan)
             exchange.headers.update(ticket.headers)
         try:
+            single_read = _is_single_read(resolved.route, exchange.method)
             cache_key: tuple[object, ...] | None = None
-            if rule is None and _is_single_read(resolved.route, exchange.method):
+            generation = 0
+            if rule is None and single_read:
                 # The clock's date is in the key: overdue statuses move with it.
                 cache_key = (
                     resolved.user_id,
@@ -301,7 +303,7 @@ class BooksDispatcher:
                 cached = self._single_reads.get(cache_key)
                 if cached is not None:
                     return cached
-            generation = self._single_reads.generation()
+                generation = self._single_reads.generation()
             if rule is not None and rule.kind == "slow":
                 # Inside the in-flight window on purpose: a slow request occupies a
                 # concurrency slot, which is how code 1070 becomes reachable in tests.
@@ -321,7 +323,7 @@ class BooksDispatcher:
                 file_names=file_names,
                 user_id=resolved.user_id,
             )
-            if _is_single_read(resolved.route, exchange.method):
+            if single_read:
                 result = self._invoke(resolved.route, books_request)
                 if cache_key is not None and result.status == 200:
                     result = _rendered(result)

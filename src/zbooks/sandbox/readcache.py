@@ -57,8 +57,5 @@ class GenerationMemo(Generic[V]):
             self._entries.clear()
         self._entries[key] = (generation, value)
 
-    def clear(self) -> None:
-        self._entries.clear()
-
     def __len__(self) -> int:
         return len(self._entries)

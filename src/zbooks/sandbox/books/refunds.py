@@ -1,4 +1,5 @@
-"""HTTP routes of refunds: customer payments, credit notes and vendor payments.
+"""HTTP routes of refunds: customer payments, credit notes, vendor payments and vendor
+credits.
 
 Thin by design: parse the path, call ``ledger.refunds`` and wrap the result in the
 envelope the 2026-07 OAS documents for each operation (keys, messages, 200 vs 201).
@@ -115,6 +116,26 @@ _register(
     updated="The refund information has been saved.",
     deleted="The refund has been deleted.",
 )
+
+
+_register(
+    rf.VENDOR_CREDIT,
+    base="vendorcredits",
+    parent_param="vendor_credit_id",
+    refund_param="vendor_credit_refund_id",
+    scope="debitnotes",
+    wrap=_one("vendor_credit_refund"),
+    created=("The refund information for this vendor credit has been saved.", 201),
+    updated="The refund information has been saved.",
+    deleted="The refund has been successfully deleted.",
+)
+
+
+@route("GET", "/vendorcredits/refunds", scope="debitnotes")
+def list_vendor_credit_refunds(request: BooksRequest) -> BooksResponse:
+    """Every vendor-credit refund of the organization."""
+    records, context = rf.list_refunds(request.ledger, rf.VENDOR_CREDIT, request.query)
+    return ok(vendor_credit_refunds=records, page_context=context)
 
 
 @route("GET", "/creditnotes/refunds", scope="creditnotes")

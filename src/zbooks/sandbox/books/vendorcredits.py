@@ -1,5 +1,5 @@
 """HTTP routes of vendor credits (scope ``debitnotes``, api-facts §8 item 13): CRUD, the
-open/void actions, applying credits to bills and refunds. Messages and statuses are the
+open/void actions and applying credits to bills. Messages and statuses are the
 2026-07 OAS's. Submit/approve live with the other approval routes."""
 
 from __future__ import annotations
@@ -20,10 +20,6 @@ route = REGISTRY.route
 
 def _id(request: BooksRequest) -> str:
     return request.path_params["vendor_credit_id"]
-
-
-def _refund_id(request: BooksRequest) -> str:
-    return request.path_params["vendor_credit_refund_id"]
 
 
 def _shaped(request: BooksRequest, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,46 +109,4 @@ def unapply(request: BooksRequest) -> BooksResponse:
     return ok("Credits applied to the bill have been deleted.")
 
 
-# --- refunds ---------------------------------------------------------------------------
-@route("GET", "/vendorcredits/refunds", scope=SCOPE)
-def list_all_refunds(request: BooksRequest) -> BooksResponse:
-    return _listed(request, vc.REFUND_LIST_SPEC)
-
-
-@route("GET", "/vendorcredits/{vendor_credit_id}/refunds", scope=SCOPE)
-def list_refunds(request: BooksRequest) -> BooksResponse:
-    vc.get_vendor_credit(request.ledger, _id(request))  # 404 for an unknown credit
-    query = vc.refunds_query(request.query, _id(request))
-    result = list_page(request.ledger, query, vc.REFUND_LIST_SPEC)
-    return ok(vendor_credit_refunds=result.records, page_context=result.page_context)
-
-
-@route("POST", "/vendorcredits/{vendor_credit_id}/refunds", scope=SCOPE)
-def refund(request: BooksRequest) -> BooksResponse:
-    record = vc.refund(request.ledger, _id(request), request.body)
-    return ok(
-        "The refund information for this vendor credit has been saved.",
-        201,
-        vendor_credit_refund=vc.present_refund(request.ledger, record),
-    )
-
-
-@route("GET", "/vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}", scope=SCOPE)
-def get_refund(request: BooksRequest) -> BooksResponse:
-    record = vc.get_refund(request.ledger, _id(request), _refund_id(request))
-    return ok(vendor_credit_refund=vc.present_refund(request.ledger, record))
-
-
-@route("PUT", "/vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}", scope=SCOPE)
-def update_refund(request: BooksRequest) -> BooksResponse:
-    record = vc.update_refund(request.ledger, _id(request), _refund_id(request), request.body)
-    return ok(
-        "The refund information has been saved.",
-        vendor_credit_refund=vc.present_refund(request.ledger, record),
-    )
-
-
-@route("DELETE", "/vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}", scope=SCOPE)
-def delete_refund(request: BooksRequest) -> BooksResponse:
-    vc.delete_refund(request.ledger, _id(request), _refund_id(request))
-    return ok("The refund has been successfully deleted.")
+# Refunds are registered with the other refund kinds in ``books/refunds.py``.

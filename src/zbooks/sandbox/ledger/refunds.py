@@ -1,6 +1,7 @@
-"""Refunds: money given back out of a customer payment, a credit note or a vendor payment.
+"""Refunds: money given back out of a customer payment, a credit note, a vendor payment
+or a vendor credit.
 
-One set of rules for all three (api-facts §3.8, §3.9, §3.12): a refund can only give back
+One set of rules for all four (api-facts §3.8, §3.9, §3.12): a refund can only give back
 what is still unused (a payment's ``unused_amount``, a credit note's ``balance``), a PUT
 re-checks that limit with the refund's old amount added back, and a DELETE returns the
 money. Each refund is its own record (module ``customerpaymentrefunds`` ...) so the
@@ -22,6 +23,7 @@ from zbooks.sandbox.ledger import accounts_chart as coa
 from zbooks.sandbox.ledger import creditnotes as cn
 from zbooks.sandbox.ledger import customerpayments as cp
 from zbooks.sandbox.ledger import documents as docs
+from zbooks.sandbox.ledger import vendorcredits as vc
 from zbooks.sandbox.ledger import vendorpayments as vp
 from zbooks.sandbox.ledger.base import Ledger
 from zbooks.sandbox.ledger.contacts import refresh_balances
@@ -73,6 +75,9 @@ class RefundKind:
     defaults: Mapping[str, Any]
     list_spec: ListSpec
     refusable_statuses: tuple[str, ...] = ()
+    label: str = "credit note"  # names the parent when its status refuses a refund
+    resource: str = RESOURCE  # 404 "<resource> does not exist."
+    inherit_exchange_rate: bool = False  # a new refund starts at the parent's rate
     summary_key: str = ""  # parent field listing its refunds (vendor payment detail)
 
     @property
@@ -223,6 +228,34 @@ VENDOR_PAYMENT = RefundKind(
     summary_key="vendorpayment_refunds",
 )
 
+VENDOR_CREDIT = RefundKind(
+    module=vc.REFUNDS,
+    id_field="vendor_credit_refund_id",
+    parent_module=vc.MODULE,
+    load_parent=vc.get_vendor_credit,
+    set_refunded=vc.set_refunded,
+    copied={
+        "vendor_credit_id": "vendor_credit_id",
+        "vendor_credit_number": "vendor_credit_number",
+        "vendor_id": "vendor_id",
+        # The refund lists name the vendor ``customer_*`` (OAS).
+        "customer_id": "vendor_id",
+        "customer_name": "vendor_name",
+    },
+    contact_field="vendor_id",
+    available="balance",
+    over_limit="The refund amount exceeds the balance of the vendor credit.",
+    account_field="account_id",  # the account the vendor's money arrives in (any type)
+    account_required=True,
+    defaults=vc.REFUND_DEFAULTS,
+    list_spec=vc.REFUND_LIST_SPEC,
+    # Only an open or closed credit settles money (UNCONFIRMED wording below).
+    refusable_statuses=("draft", "void", *docs.AWAITING_APPROVAL),
+    label="vendor credit",
+    resource="Vendor credit refund",
+    inherit_exchange_rate=True,
+)
+
 # The rows a vendor payment's ``vendorpayment_refunds[]`` shows (OAS detail schema).
 _SUMMARY_FIELDS = (
     "vendorpayment_refund_id",
@@ -242,7 +275,7 @@ def get_refund(ledger: Ledger, kind: RefundKind, parent_id: str, refund_id: str)
     kind.load_parent(ledger, parent_id)
     refund = ledger.store.get(kind.module, str(refund_id))
     if refund is None or str(refund.get(kind.parent_field)) != str(parent_id):
-        raise not_found(RESOURCE)
+        raise not_found(kind.resource)
     return refund
 
 
@@ -250,7 +283,7 @@ def find_refund(ledger: Ledger, kind: RefundKind, refund_id: str) -> dict[str, A
     """A refund by id alone (``GET /creditnotes/refunds/{refund_id}``)."""
     refund = ledger.store.get(kind.module, str(refund_id))
     if refund is None:
-        raise not_found(RESOURCE)
+        raise not_found(kind.resource)
     return refund
 
 
@@ -315,7 +348,7 @@ def _fill(
 def _check_parent(kind: RefundKind, parent: Mapping[str, Any]) -> None:
     status = str(parent.get("status") or "")
     if status in kind.refusable_statuses:
-        raise rule_violation(f"A credit note in {status} status cannot be refunded.")
+        raise rule_violation(f"A {kind.label} in {status} status cannot be refunded.")
 
 
 def _check_limit(kind: RefundKind, parent: Mapping[str, Any], amount: Any, old: Any) -> None:
@@ -344,7 +377,8 @@ def create_refund(
     with ledger.db.transaction():
         parent = kind.load_parent(ledger, parent_id)
         _check_parent(kind, parent)
-        refund: dict[str, Any] = {"exchange_rate": 1.0}
+        rate = parent.get("exchange_rate") if kind.inherit_exchange_rate else None
+        refund: dict[str, Any] = {"exchange_rate": float(rate or 1.0)}
         _fill(ledger, kind, refund, body)
         _check_limit(kind, parent, refund["amount"], 0)
         refund_id = ledger.store.new_id()

@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 from zbooks.sandbox.errors import invalid_value, not_found, rule_violation
-from zbooks.sandbox.ledger import accounts_chart as coa
 from zbooks.sandbox.ledger import bills as bill_rules
 from zbooks.sandbox.ledger import documents as docs
 from zbooks.sandbox.ledger.base import Ledger, seeder
@@ -426,118 +425,12 @@ def mark_void(ledger: Ledger, vendor_credit_id: str) -> dict[str, Any]:
 
 
 # --- refunds ---------------------------------------------------------------------------
-def _refund_fields(
-    ledger: Ledger, refund: dict[str, Any], body: Mapping[str, Any], *, creating: bool
-) -> Decimal:
-    """Copy the refund's fields from ``body``; returns the (new) amount."""
-    if creating or "amount" in body:
-        amount = docs.positive_amount(body.get("amount"), "amount")
-    else:
-        amount = docs.dec(refund.get("amount"))
-    if creating or "account_id" in body:
-        account_id = str(body.get("account_id") or "").strip()
-        if not account_id:
-            raise invalid_value("account_id")
-        # The account the vendor's money arrives in; any type is accepted (UNCONFIRMED).
-        account = coa.require_account(ledger, account_id, "account_id")
-        refund["account_id"] = str(account["account_id"])
-        refund["account_name"] = account["account_name"]
-    if creating or "date" in body:
-        # The OAS marks date required; an absent one defaults to today (UNCONFIRMED).
-        refund["date"] = docs.parse_date(body.get("date"), "date", ledger.today())
-    for name in ("refund_mode", "reference_number", "description"):
-        if name in body:
-            refund[name] = "" if body[name] is None else str(body[name])
-    if "exchange_rate" in body:
-        rate = docs.dec(body["exchange_rate"] or 1, "exchange_rate")
-        if rate <= 0:
-            raise invalid_value("exchange_rate")
-        refund["exchange_rate"] = float(rate)
-    money = ledger.money(amount)
-    refund.update(amount=money, amount_fcy=money)
-    refund["amount_bcy"] = ledger.money(amount * docs.dec(refund.get("exchange_rate") or 1))
-    return amount
-
-
-def _rerefund(ledger: Ledger, credit: dict[str, Any]) -> None:
-    """Store the credit's refunded sum from its refund records, then settle it."""
-    total = sum(
-        (docs.dec(r.get("amount")) for r in _refund_records(ledger, credit["vendor_credit_id"])),
-        Decimal(0),
-    )
-    credit["total_refunded_amount"] = ledger.money(total)
+def set_refunded(ledger: Ledger, credit: dict[str, Any], refunded: Decimal) -> None:
+    """Refund side (``ledger.refunds``, which owns the refund records and their rules):
+    refunds lower the balance like applications do, so a fully refunded credit closes."""
+    credit["total_refunded_amount"] = ledger.money(refunded)
     recompute(ledger, credit)
     docs.save(ledger, KIND, credit)
-    _settle_vendor(ledger, credit)
-
-
-def _check_refundable(credit: Mapping[str, Any], amount: Decimal, room: Decimal) -> None:
-    if credit.get("status") not in SETTLING:
-        raise rule_violation(
-            f"A vendor credit in {credit.get('status')} status cannot be refunded."
-        )
-    if amount > room:
-        raise rule_violation("The refund amount exceeds the balance of the vendor credit.")
-
-
-def refund(ledger: Ledger, vendor_credit_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """``POST /vendorcredits/{id}/refunds``: amount <= the credit's balance."""
-    with ledger.db.transaction():
-        credit = get_vendor_credit(ledger, vendor_credit_id)
-        refund_id = ledger.store.new_id()
-        record: dict[str, Any] = {
-            "vendor_credit_refund_id": refund_id,
-            "vendor_credit_id": str(credit["vendor_credit_id"]),
-            "vendor_credit_number": credit.get("vendor_credit_number", ""),
-            "vendor_id": str(credit["vendor_id"]),
-            # The refund lists name the vendor ``customer_*`` (OAS).
-            "customer_id": str(credit["vendor_id"]),
-            "customer_name": credit.get("vendor_name", ""),
-            "exchange_rate": credit.get("exchange_rate", 1.0),
-        }
-        amount = _refund_fields(ledger, record, body, creating=True)
-        _check_refundable(credit, amount, docs.dec(credit.get("balance")))
-        ledger.store.insert(REFUNDS, refund_id, record, ledger.now())
-        coa.mark_account_used(ledger, record["account_id"])
-        _rerefund(ledger, credit)
-        return record
-
-
-def _find_refund(ledger: Ledger, vendor_credit_id: str, refund_id: str) -> dict[str, Any]:
-    record = ledger.store.get(REFUNDS, str(refund_id))
-    if record is None or str(record.get("vendor_credit_id")) != str(vendor_credit_id):
-        raise not_found("Vendor credit refund")
-    return record
-
-
-def get_refund(ledger: Ledger, vendor_credit_id: str, refund_id: str) -> dict[str, Any]:
-    get_vendor_credit(ledger, vendor_credit_id)
-    return _find_refund(ledger, vendor_credit_id, refund_id)
-
-
-def update_refund(
-    ledger: Ledger, vendor_credit_id: str, refund_id: str, body: Mapping[str, Any]
-) -> dict[str, Any]:
-    """PUT: the new amount may use the credit's balance plus this refund's old amount."""
-    with ledger.db.transaction():
-        credit = get_vendor_credit(ledger, vendor_credit_id)
-        record = _find_refund(ledger, vendor_credit_id, refund_id)
-        room = docs.dec(credit.get("balance")) + docs.dec(record.get("amount"))
-        amount = _refund_fields(ledger, record, body, creating=False)
-        _check_refundable(credit, amount, room)
-        ledger.store.update(REFUNDS, str(refund_id), record, ledger.now())
-        coa.mark_account_used(ledger, record["account_id"])
-        _rerefund(ledger, credit)
-        return record
-
-
-def delete_refund(ledger: Ledger, vendor_credit_id: str, refund_id: str) -> None:
-    """The refunded amount comes back to the credit's balance."""
-    with ledger.db.transaction():
-        credit = get_vendor_credit(ledger, vendor_credit_id)
-        _find_refund(ledger, vendor_credit_id, refund_id)
-        ledger.store.delete(REFUNDS, str(refund_id))
-        _rerefund(ledger, credit)
 
 
 # --- listing ---------------------------------------------------------------------------
@@ -598,12 +491,6 @@ REFUND_LIST_SPEC = ListSpec(
     number_fields=("amount",),
     present=present_refund,
 )
-
-
-def refunds_query(query: Mapping[str, str], vendor_credit_id: str) -> dict[str, str]:
-    """The refund list's query narrowed to one credit (``GET /vendorcredits/{id}/refunds``):
-    an exact ``vendor_credit_id`` filter no other parameter can widen."""
-    return {**query, "vendor_credit_id": str(vendor_credit_id)}
 
 
 # --- seeding ---------------------------------------------------------------------------
