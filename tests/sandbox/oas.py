@@ -1,8 +1,8 @@
 """Zoho's OpenAPI files as a test oracle: find the operation for a request and check a
 sandbox response body against its documented 2xx schema.
 
-The files live outside the repository (``../shared/oas`` next to the checkout) and are
-read at test time only. Their known mistakes are tolerated in ONE place, ``OAS_QUIRKS``
+The files live outside the repository (``ZBOOKS_OAS_DIR``, see ``tests/oasfiles.py``)
+and are read at test time only. Their known mistakes are tolerated in ONE place, ``OAS_QUIRKS``
 below; everything else is strict about the types of documented fields, while extra,
 undocumented fields are allowed (Zoho adds fields all the time).
 """
@@ -17,16 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
-import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OAS_ROOT = REPO_ROOT.parent / "shared" / "oas"
-OAS_DIR = OAS_ROOT / "zoho-books" / "2026-07"
-OAS_SKIP_REASON = (
-    f"Zoho's OpenAPI files are not at {OAS_DIR} (expected ../shared/oas next to the checkout)"
-)
-requires_oas = pytest.mark.skipif(not OAS_DIR.is_dir(), reason=OAS_SKIP_REASON)
+from tests.oasfiles import BOOKS_OAS, OAS_DIR, OAS_SKIP_REASON, REPO_ROOT, requires_oas
+
+OAS_ROOT = BOOKS_OAS.parent
+__all__ = ["OAS_DIR", "OAS_ROOT", "OAS_SKIP_REASON", "REPO_ROOT", "requires_oas"]
 
 _METHODS = ("get", "post", "put", "delete")
 _REGEX_SEGMENT = re.compile(r"^\(.*\)$")  # reporting tags use "(\d+)" as a path segment

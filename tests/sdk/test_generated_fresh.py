@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .test_operations import BOOKS_OAS, REPO_ROOT, requires_oas
+from tests.oasfiles import BOOKS_OAS, REPO_ROOT, requires_oas
 
 GENERATOR = REPO_ROOT / "tools" / "generate.py"
 PACKAGE = REPO_ROOT / "src" / "zbooks"

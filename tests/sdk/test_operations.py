@@ -18,18 +18,11 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.oasfiles import BOOKS_OAS, OAS_DIR, requires_oas
 from zbooks.resources import Operation, modules, operations, resource_class
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OAS_ROOT = REPO_ROOT.parent / "shared" / "oas"
-BOOKS_OAS = OAS_ROOT / "zoho-books"
-PRIMARY = BOOKS_OAS / "2026-07"
+PRIMARY = OAS_DIR
 HTTP_METHODS = ("get", "post", "put", "delete")
-
-requires_oas = pytest.mark.skipif(
-    not PRIMARY.is_dir(),
-    reason=f"Zoho's OpenAPI files are not at {PRIMARY} (../shared/oas next to the checkout)",
-)
 
 
 # --- OAS helpers (imported by test_models and test_generated_fresh) --------------------

@@ -7,15 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox.oas import OAS_ROOT, OasIndex, load_oas
+from tests.oasfiles import OAS_04_DIR as OAS_04
+from tests.oasfiles import requires_oas_04
+from tests.sandbox.oas import OasIndex, load_oas
 from zbooks.sandbox.errors import ApiError
 
 from .conftest import HOOK_URL, SECRET, Env, make_hook, make_rule
-
-OAS_04 = OAS_ROOT / "zoho-books" / "2026-04"
-requires_oas_04 = pytest.mark.skipif(
-    not (OAS_04 / "webhooks.yml").is_file(), reason=f"no OpenAPI files at {OAS_04}"
-)
 
 
 @pytest.fixture(scope="module")
