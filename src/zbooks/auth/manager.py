@@ -6,6 +6,15 @@ take the in-process lock, then the store's cross-process lock, **re-read the sto
 (another process may have refreshed meanwhile), and refresh only if the token there is
 still stale (or is the very token the API just rejected). Zoho throttles token
 requests (10 per refresh token per 10 minutes), so this is correctness, not polish.
+
+The in-process locks belong to the *store*, not to the manager: every client of one
+process that uses the same token file (or keyring entry) shares them, so however many
+clients, threads or async tasks are waiting, only one of them at a time
+waits for the store's cross-process lock. The others wait on a cheap in-process lock
+(an ``asyncio.Lock`` for tasks, which occupies no executor thread) and then find the
+token the first one saved. Without this, N async clients each parked one default
+executor thread on the file lock; with more waiters than threads, the holder could no
+longer read or write the token file and everybody stalled until the lock timed out.
 """
 
 from __future__ import annotations
@@ -13,13 +22,81 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
 
 from zbooks.auth.tokens import REFRESH_LEEWAY, Token, TokenStore
 from zbooks.errors import ConfigurationError
 
 Refresher = Callable[[Token | None], Token]
 AsyncRefresher = Callable[[Token | None], Awaitable[Token]]
+
+
+def store_key(store: TokenStore) -> Hashable:
+    """What identifies a store's token across objects: two ``FileStore`` objects on one path
+    are the same store. Stores may say so with a ``lock_key`` attribute; any other
+    store is only the same as itself."""
+    key = getattr(store, "lock_key", None)
+    return key if key is not None else ("object", id(store))
+
+
+@dataclass
+class _Slot:
+    """What the clients of one process share about one store: the lock they queue on
+    before the store's own cross-process lock, and the newest token any of them saw, so
+    that the clients queued behind a refresh pick its result up without any I/O.
+
+    The lock is a plain ``Lock`` (not ``RLock``): the async path may acquire it in a
+    worker thread and release it on the event loop's thread.
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    token: Token | None = None
+
+
+_GUARD = threading.Lock()
+_SLOTS: dict[Hashable, _Slot] = {}
+_LOOP_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, asyncio.Lock]]
+_LOOP_LOCKS = weakref.WeakKeyDictionary()
+
+
+def _slot(key: Hashable) -> _Slot:
+    with _GUARD:
+        slot = _SLOTS.get(key)
+        if slot is None:
+            slot = _SLOTS[key] = _Slot()
+        return slot
+
+
+def loop_lock(key: Hashable) -> asyncio.Lock:
+    """The store's lock for the tasks of the running event loop."""
+    loop = asyncio.get_running_loop()
+    with _GUARD:
+        locks = _LOOP_LOCKS.get(loop)
+        if locks is None:
+            locks = _LOOP_LOCKS[loop] = {}
+        lock = locks.get(key)
+        if lock is None:
+            lock = locks[key] = asyncio.Lock()
+        return lock
+
+
+async def acquire_off_loop(acquire: Callable[[], object], release: Callable[[], object]) -> None:
+    """Take a blocking lock without blocking the event loop.
+
+    The wait happens in an executor thread. If the waiting task is cancelled, the thread
+    still gets the lock eventually; it is then released at once, so a cancelled caller
+    can never leave the lock held for ever.
+    """
+    future = asyncio.get_running_loop().run_in_executor(None, acquire)
+    try:
+        await asyncio.shield(future)
+    except asyncio.CancelledError:
+        future.add_done_callback(
+            lambda done: release() if not done.cancelled() and done.exception() is None else None
+        )
+        raise
 
 
 class TokenManager:
@@ -38,9 +115,11 @@ class TokenManager:
         self._clock = clock
         self._leeway = leeway
         self._cached: Token | None = None
-        self._thread_lock = threading.Lock()
-        self._async_locks: dict[int, asyncio.Lock] = {}
+        self._key = store_key(store)
+        self._shared = _slot(self._key)
+        self._thread_lock = self._shared.lock
         self.refresh_count = 0  # refreshes this manager performed (for diagnostics)
+        self.lock_wait_seconds = 0.0  # longest wait for the locks so far (diagnostics)
 
     def __repr__(self) -> str:
         return f"TokenManager(store={self.store!r})"
@@ -70,50 +149,61 @@ class TokenManager:
         if self._usable(cached, rejected):
             assert cached is not None and cached.access_token is not None
             return cached.access_token
+        started = time.monotonic()
         with self._thread_lock:
+            self._note_wait(started)
             token = self._locked_refresh(rejected)
         assert token.access_token is not None
         return token.access_token
 
+    def _note_wait(self, started: float) -> None:
+        self.lock_wait_seconds = max(self.lock_wait_seconds, time.monotonic() - started)
+
+    def _adopt(self, token: Token | None, rejected: str | None) -> Token | None:
+        """``token`` if usable, remembered by this manager and the process; else None.
+        Called with the process lock held."""
+        if not self._usable(token, rejected):
+            return None
+        assert token is not None
+        self._cached = self._shared.token = token
+        return token
+
+    def _saved(self, token: Token) -> Token:
+        self.refresh_count += 1
+        self._cached = self._shared.token = token
+        return token
+
     def _locked_refresh(self, rejected: str | None) -> Token:
-        if self._usable(self._cached, rejected):
-            assert self._cached is not None
-            return self._cached
-        stored = self.store.load()
-        if self._usable(stored, rejected):
-            self._cached = stored
-            assert stored is not None
-            return stored
+        found = self._adopt(self._shared.token, rejected) or self._adopt(
+            self.store.load(), rejected
+        )
+        if found is not None:
+            return found
         with self.store.lock():
             stored = self.store.load()
-            if self._usable(stored, rejected):
-                self._cached = stored
-                assert stored is not None
-                return stored
+            found = self._adopt(stored, rejected)
+            if found is not None:
+                return found
             if self._refresher is None:
                 raise self._no_refresher()
             fresh = self._refresher(stored)
             merged = stored.merged(fresh) if stored is not None else fresh
             self.store.save(merged)
-            self.refresh_count += 1
-            self._cached = merged
-            return merged
+            return self._saved(merged)
 
     # async ------------------------------------------------------------------------
-    def _async_lock(self) -> asyncio.Lock:
-        loop_id = id(asyncio.get_running_loop())
-        lock = self._async_locks.get(loop_id)
-        if lock is None:
-            lock = self._async_locks[loop_id] = asyncio.Lock()
-        return lock
-
     async def access_token_async(self, *, rejected: str | None = None) -> str:
         cached = self._cached
         if self._usable(cached, rejected):
             assert cached is not None and cached.access_token is not None
             return cached.access_token
-        async with self._async_lock():
-            await asyncio.to_thread(self._thread_lock.acquire)
+        started = time.monotonic()
+        # One task per loop goes on to the process lock (at most one executor thread per
+        # loop waits there); the rest of the loop's tasks wait here, threadless.
+        async with loop_lock(self._key):
+            if not self._thread_lock.acquire(blocking=False):
+                await acquire_off_loop(self._thread_lock.acquire, self._thread_lock.release)
+            self._note_wait(started)
             try:
                 token = await self._locked_refresh_async(rejected)
             finally:
@@ -122,29 +212,23 @@ class TokenManager:
         return token.access_token
 
     async def _locked_refresh_async(self, rejected: str | None) -> Token:
-        if self._usable(self._cached, rejected):
-            assert self._cached is not None
-            return self._cached
-        stored = await asyncio.to_thread(self.store.load)
-        if self._usable(stored, rejected):
-            self._cached = stored
-            assert stored is not None
-            return stored
+        found = self._adopt(self._shared.token, rejected)
+        if found is None:
+            found = self._adopt(await asyncio.to_thread(self.store.load), rejected)
+        if found is not None:
+            return found
         lock = self.store.lock()
-        await asyncio.to_thread(lock.__enter__)
+        await acquire_off_loop(lock.__enter__, lambda: lock.__exit__(None, None, None))
         try:
             stored = await asyncio.to_thread(self.store.load)
-            if self._usable(stored, rejected):
-                self._cached = stored
-                assert stored is not None
-                return stored
+            found = self._adopt(stored, rejected)
+            if found is not None:
+                return found
             if self._async_refresher is None:
                 raise self._no_refresher()
             fresh = await self._async_refresher(stored)
             merged = stored.merged(fresh) if stored is not None else fresh
             await asyncio.to_thread(self.store.save, merged)
-            self.refresh_count += 1
-            self._cached = merged
-            return merged
+            return self._saved(merged)
         finally:
             lock.__exit__(None, None, None)

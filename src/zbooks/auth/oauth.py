@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import httpx2
 
 from zbooks.auth.tokens import Token
+from zbooks.core.tls import default_ssl_context
 from zbooks.errors import OAuthError, ZBooksError, oauth_error_from_body
 
 logger = logging.getLogger("zbooks.auth")
@@ -280,7 +281,7 @@ class OAuthClient:
         self.accounts_url = accounts_url.rstrip("/")
         self.client_id = client_id
         self._secret = client_secret
-        self._http = http or httpx2.Client(timeout=timeout)
+        self._http = http or httpx2.Client(timeout=timeout, verify=default_ssl_context())
         self._owns_http = http is None
 
     def __repr__(self) -> str:
@@ -354,7 +355,7 @@ class AsyncOAuthClient:
         self.accounts_url = accounts_url.rstrip("/")
         self.client_id = client_id
         self._secret = client_secret
-        self._http = http or httpx2.AsyncClient(timeout=timeout)
+        self._http = http or httpx2.AsyncClient(timeout=timeout, verify=default_ssl_context())
         self._owns_http = http is None
 
     def __repr__(self) -> str:

@@ -102,7 +102,12 @@ class TokenStore(Protocol):
     def delete(self) -> None: ...
 
     def lock(self) -> AbstractContextManager[object]:
-        """An exclusive lock shared by every user of this store (threads and processes)."""
+        """An exclusive lock shared by every user of this store (threads and processes).
+
+        A store may also have a hashable ``lock_key`` attribute naming what it stores
+        (a file path, a keyring entry, a database row): clients of one process whose
+        stores have equal keys then queue on one in-process lock before this one.
+        """
         ...
 
 
@@ -140,6 +145,9 @@ class FileStore:
 
     def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = 60.0) -> None:
         self.path = Path(path)
+        # Clients of one process on the same file share their in-process locks (see
+        # ``zbooks.auth.manager``): the key says which file this is.
+        self.lock_key: tuple[str, str] = ("file", os.path.realpath(self.path))
         # thread_local=False: the async token manager acquires in a worker thread and
         # releases from the event loop's thread.
         self._filelock = FileLock(
@@ -215,6 +223,7 @@ class KeyringStore:
         self.service = service
         self.username = username
         self.timeout = timeout
+        self.lock_key: tuple[str, str, str] = ("keyring", service, username)
         if lock_path is None:
             from platformdirs import user_data_dir
 

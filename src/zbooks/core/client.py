@@ -24,6 +24,7 @@ from zbooks.core.pagination import MAX_PER_PAGE, Page, aiter_pages, iter_pages
 from zbooks.core.pipeline import AsyncPipeline, Call, PipelineConfig, SyncPipeline
 from zbooks.core.ratelimit import RateLimiter
 from zbooks.core.retry import RetryPolicy
+from zbooks.core.tls import default_ssl_context
 from zbooks.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -41,6 +42,27 @@ class _Parts:
     client_secret: str | None
     client_credentials_org: str | None
     scopes: tuple[str, ...]
+
+
+def _seed_store(store: TokenStore, *, access_token: str | None, refresh_token: str | None) -> None:
+    """Put credentials given to the constructor into a shared store, under its lock.
+
+    Read-modify-write without the lock lost races: a client being built could read the
+    store just before another process saved a fresh access token, then write the stale
+    copy back, and the next caller refreshed again. Under the lock, and only when
+    something changes, many clients started at once leave the one refresh alone.
+    """
+    with store.lock():
+        current = store.load() or Token()
+        seeded = current.merged(
+            Token(
+                access_token=access_token,
+                refresh_token=refresh_token,
+                expires_at=None if access_token else current.expires_at,
+            )
+        )
+        if seeded != current:
+            store.save(seeded)
 
 
 def _build_parts(
@@ -76,16 +98,7 @@ def _build_parts(
     if token_store is not None:
         store = token_store
         if settings.refresh_token or access_token:
-            current = store.load() or Token()
-            store.save(
-                current.merged(
-                    Token(
-                        access_token=access_token,
-                        refresh_token=settings.refresh_token,
-                        expires_at=None if access_token else current.expires_at,
-                    )
-                )
-            )
+            _seed_store(store, access_token=access_token, refresh_token=settings.refresh_token)
     elif settings.refresh_token or access_token or client_credentials:
         # Credentials given directly (argument/env) beat the profile: keep them in memory
         # and leave the profile's stored tokens untouched.
@@ -244,7 +257,9 @@ class Client(_ClientBase, SyncResources):
             env=env,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx2.Client(timeout=timeout, transport=transport)
+        self._http = http_client or httpx2.Client(
+            timeout=timeout, transport=transport, verify=default_ssl_context()
+        )
         self._tokens = TokenManager(self._parts.store, refresher=self._refresh)
         self._config = self._make_config(self._parts, self._tokens, retry, rate_limiter)
         self._pipeline = SyncPipeline(self._config, self._http)
@@ -386,7 +401,9 @@ class AsyncClient(_ClientBase, AsyncResources):
             env=env,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx2.AsyncClient(timeout=timeout, transport=transport)
+        self._http = http_client or httpx2.AsyncClient(
+            timeout=timeout, transport=transport, verify=default_ssl_context()
+        )
         self._tokens = TokenManager(self._parts.store, async_refresher=self._refresh)
         self._config = self._make_config(self._parts, self._tokens, retry, rate_limiter)
         self._pipeline = AsyncPipeline(self._config, self._http)
