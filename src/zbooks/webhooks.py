@@ -11,8 +11,18 @@ change twice, and deliveries that may be skipped entirely. So:
 - ``parse`` turns a payload into a ``WebhookEvent`` whose ``entity_type`` comes from the
   payload key; the dedupe key is (entity type, id, ``last_modified_time``).
 - ``WebhookReceiver`` is an ASGI app (Starlette/FastAPI mountable) that answers 401 to a
-  bad or missing signature, 400 to a body it cannot parse, 200 to a duplicate without
-  calling your handler, and calls the handler exactly once per new event.
+  bad or missing signature, 400 to a body it cannot parse, to parameters it does not
+  expect and to a stale record, 200 to a duplicate without calling your handler, and
+  calls the handler exactly once per new event.
+
+What the signature does not protect, and what the receiver adds (docs/webhooks.md):
+the Billing scheme concatenates names and values with no separator (``?ab=c`` and
+``?a=bc`` sign the same bytes, and so do body bytes moved into a parameter name) and
+binds no time, nonce or delivery id, so a captured delivery verifies for ever. The
+receiver therefore accepts only plain parameter names (or exactly the names you
+expect), refuses records whose ``last_modified_time`` is older than a freshness window,
+and remembers the deliveries it handled in a durable store (SQLite by default), so a
+replay is a duplicate even after a restart.
 - Because delivery is not guaranteed, ``reconcile`` (and ``areconcile``) list the
   records modified since a ``ReconcileCursor`` so that a poll fills the gaps; run them
   through the same handler and dedupe keys (see docs/webhooks.md).
@@ -24,18 +34,32 @@ import hashlib
 import hmac
 import inspect
 import json
+import os
 import re
+import sqlite3
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from zbooks.errors import ZBooksError
 
 SIGNATURE_HEADER = "X-Zoho-Webhook-Signature"
 MAX_BODY = 5 * 1024 * 1024
+DEFAULT_MAX_AGE = timedelta(hours=72)
+"""How old a delivered record may be. Zoho retries a failed delivery for hours (retry
+policies, api-facts §6.4), so a window of three days admits its retries; anything
+older is either a replay or lost anyway, and ``reconcile`` catches the record up."""
+
+# Names a webhook's configured query/form parameters can have. JSON bytes (quotes,
+# braces, colons) cannot appear in one, so a body cannot be moved into a name.
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,100}$")
+
+DedupeKey = tuple[str, str, str]
 
 
 class WebhookError(ZBooksError):
@@ -48,6 +72,38 @@ class SignatureError(WebhookError):
 
 class PayloadError(WebhookError):
     hint = "Zoho's default payload is a JSON object with one key: the record's singular name."
+
+
+class UnexpectedParameterError(WebhookError):
+    hint = (
+        "Zoho's signature does not bind where a parameter name ends and its value "
+        "starts, so the receiver accepts only plain names, or exactly expected_params=."
+    )
+
+
+class StaleDeliveryError(WebhookError):
+    hint = (
+        "The record is older than the receiver's freshness window (max_age=): a replay, "
+        "or a retry that came too late. reconcile() picks the record up either way."
+    )
+
+
+def check_params(params: Mapping[str, str], expected: Collection[str] | None = None) -> None:
+    """Refuse parameter names a real delivery cannot have.
+
+    With ``expected`` (the names configured on the webhook, such as ``{"event"}``),
+    any other name is refused; otherwise any name that is not plain letters, digits and
+    ``_.-[]``. Either way a body moved into a parameter name is refused, and with
+    ``expected`` so is ``?ab=c`` standing in for ``?a=bc``.
+    """
+    for name in params:
+        if expected is not None and name not in expected:
+            raise UnexpectedParameterError(
+                f"Unexpected parameter {name[:40]!r}: this receiver expects "
+                f"{sorted(expected) or 'no parameters'}."
+            )
+        if not _PLAIN_NAME.match(name):
+            raise UnexpectedParameterError(f"Parameter name {name[:40]!r} is not allowed.")
 
 
 def signing_message(body: bytes, params: Mapping[str, str] | None = None) -> bytes:
@@ -102,7 +158,7 @@ class WebhookEvent:
     query_string: str = field(default="", repr=False, compare=False)
 
     @property
-    def dedupe_key(self) -> tuple[str, str, str]:
+    def dedupe_key(self) -> DedupeKey:
         body_hash = hashlib.sha256(json.dumps(self.data, sort_keys=True).encode()).hexdigest()
         return (
             self.entity_type,
@@ -208,15 +264,110 @@ def parse(
     )
 
 
+def check_fresh(event: WebhookEvent, max_age: timedelta, now: float | None = None) -> None:
+    """Refuse an event whose record was last modified more than ``max_age`` ago.
+
+    Events without a readable ``last_modified_time`` (custom payloads) pass: there is
+    nothing to judge them by, and the dedupe store still catches their replays.
+    """
+    if event.last_modified_time is None:
+        return
+    stamp = _parse_time(event.last_modified_time)
+    if stamp is None:
+        return
+    age = (time.time() if now is None else now) - stamp.timestamp()
+    if age > max_age.total_seconds():
+        raise StaleDeliveryError(
+            f"The {event.entity_type} was last modified at {event.last_modified_time}, "
+            f"{age / 3600:.1f} h ago; this receiver accepts up to "
+            f"{max_age.total_seconds() / 3600:g} h."
+        )
+
+
+class SeenStore(Protocol):
+    """Where a receiver remembers the deliveries it handled."""
+
+    def add(self, key: DedupeKey) -> bool:
+        """Record ``key``; False when it was already there. Must be atomic."""
+        ...
+
+    def forget(self, key: DedupeKey) -> None:
+        """Drop ``key`` (its handler failed, so the retry must be handled)."""
+        ...
+
+
+class SQLiteSeenEvents:
+    """Dedupe keys in a SQLite file: survives restarts, shared by the processes of one
+    machine (WAL, ``INSERT OR IGNORE`` decides atomically which process handles a key).
+
+    Keys older than ``retention`` are pruned now and then; keep it longer than the
+    receiver's ``max_age``, past which deliveries are refused anyway.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        retention: timedelta = timedelta(days=30),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if path is None:
+            from zbooks.config import data_dir
+
+            path = data_dir() / "webhooks" / "seen.sqlite3"
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.retention = retention
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._adds = 0
+        self._db = sqlite3.connect(
+            str(self.path), timeout=10.0, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, seen_at REAL NOT NULL)"
+        )
+
+    @staticmethod
+    def _text(key: DedupeKey) -> str:
+        return json.dumps(list(key), separators=(",", ":"))
+
+    def add(self, key: DedupeKey) -> bool:
+        now = self._clock()
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO seen (key, seen_at) VALUES (?, ?)", (self._text(key), now)
+            )
+            self._adds += 1
+            if self._adds % 1000 == 0:
+                cutoff = now - self.retention.total_seconds()
+                self._db.execute("DELETE FROM seen WHERE seen_at < ?", (cutoff,))
+            return cursor.rowcount == 1
+
+    def forget(self, key: DedupeKey) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM seen WHERE key = ?", (self._text(key),))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteSeenEvents({str(self.path)!r})"
+
+
 class SeenEvents:
-    """A bounded, thread-safe memory of dedupe keys already handled."""
+    """A bounded, thread-safe memory of dedupe keys already handled, for one process
+    that may forget them (tests, a development listener)."""
 
     def __init__(self, capacity: int = 10_000) -> None:
         self.capacity = capacity
-        self._keys: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._keys: OrderedDict[DedupeKey, None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def add(self, key: tuple[str, str, str]) -> bool:
+    def add(self, key: DedupeKey) -> bool:
         """Record ``key``; False when it was already there."""
         with self._lock:
             if key in self._keys:
@@ -227,7 +378,7 @@ class SeenEvents:
                 self._keys.popitem(last=False)
             return True
 
-    def forget(self, key: tuple[str, str, str]) -> None:
+    def forget(self, key: DedupeKey) -> None:
         with self._lock:
             self._keys.pop(key, None)
 
@@ -241,6 +392,12 @@ class WebhookReceiver:
     Set ``secret=None`` only for webhooks configured without one (nothing is verified).
     A handler that raises gets a 500 back to Zoho so that Zoho retries; the event is then
     not remembered as handled.
+
+    ``seen`` remembers handled deliveries; by default a ``SQLiteSeenEvents`` file in the
+    zbooks data directory (``ZBOOKS_DATA_DIR``), so replays stay duplicates across
+    restarts. ``expected_params`` names the query/form parameters the webhook is
+    configured with; ``max_age`` is the freshness window on ``last_modified_time``
+    (``None`` turns it off); ``clock`` gives the current epoch seconds.
     """
 
     def __init__(
@@ -250,13 +407,19 @@ class WebhookReceiver:
         secret: str | None,
         header: str = SIGNATURE_HEADER,
         scheme: SignatureScheme | None = None,
-        seen: SeenEvents | None = None,
+        seen: SeenStore | None = None,
+        expected_params: Collection[str] | None = None,
+        max_age: timedelta | None = DEFAULT_MAX_AGE,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.handler = handler
         self._secret = secret
         self.header = header
         self.scheme = scheme
-        self.seen = seen or SeenEvents()
+        self.seen: SeenStore = seen if seen is not None else SQLiteSeenEvents()
+        self.expected_params = None if expected_params is None else frozenset(expected_params)
+        self.max_age = max_age
+        self._clock = clock
 
     def __repr__(self) -> str:
         return f"WebhookReceiver(header={self.header!r}, verifying={self._secret is not None})"
@@ -289,6 +452,10 @@ class WebhookReceiver:
             except UnicodeDecodeError:
                 return 400, {"status": "error", "message": "Body is not UTF-8."}
         headers = dict(request.headers)
+        try:
+            check_params(params, self.expected_params)
+        except UnexpectedParameterError as exc:
+            return 400, {"status": "error", "message": exc.message}
         if self._secret is not None:
             try:
                 verify(
@@ -310,6 +477,11 @@ class WebhookReceiver:
             )
         except PayloadError as exc:
             return 400, {"status": "error", "message": exc.message}
+        if self.max_age is not None:
+            try:
+                check_fresh(event, self.max_age, self._clock())
+            except StaleDeliveryError as exc:
+                return 400, {"status": "stale", "message": exc.message}
         key = event.dedupe_key
         if not self.seen.add(key):
             return 200, {"status": "duplicate"}

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import os
-import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -41,6 +39,7 @@ from zbooks.sandbox.config import SandboxConfig
 from zbooks.sandbox.server import SandboxServer
 
 from .conftest import Sandbox
+from .docblocks import doc_blocks, point_environment_at, run_blocks
 
 Body = dict[str, Any]
 _serial = itertools.count(1)
@@ -747,34 +746,13 @@ async def test_files_travel_beside_the_body(client: Client | AsyncClient, world:
 
 # --- docs/sdk.md ------------------------------------------------------------------------------
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
-_BLOCK = re.compile(r"(<!-- not run[^>]*-->\n)?```python\n(.*?)```", re.S)
-
-
-def doc_blocks() -> list[str]:
-    """The doc's ``python`` blocks, in order, without those marked ``<!-- not run -->``."""
-    return [m.group(2) for m in _BLOCK.finditer(DOC.read_text("utf-8")) if not m.group(1)]
-
 
 def test_docs_sdk_examples_run(
-    sandbox: Sandbox, login: Login, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Every runnable block of docs/sdk.md, in one namespace, against the sandbox; the
     doc's ``zbooks.Client()`` finds its settings in the environment, as it says."""
-    for name in [n for n in os.environ if n.startswith("ZBOOKS_")]:
-        monkeypatch.delenv(name)
-    settings = {
-        "ZBOOKS_CONFIG_DIR": str(tmp_path),
-        "ZBOOKS_CLIENT_ID": login.client_id,
-        "ZBOOKS_CLIENT_SECRET": login.client_secret,
-        "ZBOOKS_REFRESH_TOKEN": str(login.token.refresh_token),
-        "ZBOOKS_ACCOUNTS_URL": sandbox.base_url,
-        "ZBOOKS_API_URL": sandbox.api_url,
-    }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    blocks = doc_blocks()
+    point_environment_at(sandbox, monkeypatch, tmp_path)
+    blocks = doc_blocks("sdk.md")
     assert len(blocks) >= 15  # the parser still finds the examples
-    namespace: dict[str, Any] = {"__name__": "docs_sdk"}
-    for number, code in enumerate(blocks, 1):
-        exec(compile(code, f"docs/sdk.md python block {number}", "exec"), namespace)
+    run_blocks("sdk.md", blocks)

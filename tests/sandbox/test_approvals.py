@@ -25,11 +25,15 @@ from tests.sandbox.test_oas_conformance import (
     Step,
     run_scenario,
 )
+from zbooks.sandbox.clock import Clock
 from zbooks.sandbox.errors import ApiError
 from zbooks.sandbox.ledger.base import Ledger
 from zbooks.sandbox.ledger.contacts import get_contact
 
 Ids = dict[str, str]
+# A due date a month past the sandbox's today: an approved bill is open, not overdue,
+# whatever day the suite runs on.
+DUE = (Clock().today() + timedelta(days=30)).isoformat()
 
 
 @pytest.fixture
@@ -71,7 +75,7 @@ def _bill(ids: Ids) -> dict[str, Any]:
         "vendor_id": ids["vendor_id"],
         "bill_number": "B-1",
         "date": DAY,
-        "due_date": "2026-12-02",
+        "due_date": DUE,
         "status": "draft",
         "line_items": [{"account_id": ids["account_id"], "rate": 10, "quantity": 2}],
     }
@@ -351,7 +355,7 @@ _BILL_BODY = {
     "vendor_id": "{vendor_id}",
     "bill_number": "BILL-{n}",
     "date": DAY,
-    "due_date": "2026-12-02",
+    "due_date": DUE,
     "status": "draft",
     "line_items": [{"account_id": "{expense_account_id}", "rate": 10, "quantity": 2}],
 }

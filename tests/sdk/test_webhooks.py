@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx2
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from zbooks.webhooks import (
     SIGNATURE_HEADER,
     PayloadError,
+    SeenEvents,
     SignatureError,
     WebhookEvent,
     WebhookReceiver,
@@ -21,11 +23,13 @@ from zbooks.webhooks import (
 )
 
 SECRET = "whsec0123456789abc"
+# A record modified a minute ago: the receiver refuses stale records (max_age).
+STAMP = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(time.time() - 60))
 INVOICE = {
     "invoice": {
         "invoice_id": "4600001",
         "total": 12.5,
-        "last_modified_time": "2026-11-24T10:00:00+0000",
+        "last_modified_time": STAMP,
     }
 }
 
@@ -66,8 +70,8 @@ def test_verify_with_custom_header_and_scheme() -> None:
 def test_parse_takes_entity_from_the_payload_key() -> None:
     event = parse(json.dumps(INVOICE))
     assert (event.entity_type, event.entity_id) == ("invoice", "4600001")
-    assert event.last_modified_time == "2026-11-24T10:00:00+0000"
-    assert event.dedupe_key == ("invoice", "4600001", "2026-11-24T10:00:00+0000")
+    assert event.last_modified_time == STAMP
+    assert event.dedupe_key == ("invoice", "4600001", STAMP)
     with pytest.raises(PayloadError):
         parse(b"[1,2]")
     with pytest.raises(PayloadError):
@@ -84,7 +88,7 @@ async def _post(app: WebhookReceiver, body: bytes, headers: dict[str, str]) -> h
 
 async def test_receiver_runs_handler_once_and_refuses_bad_signatures() -> None:
     seen: list[WebhookEvent] = []
-    app = WebhookReceiver(seen.append, secret=SECRET)
+    app = WebhookReceiver(seen.append, secret=SECRET, seen=SeenEvents())
     body = json.dumps(INVOICE).encode()
     params = {"event": "invoice.updated"}
     assert (await _post(app, body, signed(body, params))).status_code == 200
@@ -103,7 +107,7 @@ async def test_handler_failure_answers_500_and_allows_retry() -> None:
         if calls["n"] == 1:
             raise RuntimeError("db down")
 
-    app = WebhookReceiver(flaky, secret=None)
+    app = WebhookReceiver(flaky, secret=None, seen=SeenEvents())
     body = json.dumps(INVOICE).encode()
     assert (await _post(app, body, {})).status_code == 500
     assert (await _post(app, body, {})).status_code == 200
@@ -140,7 +144,7 @@ headers_strategy = st.dictionaries(
 async def test_receiver_never_answers_500_to_any_input(
     body: bytes, headers: dict[str, str], sign: bool
 ) -> None:
-    app = WebhookReceiver(lambda event: None, secret=SECRET)
+    app = WebhookReceiver(lambda event: None, secret=SECRET, seen=SeenEvents())
     if sign:
         signature = compute_signature(SECRET, body, {"event": "invoice.updated"})
         headers = {**headers, SIGNATURE_HEADER: signature}

@@ -16,13 +16,19 @@ import typer
 from typer.testing import CliRunner
 
 from zbooks.cli.webhooks import build_receiver, register, sandbox_base_url
-from zbooks.webhooks import SIGNATURE_HEADER, WebhookEvent, WebhookReceiver, compute_signature
+from zbooks.webhooks import (
+    SIGNATURE_HEADER,
+    SeenEvents,
+    WebhookEvent,
+    WebhookReceiver,
+    compute_signature,
+)
 
 from .conftest import SECRET, LoopbackServer, Sandbox, free_port
 
-PAYLOAD = json.dumps(
-    {"invoice": {"invoice_id": "77", "last_modified_time": "2026-11-24T10:00:00+0000"}}
-).encode()
+# A record modified a minute ago: the receiver refuses stale records (max_age).
+STAMP = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(time.time() - 60))
+PAYLOAD = json.dumps({"invoice": {"invoice_id": "77", "last_modified_time": STAMP}}).encode()
 
 
 def cli() -> typer.Typer:
@@ -51,7 +57,7 @@ def signed_headers(body: bytes, params: dict[str, str] | None = None) -> dict[st
 # --- trigger ---------------------------------------------------------------------------------
 def test_trigger_delivers_to_a_url_and_reports_it(sandbox: Sandbox) -> None:
     seen: list[WebhookEvent] = []
-    with LoopbackServer(WebhookReceiver(seen.append, secret=SECRET)) as receiver:
+    with LoopbackServer(WebhookReceiver(seen.append, secret=SECRET, seen=SeenEvents())) as receiver:
         code, out = run(
             "webhooks", "trigger", "invoice.created",
             "--url", receiver.url, "--secret", SECRET,
@@ -113,7 +119,9 @@ async def test_forward_to_passes_the_request_on_unchanged(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     downstream: list[WebhookEvent] = []
-    with LoopbackServer(WebhookReceiver(downstream.append, secret=SECRET)) as target:
+    with LoopbackServer(
+        WebhookReceiver(downstream.append, secret=SECRET, seen=SeenEvents())
+    ) as target:
         app = build_receiver(secret=SECRET, forward_to=target.url)
         params = {"event": "invoice.created"}
         query = "?event=invoice.created"
@@ -130,7 +138,7 @@ async def test_forward_failure_answers_500_so_the_sender_retries(tmp_path: Path)
     first = await post(app, PAYLOAD, {"content-type": "application/json"})
     assert first.status_code == 500
     seen: list[WebhookEvent] = []
-    with LoopbackServer(WebhookReceiver(seen.append, secret=None)) as target:
+    with LoopbackServer(WebhookReceiver(seen.append, secret=None, seen=SeenEvents())) as target:
         app.handler = build_receiver(secret=None, forward_to=target.url).handler
         again = await post(app, PAYLOAD, {"content-type": "application/json"})
     assert again.status_code == 200 and len(seen) == 1  # not remembered as handled the 1st time
@@ -229,6 +237,6 @@ def test_listen_refuses_conflicting_options_and_a_busy_port() -> None:
     assert code != 0 and "not both" in out
     code, out = run("webhooks", "listen", "--forward-to", "ftp://x")
     assert code != 0 and "not an http(s) URL" in out
-    with LoopbackServer(WebhookReceiver(lambda e: None, secret=None)) as busy:
+    with LoopbackServer(WebhookReceiver(lambda e: None, secret=None, seen=SeenEvents())) as busy:
         code, out = run("webhooks", "listen", "--port", str(busy.port))
     assert code != 0 and "cannot listen" in out

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from zbooks.webhooks import ReconcileCursor, WebhookEvent, WebhookReceiver, parse, reconcile
+from zbooks.webhooks import (
+    ReconcileCursor,
+    SeenEvents,
+    WebhookEvent,
+    WebhookReceiver,
+    parse,
+    reconcile,
+)
 
 from .conftest import SECRET, LoopbackServer, Sandbox, free_port, wait_until
 
@@ -35,7 +42,7 @@ def handled() -> Handled:
 
 @pytest.fixture
 def receiver(handled: Handled) -> Iterator[LoopbackServer]:
-    with LoopbackServer(WebhookReceiver(handled, secret=SECRET)) as server:
+    with LoopbackServer(WebhookReceiver(handled, secret=SECRET, seen=SeenEvents())) as server:
         yield server
 
 
@@ -133,7 +140,7 @@ def test_receiver_down_the_sandbox_retries_and_the_event_arrives_when_it_is_back
     sandbox: Sandbox, handled: Handled
 ) -> None:
     port = free_port()
-    receiver = LoopbackServer(WebhookReceiver(handled, secret=SECRET), port=port)
+    receiver = LoopbackServer(WebhookReceiver(handled, secret=SECRET, seen=SeenEvents()), port=port)
     with sandbox.client() as client:
         subscribe(client, receiver.url)
         invoice = new_invoice(client)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from zbooks.webhooks import (
     SIGNATURE_HEADER,
     ReconcileCursor,
+    SeenEvents,
     WebhookReceiver,
     areconcile,
     compute_signature,
@@ -156,7 +157,7 @@ async def test_receiver_never_answers_500_to_forms_and_query_strings(
     sign: bool,
     method: str,
 ) -> None:
-    app = WebhookReceiver(lambda event: None, secret=SECRET)
+    app = WebhookReceiver(lambda event: None, secret=SECRET, seen=SeenEvents())
     body = raw if raw is not None else urlencode(form).encode()
     params = dict(query)
     if "form-urlencoded" in content_type and raw is None:

@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import typer
 
-from zbooks.webhooks import SIGNATURE_HEADER, WebhookEvent, WebhookReceiver
+from zbooks.webhooks import SIGNATURE_HEADER, SeenEvents, WebhookEvent, WebhookReceiver
 
 app = typer.Typer(
     help="Receive Zoho Books webhooks locally; make the sandbox fire one.",
@@ -130,7 +130,11 @@ def build_receiver(
             print(f"  failed: {exc}", file=err or sys.stderr, flush=True)
             raise
 
-    return WebhookReceiver(handle, secret=secret, header=header)
+    # A development listener: duplicates are remembered while it runs, not across runs.
+    # Sandbox time travel makes records look old: no freshness window here.
+    return WebhookReceiver(
+        handle, secret=secret, header=header, seen=SeenEvents(), max_age=None
+    )
 
 
 @app.command()

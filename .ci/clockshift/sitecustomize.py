@@ -1,0 +1,28 @@
+"""Move the wall clock of every Python process of a test run far ahead.
+
+CI runs the date-sensitive suites twice: once today, once with this folder on
+``PYTHONPATH`` and ``ZBOOKS_CLOCK_SHIFT_DAYS`` set. Python imports ``sitecustomize`` at
+start-up, so the shift reaches pytest, the in-process sandbox, and every Python
+subprocess the tests start (``zbooks`` commands, sandbox servers, workers): the whole
+process tree agrees on the shifted date.
+
+Why not libfaketime (Debian's ``faketime``, 0.9.10): it hangs Python 3.11's timed lock
+waits (``sem_clockwait`` on a faked monotonic clock is not intercepted), and with
+``FAKETIME_DONT_FAKE_MONOTONIC=1`` every ``time.sleep`` fails with EINVAL. time-machine
+moves exactly what code reads to decide a date (``time.time``, ``time.gmtime``,
+``datetime.now``, ``date.today``, ...) and leaves the monotonic clock, which timeouts
+use, alone.
+"""
+
+from __future__ import annotations
+
+import os
+
+_days = os.environ.get("ZBOOKS_CLOCK_SHIFT_DAYS")
+if _days:
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    _traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=float(_days)), tick=True)
+    _traveller.start()
