@@ -20,9 +20,14 @@ import os
 
 _days = os.environ.get("ZBOOKS_CLOCK_SHIFT_DAYS")
 if _days:
+    import time
     from datetime import UTC, datetime, timedelta
 
     import time_machine
 
     _traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=float(_days)), tick=True)
     _traveller.start()
+    # time-machine starts its ticking clock at the first reading: take it now, so that
+    # every process is shifted by the same amount (to a millisecond), not by however
+    # long its imports took before it first asked for the time.
+    time.time()

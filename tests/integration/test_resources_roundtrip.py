@@ -35,11 +35,15 @@ from zbooks.models.customer_payments import CustomerPayment
 from zbooks.models.invoices import Invoice, InvoiceStatus
 from zbooks.models.vendor_payments import VendorPayment
 from zbooks.resources.ergonomic.filters import ContactFilter, ContactType, InvoiceFilter, ItemFilter
+from zbooks.sandbox.clock import Clock
 from zbooks.sandbox.config import SandboxConfig
 from zbooks.sandbox.server import SandboxServer
 
 from .conftest import Sandbox
 from .docblocks import doc_blocks, point_environment_at, run_blocks
+
+# The sandbox's date (its clock has no offset here): due dates are relative to it.
+SANDBOX_TODAY = Clock().today()
 
 Body = dict[str, Any]
 _serial = itertools.count(1)
@@ -174,8 +178,10 @@ class World:
         invoice = self.api.invoices.create(
             body={
                 "customer_id": customer_id,
-                "date": "2026-11-02",
-                "due_date": "2027-01-31",  # not overdue: a partial payment reads partially_paid
+                # Due in a month, whatever today is: a partial payment reads
+                # partially_paid, not overdue.
+                "date": (SANDBOX_TODAY - timedelta(days=30)).isoformat(),
+                "due_date": (SANDBOX_TODAY + timedelta(days=30)).isoformat(),
                 "line_items": [_line(amount)],
             }
         )

@@ -5,8 +5,9 @@
 ``MODE`` is ``threads`` (``COUNT`` sync clients, one per thread), ``threads-store`` (the
 same, each client also given a ``FileStore`` on ``$ZBOOKS_WORKER_TOKEN_STORE`` while the
 refresh token comes from the environment) or ``tasks`` (``COUNT`` async clients gathered
-on one loop). Settings come from the
-environment (``ZBOOKS_*``), as for a user's worker. Prints one JSON line: how many calls
+on one loop). ``START_AT`` is a ``time.monotonic()`` value: one clock for every process,
+which the shifted-clock CI run leaves alone. Settings come from the environment
+(``ZBOOKS_*``), as for a user's worker. Prints one JSON line: how many calls
 succeeded, the errors, the refreshes this process made and the longest lock wait.
 """
 
@@ -54,7 +55,7 @@ def main() -> None:
     results: list[Any] = []
     waits: list[float] = []
     refreshes: list[int] = []
-    while time.time() < start_at:
+    while time.monotonic() < start_at:  # one clock for all processes, never shifted
         time.sleep(0.001)
     if mode.startswith("threads"):
         store = os.environ["ZBOOKS_WORKER_TOKEN_STORE"] if mode == "threads-store" else None

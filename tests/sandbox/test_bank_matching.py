@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.oasfiles import requires_oas
 from tests.sandbox.conftest import Call
 from tests.sandbox.test_accounting_modules import account_id, api_error, balance, bank, body_of, txn
 from tests.sandbox.test_oas_conformance import (
@@ -332,6 +333,7 @@ MATCHING = Scenario("bank matching", ("POST", "/banktransactions"), (
 ))
 
 
+@requires_oas
 def test_every_new_response_conforms_to_the_oas(call: Call, ledger: Ledger) -> None:
     validated, problems = run_scenario(call, ledger, MATCHING)
     assert problems == [], "\n".join(problems)

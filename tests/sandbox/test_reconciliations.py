@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.oasfiles import requires_oas
 from tests.sandbox.conftest import Call
 from tests.sandbox.test_accounting_modules import api_error, bank, body_of, txn
 from tests.sandbox.test_bank_matching import customer_with_sent_invoice, feed
@@ -156,6 +157,7 @@ RECONCILIATION = Scenario("bank reconciliations", ("POST", "/bankaccounts"), (
 ))
 
 
+@requires_oas
 def test_every_reconciliation_response_conforms_to_the_oas(call: Call, ledger: Ledger) -> None:
     validated, problems = run_scenario(call, ledger, RECONCILIATION)
     assert problems == [], "\n".join(problems)

@@ -33,19 +33,18 @@ Refresher = Callable[[Token | None], Token]
 AsyncRefresher = Callable[[Token | None], Awaitable[Token]]
 
 
-def store_key(store: TokenStore) -> Hashable:
-    """What identifies a store's token across objects: two ``FileStore`` objects on one path
-    are the same store. Stores may say so with a ``lock_key`` attribute; any other
-    store is only the same as itself."""
-    key = getattr(store, "lock_key", None)
-    return key if key is not None else ("object", id(store))
+def store_key(store: TokenStore) -> Hashable | None:
+    """What a store holds, when it can say: two ``FileStore`` objects on one path hold
+    the same token. Stores say so with a hashable ``lock_key`` attribute."""
+    return getattr(store, "lock_key", None)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Slot:
     """What the clients of one process share about one store: the lock they queue on
-    before the store's own cross-process lock, and the newest token any of them saw, so
-    that the clients queued behind a refresh pick its result up without any I/O.
+    before the store's own cross-process lock (and, per event loop, the lock their
+    tasks queue on before that), and the newest token any of them saw, so that the
+    clients queued behind a refresh pick its result up without any I/O.
 
     The lock is a plain ``Lock`` (not ``RLock``): the async path may acquire it in a
     worker thread and release it on the event loop's thread.
@@ -53,33 +52,42 @@ class _Slot:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     token: Token | None = None
+    loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
+
+    def loop_lock(self) -> asyncio.Lock:
+        """This store's lock for the tasks of the running event loop."""
+        loop = asyncio.get_running_loop()
+        with _GUARD:
+            lock = self.loop_locks.get(loop)
+            if lock is None:
+                lock = self.loop_locks[loop] = asyncio.Lock()
+            return lock
 
 
 _GUARD = threading.Lock()
-_SLOTS: dict[Hashable, _Slot] = {}
-_LOOP_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, asyncio.Lock]]
-_LOOP_LOCKS = weakref.WeakKeyDictionary()
+_KEYED_SLOTS: dict[Hashable, _Slot] = {}
+# A store that cannot say what it holds is shared only by the clients given that very
+# object (never by a later object that happens to reuse its id).
+_OBJECT_SLOTS: weakref.WeakKeyDictionary[object, _Slot] = weakref.WeakKeyDictionary()
 
 
-def _slot(key: Hashable) -> _Slot:
+def shared_slot(store: TokenStore) -> _Slot:
+    key = store_key(store)
     with _GUARD:
-        slot = _SLOTS.get(key)
-        if slot is None:
-            slot = _SLOTS[key] = _Slot()
-        return slot
-
-
-def loop_lock(key: Hashable) -> asyncio.Lock:
-    """The store's lock for the tasks of the running event loop."""
-    loop = asyncio.get_running_loop()
-    with _GUARD:
-        locks = _LOOP_LOCKS.get(loop)
-        if locks is None:
-            locks = _LOOP_LOCKS[loop] = {}
-        lock = locks.get(key)
-        if lock is None:
-            lock = locks[key] = asyncio.Lock()
-        return lock
+        if key is not None:
+            slot = _KEYED_SLOTS.get(key)
+            if slot is None:
+                slot = _KEYED_SLOTS[key] = _Slot()
+            return slot
+        try:
+            slot = _OBJECT_SLOTS.get(store)
+            if slot is None:
+                slot = _OBJECT_SLOTS[store] = _Slot()
+            return slot
+        except TypeError:  # neither hashable nor weakly referenceable: its own slot
+            return _Slot()
 
 
 async def acquire_off_loop(acquire: Callable[[], object], release: Callable[[], object]) -> None:
@@ -115,8 +123,7 @@ class TokenManager:
         self._clock = clock
         self._leeway = leeway
         self._cached: Token | None = None
-        self._key = store_key(store)
-        self._shared = _slot(self._key)
+        self._shared = shared_slot(store)
         self._thread_lock = self._shared.lock
         self.refresh_count = 0  # refreshes this manager performed (for diagnostics)
         self.lock_wait_seconds = 0.0  # longest wait for the locks so far (diagnostics)
@@ -200,7 +207,7 @@ class TokenManager:
         started = time.monotonic()
         # One task per loop goes on to the process lock (at most one executor thread per
         # loop waits there); the rest of the loop's tasks wait here, threadless.
-        async with loop_lock(self._key):
+        async with self._shared.loop_lock():
             if not self._thread_lock.acquire(blocking=False):
                 await acquire_off_loop(self._thread_lock.acquire, self._thread_lock.release)
             self._note_wait(started)
