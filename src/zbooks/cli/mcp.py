@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+import typer._click as click
+from typer.core import TyperCommand
 
 from zbooks.cli.errors import USAGE, CliError
 
@@ -20,6 +22,23 @@ if TYPE_CHECKING:
 mcp_app = typer.Typer(rich_markup_mode=None, add_completion=False)
 
 DEFAULT_PORT = 8808
+ALL_MODULES = "all"
+
+
+class _OptionalValueCommand(TyperCommand):
+    """``--allow-writes`` takes an optional value: alone (or before another option)
+    it means every module. click has no optional values, so supply ``all`` before
+    parsing."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        fixed: list[str] = []
+        for index, arg in enumerate(args):
+            fixed.append(arg)
+            if arg == "--allow-writes":
+                following = args[index + 1] if index + 1 < len(args) else None
+                if following is None or following.startswith("-"):
+                    fixed.append(ALL_MODULES)
+        return super().parse_args(ctx, fixed)
 
 
 def _require_sdk() -> None:
@@ -64,8 +83,9 @@ def _profile_client(profile: str | None, org: str | None) -> AsyncClient:
 
 
 @mcp_app.command(
+    cls=_OptionalValueCommand,
     epilog="Examples: zbooks mcp --sandbox | zbooks mcp --allow-writes invoices,contacts "
-    "| zbooks mcp --http --port 8808. Docs: docs/mcp.md"
+    "| zbooks mcp --http --port 8808. Docs: docs/mcp.md",
 )
 def mcp(
     http: Annotated[
@@ -91,8 +111,6 @@ def mcp(
         typer.Option(
             "--allow-writes",
             metavar="[MODULES]",
-            is_flag=False,
-            flag_value="all",
             help="Allow writes (default: read-only). Alone: every module; with a list "
             "(invoices,contacts): only those modules.",
         ),
