@@ -46,6 +46,9 @@ Fields = Annotated[
     str | None,
     Field(description="Comma-separated fields to return instead of the key ones; * for all."),
 ]
+OnlyFields = Annotated[
+    str | None, Field(description="Comma-separated fields to return (default: all).")
+]
 
 
 def session_key(ctx: Context) -> str:
@@ -369,22 +372,27 @@ class _Tools:
 
     # ------------------------------------------------------------------ curated records
 
-    async def _record(self, path: str, key: str, session: str) -> dict[str, Any]:
+    async def _record(
+        self, path: str, key: str, fields: str | None, session: str
+    ) -> dict[str, Any]:
         envelope = await self.books.get(session, path, {})
         record = envelope.get(key) if isinstance(envelope, Mapping) else None
         if not isinstance(record, Mapping):
             raise ToolError(f"Zoho Books returned no {key} for {path}.")
-        return {key: dict(record)}
+        wanted = lists.split_fields(fields)
+        return {key: lists.pick(record, wanted, key + "s") if wanted else dict(record)}
 
-    async def get_invoice(self, invoice_id: str, ctx: Context) -> dict[str, Any]:
-        return await guard(
-            self._record(f"/invoices/{_segment(invoice_id)}", "invoice", session_key(ctx))
-        )
+    async def get_invoice(
+        self, invoice_id: str, ctx: Context, fields: OnlyFields = None
+    ) -> dict[str, Any]:
+        path = f"/invoices/{_segment(invoice_id)}"
+        return await guard(self._record(path, "invoice", fields, session_key(ctx)))
 
-    async def get_contact(self, contact_id: str, ctx: Context) -> dict[str, Any]:
-        return await guard(
-            self._record(f"/contacts/{_segment(contact_id)}", "contact", session_key(ctx))
-        )
+    async def get_contact(
+        self, contact_id: str, ctx: Context, fields: OnlyFields = None
+    ) -> dict[str, Any]:
+        path = f"/contacts/{_segment(contact_id)}"
+        return await guard(self._record(path, "contact", fields, session_key(ctx)))
 
     # ------------------------------------------------------------------ summaries
 
