@@ -58,6 +58,7 @@ class PreparedRequest:
     path: str  # filled in, relative to the Books API base (/invoices/123)
     params: dict[str, Any] = field(default_factory=dict)
     json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
 
     def request_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``Client.request`` / ``AsyncClient.request``."""
@@ -66,6 +67,7 @@ class PreparedRequest:
             "path": self.path,
             "params": dict(self.params) or None,
             "json": self.json,
+            "headers": dict(self.headers) or None,
         }
 
     def describe(self, *, api_url: str = "", organization_id: str | None = None) -> dict[str, Any]:
@@ -80,7 +82,10 @@ class PreparedRequest:
         shown: dict[str, Any] = {
             "method": self.method,
             "url": url,
-            "headers": {"Authorization": f"Zoho-oauthtoken {MASK}"},
+            "headers": {
+                "Authorization": f"Zoho-oauthtoken {MASK}",
+                **mask_secrets(self.headers),
+            },
         }
         if self.json is not None:
             shown["headers"]["Content-Type"] = "application/json"
@@ -120,6 +125,16 @@ def build_request(op: Operation, arguments: Mapping[str, Any] | None) -> Prepare
         )
     values: dict[str, Any] = {}
     for key, value in args.items():
+        if accepted[key].location == "file":
+            raise ArgumentError(
+                f"{op.module}.{op.method} uploads {accepted[key].name} as a file.",
+                hint="File uploads are not available here; use the SDK or `zbooks` CLI.",
+            )
+        if accepted[key].location == "file":
+            raise ArgumentError(
+                f"{op.module}.{op.method} uploads {accepted[key].name} as a file.",
+                hint="File uploads are not available here; use the SDK or `zbooks` CLI.",
+            )
         values[accepted[key].name] = value
     missing = [p.name for p in op.params if p.required and values.get(p.name) in (None, "")]
     if missing:
@@ -144,18 +159,26 @@ def build_request(op: Operation, arguments: Mapping[str, Any] | None) -> Prepare
     path = op.path
     for param in op.path_params:
         path = path.replace("{" + param.name + "}", quote(str(values.pop(param.name)), safe=""))
+    in_header = {p.name for p in op.header_params}
     params: dict[str, Any] = {}
+    headers: dict[str, str] = {}
     for name, value in values.items():
         if value is None:
             continue
         converted = query_value(value)
-        params[name] = "true" if converted is True else "false" if converted is False else converted
+        if converted is True or converted is False:
+            converted = "true" if converted else "false"
+        if name in in_header:
+            headers[name] = str(converted)
+        else:
+            params[name] = converted
     return PreparedRequest(
         operation=f"{op.module}.{op.method}",
         method=op.http_method,
         path=path,
         params=params,
         json=plain(body) if body is not None else None,
+        headers=headers,
     )
 
 

@@ -40,6 +40,7 @@ def test_update_request_fills_path_converts_query_and_keeps_body() -> None:
         "path": "/invoices/46%2F0",
         "params": {"ignore_auto_number_generation": "true"},
         "json": request.json,
+        "headers": None,
     }
 
 
@@ -95,3 +96,25 @@ def test_secrets_are_masked_everywhere_they_appear() -> None:
     )
     assert request.describe()["json"] == {"contact_name": "A", "password": "***"}
     assert request.json["password"] == "p"  # only the preview is masked, not what is sent
+
+
+def test_header_parameters_travel_as_headers_and_files_are_refused() -> None:
+    op = find("contacts.upsert")
+    names = {p.name: p.python_name for p in op.header_params}
+    request = build_request(
+        op,
+        {
+            names["X-Unique-Identifier-Key"]: "cf_ref",
+            names["X-Unique-Identifier-Value"]: "A-1",
+            "body": {"contact_name": "A"},
+        },
+    )
+    assert request.headers == {
+        "X-Unique-Identifier-Key": "cf_ref",
+        "X-Unique-Identifier-Value": "A-1",
+    }
+    assert request.params == {}
+    assert request.request_kwargs()["headers"] == request.headers
+    assert request.describe()["headers"]["X-Unique-Identifier-Key"] == "cf_ref"
+    with pytest.raises(ArgumentError, match="uploads attachment as a file"):
+        build_request(find("bills.add_attachment"), {"bill_id": "1", "attachment": "x"})

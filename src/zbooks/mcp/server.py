@@ -26,7 +26,15 @@ from zbooks.mcp import catalog, lists
 from zbooks.mcp.books import Books
 from zbooks.mcp.budget import BudgetExhausted
 from zbooks.mcp.policy import Kind, Policy, WriteRefused, kind_of
-from zbooks.preview import ArgumentError, build_request, diff, reader_for, record_of
+from zbooks.preview import (
+    ArgumentError,
+    PreparedRequest,
+    build_request,
+    diff,
+    reader_for,
+    record_of,
+)
+from zbooks.resources import Operation
 
 T = TypeVar("T")
 
@@ -229,7 +237,9 @@ class _Tools:
             return {"operation": request.operation, "result": result}
         return {"operation": request.operation, **_strip_envelope(result)}
 
-    async def _preview(self, op: Any, request: Any, session: str) -> dict[str, Any]:
+    async def _preview(
+        self, op: Operation, request: PreparedRequest, session: str
+    ) -> dict[str, Any]:
         org = await self.books.organization_id(session)
         preview: dict[str, Any] = {
             "dry_run": True,
@@ -245,12 +255,10 @@ class _Tools:
             preview["refusal"] = str(exc)
         reader = reader_for(op)
         if reader is not None and isinstance(request.json, Mapping):
-            envelope = await self.books.send(
-                session,
-                type(request)(
-                    operation=f"{reader.module}.{reader.method}", method="GET", path=request.path
-                ),
+            read = PreparedRequest(
+                operation=f"{reader.module}.{reader.method}", method="GET", path=request.path
             )
+            envelope = await self.books.send(session, read)
             current = record_of(reader, envelope) if isinstance(envelope, Mapping) else None
             if current is not None:
                 preview["diff"] = diff(current, request.json)
