@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -279,27 +279,16 @@ async def test_stdio_profile_against_a_loopback_sandbox(
 # ------------------------------------------------------------------ streamable HTTP
 
 
-@pytest.fixture
-def http_server() -> Iterator[str]:
+@contextmanager
+def http_server(args: list[str], env: dict[str, str]) -> Iterator[str]:
+    """`zbooks mcp --http --port N ARGS` in its own process; yields the endpoint URL."""
     port = _free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "zbooks",
-            "mcp",
-            "--sandbox",
-            "--http",
-            "--port",
-            str(port),
-            "--allow-writes",
-            "--max-calls",
-            "9",
-        ],
+        [sys.executable, "-m", "zbooks", "mcp", "--http", "--port", str(port), *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={**os.environ, "ZBOOKS_CONFIG_DIR": "/nonexistent-zbooks-mcp-test"},
+        env={**os.environ, **env},
     )
     try:
         deadline = time.monotonic() + 60
@@ -333,9 +322,13 @@ async def http_session(url: str) -> AsyncIterator[ClientSession]:
         yield session
 
 
-async def test_http_sandbox_session(http_server: str) -> None:
-    with anyio.fail_after(TIMEOUT):
-        async with http_session(http_server) as session:
+async def test_http_sandbox_session(tmp_path: Path) -> None:
+    args = ["--sandbox", "--allow-writes", "--max-calls", "9"]
+    with (
+        http_server(args, {"ZBOOKS_CONFIG_DIR": str(tmp_path)}) as url,
+        anyio.fail_after(TIMEOUT),
+    ):
+        async with http_session(url) as session:
             contact = await discover_search_describe_read(session)  # 4 calls
             await dry_run_update(session, contact, "Over HTTP")  # 1 call
             message = await refused(
@@ -358,6 +351,24 @@ async def test_http_sandbox_session(http_server: str) -> None:
             assert after["contact"]["notes"] == "Over HTTP"  # 1 call
             assert await exhaust(session) == 2
         # --max-calls is per session: a new MCP session starts with a full budget.
-        async with http_session(http_server) as session:
+        async with http_session(url) as session:
             again = await call(session, "get_contact", contact_id=contact["contact_id"])
             assert again["contact"]["notes"] == "Over HTTP"
+
+
+async def test_http_profile_against_a_loopback_sandbox(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    env, _ = _profile_env(sandbox, tmp_path)
+    with http_server(["--max-calls", "8"], env) as url, anyio.fail_after(TIMEOUT):
+        async with http_session(url) as session:
+            contact = await discover_search_describe_read(session)  # 4 calls + org lookup
+            message = await refused(
+                session,
+                "zoho_books_call",
+                operation="contacts.update",
+                arguments={"contact_id": contact["contact_id"], "body": {"notes": "x"}},
+            )
+            assert "read-only" in message
+            await dry_run_update(session, contact, "Previewed over HTTP")  # 1 call
+            assert await exhaust(session) == 2
