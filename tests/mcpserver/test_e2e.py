@@ -372,3 +372,11 @@ async def test_http_profile_against_a_loopback_sandbox(
             assert "read-only" in message
             await dry_run_update(session, contact, "Previewed over HTTP")  # 1 call
             assert await exhaust(session) == 2
+
+
+async def test_without_a_login_tools_answer_with_the_hint(tmp_path: Path) -> None:
+    env = {"ZBOOKS_CONFIG_DIR": str(tmp_path), "ZBOOKS_DATA_DIR": str(tmp_path)}
+    with anyio.fail_after(TIMEOUT):
+        async with stdio_session([], env) as session:
+            message = await refused(session, "list_invoices")
+            assert "Hint: Run `zbooks login`" in message

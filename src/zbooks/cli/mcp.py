@@ -163,7 +163,16 @@ def mcp(
         )
         return
     from zbooks.core.client import AsyncClient
-    from zbooks.mcp.practice import practice_sandbox
+
+    try:
+        from zbooks.mcp.practice import practice_sandbox
+        from zbooks.sandbox.server import SandboxServer  # noqa: F401  (needs the extra)
+    except ImportError as exc:
+        raise CliError(
+            f"--sandbox needs the sandbox extra ({exc.name} is not installed).",
+            hint="pip install 'zbooks[sandbox,mcp]'",
+            exit_code=USAGE,
+        ) from None
 
     with practice_sandbox() as practice:
 
