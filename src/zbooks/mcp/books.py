@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from zbooks.mcp.budget import CallBudget
 from zbooks.preview import PreparedRequest
+from zbooks.regions import books_url_from_api_domain
 
 if TYPE_CHECKING:
     from zbooks.core.client import AsyncClient
@@ -28,7 +29,14 @@ class Books:
 
     @property
     def api_url(self) -> str:
-        return self.client.settings.endpoints.api_url
+        """The Books base URL requests go to: as the pipeline decides it, the token's
+        ``api_domain`` wins over the region's default unless the URL was given."""
+        endpoints = self.client.settings.endpoints
+        if endpoints.region is not None:
+            token = self.client.token_store.load()
+            if token is not None and token.api_domain:
+                return books_url_from_api_domain(token.api_domain)
+        return endpoints.api_url
 
     async def organization_id(self, session: str) -> str | None:
         """The organization the calls go to, asking Zoho once when the profile names
