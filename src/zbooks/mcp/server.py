@@ -8,7 +8,8 @@ spent budget, a bad argument, a Zoho error with its hint) is raised as the SDK's
 message as text: the agent reads why, and the person reads how to allow it.
 
 Descriptions are short on purpose: the whole listing is measured by
-``tool_listing_size`` and kept under 8,000 characters (tests/mcp/test_budget.py).
+``tool_listing_size``: descriptions stay under 8,000 characters
+(tests/mcpserver/test_budget.py, and docs/mcp.md reports the numbers).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from zbooks.errors import ZBooksError
 from zbooks.mcp import catalog, lists
 from zbooks.mcp.books import Books
 from zbooks.mcp.budget import BudgetExhausted
-from zbooks.mcp.policy import Kind, Policy, WriteRefused, kind_of
+from zbooks.mcp.policy import Policy, WriteRefused, kind_of
 from zbooks.preview import (
     ArgumentError,
     PreparedRequest,
@@ -507,4 +508,4 @@ def tool_listing_size(server: MCPServer[Any]) -> dict[str, int]:
     return {"tools": len(tools), "description_chars": described, "listing_chars": len(listing)}
 
 
-__all__ = ["Kind", "build_server", "guard", "session_key", "tool_listing_size"]
+__all__ = ["build_server", "guard", "session_key", "tool_listing_size"]
