@@ -243,6 +243,18 @@ async def test_stdio_profile_against_a_loopback_sandbox(
         async with stdio_session(["--allow-writes", "--max-calls", "20"], env) as session:
             contact = await discover_search_describe_read(session)
             await dry_run_update(session, contact, "From the agent")
+            described = await session.call_tool(
+                "zoho_books_call",
+                {
+                    "operation": "contacts.update",
+                    "arguments": {"contact_id": contact["contact_id"], "body": {"notes": "n"}},
+                    "dry_run": True,
+                },
+            )
+            shown = described.model_dump_json()
+            for secret in (env["ZBOOKS_REFRESH_TOKEN"], env["ZBOOKS_CLIENT_SECRET"]):
+                assert secret not in shown
+            assert "Zoho-oauthtoken ***" in shown
             message = await refused(
                 session,
                 "zoho_books_call",
@@ -270,9 +282,9 @@ async def test_stdio_profile_against_a_loopback_sandbox(
             ) as client:
                 body = client.get(f"/contacts/{contact['contact_id']}")
                 assert body["contact"]["notes"] == "From the agent"
-            # 4 reads + 1 dry run + 1 update, and the organization lookup (the profile
-            # names none) counts too: 13 remain.
-            assert await exhaust(session) == 13
+            # 4 reads + 2 dry runs + 1 update, and the organization lookup (the profile
+            # names none) counts too: 12 remain.
+            assert await exhaust(session) == 12
     assert not list(tmp_path.iterdir()), "the server wrote into the profile directory"
 
 
