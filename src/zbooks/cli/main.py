@@ -36,6 +36,7 @@ _CORE: dict[str, tuple[str, str, str]] = {
     "sandbox": ("zbooks.cli.sandbox", "app", "Run the local Zoho Books emulator."),
     "sync": ("zbooks.cli.sync", "sync_app", "Copy Books data into SQLite or PostgreSQL."),
     "webhooks": ("zbooks.cli.webhooks", "app", "Receive webhooks; make the sandbox send one."),
+    "mcp": ("zbooks.cli.mcp", "mcp_app", "Serve Zoho Books to AI agents (MCP)."),
 }
 
 _GROUPS = frozenset({"profiles", "sandbox", "webhooks"})
