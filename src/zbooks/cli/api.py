@@ -92,7 +92,7 @@ def api(
 ) -> None:
     """Call any Zoho Books API path and print the response."""
     from zbooks.cli.output import Format, Printer, resolve_format, unwrap
-    from zbooks.cli.session import merge, open_client, parse_fields, read_data
+    from zbooks.cli.session import GLOBALS, merge, open_client, parse_fields, read_data
 
     verb = method.upper()
     if verb not in _METHODS:
@@ -123,7 +123,7 @@ def api(
     if paginate and verb != "GET":
         raise CliError("--paginate only applies to GET lists.", exit_code=USAGE)
     # Raw calls print JSON even on a terminal (like `gh api`); --output table asks otherwise.
-    fmt = resolve_format(output) if output else Format.json
+    fmt = resolve_format(output) if output or GLOBALS.output else Format.json
     module = clean_path.strip("/").split("/")[-1] or None
     printer = Printer(fmt, module=module)
     with open_client(profile, organization_id=org) as client:

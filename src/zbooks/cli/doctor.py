@@ -565,9 +565,10 @@ def doctor(
     """Run the troubleshooting checks against a profile and say how to fix what fails."""
     import json
 
-    from zbooks.cli.session import profile_name
+    from zbooks.cli.session import GLOBALS, profile_name
 
     name = profile_name(profile)
+    output = output or GLOBALS.output
     checks = Doctor(name, list(module or []), list(scope or [])).run()
     if output and output.lower() == "json":
         sys.stdout.write(json.dumps([asdict(c) for c in checks], indent=2) + "\n")

@@ -96,8 +96,11 @@ class Format(StrEnum):
 
 
 def resolve_format(requested: str | None, stream: TextIO | None = None) -> Format:
-    """The explicit choice, else ``ZBOOKS_OUTPUT``, else table on a TTY and JSON otherwise."""
-    choice = requested or os.environ.get("ZBOOKS_OUTPUT") or None
+    """The explicit choice (the command's ``--output``, else the global one), else
+    ``ZBOOKS_OUTPUT``, else table on a TTY and JSON otherwise."""
+    from zbooks.cli.session import GLOBALS
+
+    choice = requested or GLOBALS.output or os.environ.get("ZBOOKS_OUTPUT") or None
     if choice:
         try:
             return Format(choice.lower())

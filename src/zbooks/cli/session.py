@@ -33,6 +33,7 @@ class Globals:
     profile: str | None = None
     verbose: bool = False
     debug: bool = False
+    output: str | None = None
 
 
 GLOBALS = Globals()
@@ -42,6 +43,7 @@ def reset_globals() -> None:
     GLOBALS.profile = None
     GLOBALS.verbose = False
     GLOBALS.debug = False
+    GLOBALS.output = None
 
 
 def profile_name(explicit: str | None) -> str | None:
@@ -182,35 +184,6 @@ def parse_fields(raw: Iterable[str] = (), typed: Iterable[str] = ()) -> dict[str
                 )
             fields[key] = _typed(value) if convert else value
     return fields
-
-
-def extra_options(args: Iterable[str]) -> dict[str, str]:
-    """Unknown ``--name value`` / ``--name=value`` options become query parameters
-    (``--status overdue`` -> ``status=overdue``; dashes become underscores)."""
-    result: dict[str, str] = {}
-    items = list(args)
-    index = 0
-    while index < len(items):
-        item = items[index]
-        if not item.startswith("--") or len(item) == 2:
-            raise CliError(
-                f"Unexpected argument {item!r}.",
-                hint="Filters are written --name value (e.g. --status overdue); see --help.",
-                exit_code=USAGE,
-            )
-        name, sep, value = item[2:].partition("=")
-        if not sep:
-            if index + 1 >= len(items) or items[index + 1].startswith("--"):
-                raise CliError(
-                    f"Option {item} needs a value.",
-                    hint=f"Write {item} VALUE or {item}=VALUE.",
-                    exit_code=USAGE,
-                )
-            value = items[index + 1]
-            index += 1
-        result[name.replace("-", "_")] = value
-        index += 1
-    return result
 
 
 def merge(*parts: Mapping[str, Any] | None) -> dict[str, Any]:
