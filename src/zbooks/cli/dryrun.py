@@ -92,7 +92,8 @@ def show_dry_run(
     for name, value in request.headers.items():
         if name.lower() in _SHOWN_HEADERS:
             shown = "Zoho-oauthtoken ***" if name.lower() == "authorization" else value
-            out.write(f"{name}: {shown}\n")
+            title = "-".join(part.capitalize() for part in name.split("-"))
+            out.write(f"{title}: {shown}\n")
     if body is not None:
         out.write(json.dumps(mask(body), indent=2, ensure_ascii=False) + "\n")
     if method.upper() in ("PUT", "PATCH") and isinstance(body, Mapping):

@@ -504,7 +504,8 @@ def _run(spec: CommandSpec, ctx: typer.Context, **kwargs: Any) -> None:
         result = client.request(spec.http_method, path, params=query or None, json=body)
         payload = unwrap(result) if isinstance(result, Mapping) else result
         message = result.get("message") if isinstance(result, Mapping) else None
-        if spec.writes and message and payload != message:
+        shown = payload.get("message") if isinstance(payload, Mapping) else payload
+        if spec.writes and message and shown != message:
             # The record goes to stdout; Zoho's "The invoice has been created." to stderr.
             sys.stderr.write(f"{message}\n")
         # A status change answers with the message alone: it is the result, printed once.
