@@ -546,6 +546,13 @@ def whoami(profile: ProfileOpt = None, output: OutputOpt = None) -> None:
         except ZBooksError as exc:
             info["user"] = f"unavailable: {exc.message}"
     Printer(fmt).record(info)
+    if token is None and not os.environ.get("ZBOOKS_REFRESH_TOKEN"):
+        # Scripts test `zbooks whoami` to learn whether they are signed in.
+        raise CliError(
+            f"Not logged in (profile {settings.profile!r}).",
+            hint=f"Run `zbooks login --profile {settings.profile}`.",
+            exit_code=AUTH,
+        )
 
 
 # --------------------------------------------------------------------------- profiles
@@ -584,6 +591,7 @@ def profiles_use(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
         raise CliError(
             f"No profile named {name!r} (known: {known}).",
             hint=f"Create it with `zbooks login --profile {name}`.",
+            exit_code=AUTH,  # the same exit as `--profile nosuch` on any command
         )
     config.default_profile = name
     config.save()
@@ -606,6 +614,7 @@ def profiles_show(
         raise CliError(
             f"No profile named {wanted!r}.",
             hint="`zbooks profiles list` shows the profiles; `zbooks login` creates one.",
+            exit_code=AUTH,
         )
     token = _profile_store(wanted, entry.token_store).load()
     record: dict[str, Any] = {

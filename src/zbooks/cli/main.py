@@ -35,7 +35,7 @@ _CORE: dict[str, tuple[str, str, str]] = {
     "demo": ("zbooks.cli.demo", "demo_app", "Walk the OAuth + API flow on a local sandbox."),
     "sandbox": ("zbooks.cli.sandbox", "app", "Run the local Zoho Books emulator."),
     "sync": ("zbooks.cli.sync", "sync_app", "Copy Books data into SQLite or PostgreSQL."),
-    "listen": ("zbooks.cli.webhooks", "listen_app", "Receive webhooks here and print each one."),
+    "listen": ("zbooks.cli.webhooks", "listen_app", "Receive webhooks here; print each one."),
     "usage": ("zbooks.cli.usage", "usage_app", "Show API calls used and left, per organization."),
 }
 
