@@ -103,27 +103,40 @@ def is_client_credentials(token: Token | None) -> bool:
 def open_client(
     profile: str | None = None, *, organization_id: str | None = None, timeout: float = 30.0
 ) -> Client:
-    """A ``Client`` for the profile (or for ``ZBOOKS_*`` credentials in the environment)."""
+    """A ``Client`` for the profile (or for ``ZBOOKS_*`` credentials in the environment),
+    limited by the budget every ``zbooks`` process shares (``zbooks.cli.limits``)."""
+    from zbooks.cli.limits import announce_retries, remember_rate_headers, shared_limiter
     from zbooks.core.client import Client
 
     name = profile_name(profile)
+    settings = settings_for(name)
     if os.environ.get("ZBOOKS_REFRESH_TOKEN"):
         # Credentials from the environment: the SDK keeps them in memory and leaves the
         # profile's stored tokens alone.
-        return Client(profile=name, organization_id=organization_id, timeout=timeout)
-    settings = settings_for(name)
-    store = store_for(settings)
-    stored = store.load()
-    secret = settings.client_secret or (stored.client_secret if stored else None)
-    return Client(
-        profile=name,
-        organization_id=organization_id,
-        client_secret=secret,
-        token_store=store,
-        client_credentials=is_client_credentials(stored),
-        scopes=split_scopes(settings.scopes),
-        timeout=timeout,
-    )
+        client = Client(
+            profile=name,
+            organization_id=organization_id,
+            timeout=timeout,
+            rate_limiter=shared_limiter(settings),
+        )
+    else:
+        store = store_for(settings)
+        stored = store.load()
+        secret = settings.client_secret or (stored.client_secret if stored else None)
+        client = Client(
+            profile=name,
+            organization_id=organization_id,
+            client_secret=secret,
+            token_store=store,
+            client_credentials=is_client_credentials(stored),
+            scopes=split_scopes(settings.scopes),
+            timeout=timeout,
+            rate_limiter=shared_limiter(settings),
+        )
+    announce_retries(client)
+    # The CLI's own HTTP client (private attribute): note Zoho's X-Rate-Limit-* answers.
+    client._http.event_hooks["response"].append(remember_rate_headers)
+    return client
 
 
 # --------------------------------------------------------------------------- input
