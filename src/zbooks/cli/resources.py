@@ -497,7 +497,13 @@ def _run(spec: CommandSpec, ctx: typer.Context, **kwargs: Any) -> None:
         if spec.binary:
             _write_pdf(client, spec, path, query, kwargs)
             return
-        printer = Printer(resolve_format(kwargs.get("output_format")), module=spec.module)
+        fmt = resolve_format(kwargs.get("output_format"))
+        precision = None
+        if fmt.value == "table":
+            from zbooks.cli.precision import money_precision
+
+            precision = money_precision(client)
+        printer = Printer(fmt, module=spec.module, precision=precision)
         if spec.paginated:
             printer.records(_listing(client, spec, path, query, kwargs))
             return
