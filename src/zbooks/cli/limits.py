@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 ANNOUNCE_AFTER = 2.0
 DB_NAME = "ratelimit.sqlite3"
 HEADERS_NAME = "ratelimit-headers.json"
+_HEADERS_LOCK = threading.Lock()  # sync's worker threads answer concurrently
 
 
 def cache_dir(env: dict[str, str] | None = None) -> Path:
@@ -127,20 +129,23 @@ def remember_rate_headers(response: Any) -> None:
     if not org:
         return
     path = cache_dir() / HEADERS_NAME
-    try:
-        seen = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except (OSError, ValueError):
-        seen = {}
-    if not isinstance(seen, dict):
-        seen = {}
-    seen[org] = {"headers": found, "seen_at": time.time()}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(seen, indent=1), encoding="utf-8")
-        temporary.replace(path)
-    except OSError:
-        pass  # a read-only cache must not fail the command
+    with _HEADERS_LOCK:
+        try:
+            seen = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except (OSError, ValueError):
+            seen = {}
+        if not isinstance(seen, dict):
+            seen = {}
+        seen[org] = {"headers": found, "seen_at": time.time()}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Another process may write at the same time: each writes its own file and
+            # renames it into place atomically; the last answer wins.
+            temporary = path.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(seen, indent=1), encoding="utf-8")
+            temporary.replace(path)
+        except OSError:
+            pass  # a read-only cache must not fail the command
 
 
 def seen_headers() -> dict[str, Any]:
