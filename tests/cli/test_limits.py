@@ -90,19 +90,19 @@ def test_a_long_wait_says_why(cli: Runner, logged_in: Login, home: Path) -> None
 
 
 def test_a_429_wait_says_why(cli: Runner) -> None:
-    """A sandbox that allows 2 calls per 4 s answers the third with 429 code 44 and a
-    Retry-After; the retry's wait is announced with its reason."""
+    """A sandbox that allows 1 call per 8 s answers back-to-back calls with 429 code 44
+    and a Retry-After; the retry's wait is announced with its reason."""
     from tests.cli.conftest import Sandbox, login_with_code
     from zbooks.sandbox.config import SandboxConfig
     from zbooks.sandbox.server import SandboxServer
 
     config = SandboxConfig(
-        port=0, auto_approve=True, seed="demo", rate_limit=2, rate_window=4.0,
+        port=0, auto_approve=True, seed="demo", rate_limit=1, rate_window=8.0,
         send_retry_after=True,
     )  # fmt: skip
     with SandboxServer(config) as server:
         login_with_code(cli, Sandbox(server, config))
-        results = [cli("contacts", "list", "--per-page", "1") for _ in range(3)]
+        results = [cli("contacts", "list", "--per-page", "1") for _ in range(2)]
     assert all(r.code == 0 for r in results), [r.err for r in results]
     said = "".join(r.err for r in results)
     assert re.search(
