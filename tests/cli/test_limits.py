@@ -58,7 +58,8 @@ def test_consecutive_and_parallel_commands_share_one_budget(
         _out, err = process.communicate(timeout=60)
         assert process.returncode == 0, err
     parallel = _usage(cli, org)
-    assert parallel["minute_used"] == int(after["minute_used"]) + 2  # type: ignore[call-overload]
+    # today's count: the minute window could slide past the first calls on a slow machine
+    assert parallel["today_used"] == int(after["today_used"]) + 2  # type: ignore[call-overload]
 
 
 def test_usage_spends_no_call(cli: Runner, logged_in: Login) -> None:
@@ -73,10 +74,10 @@ def test_usage_spends_no_call(cli: Runner, logged_in: Login) -> None:
 
 def test_a_long_wait_says_why(cli: Runner, logged_in: Login, home: Path) -> None:
     org = _org(cli)
-    # Another process spent the whole minute's budget 56.5 s ago: the next slot opens in
-    # about 3.5 s, and this command must say so instead of stalling in silence.
+    # Another process spent the whole minute's budget 53 s ago: the next slot opens in
+    # about 7 s, and this command must say so instead of stalling in silence.
     with SQLiteBackend(home / "cache" / "ratelimit.sqlite3") as backend:
-        spent = time.time() - 56.5
+        spent = time.time() - 53
         limits = Limits(requests_per_window=100, window=60.0, daily_limit=10000)
         for _ in range(100):
             backend.try_take(org, lambda: spent, limits)
