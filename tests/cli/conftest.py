@@ -73,6 +73,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(name)
     folder = tmp_path / "zbooks-home"
     monkeypatch.setenv("ZBOOKS_CONFIG_DIR", str(folder))
+    # The shared rate-limit database and header cache (issue #12) stay per test too.
+    monkeypatch.setenv("ZBOOKS_CACHE_DIR", str(folder / "cache"))
     return folder
 
 

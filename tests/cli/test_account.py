@@ -177,7 +177,7 @@ def test_profiles_use_and_named_profiles(cli: Runner, sandbox: Sandbox, home: Pa
     assert cli("profiles", "use", "work").code == 0
     assert tomllib.loads((home / "config.toml").read_text())["default_profile"] == "work"
     missing = cli("profiles", "use", "nope")
-    assert missing.code == 1 and "zbooks login --profile nope" in missing.err
+    assert missing.code == 2 and "zbooks login --profile nope" in missing.err  # like --profile
     assert cli("--profile", "default", "orgs").code == 0
     unknown = cli("--profile", "nope", "orgs")
     assert unknown.code == 2 and "No profile named 'nope'" in unknown.err

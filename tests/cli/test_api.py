@@ -61,7 +61,9 @@ def test_post_with_data_file_and_fields_then_delete(
     assert again.code == 6  # duplicate name: a validation failure
     assert "already exists" in again.err and again.err.count("\n") == 2
     path = f"/contacts/{contact['contact_id']}"
-    assert cli("api", "DELETE", path).code == 0
+    refused = cli("api", "DELETE", path)
+    assert refused.code == 1 and "pass --yes" in refused.err
+    assert cli("api", "DELETE", path, "--yes").code == 0
     gone = cli("api", "GET", path)
     assert gone.code == 3
     assert gone.err.startswith("Error: [HTTP 404 code 1002]")
@@ -92,3 +94,57 @@ def test_org_option_overrides_profile(cli: Runner, sandbox: Sandbox, logged_in: 
     assert result.code == 2  # 6041: not one of this user's organizations
     assert "code 6041" in result.err and "999999" in result.err
     assert "`zbooks orgs` lists them" in result.err
+
+
+# --------------------------------------------------------------- issue #12, point 4
+
+
+def test_jq_filters_the_answer(cli: Runner, logged_in: Login) -> None:
+    listed = json.loads(cli("api", "GET", "/contacts", "-f", "per_page=3").out)
+    names = [c["contact_name"] for c in listed["contacts"]]
+    result = cli("api", "/contacts", "-f", "per_page=3", "--jq", ".contacts[].contact_name")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == names  # strings without quotes, one per line
+    counted = cli("api", "/contacts", "-f", "per_page=3", "--jq", "{n: (.contacts | length)}")
+    assert json.loads(counted.out) == {"n": 3}
+    each = cli("api", "/contacts", "--paginate", "-f", "per_page=2", "--jq", ".contact_id")
+    assert len(each.out.splitlines()) >= 3
+    bad = cli("api", "/contacts", "--jq", ".contacts[")
+    assert bad.code == 1 and "Invalid --jq expression" in bad.err
+
+
+def test_include_prints_status_and_rate_limit_headers(cli: Runner, logged_in: Login) -> None:
+    result = cli("api", "/contacts", "-f", "per_page=1", "-i")
+    assert result.code == 0, result.err
+    head, _, body = result.out.partition("\n\n")
+    lines = head.splitlines()
+    assert lines[0].startswith("HTTP/1.1 200")
+    names = {line.split(":", 1)[0] for line in lines[1:]}
+    assert {"X-Rate-Limit-Limit", "X-Rate-Limit-Remaining"} <= names
+    assert json.loads(body)["code"] == 0
+    missing = cli("api", "/contacts/1", "--include")
+    assert missing.code == 3 and missing.out.startswith("HTTP/1.1 404")
+
+
+def test_method_option_and_silent(cli: Runner, logged_in: Login) -> None:
+    created = cli(
+        "api", "-X", "POST", "/contacts", "-f", "contact_name=Method Option Ltd", "--silent"
+    )
+    assert created.code == 0, created.err
+    assert created.out == ""
+    found = cli(
+        "api",
+        "/contacts",
+        "-f",
+        "contact_name=Method Option Ltd",
+        "--jq",
+        ".contacts[0].contact_id",
+    )
+    contact_id = found.out.strip()
+    assert contact_id
+    conflict = cli("api", "GET", f"/contacts/{contact_id}", "-X", "DELETE")
+    assert conflict.code == 1 and "Two methods" in conflict.err
+    dry = cli("api", f"/contacts/{contact_id}", "-X", "DELETE", "--dry-run")
+    assert dry.code == 0 and dry.out.splitlines()[1].startswith("DELETE ")
+    assert cli("api", f"/contacts/{contact_id}", "-X", "delete", "--yes", "--silent").code == 0
+    assert cli("api", f"/contacts/{contact_id}").code == 3

@@ -54,7 +54,7 @@ def test_healthy_profile_passes_every_check(
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://user:hunter2@proxy.invalid:3128")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    result = cli("doctor", "--module", "invoices")
+    result = cli("doctor", "--module", "invoices", "--refresh")
     assert result.code == 0, result.out
     for name in ("config", "accounts host", "API host", "client id", "client secret",
                  "refresh token", "data centre", "scopes", "organization"):  # fmt: skip
@@ -64,14 +64,14 @@ def test_healthy_profile_passes_every_check(
     assert "hunter2" not in result.out
     assert sandbox.server.app.demo.org_id in _line(result, "PASS", "organization")
     _assert_no_secret(result, _secrets(home, logged_in))
-    checks = json.loads(cli("doctor", "--output", "json").out)
+    checks = json.loads(cli("doctor", "--output", "json", "--refresh").out)
     assert {c["status"] for c in checks} == {"pass"}
 
 
 def test_wrong_client_secret(cli: Runner, logged_in: Login, home: Path) -> None:
     secrets = _secrets(home, logged_in)
     _edit_token(home, client_secret="0" * 42)
-    result = cli("doctor")
+    result = cli("doctor", "--refresh")
     assert result.code == 2
     _line(result, "PASS", "client id")
     failed = _line(result, "FAIL", "client secret")
@@ -82,7 +82,7 @@ def test_wrong_client_secret(cli: Runner, logged_in: Login, home: Path) -> None:
 
 def test_unknown_client_suggests_the_data_centre(cli: Runner, logged_in: Login, home: Path) -> None:
     _edit_profile(client_id="1000.UNKNOWNCLIENTIDFORTHISDC0000000")
-    result = cli("doctor")
+    result = cli("doctor", "--refresh")
     assert result.code == 2
     failed = _line(result, "FAIL", "client id")
     assert "invalid_client" in failed and "invalid_client_secret" not in failed
@@ -95,7 +95,7 @@ def test_revoked_refresh_token(cli: Runner, sandbox: Sandbox, logged_in: Login, 
     refresh = json.loads((home / "tokens" / "default.json").read_text())["refresh_token"]
     response = httpx2.post(f"{sandbox.base_url}/oauth/v2/token/revoke", data={"token": refresh})
     assert response.json()["status"] == "success"
-    result = cli("doctor")
+    result = cli("doctor", "--refresh")
     assert result.code == 2
     _line(result, "PASS", "client secret")
     failed = _line(result, "FAIL", "refresh token")

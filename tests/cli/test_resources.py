@@ -26,11 +26,13 @@ def test_invoices_list_filters_by_status(cli: Runner, logged_in: Login) -> None:
     assert result.code == 0, result.err
     invoices = json.loads(result.out)
     assert invoices and {i["status"] for i in invoices} == {"overdue"}
-    # Options the registry does not document (sort_order) pass through as query parameters.
-    ascending = cli("invoices", "list", "--sort-column", "invoice_number", "--sort-order=A")
+    # A parameter the registry does not document (sort_order) is sent only through -q.
+    ascending = cli("invoices", "list", "--sort-column", "invoice_number", "-q", "sort_order=A")
     numbers = [i["invoice_number"] for i in json.loads(ascending.out)]
     assert numbers == sorted(numbers)
-    descending = cli("invoices", "list", "--sort-column", "invoice_number", "--sort-order", "D")
+    descending = cli(
+        "invoices", "list", "--sort-column", "invoice_number", "--query", "sort_order=D"
+    )
     assert [i["invoice_number"] for i in json.loads(descending.out)] == numbers[::-1]
 
 
@@ -77,7 +79,7 @@ def test_invoice_create_get_pdf_and_delete(cli: Runner, logged_in: Login, tmp_pa
         "sent",
         "overdue",
     )
-    assert cli("invoices", "void", invoice["invoice_id"]).code == 0
+    assert cli("invoices", "void", invoice["invoice_id"], "--yes").code == 0
     assert cli("invoices", "delete", invoice["invoice_id"], "--yes").code == 0
     missing = cli("invoices", "get", invoice["invoice_id"])
     assert missing.code == 3 and "Invoice does not exist" in missing.err

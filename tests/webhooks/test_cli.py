@@ -174,23 +174,13 @@ async def test_unsigned_requests_are_refused_and_not_printed(
 
 
 # --- listen, as a process ---------------------------------------------------------------------
-LAUNCHER = (
-    "import sys, typer; from zbooks.cli.webhooks import register\n"
-    "root = typer.Typer()\n"
-    "@root.callback()\n"
-    "def main() -> None: pass\n"
-    "register(root); root(sys.argv[1:])\n"
-)
-
-
 def test_listen_serves_on_loopback_and_prints_each_event() -> None:
     process = subprocess.Popen(
         [
             sys.executable,
-            "-c",
-            LAUNCHER,
-            "webhooks",
-            "listen",
+            "-m",
+            "zbooks",
+            "listen",  # the real top-level command (issue #12: not `webhooks listen`)
             "--port",
             "0",
             "--secret",
@@ -224,6 +214,9 @@ def test_listen_serves_on_loopback_and_prints_each_event() -> None:
         assert (event["entity_type"], event["entity_id"]) == ("invoice", "77")
         bad = httpx2.post(url, content=PAYLOAD, headers={SIGNATURE_HEADER: "00"}, timeout=5)
         assert bad.status_code == 401
+        assert process.stderr is not None
+        rejected = process.stderr.readline()
+        assert "rejected  HTTP 401" in rejected and bad.json()["message"] in rejected
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -265,6 +265,11 @@ def login(
             "--client-credentials needs --org ID.",
             hint="The client-credentials grant is bound to one organization (soid).",
         )
+    if scopes:
+        from zbooks.cli.scopes import validate_scopes
+
+        # Before any secret prompt or consent page: a typo must not cost a login.
+        validate_scopes(split_scopes(scopes))
     config = _load_config()
     name = (
         profile_name(profile) or os.environ.get("ZBOOKS_PROFILE") or config.default_profile
@@ -321,16 +326,32 @@ def login(
             code, accounts_url=endpoints.accounts_url, client_id=the_client_id, client_secret=secret
         )
     else:
-        result = flows.browser_login(
-            accounts_url=endpoints.accounts_url,
-            client_id=the_client_id,
-            client_secret=secret,
-            scopes=wanted_scopes,
-            port=port,
-            open_browser=not no_browser,
-            show_url=_show_url(no_browser),
-            timeout=timeout,
-        )
+        from zbooks.errors import ZBooksError
+
+        shown = _show_url(no_browser)
+        try:
+            result = flows.browser_login(
+                accounts_url=endpoints.accounts_url,
+                client_id=the_client_id,
+                client_secret=secret,
+                scopes=wanted_scopes,
+                port=port,
+                open_browser=not no_browser,
+                show_url=shown,
+                timeout=timeout,
+            )
+        except ZBooksError as exc:
+            if not exc.message.startswith("No OAuth redirect arrived"):
+                raise
+            uri = getattr(shown, "redirect_uri", None) or f"http://127.0.0.1:{port}/callback"
+            raise CliError(
+                exc.message,
+                hint=f"Zoho only redirects to a registered URI: the client {the_client_id} "
+                f"must list exactly {uri} as its redirect URI in api-console.zoho.com (a "
+                "mismatch shows an error page instead of redirecting). Otherwise finish the "
+                "consent in the browser, or use `zbooks login --code` with a Self Client code.",
+                exit_code=USAGE,
+            ) from None
         location = result.location
     token = result.token
     store.save(token)
@@ -369,17 +390,34 @@ def login(
     )
 
 
-def _show_url(no_browser: bool) -> Any:
-    def show(url: str) -> None:
-        if no_browser:
+class _ShowURL:
+    """Prints the consent URL and the redirect URI the API console must list."""
+
+    def __init__(self, no_browser: bool) -> None:
+        self.no_browser = no_browser
+        self.redirect_uri: str | None = None
+
+    def __call__(self, url: str) -> None:
+        from urllib.parse import parse_qs, urlsplit
+
+        found = parse_qs(urlsplit(url).query).get("redirect_uri") or []
+        self.redirect_uri = found[0] if found else None
+        if self.no_browser:
             _say("Open this URL in a browser to authorize zbooks:")
         else:
             _say("Opening the browser; if it does not open, visit:")
         sys.stderr.write(url + "\n")
         sys.stderr.flush()
+        if self.redirect_uri:
+            _say(
+                f"The client's redirect URI in api-console.zoho.com must be exactly "
+                f"{self.redirect_uri} (otherwise Zoho shows an error and no redirect arrives)."
+            )
         _say("Waiting for the redirect ...")
 
-    return show
+
+def _show_url(no_browser: bool) -> _ShowURL:
+    return _ShowURL(no_browser)
 
 
 def _profile_store(name: str, kind: str) -> TokenStore:
@@ -546,6 +584,13 @@ def whoami(profile: ProfileOpt = None, output: OutputOpt = None) -> None:
         except ZBooksError as exc:
             info["user"] = f"unavailable: {exc.message}"
     Printer(fmt).record(info)
+    if token is None and not os.environ.get("ZBOOKS_REFRESH_TOKEN"):
+        # Scripts test `zbooks whoami` to learn whether they are signed in.
+        raise CliError(
+            f"Not logged in (profile {settings.profile!r}).",
+            hint=f"Run `zbooks login --profile {settings.profile}`.",
+            exit_code=AUTH,
+        )
 
 
 # --------------------------------------------------------------------------- profiles
@@ -584,6 +629,7 @@ def profiles_use(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
         raise CliError(
             f"No profile named {name!r} (known: {known}).",
             hint=f"Create it with `zbooks login --profile {name}`.",
+            exit_code=AUTH,  # the same exit as `--profile nosuch` on any command
         )
     config.default_profile = name
     config.save()
@@ -606,6 +652,7 @@ def profiles_show(
         raise CliError(
             f"No profile named {wanted!r}.",
             hint="`zbooks profiles list` shows the profiles; `zbooks login` creates one.",
+            exit_code=AUTH,
         )
     token = _profile_store(wanted, entry.token_store).load()
     record: dict[str, Any] = {

@@ -6,8 +6,11 @@ accounts server the credentials cannot be tested, without a working refresh toke
 scopes cannot, and so on; a check whose prerequisite failed is skipped, not failed, so
 the first FAIL is the one to fix.
 
-Doctor spends at most one token request (a refresh, to prove the client id, secret and
-refresh token are right; the new access token is kept) and a few GETs. It never prints
+Zoho allows 10 token requests per 10 minutes, so doctor spends none while the cached
+access token is valid (the API probes prove it); it refreshes (one request, to prove the
+client id, secret and refresh token; the new access token is kept) only with
+``--refresh`` or when no valid access token is cached. An HTTP answer that is not Zoho's
+(a proxy or firewall page, a wrong URL) fails the host check instead of passing. It never prints
 a token or secret; proxy URLs are shown with any password masked.
 """
 
@@ -61,6 +64,16 @@ def mask_proxy(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def _looks_like_zoho(response: Any, keys: tuple[str, ...]) -> bool:
+    """Zoho answers these probes with a JSON object carrying one of ``keys``; a proxy,
+    firewall or wrong host answers with HTML, an empty body or some other JSON."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and any(key in body for key in keys)
+
+
 def _covers(granted: str | None, needed: str) -> bool | None:
     """Whether a token's scope string grants ``needed``; None when Zoho did not say."""
     if not granted:
@@ -77,8 +90,11 @@ def _covers(granted: str | None, needed: str) -> bool | None:
 class Doctor:
     """Runs the checks in order; ``checks`` collects the results."""
 
-    def __init__(self, profile: str | None, modules: list[str], scopes: list[str]) -> None:
+    def __init__(
+        self, profile: str | None, modules: list[str], scopes: list[str], refresh: bool = False
+    ) -> None:
         self.profile = profile
+        self.refresh = refresh
         self.modules = modules
         self.scopes = scopes
         self.checks: list[Check] = []
@@ -159,7 +175,9 @@ class Doctor:
         detail = "; ".join(shown) if shown else "no proxy variables set (direct connection)"
         self.add("proxy", "pass", detail)
 
-    def _probe(self, url: str) -> tuple[bool, str, float | None]:
+    def _probe(self, url: str, zoho_keys: tuple[str, ...]) -> tuple[bool, str, float | None]:
+        """(answered like Zoho, what was seen, the server's Date). ``zoho_keys``: one of
+        them must be in the JSON object Zoho answers with at ``url``."""
         import httpx2
 
         started = time.monotonic()
@@ -168,6 +186,15 @@ class Doctor:
         except httpx2.HTTPError as exc:
             return False, f"{type(exc).__name__}: {exc}", None
         elapsed = (time.monotonic() - started) * 1000
+        if not _looks_like_zoho(response, zoho_keys):
+            kind = response.headers.get("content-type", "").split(";")[0] or "no content type"
+            body = f"{len(response.content)} bytes of {kind}" if response.content else "no body"
+            return (
+                False,
+                f"HTTP {response.status_code} with {body}: this answer is not from Zoho "
+                "(a proxy or firewall answered, or the URL is wrong)",
+                None,
+            )
         date = response.headers.get("date")
         stamp: float | None = None
         if date:
@@ -183,12 +210,17 @@ class Doctor:
             self.settings.endpoints.accounts_url
         )
         api = self.settings.endpoints.api_url
-        ok_accounts, detail_accounts, _ = self._probe(f"{accounts}/oauth/serverinfo")
-        ok_api, detail_api, stamp = self._probe(f"{api}/organizations")
+        # UNCONFIRMED shapes: Zoho's serverinfo answers JSON with result/locations, and
+        # the API answers every unauthenticated call with a JSON {"code": 57, ...}.
+        ok_accounts, detail_accounts, _ = self._probe(
+            f"{accounts}/oauth/serverinfo", ("result", "locations", "error")
+        )
+        ok_api, detail_api, stamp = self._probe(f"{api}/organizations", ("code",))
         self.server_date = stamp
         fix = (
-            "Check the network and the proxy variables above; behind a proxy set HTTPS_PROXY. "
-            "Check the URLs (region) with `zbooks whoami`."
+            "Check the network and the proxy variables above; behind a proxy set HTTPS_PROXY "
+            "(or NO_PROXY for hosts it must not touch), ask whether a firewall intercepts "
+            "the connection, and check the URLs (region) with `zbooks whoami`."
         )
         for label, url, ok, detail in (
             ("accounts host", accounts, ok_accounts, detail_accounts),
@@ -232,6 +264,24 @@ class Doctor:
 
         assert self.settings is not None and self.store is not None
         settings, token = self.settings, self.token
+        if not self.refresh and token is not None and token.is_fresh():
+            # Zoho allows 10 token requests per 10 minutes: a valid cached access token is
+            # checked by the API probes below, never by minting another one.
+            remaining = (
+                ""
+                if token.expires_at is None
+                else (f" (expires in {token.expires_at - time.time():.0f} s)")
+            )
+            detail = f"not checked: a valid access token is cached{remaining}"
+            self.add("client id", "skip", detail)
+            self.add("client secret", "skip", detail)
+            self.add(
+                "refresh token",
+                "skip",
+                detail + "; `zbooks doctor --refresh` checks it with one token request",
+            )
+            self.token_ok = True
+            return
         refresh = os.environ.get("ZBOOKS_REFRESH_TOKEN") or (token.refresh_token if token else None)
         secret = settings.client_secret or (token.client_secret if token else None)
         if not secret:
@@ -561,14 +611,23 @@ def doctor(
     output: Annotated[
         str | None, typer.Option("--output", metavar="FORMAT", help="text (default) or json.")
     ] = None,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh",
+            help="Also prove the client id, secret and refresh token with one token request "
+            "(Zoho allows 10 per 10 minutes); by default a valid cached access token is used.",
+        ),
+    ] = False,
 ) -> None:
     """Run the troubleshooting checks against a profile and say how to fix what fails."""
     import json
 
-    from zbooks.cli.session import profile_name
+    from zbooks.cli.session import GLOBALS, profile_name
 
     name = profile_name(profile)
-    checks = Doctor(name, list(module or []), list(scope or [])).run()
+    output = output or GLOBALS.output
+    checks = Doctor(name, list(module or []), list(scope or []), refresh=refresh).run()
     if output and output.lower() == "json":
         sys.stdout.write(json.dumps([asdict(c) for c in checks], indent=2) + "\n")
     else:

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 import typer._click as click
-from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption, UsageError
 from typer.core import TyperGroup
 
 from zbooks.cli.session import GLOBALS, disable_verbose, enable_verbose, reset_globals
@@ -35,11 +35,56 @@ _CORE: dict[str, tuple[str, str, str]] = {
     "demo": ("zbooks.cli.demo", "demo_app", "Walk the OAuth + API flow on a local sandbox."),
     "sandbox": ("zbooks.cli.sandbox", "app", "Run the local Zoho Books emulator."),
     "sync": ("zbooks.cli.sync", "sync_app", "Copy Books data into SQLite or PostgreSQL."),
-    "webhooks": ("zbooks.cli.webhooks", "app", "Receive webhooks; make the sandbox send one."),
+    "listen": ("zbooks.cli.webhooks", "listen_app", "Receive webhooks here; print each one."),
+    "usage": ("zbooks.cli.usage", "usage_app", "Show API calls used and left, per organization."),
     "mcp": ("zbooks.cli.mcp", "mcp_app", "Serve Zoho Books to AI agents (MCP)."),
 }
 
-_GROUPS = frozenset({"profiles", "sandbox", "webhooks"})
+_GROUPS = frozenset({"profiles", "sandbox"})
+
+
+# Formats a global ``--output`` can name; ``invoices pdf ID --output FILE`` keeps its own
+# meaning because a file name is not one of these.
+_FORMATS = frozenset({"json", "ndjson", "csv", "table", "text"})
+_GLOBAL_FLAGS = frozenset({"-v", "--verbose", "--debug"})
+_GLOBAL_VALUED = ("--profile", "--output")
+
+
+def hoist_globals(args: list[str]) -> list[str]:
+    """Move ``-v/--verbose``, ``--debug``, ``--profile NAME`` and ``--output FORMAT`` from
+    wherever they are written to the front, where the root command reads them.
+
+    Every command then sees them through GLOBALS (a command's own ``--profile`` and
+    ``--output`` parameters fall back to GLOBALS), so ``zbooks invoices list --verbose``
+    and ``zbooks --verbose invoices list`` are one command. Nothing after ``--`` moves.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        item = args[index]
+        if item == "--":
+            rest += args[index:]
+            break
+        name, sep, inline = item.partition("=")
+        if item in _GLOBAL_FLAGS:
+            front.append(item)
+        elif name in _GLOBAL_VALUED and sep:
+            if name == "--output" and inline.lower() not in _FORMATS:
+                rest.append(item)
+            else:
+                front.append(item)
+        elif item in _GLOBAL_VALUED and index + 1 < len(args):
+            value = args[index + 1]
+            if item == "--output" and value.lower() not in _FORMATS:
+                rest += [item, value]
+            else:
+                front += [item, value]
+            index += 1
+        else:
+            rest.append(item)
+        index += 1
+    return front + rest
 
 
 class ZbooksGroup(TyperGroup):
@@ -122,7 +167,11 @@ def root(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", "-p", metavar="NAME", envvar="ZBOOKS_PROFILE", help="Profile to use."
+            "--profile",
+            "-p",
+            metavar="NAME",
+            envvar="ZBOOKS_PROFILE",
+            help="Profile to use (works anywhere on the line, like the three below).",
         ),
     ] = None,
     verbose: Annotated[
@@ -131,12 +180,21 @@ def root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show a traceback when something fails.")
     ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            metavar="FORMAT",
+            help="json, ndjson, csv or table (default: table on a terminal, else json).",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
     GLOBALS.profile = profile
+    GLOBALS.output = output
     GLOBALS.verbose = verbose
     GLOBALS.debug = debug or GLOBALS.debug
     if verbose:
@@ -151,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (``run`` is the console-script wrapper)."""
     from zbooks.cli import errors
 
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = hoist_globals(list(sys.argv[1:] if argv is None else argv))
     reset_globals()
     try:
         result: Any = app(args=args, prog_name="zbooks", standalone_mode=False)
@@ -160,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         # `zbooks` or `zbooks invoices` alone: the help is the answer, not an error.
         sys.stdout.write(exc.ctx.get_help() + "\n" if exc.ctx else "")
         return errors.OK
+    except NoSuchOption as exc:
+        return _unknown_option(exc)
     except UsageError as exc:
         exc.show()
         return errors.USAGE
@@ -186,6 +246,21 @@ def main(argv: list[str] | None = None) -> int:
         if GLOBALS.verbose:
             disable_verbose()
         sys.stdout.flush()
+
+
+def _unknown_option(exc: NoSuchOption) -> int:
+    """Exit 1 with the closest option: an unknown option is never a silent filter."""
+    from zbooks.cli import errors
+
+    command = exc.ctx.command_path if exc.ctx else "zbooks"
+    if exc.ctx:
+        sys.stderr.write(exc.ctx.get_usage() + "\n")
+    guess = f" Did you mean {exc.possibilities[0]}?" if exc.possibilities else ""
+    sys.stderr.write(f"Error: No such option: {exc.option_name}.{guess}\n")
+    sys.stderr.write(
+        f"Hint: see `{command} --help`; send a raw query parameter with -q name=value.\n"
+    )
+    return errors.USAGE
 
 
 def _expected(exc: BaseException) -> bool:

@@ -96,8 +96,11 @@ class Format(StrEnum):
 
 
 def resolve_format(requested: str | None, stream: TextIO | None = None) -> Format:
-    """The explicit choice, else ``ZBOOKS_OUTPUT``, else table on a TTY and JSON otherwise."""
-    choice = requested or os.environ.get("ZBOOKS_OUTPUT") or None
+    """The explicit choice (the command's ``--output``, else the global one), else
+    ``ZBOOKS_OUTPUT``, else table on a TTY and JSON otherwise."""
+    from zbooks.cli.session import GLOBALS
+
+    choice = requested or GLOBALS.output or os.environ.get("ZBOOKS_OUTPUT") or None
     if choice:
         try:
             return Format(choice.lower())
@@ -145,11 +148,24 @@ def columns_for(items: list[Mapping[str, Any]], module: str | None = None) -> li
     return list(seen)[:MAX_AUTO_COLUMNS]
 
 
-def _cell(value: Any) -> str:
+# Columns holding money: shown with the organization's precision in tables (0.00, not
+# 0.0). Rates of exchange and percentages keep their own digits.
+_MONEY_SUFFIXES = ("total", "balance", "amount", "rate", "price", "credits", "payment_made")
+_NOT_MONEY = ("exchange_rate", "percentage", "tax_percentage")
+
+
+def is_money(column: str) -> bool:
+    name = column.lower()
+    return name.endswith(_MONEY_SUFFIXES) and not name.endswith(_NOT_MONEY)
+
+
+def _cell(value: Any, precision: int | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if precision is not None and isinstance(value, int | float):
+        return f"{value:.{precision}f}"
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
@@ -174,8 +190,10 @@ class Printer:
         module: str | None = None,
         stream: TextIO | None = None,
         columns: list[str] | None = None,
+        precision: int | None = None,
     ) -> None:
         self.format = fmt
+        self.precision = precision  # the organization's money precision, for tables
         self.module = module
         self.stream = stream or sys.stdout
         self.columns = columns  # table columns; default: the module's preferred ones
@@ -253,8 +271,9 @@ class Printer:
         table = Table(show_lines=False, header_style="bold")
         for name in columns:
             table.add_column(name, overflow="fold", min_width=min(len(name), 14))
+        digits = [self.precision if is_money(c) else None for c in columns]
         for item in items:
-            table.add_row(*[_cell(item.get(c)) for c in columns])
+            table.add_row(*[_cell(item.get(c), d) for c, d in zip(columns, digits, strict=True)])
         console.print(table)
         console.print(f"{len(items)} record{'s' if len(items) != 1 else ''}")
 
@@ -268,7 +287,7 @@ class Printer:
             if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
                 table.add_row(key, f"[{len(value)} entries; use --output json for details]")
             else:
-                table.add_row(key, _cell(value))
+                table.add_row(key, _cell(value, self.precision if is_money(key) else None))
         self._console().print(table)
 
 

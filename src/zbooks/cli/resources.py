@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import typer
@@ -27,10 +27,12 @@ import typer._click as click
 from zbooks.cli.errors import USAGE, CliError
 
 _PATH_PARAM = re.compile(r"{([A-Za-z0-9_]+)}")
-PASSTHROUGH_NOTE = (
-    "Any other --name VALUE option is sent as the query parameter name=VALUE "
-    "(for example --status overdue or --customer-id 460000000026049)."
+RAW_QUERY_NOTE = (
+    "Unknown options are errors. A query parameter without its own option is sent "
+    "only when written explicitly: -q name=value (repeatable)."
 )
+# Commands that destroy or bulk-change records: confirmation first (``--yes`` skips it).
+_DESTRUCTIVE_WORDS = ("void", "write-off", "writeoff")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class CommandSpec:
     binary: bool = False
     accept_pdf: bool = False  # the JSON GET that returns a PDF with ?accept=pdf
     query_options: tuple[str, ...] = field(default=())
+    # allowed values of the enumerated query options (shown in --help, completed)
+    query_enums: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
 
     @property
     def path_params(self) -> list[str]:
@@ -54,6 +58,20 @@ class CommandSpec:
     @property
     def takes_body(self) -> bool:
         return self.http_method in ("POST", "PUT", "PATCH")
+
+    @property
+    def writes(self) -> bool:
+        """Anything but a read: create, update, delete, status changes, bulk actions."""
+        return self.http_method not in ("GET", "HEAD")
+
+    @property
+    def destructive(self) -> bool:
+        """Deletes, voids, write-offs and bulk changes ask before they run."""
+        if not self.writes:
+            return False
+        if self.http_method == "DELETE" or self.name.startswith("bulk-"):
+            return True
+        return any(word in self.name for word in _DESTRUCTIVE_WORDS)
 
 
 # --------------------------------------------------------------------------- registry
@@ -114,6 +132,16 @@ def _query_names(op: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _query_enums(op: Any, names: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    raw = getattr(op, "query_params", None) or ()
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for entry in raw if isinstance(raw, list | tuple) else ():
+        name, values = getattr(entry, "name", None), getattr(entry, "enum", None) or ()
+        if name in names and values:
+            found.append((str(name), tuple(str(v) for v in values)))
+    return tuple(found)
+
+
 def spec_from_operation(op: Any) -> CommandSpec:
     """A spec from one record of ``zbooks.resources.operations()``."""
     method = str(op.method)
@@ -127,7 +155,8 @@ def spec_from_operation(op: Any) -> CommandSpec:
         summary=summary,
         paginated=bool(getattr(op, "paginated", False)),
         binary=getattr(op, "returns", "") == "bytes",
-        query_options=_query_names(op),
+        query_options=(names := _query_names(op)),
+        query_enums=_query_enums(op, names),
     )
 
 
@@ -150,6 +179,7 @@ def specs_for(module: str) -> list[CommandSpec]:
                     binary=True,
                     accept_pdf=True,
                     query_options=(),
+                    query_enums=(),
                 )
             )
             names.add("pdf")
@@ -271,20 +301,22 @@ def _parameters(spec: CommandSpec) -> list[inspect.Parameter]:
                 ],
                 None,
             ),
-            _opt(
-                "query",
-                Annotated[
-                    many,
-                    typer.Option(
-                        "-q",
-                        "--query",
-                        metavar="KEY=VALUE",
-                        help="A query parameter (e.g. -q send=false); repeatable.",
-                    ),
-                ],
-                None,
-            ),
         ]
+    params.append(
+        _opt(
+            "query",
+            Annotated[
+                many,
+                typer.Option(
+                    "-q",
+                    "--query",
+                    metavar="KEY=VALUE",
+                    help="A raw query parameter (e.g. -q sort_order=A); repeatable.",
+                ),
+            ],
+            None,
+        )
+    )
     if spec.paginated:
         params += [
             _opt("page", Annotated[int, typer.Option("--page", min=1, help="Page number.")], 1),
@@ -316,23 +348,52 @@ def _parameters(spec: CommandSpec) -> list[inspect.Parameter]:
                 None,
             ),
         ]
+    enums = dict(spec.query_enums)
     for name in spec.query_options:
+        allowed = enums.get(name)
+        # An enumerated filter is a Literal: typer turns it into a choice that accepts
+        # only Zoho's values, lists them in --help and completes them in the shell.
+        kind: Any = (Literal.__getitem__(allowed) | None) if allowed else text  # type: ignore[operator]
         params.append(
             _opt(
                 f"q_{name}",
                 Annotated[
-                    text,
+                    kind,
                     typer.Option(
-                        f"--{name.replace('_', '-')}", metavar="VALUE", help=f"Query: {name}."
+                        f"--{name.replace('_', '-')}",
+                        metavar="VALUE" if not allowed else None,
+                        help=f"Query: {name}.",
                     ),
                 ],
                 None,
             )
         )
-    if spec.http_method == "DELETE":
+    if spec.destructive:
         params.append(
             _opt(
-                "yes", Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")], False
+                "yes",
+                Annotated[
+                    bool,
+                    typer.Option(
+                        "--yes", "-y", help="Do not ask first (required without a terminal)."
+                    ),
+                ],
+                False,
+            )
+        )
+    if spec.writes:
+        params.append(
+            _opt(
+                "dry_run",
+                Annotated[
+                    bool,
+                    typer.Option(
+                        "--dry-run",
+                        help="Print the request (and, for an update, the field changes); "
+                        "send nothing.",
+                    ),
+                ],
+                False,
             )
         )
     return params
@@ -351,9 +412,9 @@ def _callback(spec: CommandSpec) -> Callable[..., None]:
 
 
 def _help(spec: CommandSpec) -> str:
-    text = f"{spec.summary}\n\n{spec.http_method} {spec.path}"
-    if spec.http_method == "GET":
-        text += f"\n\n{PASSTHROUGH_NOTE}"
+    text = f"{spec.summary}\n\n{spec.http_method} {spec.path}\n\n{RAW_QUERY_NOTE}"
+    if spec.destructive:
+        text += " Asks for confirmation on a terminal; elsewhere pass --yes."
     return text
 
 
@@ -380,12 +441,9 @@ def build_group(module: str) -> click.Command | None:
         if spec.name in seen:
             continue
         seen.add(spec.name)
-        group.command(
-            spec.name,
-            help=_help(spec),
-            short_help=spec.summary[:70] or None,
-            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-        )(_callback(spec))
+        group.command(spec.name, help=_help(spec), short_help=spec.summary[:70] or None)(
+            _callback(spec)
+        )
     command = typer.main.get_command(group)
     command.name = module
     return command
@@ -404,20 +462,13 @@ def _expand_path(spec: CommandSpec, values: Mapping[str, Any]) -> str:
 
 def _run(spec: CommandSpec, ctx: typer.Context, **kwargs: Any) -> None:
     from zbooks.cli.output import Printer, resolve_format, unwrap
-    from zbooks.cli.session import (
-        extra_options,
-        merge,
-        open_client,
-        parse_fields,
-        read_data,
-    )
+    from zbooks.cli.session import merge, open_client, parse_fields, read_data
 
     path = _expand_path(spec, kwargs)
     fields = parse_fields(kwargs.get("field") or (), kwargs.get("typed_field") or ())
     query = merge(
         {k[2:]: v for k, v in kwargs.items() if k.startswith("q_") and v is not None},
         parse_fields(kwargs.get("query") or ()),
-        extra_options(ctx.args),
     )
     body: Any = None
     if spec.takes_body:
@@ -431,22 +482,39 @@ def _run(spec: CommandSpec, ctx: typer.Context, **kwargs: Any) -> None:
                 raise CliError("-f fields can only be merged into a JSON object body.")
     else:
         query = merge(query, fields)
-    if spec.http_method == "DELETE" and not kwargs.get("yes") and sys.stdin.isatty():
-        typer.confirm(f"Delete {path}?", abort=True)
     org = kwargs.get("org")
+    if kwargs.get("dry_run"):
+        from zbooks.cli.dryrun import show_dry_run
+
+        with open_client(kwargs.get("profile"), organization_id=org) as client:
+            show_dry_run(client, spec.http_method, path, query, body)
+        return
+    if spec.destructive and not kwargs.get("yes"):
+        from zbooks.cli.confirm import confirm_or_refuse
+
+        confirm_or_refuse(f"{spec.module} {spec.name}: {spec.http_method} {path}")
     with open_client(kwargs.get("profile"), organization_id=org) as client:
         if spec.binary:
             _write_pdf(client, spec, path, query, kwargs)
             return
-        printer = Printer(resolve_format(kwargs.get("output_format")), module=spec.module)
+        fmt = resolve_format(kwargs.get("output_format"))
+        precision = None
+        if fmt.value == "table":
+            from zbooks.cli.precision import money_precision
+
+            precision = money_precision(client)
+        printer = Printer(fmt, module=spec.module, precision=precision)
         if spec.paginated:
             printer.records(_listing(client, spec, path, query, kwargs))
             return
         result = client.request(spec.http_method, path, params=query or None, json=body)
         payload = unwrap(result) if isinstance(result, Mapping) else result
-        if spec.takes_body and isinstance(result, Mapping) and result.get("message"):
+        message = result.get("message") if isinstance(result, Mapping) else None
+        shown = payload.get("message") if isinstance(payload, Mapping) else payload
+        if spec.writes and message and shown != message:
             # The record goes to stdout; Zoho's "The invoice has been created." to stderr.
-            sys.stderr.write(f"{result['message']}\n")
+            sys.stderr.write(f"{message}\n")
+        # A status change answers with the message alone: it is the result, printed once.
         printer.value(payload)
 
 

@@ -33,6 +33,7 @@ class Globals:
     profile: str | None = None
     verbose: bool = False
     debug: bool = False
+    output: str | None = None
 
 
 GLOBALS = Globals()
@@ -42,6 +43,7 @@ def reset_globals() -> None:
     GLOBALS.profile = None
     GLOBALS.verbose = False
     GLOBALS.debug = False
+    GLOBALS.output = None
 
 
 def profile_name(explicit: str | None) -> str | None:
@@ -101,27 +103,40 @@ def is_client_credentials(token: Token | None) -> bool:
 def open_client(
     profile: str | None = None, *, organization_id: str | None = None, timeout: float = 30.0
 ) -> Client:
-    """A ``Client`` for the profile (or for ``ZBOOKS_*`` credentials in the environment)."""
+    """A ``Client`` for the profile (or for ``ZBOOKS_*`` credentials in the environment),
+    limited by the budget every ``zbooks`` process shares (``zbooks.cli.limits``)."""
+    from zbooks.cli.limits import announce_retries, remember_rate_headers, shared_limiter
     from zbooks.core.client import Client
 
     name = profile_name(profile)
+    settings = settings_for(name)
     if os.environ.get("ZBOOKS_REFRESH_TOKEN"):
         # Credentials from the environment: the SDK keeps them in memory and leaves the
         # profile's stored tokens alone.
-        return Client(profile=name, organization_id=organization_id, timeout=timeout)
-    settings = settings_for(name)
-    store = store_for(settings)
-    stored = store.load()
-    secret = settings.client_secret or (stored.client_secret if stored else None)
-    return Client(
-        profile=name,
-        organization_id=organization_id,
-        client_secret=secret,
-        token_store=store,
-        client_credentials=is_client_credentials(stored),
-        scopes=split_scopes(settings.scopes),
-        timeout=timeout,
-    )
+        client = Client(
+            profile=name,
+            organization_id=organization_id,
+            timeout=timeout,
+            rate_limiter=shared_limiter(settings),
+        )
+    else:
+        store = store_for(settings)
+        stored = store.load()
+        secret = settings.client_secret or (stored.client_secret if stored else None)
+        client = Client(
+            profile=name,
+            organization_id=organization_id,
+            client_secret=secret,
+            token_store=store,
+            client_credentials=is_client_credentials(stored),
+            scopes=split_scopes(settings.scopes),
+            timeout=timeout,
+            rate_limiter=shared_limiter(settings),
+        )
+    announce_retries(client)
+    # The CLI's own HTTP client (private attribute): note Zoho's X-Rate-Limit-* answers.
+    client._http.event_hooks["response"].append(remember_rate_headers)
+    return client
 
 
 # --------------------------------------------------------------------------- input
@@ -182,35 +197,6 @@ def parse_fields(raw: Iterable[str] = (), typed: Iterable[str] = ()) -> dict[str
                 )
             fields[key] = _typed(value) if convert else value
     return fields
-
-
-def extra_options(args: Iterable[str]) -> dict[str, str]:
-    """Unknown ``--name value`` / ``--name=value`` options become query parameters
-    (``--status overdue`` -> ``status=overdue``; dashes become underscores)."""
-    result: dict[str, str] = {}
-    items = list(args)
-    index = 0
-    while index < len(items):
-        item = items[index]
-        if not item.startswith("--") or len(item) == 2:
-            raise CliError(
-                f"Unexpected argument {item!r}.",
-                hint="Filters are written --name value (e.g. --status overdue); see --help.",
-                exit_code=USAGE,
-            )
-        name, sep, value = item[2:].partition("=")
-        if not sep:
-            if index + 1 >= len(items) or items[index + 1].startswith("--"):
-                raise CliError(
-                    f"Option {item} needs a value.",
-                    hint=f"Write {item} VALUE or {item}=VALUE.",
-                    exit_code=USAGE,
-                )
-            value = items[index + 1]
-            index += 1
-        result[name.replace("-", "_")] = value
-        index += 1
-    return result
 
 
 def merge(*parts: Mapping[str, Any] | None) -> dict[str, Any]:

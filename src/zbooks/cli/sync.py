@@ -167,6 +167,7 @@ def sync(
 
     if org and all_orgs:
         raise typer.BadParameter("use either --org or --all-orgs", param_hint="--org")
+    modules = sync_module_names(modules)
     try:
         resolve_modules(modules)
     except ValueError as exc:
@@ -201,6 +202,18 @@ def sync(
 
 
 sync_app.command(name="sync")(sync)
+
+
+def sync_module_names(modules: str | None) -> str | None:
+    """Accept the command names (``sales-orders``) as well as Zoho's (``salesorders``)."""
+    if modules is None:
+        return None
+    from zbooks.cli.resources import normalize
+    from zbooks.sync.modules import MODULES
+
+    by_key = {normalize(name): name for name in MODULES}
+    parts = [part.strip() for part in modules.split(",") if part.strip()]
+    return ",".join(by_key.get(normalize(part), part) for part in parts)
 
 
 def register(app: typer.Typer) -> None:

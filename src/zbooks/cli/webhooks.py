@@ -1,5 +1,10 @@
-"""``zbooks webhooks``: receive Zoho Books webhooks on this machine, and make the sandbox
-send one.
+"""``zbooks listen``: receive Zoho Books webhooks on this machine (like ``stripe listen``),
+and the sandbox trigger logic.
+
+``zbooks webhooks ...`` belongs to the Books ``webhooks`` module (issue #12), so the
+receiver is the top-level ``zbooks listen`` (``listen_app``) and this module's ``app``
+group is no longer mounted on ``zbooks``; it stays importable for ``trigger``, which
+``zbooks sandbox trigger`` wires up.
 
 - ``listen`` serves ``zbooks.webhooks.WebhookReceiver`` on 127.0.0.1 under uvicorn: each
   request is verified (with ``--secret``), parsed, deduplicated, printed, and optionally
@@ -41,6 +46,9 @@ EXEC_TIMEOUT = 60.0
 _DROPPED_HEADERS = frozenset(
     {"host", "content-length", "connection", "transfer-encoding", "keep-alive", "upgrade"}
 )
+
+
+listen_app = typer.Typer(rich_markup_mode=None)
 
 
 def register(root: typer.Typer) -> None:
@@ -137,6 +145,40 @@ def build_receiver(
     )
 
 
+class ReportRejections:
+    """ASGI wrapper printing every delivery the receiver refuses (4xx/5xx) with the
+    reason it gave, so a bad secret or a stale payload is visible, not just a silent 401."""
+
+    def __init__(self, app: Any, err: TextIO | None = None) -> None:
+        self.app = app
+        self.err = err
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 0
+        body = b""
+
+        async def watch(message: Any) -> None:
+            nonlocal status, body
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body":
+                body += message.get("body", b"")
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if status >= 400:
+            try:
+                reason = str(json.loads(body).get("message") or "")
+            except (ValueError, AttributeError):
+                reason = ""
+            line = f"{time.strftime('%H:%M:%S')}  rejected  HTTP {status}  {reason}".rstrip()
+            print(line, file=self.err or sys.stderr, flush=True)
+
+
+@listen_app.command("listen")
 @app.command()
 def listen(
     port: Annotated[
@@ -194,7 +236,11 @@ def listen(
         typer.echo("No --secret: signatures are NOT verified.", err=True)
     sys.stdout.flush()
     config = uvicorn.Config(
-        receiver, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
+        ReportRejections(receiver),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=30,
     )
     try:
         uvicorn.Server(config).run(sockets=[sock])
