@@ -220,20 +220,24 @@ class ControlClient:
     # OAuth, through the sandbox's public Accounts endpoint --------------------------------
     def exchange_code(self, client_id: str, client_secret: str, code: str) -> dict[str, Any]:
         """Trade a grant code for tokens at ``/oauth/v2/token``, like any Zoho client."""
+        form = {"grant_type": "authorization_code", "code": code}
+        return self._token_call(client_id, client_secret, form, "the grant code")
+
+    def refresh(self, client_id: str, client_secret: str, refresh_token: str) -> dict[str, Any]:
+        """A new access token for ``refresh_token`` at ``/oauth/v2/token``."""
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        return self._token_call(client_id, client_secret, form, "the refresh token")
+
+    def _token_call(
+        self, client_id: str, client_secret: str, form: dict[str, str], what: str
+    ) -> dict[str, Any]:
+        data = {**form, "client_id": client_id, "client_secret": client_secret}
         try:
-            response = self._http.post(
-                f"{self.base_url}/oauth/v2/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "client_id": client_id,
-                    "client_secret": client_secret,
-                    "code": code,
-                },
-            )
+            response = self._http.post(f"{self.base_url}/oauth/v2/token", data=data)
             body = response.json()
         except (httpx2.HTTPError, ValueError) as exc:
             raise SandboxControlError(f"The sandbox's token endpoint failed: {exc}") from None
         if not isinstance(body, dict) or "access_token" not in body:
             error = body.get("error") if isinstance(body, dict) else None
-            raise SandboxControlError(f"The sandbox refused the grant code: {error}")
+            raise SandboxControlError(f"The sandbox refused {what}: {error}")
         return body
