@@ -442,7 +442,7 @@ def token(
     """Mint a grant code or tokens for a client without a browser.
 
     By default prints `export ZBOOKS_...` lines: `eval "$(zbooks sandbox token)"` points the
-    SDK and `zbooks` commands at the sandbox.
+    SDK and `zbooks` commands at the sandbox, and gives curl a ZBOOKS_ACCESS_TOKEN.
     """
     control = _control(url, token)
     with control:
@@ -482,6 +482,8 @@ def token(
             ("ZBOOKS_ORGANIZATION_ID", org_id),
             ("ZBOOKS_ACCOUNTS_URL", base),
             ("ZBOOKS_API_URL", f"{base}/books/v3"),
+            # Not read by the SDK (it refreshes by itself): for curl and other clients.
+            ("ZBOOKS_ACCESS_TOKEN", result.get("access_token")),
         ):
             if value:
                 typer.echo(f"export {name}={value}")

@@ -37,6 +37,7 @@ SECRET_PARAMS = frozenset(
     }
 )
 MASK = "***"
+_UNLOGGED = frozenset({"/", "/favicon.ico"})
 logger = logging.getLogger("zbooks.sandbox.requests")
 
 
@@ -89,8 +90,9 @@ class RequestLogMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        # The inspector page (``/``) is the observer too, like the control plane.
-        if scope["type"] != "http" or path.startswith("/_sandbox") or path == "/":
+        # The inspector page (``/``, and the icon browsers ask for) observes too, like the
+        # control plane: no client of Zoho's API sends those.
+        if scope["type"] != "http" or path.startswith("/_sandbox") or path in _UNLOGGED:
             await self.app(scope, receive, send)
             return
         info: dict[str, Any] = {"code": None, "org_id": None}
