@@ -3,6 +3,8 @@ download), against a sandbox served by ``zbooks sandbox serve`` in another proce
 
 from __future__ import annotations
 
+import http.server
+import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -95,11 +97,46 @@ def test_inspector_follows_the_api_and_moves_the_clock(
     ).json()
     assert answer["today"] == (today + timedelta(days=2)).isoformat()
 
+    # Search the module; fault rules and webhook deliveries (with attempts) show up too.
+    page.fill("#search", "Browser")
+    page.click("#search-form button")
+    expect(page.locator("#records-title")).to_have_text("invoices: 1")
+    receiver = _receiver()
+    try:
+        target = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+        with zbooks.testing.sandbox(url=served.base_url, token=served.token, patch_env=False) as sb:
+            sb.faults.add("slow", delay=0.01, path_prefix="/items")
+            fired = sb.control.trigger("invoice.created", entity_id=invoice.invoice_id, url=target)
+            assert fired["deliveries"][0]["status"] == "success"
+        expect(page.locator("#faults tbody")).to_contain_text("slow")
+        delivery = page.locator("#deliveries tbody tr", has_text=target)
+        expect(delivery).to_contain_text("success")
+        expect(delivery).to_contain_text("200 success")  # the attempt
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+
     shot = tmp_path / "inspector.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     print(f"inspector screenshot: {shot}")
     context.close()
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def _receiver() -> http.server.ThreadingHTTPServer:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 @needs_chromium
