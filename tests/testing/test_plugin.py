@@ -136,3 +136,24 @@ def test_a_bad_marker_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     result.stdout.fnmatch_lines(["*plan must be one of free, standard, professional, premium*"])
     assert result.ret != 0
+
+
+def test_a_module_marker_applies_to_every_test_in_it(pytester: pytest.Pytester) -> None:
+    _ini(pytester)
+    pytester.makepyfile(
+        test_module_marker="""
+        import pytest
+
+        pytestmark = pytest.mark.zbooks_sandbox(seed="empty", plan="standard")
+
+        class TestEmpty:
+            def test_no_invoices(self, zbooks_sandbox):
+                assert list(zbooks_sandbox.client().invoices.list()) == []
+
+            def test_seed_demo_fills_it(self, zbooks_sandbox):
+                made = zbooks_sandbox.seed("demo")
+                assert len(made["invoices"]) == 25
+                assert zbooks_sandbox.credentials.plan == "standard"
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider", "-q").assert_outcomes(passed=2)
