@@ -3,7 +3,9 @@ and the snapshot semantics the fixtures rely on, over the control plane."""
 
 from __future__ import annotations
 
+import http.server
 import os
+import threading
 from datetime import UTC, datetime, timedelta
 
 import httpx2
@@ -64,3 +66,38 @@ def test_snapshots_clock_and_errors() -> None:
             sb.seed(planets=3)
         with pytest.raises(ValueError, match="say what to seed"):
             sb.seed()
+
+
+class _FailingHook(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        _FailingHook.hits.append(self.path)
+        self.send_response(500)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_restore_drops_the_retries_of_the_abandoned_state() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FailingHook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    target = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        with zbooks.testing.sandbox(patch_env=False) as sb:
+            saved = sb.snapshot()
+            fired = sb.control.trigger("invoice.created", url=target)
+            assert fired["deliveries"][0]["status"] == "retrying"
+            sb.clock.advance(timedelta(days=1))
+            sb.control.call("POST", "/webhooks/flush", json={"timeout": 20})
+            assert len(_FailingHook.hits) == 2  # the first attempt and one retry
+            sb.restore(saved)
+            assert sb.control.call("GET", "/webhooks/deliveries")["deliveries"] == []
+            sb.clock.advance(timedelta(days=3))
+            sb.control.call("POST", "/webhooks/flush", json={"timeout": 20})
+            assert len(_FailingHook.hits) == 2  # nothing more was sent
+    finally:
+        server.shutdown()
+        server.server_close()
