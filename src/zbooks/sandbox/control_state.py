@@ -31,6 +31,7 @@ from zbooks.sandbox.control import (
 )
 from zbooks.sandbox.ledger.organizations import get_organization
 from zbooks.sandbox.snapshots import SnapshotError
+from zbooks.sandbox.webhooks.modules import HISTORIES
 
 if TYPE_CHECKING:
     from zbooks.sandbox.app import SandboxApp
@@ -55,7 +56,6 @@ _LABEL_FIELDS = (
     "webhook_name",
 )
 _SUMMARY_FIELDS = ("status", "date", "customer_name", "vendor_name", "total", "balance", "email")
-HISTORIES = "settings:webhookhistories"  # zbooks.sandbox.webhooks.modules.HISTORIES
 
 
 # --- handlers: (app, input) -> JSON-able ---------------------------------------------------
