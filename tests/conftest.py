@@ -6,6 +6,9 @@ import pytest
 
 from tests.oasfiles import OAS_PRESENT, OAS_SKIP_REASON
 
+# `pytester` runs small user test files against the zbooks pytest plugin (tests/testing).
+pytest_plugins = ("pytester",)
+
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line, not one per test, when Zoho's OpenAPI files are not there."""

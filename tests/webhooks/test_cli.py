@@ -1,7 +1,9 @@
-"""``zbooks webhooks listen`` and ``zbooks webhooks trigger``."""
+"""``zbooks listen`` and ``zbooks sandbox trigger``."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -12,10 +14,9 @@ from pathlib import Path
 
 import httpx2
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from zbooks.cli.webhooks import build_receiver, register, sandbox_base_url
+from zbooks.cli.main import main
+from zbooks.cli.webhooks import build_receiver
 from zbooks.webhooks import (
     SIGNATURE_HEADER,
     SeenEvents,
@@ -31,20 +32,17 @@ STAMP = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(time.time() - 60))
 PAYLOAD = json.dumps({"invoice": {"invoice_id": "77", "last_modified_time": STAMP}}).encode()
 
 
-def cli() -> typer.Typer:
-    root = typer.Typer()
-
-    @root.callback()
-    def main() -> None:
-        """Test root (a group, so that `webhooks` stays a subcommand)."""
-
-    register(root)
-    return root
-
-
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(cli(), list(args), env=env or {})
-    return result.exit_code, result.output
+    """``zbooks sandbox trigger ...`` through the real entry point, stdout and stderr."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("ZBOOKS_SANDBOX_")]:
+            patch.delenv(name)
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["sandbox", "trigger", *args])
+    return code, out.getvalue() + err.getvalue()
 
 
 def signed_headers(body: bytes, params: dict[str, str] | None = None) -> dict[str, str]:
@@ -54,14 +52,13 @@ def signed_headers(body: bytes, params: dict[str, str] | None = None) -> dict[st
     }
 
 
-# --- trigger ---------------------------------------------------------------------------------
+# --- zbooks sandbox trigger ---------------------------------------------------------------------
 def test_trigger_delivers_to_a_url_and_reports_it(sandbox: Sandbox) -> None:
     seen: list[WebhookEvent] = []
     with LoopbackServer(WebhookReceiver(seen.append, secret=SECRET, seen=SeenEvents())) as receiver:
         code, out = run(
-            "webhooks", "trigger", "invoice.created",
-            "--url", receiver.url, "--secret", SECRET,
-            env={"ZBOOKS_API_URL": sandbox.api_url,
+            "invoice.created", "--to", receiver.url, "--secret", SECRET,
+            env={"ZBOOKS_SANDBOX_URL": sandbox.base_url,
                  "ZBOOKS_SANDBOX_TOKEN": sandbox.config.control_token},
         )  # fmt: skip
     assert code == 0, out
@@ -71,39 +68,26 @@ def test_trigger_delivers_to_a_url_and_reports_it(sandbox: Sandbox) -> None:
 
 
 def test_trigger_failures_have_distinct_exit_codes(sandbox: Sandbox) -> None:
-    env = {"ZBOOKS_SANDBOX_TOKEN": sandbox.config.control_token}
-    base = ["webhooks", "trigger", "--sandbox-url", sandbox.base_url]
-    code, out = run(*base, "invoice.created", env=env)
+    env = {
+        "ZBOOKS_SANDBOX_URL": sandbox.base_url,
+        "ZBOOKS_SANDBOX_TOKEN": sandbox.config.control_token,
+    }
+    code, out = run("invoice.created", env=env)
     assert code == 3 and "no active workflow rule" in out
-    code, out = run(*base, "invoice.created", "--url", f"http://127.0.0.1:{free_port()}/", env=env)
+    code, out = run("invoice.created", "--to", f"http://127.0.0.1:{free_port()}/", env=env)
     assert code == 5 and "retrying" in out and "Connection failed" in out
-    code, out = run(*base, "invoice.created", "--no-wait", "--url", "http://127.0.0.1:9/", env=env)
+    code, out = run("invoice.created", "--no-wait", "--to", "http://127.0.0.1:9/", env=env)
     assert code == 0 and "pending" in out
-    code, out = run(*base, "rocket.launched", env=env)
+    code, out = run("rocket.launched", env=env)
     assert code == 1 and "unknown event" in out
-    code, out = run(*base, "invoice.created", env={"ZBOOKS_SANDBOX_TOKEN": "wrong"})
-    assert code == 1 and "wrong control token" in out
-    code, out = run(*base, "invoice.created", env={})
+    code, out = run("invoice.created", env={**env, "ZBOOKS_SANDBOX_TOKEN": "wrong"})
     assert code != 0 and "control token" in out
+    code, out = run("invoice.created", env={"ZBOOKS_SANDBOX_URL": sandbox.base_url})
+    assert code != 0 and "control token" in out.lower()
     code, out = run(
-        "webhooks",
-        "trigger",
-        "invoice.created",
-        "--sandbox-url",
-        f"http://127.0.0.1:{free_port()}",
-        env=env,
+        "invoice.created", env={**env, "ZBOOKS_SANDBOX_URL": f"http://127.0.0.1:{free_port()}"}
     )
-    assert code == 5 and "cannot reach the sandbox" in out
-
-
-def test_sandbox_url_resolution() -> None:
-    assert sandbox_base_url(None, {"ZBOOKS_API_URL": "http://127.0.0.1:8765/books/v3/"}) == (
-        "http://127.0.0.1:8765"
-    )
-    assert sandbox_base_url("http://h:1", {"ZBOOKS_API_URL": "http://x/books/v3"}) == "http://h:1"
-    assert sandbox_base_url(None, {"ZBOOKS_SANDBOX_URL": "http://s:2"}) == "http://s:2"
-    with pytest.raises(typer.BadParameter):
-        sandbox_base_url(None, {})
+    assert code == 5 and "reach the sandbox" in out
 
 
 # --- listen, in-process ---------------------------------------------------------------------

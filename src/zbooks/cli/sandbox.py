@@ -113,3 +113,13 @@ def serve(
         raise typer.BadParameter(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}", param_hint="--host/--port"
         ) from None
+
+
+def _register_control_commands() -> None:
+    # seed, reset, clock, faults, requests, trigger, token: they steer a running sandbox.
+    from zbooks.cli.sandbox_control import register
+
+    register(app)
+
+
+_register_control_commands()

@@ -1,10 +1,8 @@
-"""``zbooks listen``: receive Zoho Books webhooks on this machine (like ``stripe listen``),
-and the sandbox trigger logic.
+"""``zbooks listen``: receive Zoho Books webhooks on this machine (like ``stripe listen``).
 
-``zbooks webhooks ...`` belongs to the Books ``webhooks`` module (issue #12), so the
-receiver is the top-level ``zbooks listen`` (``listen_app``) and this module's ``app``
-group is no longer mounted on ``zbooks``; it stays importable for ``trigger``, which
-``zbooks sandbox trigger`` wires up.
+``zbooks webhooks ...`` belongs to the Books ``webhooks`` module, so the receiver is the
+top-level ``zbooks listen``; making the sandbox fire one is ``zbooks sandbox trigger``
+(``zbooks.cli.sandbox_control``).
 
 - ``listen`` serves ``zbooks.webhooks.WebhookReceiver`` on 127.0.0.1 under uvicorn: each
   request is verified (with ``--secret``), parsed, deduplicated, printed, and optionally
@@ -31,14 +29,6 @@ import typer
 
 from zbooks.webhooks import SIGNATURE_HEADER, SeenEvents, WebhookEvent, WebhookReceiver
 
-app = typer.Typer(
-    help="Receive Zoho Books webhooks locally; make the sandbox fire one.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-
-EXIT_USAGE = 1
-EXIT_NOT_FOUND = 3
 EXIT_SERVER = 5
 FORWARD_TIMEOUT = 15.0
 EXEC_TIMEOUT = 60.0
@@ -49,11 +39,6 @@ _DROPPED_HEADERS = frozenset(
 
 
 listen_app = typer.Typer(rich_markup_mode=None)
-
-
-def register(root: typer.Typer) -> None:
-    """Add the ``webhooks`` group to the ``zbooks`` command."""
-    root.add_typer(app, name="webhooks")
 
 
 # --- listen ----------------------------------------------------------------------------------
@@ -179,7 +164,6 @@ class ReportRejections:
 
 
 @listen_app.command("listen")
-@app.command()
 def listen(
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1; 0 picks one.")
@@ -246,116 +230,3 @@ def listen(
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
-
-
-# --- trigger ---------------------------------------------------------------------------------
-def sandbox_base_url(explicit: str | None, env: dict[str, str] | None = None) -> str:
-    """``--sandbox-url``, else ``ZBOOKS_SANDBOX_URL``, else ``ZBOOKS_API_URL`` without its
-    ``/books/v3`` suffix (the sandbox serves the API and its control plane on one port)."""
-    environ = os.environ if env is None else env
-    value = explicit or environ.get("ZBOOKS_SANDBOX_URL") or environ.get("ZBOOKS_API_URL") or ""
-    value = value.rstrip("/")
-    for suffix in ("/books/v3", "/api/v3"):
-        if value.endswith(suffix):
-            value = value[: -len(suffix)]
-    if not value.startswith(("http://", "https://")):
-        raise typer.BadParameter(
-            "say where the sandbox is: --sandbox-url http://127.0.0.1:8765 "
-            "(or set ZBOOKS_API_URL / ZBOOKS_SANDBOX_URL)",
-            param_hint="--sandbox-url",
-        )
-    return value
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
-    return typer.Exit(code)
-
-
-@app.command()
-def trigger(
-    event: Annotated[
-        str, typer.Argument(help="<entity>.<trigger>: invoice.created, contact.updated, ...")
-    ],
-    sandbox_url: Annotated[
-        str | None,
-        typer.Option("--sandbox-url", metavar="URL", help="Sandbox base URL."),
-    ] = None,
-    control_token: Annotated[
-        str | None,
-        typer.Option(
-            "--control-token",
-            envvar="ZBOOKS_SANDBOX_TOKEN",
-            help="The sandbox's control token (printed when it starts).",
-        ),
-    ] = None,
-    org: Annotated[str | None, typer.Option("--org", help="Organization id.")] = None,
-    entity_id: Annotated[
-        str | None, typer.Option("--id", help="Record to send (default: the newest).")
-    ] = None,
-    url: Annotated[
-        str | None,
-        typer.Option("--url", help="Deliver straight to URL instead of through workflow rules."),
-    ] = None,
-    secret: Annotated[
-        str | None, typer.Option("--secret", help="Sign the --url delivery with this secret.")
-    ] = None,
-    wait: Annotated[
-        bool, typer.Option("--wait/--no-wait", help="Wait for each delivery's first attempt.")
-    ] = True,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0, max=120, help="Seconds to wait.")
-    ] = 30.0,
-) -> None:
-    """Make the sandbox fire EVENT and show where each delivery went."""
-    import httpx2
-
-    base = sandbox_base_url(sandbox_url)
-    if not control_token:
-        raise typer.BadParameter(
-            "the sandbox's control token is required (set ZBOOKS_SANDBOX_TOKEN)",
-            param_hint="--control-token",
-        )
-    body: dict[str, Any] = {"event": event, "wait": wait, "timeout": timeout}
-    for key, value in (("org_id", org), ("entity_id", entity_id), ("url", url), ("secret", secret)):
-        if value:
-            body[key] = value
-    try:
-        response = httpx2.post(
-            f"{base}/_sandbox/webhooks/trigger",
-            json=body,
-            headers={"Authorization": f"Bearer {control_token}"},
-            timeout=timeout + 10,
-            trust_env=False,
-        )
-    except httpx2.HTTPError as exc:
-        raise _fail(f"cannot reach the sandbox at {base}: {exc}", EXIT_SERVER) from None
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
-    if response.status_code >= 400:
-        message = answer.get("error") if isinstance(answer, dict) else None
-        code = EXIT_NOT_FOUND if response.status_code == 404 else EXIT_USAGE
-        raise _fail(str(message or f"the sandbox answered HTTP {response.status_code}"), code)
-    deliveries = answer.get("deliveries", [])
-    typer.echo(
-        f"{answer.get('event')}: {answer.get('entity')} {answer.get('entity_id')} -> "
-        f"{len(deliveries)} deliver{'y' if len(deliveries) == 1 else 'ies'}"
-    )
-    failed = 0
-    for item in deliveries:
-        status = item.get("status")
-        answered = item.get("response_code") or "-"
-        target, history_id = item.get("url"), item.get("history_id")
-        line = f"  {status:<9} {answered!s:<4} {target}  (history {history_id})"
-        if status not in ("success", "pending"):
-            failed += 1
-            message = str(item.get("response_message") or "").strip().splitlines()
-            if message:
-                line += f"\n            {message[0][:200]}"
-            if item.get("next_retry_time"):
-                line += f"\n            next retry at {item['next_retry_time']}"
-        typer.echo(line)
-    if wait and failed:
-        raise typer.Exit(EXIT_SERVER)

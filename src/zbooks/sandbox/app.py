@@ -25,13 +25,16 @@ from zbooks.sandbox.books.registry import Registry, load_routes
 from zbooks.sandbox.clock import Clock
 from zbooks.sandbox.config import SandboxConfig
 from zbooks.sandbox.control import control_routes
+from zbooks.sandbox.control_state import state_routes
 from zbooks.sandbox.db import Database
 from zbooks.sandbox.faults import AccountsFaultMiddleware, FaultInjector
 from zbooks.sandbox.http_books import BOOKS_PREFIX, BooksDispatcher
+from zbooks.sandbox.inspector import InspectorAuth, inspector_routes
 from zbooks.sandbox.ledger.organizations import PLANS, create_organization, organizations_for_user
 from zbooks.sandbox.limits import RateLimiter
 from zbooks.sandbox.requestlog import RequestLog, RequestLogMiddleware
 from zbooks.sandbox.seed import seed_demo
+from zbooks.sandbox.snapshots import SnapshotStore
 from zbooks.sandbox.webhooks import WebhookEngine
 
 DEMO_ORG_NAME = "Zylker Demo"
@@ -93,6 +96,8 @@ class SandboxApp:
         self.limiter = RateLimiter(config, self.clock)
         self.faults = FaultInjector()
         self.requests = RequestLog()
+        self.snapshots = SnapshotStore(self)
+        self.inspector = InspectorAuth(config)
         self.demo = self._bootstrap()
         self.books = BooksDispatcher(
             db=self.db,
@@ -124,6 +129,8 @@ class SandboxApp:
             Route("/books/v3", self.books),
             *self.accounts.starlette_routes(),
             *control_routes(self),
+            *state_routes(self),
+            *inspector_routes(self),
         ]
 
     def _bootstrap(self) -> DemoInfo:
@@ -204,6 +211,7 @@ class SandboxApp:
 
     def close(self) -> None:
         self.webhooks.close()  # stop the delivery worker before its database goes away
+        self.snapshots.close()
         self.db.close()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)

@@ -242,12 +242,12 @@ def control_routes(app: SandboxApp) -> list[BaseRoute]:
         return JSONResponse({"organization": org}, status_code=201)
 
     async def requests_log(request: Request) -> Response:
-        raw = request.query_params.get("limit", "100")
         try:
-            limit = int(raw)
+            limit = int(request.query_params.get("limit", "100"))
+            since = int(request.query_params.get("since", "0"))
         except ValueError:
-            raise ControlError("limit must be an integer") from None
-        return JSONResponse({"requests": app.requests.recent(max(0, limit))})
+            raise ControlError("limit and since must be integers") from None
+        return JSONResponse({"requests": app.requests.recent(max(0, limit), max(0, since))})
 
     async def faults_list(request: Request) -> Response:
         return JSONResponse({"faults": [r.as_json() for r in app.faults.rules()]})

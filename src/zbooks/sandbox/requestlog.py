@@ -9,6 +9,7 @@ masked. Control-plane calls are not logged: they are the observer, not the obser
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -36,6 +37,7 @@ SECRET_PARAMS = frozenset(
     }
 )
 MASK = "***"
+_UNLOGGED = frozenset({"/", "/favicon.ico"})
 logger = logging.getLogger("zbooks.sandbox.requests")
 
 
@@ -51,19 +53,25 @@ class RequestLog:
     def __init__(self, maxlen: int = 2000) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
+        # Sequence numbers keep growing across clear(): a follower (``zbooks sandbox
+        # requests --follow``, the inspector) asks for entries after the last one it saw.
+        self._seq = itertools.count(1)
 
     def add(self, entry: dict[str, Any]) -> None:
         with self._lock:
+            entry["seq"] = next(self._seq)
             self._entries.append(entry)
 
-    def recent(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """The last ``limit`` entries, oldest first.
+    def recent(self, limit: int | None = None, since: int = 0) -> list[dict[str, Any]]:
+        """The last ``limit`` entries (after sequence number ``since``), oldest first.
 
         Entries are stored raw and formatted here, on the rare read, so that recording
         costs the request path almost nothing.
         """
         with self._lock:
-            entries = list(self._entries)
+            entries = (
+                [e for e in self._entries if e["seq"] > since] if since else list(self._entries)
+            )
         chosen = entries if not limit else entries[-limit:]
         return [_formatted(entry) for entry in chosen]
 
@@ -82,7 +90,9 @@ class RequestLogMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        if scope["type"] != "http" or path.startswith("/_sandbox"):
+        # The inspector page (``/``, and the icon browsers ask for) observes too, like the
+        # control plane: no client of Zoho's API sends those.
+        if scope["type"] != "http" or path.startswith("/_sandbox") or path in _UNLOGGED:
             await self.app(scope, receive, send)
             return
         info: dict[str, Any] = {"code": None, "org_id": None}

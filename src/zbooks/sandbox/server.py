@@ -76,9 +76,13 @@ def banner(app: SandboxApp) -> str:
         f"  Demo user:          {demo.email} ({demo.user_id})",
         f"  Demo organization:  {demo.org_id} (plan {app.config.plan})",
         f"  Database:           {app.db.path}",
+        f"  Inspector:          {app.inspector.one_time_link()}  (one-time login link)",
         "Point the SDK at it:",
         f"  export ZBOOKS_ACCOUNTS_URL={base}",
         f"  export ZBOOKS_API_URL={base}/books/v3",
+        "Point `zbooks sandbox` commands (seed, clock, faults, requests, ...) at it:",
+        f"  export ZBOOKS_SANDBOX_URL={base}",
+        f"  export ZBOOKS_SANDBOX_TOKEN={app.config.control_token}",
     ]
     return "\n".join(lines)
 

@@ -229,6 +229,14 @@ class WebhookEngine:
         if _ENGINES.get(self.db) is self:
             del _ENGINES[self.db]
 
+    def drop_scheduled(self) -> None:
+        """Forget every queued firing and attempt (a snapshot restore replaces the state
+        they belong to; ``resume`` then schedules the restored state's own)."""
+        with self._cond:
+            self._heap.clear()
+            self._scheduled.clear()
+            self._cond.notify_all()
+
     # the change feed ------------------------------------------------------------------
     def on_changes(self, changes: list[Change]) -> None:
         """Post-commit listener: read-only, quick, never raises into the committer."""
