@@ -33,7 +33,7 @@ PAYLOAD = json.dumps({"invoice": {"invoice_id": "77", "last_modified_time": STAM
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    """``zbooks sandbox trigger ...`` through the real entry point, stdout and stderr."""
+    """``zbooks ...`` through the real entry point: exit code, stdout and stderr."""
     with pytest.MonkeyPatch.context() as patch:
         for name in [n for n in os.environ if n.startswith("ZBOOKS_SANDBOX_")]:
             patch.delenv(name)
@@ -41,7 +41,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
             patch.setenv(name, value)
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["sandbox", "trigger", *args])
+            code = main(list(args))
     return code, out.getvalue() + err.getvalue()
 
 
@@ -57,7 +57,7 @@ def test_trigger_delivers_to_a_url_and_reports_it(sandbox: Sandbox) -> None:
     seen: list[WebhookEvent] = []
     with LoopbackServer(WebhookReceiver(seen.append, secret=SECRET, seen=SeenEvents())) as receiver:
         code, out = run(
-            "invoice.created", "--to", receiver.url, "--secret", SECRET,
+            "sandbox", "trigger", "invoice.created", "--to", receiver.url, "--secret", SECRET,
             env={"ZBOOKS_SANDBOX_URL": sandbox.base_url,
                  "ZBOOKS_SANDBOX_TOKEN": sandbox.config.control_token},
         )  # fmt: skip
@@ -72,20 +72,31 @@ def test_trigger_failures_have_distinct_exit_codes(sandbox: Sandbox) -> None:
         "ZBOOKS_SANDBOX_URL": sandbox.base_url,
         "ZBOOKS_SANDBOX_TOKEN": sandbox.config.control_token,
     }
-    code, out = run("invoice.created", env=env)
+    code, out = run("sandbox", "trigger", "invoice.created", env=env)
     assert code == 3 and "no active workflow rule" in out
-    code, out = run("invoice.created", "--to", f"http://127.0.0.1:{free_port()}/", env=env)
+    code, out = run(
+        "sandbox", "trigger", "invoice.created", "--to", f"http://127.0.0.1:{free_port()}/", env=env
+    )
     assert code == 5 and "retrying" in out and "Connection failed" in out
-    code, out = run("invoice.created", "--no-wait", "--to", "http://127.0.0.1:9/", env=env)
+    code, out = run(
+        "sandbox", "trigger", "invoice.created", "--no-wait", "--to", "http://127.0.0.1:9/", env=env
+    )
     assert code == 0 and "pending" in out
-    code, out = run("rocket.launched", env=env)
+    code, out = run("sandbox", "trigger", "rocket.launched", env=env)
     assert code == 1 and "unknown event" in out
-    code, out = run("invoice.created", env={**env, "ZBOOKS_SANDBOX_TOKEN": "wrong"})
+    code, out = run(
+        "sandbox", "trigger", "invoice.created", env={**env, "ZBOOKS_SANDBOX_TOKEN": "wrong"}
+    )
     assert code != 0 and "control token" in out
-    code, out = run("invoice.created", env={"ZBOOKS_SANDBOX_URL": sandbox.base_url})
+    code, out = run(
+        "sandbox", "trigger", "invoice.created", env={"ZBOOKS_SANDBOX_URL": sandbox.base_url}
+    )
     assert code != 0 and "control token" in out.lower()
     code, out = run(
-        "invoice.created", env={**env, "ZBOOKS_SANDBOX_URL": f"http://127.0.0.1:{free_port()}"}
+        "sandbox",
+        "trigger",
+        "invoice.created",
+        env={**env, "ZBOOKS_SANDBOX_URL": f"http://127.0.0.1:{free_port()}"},
     )
     assert code == 5 and "reach the sandbox" in out
 
@@ -210,10 +221,10 @@ def test_listen_serves_on_loopback_and_prints_each_event() -> None:
 
 
 def test_listen_refuses_conflicting_options_and_a_busy_port() -> None:
-    code, out = run("webhooks", "listen", "--forward-to", "http://127.0.0.1:1/", "--exec", "cat")
+    code, out = run("listen", "--forward-to", "http://127.0.0.1:1/", "--exec", "cat")
     assert code != 0 and "not both" in out
-    code, out = run("webhooks", "listen", "--forward-to", "ftp://x")
+    code, out = run("listen", "--forward-to", "ftp://x")
     assert code != 0 and "not an http(s) URL" in out
     with LoopbackServer(WebhookReceiver(lambda e: None, secret=None, seen=SeenEvents())) as busy:
-        code, out = run("webhooks", "listen", "--port", str(busy.port))
+        code, out = run("listen", "--port", str(busy.port))
     assert code != 0 and "cannot listen" in out
