@@ -41,8 +41,11 @@ class ZohoModel(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """What the SDK sends: Zoho's names, only fields that were set, Python values
-        (``Decimal``, ``date``, ``datetime``) that the request pipeline encodes."""
-        return self.model_dump(mode="python", by_alias=True, exclude_unset=True)
+        (``Decimal``, ``date``, ``datetime``) that the request pipeline encodes.
+
+        A value a listing kept as Zoho sent it (``zbooks.models.parse``) goes back
+        unchanged, without pydantic's "unexpected value" warning."""
+        return self.model_dump(mode="python", by_alias=True, exclude_unset=True, warnings=False)
 
     def to_json(self) -> str:
         """The JSON Zoho expects: amounts as numbers, ``yyyy-mm-dd`` dates and

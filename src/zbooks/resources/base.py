@@ -36,6 +36,7 @@ from pydantic import BaseModel
 
 from zbooks.core.pagination import MAX_PER_PAGE, list_key_of, to_page
 from zbooks.models.base import ZohoModel, json_default
+from zbooks.models.parse import parse_record, parse_records
 from zbooks.models.types import ZOHO_TIME_FORMAT, decimal_to_json
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ def _model_page(
     if isinstance(envelope.get(key), dict):  # a list the OAS types as one object
         envelope = {**envelope, key: [envelope[key]]}
     page = to_page(envelope, key, number)
-    items = [model.model_validate(item) for item in page.items]
+    items = parse_records(model, page.items)
     return ModelPage(items=items, page_context=page.page_context, number=number)
 
 
@@ -281,16 +282,16 @@ class SyncResource:
     def _model(
         self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
     ) -> M:
-        return model.model_validate(one(extract(self._send(method, path, **options), keys)))
+        return parse_record(model, one(extract(self._send(method, path, **options), keys)))
 
     def _models(
         self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
     ) -> list[M]:
         found = many(extract(self._send(method, path, **options), keys))
-        return [model.model_validate(item) for item in found]
+        return parse_records(model, found)
 
     def _record(self, method: str, path: str, model: type[M], **options: Any) -> M:
-        return model.model_validate(record_of(self._send(method, path, **options)))
+        return parse_record(model, record_of(self._send(method, path, **options)))
 
     def _envelope(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         return dict(self._send(method, path, **options))
@@ -340,16 +341,16 @@ class AsyncResource:
         self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
     ) -> M:
         envelope = await self._send(method, path, **options)
-        return model.model_validate(one(extract(envelope, keys)))
+        return parse_record(model, one(extract(envelope, keys)))
 
     async def _models(
         self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
     ) -> list[M]:
         found = many(extract(await self._send(method, path, **options), keys))
-        return [model.model_validate(item) for item in found]
+        return parse_records(model, found)
 
     async def _record(self, method: str, path: str, model: type[M], **options: Any) -> M:
-        return model.model_validate(record_of(await self._send(method, path, **options)))
+        return parse_record(model, record_of(await self._send(method, path, **options)))
 
     async def _envelope(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         return dict(await self._send(method, path, **options))
