@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import BeforeValidator, Field, PlainSerializer
 
-ZOHO_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+from zbooks.models.wire import (
+    ZOHO_TIME_FORMAT,
+    datetime_to_json,
+    decimal_to_json,
+    discount_to_json,
+)
+
 _BLANK = re.compile(r"^\s*$")
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
@@ -44,22 +50,11 @@ def to_decimal(value: Any) -> Decimal | None:
     raise ValueError(f"not a number: {value!r}")
 
 
-def decimal_to_json(value: Decimal) -> int | float:
-    """Numbers stay JSON numbers (Zoho rejects quoted amounts in some fields)."""
-    if value == value.to_integral_value() and abs(value) < 10**15:
-        return int(value)
-    return float(str(value))
-
-
 def to_discount(value: Any) -> Decimal | str | None:
     """A discount is an amount or a percentage string such as ``"10%"`` (kept as text)."""
     if isinstance(value, str) and value.strip().endswith("%"):
         return value.strip()
     return to_decimal(value)
-
-
-def discount_to_json(value: Decimal | str) -> int | float | str:
-    return value if isinstance(value, str) else decimal_to_json(value)
 
 
 def to_date(value: Any) -> date | None:
@@ -92,10 +87,6 @@ def to_datetime(value: Any) -> datetime | None:
         except ValueError:
             raise ValueError(f"not a Zoho timestamp: {value!r}") from None
     raise ValueError(f"not a timestamp: {value!r}")
-
-
-def datetime_to_json(value: datetime) -> str:
-    return value.strftime(ZOHO_TIME_FORMAT)
 
 
 def to_bool(value: Any) -> bool | None:

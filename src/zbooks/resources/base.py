@@ -32,22 +32,34 @@ from enum import Enum
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel
-
 from zbooks.core.pagination import MAX_PER_PAGE, list_key_of, to_page
-from zbooks.models.base import ZohoModel, json_default
-from zbooks.models.parse import parse_record, parse_records
-from zbooks.models.types import ZOHO_TIME_FORMAT, decimal_to_json
+from zbooks.models.wire import ZOHO_TIME_FORMAT, decimal_to_json, is_model, json_default
 
 if TYPE_CHECKING:
     from zbooks.core.client import AsyncClient, Client
+    from zbooks.models.base import ZohoModel
 
-M = TypeVar("M", bound=ZohoModel)
+M = TypeVar("M", bound="ZohoModel")
 
 #: A file to upload: raw bytes, an open binary file, or ``(filename, content[, type])``.
 FileContent = bytes | IO[bytes] | tuple[str, bytes | IO[bytes]] | tuple[str, bytes | IO[bytes], str]
 
 _ENVELOPE_META = ("code", "message", "page_context")
+
+
+def parse_record(model: type[M], item: Any) -> M:
+    """``zbooks.models.parse.parse_record``, imported with the first model parsed (this
+    module is loaded by ``client.<module>``, which must not import pydantic)."""
+    from zbooks.models.parse import parse_record as parse
+
+    return parse(model, item)
+
+
+def parse_records(model: type[M], items: Sequence[Any]) -> list[M]:
+    """``zbooks.models.parse.parse_records`` (a page in one validation), imported lazily."""
+    from zbooks.models.parse import parse_records as parse
+
+    return parse(model, items)
 
 
 def _path(template: str, *values: str) -> str:
@@ -78,7 +90,7 @@ def build_query(query: Mapping[str, Any], params: Mapping[str, Any] | None) -> d
 
 def plain(value: Any) -> Any:
     """Models (also nested inside mappings and lists) to the dicts Zoho reads."""
-    if isinstance(value, BaseModel):
+    if is_model(value):
         return value.model_dump(mode="python", by_alias=True, exclude_unset=True)
     if isinstance(value, Mapping):
         return {k: plain(v) for k, v in value.items()}
