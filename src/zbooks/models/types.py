@@ -147,7 +147,7 @@ def _native_first(native: Any, fallback: Any, *metadata: Any, blank: bool = True
     every value went through them.
     """
     choices = (native, None, _Blank, fallback) if blank else (native, None, fallback)
-    union = Union[choices]  # noqa: UP007 - a runtime union of Annotated types
+    union: Any = Union.__getitem__(choices)  # a union built at run time, of Annotated types
     return Annotated[union, Field(union_mode="left_to_right"), *metadata]
 
 
