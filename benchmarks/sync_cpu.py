@@ -6,10 +6,11 @@ variant runs in a fresh client process; the client's CPU (user + system, its own
 ``getrusage``) and the sandbox's (``/proc/<pid>/stat``) are divided by the requests the
 sync made. Target (issue 15): client CPU per request <= the server's.
 
-Variants, side by side in one run:
-- ``default``: ``zbooks.Client`` as ``zbooks sync`` builds it;
-- ``one shared httpx2.Client``: the same client handed one ``httpx2.Client`` (what the
-  SDK used by default before: every detail thread goes through one connection pool).
+Rows, side by side in one run:
+- ``zbooks sync``: ``zbooks.Client`` as ``zbooks sync`` builds it, into SQLite;
+- the floor: bare httpx2 reading the same list pages and detail GETs on 10 threads with
+  ``json.loads`` and nothing else (no pipeline, no database), so the table shows how
+  much of the client's CPU is the HTTP stack itself.
 
     .venv/bin/python benchmarks/sync_cpu.py [--invoices 3000] [--rounds 2] [--profile]
 
@@ -37,14 +38,60 @@ sys.path.insert(0, str(HERE.parent))
 from report import write_section  # noqa: E402
 
 VARIANTS = {
-    "default": "`zbooks.Client` (as `zbooks sync` builds it)",
-    "shared": "handed one shared `httpx2.Client` (the old default)",
+    "default": "`zbooks sync` (`zbooks.Client` as the sync builds it)",
+    "bare": "floor: bare httpx2 + `json.loads`, the same list pages and detail GETs "
+    "on 10 threads, no database",
 }
+
+
+def bare_worker() -> dict[str, Any]:
+    """The floor: list every page, then GET each invoice on 10 threads, bare httpx2."""
+    import json as _json
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx2
+
+    env = os.environ
+    api = env["ZB_BASE_URL"] + "/books/v3"
+    params = {"organization_id": env["ZB_ORG_ID"]}
+    headers = {"Authorization": "Zoho-oauthtoken " + env["ZB_ACCESS_TOKEN"]}
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.monotonic()
+    ids: list[str] = []
+    requests = 0
+    with httpx2.Client(timeout=60) as http:
+        page = 1
+        while True:
+            response = http.get(
+                f"{api}/invoices",
+                params={**params, "page": page, "per_page": 200},
+                headers=headers,
+            )
+            body = _json.loads(response.content)
+            requests += 1
+            ids += [row["invoice_id"] for row in body["invoices"]]
+            if not body["page_context"]["has_more_page"]:
+                break
+            page += 1
+
+        def detail(record_id: str) -> None:
+            _json.loads(
+                http.get(f"{api}/invoices/{record_id}", params=params, headers=headers).content
+            )
+
+        with ThreadPoolExecutor(10) as pool:
+            list(pool.map(detail, ids))
+        requests += len(ids)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"requests": requests, "cpu": cpu, "seconds": time.monotonic() - started}
 
 
 def worker(variant: str, url: str, profile: bool) -> None:
     """Child mode: sync invoices with credentials from ZB_*; print CPU and requests."""
-    import httpx2
+    if variant == "bare":
+        print(json.dumps(bare_worker()))
+        return
     from tests.sync.support import unlimited
 
     import zbooks.sync as zsync
@@ -52,7 +99,6 @@ def worker(variant: str, url: str, profile: bool) -> None:
 
     env = os.environ
     base = env["ZB_BASE_URL"]
-    http = httpx2.Client(timeout=60) if variant == "shared" else None
     client = Client(
         client_id=env["ZB_CLIENT_ID"],
         client_secret=env["ZB_CLIENT_SECRET"],
@@ -63,7 +109,6 @@ def worker(variant: str, url: str, profile: bool) -> None:
         organization_id=env["ZB_ORG_ID"],
         env={},
         rate_limiter=unlimited(),
-        http_client=http,
     )
     profiler = None
     if profile:
