@@ -6,8 +6,9 @@ Each sample is a fresh interpreter, so nothing is cached in ``sys.modules``:
   ``zbooks`` package as Python itself reports it (the issue's acceptance measure);
 - one timed script per sample, stage by stage: ``import zbooks``, then ``zbooks.Client``
   (the client module and httpx2), building a ``Client``, the first ``client.invoices``
-  (the resource class, its models and pydantic), and the first ``Invoice`` parse
-  (models build their validators on first use).
+  (the resource class only: models and pydantic load with the first model), and the
+  first ``Invoice`` parse (imports pydantic and the module's models, then builds the
+  validator).
 
 Medians of ``--runs`` samples (default 15). Run:
 ``.venv/bin/python benchmarks/import_time.py``; results go to docs/benchmarks.md
@@ -125,7 +126,7 @@ def main() -> None:
         "",
         "Neither `import zbooks` nor `zbooks.Client` loads a resource, model or pydantic "
         "module (`tests/sdk/test_resources.py` and `tests/sdk/test_ergonomic.py` fail if "
-        "they do): a module's resource class and models load on its first "
+        "they do): a module's resource class loads on its first "
         "`client.<module>`, and the helpers import other modules' models only when a "
         "helper returns one.",
     ]

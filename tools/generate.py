@@ -12,6 +12,7 @@ the older snapshot has (webhooks, workflows, custom fields, ...), ``2026-04``. W
 - ``resources/<module>.py``: a sync and an async resource class per module, one method
   per operation;
 - ``resources/_catalog.py``: the operation registry behind ``zbooks.resources.operations()``;
+- ``resources/_modules.py``: which resource module serves each ``client.<module>``;
 - ``resources/_accessors.py``: typed ``client.<module>`` properties for type checkers;
 - ``models/_index.py``: which module defines each model name (lazy package exports).
 
@@ -2042,7 +2043,7 @@ def render_resources(info: ModuleInfo, source: Source, ops: list[Op]) -> str:
     std += from_import("collections.abc", abc)
     if "Decimal" in text:
         std.append("from decimal import Decimal")
-    std.append("from typing import Any")
+    std.append("from typing import TYPE_CHECKING, Any")
     base_names = ["AsyncResource", "SyncResource"]
     for name in ("FileContent", "AsyncPaginator", "Paginator"):
         if re.search(rf"\b{name}\b", text):
@@ -2050,13 +2051,21 @@ def render_resources(info: ModuleInfo, source: Source, ops: list[Op]) -> str:
     if "_path(" in text:
         base_names.append("_path")
     ours = [
-        f"from zbooks.models import {info.attr} as m",
+        "from zbooks.models.lazy import models_module",
         *from_import("zbooks.resources.base", base_names),
     ]
     imports = [["from __future__ import annotations"], std, ours]
+    # The models (and pydantic) load on the first call that parses or builds one, so
+    # ``client.<module>`` costs only the resource class (issue 15: ready to call).
+    models = [
+        "if TYPE_CHECKING:",
+        f"    from zbooks.models import {info.attr} as m",
+        "else:",
+        f"    m = models_module({q(info.attr)})",
+    ]
     oas = f"{source.version}/{source.stem}.yml"
     doc = f"Zoho Books {info.plural}: one method per operation of ``{oas}``."
-    return assemble(doc, imports, blocks)
+    return assemble(doc, imports, [models, *blocks])
 
 
 # --- rendering: catalog, accessors, index ------------------------------------------------
@@ -2071,7 +2080,10 @@ def _lit(value: Any) -> str:
     return repr(value)
 
 
-def render_catalog(modules: list[tuple[ModuleInfo, Source]], ops: list[Op]) -> str:
+def render_modules(modules: list[tuple[ModuleInfo, Source]]) -> str:
+    """``client.<attr>`` to its resource module and classes: all that ``client.invoices``
+    needs, kept apart from the (much larger) operation registry so that the first
+    resource access does not load every operation of every module."""
     table = ["# attr: (resource module, sync class, async class, OAS file)"]
     table.append("MODULES: dict[str, tuple[str, str, str, str]] = {")
     for info, src in sorted(modules, key=lambda x: x[0].attr):
@@ -2079,6 +2091,11 @@ def render_catalog(modules: list[tuple[ModuleInfo, Source]], ops: list[Op]) -> s
         row = (resource_module(info.attr), cls, "Async" + cls, f"{src.version}/{src.stem}.yml")
         table.append(f"    {q(info.attr)}: {_lit(row)},")
     table.append("}")
+    doc = "Which module and classes serve each ``client.<name>``: small, imported on first use."
+    return assemble(doc, [["from __future__ import annotations"]], [table])
+
+
+def render_catalog(ops: list[Op]) -> str:
     rows = [
         "# (module, method, http_method, path, oas_path, operation_id, source, scope, params,",
         "#  body_model, body_required, returns, keys, model, summary, pdf_variant); params are",
@@ -2114,7 +2131,12 @@ def render_catalog(modules: list[tuple[ModuleInfo, Source]], ops: list[Op]) -> s
         rows.append(f"    {_lit(row)},")
     rows.append(")")
     doc = "The operation registry: plain data, cheap to import (no pydantic)."
-    return assemble(doc, [["from __future__ import annotations"]], [table, rows])
+    imports = [
+        ["from __future__ import annotations"],
+        ["from zbooks.resources._modules import MODULES"],
+    ]
+    exported = ['__all__ = ["MODULES", "OPERATIONS"]']
+    return assemble(doc, imports, [exported, rows])
 
 
 def render_accessors(modules: list[tuple[ModuleInfo, Source]]) -> str:
@@ -2194,7 +2216,8 @@ def generate(oas_root: Path) -> dict[str, str]:
     for attr, (info, src) in sorted(modules.items()):
         out[f"models/{attr}.py"] = render_models(sets[attr])
         out[f"resources/{attr}.py"] = render_resources(info, src, by_module[attr])
-    out["resources/_catalog.py"] = render_catalog(list(modules.values()), ops)
+    out["resources/_modules.py"] = render_modules(list(modules.values()))
+    out["resources/_catalog.py"] = render_catalog(ops)
     out["resources/_accessors.py"] = render_accessors(list(modules.values()))
     out["models/_index.py"] = render_index(sets)
     return out

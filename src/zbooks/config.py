@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -85,9 +84,13 @@ class ConfigFile:
     def load(cls, env: Mapping[str, str] | None = None) -> ConfigFile:
         path = config_dir(env) / "config.toml"
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return cls(path)
+        import tomllib  # only when there is a file to read
+
+        try:
+            raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(
                 f"{path} is not valid TOML: {exc}", hint="Fix or delete the file."

@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import math
 import os
-import sqlite3
 import threading
 from bisect import insort
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # sqlite3 loads with the first SQLiteBackend, not with every client
+    import sqlite3
 
 __all__ = [
     "DAY",
@@ -60,8 +62,7 @@ class DailyBudgetExhausted(Exception):
         self.reset_in = reset_in
         when = f"; it resets in about {reset_in:.0f} s" if reset_in is not None else ""
         super().__init__(
-            f"the daily budget of {limit:,} API requests for organization {org_id} "
-            f"is used up{when}"
+            f"the daily budget of {limit:,} API requests for organization {org_id} is used up{when}"
         )
 
     def __reduce__(self) -> tuple[type[DailyBudgetExhausted], tuple[str, int, float | None]]:
@@ -358,6 +359,8 @@ class SQLiteBackend:
         """The process's connection (caller holds `_lock`); reopened after a fork."""
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
+        import sqlite3
+
         conn = sqlite3.connect(
             self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
         )
@@ -415,9 +418,7 @@ class SQLiteBackend:
         return DailyState(day_end, anchor, used, override), float(blocked_until)
 
     @staticmethod
-    def _save(
-        conn: sqlite3.Connection, key: str, daily: DailyState, blocked_until: float
-    ) -> None:
+    def _save(conn: sqlite3.Connection, key: str, daily: DailyState, blocked_until: float) -> None:
         conn.execute(
             "INSERT INTO zbooks_ratelimit_state"
             " (key, day_end, day_anchor, day_used, limit_override, blocked_until)"

@@ -11,14 +11,24 @@ are also reachable here, imported on first access::
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models.base import ZohoEnum, ZohoModel
+from zbooks.models.wire import ZohoEnum
+
+if TYPE_CHECKING:
+    from zbooks.models.base import ZohoModel
 
 __all__ = ["ZohoEnum", "ZohoModel"]
 
 
 def __getattr__(name: str) -> Any:
+    # Even ``ZohoModel`` loads on first use: importing a resource module (which goes
+    # through this package) must not import pydantic.
+    if name == "ZohoModel":
+        from zbooks.models.base import ZohoModel
+
+        globals()[name] = ZohoModel
+        return ZohoModel
     from zbooks.models._index import MODELS
 
     module = MODELS.get(name)

@@ -9,12 +9,11 @@ importing a resource stays cheap.
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from zbooks.models.types import datetime_to_json, decimal_to_json
+from zbooks.models.wire import ZohoEnum, json_default
 
 
 class ZohoModel(BaseModel):
@@ -41,8 +40,11 @@ class ZohoModel(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """What the SDK sends: Zoho's names, only fields that were set, Python values
-        (``Decimal``, ``date``, ``datetime``) that the request pipeline encodes."""
-        return self.model_dump(mode="python", by_alias=True, exclude_unset=True)
+        (``Decimal``, ``date``, ``datetime``) that the request pipeline encodes.
+
+        A value a listing kept as Zoho sent it (``zbooks.models.parse``) goes back
+        unchanged, without pydantic's "unexpected value" warning."""
+        return self.model_dump(mode="python", by_alias=True, exclude_unset=True, warnings=False)
 
     def to_json(self) -> str:
         """The JSON Zoho expects: amounts as numbers, ``yyyy-mm-dd`` dates and
@@ -50,22 +52,4 @@ class ZohoModel(BaseModel):
         return json.dumps(self.to_dict(), default=json_default, separators=(",", ":"))
 
 
-class ZohoEnum(StrEnum):
-    """Known values of a Zoho enumeration. Fields typed with one also accept any other
-    string, because Zoho adds values (statuses especially) without notice."""
-
-
-def json_default(value: Any) -> Any:
-    """``json.dumps`` fallback matching the request pipeline's encoding."""
-    from datetime import date, datetime
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return decimal_to_json(value)
-    if isinstance(value, datetime):
-        return datetime_to_json(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="python", by_alias=True, exclude_unset=True)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serialisable")
+__all__ = ["ZohoEnum", "ZohoModel", "json_default"]

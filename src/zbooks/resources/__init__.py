@@ -120,14 +120,14 @@ def operations(module: str | None = None) -> list[Operation]:
 
 def modules() -> list[str]:
     """The ``client.<name>`` resource names."""
-    from zbooks.resources._catalog import MODULES
+    from zbooks.resources._modules import MODULES
 
     return sorted(MODULES)
 
 
 def resource_class(name: str, *, asynchronous: bool = False) -> type[Any]:
     """The generated class behind ``client.<name>`` (imports its module)."""
-    from zbooks.resources._catalog import MODULES
+    from zbooks.resources._modules import MODULES
 
     try:
         module_name, sync_name, async_name, _ = MODULES[name]

@@ -5,10 +5,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import bank_accounts as m
+from zbooks.models.lazy import models_module
 from zbooks.resources.base import AsyncPaginator, AsyncResource, Paginator, SyncResource, _path
+
+if TYPE_CHECKING:
+    from zbooks.models import bank_accounts as m
+else:
+    m = models_module("bank_accounts")
 
 
 class BankAccounts(SyncResource):

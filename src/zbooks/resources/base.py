@@ -32,21 +32,34 @@ from enum import Enum
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel
-
 from zbooks.core.pagination import MAX_PER_PAGE, list_key_of, to_page
-from zbooks.models.base import ZohoModel, json_default
-from zbooks.models.types import ZOHO_TIME_FORMAT, decimal_to_json
+from zbooks.models.wire import ZOHO_TIME_FORMAT, decimal_to_json, is_model, json_default
 
 if TYPE_CHECKING:
     from zbooks.core.client import AsyncClient, Client
+    from zbooks.models.base import ZohoModel
 
-M = TypeVar("M", bound=ZohoModel)
+M = TypeVar("M", bound="ZohoModel")
 
 #: A file to upload: raw bytes, an open binary file, or ``(filename, content[, type])``.
 FileContent = bytes | IO[bytes] | tuple[str, bytes | IO[bytes]] | tuple[str, bytes | IO[bytes], str]
 
 _ENVELOPE_META = ("code", "message", "page_context")
+
+
+def parse_record(model: type[M], item: Any) -> M:
+    """``zbooks.models.parse.parse_record``, imported with the first model parsed (this
+    module is loaded by ``client.<module>``, which must not import pydantic)."""
+    from zbooks.models.parse import parse_record as parse
+
+    return parse(model, item)
+
+
+def parse_records(model: type[M], items: Sequence[Any]) -> list[M]:
+    """``zbooks.models.parse.parse_records`` (a page in one validation), imported lazily."""
+    from zbooks.models.parse import parse_records as parse
+
+    return parse(model, items)
 
 
 def _path(template: str, *values: str) -> str:
@@ -77,7 +90,7 @@ def build_query(query: Mapping[str, Any], params: Mapping[str, Any] | None) -> d
 
 def plain(value: Any) -> Any:
     """Models (also nested inside mappings and lists) to the dicts Zoho reads."""
-    if isinstance(value, BaseModel):
+    if is_model(value):
         return value.model_dump(mode="python", by_alias=True, exclude_unset=True)
     if isinstance(value, Mapping):
         return {k: plain(v) for k, v in value.items()}
@@ -184,7 +197,7 @@ def _model_page(
     if isinstance(envelope.get(key), dict):  # a list the OAS types as one object
         envelope = {**envelope, key: [envelope[key]]}
     page = to_page(envelope, key, number)
-    items = [model.model_validate(item) for item in page.items]
+    items = parse_records(model, page.items)
     return ModelPage(items=items, page_context=page.page_context, number=number)
 
 
@@ -281,16 +294,16 @@ class SyncResource:
     def _model(
         self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
     ) -> M:
-        return model.model_validate(one(extract(self._send(method, path, **options), keys)))
+        return parse_record(model, one(extract(self._send(method, path, **options), keys)))
 
     def _models(
         self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
     ) -> list[M]:
         found = many(extract(self._send(method, path, **options), keys))
-        return [model.model_validate(item) for item in found]
+        return parse_records(model, found)
 
     def _record(self, method: str, path: str, model: type[M], **options: Any) -> M:
-        return model.model_validate(record_of(self._send(method, path, **options)))
+        return parse_record(model, record_of(self._send(method, path, **options)))
 
     def _envelope(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         return dict(self._send(method, path, **options))
@@ -340,16 +353,16 @@ class AsyncResource:
         self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
     ) -> M:
         envelope = await self._send(method, path, **options)
-        return model.model_validate(one(extract(envelope, keys)))
+        return parse_record(model, one(extract(envelope, keys)))
 
     async def _models(
         self, method: str, path: str, keys: Sequence[str], model: type[M], **options: Any
     ) -> list[M]:
         found = many(extract(await self._send(method, path, **options), keys))
-        return [model.model_validate(item) for item in found]
+        return parse_records(model, found)
 
     async def _record(self, method: str, path: str, model: type[M], **options: Any) -> M:
-        return model.model_validate(record_of(await self._send(method, path, **options)))
+        return parse_record(model, record_of(await self._send(method, path, **options)))
 
     async def _envelope(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         return dict(await self._send(method, path, **options))

@@ -8,10 +8,15 @@ import builtins
 import datetime as _dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import base_currency_adjustments as m
+from zbooks.models.lazy import models_module
 from zbooks.resources.base import AsyncPaginator, AsyncResource, Paginator, SyncResource, _path
+
+if TYPE_CHECKING:
+    from zbooks.models import base_currency_adjustments as m
+else:
+    m = models_module("base_currency_adjustments")
 
 
 class BaseCurrencyAdjustments(SyncResource):

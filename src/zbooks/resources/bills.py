@@ -6,9 +6,9 @@ from __future__ import annotations
 import builtins
 import datetime as _dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import bills as m
+from zbooks.models.lazy import models_module
 from zbooks.resources.base import (
     AsyncPaginator,
     AsyncResource,
@@ -17,6 +17,11 @@ from zbooks.resources.base import (
     SyncResource,
     _path,
 )
+
+if TYPE_CHECKING:
+    from zbooks.models import bills as m
+else:
+    m = models_module("bills")
 
 
 class Bills(SyncResource):

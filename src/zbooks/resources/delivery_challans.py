@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import delivery_challans as m
+from zbooks.models.lazy import models_module
 from zbooks.resources.base import (
     AsyncPaginator,
     AsyncResource,
@@ -16,6 +16,11 @@ from zbooks.resources.base import (
     SyncResource,
     _path,
 )
+
+if TYPE_CHECKING:
+    from zbooks.models import delivery_challans as m
+else:
+    m = models_module("delivery_challans")
 
 
 class DeliveryChallans(SyncResource):

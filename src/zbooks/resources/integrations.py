@@ -4,10 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import integrations as m
+from zbooks.models.lazy import models_module
 from zbooks.resources.base import AsyncResource, SyncResource, _path
+
+if TYPE_CHECKING:
+    from zbooks.models import integrations as m
+else:
+    m = models_module("integrations")
 
 
 class Integrations(SyncResource):

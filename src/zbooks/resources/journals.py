@@ -8,9 +8,9 @@ import builtins
 import datetime as _dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import journals as m
+from zbooks.models.lazy import models_module
 from zbooks.resources.base import (
     AsyncPaginator,
     AsyncResource,
@@ -19,6 +19,11 @@ from zbooks.resources.base import (
     SyncResource,
     _path,
 )
+
+if TYPE_CHECKING:
+    from zbooks.models import journals as m
+else:
+    m = models_module("journals")
 
 
 class Journals(SyncResource):

@@ -7,10 +7,15 @@ from __future__ import annotations
 import builtins
 import datetime as _dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import recurring_invoices as m
+from zbooks.models.lazy import models_module
 from zbooks.resources.base import AsyncPaginator, AsyncResource, Paginator, SyncResource, _path
+
+if TYPE_CHECKING:
+    from zbooks.models import recurring_invoices as m
+else:
+    m = models_module("recurring_invoices")
 
 
 class RecurringInvoices(SyncResource):

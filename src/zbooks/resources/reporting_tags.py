@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import reporting_tags as m
+from zbooks.models.lazy import models_module
 from zbooks.resources.base import AsyncResource, SyncResource, _path
+
+if TYPE_CHECKING:
+    from zbooks.models import reporting_tags as m
+else:
+    m = models_module("reporting_tags")
 
 
 class ReportingTags(SyncResource):

@@ -6,10 +6,15 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import sales_receipts as m
+from zbooks.models.lazy import models_module
 from zbooks.resources.base import AsyncPaginator, AsyncResource, Paginator, SyncResource, _path
+
+if TYPE_CHECKING:
+    from zbooks.models import sales_receipts as m
+else:
+    m = models_module("sales_receipts")
 
 
 class SalesReceipts(SyncResource):

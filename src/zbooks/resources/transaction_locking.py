@@ -4,10 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import transaction_locking as m
+from zbooks.models.lazy import models_module
 from zbooks.resources.base import AsyncPaginator, AsyncResource, Paginator, SyncResource
+
+if TYPE_CHECKING:
+    from zbooks.models import transaction_locking as m
+else:
+    m = models_module("transaction_locking")
 
 
 class TransactionLocking(SyncResource):

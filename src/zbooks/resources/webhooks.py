@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import webhooks as m
+from zbooks.models.lazy import models_module
 from zbooks.resources.base import AsyncPaginator, AsyncResource, Paginator, SyncResource, _path
+
+if TYPE_CHECKING:
+    from zbooks.models import webhooks as m
+else:
+    m = models_module("webhooks")
 
 
 class Webhooks(SyncResource):

@@ -16,11 +16,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from zbooks.models import bills as m
+from zbooks.models.lazy import models_module
 from zbooks.resources import bills as generated
 from zbooks.resources.base import AsyncPaginator, Paginator
 from zbooks.resources.ergonomic._support import SINCE_ORDER, list_options, payment_body
 from zbooks.resources.ergonomic.filters import SortOrder
+
+if TYPE_CHECKING:
+    from zbooks.models import bills as m
+else:
+    m = models_module("bills")  # loads with the first model
 
 if TYPE_CHECKING:  # imported on the first payment, not with ``client.bills``
     from zbooks.models import vendor_payments as payment_models

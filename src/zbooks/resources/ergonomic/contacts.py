@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import contacts as m
+from zbooks.models.lazy import models_module
 from zbooks.resources import contacts as generated
 from zbooks.resources.base import AsyncPaginator, Paginator
 from zbooks.resources.ergonomic._support import SINCE_ORDER, list_options, own_number_in_body
 from zbooks.resources.ergonomic.filters import ContactFilter, ContactType, SortOrder
+
+if TYPE_CHECKING:
+    from zbooks.models import contacts as m
+else:
+    m = models_module("contacts")  # loads with the first model
 
 NUMBER = "contact_number"
 

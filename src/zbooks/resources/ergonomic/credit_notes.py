@@ -13,13 +13,18 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import credit_notes as m
+from zbooks.models.lazy import models_module
 from zbooks.resources import credit_notes as generated
 from zbooks.resources.base import AsyncPaginator, Paginator
 from zbooks.resources.ergonomic._support import SINCE_ORDER, list_options, own_number
 from zbooks.resources.ergonomic.filters import SortOrder
+
+if TYPE_CHECKING:
+    from zbooks.models import credit_notes as m
+else:
+    m = models_module("credit_notes")  # loads with the first model
 
 NUMBER = "creditnote_number"
 Amounts = Mapping[str, Decimal | float | str]

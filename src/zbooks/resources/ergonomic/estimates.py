@@ -16,11 +16,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from zbooks.errors import UnexpectedResponseError
-from zbooks.models import estimates as m
+from zbooks.models.lazy import models_module
 from zbooks.resources import estimates as generated
 from zbooks.resources.base import AsyncPaginator, Paginator, _path, extract, one
 from zbooks.resources.ergonomic._support import SINCE_ORDER, list_options, own_number
 from zbooks.resources.ergonomic.filters import SortOrder
+
+if TYPE_CHECKING:
+    from zbooks.models import estimates as m
+else:
+    m = models_module("estimates")  # loads with the first model
 
 if TYPE_CHECKING:  # imported on first conversion: the invoice models take ~35 ms to load
     from zbooks.models import invoices as invoice_models

@@ -6,13 +6,18 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import expenses as m
+from zbooks.models.lazy import models_module
 from zbooks.resources import expenses as generated
 from zbooks.resources.base import AsyncPaginator, Paginator
 from zbooks.resources.ergonomic._support import SINCE_ORDER, list_options
 from zbooks.resources.ergonomic.filters import ExpenseFilter, SortOrder
+
+if TYPE_CHECKING:
+    from zbooks.models import expenses as m
+else:
+    m = models_module("expenses")  # loads with the first model
 
 
 class Expenses(generated.Expenses):

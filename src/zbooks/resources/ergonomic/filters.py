@@ -8,7 +8,7 @@ filter still accepts a plain string, since Zoho adds values without notice.
 
 from __future__ import annotations
 
-from zbooks.models.base import ZohoEnum
+from zbooks.models.wire import ZohoEnum
 
 
 class SortOrder(ZohoEnum):

@@ -20,11 +20,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from zbooks.models import invoices as m
+from zbooks.models.lazy import models_module
 from zbooks.resources import invoices as generated
 from zbooks.resources.base import AsyncPaginator, Paginator
 from zbooks.resources.ergonomic._support import SINCE_ORDER, list_options, own_number, payment_body
 from zbooks.resources.ergonomic.filters import InvoiceFilter, SortOrder
+
+if TYPE_CHECKING:
+    from zbooks.models import invoices as m
+else:
+    m = models_module("invoices")  # loads with the first model
 
 if TYPE_CHECKING:  # imported on the first payment, not with ``client.invoices``
     from zbooks.models import customer_payments as payments_models

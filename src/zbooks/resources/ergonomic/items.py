@@ -4,13 +4,18 @@ items though the OAS omits it), ``sort_order``) and the incremental-sync listing
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import items as m
+from zbooks.models.lazy import models_module
 from zbooks.resources import items as generated
 from zbooks.resources.base import AsyncPaginator, Paginator
 from zbooks.resources.ergonomic._support import SINCE_ORDER, list_options
 from zbooks.resources.ergonomic.filters import ItemFilter, SortOrder
+
+if TYPE_CHECKING:
+    from zbooks.models import items as m
+else:
+    m = models_module("items")  # loads with the first model
 
 
 class Items(generated.Items):

@@ -5,13 +5,18 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import vendor_payments as m
+from zbooks.models.lazy import models_module
 from zbooks.resources import vendor_payments as generated
 from zbooks.resources.base import AsyncPaginator, Paginator
 from zbooks.resources.ergonomic._support import SINCE_ORDER, list_options
 from zbooks.resources.ergonomic.filters import PaymentModeFilter, SortOrder
+
+if TYPE_CHECKING:
+    from zbooks.models import vendor_payments as m
+else:
+    m = models_module("vendor_payments")  # loads with the first model
 
 
 class VendorPayments(generated.VendorPayments):

@@ -1,0 +1,80 @@
+"""Parse records Zoho sent into models without letting one odd value fail a listing.
+
+A listing of 10,000 invoices should not die on the one invoice whose ``date`` Zoho
+wrote as ``"31/12/2025"``. The fast path validates a whole page in one pydantic-core
+call; only when that fails does each record go through :func:`parse_record`, which
+keeps the fields that parse typed and the ones that do not as Zoho sent them (so no
+data is lost and the caller can still see the odd value).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from zbooks.models.base import ZohoModel
+
+M = TypeVar("M", bound=ZohoModel)
+
+logger = logging.getLogger("zbooks.models")
+
+
+@cache
+def _list_adapter(model: type[ZohoModel]) -> TypeAdapter[list[Any]]:
+    """One validator for a page of ``model`` (built once per model, on first use)."""
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+@cache
+def _field_names(model: type[ZohoModel]) -> dict[str, str]:
+    """Zoho's key (the alias where there is one) to the model's attribute name."""
+    return {(info.alias or name): name for name, info in model.model_fields.items()}
+
+
+def parse_records(model: type[M], items: Sequence[Any]) -> list[M]:
+    """Every item as a ``model``; a page that validates is parsed in one call."""
+    try:
+        parsed: list[M] = _list_adapter(model).validate_python(items)
+        return parsed
+    except ValidationError:
+        return [parse_record(model, item) for item in items]
+
+
+def parse_record(model: type[M], item: Any) -> M:
+    """``item`` as a ``model``; fields whose values do not parse keep Zoho's raw value.
+
+    Such a field holds whatever Zoho sent (a string where a ``date`` was expected, say),
+    is logged by name (never by value) at WARNING, and round-trips unchanged.
+    """
+    try:
+        return model.model_validate(item)
+    except ValidationError as exc:
+        if not isinstance(item, dict):
+            raise
+        bad = {e["loc"][0] for e in exc.errors() if e["loc"] and isinstance(e["loc"][0], str)}
+    kept = {k: v for k, v in item.items() if k not in bad}
+    try:
+        record = model.model_validate(kept)
+    except ValidationError:
+        # Even the rest does not parse (a required id missing): keep everything raw.
+        logger.warning("%s record kept unparsed: its values do not fit the model", model.__name__)
+        return model.model_construct(**item)
+    names = _field_names(model)
+    raw = [key for key in bad if key in item]
+    for key in raw:
+        name = names.get(key, key)
+        record.__dict__[name] = item[key]
+        record.__pydantic_fields_set__.add(name)
+    logger.warning(
+        "%s fields kept as Zoho sent them (not parseable): %s",
+        model.__name__,
+        ", ".join(sorted(raw)),
+    )
+    return record
+
+
+__all__ = ["parse_record", "parse_records"]
