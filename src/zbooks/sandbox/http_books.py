@@ -291,9 +291,10 @@ class BooksDispatcher:
             logger.exception("unhandled error in %s %s", method, exchange.path)
             err = internal_error()
             result = BooksResponse(status=err.status, body=err.body())
-        if "X-Rate-Limit-Limit" not in exchange.headers:
-            # Rejected before the limiter (unknown path, bad token, bad org): clients read
-            # these headers on every answer, so send the current budget without spending it.
+        if result.status != 401 and "X-Rate-Limit-Limit" not in exchange.headers:
+            # Rejected before the limiter (unknown path, bad org...): clients read these
+            # headers on every answer, so send the current budget without spending it.
+            # Not on a 401: the 2026 probes saw none there (api-facts Appendix D).
             exchange.headers.update(self._budget_headers(scope, exchange))
         log["org_id"] = exchange.org_id
         log["code"] = None if result.body is None else result.body.get("code")
