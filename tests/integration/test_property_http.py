@@ -12,6 +12,7 @@ uses the same test with a bigger number (see docs/sandbox.md).
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +34,7 @@ EXAMPLES = int(os.environ.get("ZBOOKS_HTTP_PROPERTY_EXAMPLES", "40"))
 MODULES = ("invoices", "contacts", "items", "customer-payments", "bills", "expenses")
 SERVER_ERRORS: dict[str, list[str]] = {}
 SENT: dict[str, int] = {}
+STATUSES: dict[str, Counter[int]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +56,12 @@ def client(sandbox: Sandbox) -> Iterator[tuple[httpx2.Client, str]]:
 
 
 def _strategy(module: str) -> st.SearchStrategy[Any]:
+    """Cases of every operation of the module, both as the OAS describes them (positive)
+    and deliberately violating it (negative: wrong types, out-of-range values...)."""
     schema = schemathesis.openapi.from_path(str(OAS_DIR / f"{module}.yml"))
     operations = [result.ok() for result in schema.get_all_operations()]
-    return st.one_of(*(op.as_strategy() for op in operations))
+    modes = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
+    return st.one_of(*(op.as_strategy(generation_mode=mode) for op in operations for mode in modes))
 
 
 def _send(http: httpx2.Client, org_id: str, case: Any) -> httpx2.Response:
@@ -87,6 +92,7 @@ def test_no_generated_request_gets_a_5xx(client: tuple[httpx2.Client, str], modu
     def run(case: Any) -> None:
         response = _send(http, org_id, case)
         SENT[module] = SENT.get(module, 0) + 1
+        STATUSES.setdefault(module, Counter())[response.status_code] += 1
         if response.status_code >= 500:
             SERVER_ERRORS.setdefault(module, []).append(
                 f"{case.method} {case.formatted_path} -> {response.status_code} {response.text}"
@@ -95,4 +101,5 @@ def test_no_generated_request_gets_a_5xx(client: tuple[httpx2.Client, str], modu
         assert response.headers["content-type"].startswith("application/json")
 
     run()
-    print(f"\n{module}: {SENT.get(module, 0)} requests, 0 answered 5xx")
+    statuses = dict(sorted(STATUSES.get(module, Counter()).items()))
+    print(f"\n{module}: {SENT.get(module, 0)} requests, 0 answered 5xx; statuses {statuses}")
