@@ -140,6 +140,9 @@ def test_bill_upsert_creates_through_the_ledger_then_updates_the_match(api: Api)
     stored = ok(api("GET", f"/bills/{created['bill_id']}"))["bill"]
     assert "made_up_key" not in stored
 
+    # A create through upsert keys on another field but may not reuse the bill number.
+    duplicate = upsert(api, "/bills", "reference_number", "UPS-REF-9", body)
+    assert duplicate.status_code == 400 and duplicate.json()["code"] != 0, duplicate.text
     # Validation applies: a create through upsert without a vendor is refused.
     refused = upsert(api, "/bills", "bill_number", "UPS-BILL-2", {"bill_number": "UPS-BILL-2"})
     assert refused.status_code == 400 or refused.status_code == 404, refused.text
