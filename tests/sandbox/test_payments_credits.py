@@ -122,10 +122,16 @@ def test_payment_rules(call: Call, customer: str, stranger: str) -> None:
     with pytest.raises(ApiError) as foreign:
         _pay(call, stranger, 10, (invoice, 10))
     assert "does not belong" in foreign.value.message
+    # No source refuses money on a draft: the payment issues it (status sent), as in the app.
     draft = _invoice(call, customer, 100, send=False)
-    with pytest.raises(ApiError) as not_sent:
-        _pay(call, customer, 10, (draft, 10))
-    assert not_sent.value.status == 400
+    _pay(call, customer, 10, (draft, 10))
+    paid_draft = _get(call, "invoices", "invoice", draft)
+    assert (paid_draft["status"], paid_draft["balance"]) == ("partially_paid", 90)
+    void = _invoice(call, customer, 100)
+    call("POST", f"/invoices/{void}/status/void")
+    with pytest.raises(ApiError) as not_payable:
+        _pay(call, customer, 10, (void, 10))
+    assert not_payable.value.status == 400
     missing_mode = _error(
         call, "POST", "/customerpayments", body={"customer_id": customer, "amount": 5}
     )

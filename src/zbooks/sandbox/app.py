@@ -17,6 +17,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -27,8 +29,9 @@ from zbooks.sandbox.config import SandboxConfig
 from zbooks.sandbox.control import control_routes
 from zbooks.sandbox.control_state import state_routes
 from zbooks.sandbox.db import Database
+from zbooks.sandbox.errors import invalid_url
 from zbooks.sandbox.faults import AccountsFaultMiddleware, FaultInjector
-from zbooks.sandbox.http_books import BOOKS_PREFIX, BooksDispatcher
+from zbooks.sandbox.http_books import API_PREFIXES, BooksDispatcher
 from zbooks.sandbox.inspector import InspectorAuth, inspector_routes
 from zbooks.sandbox.ledger.organizations import PLANS, create_organization, organizations_for_user
 from zbooks.sandbox.limits import RateLimiter
@@ -110,6 +113,7 @@ class SandboxApp:
         )
         self.web = Starlette(
             routes=self._routes(),
+            exception_handlers={404: self._not_found},
             middleware=[
                 Middleware(RequestLogMiddleware, log=self.requests, clock=self.clock),
                 Middleware(AccountsFaultMiddleware, injector=self.faults),
@@ -120,13 +124,25 @@ class SandboxApp:
         )
         self.webhooks = WebhookEngine.attach(self)
 
+    async def _not_found(self, request: Request, exc: Exception) -> Response:
+        """A path nobody serves: Zoho's 404 code 5 envelope, with the ``X-Rate-Limit-*``
+        headers that clients such as pyzohoapi read on every response (a full budget:
+        the call is tied to no organization)."""
+        del exc
+        error = invalid_url()
+        return JSONResponse(
+            error.body(),
+            status_code=error.status,
+            headers=self.limiter.headers("", self.config.plan),
+        )
+
     # start-up --------------------------------------------------------------------
     def _routes(self) -> list[BaseRoute]:
         # Books requests normally take SandboxASGI's direct path; these routes keep the
         # plain Starlette app complete on its own.
         return [
-            Route("/books/v3/{path:path}", self.books),
-            Route("/books/v3", self.books),
+            *(Route(f"{prefix}/{{path:path}}", self.books) for prefix in API_PREFIXES),
+            *(Route(prefix, self.books) for prefix in API_PREFIXES),
             *self.accounts.starlette_routes(),
             *control_routes(self),
             *state_routes(self),
@@ -186,6 +202,10 @@ class SandboxApp:
                 conn.execute(f'DELETE FROM "{name}"')
             marks = ",".join("?" * len(_KEPT_COUNTER_SCOPES))
             conn.execute(f"DELETE FROM counters WHERE scope NOT IN ({marks})", _KEPT_COUNTER_SCOPES)
+            # Books state kept in ``meta`` (an organization's chart-of-accounts marker, role
+            # ids, hand-chosen numbers) goes too: a kept marker made the lazily created chart
+            # look present, so every seeder after it failed and left its module empty.
+            conn.execute("DELETE FROM meta WHERE key <> ?", (_DEMO_SECRET_KEY,))
         self.limiter.reset()
         self.faults.clear()
         self.requests.clear()
@@ -236,8 +256,8 @@ class SandboxASGI:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        if scope["type"] == "http" and (
-            path == BOOKS_PREFIX or path.startswith(BOOKS_PREFIX + "/")
+        if scope["type"] == "http" and any(
+            path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES
         ):
             await self.books(scope, receive, send)
         else:

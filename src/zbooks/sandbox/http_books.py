@@ -41,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 
 from zbooks.sandbox import jsonfast
 from zbooks.sandbox.accounts.scopes import scope_allows
+from zbooks.sandbox.bodycheck import check_body
 from zbooks.sandbox.books.registry import BooksRequest, BooksResponse, Registry, Route
 from zbooks.sandbox.clock import Clock
 from zbooks.sandbox.config import SandboxConfig
@@ -76,6 +77,10 @@ from zbooks.sandbox.requestlog import LOG_KEY
 logger = logging.getLogger("zbooks.sandbox.books")
 
 BOOKS_PREFIX = "/books/v3"
+# The older base path (``https://books.zoho.com/api/v3``) that Zoho still serves
+# (api-facts §1.1) and some third-party clients hard-code.
+LEGACY_PREFIX = "/api/v3"
+API_PREFIXES = (BOOKS_PREFIX, LEGACY_PREFIX)
 JSON_MEDIA_TYPE = "application/json;charset=UTF-8"
 ORG_HEADER = "x-com-zoho-books-organizationid"
 ALLOWED_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
@@ -163,8 +168,13 @@ def headers_of(scope: Scope) -> dict[str, str]:
 
 
 def relative_path(path: str) -> str:
-    """``/books/v3/invoices/1/`` -> ``/invoices/1`` (trailing slashes are tolerated)."""
-    rest = path[len(BOOKS_PREFIX) :] if path.startswith(BOOKS_PREFIX) else path
+    """``/books/v3/invoices/1/`` (or ``/api/v3/...``) -> ``/invoices/1`` (trailing
+    slashes are tolerated)."""
+    rest = path
+    for prefix in API_PREFIXES:
+        if path.startswith(prefix):
+            rest = path[len(prefix) :]
+            break
     return "/" + rest.strip("/")
 
 
@@ -196,24 +206,40 @@ def parse_json_string(text: str) -> dict[str, Any]:
         raise invalid_value("JSONString")
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise invalid_value("JSONString") from None
+    if data is None:
+        return {}  # ``null``: no body, as for an empty one
     if not isinstance(data, dict):
         raise invalid_value("JSONString")
+    check_body(data)
     return data
 
 
-def parse_json_body(raw: bytes) -> dict[str, Any]:
-    """A JSON request body; empty means ``{}``, broken (or not an object) -> 400/1038."""
+def is_array_body_path(path: str) -> bool:
+    """Operations whose documented body is a bare JSON array (``PUT .../customfields``)."""
+    return path.rstrip("/").endswith("/customfields")
+
+
+def parse_json_body(raw: bytes, path: str = "") -> dict[str, Any]:
+    """A JSON request body; empty or ``null`` means ``{}``, broken (or not an object) ->
+    400/1038. A bare array is accepted where the OAS documents one (custom fields) and is
+    handed on as ``{"custom_fields": [...]}``, the object form of the same request."""
     if not raw.strip():
         return {}
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise malformed_json() from None
+    if data is None:
+        # Some clients send ``null`` on actions that take no body (status/sent).
+        return {}
+    if isinstance(data, list) and is_array_body_path(path):
+        data = {"custom_fields": data}
     if not isinstance(data, dict):
         # UNCONFIRMED: Zoho's answer to a top-level JSON array/scalar; 1038 is the closest.
         raise malformed_json()
+    check_body(data)
     return data
 
 
@@ -265,9 +291,33 @@ class BooksDispatcher:
             logger.exception("unhandled error in %s %s", method, exchange.path)
             err = internal_error()
             result = BooksResponse(status=err.status, body=err.body())
+        if result.status != 401 and "X-Rate-Limit-Limit" not in exchange.headers:
+            # Rejected before the limiter (unknown path, bad org...): clients read these
+            # headers on every answer, so send the current budget without spending it.
+            # Not on a 401: the 2026 probes saw none there (api-facts Appendix D).
+            exchange.headers.update(self._budget_headers(scope, exchange))
         log["org_id"] = exchange.org_id
         log["code"] = None if result.body is None else result.body.get("code")
         await self._respond(result, exchange.headers, send)
+
+    def _budget_headers(self, scope: Scope, exchange: _Exchange) -> dict[str, str]:
+        """``X-Rate-Limit-*`` of the organization a failed call would have spent, else of
+        the token's user's first organization, else a full budget of the default plan.
+        UNCONFIRMED: what Zoho reports for calls it cannot tie to an organization."""
+        try:
+            org_id = exchange.org_id
+            if org_id is None:
+                header = headers_of(scope).get("authorization")
+                token = bearer_token(header, accept_bearer=self.config.accept_bearer)
+                grant = self.accounts.validate_access_token(token)
+                if grant is not None:
+                    orgs = organizations_for_user(self.db, grant.user_id)
+                    org_id = grant.org_id or (str(orgs[0]["organization_id"]) if orgs else None)
+            if org_id:
+                return self.limiter.headers(org_id, plan_of(self.db, org_id))
+        except ApiError:
+            pass
+        return self.limiter.headers("", self.config.plan)
 
     # the pipeline ----------------------------------------------------------------
     async def _handle(
@@ -429,7 +479,7 @@ class BooksDispatcher:
         if not raw.strip() and "JSONString" in query:
             # Some legacy clients put JSONString in the query string of a POST.
             return parse_json_string(query["JSONString"]), {}, {}
-        return parse_json_body(raw), {}, {}
+        return parse_json_body(raw, str(scope.get("path", ""))), {}, {}
 
     async def _read_form(
         self, request: Request, query: Mapping[str, str]

@@ -32,8 +32,48 @@ def parse_scopes(text: str | None) -> list[str]:
     return result
 
 
-def is_valid_scope(scope: str) -> bool:
+BOOKS_SERVICE = "zohobooks"
+# Zoho Books scope names (api-facts §1.9 and every operation's scope in the OAS).
+_FACTS_SCOPES = frozenset(
+    {
+        "fullaccess", "contacts", "settings", "estimates", "invoices", "customerpayments",
+        "creditnotes", "projects", "expenses", "salesorders", "purchaseorders", "bills",
+        "debitnotes", "vendorpayments", "banking", "accountants", "reports", "fixedasset",
+        "deliverychallans", "custommodules", "customfunctions", "customtriggers",
+    }
+)  # fmt: skip
+
+
+def _oas_scopes() -> frozenset[str]:
+    from zbooks.sandbox.spec_table import OPERATIONS
+
+    return frozenset(
+        op.scope.split(".")[1].lower() for op in OPERATIONS if op.scope.count(".") == 2
+    )
+
+
+BOOKS_SCOPES = _FACTS_SCOPES | _oas_scopes()
+
+
+def is_well_formed(scope: str) -> bool:
     return bool(_SCOPE_RE.match(scope))
+
+
+def is_known_scope(scope: str) -> bool:
+    """A ``ZohoBooks.<name>.<OPERATION>`` scope Zoho defines (other services' scopes, such
+    as ``AaaServer.profile.READ`` or ``openid``, are left to those services)."""
+    parts = scope.lower().split(".")
+    if parts[0] != BOOKS_SERVICE:
+        return True
+    if len(parts) != 3 or parts[1] not in BOOKS_SCOPES:
+        return False
+    return parts[2] in {op.lower() for op in OPERATIONS}
+
+
+def is_valid_scope(scope: str) -> bool:
+    """Well formed and known: Zoho refuses an unknown scope at the consent step rather than
+    minting a code for it."""
+    return is_well_formed(scope) and is_known_scope(scope)
 
 
 def normalise(scopes: list[str] | tuple[str, ...] | frozenset[str]) -> frozenset[str]:

@@ -21,7 +21,12 @@ from urllib.parse import urlencode
 
 from zbooks.sandbox.accounts import tokens
 from zbooks.sandbox.accounts.consent import render_consent_page, render_error_page
-from zbooks.sandbox.accounts.scopes import is_valid_scope, normalise, parse_scopes
+from zbooks.sandbox.accounts.scopes import (
+    is_valid_scope,
+    is_well_formed,
+    normalise,
+    parse_scopes,
+)
 from zbooks.sandbox.clock import Clock
 from zbooks.sandbox.config import SandboxConfig
 from zbooks.sandbox.db import Database
@@ -344,10 +349,14 @@ class AccountsService:
         scopes = parse_scopes(params.get("scope"))
         bad = [s for s in scopes if not is_valid_scope(s)]
         if not scopes or bad:
-            # UNCONFIRMED wording; Zoho shows an HTML page rather than redirecting.
-            return AuthOutcome.error(
-                "Invalid OAuth Scope", "The scope parameter is missing or malformed."
+            # Zoho shows an HTML page rather than redirecting. UNCONFIRMED detail lines.
+            unknown = all(is_well_formed(s) for s in bad) and bool(bad)
+            detail = (
+                "Scope does not exist."
+                if unknown
+                else "The scope parameter is missing or malformed."
             )
+            return AuthOutcome.error("Invalid OAuth Scope", detail)
         challenge = params.get("code_challenge") or None
         method = params.get("code_challenge_method") or "plain"  # plain is the default (§1.8)
         if method.lower() not in ("s256", "plain"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zbooks.sandbox.books.attachments import attach_upload
+from zbooks.sandbox.books.invoices import upsert
 from zbooks.sandbox.books.registry import REGISTRY, BooksRequest, BooksResponse, ok
 from zbooks.sandbox.ledger import bills
 from zbooks.sandbox.ledger.listing import list_page
@@ -25,6 +26,25 @@ def create_bill(request: BooksRequest) -> BooksResponse:
 def list_bills(request: BooksRequest) -> BooksResponse:
     result = list_page(request.ledger, request.query, bills.LIST_SPEC)
     return ok(bills=result.records, page_context=result.page_context)
+
+
+@REGISTRY.route("PUT", "/bills", scope=SCOPE)
+def upsert_bill(request: BooksRequest) -> BooksResponse:
+    """``X-Unique-Identifier-Key/-Value`` (+ ``X-Upsert``): the same rules as POST/PUT."""
+    ledger = request.ledger
+    record, created = upsert(
+        request,
+        module=bills.MODULE,
+        resource="Bill",
+        id_field="bill_id",
+        create=lambda: bills.create_bill(ledger, request.body),
+        update=lambda bill_id: bills.update_bill(ledger, bill_id, request.body),
+    )
+    if created:
+        # The OAS documents 200 for every upsert, also when it creates; the wording
+        # of the create is UNCONFIRMED (we reuse the POST's).
+        return ok(status=200, bill=_bill(request, record))
+    return ok("Bill information has been updated.", bill=_bill(request, record))
 
 
 @REGISTRY.route("GET", "/bills/{bill_id}", scope=SCOPE)

@@ -50,8 +50,10 @@ def upsert_contact(request: BooksRequest) -> BooksResponse:
         request.ledger, key, value, request.body, create=create
     )
     shaped = ledger_contacts.present(request.ledger, contact)
-    if created:  # UNCONFIRMED: an upsert that creates answers like a create.
-        return ok("The contact has been created", status=201, contact=shaped)
+    if created:
+        # The OAS documents 200 for every upsert, also when it creates; the wording
+        # of the create is UNCONFIRMED (we reuse the POST's).
+        return ok("The contact has been created", 200, contact=shaped)
     return ok("Contact has been updated successfully", contact=shaped)
 
 

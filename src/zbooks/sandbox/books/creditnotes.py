@@ -66,8 +66,10 @@ def upsert_creditnote(request: BooksRequest) -> BooksResponse:
         ),
         update=lambda note_id: cn.update_creditnote(ledger, note_id, request.body),
     )
-    if created:  # UNCONFIRMED: an upsert that creates answers like a create.
-        return ok("The credit note has been created.", 201, creditnote=_shaped(request, record))
+    if created:
+        # The OAS documents 200 for every upsert, also when it creates; the wording
+        # of the create is UNCONFIRMED (we reuse the POST's).
+        return ok("The credit note has been created.", 200, creditnote=_shaped(request, record))
     return ok("The credit note has been updated.", creditnote=_shaped(request, record))
 
 

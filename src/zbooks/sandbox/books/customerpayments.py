@@ -42,8 +42,10 @@ def upsert_payment(request: BooksRequest) -> BooksResponse:
         update=lambda payment_id: cp.update_payment(ledger, payment_id, request.body),
     )
     shaped = cp.present_payment(ledger, record)
-    if created:  # UNCONFIRMED: an upsert that creates answers like a create.
-        return ok("The payment has been created.", 201, payment=shaped)
+    if created:
+        # The OAS documents 200 for every upsert, also when it creates; the wording
+        # of the create is UNCONFIRMED (we reuse the POST's).
+        return ok("The payment has been created.", 200, payment=shaped)
     return ok("The payment details have been updated.", payment=shaped)
 
 

@@ -66,8 +66,10 @@ def upsert_estimate(request: BooksRequest) -> BooksResponse:
         ),
         update=lambda estimate_id: est.update_estimate(ledger, estimate_id, request.body),
     )
-    if created:  # UNCONFIRMED: an upsert that creates answers like a create.
-        return ok("The estimate has been created", 201, estimate=_shaped(request, record))
+    if created:
+        # The OAS documents 200 for every upsert, also when it creates; the wording
+        # of the create is UNCONFIRMED (we reuse the POST's).
+        return ok("The estimate has been created", 200, estimate=_shaped(request, record))
     return ok("Estimate information has been updated.", estimate=_shaped(request, record))
 
 

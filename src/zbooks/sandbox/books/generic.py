@@ -371,6 +371,11 @@ def _action(op: SpecOp, request: BooksRequest) -> BooksResponse:
         if changes and module.startswith("generic:"):
             record.update(changes)
             request.ledger.store.update(module, record_id, record, request.ledger.now())
+        elif _is_custom_fields_write(request) and module != ORGANIZATIONS:
+            record["custom_fields"] = merge_custom_fields(
+                record.get("custom_fields"), _body(request).get("custom_fields", [])
+            )
+            request.ledger.store.update(module, record_id, record, request.ledger.now())
     keys: dict[str, Any] = {}
     for name, kind in op.keys:
         if name == "page_context":
@@ -382,6 +387,29 @@ def _action(op: SpecOp, request: BooksRequest) -> BooksResponse:
     if op.key and op.key not in keys:
         keys[op.key] = {}
     return ok(op.message, op.status, **keys)
+
+
+def _is_custom_fields_write(request: BooksRequest) -> bool:
+    return request.method in ("PUT", "POST") and request.path.rstrip("/").endswith("/customfields")
+
+
+def merge_custom_fields(current: Any, given: Any) -> list[dict[str, Any]]:
+    """``PUT .../customfields``: each given field (by ``customfield_id``, ``api_name`` or
+    ``label``) replaces the record's field of the same name or is added; others stay."""
+    if not isinstance(given, list) or not all(isinstance(f, dict) for f in given):
+        raise invalid_value("custom_fields")
+    merged = [dict(f) for f in current if isinstance(f, dict)] if isinstance(current, list) else []
+    for field in given:
+        key = next((n for n in ("customfield_id", "api_name", "label") if field.get(n)), None)
+        if key is None:
+            raise invalid_value("custom_fields")
+        for existing in merged:
+            if existing.get(key) == field[key]:
+                existing.update(field)
+                break
+        else:
+            merged.append(dict(field))
+    return merged
 
 
 def _target(op: SpecOp, request: BooksRequest) -> tuple[str, str, str, dict[str, Any]] | None:

@@ -207,8 +207,10 @@ def upsert_invoice(request: BooksRequest) -> BooksResponse:
         ),
         update=lambda invoice_id: inv.update_invoice(ledger, invoice_id, request.body),
     )
-    if created:  # UNCONFIRMED: an upsert that creates answers like a create.
-        return ok("The invoice has been created.", 201, invoice=_shaped(request, record))
+    if created:
+        # The OAS documents 200 for every upsert, also when it creates; the wording
+        # of the create is UNCONFIRMED (we reuse the POST's).
+        return ok("The invoice has been created.", 200, invoice=_shaped(request, record))
     return ok("Invoice information has been updated.", invoice=_shaped(request, record))
 
 

@@ -32,8 +32,10 @@ def upsert_item(request: BooksRequest) -> BooksResponse:
     item, created = ledger_items.upsert_item(
         request.ledger, key, value, request.body, create=create
     )
-    if created:  # UNCONFIRMED: an upsert that creates answers like a create.
-        return ok("The item has been added.", status=201, item=item)
+    if created:
+        # The OAS documents 200 for every upsert, also when it creates; the wording
+        # of the create is UNCONFIRMED (we reuse the POST's).
+        return ok("The item has been added.", 200, item=item)
     return ok("Item details have been saved.", item=item)
 
 

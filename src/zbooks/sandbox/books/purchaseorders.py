@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zbooks.sandbox.books.invoices import upsert
 from zbooks.sandbox.books.registry import REGISTRY, BooksRequest, BooksResponse, ok
 from zbooks.sandbox.ledger import purchaseorders as orders
 from zbooks.sandbox.ledger.listing import list_page
@@ -18,10 +19,34 @@ def _order(request: BooksRequest, record: dict[str, Any]) -> dict[str, Any]:
 @REGISTRY.route("POST", "/purchaseorders", scope=SCOPE)
 def create_order(request: BooksRequest) -> BooksResponse:
     record = orders.create_purchase_order(
-        request.ledger, request.body,
+        request.ledger,
+        request.body,
         ignore_auto_number=request.flag("ignore_auto_number_generation"),
     )
     return ok("Purchase Order has been added.", status=201, purchaseorder=_order(request, record))
+
+
+@REGISTRY.route("PUT", "/purchaseorders", scope=SCOPE)
+def upsert_order(request: BooksRequest) -> BooksResponse:
+    """``X-Unique-Identifier-Key/-Value`` (+ ``X-Upsert``): the same rules as POST/PUT."""
+    ledger = request.ledger
+    record, created = upsert(
+        request,
+        module=orders.MODULE,
+        resource="Purchase Order",
+        id_field="purchaseorder_id",
+        create=lambda: orders.create_purchase_order(
+            ledger,
+            request.body,
+            ignore_auto_number=request.flag("ignore_auto_number_generation"),
+        ),
+        update=lambda order_id: orders.update_purchase_order(ledger, order_id, request.body),
+    )
+    if created:
+        # The OAS documents 200 for every upsert, also when it creates; the wording
+        # of the create is UNCONFIRMED (we reuse the POST's).
+        return ok("Purchase Order has been added.", 200, purchaseorder=_order(request, record))
+    return ok("Purchase Order has been updated.", purchaseorder=_order(request, record))
 
 
 @REGISTRY.route("GET", "/purchaseorders", scope=SCOPE)
@@ -63,8 +88,9 @@ def _status_route(target: str) -> None:
         return ok(_STATUS_MESSAGES[target], status=201)
 
     handler.__name__ = f"mark_{target}"
-    REGISTRY.add("POST", f"/purchaseorders/{{purchaseorder_id}}/status/{target}", handler,
-                 scope=SCOPE)
+    REGISTRY.add(
+        "POST", f"/purchaseorders/{{purchaseorder_id}}/status/{target}", handler, scope=SCOPE
+    )
 
 
 for _target in _STATUS_MESSAGES:

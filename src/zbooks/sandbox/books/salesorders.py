@@ -68,8 +68,10 @@ def upsert_salesorder(request: BooksRequest) -> BooksResponse:
         ),
         update=lambda order_id: so.update_salesorder(ledger, order_id, request.body),
     )
-    if created:  # UNCONFIRMED: an upsert that creates answers like a create.
-        return ok("Sales Order Created Successfully.", 201, salesorder=_shaped(request, record))
+    if created:
+        # The OAS documents 200 for every upsert, also when it creates; the wording
+        # of the create is UNCONFIRMED (we reuse the POST's).
+        return ok("Sales Order Created Successfully.", 200, salesorder=_shaped(request, record))
     return ok("Sales Order Updated Successfully.", salesorder=_shaped(request, record))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from zbooks.sandbox.books.invoices import upsert
 from zbooks.sandbox.books.registry import REGISTRY, BooksRequest, BooksResponse, ok
 from zbooks.sandbox.errors import invalid_value
 from zbooks.sandbox.ledger import vendorpayments as payments
@@ -28,6 +29,26 @@ def create_payment(request: BooksRequest) -> BooksResponse:
         vendorpayment=shaped,
         **shaped,
     )
+
+
+@REGISTRY.route("PUT", "/vendorpayments", scope=SCOPE)
+def upsert_payment(request: BooksRequest) -> BooksResponse:
+    """``X-Unique-Identifier-Key/-Value`` (+ ``X-Upsert``): the same rules as POST/PUT."""
+    ledger = request.ledger
+    record, created = upsert(
+        request,
+        module=payments.MODULE,
+        resource="Vendor Payment",
+        id_field="payment_id",
+        create=lambda: payments.create_payment(ledger, request.body),
+        update=lambda payment_id: payments.update_payment(ledger, payment_id, request.body),
+    )
+    shaped = payments.present_payment(ledger, record)
+    if created:
+        # The OAS documents 200 for every upsert, also when it creates; the wording
+        # of the create is UNCONFIRMED (we reuse the POST's).
+        return ok("The payment made to the vendor has been recorded.", 200, vendorpayment=shaped)
+    return ok(UPDATED, vendorpayment=shaped)
 
 
 @REGISTRY.route("GET", "/vendorpayments", scope=SCOPE)

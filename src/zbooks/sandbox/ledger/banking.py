@@ -362,7 +362,10 @@ def _apply(ledger: Ledger, txn: dict[str, Any], body: Mapping[str, Any]) -> None
     if "is_inclusive_tax" in body:
         txn["is_inclusive_tax"] = bool(body["is_inclusive_tax"])
     if "bank_charges" in body:
-        txn["bank_charges"] = ledger.money(to_decimal(body["bank_charges"], "bank_charges"))
+        charges = to_decimal(body["bank_charges"], "bank_charges")
+        if charges < 0:
+            raise invalid_value("bank_charges")  # UNCONFIRMED code, as for other amounts
+        txn["bank_charges"] = ledger.money(charges)
     if "amount" in body:
         txn["amount"] = ledger.money(to_decimal(body["amount"], "amount"))
     kind = txn["transaction_type"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from zbooks.sandbox.clock import Clock
 from zbooks.sandbox.db import Database
+from zbooks.sandbox.errors import invalid_value
 from zbooks.sandbox.ledger.store import RecordStore
 
 
@@ -53,8 +54,13 @@ class Ledger:
     def money(self, value: Decimal | float | int | str) -> float:
         """Round to the organization's price precision, half up, as a JSON number."""
         quantum = Decimal(1).scaleb(-self.precision)
-        return float(Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+        amount = Decimal(str(value))
+        if not amount.is_finite() or abs(amount) >= MONEY_LIMIT:
+            raise invalid_value("amount")  # too big for Zoho (ledger.totals.MAX_AMOUNT)
+        return float(amount.quantize(quantum, rounding=ROUND_HALF_UP))
 
+
+MONEY_LIMIT = Decimal(10) ** 15  # the same bound as ledger.totals.MAX_AMOUNT
 
 Seeder = Callable[[Ledger, int, random.Random], list[str]]
 SEEDERS: dict[str, Seeder] = {}

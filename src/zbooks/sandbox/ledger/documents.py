@@ -29,6 +29,7 @@ from zbooks.sandbox.ledger.base import Ledger
 from zbooks.sandbox.ledger.listing import FilterFactory
 from zbooks.sandbox.ledger.store import Filter
 from zbooks.sandbox.ledger.totals import TaxRate, compute_totals, to_decimal
+from zbooks.sandbox.ledger.totals import bounded as totals_bounded
 
 PRIVATE_PREFIX = "_"
 LINE_ID = "line_item_id"
@@ -236,10 +237,27 @@ def save(ledger: Ledger, kind: DocumentKind, record: dict[str, Any]) -> None:
 
 
 def copy_writable(target: dict[str, Any], body: Mapping[str, Any], fields: Iterable[str]) -> None:
-    """Copy the client-settable fields present in ``body`` (PUT leaves others unchanged)."""
+    """Copy the client-settable fields present in ``body`` (PUT leaves others unchanged);
+    amounts that cannot be negative (or zero) are refused here, before they are stored."""
     for name in fields:
         if name in body:
+            check_sign(name, body[name])
             target[name] = copy.deepcopy(body[name])
+
+
+# Amounts no real document can hold below (or at) zero. UNCONFIRMED codes: 400 code 4,
+# "Invalid value passed for <field>", Zoho's answer to other impossible values.
+NON_NEGATIVE = frozenset({"bank_charges"})
+POSITIVE = frozenset({"exchange_rate"})
+
+
+def check_sign(name: str, value: Any) -> None:
+    """400 code 4 for a negative bank charge, a zero or negative exchange rate..."""
+    if value is None or value == "" or (name not in NON_NEGATIVE and name not in POSITIVE):
+        return
+    amount = to_decimal(value, name)
+    if amount < 0 or (name in POSITIVE and amount == 0):
+        raise invalid_value(name)
 
 
 def normalise_discount(value: Any) -> Any:
@@ -322,17 +340,14 @@ def resolve_number(
     """The number of a new document.
 
     With auto-numbering, a client-supplied number needs
-    ``ignore_auto_number_generation=true``; without it Zoho rejects the request.
-    UNCONFIRMED code: we answer 400 code 4.
+    ``ignore_auto_number_generation=true``; without it Zoho rejects the request (facts
+    §3.5). UNCONFIRMED code and wording: the facts give neither, so we answer Zoho's
+    generic 400 code 4 "Invalid value passed for <number field>".
     """
     given = str(supplied or "").strip()
     if kind.auto_number and not ignore_auto_number:
         if given:
-            label = kind.number_label or f"{kind.resource} number"
-            raise rule_violation(
-                f"{label} is generated automatically; pass "
-                "ignore_auto_number_generation=true to set it yourself."
-            )
+            raise invalid_value(kind.number_field)
         return next_free_number(ledger, kind)
     if not given:
         raise invalid_value(kind.number_field)
@@ -562,6 +577,8 @@ def compute_money(
     totals = compute_totals(doc, rates, places)
     doc.update(totals.as_fields())
     rate_factor = dec(doc.get("exchange_rate") or 1, "exchange_rate")
+    if rate_factor <= 0:
+        raise invalid_value("exchange_rate")
     for line in doc["line_items"]:
         if not line.get("tax_id"):
             line["tax_name"] = ""
@@ -878,9 +895,8 @@ def printable_lines(
 # --- bulk seeding ----------------------------------------------------------------------
 def quantize(value: Decimal | float | int | str, precision: int) -> float:
     """Half-up rounding to ``precision`` as a JSON number, without reading the org."""
-    return float(
-        Decimal(str(value)).quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
-    )
+    amount = totals_bounded(Decimal(str(value)), "amount")
+    return float(amount.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP))
 
 
 class SeedContext:

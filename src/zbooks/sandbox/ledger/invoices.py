@@ -226,7 +226,10 @@ def check_can_receive(
     number = invoice.get("invoice_number", "")
     if str(invoice.get("customer_id")) != str(customer_id):
         raise rule_violation(f"Invoice {number} does not belong to this customer.")
-    if invoice.get("status") in (*docs.NOT_ISSUED, "void"):
+    # A draft takes money: Zoho's facts name no rule against it, and the app records a
+    # payment on a draft by issuing it (``_attach`` marks it sent). UNCONFIRMED: refusing
+    # void invoices and those awaiting approval (nothing can be owed on them yet).
+    if invoice.get("status") in (*docs.AWAITING_APPROVAL, "void"):
         raise rule_violation(
             f"Invoice {number} is in {invoice.get('status')} status; "
             "only sent invoices can be paid or credited."
@@ -240,7 +243,10 @@ def check_can_receive(
 def _attach(
     ledger: Ledger, invoice: dict[str, Any], bucket: str, entry: dict[str, Any], history: str
 ) -> None:
-    """Add a payment or credit application (``bucket``) and settle the invoice again."""
+    """Add a payment or credit application (``bucket``) and settle the invoice again; a
+    draft is issued first (UNCONFIRMED: status ``sent``, as when it is marked sent)."""
+    if invoice.get("status") == "draft":
+        _to_sent(ledger, invoice, "Invoice marked as sent")
     invoice.setdefault(bucket, []).append(entry)
     recompute(ledger, invoice)
     docs.add_history(invoice, history, ledger=ledger, operation="Added")

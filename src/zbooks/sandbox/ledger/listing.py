@@ -66,6 +66,9 @@ class ListResult:
     page_context: dict[str, Any]
 
 
+MAX_PAGE_NUMBER = (2**63 - 1) // 200  # UNCONFIRMED bound; see _int_param
+
+
 def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
     raw = query.get(name, "")
     if raw == "":
@@ -74,7 +77,9 @@ def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise invalid_value(name) from None
-    if value < 1:
+    if value < 1 or value > MAX_PAGE_NUMBER:
+        # Zoho answers 400 code 4 for a page past a 64-bit integer; so do we, a little
+        # earlier, where the row offset (page x per_page) would overflow SQLite's integer.
         raise invalid_value(name)
     return value
 

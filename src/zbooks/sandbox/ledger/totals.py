@@ -36,6 +36,18 @@ class TaxRate:
     members: tuple[TaxRate, ...] = field(default=())  # non-empty for a tax group
 
 
+# UNCONFIRMED: Zoho's largest amount. 15 integer digits hold any real ledger and keep
+# every product and rounding below Decimal's 28 digits (1e300 would overflow it -> 500).
+MAX_AMOUNT = Decimal(10) ** 15
+
+
+def bounded(value: Decimal, field_name: str) -> Decimal:
+    """``value`` if it is a finite amount Zoho could hold, else 400 code 4."""
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+        raise invalid_value(field_name)
+    return value
+
+
 def to_decimal(value: Any, field_name: str) -> Decimal:
     if value is None or value == "":
         return Decimal(0)
@@ -43,9 +55,7 @@ def to_decimal(value: Any, field_name: str) -> Decimal:
         result = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise invalid_value(field_name) from None
-    if not result.is_finite():
-        raise invalid_value(field_name)
-    return result
+    return bounded(result, field_name)
 
 
 def parse_discount(value: Any, base: Decimal, field_name: str = "discount") -> Decimal:
@@ -57,7 +67,8 @@ def parse_discount(value: Any, base: Decimal, field_name: str = "discount") -> D
 
 
 def _q(value: Decimal, precision: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
+    # A product of bounded inputs (rate x quantity x exchange rate) can still be too big.
+    return bounded(value, "amount").quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
 
 
 def _leaf_rates(rate: TaxRate) -> list[TaxRate]:
