@@ -10,8 +10,13 @@
    the 100,000 ids per request (nearly always computed afresh), GET
    /invoices?per_page=200, and the bare endpoint. Target: GET by id >= 0.5x of bare.
 4. Resident memory of the sandbox process after the load (peak RSS; target < 300 MB).
+5. Creates: ``POST /invoices`` (a draft for one customer, the worst case for anything
+   that grows with the customer's documents) in rounds of ``--create-round`` seconds
+   until ``--creates`` invoices exist, with the server's CPU per create in each round.
+   Targets: >= 300 creates/s, and the round holding the 10,000th create within 1.2x of
+   the first round's CPU per create.
 
-    .venv/bin/python benchmarks/sandbox.py [--invoices 100000] [--seconds 10]
+    .venv/bin/python benchmarks/sandbox.py [--invoices 100000] [--seconds 10] [--creates 10000]
 """
 
 from __future__ import annotations
@@ -139,6 +144,38 @@ end
 """
 
 
+# wrk script: every request creates the same draft invoice (wrk -H adds the token).
+CREATE_SCRIPT = """
+wrk.method = "POST"
+wrk.body = [[%(body)s]]
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def create_script(workdir: Path, body: dict[str, object]) -> Path:
+    script = workdir / "create.lua"
+    script.write_text(CREATE_SCRIPT % {"body": json.dumps(body)})
+    return script
+
+
+def create_rounds(url: str, seconds: int, headers: dict[str, str], pid: int, script: Path,
+                  target: int) -> list[tuple[int, float, float]]:
+    """Rounds of creates until ``target`` have been made: (creates so far, creates/s,
+    server CPU ms per create) per round."""
+    rounds: list[tuple[int, float, float]] = []
+    made = 0
+    while made < target:
+        before = cpu_seconds(pid)
+        out = run_wrk(url, seconds, headers, 4, script)
+        used = cpu_seconds(pid) - before
+        count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+        made += count
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+        rounds.append((made, rate, used / count * 1e3))
+        print(f"  creates so far {made:,}: {rate:,.0f}/s, {used / count * 1e3:.2f} ms CPU each")
+    return rounds
+
+
 def random_id_script(workdir: Path, ids: list[str]) -> Path:
     ids_path = workdir / "ids.txt"
     ids_path.write_text("\n".join(ids) + "\n")
@@ -159,6 +196,15 @@ def invoice_ids(db_path: str, org_id: str) -> list[str]:
 
 def wrk(url: str, seconds: int, headers: dict[str, str], connections: int = 16,
         script: Path | None = None) -> float:
+    out = run_wrk(url, seconds, headers, connections, script)
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def run_wrk(url: str, seconds: int, headers: dict[str, str], connections: int,
+            script: Path | None) -> str:
+    """wrk's report; fails on any non-2xx answer."""
     args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script is not None:
         args += ["-s", str(script)]
@@ -168,9 +214,7 @@ def wrk(url: str, seconds: int, headers: dict[str, str], connections: int = 16,
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         raise RuntimeError(f"{non2xx.group(1)} failed responses from {url}:\n{out}")
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert match, out
-    return float(match.group(1))
+    return out
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -184,6 +228,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--creates", type=int, default=10_000)
+    parser.add_argument("--create-round", type=int, default=3)
     parser.add_argument("--serve-sandbox", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare", nargs=2, metavar=("BODY", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -245,6 +291,14 @@ def main() -> None:
                                       script=random_ids)
         rps_list, cpu_list = load(list_url, args.seconds, auth, sandbox.pid, connections=4)
         rss = peak_rss_mb(sandbox.pid)
+        items = httpx2.get(f"{base}/books/v3/items", headers=auth,
+                           params={"organization_id": org_id, "per_page": 1}).json()["items"]
+        new_invoice = {"customer_id": listing["invoices"][0]["customer_id"],
+                       "line_items": [{"item_id": items[0]["item_id"], "quantity": 2}]}
+        print(f"creating {args.creates:,} invoices for one customer:")
+        rounds = create_rounds(f"{base}/books/v3/invoices?organization_id={org_id}",
+                               args.create_round, auth, sandbox.pid,
+                               create_script(workdir, new_invoice), args.creates)
     finally:
         for proc in (sandbox, bare):
             if proc is not None:
@@ -256,6 +310,10 @@ def main() -> None:
     cpu_ratio = cpu_bare / cpu_by_id
     random_ratio = rps_random / rps_bare
     random_cpu_ratio = cpu_bare / cpu_random
+    made, _, first_cpu = rounds[0]
+    last_made, _, last_cpu = next(r for r in rounds if r[0] >= args.creates)
+    create_rate = sum(r[1] for r in rounds) / len(rounds)
+    flat = last_cpu / first_cpu
     invoice_kb = len(detail.content) / 1024
     list_kb = len(json.dumps(listing)) / 1024
     body = (
@@ -275,7 +333,14 @@ def main() -> None:
         f"{cpu_random:.0f} µs (**{random_cpu_ratio:.2f}x** of bare's rate) | - |\n"
         f"| GET /invoices?per_page=200 ({list_kb:.0f} KB body) | {rps_list:,.0f} req/s | "
         f"{cpu_list:.0f} µs | - |\n"
-        f"| sandbox peak resident memory | {rss:.0f} MB | | < 300 MB |\n\n"
+        f"| sandbox peak resident memory | {rss:.0f} MB | | < 300 MB |\n"
+        f"| POST /invoices, mean of {len(rounds)} rounds of {args.create_round} s | "
+        f"{create_rate:,.0f} creates/s | | >= 300/s: "
+        f"**{'met' if create_rate >= 300 else 'not met'}** |\n"
+        f"| POST /invoices, round holding create no. {args.creates:,} vs the first "
+        f"(creates 1-{made:,}) | **{flat:.2f}x** the CPU per create | "
+        f"{last_cpu:.2f} ms vs {first_cpu:.2f} ms | <= 1.2x: "
+        f"**{'met' if flat <= 1.2 else 'not met'}** |\n\n"
         "The CPU column is the server process's own CPU time divided by the requests it "
         "served: unlike req/s it does not depend on what else the machine is doing. "
         "Every row sends the same request bytes (path, `organization_id` query, "
