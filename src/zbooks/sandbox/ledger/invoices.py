@@ -171,12 +171,15 @@ def present_invoice(ledger: Ledger, invoice: Mapping[str, Any]) -> dict[str, Any
 
 
 def present_row(ledger: Ledger, invoice: dict[str, Any]) -> dict[str, Any]:
-    status = current_status(ledger, invoice)
+    today = ledger.today()  # once per row: reading the clock is a list page's hot path
+    status = docs.read_status(
+        invoice, today, open_statuses=OPEN_STATUSES, late_status="overdue", date_field="due_date"
+    )
     return docs.present_row(
         invoice,
         ROW_FIELDS,
         status=status,
-        due_days=due_days(status, str(invoice.get("due_date", "")), ledger.today()),
+        due_days=due_days(status, str(invoice.get("due_date", "")), today),
     )
 
 
