@@ -627,7 +627,7 @@ def read_status(
     advancing the clock is enough; list filters use ``late_filters`` to agree."""
     status = str(doc.get("status", ""))
     deadline = str(doc.get(date_field) or "")
-    if status not in set(open_statuses) or not deadline or deadline >= today:
+    if not deadline or deadline >= today or status not in frozenset(open_statuses):
         return status
     if needs_balance and dec(doc.get("balance")) <= 0:
         return status
