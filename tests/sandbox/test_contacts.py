@@ -307,6 +307,46 @@ def _insert(ledger: Ledger, module: str, **data: Any) -> None:
     ledger.store.insert(module, ledger.store.new_id(), dict(data), ledger.now())
 
 
+def _refresh_steps(ledger: Ledger, contact_id: str) -> int:
+    """SQLite VM steps one balance refresh takes: a count of work, not a timing."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    with ledger.db.read() as conn:
+        conn.set_progress_handler(count, 1)
+        try:
+            contacts.refresh_balances(ledger, contact_id)
+        finally:
+            conn.set_progress_handler(None, 1)
+    return steps
+
+
+def test_balance_refresh_does_not_read_documents_that_cannot_move_it(
+    call: Call, ledger: Ledger
+) -> None:
+    """Issue 13.10: creating invoices for one customer slowed down with every invoice,
+    because each create's balance refresh read all of the customer's documents."""
+    cid = new_contact(call, "Busy customer")["contact_id"]
+    _insert(ledger, "invoices", customer_id=cid, status="sent", balance=10)
+    _insert(ledger, "customerpayments", customer_id=cid, unused_amount=2.5)
+    contacts.refresh_balances(ledger, cid)
+    few = _refresh_steps(ledger, cid)
+    for _ in range(300):
+        _insert(ledger, "invoices", customer_id=cid, status="draft", balance=5)
+        _insert(ledger, "invoices", customer_id=cid, status="paid", balance=0)
+        _insert(ledger, "customerpayments", customer_id=cid, unused_amount=0)
+    assert _refresh_steps(ledger, cid) == few
+    _insert(ledger, "invoices", customer_id=cid, status="overdue", balance=1)
+    assert _refresh_steps(ledger, cid) > few  # an open document is still read
+    got = contacts.get_contact(ledger, cid)
+    assert got["outstanding_receivable_amount"] == 11
+    assert got["unused_credits_receivable_amount"] == 2.5
+
+
 def test_refresh_balances_from_stored_documents(call: Call, ledger: Ledger) -> None:
     customer = new_contact(call, "Customer")
     vendor = new_contact(call, "Vendor", contact_type="vendor")

@@ -26,6 +26,7 @@ event loop and concurrency limits can actually be reached.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Mapping
@@ -155,7 +156,14 @@ def query_of(query_string: bytes) -> dict[str, str]:
     """Query parameters (the last value of a repeated name wins, as with Starlette)."""
     if not query_string:
         return {}
-    return dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    return dict(_parsed_query(query_string))
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_query(query_string: bytes) -> tuple[tuple[str, str], ...]:
+    """Clients repeat the same few query strings (``organization_id=...``): parsing is a
+    pure function of the bytes, so it is done once per distinct string."""
+    return tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
 def headers_of(scope: Scope) -> dict[str, str]:
@@ -403,9 +411,7 @@ class BooksDispatcher:
             generation = self._org_access.generation()
             access = self._org_access_of(route, grant, raw_org)
             self._org_access.put(key, access, generation)
-        return _Resolved(
-            route, params, grant.user_id, access.org_id, access.limit_org, access.plan
-        )
+        return _Resolved(route, params, grant.user_id, access.org_id, access.limit_org, access.plan)
 
     def _org_access_of(self, route: Route, grant: Grant, raw_org: str) -> _OrgAccess:
         org_id = self._organization(route, grant, raw_org)

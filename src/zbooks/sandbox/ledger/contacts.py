@@ -287,9 +287,37 @@ _PARTY_INDEXES = (
     "CREATE INDEX IF NOT EXISTS records_by_vendor_id "
     "ON records (org_id, module, json_extract(data, '$.vendor_id'))",
 )
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    return ",".join(f"'{value}'" for value in values)
+
+
+# The documents that can move a balance: open invoices, bills and credits, and payments
+# with money left. Everything else (drafts, paid, void) adds exactly zero, yet reading
+# it made every refresh cost O(documents of the contact): creating 10,000 draft
+# invoices for one customer slowed each create from 4 ms to 40 ms. Partial indexes
+# hold only these rows, so a refresh costs O(open documents). SQLite uses a partial
+# index only when the query repeats its WHERE term verbatim, hence one constant each.
+_STATUS = "json_extract(data, '$.status')"
+_UNUSED = "json_extract(data, '$.unused_amount')"
+_OPEN_RECEIVABLE = (
+    f"((module='invoices' AND {_STATUS} IN ({_quoted(_OPEN_INVOICE)}))"
+    f" OR (module='creditnotes' AND {_STATUS}='open')"
+    f" OR (module='customerpayments' AND {_UNUSED}<>0))"
+)
+_OPEN_PAYABLE = (
+    f"((module='bills' AND {_STATUS} IN ({_quoted(_OPEN_BILL)}))"
+    f" OR (module='vendorcredits' AND {_STATUS}='open')"
+    f" OR (module='vendorpayments' AND {_UNUSED}<>0))"
+)
+_OPEN_DOCUMENTS = {"customer_id": _OPEN_RECEIVABLE, "vendor_id": _OPEN_PAYABLE}
+_OPEN_INDEXES = tuple(
+    f"CREATE INDEX IF NOT EXISTS records_open_by_{field} "
+    f"ON records (org_id, json_extract(data, '$.{field}')) WHERE {where}"
+    for field, where in _OPEN_DOCUMENTS.items()
+)
 _INDEXED: weakref.WeakSet[Database] = weakref.WeakSet()
-_RECEIVABLE_MODULES = ("invoices", "creditnotes", "customerpayments")
-_PAYABLE_MODULES = ("bills", "vendorcredits", "vendorpayments")
 
 
 def _ensure_party_indexes(ledger: Ledger) -> None:
@@ -298,25 +326,26 @@ def _ensure_party_indexes(ledger: Ledger) -> None:
     # ``conn.execute`` (not ``ensure_schema``/executescript, which would COMMIT an outer
     # transaction): SQLite DDL is transactional, so this joins the caller's transaction.
     with ledger.db.transaction() as conn:
-        for ddl in _PARTY_INDEXES:
+        for ddl in (*_PARTY_INDEXES, *_OPEN_INDEXES):
             conn.execute(ddl)
     _INDEXED.add(ledger.db)
 
 
 def _party_rows(
-    ledger: Ledger, field: str, modules: tuple[str, ...], contact_id: str
+    ledger: Ledger, field: str, contact_id: str
 ) -> list[tuple[str, str, Decimal, Decimal]]:
-    """(module, status, balance, unused_amount) of the contact's documents."""
+    """(module, status, balance, unused_amount) of the contact's open documents."""
     _ensure_party_indexes(ledger)
-    marks = ",".join("?" * len(modules))
+    # The open-documents term already names ``modules``; ``INDEXED BY`` makes SQLite fail
+    # loudly rather than fall back to a scan should the two ever drift apart.
     sql = (
-        "SELECT module, json_extract(data, '$.status') AS status, "
+        f"SELECT module, {_STATUS} AS status, "
         "json_extract(data, '$.balance') AS balance, "
-        "json_extract(data, '$.unused_amount') AS unused FROM records "
-        f"WHERE org_id=? AND module IN ({marks}) AND json_extract(data, '$.{field}')=?"
+        f"{_UNUSED} AS unused FROM records INDEXED BY records_open_by_{field} "
+        f"WHERE org_id=? AND json_extract(data, '$.{field}')=? AND {_OPEN_DOCUMENTS[field]}"
     )
     with ledger.db.read() as conn:
-        rows = conn.execute(sql, (ledger.org_id, *modules, contact_id)).fetchall()
+        rows = conn.execute(sql, (ledger.org_id, contact_id)).fetchall()
     return [
         (
             str(r["module"]),
@@ -338,16 +367,14 @@ def compute_balances(ledger: Ledger, contact_id: str) -> dict[str, float]:
     """
     cid = str(contact_id)
     receivable = credits_receivable = payable = credits_payable = Decimal(0)
-    for module, status, balance, unused in _party_rows(
-        ledger, "customer_id", _RECEIVABLE_MODULES, cid
-    ):
+    for module, status, balance, unused in _party_rows(ledger, "customer_id", cid):
         if module == "invoices" and status in _OPEN_INVOICE:
             receivable += balance
         elif module == "creditnotes" and status == "open":
             credits_receivable += balance
         elif module == "customerpayments":
             credits_receivable += unused
-    for module, status, balance, unused in _party_rows(ledger, "vendor_id", _PAYABLE_MODULES, cid):
+    for module, status, balance, unused in _party_rows(ledger, "vendor_id", cid):
         if module == "bills" and status in _OPEN_BILL:
             payable += balance
         elif module == "vendorcredits" and status == "open":

@@ -14,6 +14,7 @@ rule in SQL (``late_filters``/``on_time_filters``).
 from __future__ import annotations
 
 import copy
+import functools
 import random
 from collections.abc import Mapping
 from datetime import date, timedelta
@@ -146,12 +147,18 @@ def current_status(ledger: Ledger, invoice: Mapping[str, Any]) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _day(iso: str) -> date:
+    """Parsed once per distinct date: a list page asks for the same few hundred dates."""
+    return date.fromisoformat(iso)
+
+
 def due_days(status: str, due_date: str, today: str) -> str:
     """The list's human hint: ``Overdue by 3 days``, ``Due in 5 days``, ``Due Today``
     (wording UNCONFIRMED)."""
     if status not in (*OPEN_STATUSES, "overdue") or not due_date:
         return ""
-    delta = (date.fromisoformat(due_date) - date.fromisoformat(today)).days
+    delta = (_day(due_date) - _day(today)).days
     if delta < 0:
         return f"Overdue by {-delta} day{'s' if delta != -1 else ''}"
     if delta == 0:
@@ -171,12 +178,15 @@ def present_invoice(ledger: Ledger, invoice: Mapping[str, Any]) -> dict[str, Any
 
 
 def present_row(ledger: Ledger, invoice: dict[str, Any]) -> dict[str, Any]:
-    status = current_status(ledger, invoice)
+    today = ledger.today()  # once per row: reading the clock is a list page's hot path
+    status = docs.read_status(
+        invoice, today, open_statuses=OPEN_STATUSES, late_status="overdue", date_field="due_date"
+    )
     return docs.present_row(
         invoice,
         ROW_FIELDS,
         status=status,
-        due_days=due_days(status, str(invoice.get("due_date", "")), ledger.today()),
+        due_days=due_days(status, str(invoice.get("due_date", "")), today),
     )
 
 

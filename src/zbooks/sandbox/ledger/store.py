@@ -218,7 +218,7 @@ class RecordStore:
         sql = f"SELECT data FROM records WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
         with self.db.read() as conn:
             rows = conn.execute(sql, params).fetchall()
-        records = [dict(jsonfast.loads(r["data"])) for r in rows[:per_page]]
+        records = [_as_record(jsonfast.loads(r["data"])) for r in rows[:per_page]]
         return Page(records, page, per_page, len(rows) > per_page)
 
     def find(self, module: str, filters: Sequence[Filter]) -> list[dict[str, Any]]:
