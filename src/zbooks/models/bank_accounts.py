@@ -4,8 +4,12 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -43,13 +47,13 @@ class BankAccount(ZohoModel):
 
 
 class CreateBankAccountRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBankAccountRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("account_name", "account_type",)
+    account_name: _rq.ReqStr
+    account_type: _rq.ReqStr
     account_code: _t.Str = None
-    account_name: _t.Str = None
     account_number: _t.Str = None
-    account_type: _t.Str = None
     bank_name: _t.Str = None
     currency_code: _t.Str = None
     currency_id: _t.Str = None
@@ -62,27 +66,28 @@ class CreateBankAccountRequest(ZohoModel):
 
 
 class CreateBankReconciliationRequestTransactionsToBeReconciled(ZohoModel):
-    """Part of the ``bank_accounts`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankReconciliationRequestTransactionsToBeReconciledDict``."""
 
     transaction_id: _t.Str = None
 
 
 class CreateBankReconciliationRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateBankReconciliationRequestDict``."""
 
-    closing_balance: _t.Money = None
-    end_date: _t.ZohoDate = None
+    closing_balance: _rq.Money = None
+    end_date: _rq.Date = None
     save_option: _t.Str = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     transactions_to_be_reconciled: list[CreateBankReconciliationRequestTransactionsToBeReconciled] | None = None
 
 
 class ImportBankStatementsRequestTransaction(ZohoModel):
-    """Part of the ``bank_accounts`` module's data."""
+    """Part of a request body. Dict form: ``ImportBankStatementsRequestTransactionDict``."""
 
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
-    debit_or_credit: _t.Str = None
+    required_fields: ClassVar[tuple[str, ...]] = ("date", "debit_or_credit", "amount",)
+    amount: _rq.ReqMoney
+    date: _rq.ReqDate
+    debit_or_credit: _rq.ReqStr
     description: _t.Str = None
     payee: _t.Str = None
     reference_number: _t.Str = None
@@ -90,28 +95,28 @@ class ImportBankStatementsRequestTransaction(ZohoModel):
 
 
 class ImportBankStatementsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ImportBankStatementsRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("account_id", "transactions",)
-    account_id: _t.Str = None
-    end_date: _t.ZohoDate = None
-    start_date: _t.ZohoDate = None
-    transactions: list[ImportBankStatementsRequestTransaction] | None = None
+    account_id: _rq.ReqStr
+    transactions: list[ImportBankStatementsRequestTransaction]
+    end_date: _rq.Date = None
+    start_date: _rq.Date = None
 
 
 class SaveBankReconciliationDraftRequestTransactionsToBeReconciled(ZohoModel):
-    """Part of the ``bank_accounts`` module's data."""
+    """Part of a request body. Dict form: ``SaveBankReconciliationDraftRequestTransactionsToBeReconciledDict``."""
 
     transaction_id: _t.Str = None
 
 
 class SaveBankReconciliationDraftRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``SaveBankReconciliationDraftRequestDict``."""
 
-    closing_balance: _t.Money = None
-    end_date: _t.ZohoDate = None
+    closing_balance: _rq.Money = None
+    end_date: _rq.Date = None
     save_option: _t.Str = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     transactions_to_be_reconciled: list[SaveBankReconciliationDraftRequestTransactionsToBeReconciled] | None = None
 
 
@@ -140,9 +145,8 @@ class Statement(ZohoModel):
 
 
 class UpdateBankAccountRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateBankAccountRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("account_name", "account_type",)
     account_code: _t.Str = None
     account_name: _t.Str = None
     account_number: _t.Str = None
@@ -159,16 +163,121 @@ class UpdateBankAccountRequest(ZohoModel):
 
 
 class UpdateBankReconciliationRequestTransactionsToBeReconciled(ZohoModel):
-    """Part of the ``bank_accounts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankReconciliationRequestTransactionsToBeReconciledDict``."""
 
     transaction_id: _t.Str = None
 
 
 class UpdateBankReconciliationRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateBankReconciliationRequestDict``."""
 
-    closing_balance: _t.Money = None
-    end_date: _t.ZohoDate = None
+    closing_balance: _rq.Money = None
+    end_date: _rq.Date = None
     save_option: _t.Str = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     transactions_to_be_reconciled: list[UpdateBankReconciliationRequestTransactionsToBeReconciled] | None = None
+
+
+class CreateBankAccountRequestDict(TypedDict, total=False):
+    """``CreateBankAccountRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_name: Required[str]
+    account_type: Required[str]
+    account_code: NotRequired[str | None]
+    account_number: NotRequired[str | None]
+    bank_name: NotRequired[str | None]
+    currency_code: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    is_paypal_account: NotRequired[bool | None]
+    is_primary_account: NotRequired[bool | None]
+    paypal_email_address: NotRequired[str | None]
+    paypal_type: NotRequired[str | None]
+    routing_number: NotRequired[str | None]
+
+
+class CreateBankReconciliationRequestTransactionsToBeReconciledDict(TypedDict, total=False):
+    """``CreateBankReconciliationRequestTransactionsToBeReconciled`` as a plain dict (keys are Zoho's field names)."""
+
+    transaction_id: NotRequired[str | None]
+
+
+class CreateBankReconciliationRequestDict(TypedDict, total=False):
+    """``CreateBankReconciliationRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    closing_balance: NotRequired[Decimal | int | float | str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    save_option: NotRequired[str | None]
+    start_date: NotRequired[_dt.date | str | None]
+    transactions_to_be_reconciled: NotRequired[Sequence[CreateBankReconciliationRequestTransactionsToBeReconciledDict | CreateBankReconciliationRequestTransactionsToBeReconciled] | None]
+
+
+class ImportBankStatementsRequestTransactionDict(TypedDict, total=False):
+    """``ImportBankStatementsRequestTransaction`` as a plain dict (keys are Zoho's field names)."""
+
+    amount: Required[Decimal | int | float | str]
+    date: Required[_dt.date | str]
+    debit_or_credit: Required[str]
+    description: NotRequired[str | None]
+    payee: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    transaction_id: NotRequired[str | None]
+
+
+class ImportBankStatementsRequestDict(TypedDict, total=False):
+    """``ImportBankStatementsRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: Required[str]
+    transactions: Required[Sequence[ImportBankStatementsRequestTransactionDict | ImportBankStatementsRequestTransaction]]
+    end_date: NotRequired[_dt.date | str | None]
+    start_date: NotRequired[_dt.date | str | None]
+
+
+class SaveBankReconciliationDraftRequestTransactionsToBeReconciledDict(TypedDict, total=False):
+    """``SaveBankReconciliationDraftRequestTransactionsToBeReconciled`` as a plain dict (keys are Zoho's field names)."""
+
+    transaction_id: NotRequired[str | None]
+
+
+class SaveBankReconciliationDraftRequestDict(TypedDict, total=False):
+    """``SaveBankReconciliationDraftRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    closing_balance: NotRequired[Decimal | int | float | str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    save_option: NotRequired[str | None]
+    start_date: NotRequired[_dt.date | str | None]
+    transactions_to_be_reconciled: NotRequired[Sequence[SaveBankReconciliationDraftRequestTransactionsToBeReconciledDict | SaveBankReconciliationDraftRequestTransactionsToBeReconciled] | None]
+
+
+class UpdateBankAccountRequestDict(TypedDict, total=False):
+    """``UpdateBankAccountRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_code: NotRequired[str | None]
+    account_name: NotRequired[str | None]
+    account_number: NotRequired[str | None]
+    account_type: NotRequired[str | None]
+    bank_name: NotRequired[str | None]
+    currency_code: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    is_paypal_account: NotRequired[bool | None]
+    is_primary_account: NotRequired[bool | None]
+    paypal_email_address: NotRequired[str | None]
+    paypal_type: NotRequired[str | None]
+    routing_number: NotRequired[str | None]
+
+
+class UpdateBankReconciliationRequestTransactionsToBeReconciledDict(TypedDict, total=False):
+    """``UpdateBankReconciliationRequestTransactionsToBeReconciled`` as a plain dict (keys are Zoho's field names)."""
+
+    transaction_id: NotRequired[str | None]
+
+
+class UpdateBankReconciliationRequestDict(TypedDict, total=False):
+    """``UpdateBankReconciliationRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    closing_balance: NotRequired[Decimal | int | float | str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    save_option: NotRequired[str | None]
+    start_date: NotRequired[_dt.date | str | None]
+    transactions_to_be_reconciled: NotRequired[Sequence[UpdateBankReconciliationRequestTransactionsToBeReconciledDict | UpdateBankReconciliationRequestTransactionsToBeReconciled] | None]

@@ -4,8 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -68,7 +70,7 @@ class BankRule(ZohoModel):
 
 
 class CreateBankAccountMatchFilterRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateBankAccountMatchFilterRequestDict``."""
 
     apply_to: _t.Str = None
     rule_name: _t.Str = None
@@ -76,7 +78,7 @@ class CreateBankAccountMatchFilterRequest(ZohoModel):
 
 
 class CreateBankAccountRuleRequestCriterion(ZohoModel):
-    """Part of the ``bank_rules`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankAccountRuleRequestCriterionDict``."""
 
     comparator: _t.Str = None
     field: _t.Str = None
@@ -84,23 +86,23 @@ class CreateBankAccountRuleRequestCriterion(ZohoModel):
 
 
 class CreateBankAccountRuleRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBankAccountRuleRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("rule_name", "rule_category", "apply_to", "criteria_type", "criterion", "record_as",)
+    apply_to: _rq.ReqStr
+    criteria_type: _rq.ReqStr
+    criterion: list[CreateBankAccountRuleRequestCriterion]
+    record_as: _rq.ReqStr
+    rule_category: _rq.ReqStr
+    rule_name: _rq.ReqStr
     account_id: _t.Str = None
     account_ids: _t.Str = None
-    apply_to: _t.Str = None
     auto_categorize: _t.Str = None
-    criteria_type: _t.Str = None
-    criterion: list[CreateBankAccountRuleRequestCriterion] | None = None
     customer_id: _t.Str = None
     is_reverse_charge_applied: _t.Bool = None
     location_id: _t.Str = None
     product_type: _t.Str = None
-    record_as: _t.Str = None
     reference_number: _t.Str = None
-    rule_category: _t.Str = None
-    rule_name: _t.Str = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
     tax_id: _t.Str = None
@@ -109,7 +111,7 @@ class CreateBankAccountRuleRequest(ZohoModel):
 
 
 class UpdateBankAccountMatchFilterRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateBankAccountMatchFilterRequestDict``."""
 
     apply_to: _t.Str = None
     rule_name: _t.Str = None
@@ -117,7 +119,7 @@ class UpdateBankAccountMatchFilterRequest(ZohoModel):
 
 
 class UpdateBankAccountRuleRequestCriterion(ZohoModel):
-    """Part of the ``bank_rules`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankAccountRuleRequestCriterionDict``."""
 
     comparator: _t.Str = None
     criteria_id: _t.Str = None
@@ -126,9 +128,8 @@ class UpdateBankAccountRuleRequestCriterion(ZohoModel):
 
 
 class UpdateBankAccountRuleRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateBankAccountRuleRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("rule_name", "rule_category", "apply_to", "criteria_type", "criterion", "record_as",)
     account_id: _t.Str = None
     account_ids: _t.Str = None
     apply_to: _t.Str = None
@@ -148,3 +149,84 @@ class UpdateBankAccountRuleRequest(ZohoModel):
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+class CreateBankAccountMatchFilterRequestDict(TypedDict, total=False):
+    """``CreateBankAccountMatchFilterRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    apply_to: NotRequired[str | None]
+    rule_name: NotRequired[str | None]
+    rule_order: NotRequired[int | None]
+
+
+class CreateBankAccountRuleRequestCriterionDict(TypedDict, total=False):
+    """``CreateBankAccountRuleRequestCriterion`` as a plain dict (keys are Zoho's field names)."""
+
+    comparator: NotRequired[str | None]
+    field: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreateBankAccountRuleRequestDict(TypedDict, total=False):
+    """``CreateBankAccountRuleRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    apply_to: Required[str]
+    criteria_type: Required[str]
+    criterion: Required[Sequence[CreateBankAccountRuleRequestCriterionDict | CreateBankAccountRuleRequestCriterion]]
+    record_as: Required[str]
+    rule_category: Required[str]
+    rule_name: Required[str]
+    account_id: NotRequired[str | None]
+    account_ids: NotRequired[str | None]
+    auto_categorize: NotRequired[str | None]
+    customer_id: NotRequired[str | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    location_id: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class UpdateBankAccountMatchFilterRequestDict(TypedDict, total=False):
+    """``UpdateBankAccountMatchFilterRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    apply_to: NotRequired[str | None]
+    rule_name: NotRequired[str | None]
+    rule_order: NotRequired[int | None]
+
+
+class UpdateBankAccountRuleRequestCriterionDict(TypedDict, total=False):
+    """``UpdateBankAccountRuleRequestCriterion`` as a plain dict (keys are Zoho's field names)."""
+
+    comparator: NotRequired[str | None]
+    criteria_id: NotRequired[str | None]
+    field: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateBankAccountRuleRequestDict(TypedDict, total=False):
+    """``UpdateBankAccountRuleRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    account_ids: NotRequired[str | None]
+    apply_to: NotRequired[str | None]
+    auto_categorize: NotRequired[str | None]
+    criteria_type: NotRequired[str | None]
+    criterion: NotRequired[Sequence[UpdateBankAccountRuleRequestCriterionDict | UpdateBankAccountRuleRequestCriterion] | None]
+    customer_id: NotRequired[str | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    location_id: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    record_as: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    rule_category: NotRequired[str | None]
+    rule_name: NotRequired[str | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]

@@ -4,8 +4,12 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -134,84 +138,84 @@ class BankTransaction(ZohoModel):
 
 
 class CategorizeAsCreditNoteRefundsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeAsCreditNoteRefundsRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("creditnote_id", "date",)
-    amount: _t.Money = None
-    creditnote_id: _t.Str = None
-    date: _t.ZohoDate = None
+    creditnote_id: _rq.ReqStr
+    date: _rq.ReqDate
+    amount: _rq.Money = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     reference_number: _t.Str = None
     refund_mode: _t.Str = None
 
 
 class CategorizeAsVendorCreditRefundsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeAsVendorCreditRefundsRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("vendor_credit_id", "date",)
+    date: _rq.ReqDate
+    vendor_credit_id: _rq.ReqStr
     account_id: _t.Str = None
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.Money = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     reference_number: _t.Str = None
     refund_mode: _t.Str = None
-    vendor_credit_id: _t.Str = None
 
 
 class CategorizeAsVendorPaymentRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeAsVendorPaymentRefundRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "to_account_id",)
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.ReqMoney
+    date: _rq.ReqDate
+    to_account_id: _rq.ReqStr
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     reference_number: _t.Str = None
     refund_mode: _t.Str = None
-    to_account_id: _t.Str = None
     vendorpayment_id: _t.Str = None
 
 
 class CategorizeBankTransactionAsCustomerPaymentRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CategorizeBankTransactionAsCustomerPaymentRequestDocument(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class CategorizeBankTransactionAsCustomerPaymentRequestInvoice(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestInvoiceDict``."""
 
-    amount_applied: _t.Money = None
-    discount_amount: _t.Money = None
+    amount_applied: _rq.Money = None
+    discount_amount: _rq.Money = None
     invoice_id: _t.Str = None
     invoice_payment_id: _t.Str = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
 
 
 class CategorizeBankTransactionAsCustomerPaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestDict``."""
 
     account_id: _t.Str = None
-    amount: _t.Money = None
-    bank_charges: _t.Money = None
-    contact_persons: list[_t.Str] | None = None
+    amount: _rq.Money = None
+    bank_charges: _rq.Money = None
+    contact_persons: list[_rq.ReqStr] | None = None
     custom_fields: list[CategorizeBankTransactionAsCustomerPaymentRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     documents: list[CategorizeBankTransactionAsCustomerPaymentRequestDocument] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     invoices: list[CategorizeBankTransactionAsCustomerPaymentRequestInvoice] | None = None
     payment_mode: _t.Str = None
     reference_number: _t.Str = None
@@ -220,32 +224,32 @@ class CategorizeBankTransactionAsCustomerPaymentRequest(ZohoModel):
 
 
 class CategorizeBankTransactionAsExpenseRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CategorizeBankTransactionAsExpenseRequestDocument(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class CategorizeBankTransactionAsExpenseRequestLineItemTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionAsExpenseRequestLineItem(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Int = None
     line_item_id: _t.Str = None
@@ -258,45 +262,45 @@ class CategorizeBankTransactionAsExpenseRequestLineItem(ZohoModel):
 
 
 class CategorizeBankTransactionAsExpenseRequestTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionAsExpenseRequestTax(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestTaxDict``."""
 
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
 
 
 class CategorizeBankTransactionAsExpenseRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CategorizeBankTransactionAsExpenseRequestDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     can_reclaim_vat_on_mileage: _t.Bool = None
     currency_id: _t.Str = None
     custom_fields: list[CategorizeBankTransactionAsExpenseRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    distance: _t.Money = None
+    distance: _rq.Money = None
     documents: list[CategorizeBankTransactionAsExpenseRequestDocument] | None = None
     employee_id: _t.Str = None
     end_reading: _t.Str = None
     engine_capacity_range: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     expense_type: _t.Str = None
     fuel_type: _t.Str = None
     is_billable: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
     is_update_customer: _t.Bool = None
     line_items: list[CategorizeBankTransactionAsExpenseRequestLineItem] | None = None
-    mileage_rate: _t.Money = None
+    mileage_rate: _rq.Money = None
     mileage_type: _t.Str = None
     mileage_unit: _t.Str = None
     paid_through_account_id: _t.Str = None
@@ -323,51 +327,51 @@ class CategorizeBankTransactionAsExpenseRequest(ZohoModel):
 
 
 class CategorizeBankTransactionAsPaymentRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeBankTransactionAsPaymentRefundRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "from_account_id",)
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.ReqMoney
+    date: _rq.ReqDate
+    from_account_id: _rq.ReqStr
     description: _t.Str = None
-    exchange_rate: _t.Money = None
-    from_account_id: _t.Str = None
+    exchange_rate: _rq.Money = None
     reference_number: _t.Str = None
     refund_mode: _t.Str = None
 
 
 class CategorizeBankTransactionAsVendorPaymentRequestBill(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestBillDict``."""
 
-    amount_applied: _t.Money = None
+    amount_applied: _rq.Money = None
     bill_id: _t.Str = None
     bill_payment_id: _t.Str = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
 
 
 class CategorizeBankTransactionAsVendorPaymentRequestCheckDetail(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestCheckDetailDict``."""
 
     check_number: _t.Str = None
     memo: _t.Str = None
 
 
 class CategorizeBankTransactionAsVendorPaymentRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CategorizeBankTransactionAsVendorPaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestDict``."""
 
-    amount: _t.Money = None
+    amount: _rq.Money = None
     bills: list[CategorizeBankTransactionAsVendorPaymentRequestBill] | None = None
     check_details: list[CategorizeBankTransactionAsVendorPaymentRequestCheckDetail] | None = None
     custom_fields: list[CategorizeBankTransactionAsVendorPaymentRequestCustomField] | None = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     is_paid_via_print_check: _t.Bool = None
     paid_through_account_id: _t.Str = None
     payment_mode: _t.Str = None
@@ -376,7 +380,7 @@ class CategorizeBankTransactionAsVendorPaymentRequest(ZohoModel):
 
 
 class CategorizeBankTransactionRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -385,71 +389,72 @@ class CategorizeBankTransactionRequestCustomField(ZohoModel):
 
 
 class CategorizeBankTransactionRequestDocument(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class CategorizeBankTransactionRequestFromAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestFromAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionRequestLineItemTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionRequestLineItem(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestLineItemDict``."""
 
     account_id: _t.Str = None
     account_name: _t.Str = None
     description: _t.Str = None
     item_order: _t.Int = None
-    item_total: _t.Money = None
-    item_total_inclusive_of_tax: _t.Money = None
+    item_total: _rq.Money = None
+    item_total_inclusive_of_tax: _rq.Money = None
     line_id: _t.Str = None
     tags: list[CategorizeBankTransactionRequestLineItemTag] | None = None
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_type: _t.Str = None
 
 
 class CategorizeBankTransactionRequestTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionRequestToAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestToAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeBankTransactionRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("transaction_type",)
-    amount: _t.Money = None
-    bank_charges: _t.Money = None
+    transaction_type: _rq.ReqStr
+    amount: _rq.Money = None
+    bank_charges: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[CategorizeBankTransactionRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     documents: list[CategorizeBankTransactionRequestDocument] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     from_account_tags: list[CategorizeBankTransactionRequestFromAccountTag] | None = None
     is_inclusive_tax: _t.Bool = None
@@ -462,12 +467,11 @@ class CategorizeBankTransactionRequest(ZohoModel):
     tax_id: _t.Str = None
     to_account_id: _t.Str = None
     to_account_tags: list[CategorizeBankTransactionRequestToAccountTag] | None = None
-    transaction_type: _t.Str = None
     user_id: _t.Str = None
 
 
 class CreateBankTransactionRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankTransactionRequestCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -476,46 +480,47 @@ class CreateBankTransactionRequestCustomField(ZohoModel):
 
 
 class CreateBankTransactionRequestDocument(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankTransactionRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class CreateBankTransactionRequestFromAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankTransactionRequestFromAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateBankTransactionRequestTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankTransactionRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateBankTransactionRequestToAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankTransactionRequestToAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateBankTransactionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBankTransactionRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("transaction_type",)
-    amount: _t.Money = None
-    bank_charges: _t.Money = None
+    transaction_type: _rq.ReqStr
+    amount: _rq.Money = None
+    bank_charges: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[CreateBankTransactionRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     documents: list[CreateBankTransactionRequestDocument] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     from_account_tags: list[CreateBankTransactionRequestFromAccountTag] | None = None
     is_inclusive_tax: _t.Bool = None
@@ -527,19 +532,18 @@ class CreateBankTransactionRequest(ZohoModel):
     tax_id: _t.Str = None
     to_account_id: _t.Str = None
     to_account_tags: list[CreateBankTransactionRequestToAccountTag] | None = None
-    transaction_type: _t.Str = None
     user_id: _t.Str = None
 
 
 class MatchBankTransactionRequestTransactionsToBeMatched(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``MatchBankTransactionRequestTransactionsToBeMatchedDict``."""
 
     transaction_id: _t.Str = None
     transaction_type: _t.Str = None
 
 
 class MatchBankTransactionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MatchBankTransactionRequestDict``."""
 
     transactions_to_be_matched: list[MatchBankTransactionRequestTransactionsToBeMatched] | None = None
 
@@ -560,7 +564,7 @@ class MatchingTransaction(ZohoModel):
 
 
 class UpdateBankTransactionRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -569,71 +573,70 @@ class UpdateBankTransactionRequestCustomField(ZohoModel):
 
 
 class UpdateBankTransactionRequestDocument(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class UpdateBankTransactionRequestFromAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestFromAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateBankTransactionRequestLineItemTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateBankTransactionRequestLineItem(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestLineItemDict``."""
 
     account_id: _t.Str = None
     account_name: _t.Str = None
     description: _t.Str = None
     item_order: _t.Int = None
-    item_total: _t.Money = None
-    item_total_inclusive_of_tax: _t.Money = None
+    item_total: _rq.Money = None
+    item_total_inclusive_of_tax: _rq.Money = None
     line_id: _t.Str = None
     tags: list[UpdateBankTransactionRequestLineItemTag] | None = None
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_type: _t.Str = None
 
 
 class UpdateBankTransactionRequestTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateBankTransactionRequestToAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestToAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateBankTransactionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateBankTransactionRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("transaction_type",)
-    amount: _t.Money = None
-    bank_charges: _t.Money = None
+    amount: _rq.Money = None
+    bank_charges: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateBankTransactionRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     documents: list[UpdateBankTransactionRequestDocument] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     from_account_tags: list[UpdateBankTransactionRequestFromAccountTag] | None = None
     is_inclusive_tax: _t.Bool = None
@@ -648,3 +651,498 @@ class UpdateBankTransactionRequest(ZohoModel):
     to_account_tags: list[UpdateBankTransactionRequestToAccountTag] | None = None
     transaction_type: _t.Str = None
     user_id: _t.Str = None
+
+
+class CategorizeAsCreditNoteRefundsRequestDict(TypedDict, total=False):
+    """``CategorizeAsCreditNoteRefundsRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    creditnote_id: Required[str]
+    date: Required[_dt.date | str]
+    amount: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    from_account_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    refund_mode: NotRequired[str | None]
+
+
+class CategorizeAsVendorCreditRefundsRequestDict(TypedDict, total=False):
+    """``CategorizeAsVendorCreditRefundsRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    date: Required[_dt.date | str]
+    vendor_credit_id: Required[str]
+    account_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    reference_number: NotRequired[str | None]
+    refund_mode: NotRequired[str | None]
+
+
+class CategorizeAsVendorPaymentRefundRequestDict(TypedDict, total=False):
+    """``CategorizeAsVendorPaymentRefundRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    amount: Required[Decimal | int | float | str]
+    date: Required[_dt.date | str]
+    to_account_id: Required[str]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    reference_number: NotRequired[str | None]
+    refund_mode: NotRequired[str | None]
+    vendorpayment_id: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsCustomerPaymentRequestCustomFieldDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsCustomerPaymentRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsCustomerPaymentRequestDocumentDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsCustomerPaymentRequestDocument`` as a plain dict (keys are Zoho's field names)."""
+
+    document_id: NotRequired[str | None]
+    file_name: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsCustomerPaymentRequestInvoiceDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsCustomerPaymentRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
+
+    amount_applied: NotRequired[Decimal | int | float | str | None]
+    discount_amount: NotRequired[Decimal | int | float | str | None]
+    invoice_id: NotRequired[str | None]
+    invoice_payment_id: NotRequired[str | None]
+    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
+
+
+class CategorizeBankTransactionAsCustomerPaymentRequestDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsCustomerPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    bank_charges: NotRequired[Decimal | int | float | str | None]
+    contact_persons: NotRequired[Sequence[str] | None]
+    custom_fields: NotRequired[Sequence[CategorizeBankTransactionAsCustomerPaymentRequestCustomFieldDict | CategorizeBankTransactionAsCustomerPaymentRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    documents: NotRequired[Sequence[CategorizeBankTransactionAsCustomerPaymentRequestDocumentDict | CategorizeBankTransactionAsCustomerPaymentRequestDocument] | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    invoices: NotRequired[Sequence[CategorizeBankTransactionAsCustomerPaymentRequestInvoiceDict | CategorizeBankTransactionAsCustomerPaymentRequestInvoice] | None]
+    payment_mode: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    retainerinvoice_id: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsExpenseRequestCustomFieldDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsExpenseRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsExpenseRequestDocumentDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsExpenseRequestDocument`` as a plain dict (keys are Zoho's field names)."""
+
+    document_id: NotRequired[str | None]
+    file_name: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsExpenseRequestLineItemTagDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsExpenseRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsExpenseRequestLineItemDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsExpenseRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_id: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestLineItemTagDict | CategorizeBankTransactionAsExpenseRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsExpenseRequestTagDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsExpenseRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsExpenseRequestTaxDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsExpenseRequestTax`` as a plain dict (keys are Zoho's field names)."""
+
+    tax_amount: NotRequired[Decimal | int | float | str | None]
+    tax_id: NotRequired[str | None]
+    tax_name: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsExpenseRequestDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsExpenseRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    can_reclaim_vat_on_mileage: NotRequired[bool | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestCustomFieldDict | CategorizeBankTransactionAsExpenseRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    distance: NotRequired[Decimal | int | float | str | None]
+    documents: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestDocumentDict | CategorizeBankTransactionAsExpenseRequestDocument] | None]
+    employee_id: NotRequired[str | None]
+    end_reading: NotRequired[str | None]
+    engine_capacity_range: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    expense_type: NotRequired[str | None]
+    fuel_type: NotRequired[str | None]
+    is_billable: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_update_customer: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestLineItemDict | CategorizeBankTransactionAsExpenseRequestLineItem] | None]
+    mileage_rate: NotRequired[Decimal | int | float | str | None]
+    mileage_type: NotRequired[str | None]
+    mileage_unit: NotRequired[str | None]
+    paid_through_account_id: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    reason: NotRequired[str | None]
+    recurring_expense_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    start_reading: NotRequired[str | None]
+    tags: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestTagDict | CategorizeBankTransactionAsExpenseRequestTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    taxes: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestTaxDict | CategorizeBankTransactionAsExpenseRequestTax] | None]
+    vat_treatment: NotRequired[str | None]
+    vehicle_id: NotRequired[str | None]
+    vendor_id: NotRequired[str | None]
+    zcrm_potential_id: NotRequired[str | None]
+    zp_client_id: NotRequired[str | None]
+    zp_project_id: NotRequired[str | None]
+    zp_project_name: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsPaymentRefundRequestDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsPaymentRefundRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    amount: Required[Decimal | int | float | str]
+    date: Required[_dt.date | str]
+    from_account_id: Required[str]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    reference_number: NotRequired[str | None]
+    refund_mode: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsVendorPaymentRequestBillDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsVendorPaymentRequestBill`` as a plain dict (keys are Zoho's field names)."""
+
+    amount_applied: NotRequired[Decimal | int | float | str | None]
+    bill_id: NotRequired[str | None]
+    bill_payment_id: NotRequired[str | None]
+    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
+
+
+class CategorizeBankTransactionAsVendorPaymentRequestCheckDetailDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsVendorPaymentRequestCheckDetail`` as a plain dict (keys are Zoho's field names)."""
+
+    check_number: NotRequired[str | None]
+    memo: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsVendorPaymentRequestCustomFieldDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsVendorPaymentRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class CategorizeBankTransactionAsVendorPaymentRequestDict(TypedDict, total=False):
+    """``CategorizeBankTransactionAsVendorPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    amount: NotRequired[Decimal | int | float | str | None]
+    bills: NotRequired[Sequence[CategorizeBankTransactionAsVendorPaymentRequestBillDict | CategorizeBankTransactionAsVendorPaymentRequestBill] | None]
+    check_details: NotRequired[Sequence[CategorizeBankTransactionAsVendorPaymentRequestCheckDetailDict | CategorizeBankTransactionAsVendorPaymentRequestCheckDetail] | None]
+    custom_fields: NotRequired[Sequence[CategorizeBankTransactionAsVendorPaymentRequestCustomFieldDict | CategorizeBankTransactionAsVendorPaymentRequestCustomField] | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    is_paid_via_print_check: NotRequired[bool | None]
+    paid_through_account_id: NotRequired[str | None]
+    payment_mode: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    vendor_id: NotRequired[str | None]
+
+
+class CategorizeBankTransactionRequestCustomFieldDict(TypedDict, total=False):
+    """``CategorizeBankTransactionRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    custom_field_id: NotRequired[str | None]
+    index: NotRequired[int | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CategorizeBankTransactionRequestDocumentDict(TypedDict, total=False):
+    """``CategorizeBankTransactionRequestDocument`` as a plain dict (keys are Zoho's field names)."""
+
+    document_id: NotRequired[str | None]
+    file_name: NotRequired[str | None]
+
+
+class CategorizeBankTransactionRequestFromAccountTagDict(TypedDict, total=False):
+    """``CategorizeBankTransactionRequestFromAccountTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CategorizeBankTransactionRequestLineItemTagDict(TypedDict, total=False):
+    """``CategorizeBankTransactionRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CategorizeBankTransactionRequestLineItemDict(TypedDict, total=False):
+    """``CategorizeBankTransactionRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    account_name: NotRequired[str | None]
+    description: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    item_total: NotRequired[Decimal | int | float | str | None]
+    item_total_inclusive_of_tax: NotRequired[Decimal | int | float | str | None]
+    line_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[CategorizeBankTransactionRequestLineItemTagDict | CategorizeBankTransactionRequestLineItemTag] | None]
+    tax_amount: NotRequired[Decimal | int | float | str | None]
+    tax_id: NotRequired[str | None]
+    tax_name: NotRequired[str | None]
+    tax_percentage: NotRequired[Decimal | int | float | str | None]
+    tax_type: NotRequired[str | None]
+
+
+class CategorizeBankTransactionRequestTagDict(TypedDict, total=False):
+    """``CategorizeBankTransactionRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CategorizeBankTransactionRequestToAccountTagDict(TypedDict, total=False):
+    """``CategorizeBankTransactionRequestToAccountTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CategorizeBankTransactionRequestDict(TypedDict, total=False):
+    """``CategorizeBankTransactionRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    transaction_type: Required[str]
+    amount: NotRequired[Decimal | int | float | str | None]
+    bank_charges: NotRequired[Decimal | int | float | str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CategorizeBankTransactionRequestCustomFieldDict | CategorizeBankTransactionRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    documents: NotRequired[Sequence[CategorizeBankTransactionRequestDocumentDict | CategorizeBankTransactionRequestDocument] | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    from_account_id: NotRequired[str | None]
+    from_account_tags: NotRequired[Sequence[CategorizeBankTransactionRequestFromAccountTagDict | CategorizeBankTransactionRequestFromAccountTag] | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[CategorizeBankTransactionRequestLineItemDict | CategorizeBankTransactionRequestLineItem] | None]
+    payment_mode: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    tags: NotRequired[Sequence[CategorizeBankTransactionRequestTagDict | CategorizeBankTransactionRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    to_account_id: NotRequired[str | None]
+    to_account_tags: NotRequired[Sequence[CategorizeBankTransactionRequestToAccountTagDict | CategorizeBankTransactionRequestToAccountTag] | None]
+    user_id: NotRequired[str | None]
+
+
+class CreateBankTransactionRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateBankTransactionRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    custom_field_id: NotRequired[str | None]
+    index: NotRequired[int | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreateBankTransactionRequestDocumentDict(TypedDict, total=False):
+    """``CreateBankTransactionRequestDocument`` as a plain dict (keys are Zoho's field names)."""
+
+    document_id: NotRequired[str | None]
+    file_name: NotRequired[str | None]
+
+
+class CreateBankTransactionRequestFromAccountTagDict(TypedDict, total=False):
+    """``CreateBankTransactionRequestFromAccountTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateBankTransactionRequestTagDict(TypedDict, total=False):
+    """``CreateBankTransactionRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateBankTransactionRequestToAccountTagDict(TypedDict, total=False):
+    """``CreateBankTransactionRequestToAccountTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateBankTransactionRequestDict(TypedDict, total=False):
+    """``CreateBankTransactionRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    transaction_type: Required[str]
+    amount: NotRequired[Decimal | int | float | str | None]
+    bank_charges: NotRequired[Decimal | int | float | str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CreateBankTransactionRequestCustomFieldDict | CreateBankTransactionRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    documents: NotRequired[Sequence[CreateBankTransactionRequestDocumentDict | CreateBankTransactionRequestDocument] | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    from_account_id: NotRequired[str | None]
+    from_account_tags: NotRequired[Sequence[CreateBankTransactionRequestFromAccountTagDict | CreateBankTransactionRequestFromAccountTag] | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    payment_mode: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateBankTransactionRequestTagDict | CreateBankTransactionRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    to_account_id: NotRequired[str | None]
+    to_account_tags: NotRequired[Sequence[CreateBankTransactionRequestToAccountTagDict | CreateBankTransactionRequestToAccountTag] | None]
+    user_id: NotRequired[str | None]
+
+
+class MatchBankTransactionRequestTransactionsToBeMatchedDict(TypedDict, total=False):
+    """``MatchBankTransactionRequestTransactionsToBeMatched`` as a plain dict (keys are Zoho's field names)."""
+
+    transaction_id: NotRequired[str | None]
+    transaction_type: NotRequired[str | None]
+
+
+class MatchBankTransactionRequestDict(TypedDict, total=False):
+    """``MatchBankTransactionRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    transactions_to_be_matched: NotRequired[Sequence[MatchBankTransactionRequestTransactionsToBeMatchedDict | MatchBankTransactionRequestTransactionsToBeMatched] | None]
+
+
+class UpdateBankTransactionRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateBankTransactionRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    custom_field_id: NotRequired[str | None]
+    index: NotRequired[int | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateBankTransactionRequestDocumentDict(TypedDict, total=False):
+    """``UpdateBankTransactionRequestDocument`` as a plain dict (keys are Zoho's field names)."""
+
+    document_id: NotRequired[str | None]
+    file_name: NotRequired[str | None]
+
+
+class UpdateBankTransactionRequestFromAccountTagDict(TypedDict, total=False):
+    """``UpdateBankTransactionRequestFromAccountTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateBankTransactionRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateBankTransactionRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateBankTransactionRequestLineItemDict(TypedDict, total=False):
+    """``UpdateBankTransactionRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    account_name: NotRequired[str | None]
+    description: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    item_total: NotRequired[Decimal | int | float | str | None]
+    item_total_inclusive_of_tax: NotRequired[Decimal | int | float | str | None]
+    line_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateBankTransactionRequestLineItemTagDict | UpdateBankTransactionRequestLineItemTag] | None]
+    tax_amount: NotRequired[Decimal | int | float | str | None]
+    tax_id: NotRequired[str | None]
+    tax_name: NotRequired[str | None]
+    tax_percentage: NotRequired[Decimal | int | float | str | None]
+    tax_type: NotRequired[str | None]
+
+
+class UpdateBankTransactionRequestTagDict(TypedDict, total=False):
+    """``UpdateBankTransactionRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateBankTransactionRequestToAccountTagDict(TypedDict, total=False):
+    """``UpdateBankTransactionRequestToAccountTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateBankTransactionRequestDict(TypedDict, total=False):
+    """``UpdateBankTransactionRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    amount: NotRequired[Decimal | int | float | str | None]
+    bank_charges: NotRequired[Decimal | int | float | str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateBankTransactionRequestCustomFieldDict | UpdateBankTransactionRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    documents: NotRequired[Sequence[UpdateBankTransactionRequestDocumentDict | UpdateBankTransactionRequestDocument] | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    from_account_id: NotRequired[str | None]
+    from_account_tags: NotRequired[Sequence[UpdateBankTransactionRequestFromAccountTagDict | UpdateBankTransactionRequestFromAccountTag] | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[UpdateBankTransactionRequestLineItemDict | UpdateBankTransactionRequestLineItem] | None]
+    payment_mode: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateBankTransactionRequestTagDict | UpdateBankTransactionRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    to_account_id: NotRequired[str | None]
+    to_account_tags: NotRequired[Sequence[UpdateBankTransactionRequestToAccountTagDict | UpdateBankTransactionRequestToAccountTag] | None]
+    transaction_type: NotRequired[str | None]
+    user_id: NotRequired[str | None]

@@ -8,7 +8,6 @@ importing a resource stays cheap.
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -47,7 +46,9 @@ class ZohoModel(BaseModel):
     def to_json(self) -> str:
         """The JSON Zoho expects: amounts as numbers, ``yyyy-mm-dd`` dates and
         ``2023-11-18T02:02:51-0800`` timestamps."""
-        return json.dumps(self.to_dict(), default=json_default, separators=(",", ":"))
+        from zbooks.core.jsonwire import dumps  # exact Decimal digits, never a float
+
+        return dumps(self.to_dict(), separators=(",", ":"))
 
 
 class ZohoEnum(StrEnum):
@@ -56,7 +57,8 @@ class ZohoEnum(StrEnum):
 
 
 def json_default(value: Any) -> Any:
-    """``json.dumps`` fallback matching the request pipeline's encoding."""
+    """``json.dumps`` fallback for plain payloads (downloads, logs). Bodies sent to Zoho
+    go through ``zbooks.core.jsonwire`` instead, which keeps a Decimal's exact digits."""
     from datetime import date, datetime
     from decimal import Decimal
 

@@ -4,8 +4,11 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+import datetime as _dt
+from decimal import Decimal
+from typing import ClassVar, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -47,10 +50,19 @@ class Contact(ZohoModel):
 
 
 class CreateBaseCurrencyAdjustmentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBaseCurrencyAdjustmentRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("currency_id", "adjustment_date", "exchange_rate", "notes",)
-    adjustment_date: _t.ZohoDate = None
-    currency_id: _t.Str = None
-    exchange_rate: _t.Money = None
-    notes: _t.Str = None
+    adjustment_date: _rq.ReqDate
+    currency_id: _rq.ReqStr
+    exchange_rate: _rq.ReqMoney
+    notes: _rq.ReqStr
+
+
+class CreateBaseCurrencyAdjustmentRequestDict(TypedDict, total=False):
+    """``CreateBaseCurrencyAdjustmentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    adjustment_date: Required[_dt.date | str]
+    currency_id: Required[str]
+    exchange_rate: Required[Decimal | int | float | str]
+    notes: Required[str]

@@ -4,10 +4,13 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, ClassVar, NotRequired, Required, TypedDict
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -20,7 +23,7 @@ class ContactStatus(ZohoEnum):
 
 
 class AddContactAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddContactAddressRequestDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -34,7 +37,7 @@ class AddContactAddressRequest(ZohoModel):
 
 
 class AddContactBankAccountRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddContactBankAccountRequestDict``."""
 
     accept_license: _t.Bool = None
     account_number: _t.Str = None
@@ -55,7 +58,7 @@ class AddContactBankAccountRequest(ZohoModel):
 
 
 class AddContactCardRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddContactCardRequestDict``."""
 
     address: _t.Str = None
     card_number: _t.Str = None
@@ -75,7 +78,7 @@ class AddContactCardRequest(ZohoModel):
 
 
 class AddContactCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddContactCommentRequestDict``."""
 
     description: _t.Str = None
 
@@ -275,7 +278,7 @@ class ContactComment(ZohoModel):
 
 
 class CreateContactPersonRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateContactPersonRequestDict``."""
 
     department: _t.Str = None
     designation: _t.Str = None
@@ -293,7 +296,7 @@ class CreateContactPersonRequest(ZohoModel):
 
 
 class CreateContactRequestBillingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestBillingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -308,14 +311,14 @@ class CreateContactRequestBillingAddress(ZohoModel):
 
 
 class CreateContactRequestContactPersonCommunicationPreference(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestContactPersonCommunicationPreferenceDict``."""
 
     is_sms_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreateContactRequestContactPerson(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestContactPersonDict``."""
 
     communication_preference: CreateContactRequestContactPersonCommunicationPreference | None = None
     department: _t.Str = None
@@ -332,14 +335,14 @@ class CreateContactRequestContactPerson(ZohoModel):
 
 
 class CreateContactRequestCustomField(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CreateContactRequestDefaultTemplate(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestDefaultTemplateDict``."""
 
     bill_template_id: _t.Str = None
     creditnote_email_template_id: _t.Str = None
@@ -363,15 +366,15 @@ class CreateContactRequestDefaultTemplate(ZohoModel):
 
 
 class CreateContactRequestOpeningBalance(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestOpeningBalanceDict``."""
 
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     location_id: _t.Str = None
-    opening_balance_amount: _t.Money = None
+    opening_balance_amount: _rq.Money = None
 
 
 class CreateContactRequestShippingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestShippingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -386,26 +389,26 @@ class CreateContactRequestShippingAddress(ZohoModel):
 
 
 class CreateContactRequestTag(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateContactRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateContactRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("contact_name",)
+    contact_name: _rq.ReqStr
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     billing_address: CreateContactRequestBillingAddress | None = None
     company_name: _t.Str = None
-    contact_name: _t.Str = None
     contact_number: _t.Str = None
     contact_persons: list[CreateContactRequestContactPerson] | None = None
     contact_type: _t.Str = None
     country_code: _t.Str = None
-    credit_limit: _t.Money = None
+    credit_limit: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[CreateContactRequestCustomField] | None = None
     customer_sub_type: _t.Str = None
@@ -495,37 +498,37 @@ class Data(ZohoModel):
 
 
 class EmailContactRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailContactRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
+    body: _rq.ReqStr
+    subject: _rq.ReqStr
+    to_mail_ids: list[_rq.ReqStr]
     attachments: _t.Str = None
-    body: _t.Str = None
-    subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class EmailContactStatementRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailContactStatementRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
-    body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
+    body: _rq.ReqStr
+    subject: _rq.ReqStr
+    to_mail_ids: list[_rq.ReqStr]
+    cc_mail_ids: list[_rq.ReqStr] | None = None
     send_from_org_email_id: _t.Bool = None
-    subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class EnableContactPortalRequestContactPerson(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``EnableContactPortalRequestContactPersonDict``."""
 
     contact_person_id: _t.Str = None
 
 
 class EnableContactPortalRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EnableContactPortalRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("contact_persons",)
-    contact_persons: list[EnableContactPortalRequestContactPerson] | None = None
+    contact_persons: list[EnableContactPortalRequestContactPerson]
 
 
 class RecurringInvoice(ZohoModel):
@@ -552,9 +555,8 @@ class UnusedCreditsReceivable(ZohoModel):
 
 
 class UpdateContactAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactAddressRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("address_id",)
     address: _t.Str = None
     address_id: _t.Str = None
     attention: _t.Str = None
@@ -568,7 +570,7 @@ class UpdateContactAddressRequest(ZohoModel):
 
 
 class UpdateContactBankAccountRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactBankAccountRequestDict``."""
 
     accept_license: _t.Bool = None
     account_number: _t.Str = None
@@ -589,7 +591,7 @@ class UpdateContactBankAccountRequest(ZohoModel):
 
 
 class UpdateContactCardRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactCardRequestDict``."""
 
     address: _t.Str = None
     card_number: _t.Str = None
@@ -609,7 +611,7 @@ class UpdateContactCardRequest(ZohoModel):
 
 
 class UpdateContactPersonRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactPersonRequestDict``."""
 
     department: _t.Str = None
     designation: _t.Str = None
@@ -627,7 +629,7 @@ class UpdateContactPersonRequest(ZohoModel):
 
 
 class UpdateContactRequestBillingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestBillingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -642,14 +644,14 @@ class UpdateContactRequestBillingAddress(ZohoModel):
 
 
 class UpdateContactRequestContactPersonCommunicationPreference(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestContactPersonCommunicationPreferenceDict``."""
 
     is_sms_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateContactRequestContactPerson(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestContactPersonDict``."""
 
     communication_preference: UpdateContactRequestContactPersonCommunicationPreference | None = None
     contact_person_id: _t.Str = None
@@ -667,7 +669,7 @@ class UpdateContactRequestContactPerson(ZohoModel):
 
 
 class UpdateContactRequestCustomField(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestCustomFieldDict``."""
 
     index: _t.Int = None
     label: _t.Str = None
@@ -675,7 +677,7 @@ class UpdateContactRequestCustomField(ZohoModel):
 
 
 class UpdateContactRequestDefaultTemplate(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestDefaultTemplateDict``."""
 
     bill_template_id: _t.Str = None
     creditnote_email_template_id: _t.Str = None
@@ -699,15 +701,15 @@ class UpdateContactRequestDefaultTemplate(ZohoModel):
 
 
 class UpdateContactRequestOpeningBalance(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestOpeningBalanceDict``."""
 
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     location_id: _t.Str = None
-    opening_balance_amount: _t.Money = None
+    opening_balance_amount: _rq.Money = None
 
 
 class UpdateContactRequestShippingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestShippingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -722,16 +724,15 @@ class UpdateContactRequestShippingAddress(ZohoModel):
 
 
 class UpdateContactRequestTag(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateContactRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("contact_name", "contact_type",)
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     billing_address: UpdateContactRequestBillingAddress | None = None
@@ -741,7 +742,7 @@ class UpdateContactRequest(ZohoModel):
     contact_persons: list[UpdateContactRequestContactPerson] | None = None
     contact_type: _t.Str = None
     country_code: _t.Str = None
-    credit_limit: _t.Money = None
+    credit_limit: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateContactRequestCustomField] | None = None
     customer_sub_type: _t.Str = None
@@ -781,7 +782,7 @@ class UpdateContactRequest(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestBillingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestBillingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -796,14 +797,14 @@ class UpdateContactUsingCustomFieldRequestBillingAddress(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreference(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreferenceDict``."""
 
     is_sms_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateContactUsingCustomFieldRequestContactPerson(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestContactPersonDict``."""
 
     communication_preference: UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreference | None = None
     contact_person_id: _t.Str = None
@@ -821,7 +822,7 @@ class UpdateContactUsingCustomFieldRequestContactPerson(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestCustomFieldDict``."""
 
     index: _t.Int = None
     label: _t.Str = None
@@ -829,7 +830,7 @@ class UpdateContactUsingCustomFieldRequestCustomField(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestDefaultTemplate(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestDefaultTemplateDict``."""
 
     bill_template_id: _t.Str = None
     creditnote_email_template_id: _t.Str = None
@@ -853,15 +854,15 @@ class UpdateContactUsingCustomFieldRequestDefaultTemplate(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestOpeningBalance(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestOpeningBalanceDict``."""
 
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     location_id: _t.Str = None
-    opening_balance_amount: _t.Money = None
+    opening_balance_amount: _rq.Money = None
 
 
 class UpdateContactUsingCustomFieldRequestShippingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestShippingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -876,16 +877,15 @@ class UpdateContactUsingCustomFieldRequestShippingAddress(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateContactUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("contact_name", "contact_type",)
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     billing_address: UpdateContactUsingCustomFieldRequestBillingAddress | None = None
@@ -895,7 +895,7 @@ class UpdateContactUsingCustomFieldRequest(ZohoModel):
     contact_persons: list[UpdateContactUsingCustomFieldRequestContactPerson] | None = None
     contact_type: _t.Str = None
     country_code: _t.Str = None
-    credit_limit: _t.Money = None
+    credit_limit: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateContactUsingCustomFieldRequestCustomField] | None = None
     customer_sub_type: _t.Str = None
@@ -932,3 +932,647 @@ class UpdateContactUsingCustomFieldRequest(ZohoModel):
     vat_reg_no: _t.Str = None
     vat_treatment: _t.Str = None
     website: _t.Str = None
+
+
+class AddContactAddressRequestDict(TypedDict, total=False):
+    """``AddContactAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]
+    street2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class AddContactBankAccountRequestDict(TypedDict, total=False):
+    """``AddContactBankAccountRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    accept_license: NotRequired[bool | None]
+    account_number: NotRequired[str | None]
+    account_type: NotRequired[str | None]
+    bank_name: NotRequired[str | None]
+    beneficiary_name: NotRequired[str | None]
+    check_number: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    first_name: NotRequired[str | None]
+    gateway: NotRequired[str | None]
+    last_name: NotRequired[str | None]
+    name: NotRequired[str | None]
+    routing_number: NotRequired[str | None]
+    state: NotRequired[str | None]
+    street: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class AddContactCardRequestDict(TypedDict, total=False):
+    """``AddContactCardRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    card_number: NotRequired[str | None]
+    card_token: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    cvv: NotRequired[str | None]
+    expire_month: NotRequired[int | None]
+    expire_year: NotRequired[int | None]
+    first_name: NotRequired[str | None]
+    gateway: NotRequired[str | None]
+    is_backup: NotRequired[bool | None]
+    is_primary: NotRequired[bool | None]
+    last_name: NotRequired[str | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class AddContactCommentRequestDict(TypedDict, total=False):
+    """``AddContactCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+
+
+class CreateContactPersonRequestDict(TypedDict, total=False):
+    """``CreateContactPersonRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    department: NotRequired[str | None]
+    designation: NotRequired[str | None]
+    email: NotRequired[str | None]
+    enable_portal: NotRequired[bool | None]
+    fax: NotRequired[str | None]
+    first_name: NotRequired[str | None]
+    is_primary_contact: NotRequired[bool | None]
+    last_name: NotRequired[str | None]
+    mobile: NotRequired[str | None]
+    mobile_country_code: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    salutation: NotRequired[str | None]
+    skype: NotRequired[str | None]
+
+
+class CreateContactRequestBillingAddressDict(TypedDict, total=False):
+    """``CreateContactRequestBillingAddress`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]
+    state_code: NotRequired[str | None]
+    street2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class CreateContactRequestContactPersonCommunicationPreferenceDict(TypedDict, total=False):
+    """``CreateContactRequestContactPersonCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_sms_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class CreateContactRequestContactPersonDict(TypedDict, total=False):
+    """``CreateContactRequestContactPerson`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[CreateContactRequestContactPersonCommunicationPreferenceDict | CreateContactRequestContactPersonCommunicationPreference | None]
+    department: NotRequired[str | None]
+    designation: NotRequired[str | None]
+    email: NotRequired[str | None]
+    enable_portal: NotRequired[bool | None]
+    first_name: NotRequired[str | None]
+    is_primary_contact: NotRequired[bool | None]
+    last_name: NotRequired[str | None]
+    mobile: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    salutation: NotRequired[str | None]
+    skype: NotRequired[str | None]
+
+
+class CreateContactRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateContactRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class CreateContactRequestDefaultTemplateDict(TypedDict, total=False):
+    """``CreateContactRequestDefaultTemplate`` as a plain dict (keys are Zoho's field names)."""
+
+    bill_template_id: NotRequired[str | None]
+    creditnote_email_template_id: NotRequired[str | None]
+    creditnote_template_id: NotRequired[str | None]
+    estimate_email_template_id: NotRequired[str | None]
+    estimate_template_id: NotRequired[str | None]
+    invoice_email_template_id: NotRequired[str | None]
+    invoice_template_id: NotRequired[str | None]
+    payment_remittance_email_template_id: NotRequired[str | None]
+    paymentthankyou_email_template_id: NotRequired[str | None]
+    paymentthankyou_template_id: NotRequired[str | None]
+    purchaseorder_email_template_id: NotRequired[str | None]
+    purchaseorder_template_id: NotRequired[str | None]
+    retainerinvoice_email_template_id: NotRequired[str | None]
+    retainerinvoice_paymentthankyou_email_template_id: NotRequired[str | None]
+    retainerinvoice_paymentthankyou_template_id: NotRequired[str | None]
+    retainerinvoice_template_id: NotRequired[str | None]
+    salesorder_email_template_id: NotRequired[str | None]
+    salesorder_template_id: NotRequired[str | None]
+    statement_template_id: NotRequired[str | None]
+
+
+class CreateContactRequestOpeningBalanceDict(TypedDict, total=False):
+    """``CreateContactRequestOpeningBalance`` as a plain dict (keys are Zoho's field names)."""
+
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    location_id: NotRequired[str | None]
+    opening_balance_amount: NotRequired[Decimal | int | float | str | None]
+
+
+class CreateContactRequestShippingAddressDict(TypedDict, total=False):
+    """``CreateContactRequestShippingAddress`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]
+    state_code: NotRequired[str | None]
+    street2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class CreateContactRequestTagDict(TypedDict, total=False):
+    """``CreateContactRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateContactRequestDict(TypedDict, total=False):
+    """``CreateContactRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    contact_name: Required[str]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    billing_address: NotRequired[CreateContactRequestBillingAddressDict | CreateContactRequestBillingAddress | None]
+    company_name: NotRequired[str | None]
+    contact_number: NotRequired[str | None]
+    contact_persons: NotRequired[Sequence[CreateContactRequestContactPersonDict | CreateContactRequestContactPerson] | None]
+    contact_type: NotRequired[str | None]
+    country_code: NotRequired[str | None]
+    credit_limit: NotRequired[Decimal | int | float | str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CreateContactRequestCustomFieldDict | CreateContactRequestCustomField] | None]
+    customer_sub_type: NotRequired[str | None]
+    default_templates: NotRequired[CreateContactRequestDefaultTemplateDict | CreateContactRequestDefaultTemplate | None]
+    facebook: NotRequired[str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    ignore_auto_number_generation: NotRequired[bool | None]
+    is_portal_enabled: NotRequired[bool | None]
+    is_taxable: NotRequired[bool | None]
+    is_tds_registered: NotRequired[bool | None]
+    language_code: NotRequired[str | None]
+    legal_name: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    opening_balances: NotRequired[Sequence[CreateContactRequestOpeningBalanceDict | CreateContactRequestOpeningBalance] | None]
+    owner_id: NotRequired[str | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    place_of_contact: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    shipping_address: NotRequired[CreateContactRequestShippingAddressDict | CreateContactRequestShippingAddress | None]
+    tags: NotRequired[Sequence[CreateContactRequestTagDict | CreateContactRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_authority_name: NotRequired[str | None]
+    tax_exemption_certificate_number: NotRequired[str | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_id_type: NotRequired[str | None]
+    tax_id_value: NotRequired[str | None]
+    tax_reg_no: NotRequired[str | None]
+    tax_regime: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    track_1099: NotRequired[bool | None]
+    twitter: NotRequired[str | None]
+    vat_reg_no: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+    website: NotRequired[str | None]
+
+
+class EmailContactRequestDict(TypedDict, total=False):
+    """``EmailContactRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    body: Required[str]
+    subject: Required[str]
+    to_mail_ids: Required[Sequence[str]]
+    attachments: NotRequired[str | None]
+
+
+class EmailContactStatementRequestDict(TypedDict, total=False):
+    """``EmailContactStatementRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    body: Required[str]
+    subject: Required[str]
+    to_mail_ids: Required[Sequence[str]]
+    cc_mail_ids: NotRequired[Sequence[str] | None]
+    send_from_org_email_id: NotRequired[bool | None]
+
+
+class EnableContactPortalRequestContactPersonDict(TypedDict, total=False):
+    """``EnableContactPortalRequestContactPerson`` as a plain dict (keys are Zoho's field names)."""
+
+    contact_person_id: NotRequired[str | None]
+
+
+class EnableContactPortalRequestDict(TypedDict, total=False):
+    """``EnableContactPortalRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    contact_persons: Required[Sequence[EnableContactPortalRequestContactPersonDict | EnableContactPortalRequestContactPerson]]
+
+
+class UpdateContactAddressRequestDict(TypedDict, total=False):
+    """``UpdateContactAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    address_id: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]
+    street2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateContactBankAccountRequestDict(TypedDict, total=False):
+    """``UpdateContactBankAccountRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    accept_license: NotRequired[bool | None]
+    account_number: NotRequired[str | None]
+    account_type: NotRequired[str | None]
+    bank_name: NotRequired[str | None]
+    beneficiary_name: NotRequired[str | None]
+    check_number: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    first_name: NotRequired[str | None]
+    gateway: NotRequired[str | None]
+    last_name: NotRequired[str | None]
+    name: NotRequired[str | None]
+    routing_number: NotRequired[str | None]
+    state: NotRequired[str | None]
+    street: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateContactCardRequestDict(TypedDict, total=False):
+    """``UpdateContactCardRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    card_number: NotRequired[str | None]
+    card_token: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    cvv: NotRequired[str | None]
+    expire_month: NotRequired[int | None]
+    expire_year: NotRequired[int | None]
+    first_name: NotRequired[str | None]
+    gateway: NotRequired[str | None]
+    is_backup: NotRequired[bool | None]
+    is_primary: NotRequired[bool | None]
+    last_name: NotRequired[str | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateContactPersonRequestDict(TypedDict, total=False):
+    """``UpdateContactPersonRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    department: NotRequired[str | None]
+    designation: NotRequired[str | None]
+    email: NotRequired[str | None]
+    enable_portal: NotRequired[bool | None]
+    fax: NotRequired[str | None]
+    first_name: NotRequired[str | None]
+    is_primary_contact: NotRequired[bool | None]
+    last_name: NotRequired[str | None]
+    mobile: NotRequired[str | None]
+    mobile_country_code: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    salutation: NotRequired[str | None]
+    skype: NotRequired[str | None]
+
+
+class UpdateContactRequestBillingAddressDict(TypedDict, total=False):
+    """``UpdateContactRequestBillingAddress`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]
+    state_code: NotRequired[str | None]
+    street2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateContactRequestContactPersonCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateContactRequestContactPersonCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_sms_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateContactRequestContactPersonDict(TypedDict, total=False):
+    """``UpdateContactRequestContactPerson`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateContactRequestContactPersonCommunicationPreferenceDict | UpdateContactRequestContactPersonCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+    department: NotRequired[str | None]
+    designation: NotRequired[str | None]
+    email: NotRequired[str | None]
+    enable_portal: NotRequired[bool | None]
+    first_name: NotRequired[str | None]
+    is_primary_contact: NotRequired[bool | None]
+    last_name: NotRequired[str | None]
+    mobile: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    salutation: NotRequired[str | None]
+    skype: NotRequired[str | None]
+
+
+class UpdateContactRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateContactRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateContactRequestDefaultTemplateDict(TypedDict, total=False):
+    """``UpdateContactRequestDefaultTemplate`` as a plain dict (keys are Zoho's field names)."""
+
+    bill_template_id: NotRequired[str | None]
+    creditnote_email_template_id: NotRequired[str | None]
+    creditnote_template_id: NotRequired[str | None]
+    estimate_email_template_id: NotRequired[str | None]
+    estimate_template_id: NotRequired[str | None]
+    invoice_email_template_id: NotRequired[str | None]
+    invoice_template_id: NotRequired[str | None]
+    payment_remittance_email_template_id: NotRequired[str | None]
+    paymentthankyou_email_template_id: NotRequired[str | None]
+    paymentthankyou_template_id: NotRequired[str | None]
+    purchaseorder_email_template_id: NotRequired[str | None]
+    purchaseorder_template_id: NotRequired[str | None]
+    retainerinvoice_email_template_id: NotRequired[str | None]
+    retainerinvoice_paymentthankyou_email_template_id: NotRequired[str | None]
+    retainerinvoice_paymentthankyou_template_id: NotRequired[str | None]
+    retainerinvoice_template_id: NotRequired[str | None]
+    salesorder_email_template_id: NotRequired[str | None]
+    salesorder_template_id: NotRequired[str | None]
+    statement_template_id: NotRequired[str | None]
+
+
+class UpdateContactRequestOpeningBalanceDict(TypedDict, total=False):
+    """``UpdateContactRequestOpeningBalance`` as a plain dict (keys are Zoho's field names)."""
+
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    location_id: NotRequired[str | None]
+    opening_balance_amount: NotRequired[Decimal | int | float | str | None]
+
+
+class UpdateContactRequestShippingAddressDict(TypedDict, total=False):
+    """``UpdateContactRequestShippingAddress`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]
+    state_code: NotRequired[str | None]
+    street2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateContactRequestTagDict(TypedDict, total=False):
+    """``UpdateContactRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateContactRequestDict(TypedDict, total=False):
+    """``UpdateContactRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    billing_address: NotRequired[UpdateContactRequestBillingAddressDict | UpdateContactRequestBillingAddress | None]
+    company_name: NotRequired[str | None]
+    contact_name: NotRequired[str | None]
+    contact_number: NotRequired[str | None]
+    contact_persons: NotRequired[Sequence[UpdateContactRequestContactPersonDict | UpdateContactRequestContactPerson] | None]
+    contact_type: NotRequired[str | None]
+    country_code: NotRequired[str | None]
+    credit_limit: NotRequired[Decimal | int | float | str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateContactRequestCustomFieldDict | UpdateContactRequestCustomField] | None]
+    customer_sub_type: NotRequired[str | None]
+    default_templates: NotRequired[UpdateContactRequestDefaultTemplateDict | UpdateContactRequestDefaultTemplate | None]
+    facebook: NotRequired[str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    ignore_auto_number_generation: NotRequired[bool | None]
+    is_taxable: NotRequired[bool | None]
+    is_tds_registered: NotRequired[bool | None]
+    legal_name: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    opening_balances: NotRequired[Sequence[UpdateContactRequestOpeningBalanceDict | UpdateContactRequestOpeningBalance] | None]
+    owner_id: NotRequired[str | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    place_of_contact: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    shipping_address: NotRequired[UpdateContactRequestShippingAddressDict | UpdateContactRequestShippingAddress | None]
+    tags: NotRequired[Sequence[UpdateContactRequestTagDict | UpdateContactRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_authority_name: NotRequired[str | None]
+    tax_exemption_certificate_number: NotRequired[str | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_id_type: NotRequired[str | None]
+    tax_id_value: NotRequired[str | None]
+    tax_reg_no: NotRequired[str | None]
+    tax_regime: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    track_1099: NotRequired[bool | None]
+    twitter: NotRequired[str | None]
+    vat_reg_no: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+    website: NotRequired[str | None]
+
+
+class UpdateContactUsingCustomFieldRequestBillingAddressDict(TypedDict, total=False):
+    """``UpdateContactUsingCustomFieldRequestBillingAddress`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]
+    state_code: NotRequired[str | None]
+    street2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_sms_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateContactUsingCustomFieldRequestContactPersonDict(TypedDict, total=False):
+    """``UpdateContactUsingCustomFieldRequestContactPerson`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreferenceDict | UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+    department: NotRequired[str | None]
+    designation: NotRequired[str | None]
+    email: NotRequired[str | None]
+    enable_portal: NotRequired[bool | None]
+    first_name: NotRequired[str | None]
+    is_primary_contact: NotRequired[bool | None]
+    last_name: NotRequired[str | None]
+    mobile: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    salutation: NotRequired[str | None]
+    skype: NotRequired[str | None]
+
+
+class UpdateContactUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateContactUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateContactUsingCustomFieldRequestDefaultTemplateDict(TypedDict, total=False):
+    """``UpdateContactUsingCustomFieldRequestDefaultTemplate`` as a plain dict (keys are Zoho's field names)."""
+
+    bill_template_id: NotRequired[str | None]
+    creditnote_email_template_id: NotRequired[str | None]
+    creditnote_template_id: NotRequired[str | None]
+    estimate_email_template_id: NotRequired[str | None]
+    estimate_template_id: NotRequired[str | None]
+    invoice_email_template_id: NotRequired[str | None]
+    invoice_template_id: NotRequired[str | None]
+    payment_remittance_email_template_id: NotRequired[str | None]
+    paymentthankyou_email_template_id: NotRequired[str | None]
+    paymentthankyou_template_id: NotRequired[str | None]
+    purchaseorder_email_template_id: NotRequired[str | None]
+    purchaseorder_template_id: NotRequired[str | None]
+    retainerinvoice_email_template_id: NotRequired[str | None]
+    retainerinvoice_paymentthankyou_email_template_id: NotRequired[str | None]
+    retainerinvoice_paymentthankyou_template_id: NotRequired[str | None]
+    retainerinvoice_template_id: NotRequired[str | None]
+    salesorder_email_template_id: NotRequired[str | None]
+    salesorder_template_id: NotRequired[str | None]
+    statement_template_id: NotRequired[str | None]
+
+
+class UpdateContactUsingCustomFieldRequestOpeningBalanceDict(TypedDict, total=False):
+    """``UpdateContactUsingCustomFieldRequestOpeningBalance`` as a plain dict (keys are Zoho's field names)."""
+
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    location_id: NotRequired[str | None]
+    opening_balance_amount: NotRequired[Decimal | int | float | str | None]
+
+
+class UpdateContactUsingCustomFieldRequestShippingAddressDict(TypedDict, total=False):
+    """``UpdateContactUsingCustomFieldRequestShippingAddress`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]
+    state_code: NotRequired[str | None]
+    street2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateContactUsingCustomFieldRequestTagDict(TypedDict, total=False):
+    """``UpdateContactUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateContactUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdateContactUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    billing_address: NotRequired[UpdateContactUsingCustomFieldRequestBillingAddressDict | UpdateContactUsingCustomFieldRequestBillingAddress | None]
+    company_name: NotRequired[str | None]
+    contact_name: NotRequired[str | None]
+    contact_number: NotRequired[str | None]
+    contact_persons: NotRequired[Sequence[UpdateContactUsingCustomFieldRequestContactPersonDict | UpdateContactUsingCustomFieldRequestContactPerson] | None]
+    contact_type: NotRequired[str | None]
+    country_code: NotRequired[str | None]
+    credit_limit: NotRequired[Decimal | int | float | str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateContactUsingCustomFieldRequestCustomFieldDict | UpdateContactUsingCustomFieldRequestCustomField] | None]
+    customer_sub_type: NotRequired[str | None]
+    default_templates: NotRequired[UpdateContactUsingCustomFieldRequestDefaultTemplateDict | UpdateContactUsingCustomFieldRequestDefaultTemplate | None]
+    facebook: NotRequired[str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    ignore_auto_number_generation: NotRequired[bool | None]
+    is_taxable: NotRequired[bool | None]
+    is_tds_registered: NotRequired[bool | None]
+    legal_name: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    opening_balances: NotRequired[Sequence[UpdateContactUsingCustomFieldRequestOpeningBalanceDict | UpdateContactUsingCustomFieldRequestOpeningBalance] | None]
+    owner_id: NotRequired[str | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    place_of_contact: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    shipping_address: NotRequired[UpdateContactUsingCustomFieldRequestShippingAddressDict | UpdateContactUsingCustomFieldRequestShippingAddress | None]
+    tags: NotRequired[Sequence[UpdateContactUsingCustomFieldRequestTagDict | UpdateContactUsingCustomFieldRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_authority_name: NotRequired[str | None]
+    tax_exemption_certificate_number: NotRequired[str | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_id_type: NotRequired[str | None]
+    tax_id_value: NotRequired[str | None]
+    tax_reg_no: NotRequired[str | None]
+    tax_regime: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    track_1099: NotRequired[bool | None]
+    twitter: NotRequired[str | None]
+    vat_reg_no: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+    website: NotRequired[str | None]

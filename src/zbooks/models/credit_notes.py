@@ -4,10 +4,14 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -89,25 +93,26 @@ class CreditNoteStatus(ZohoEnum):
 
 
 class AddCreditNoteCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddCreditNoteCommentRequestDict``."""
 
     description: _t.Str = None
 
 
 class ApplyCreditNoteToInvoiceRequestInvoice(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``ApplyCreditNoteToInvoiceRequestInvoiceDict``."""
 
-    amount_applied: _t.Money = None
-    invoice_id: _t.Str = None
+    required_fields: ClassVar[tuple[str, ...]] = ("invoice_id", "amount_applied",)
+    amount_applied: _rq.ReqMoney
+    invoice_id: _rq.ReqStr
 
 
 class ApplyCreditNoteToInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ApplyCreditNoteToInvoiceRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("invoice_id", "amount_applied",)
-    amount_applied: _t.Money = None
+    required_fields: ClassVar[tuple[str, ...]] = ("invoices",)
+    invoices: list[ApplyCreditNoteToInvoiceRequestInvoice]
+    amount_applied: _rq.Money = None
     invoice_id: _t.Str = None
-    invoices: list[ApplyCreditNoteToInvoiceRequestInvoice] | None = None
 
 
 class Comment(ZohoModel):
@@ -128,12 +133,12 @@ class Comment(ZohoModel):
 
 
 class CreateCreditNoteRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateCreditNoteRefundRequestDict``."""
 
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.Money = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     payment_form: _t.Str = None
     reference_number: _t.Str = None
@@ -141,28 +146,28 @@ class CreateCreditNoteRefundRequest(ZohoModel):
 
 
 class CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreateCreditNoteRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCreditNoteRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateCreditNoteRequestLineItemTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCreditNoteRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateCreditNoteRequestLineItem(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCreditNoteRequestLineItemDict``."""
 
     account_id: _t.Str = None
     account_name: _t.Str = None
@@ -176,7 +181,7 @@ class CreateCreditNoteRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
+    quantity: _rq.Money = None
     sat_item_key_code: _t.Str = None
     serial_numbers: _t.Str = None
     tags: list[CreateCreditNoteRequestLineItemTag] | None = None
@@ -188,16 +193,19 @@ class CreateCreditNoteRequestLineItem(ZohoModel):
 
 
 class CreateCreditNoteRequestTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCreditNoteRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateCreditNoteRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCreditNoteRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "date", "creditnote_number", "line_items",)
+    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "date", "line_items",)
+    customer_id: _rq.ReqStr
+    date: _rq.ReqDate
+    line_items: list[CreateCreditNoteRequestLineItem]
     avatax_exempt_no: _t.Str = None
     avatax_tax_code: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -206,17 +214,14 @@ class CreateCreditNoteRequest(ZohoModel):
     contact_persons_associated: list[CreateCreditNoteRequestContactPersonsAssociated] | None = None
     creditnote_number: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    custom_fields: list[_rq.ReqStr] | None = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     ignore_auto_number_generation: _t.Bool = None
     is_draft: _t.Bool = None
     is_inclusive_tax: Any = None
     is_reverse_charge_applied: _t.Bool = None
-    line_items: list[CreateCreditNoteRequestLineItem] | None = None
     location_id: _t.Str = None
     notes: _t.Str = None
     place_of_supply: _t.Str = None
@@ -465,13 +470,13 @@ class Data(ZohoModel):
 
 
 class EmailCreditNoteRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailCreditNoteRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
-    body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
-    subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
+    body: _rq.ReqStr
+    subject: _rq.ReqStr
+    to_mail_ids: list[_rq.ReqStr]
+    cc_mail_ids: list[_rq.ReqStr] | None = None
 
 
 class EmailHistory(ZohoModel):
@@ -497,9 +502,9 @@ class InvoicesCredited(ZohoModel):
 
 
 class MarkCreditNoteEinvoicePushedRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MarkCreditNoteEinvoicePushedRequestDict``."""
 
-    ack_date: _t.ZohoDate = None
+    ack_date: _rq.Date = None
     ack_no: _t.Str = None
     internal_data: _t.Str = None
     signed_qr_code: _t.Str = None
@@ -515,7 +520,7 @@ class Template(ZohoModel):
 
 
 class UpdateCreditNoteBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteBillingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -526,25 +531,25 @@ class UpdateCreditNoteBillingAddressRequest(ZohoModel):
 
 
 class UpdateCreditNoteCustomFieldsRequestCustomField(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteCustomFieldsRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdateCreditNoteCustomFieldsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteCustomFieldsRequestDict``."""
 
     custom_fields: list[UpdateCreditNoteCustomFieldsRequestCustomField] | None = None
 
 
 class UpdateCreditNoteRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteRefundRequestDict``."""
 
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.Money = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     payment_form: _t.Str = None
     reference_number: _t.Str = None
@@ -552,21 +557,21 @@ class UpdateCreditNoteRefundRequest(ZohoModel):
 
 
 class UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateCreditNoteRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateCreditNoteRequestLineItemTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -576,15 +581,15 @@ class UpdateCreditNoteRequestLineItemTag(ZohoModel):
 
 
 class UpdateCreditNoteRequestLineItem(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteRequestLineItemDict``."""
 
     account_id: _t.Str = None
     avatax_tax_code: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     hsn_or_sac: _t.Str = None
-    item_custom_fields: list[_t.Str] | None = None
+    item_custom_fields: list[_rq.ReqStr] | None = None
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
@@ -594,8 +599,8 @@ class UpdateCreditNoteRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     serial_numbers: _t.Str = None
     tags: list[UpdateCreditNoteRequestLineItemTag] | None = None
@@ -609,16 +614,15 @@ class UpdateCreditNoteRequestLineItem(ZohoModel):
 
 
 class UpdateCreditNoteRequestTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCreditNoteRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "date", "creditnote_number", "line_items",)
     account_id: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_tax_code: _t.Str = None
@@ -628,11 +632,11 @@ class UpdateCreditNoteRequest(ZohoModel):
     contact_persons_associated: list[UpdateCreditNoteRequestContactPersonsAssociated] | None = None
     creditnote_number: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
+    custom_fields: list[_rq.ReqStr] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     ignore_auto_number_generation: _t.Bool = None
@@ -645,8 +649,8 @@ class UpdateCreditNoteRequest(ZohoModel):
     name: _t.Str = None
     notes: _t.Str = None
     place_of_supply: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
     tags: list[UpdateCreditNoteRequestTag] | None = None
     tax_authority_id: _t.Str = None
@@ -660,7 +664,7 @@ class UpdateCreditNoteRequest(ZohoModel):
 
 
 class UpdateCreditNoteShippingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteShippingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -671,21 +675,21 @@ class UpdateCreditNoteShippingAddressRequest(ZohoModel):
 
 
 class UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateCreditNoteUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -695,15 +699,15 @@ class UpdateCreditNoteUsingCustomFieldRequestLineItemTag(ZohoModel):
 
 
 class UpdateCreditNoteUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestLineItemDict``."""
 
     account_id: _t.Str = None
     avatax_tax_code: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     hsn_or_sac: _t.Str = None
-    item_custom_fields: list[_t.Str] | None = None
+    item_custom_fields: list[_rq.ReqStr] | None = None
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
@@ -713,8 +717,8 @@ class UpdateCreditNoteUsingCustomFieldRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     serial_numbers: _t.Str = None
     tags: list[UpdateCreditNoteUsingCustomFieldRequestLineItemTag] | None = None
@@ -728,16 +732,15 @@ class UpdateCreditNoteUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateCreditNoteUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCreditNoteUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "date", "creditnote_number", "line_items",)
     account_id: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_tax_code: _t.Str = None
@@ -747,11 +750,11 @@ class UpdateCreditNoteUsingCustomFieldRequest(ZohoModel):
     contact_persons_associated: list[UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated] | None = None
     creditnote_number: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
+    custom_fields: list[_rq.ReqStr] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     ignore_auto_number_generation: _t.Bool = None
@@ -764,8 +767,8 @@ class UpdateCreditNoteUsingCustomFieldRequest(ZohoModel):
     name: _t.Str = None
     notes: _t.Str = None
     place_of_supply: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
     tags: list[UpdateCreditNoteUsingCustomFieldRequestTag] | None = None
     tax_authority_id: _t.Str = None
@@ -776,3 +779,408 @@ class UpdateCreditNoteUsingCustomFieldRequest(ZohoModel):
     terms: _t.Str = None
     unit: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+class AddCreditNoteCommentRequestDict(TypedDict, total=False):
+    """``AddCreditNoteCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+
+
+class ApplyCreditNoteToInvoiceRequestInvoiceDict(TypedDict, total=False):
+    """``ApplyCreditNoteToInvoiceRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
+
+    amount_applied: Required[Decimal | int | float | str]
+    invoice_id: Required[str]
+
+
+class ApplyCreditNoteToInvoiceRequestDict(TypedDict, total=False):
+    """``ApplyCreditNoteToInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    invoices: Required[Sequence[ApplyCreditNoteToInvoiceRequestInvoiceDict | ApplyCreditNoteToInvoiceRequestInvoice]]
+    amount_applied: NotRequired[Decimal | int | float | str | None]
+    invoice_id: NotRequired[str | None]
+
+
+class CreateCreditNoteRefundRequestDict(TypedDict, total=False):
+    """``CreateCreditNoteRefundRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    amount: NotRequired[Decimal | int | float | str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    from_account_id: NotRequired[str | None]
+    payment_form: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    refund_mode: NotRequired[str | None]
+
+
+class CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class CreateCreditNoteRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``CreateCreditNoteRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict | CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class CreateCreditNoteRequestLineItemTagDict(TypedDict, total=False):
+    """``CreateCreditNoteRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateCreditNoteRequestLineItemDict(TypedDict, total=False):
+    """``CreateCreditNoteRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    account_name: NotRequired[str | None]
+    code: NotRequired[str | None]
+    description: NotRequired[str | None]
+    invoice_id: NotRequired[str | None]
+    invoice_item_id: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    line_item_category: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    serial_numbers: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateCreditNoteRequestLineItemTagDict | CreateCreditNoteRequestLineItemTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    type: NotRequired[int | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class CreateCreditNoteRequestTagDict(TypedDict, total=False):
+    """``CreateCreditNoteRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateCreditNoteRequestDict(TypedDict, total=False):
+    """``CreateCreditNoteRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    customer_id: Required[str]
+    date: Required[_dt.date | str]
+    line_items: Required[Sequence[CreateCreditNoteRequestLineItemDict | CreateCreditNoteRequestLineItem]]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    cfdi_reference_type: NotRequired[str | None]
+    cfdi_usage: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[CreateCreditNoteRequestContactPersonsAssociatedDict | CreateCreditNoteRequestContactPersonsAssociated] | None]
+    creditnote_number: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[str] | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    ignore_auto_number_generation: NotRequired[bool | None]
+    is_draft: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[Any | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateCreditNoteRequestTagDict | CreateCreditNoteRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class EmailCreditNoteRequestDict(TypedDict, total=False):
+    """``EmailCreditNoteRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    body: Required[str]
+    subject: Required[str]
+    to_mail_ids: Required[Sequence[str]]
+    cc_mail_ids: NotRequired[Sequence[str] | None]
+
+
+class MarkCreditNoteEinvoicePushedRequestDict(TypedDict, total=False):
+    """``MarkCreditNoteEinvoicePushedRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    ack_date: NotRequired[_dt.date | str | None]
+    ack_no: NotRequired[str | None]
+    internal_data: NotRequired[str | None]
+    signed_qr_code: NotRequired[str | None]
+    uuid: NotRequired[str | None]
+
+
+class UpdateCreditNoteBillingAddressRequestDict(TypedDict, total=False):
+    """``UpdateCreditNoteBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateCreditNoteCustomFieldsRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateCreditNoteCustomFieldsRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class UpdateCreditNoteCustomFieldsRequestDict(TypedDict, total=False):
+    """``UpdateCreditNoteCustomFieldsRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    custom_fields: NotRequired[Sequence[UpdateCreditNoteCustomFieldsRequestCustomFieldDict | UpdateCreditNoteCustomFieldsRequestCustomField] | None]
+
+
+class UpdateCreditNoteRefundRequestDict(TypedDict, total=False):
+    """``UpdateCreditNoteRefundRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    amount: NotRequired[Decimal | int | float | str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    from_account_id: NotRequired[str | None]
+    payment_form: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    refund_mode: NotRequired[str | None]
+
+
+class UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateCreditNoteRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdateCreditNoteRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdateCreditNoteRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateCreditNoteRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    is_tag_mandatory: NotRequired[bool | None]
+    tag_id: NotRequired[str | None]
+    tag_name: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+    tag_option_name: NotRequired[str | None]
+
+
+class UpdateCreditNoteRequestLineItemDict(TypedDict, total=False):
+    """``UpdateCreditNoteRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_custom_fields: NotRequired[Sequence[str] | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    location_name: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    serial_numbers: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateCreditNoteRequestLineItemTagDict | UpdateCreditNoteRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class UpdateCreditNoteRequestTagDict(TypedDict, total=False):
+    """``UpdateCreditNoteRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateCreditNoteRequestDict(TypedDict, total=False):
+    """``UpdateCreditNoteRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    cfdi_reference_type: NotRequired[str | None]
+    cfdi_usage: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdateCreditNoteRequestContactPersonsAssociatedDict | UpdateCreditNoteRequestContactPersonsAssociated] | None]
+    creditnote_number: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[str] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    ignore_auto_number_generation: NotRequired[bool | None]
+    is_draft: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[Any | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    item_id: NotRequired[str | None]
+    line_items: NotRequired[Sequence[UpdateCreditNoteRequestLineItemDict | UpdateCreditNoteRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reference_number: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateCreditNoteRequestTagDict | UpdateCreditNoteRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class UpdateCreditNoteShippingAddressRequestDict(TypedDict, total=False):
+    """``UpdateCreditNoteShippingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateCreditNoteUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    is_tag_mandatory: NotRequired[bool | None]
+    tag_id: NotRequired[str | None]
+    tag_name: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+    tag_option_name: NotRequired[str | None]
+
+
+class UpdateCreditNoteUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
+    """``UpdateCreditNoteUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_custom_fields: NotRequired[Sequence[str] | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    location_name: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    serial_numbers: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict | UpdateCreditNoteUsingCustomFieldRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class UpdateCreditNoteUsingCustomFieldRequestTagDict(TypedDict, total=False):
+    """``UpdateCreditNoteUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateCreditNoteUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdateCreditNoteUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    cfdi_reference_type: NotRequired[str | None]
+    cfdi_usage: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedDict | UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated] | None]
+    creditnote_number: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[str] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    ignore_auto_number_generation: NotRequired[bool | None]
+    is_draft: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[Any | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    item_id: NotRequired[str | None]
+    line_items: NotRequired[Sequence[UpdateCreditNoteUsingCustomFieldRequestLineItemDict | UpdateCreditNoteUsingCustomFieldRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reference_number: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateCreditNoteUsingCustomFieldRequestTagDict | UpdateCreditNoteUsingCustomFieldRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]

@@ -4,7 +4,8 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from pydantic import Field
 
@@ -64,7 +65,7 @@ class UpdateCustomFunctionRequestReturnType(ZohoEnum):
 
 
 class CreateCustomFunctionRequestFunctionParam(ZohoModel):
-    """Part of the ``custom_functions`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomFunctionRequestFunctionParamDict``."""
 
     is_additional_param: _t.Bool = None
     param_name: _t.Str = None
@@ -73,7 +74,7 @@ class CreateCustomFunctionRequestFunctionParam(ZohoModel):
 
 
 class CreateCustomFunctionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateCustomFunctionRequestDict``."""
 
     creation_type: _t.Str = None
     description: _t.Str = None
@@ -158,7 +159,7 @@ class Response(ZohoModel):
 
 
 class UpdateCustomFunctionRequestFunctionParam(ZohoModel):
-    """Part of the ``custom_functions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomFunctionRequestFunctionParamDict``."""
 
     is_additional_param: _t.Bool = None
     param_name: _t.Str = None
@@ -167,7 +168,7 @@ class UpdateCustomFunctionRequestFunctionParam(ZohoModel):
 
 
 class UpdateCustomFunctionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomFunctionRequestDict``."""
 
     creation_type: _t.Str = None
     description: _t.Str = None
@@ -190,3 +191,59 @@ class UpdateCustomFunctionResponse(ZohoModel):
 
     customfunction: dict[str, Any] | None = None
     execution_response: dict[str, Any] | None = None
+
+
+class CreateCustomFunctionRequestFunctionParamDict(TypedDict, total=False):
+    """``CreateCustomFunctionRequestFunctionParam`` as a plain dict (keys are Zoho's field names)."""
+
+    is_additional_param: NotRequired[bool | None]
+    param_name: NotRequired[str | None]
+    param_type: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class CreateCustomFunctionRequestDict(TypedDict, total=False):
+    """``CreateCustomFunctionRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    creation_type: NotRequired[str | None]
+    description: NotRequired[str | None]
+    entity: NotRequired[str | None]
+    function_name: NotRequired[str | None]
+    function_param: NotRequired[Sequence[CreateCustomFunctionRequestFunctionParamDict | CreateCustomFunctionRequestFunctionParam] | None]
+    include_orgvariables_params: NotRequired[bool | None]
+    is_execute: NotRequired[bool | None]
+    is_hidden: NotRequired[bool | None]
+    language: NotRequired[CreateCustomFunctionRequestLanguage | str | None]
+    lock_reason: NotRequired[str | None]
+    lock_type: NotRequired[str | None]
+    placeholder: NotRequired[str | None]
+    return_type: NotRequired[CreateCustomFunctionRequestReturnType | str | None]
+    script: NotRequired[str | None]
+
+
+class UpdateCustomFunctionRequestFunctionParamDict(TypedDict, total=False):
+    """``UpdateCustomFunctionRequestFunctionParam`` as a plain dict (keys are Zoho's field names)."""
+
+    is_additional_param: NotRequired[bool | None]
+    param_name: NotRequired[str | None]
+    param_type: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class UpdateCustomFunctionRequestDict(TypedDict, total=False):
+    """``UpdateCustomFunctionRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    creation_type: NotRequired[str | None]
+    description: NotRequired[str | None]
+    entity: NotRequired[str | None]
+    function_name: NotRequired[str | None]
+    function_param: NotRequired[Sequence[UpdateCustomFunctionRequestFunctionParamDict | UpdateCustomFunctionRequestFunctionParam] | None]
+    include_orgvariables_params: NotRequired[bool | None]
+    is_execute: NotRequired[bool | None]
+    is_hidden: NotRequired[bool | None]
+    language: NotRequired[UpdateCustomFunctionRequestLanguage | str | None]
+    lock_reason: NotRequired[str | None]
+    lock_type: NotRequired[str | None]
+    placeholder: NotRequired[str | None]
+    return_type: NotRequired[UpdateCustomFunctionRequestReturnType | str | None]
+    script: NotRequired[str | None]

@@ -4,67 +4,71 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
 
 class CreateCustomerDebitNoteRequestCustomField(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateCustomerDebitNoteRequestLineItemTag(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateCustomerDebitNoteRequestLineItem(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestLineItemDict``."""
 
     description: _t.Str = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     line_item_category: _t.Str = None
     location_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     tags: list[CreateCustomerDebitNoteRequestLineItemTag] | None = None
     tax_id: _t.Str = None
 
 
 class CreateCustomerDebitNoteRequestTag(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateCustomerDebitNoteRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomerDebitNoteRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items", "type", "reference_invoice_id",)
-    contact_persons: list[_t.Str] | None = None
+    customer_id: _rq.ReqStr
+    line_items: list[CreateCustomerDebitNoteRequestLineItem]
+    reference_invoice_id: _rq.ReqStr
+    type: _rq.ReqStr
+    contact_persons: list[_rq.ReqStr] | None = None
     currency_id: _t.Str = None
     custom_fields: list[CreateCustomerDebitNoteRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    date: _rq.Date = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     invoice_number: _t.Str = None
-    line_items: list[CreateCustomerDebitNoteRequestLineItem] | None = None
     location_id: _t.Str = None
     payment_terms: _t.Int = None
     payment_terms_label: _t.Str = None
-    reference_invoice_id: _t.Str = None
     reference_invoice_type: _t.Str = None
     tags: list[CreateCustomerDebitNoteRequestTag] | None = None
-    type: _t.Str = None
 
 
 class CustomerDebitNoteLineItemTag(ZohoModel):
@@ -130,54 +134,53 @@ class CustomerDebitNote(ZohoModel):
 
 
 class UpdateCustomerDebitNoteRequestCustomField(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateCustomerDebitNoteRequestLineItemTag(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCustomerDebitNoteRequestLineItem(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestLineItemDict``."""
 
     description: _t.Str = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     location_id: _t.Str = None
     product_type: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     tags: list[UpdateCustomerDebitNoteRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     unit: _t.Str = None
 
 
 class UpdateCustomerDebitNoteRequestTag(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCustomerDebitNoteRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomerDebitNoteRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
     currency_id: _t.Str = None
     custom_fields: list[UpdateCustomerDebitNoteRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    discount: _t.Discount = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    date: _rq.Date = None
+    discount: _rq.Discount = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     invoice_number: _t.Str = None
     line_items: list[UpdateCustomerDebitNoteRequestLineItem] | None = None
     location_id: _t.Str = None
@@ -186,3 +189,117 @@ class UpdateCustomerDebitNoteRequest(ZohoModel):
     tags: list[UpdateCustomerDebitNoteRequestTag] | None = None
     template_id: _t.Str = None
     type: _t.Str = None
+
+
+class CreateCustomerDebitNoteRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateCustomerDebitNoteRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreateCustomerDebitNoteRequestLineItemTagDict(TypedDict, total=False):
+    """``CreateCustomerDebitNoteRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateCustomerDebitNoteRequestLineItemDict(TypedDict, total=False):
+    """``CreateCustomerDebitNoteRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    line_item_category: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[CreateCustomerDebitNoteRequestLineItemTagDict | CreateCustomerDebitNoteRequestLineItemTag] | None]
+    tax_id: NotRequired[str | None]
+
+
+class CreateCustomerDebitNoteRequestTagDict(TypedDict, total=False):
+    """``CreateCustomerDebitNoteRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateCustomerDebitNoteRequestDict(TypedDict, total=False):
+    """``CreateCustomerDebitNoteRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    customer_id: Required[str]
+    line_items: Required[Sequence[CreateCustomerDebitNoteRequestLineItemDict | CreateCustomerDebitNoteRequestLineItem]]
+    reference_invoice_id: Required[str]
+    type: Required[str]
+    contact_persons: NotRequired[Sequence[str] | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CreateCustomerDebitNoteRequestCustomFieldDict | CreateCustomerDebitNoteRequestCustomField] | None]
+    date: NotRequired[_dt.date | str | None]
+    due_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    invoice_number: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    reference_invoice_type: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateCustomerDebitNoteRequestTagDict | CreateCustomerDebitNoteRequestTag] | None]
+
+
+class UpdateCustomerDebitNoteRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateCustomerDebitNoteRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateCustomerDebitNoteRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateCustomerDebitNoteRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateCustomerDebitNoteRequestLineItemDict(TypedDict, total=False):
+    """``UpdateCustomerDebitNoteRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    item_total: NotRequired[Decimal | int | float | str | None]
+    line_item_category: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[UpdateCustomerDebitNoteRequestLineItemTagDict | UpdateCustomerDebitNoteRequestLineItemTag] | None]
+    tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+
+
+class UpdateCustomerDebitNoteRequestTagDict(TypedDict, total=False):
+    """``UpdateCustomerDebitNoteRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateCustomerDebitNoteRequestDict(TypedDict, total=False):
+    """``UpdateCustomerDebitNoteRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateCustomerDebitNoteRequestCustomFieldDict | UpdateCustomerDebitNoteRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    due_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    invoice_number: NotRequired[str | None]
+    line_items: NotRequired[Sequence[UpdateCustomerDebitNoteRequestLineItemDict | UpdateCustomerDebitNoteRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateCustomerDebitNoteRequestTagDict | UpdateCustomerDebitNoteRequestTag] | None]
+    template_id: NotRequired[str | None]
+    type: NotRequired[str | None]

@@ -4,8 +4,12 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -18,60 +22,61 @@ class CustomerPaymentAccept(ZohoEnum):
 
 
 class CreateCustomerPaymentRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomerPaymentRefundRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "from_account_id",)
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.ReqMoney
+    date: _rq.ReqDate
+    from_account_id: _rq.ReqStr
     description: _t.Str = None
-    exchange_rate: _t.Money = None
-    from_account_id: _t.Str = None
+    exchange_rate: _rq.Money = None
     payment_form: _t.Str = None
     reference_number: _t.Str = None
     refund_mode: _t.Str = None
 
 
 class CreateCustomerPaymentRequestCustomField(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerPaymentRequestCustomFieldDict``."""
 
     label: _t.Str = None
     value: _t.Str = None
 
 
 class CreateCustomerPaymentRequestInvoice(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerPaymentRequestInvoiceDict``."""
 
-    amount_applied: _t.Money = None
-    invoice_id: _t.Str = None
-    tax_amount_withheld: _t.Money = None
+    required_fields: ClassVar[tuple[str, ...]] = ("invoice_id", "amount_applied",)
+    amount_applied: _rq.ReqMoney
+    invoice_id: _rq.ReqStr
+    tax_amount_withheld: _rq.Money = None
 
 
 class CreateCustomerPaymentRequestTag(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerPaymentRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateCustomerPaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomerPaymentRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "payment_mode", "amount", "invoices", "date", "invoice_id", "amount_applied",)
+    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "payment_mode", "amount", "invoices", "date",)
+    amount: _rq.ReqMoney
+    customer_id: _rq.ReqStr
+    date: _rq.ReqDate
+    invoices: list[CreateCustomerPaymentRequestInvoice]
+    payment_mode: _rq.ReqStr
     account_id: _t.Str = None
-    amount: _t.Money = None
-    amount_applied: _t.Money = None
-    bank_charges: _t.Money = None
-    contact_persons: list[_t.Str] | None = None
+    amount_applied: _rq.Money = None
+    bank_charges: _rq.Money = None
+    contact_persons: list[_rq.ReqStr] | None = None
     custom_fields: list[CreateCustomerPaymentRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     invoice_id: _t.Str = None
-    invoices: list[CreateCustomerPaymentRequestInvoice] | None = None
     location_id: _t.Str = None
     payment_form: _t.Str = None
-    payment_mode: _t.Str = None
     reference_number: _t.Str = None
     retainerinvoice_id: _t.Str = None
     tags: list[CreateCustomerPaymentRequestTag] | None = None
@@ -154,13 +159,12 @@ class PaymentRefund(ZohoModel):
 
 
 class UpdateCustomerPaymentRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomerPaymentRefundRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "from_account_id",)
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.Money = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     payment_form: _t.Str = None
     reference_number: _t.Str = None
@@ -168,40 +172,39 @@ class UpdateCustomerPaymentRefundRequest(ZohoModel):
 
 
 class UpdateCustomerPaymentRequestCustomField(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentRequestCustomFieldDict``."""
 
     label: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateCustomerPaymentRequestInvoice(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentRequestInvoiceDict``."""
 
-    amount_applied: _t.Money = None
+    amount_applied: _rq.Money = None
     invoice_id: _t.Str = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
 
 
 class UpdateCustomerPaymentRequestTag(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCustomerPaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomerPaymentRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "payment_mode", "amount", "invoices", "invoice_id", "amount_applied",)
     account_id: _t.Str = None
-    amount: _t.Money = None
-    amount_applied: _t.Money = None
-    bank_charges: _t.Money = None
+    amount: _rq.Money = None
+    amount_applied: _rq.Money = None
+    bank_charges: _rq.Money = None
     custom_fields: list[UpdateCustomerPaymentRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     invoice_id: _t.Str = None
     invoices: list[UpdateCustomerPaymentRequestInvoice] | None = None
     location_id: _t.Str = None
@@ -210,44 +213,43 @@ class UpdateCustomerPaymentRequest(ZohoModel):
     reference_number: _t.Str = None
     retainerinvoice_id: _t.Str = None
     tags: list[UpdateCustomerPaymentRequestTag] | None = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
 
 
 class UpdateCustomerPaymentUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestCustomFieldDict``."""
 
     label: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateCustomerPaymentUsingCustomFieldRequestInvoice(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict``."""
 
-    amount_applied: _t.Money = None
+    amount_applied: _rq.Money = None
     invoice_id: _t.Str = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
 
 
 class UpdateCustomerPaymentUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCustomerPaymentUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "payment_mode", "amount", "invoices", "invoice_id", "amount_applied",)
     account_id: _t.Str = None
-    amount: _t.Money = None
-    amount_applied: _t.Money = None
-    bank_charges: _t.Money = None
+    amount: _rq.Money = None
+    amount_applied: _rq.Money = None
+    bank_charges: _rq.Money = None
     custom_fields: list[UpdateCustomerPaymentUsingCustomFieldRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     invoice_id: _t.Str = None
     invoices: list[UpdateCustomerPaymentUsingCustomFieldRequestInvoice] | None = None
     location_id: _t.Str = None
@@ -256,4 +258,165 @@ class UpdateCustomerPaymentUsingCustomFieldRequest(ZohoModel):
     reference_number: _t.Str = None
     retainerinvoice_id: _t.Str = None
     tags: list[UpdateCustomerPaymentUsingCustomFieldRequestTag] | None = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
+
+
+class CreateCustomerPaymentRefundRequestDict(TypedDict, total=False):
+    """``CreateCustomerPaymentRefundRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    amount: Required[Decimal | int | float | str]
+    date: Required[_dt.date | str]
+    from_account_id: Required[str]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    payment_form: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    refund_mode: NotRequired[str | None]
+
+
+class CreateCustomerPaymentRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateCustomerPaymentRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreateCustomerPaymentRequestInvoiceDict(TypedDict, total=False):
+    """``CreateCustomerPaymentRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
+
+    amount_applied: Required[Decimal | int | float | str]
+    invoice_id: Required[str]
+    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
+
+
+class CreateCustomerPaymentRequestTagDict(TypedDict, total=False):
+    """``CreateCustomerPaymentRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateCustomerPaymentRequestDict(TypedDict, total=False):
+    """``CreateCustomerPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    amount: Required[Decimal | int | float | str]
+    customer_id: Required[str]
+    date: Required[_dt.date | str]
+    invoices: Required[Sequence[CreateCustomerPaymentRequestInvoiceDict | CreateCustomerPaymentRequestInvoice]]
+    payment_mode: Required[str]
+    account_id: NotRequired[str | None]
+    amount_applied: NotRequired[Decimal | int | float | str | None]
+    bank_charges: NotRequired[Decimal | int | float | str | None]
+    contact_persons: NotRequired[Sequence[str] | None]
+    custom_fields: NotRequired[Sequence[CreateCustomerPaymentRequestCustomFieldDict | CreateCustomerPaymentRequestCustomField] | None]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    invoice_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    payment_form: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    retainerinvoice_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateCustomerPaymentRequestTagDict | CreateCustomerPaymentRequestTag] | None]
+
+
+class UpdateCustomerPaymentRefundRequestDict(TypedDict, total=False):
+    """``UpdateCustomerPaymentRefundRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    amount: NotRequired[Decimal | int | float | str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    from_account_id: NotRequired[str | None]
+    payment_form: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    refund_mode: NotRequired[str | None]
+
+
+class UpdateCustomerPaymentRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateCustomerPaymentRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateCustomerPaymentRequestInvoiceDict(TypedDict, total=False):
+    """``UpdateCustomerPaymentRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
+
+    amount_applied: NotRequired[Decimal | int | float | str | None]
+    invoice_id: NotRequired[str | None]
+    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
+
+
+class UpdateCustomerPaymentRequestTagDict(TypedDict, total=False):
+    """``UpdateCustomerPaymentRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateCustomerPaymentRequestDict(TypedDict, total=False):
+    """``UpdateCustomerPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    amount_applied: NotRequired[Decimal | int | float | str | None]
+    bank_charges: NotRequired[Decimal | int | float | str | None]
+    custom_fields: NotRequired[Sequence[UpdateCustomerPaymentRequestCustomFieldDict | UpdateCustomerPaymentRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    invoice_id: NotRequired[str | None]
+    invoices: NotRequired[Sequence[UpdateCustomerPaymentRequestInvoiceDict | UpdateCustomerPaymentRequestInvoice] | None]
+    location_id: NotRequired[str | None]
+    payment_form: NotRequired[str | None]
+    payment_mode: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    retainerinvoice_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateCustomerPaymentRequestTagDict | UpdateCustomerPaymentRequestTag] | None]
+    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
+
+
+class UpdateCustomerPaymentUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateCustomerPaymentUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict(TypedDict, total=False):
+    """``UpdateCustomerPaymentUsingCustomFieldRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
+
+    amount_applied: NotRequired[Decimal | int | float | str | None]
+    invoice_id: NotRequired[str | None]
+    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
+
+
+class UpdateCustomerPaymentUsingCustomFieldRequestTagDict(TypedDict, total=False):
+    """``UpdateCustomerPaymentUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateCustomerPaymentUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdateCustomerPaymentUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    amount_applied: NotRequired[Decimal | int | float | str | None]
+    bank_charges: NotRequired[Decimal | int | float | str | None]
+    custom_fields: NotRequired[Sequence[UpdateCustomerPaymentUsingCustomFieldRequestCustomFieldDict | UpdateCustomerPaymentUsingCustomFieldRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    invoice_id: NotRequired[str | None]
+    invoices: NotRequired[Sequence[UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict | UpdateCustomerPaymentUsingCustomFieldRequestInvoice] | None]
+    location_id: NotRequired[str | None]
+    payment_form: NotRequired[str | None]
+    payment_mode: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    retainerinvoice_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateCustomerPaymentUsingCustomFieldRequestTagDict | UpdateCustomerPaymentUsingCustomFieldRequestTag] | None]
+    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]

@@ -4,10 +4,14 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, ClassVar, NotRequired, Required, TypedDict
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -84,14 +88,14 @@ class Comment(ZohoModel):
 
 
 class CreateEstimateCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateEstimateCommentRequestDict``."""
 
     description: _t.Str = None
     show_comment_to_clients: _t.Bool = None
 
 
 class CreateEstimateRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -99,49 +103,49 @@ class CreateEstimateRequestContactPersonsAssociatedCommunicationPreference(ZohoM
 
 
 class CreateEstimateRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateEstimateRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateEstimateRequestCustomField(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CreateEstimateRequestLineItemTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateEstimateRequestLineItem(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    bcy_rate: _rq.Money = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     item_order: _t.Int = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[CreateEstimateRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
@@ -150,18 +154,20 @@ class CreateEstimateRequestLineItem(ZohoModel):
 
 
 class CreateEstimateRequestTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateEstimateRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateEstimateRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
+    customer_id: _rq.ReqStr
+    line_items: list[CreateEstimateRequestLineItem]
     accept_retainer: _t.Bool = None
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -170,14 +176,13 @@ class CreateEstimateRequest(ZohoModel):
     custom_body: _t.Str = None
     custom_fields: list[CreateEstimateRequestCustomField] | None = None
     custom_subject: _t.Str = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     estimate_number: _t.Str = None
-    exchange_rate: _t.Money = None
-    expiry_date: _t.ZohoDate = None
+    exchange_rate: _rq.Money = None
+    expiry_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -185,18 +190,17 @@ class CreateEstimateRequest(ZohoModel):
     is_reverse_charge_applied: _t.Bool = None
     item_id: _t.Str = None
     line_item_id: _t.Str = None
-    line_items: list[CreateEstimateRequestLineItem] | None = None
     location_id: _t.Str = None
     name: _t.Str = None
     notes: _t.Str = None
     place_of_supply: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
-    retainer_percentage: _t.Money = None
+    retainer_percentage: _rq.Money = None
     salesperson_name: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[CreateEstimateRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -209,15 +213,15 @@ class CreateEstimateRequest(ZohoModel):
 
 
 class EmailEstimateRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailEstimateRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids",)
+    to_mail_ids: list[_rq.ReqStr]
     body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
-    mail_documents: list[_t.Str] | None = None
+    cc_mail_ids: list[_rq.ReqStr] | None = None
+    mail_documents: list[_rq.ReqStr] | None = None
     send_from_org_email_id: _t.Bool = None
     subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class Emailtemplate(ZohoModel):
@@ -443,7 +447,7 @@ class Template(ZohoModel):
 
 
 class UpdateEstimateBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateEstimateBillingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -454,14 +458,14 @@ class UpdateEstimateBillingAddressRequest(ZohoModel):
 
 
 class UpdateEstimateCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateEstimateCommentRequestDict``."""
 
     description: _t.Str = None
     show_comment_to_clients: _t.Bool = None
 
 
 class UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -469,49 +473,49 @@ class UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference(ZohoM
 
 
 class UpdateEstimateRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateEstimateRequestCustomField(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdateEstimateRequestLineItemTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateEstimateRequestLineItem(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    bcy_rate: _rq.Money = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     item_order: _t.Int = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateEstimateRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
@@ -520,18 +524,17 @@ class UpdateEstimateRequestLineItem(ZohoModel):
 
 
 class UpdateEstimateRequestTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateEstimateRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateEstimateRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "custom_fields",)
     accept_retainer: _t.Bool = None
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -541,13 +544,13 @@ class UpdateEstimateRequest(ZohoModel):
     custom_fields: list[UpdateEstimateRequestCustomField] | None = None
     custom_subject: _t.Str = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     estimate_number: _t.Str = None
-    exchange_rate: _t.Money = None
-    expiry_date: _t.ZohoDate = None
+    exchange_rate: _rq.Money = None
+    expiry_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -561,12 +564,12 @@ class UpdateEstimateRequest(ZohoModel):
     notes: _t.Str = None
     place_of_supply: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
-    retainer_percentage: _t.Money = None
+    retainer_percentage: _rq.Money = None
     salesperson_name: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateEstimateRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -579,7 +582,7 @@ class UpdateEstimateRequest(ZohoModel):
 
 
 class UpdateEstimateShippingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateEstimateShippingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -590,7 +593,7 @@ class UpdateEstimateShippingAddressRequest(ZohoModel):
 
 
 class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -598,49 +601,49 @@ class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunication
 
 
 class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateEstimateUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdateEstimateUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateEstimateUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    bcy_rate: _rq.Money = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     item_order: _t.Int = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateEstimateUsingCustomFieldRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
@@ -649,18 +652,17 @@ class UpdateEstimateUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateEstimateUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateEstimateUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateEstimateUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "custom_fields",)
     accept_retainer: _t.Bool = None
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -670,13 +672,13 @@ class UpdateEstimateUsingCustomFieldRequest(ZohoModel):
     custom_fields: list[UpdateEstimateUsingCustomFieldRequestCustomField] | None = None
     custom_subject: _t.Str = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     estimate_number: _t.Str = None
-    exchange_rate: _t.Money = None
-    expiry_date: _t.ZohoDate = None
+    exchange_rate: _rq.Money = None
+    expiry_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -690,12 +692,12 @@ class UpdateEstimateUsingCustomFieldRequest(ZohoModel):
     notes: _t.Str = None
     place_of_supply: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
-    retainer_percentage: _t.Money = None
+    retainer_percentage: _rq.Money = None
     salesperson_name: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateEstimateUsingCustomFieldRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -705,3 +707,401 @@ class UpdateEstimateUsingCustomFieldRequest(ZohoModel):
     terms: _t.Str = None
     unit: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+class CreateEstimateCommentRequestDict(TypedDict, total=False):
+    """``CreateEstimateCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    show_comment_to_clients: NotRequired[bool | None]
+
+
+class CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``CreateEstimateRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_sms_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class CreateEstimateRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``CreateEstimateRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict | CreateEstimateRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class CreateEstimateRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateEstimateRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class CreateEstimateRequestLineItemTagDict(TypedDict, total=False):
+    """``CreateEstimateRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateEstimateRequestLineItemDict(TypedDict, total=False):
+    """``CreateEstimateRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    bcy_rate: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_amount: NotRequired[Decimal | int | float | str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    item_total: NotRequired[Decimal | int | float | str | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateEstimateRequestLineItemTagDict | CreateEstimateRequestLineItemTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_name: NotRequired[str | None]
+    tax_percentage: NotRequired[Decimal | int | float | str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tax_type: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class CreateEstimateRequestTagDict(TypedDict, total=False):
+    """``CreateEstimateRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateEstimateRequestDict(TypedDict, total=False):
+    """``CreateEstimateRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    customer_id: Required[str]
+    line_items: Required[Sequence[CreateEstimateRequestLineItemDict | CreateEstimateRequestLineItem]]
+    accept_retainer: NotRequired[bool | None]
+    adjustment: NotRequired[Decimal | int | float | str | None]
+    adjustment_description: NotRequired[str | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[CreateEstimateRequestContactPersonsAssociatedDict | CreateEstimateRequestContactPersonsAssociated] | None]
+    currency_id: NotRequired[str | None]
+    custom_body: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CreateEstimateRequestCustomFieldDict | CreateEstimateRequestCustomField] | None]
+    custom_subject: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_type: NotRequired[str | None]
+    estimate_number: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    expiry_date: NotRequired[_dt.date | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    item_id: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reference_number: NotRequired[str | None]
+    retainer_percentage: NotRequired[Decimal | int | float | str | None]
+    salesperson_name: NotRequired[str | None]
+    shipping_charge: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[CreateEstimateRequestTagDict | CreateEstimateRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class EmailEstimateRequestDict(TypedDict, total=False):
+    """``EmailEstimateRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    to_mail_ids: Required[Sequence[str]]
+    body: NotRequired[str | None]
+    cc_mail_ids: NotRequired[Sequence[str] | None]
+    mail_documents: NotRequired[Sequence[str] | None]
+    send_from_org_email_id: NotRequired[bool | None]
+    subject: NotRequired[str | None]
+
+
+class UpdateEstimateBillingAddressRequestDict(TypedDict, total=False):
+    """``UpdateEstimateBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateEstimateCommentRequestDict(TypedDict, total=False):
+    """``UpdateEstimateCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    show_comment_to_clients: NotRequired[bool | None]
+
+
+class UpdateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_sms_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateEstimateRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdateEstimateRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdateEstimateRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateEstimateRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class UpdateEstimateRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateEstimateRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateEstimateRequestLineItemDict(TypedDict, total=False):
+    """``UpdateEstimateRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    bcy_rate: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_amount: NotRequired[Decimal | int | float | str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    item_total: NotRequired[Decimal | int | float | str | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateEstimateRequestLineItemTagDict | UpdateEstimateRequestLineItemTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_name: NotRequired[str | None]
+    tax_percentage: NotRequired[Decimal | int | float | str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tax_type: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class UpdateEstimateRequestTagDict(TypedDict, total=False):
+    """``UpdateEstimateRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateEstimateRequestDict(TypedDict, total=False):
+    """``UpdateEstimateRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    accept_retainer: NotRequired[bool | None]
+    adjustment: NotRequired[Decimal | int | float | str | None]
+    adjustment_description: NotRequired[str | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdateEstimateRequestContactPersonsAssociatedDict | UpdateEstimateRequestContactPersonsAssociated] | None]
+    currency_id: NotRequired[str | None]
+    custom_body: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateEstimateRequestCustomFieldDict | UpdateEstimateRequestCustomField] | None]
+    custom_subject: NotRequired[str | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_type: NotRequired[str | None]
+    estimate_number: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    expiry_date: NotRequired[_dt.date | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    item_id: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    line_items: NotRequired[Sequence[UpdateEstimateRequestLineItemDict | UpdateEstimateRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reference_number: NotRequired[str | None]
+    retainer_percentage: NotRequired[Decimal | int | float | str | None]
+    salesperson_name: NotRequired[str | None]
+    shipping_charge: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[UpdateEstimateRequestTagDict | UpdateEstimateRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class UpdateEstimateShippingAddressRequestDict(TypedDict, total=False):
+    """``UpdateEstimateShippingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_sms_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdateEstimateUsingCustomFieldRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdateEstimateUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateEstimateUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class UpdateEstimateUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateEstimateUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateEstimateUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
+    """``UpdateEstimateUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    bcy_rate: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_amount: NotRequired[Decimal | int | float | str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    item_total: NotRequired[Decimal | int | float | str | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateEstimateUsingCustomFieldRequestLineItemTagDict | UpdateEstimateUsingCustomFieldRequestLineItemTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_name: NotRequired[str | None]
+    tax_percentage: NotRequired[Decimal | int | float | str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tax_type: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class UpdateEstimateUsingCustomFieldRequestTagDict(TypedDict, total=False):
+    """``UpdateEstimateUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateEstimateUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdateEstimateUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    accept_retainer: NotRequired[bool | None]
+    adjustment: NotRequired[Decimal | int | float | str | None]
+    adjustment_description: NotRequired[str | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedDict | UpdateEstimateUsingCustomFieldRequestContactPersonsAssociated] | None]
+    currency_id: NotRequired[str | None]
+    custom_body: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateEstimateUsingCustomFieldRequestCustomFieldDict | UpdateEstimateUsingCustomFieldRequestCustomField] | None]
+    custom_subject: NotRequired[str | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_type: NotRequired[str | None]
+    estimate_number: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    expiry_date: NotRequired[_dt.date | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    item_id: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    line_items: NotRequired[Sequence[UpdateEstimateUsingCustomFieldRequestLineItemDict | UpdateEstimateUsingCustomFieldRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reference_number: NotRequired[str | None]
+    retainer_percentage: NotRequired[Decimal | int | float | str | None]
+    salesperson_name: NotRequired[str | None]
+    shipping_charge: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[UpdateEstimateUsingCustomFieldRequestTagDict | UpdateEstimateUsingCustomFieldRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]

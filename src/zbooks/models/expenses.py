@@ -4,10 +4,14 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, ClassVar, NotRequired, Required, TypedDict
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -23,9 +27,9 @@ class ExpenseStatus(ZohoEnum):
 
 
 class AddExpenseAttachmentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddExpenseAttachmentRequestDict``."""
 
-    document_ids: list[_t.Str] | None = None
+    document_ids: list[_rq.ReqStr] | None = None
     totalFiles: _t.Int = None
 
 
@@ -45,15 +49,15 @@ class Comment(ZohoModel):
 
 
 class CreateEmployeeRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateEmployeeRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("name", "email",)
-    email: _t.Str = None
-    name: _t.Str = None
+    email: _rq.ReqStr
+    name: _rq.ReqStr
 
 
 class CreateExpenseRequestLineItemTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateExpenseRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -63,11 +67,11 @@ class CreateExpenseRequestLineItemTag(ZohoModel):
 
 
 class CreateExpenseRequestLineItem(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateExpenseRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -82,38 +86,39 @@ class CreateExpenseRequestLineItem(ZohoModel):
 
 
 class CreateExpenseRequestTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateExpenseRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateExpenseRequestTax(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateExpenseRequestTaxDict``."""
 
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
 
 
 class CreateExpenseRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateExpenseRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("date", "account_id", "amount", "paid_through_account_id",)
-    account_id: _t.Str = None
+    account_id: _rq.ReqStr
+    amount: _rq.ReqMoney
+    date: _rq.ReqDate
+    paid_through_account_id: _rq.ReqStr
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
     can_reclaim_vat_on_mileage: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
+    custom_fields: list[_rq.ReqStr] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
     description: _t.Str = None
     destination_of_supply: _t.Str = None
     distance: _t.Str = None
     employee_id: _t.Str = None
-    end_reading: _t.Money = None
+    end_reading: _rq.Money = None
     engine_capacity_range: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     fuel_type: _t.Str = None
     gst_no: _t.Str = None
     hsn_or_sac: _t.Str = None
@@ -121,10 +126,9 @@ class CreateExpenseRequest(ZohoModel):
     is_inclusive_tax: _t.Bool = None
     line_items: list[CreateExpenseRequestLineItem] | None = None
     location_id: _t.Str = None
-    mileage_rate: _t.Money = None
+    mileage_rate: _rq.Money = None
     mileage_type: _t.Str = None
     mileage_unit: _t.Str = None
-    paid_through_account_id: _t.Str = None
     place_of_supply: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
@@ -132,7 +136,7 @@ class CreateExpenseRequest(ZohoModel):
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_reading: _t.Money = None
+    start_reading: _rq.Money = None
     tags: list[CreateExpenseRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
@@ -311,7 +315,7 @@ class Expense(ZohoModel):
 
 
 class UpdateExpenseRequestLineItemTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -321,11 +325,11 @@ class UpdateExpenseRequestLineItemTag(ZohoModel):
 
 
 class UpdateExpenseRequestLineItem(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -340,38 +344,37 @@ class UpdateExpenseRequestLineItem(ZohoModel):
 
 
 class UpdateExpenseRequestTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateExpenseRequestTax(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseRequestTaxDict``."""
 
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
 
 
 class UpdateExpenseRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateExpenseRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "account_id", "amount", "paid_through_account_id",)
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     can_reclaim_vat_on_mileage: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
+    custom_fields: list[_rq.ReqStr] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     destination_of_supply: _t.Str = None
     distance: _t.Str = None
     employee_id: _t.Str = None
-    end_reading: _t.Money = None
+    end_reading: _rq.Money = None
     engine_capacity_range: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     fuel_type: _t.Str = None
     gst_no: _t.Str = None
     hsn_or_sac: _t.Str = None
@@ -379,7 +382,7 @@ class UpdateExpenseRequest(ZohoModel):
     is_inclusive_tax: _t.Bool = None
     line_items: list[UpdateExpenseRequestLineItem] | None = None
     location_id: _t.Str = None
-    mileage_rate: _t.Money = None
+    mileage_rate: _rq.Money = None
     mileage_type: _t.Str = None
     mileage_unit: _t.Str = None
     paid_through_account_id: _t.Str = None
@@ -390,7 +393,7 @@ class UpdateExpenseRequest(ZohoModel):
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_reading: _t.Money = None
+    start_reading: _rq.Money = None
     tags: list[UpdateExpenseRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
@@ -401,7 +404,7 @@ class UpdateExpenseRequest(ZohoModel):
 
 
 class UpdateExpenseUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -411,11 +414,11 @@ class UpdateExpenseUsingCustomFieldRequestLineItemTag(ZohoModel):
 
 
 class UpdateExpenseUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -430,38 +433,37 @@ class UpdateExpenseUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateExpenseUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateExpenseUsingCustomFieldRequestTax(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestTaxDict``."""
 
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
 
 
 class UpdateExpenseUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateExpenseUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "account_id", "amount", "paid_through_account_id",)
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     can_reclaim_vat_on_mileage: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
+    custom_fields: list[_rq.ReqStr] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     destination_of_supply: _t.Str = None
     distance: _t.Str = None
     employee_id: _t.Str = None
-    end_reading: _t.Money = None
+    end_reading: _rq.Money = None
     engine_capacity_range: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     fuel_type: _t.Str = None
     gst_no: _t.Str = None
     hsn_or_sac: _t.Str = None
@@ -469,7 +471,7 @@ class UpdateExpenseUsingCustomFieldRequest(ZohoModel):
     is_inclusive_tax: _t.Bool = None
     line_items: list[UpdateExpenseUsingCustomFieldRequestLineItem] | None = None
     location_id: _t.Str = None
-    mileage_rate: _t.Money = None
+    mileage_rate: _rq.Money = None
     mileage_type: _t.Str = None
     mileage_unit: _t.Str = None
     paid_through_account_id: _t.Str = None
@@ -480,7 +482,7 @@ class UpdateExpenseUsingCustomFieldRequest(ZohoModel):
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_reading: _t.Money = None
+    start_reading: _rq.Money = None
     tags: list[UpdateExpenseUsingCustomFieldRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
@@ -488,3 +490,284 @@ class UpdateExpenseUsingCustomFieldRequest(ZohoModel):
     vat_treatment: _t.Str = None
     vehicle_type: _t.Str = None
     vendor_id: _t.Str = None
+
+
+class AddExpenseAttachmentRequestDict(TypedDict, total=False):
+    """``AddExpenseAttachmentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    document_ids: NotRequired[Sequence[str] | None]
+    totalFiles: NotRequired[int | None]
+
+
+class CreateEmployeeRequestDict(TypedDict, total=False):
+    """``CreateEmployeeRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    email: Required[str]
+    name: Required[str]
+
+
+class CreateExpenseRequestLineItemTagDict(TypedDict, total=False):
+    """``CreateExpenseRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    is_tag_mandatory: NotRequired[bool | None]
+    tag_id: NotRequired[str | None]
+    tag_name: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+    tag_option_name: NotRequired[str | None]
+
+
+class CreateExpenseRequestLineItemDict(TypedDict, total=False):
+    """``CreateExpenseRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    item_order: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateExpenseRequestLineItemTagDict | CreateExpenseRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+
+
+class CreateExpenseRequestTagDict(TypedDict, total=False):
+    """``CreateExpenseRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateExpenseRequestTaxDict(TypedDict, total=False):
+    """``CreateExpenseRequestTax`` as a plain dict (keys are Zoho's field names)."""
+
+    tax_amount: NotRequired[Decimal | int | float | str | None]
+    tax_id: NotRequired[str | None]
+
+
+class CreateExpenseRequestDict(TypedDict, total=False):
+    """``CreateExpenseRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: Required[str]
+    amount: Required[Decimal | int | float | str]
+    date: Required[_dt.date | str]
+    paid_through_account_id: Required[str]
+    acquisition_vat_id: NotRequired[str | None]
+    can_reclaim_vat_on_mileage: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[str] | None]
+    customer_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    destination_of_supply: NotRequired[str | None]
+    distance: NotRequired[str | None]
+    employee_id: NotRequired[str | None]
+    end_reading: NotRequired[Decimal | int | float | str | None]
+    engine_capacity_range: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    fuel_type: NotRequired[str | None]
+    gst_no: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    is_billable: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[CreateExpenseRequestLineItemDict | CreateExpenseRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    mileage_rate: NotRequired[Decimal | int | float | str | None]
+    mileage_type: NotRequired[str | None]
+    mileage_unit: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    start_reading: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[CreateExpenseRequestTagDict | CreateExpenseRequestTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    taxes: NotRequired[Sequence[CreateExpenseRequestTaxDict | CreateExpenseRequestTax] | None]
+    vat_treatment: NotRequired[str | None]
+    vehicle_type: NotRequired[str | None]
+    vendor_id: NotRequired[str | None]
+
+
+class UpdateExpenseRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateExpenseRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    is_tag_mandatory: NotRequired[bool | None]
+    tag_id: NotRequired[str | None]
+    tag_name: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+    tag_option_name: NotRequired[str | None]
+
+
+class UpdateExpenseRequestLineItemDict(TypedDict, total=False):
+    """``UpdateExpenseRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    item_order: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateExpenseRequestLineItemTagDict | UpdateExpenseRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+
+
+class UpdateExpenseRequestTagDict(TypedDict, total=False):
+    """``UpdateExpenseRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateExpenseRequestTaxDict(TypedDict, total=False):
+    """``UpdateExpenseRequestTax`` as a plain dict (keys are Zoho's field names)."""
+
+    tax_amount: NotRequired[Decimal | int | float | str | None]
+    tax_id: NotRequired[str | None]
+
+
+class UpdateExpenseRequestDict(TypedDict, total=False):
+    """``UpdateExpenseRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    can_reclaim_vat_on_mileage: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[str] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    destination_of_supply: NotRequired[str | None]
+    distance: NotRequired[str | None]
+    employee_id: NotRequired[str | None]
+    end_reading: NotRequired[Decimal | int | float | str | None]
+    engine_capacity_range: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    fuel_type: NotRequired[str | None]
+    gst_no: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    is_billable: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[UpdateExpenseRequestLineItemDict | UpdateExpenseRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    mileage_rate: NotRequired[Decimal | int | float | str | None]
+    mileage_type: NotRequired[str | None]
+    mileage_unit: NotRequired[str | None]
+    paid_through_account_id: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    start_reading: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[UpdateExpenseRequestTagDict | UpdateExpenseRequestTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    taxes: NotRequired[Sequence[UpdateExpenseRequestTaxDict | UpdateExpenseRequestTax] | None]
+    vat_treatment: NotRequired[str | None]
+    vehicle_type: NotRequired[str | None]
+    vendor_id: NotRequired[str | None]
+
+
+class UpdateExpenseUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateExpenseUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    is_tag_mandatory: NotRequired[bool | None]
+    tag_id: NotRequired[str | None]
+    tag_name: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+    tag_option_name: NotRequired[str | None]
+
+
+class UpdateExpenseUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
+    """``UpdateExpenseUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    item_order: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateExpenseUsingCustomFieldRequestLineItemTagDict | UpdateExpenseUsingCustomFieldRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+
+
+class UpdateExpenseUsingCustomFieldRequestTagDict(TypedDict, total=False):
+    """``UpdateExpenseUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateExpenseUsingCustomFieldRequestTaxDict(TypedDict, total=False):
+    """``UpdateExpenseUsingCustomFieldRequestTax`` as a plain dict (keys are Zoho's field names)."""
+
+    tax_amount: NotRequired[Decimal | int | float | str | None]
+    tax_id: NotRequired[str | None]
+
+
+class UpdateExpenseUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdateExpenseUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    can_reclaim_vat_on_mileage: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[str] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    destination_of_supply: NotRequired[str | None]
+    distance: NotRequired[str | None]
+    employee_id: NotRequired[str | None]
+    end_reading: NotRequired[Decimal | int | float | str | None]
+    engine_capacity_range: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    fuel_type: NotRequired[str | None]
+    gst_no: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    is_billable: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[UpdateExpenseUsingCustomFieldRequestLineItemDict | UpdateExpenseUsingCustomFieldRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    mileage_rate: NotRequired[Decimal | int | float | str | None]
+    mileage_type: NotRequired[str | None]
+    mileage_unit: NotRequired[str | None]
+    paid_through_account_id: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    start_reading: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[UpdateExpenseUsingCustomFieldRequestTagDict | UpdateExpenseUsingCustomFieldRequestTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    taxes: NotRequired[Sequence[UpdateExpenseUsingCustomFieldRequestTaxDict | UpdateExpenseUsingCustomFieldRequestTax] | None]
+    vat_treatment: NotRequired[str | None]
+    vehicle_type: NotRequired[str | None]
+    vendor_id: NotRequired[str | None]

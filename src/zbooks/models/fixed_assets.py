@@ -4,8 +4,12 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -38,64 +42,64 @@ class Comment(ZohoModel):
 
 
 class CreateFixedAssetCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateFixedAssetCommentRequestDict``."""
 
     description: _t.Str = None
 
 
 class CreateFixedAssetRequestCustomField(ZohoModel):
-    """Part of the ``fixed_assets`` module's data."""
+    """Part of a request body. Dict form: ``CreateFixedAssetRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateFixedAssetRequestTag(ZohoModel):
-    """Part of the ``fixed_assets`` module's data."""
+    """Part of a request body. Dict form: ``CreateFixedAssetRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateFixedAssetRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateFixedAssetRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("asset_name", "fixed_asset_type_id", "asset_account_id", "asset_cost", "asset_purchase_date",)
-    asset_account_id: _t.Str = None
-    asset_cost: _t.Money = None
-    asset_name: _t.Str = None
-    asset_purchase_date: _t.ZohoDate = None
+    asset_account_id: _rq.ReqStr
+    asset_cost: _rq.ReqMoney
+    asset_name: _rq.ReqStr
+    asset_purchase_date: _rq.ReqDate
+    fixed_asset_type_id: _rq.ReqStr
     computation_type: _t.Str = None
     custom_fields: list[CreateFixedAssetRequestCustomField] | None = None
-    dep_start_value: _t.Money = None
+    dep_start_value: _rq.Money = None
     depreciation_account_id: _t.Str = None
     depreciation_frequency: _t.Str = None
     depreciation_method: _t.Str = None
-    depreciation_percentage: _t.Money = None
-    depreciation_start_date: _t.ZohoDate = None
+    depreciation_percentage: _rq.Money = None
+    depreciation_start_date: _rq.Date = None
     description: _t.Str = None
     expense_account_id: _t.Str = None
-    fixed_asset_type_id: _t.Str = None
     notes: _t.Str = None
     salvage_value: _t.Str = None
     serial_no: _t.Str = None
     tags: list[CreateFixedAssetRequestTag] | None = None
-    total_life: _t.Money = None
-    warranty_expiry_date: _t.ZohoDate = None
+    total_life: _rq.Money = None
+    warranty_expiry_date: _rq.Date = None
 
 
 class CreateFixedAssetTypeRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateFixedAssetTypeRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("fixed_asset_type_name", "expense_account_id", "depreciation_account_id", "depreciation_method", "depreciation_frequency", "depreciation_percentage", "total_life", "computation_type",)
-    computation_type: _t.Str = None
-    depreciation_account_id: _t.Str = None
-    depreciation_frequency: _t.Str = None
-    depreciation_method: _t.Str = None
-    depreciation_percentage: _t.Money = None
-    expense_account_id: _t.Str = None
-    fixed_asset_type_name: _t.Str = None
-    total_life: _t.Money = None
+    computation_type: _rq.ReqStr
+    depreciation_account_id: _rq.ReqStr
+    depreciation_frequency: _rq.ReqStr
+    depreciation_method: _rq.ReqStr
+    depreciation_percentage: _rq.ReqMoney
+    expense_account_id: _rq.ReqStr
+    fixed_asset_type_name: _rq.ReqStr
+    total_life: _rq.ReqMoney
 
 
 class Data(ZohoModel):
@@ -195,45 +199,44 @@ class FixedAssetType(ZohoModel):
 
 
 class SellFixedAssetRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``SellFixedAssetRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("invoice_id", "line_item_id", "reason", "expense_account_id",)
-    expense_account_id: _t.Str = None
-    invoice_id: _t.Str = None
-    line_item_id: _t.Str = None
-    reason: _t.Str = None
+    expense_account_id: _rq.ReqStr
+    invoice_id: _rq.ReqStr
+    line_item_id: _rq.ReqStr
+    reason: _rq.ReqStr
 
 
 class UpdateFixedAssetRequestCustomField(ZohoModel):
-    """Part of the ``fixed_assets`` module's data."""
+    """Part of a request body. Dict form: ``UpdateFixedAssetRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateFixedAssetRequestTag(ZohoModel):
-    """Part of the ``fixed_assets`` module's data."""
+    """Part of a request body. Dict form: ``UpdateFixedAssetRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateFixedAssetRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateFixedAssetRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("asset_name", "fixed_asset_type_id", "asset_account_id", "asset_cost", "asset_purchase_date",)
     asset_account_id: _t.Str = None
-    asset_cost: _t.Money = None
+    asset_cost: _rq.Money = None
     asset_name: _t.Str = None
-    asset_purchase_date: _t.ZohoDate = None
+    asset_purchase_date: _rq.Date = None
     computation_type: _t.Str = None
     custom_fields: list[UpdateFixedAssetRequestCustomField] | None = None
-    dep_start_value: _t.Money = None
+    dep_start_value: _rq.Money = None
     depreciation_account_id: _t.Str = None
     depreciation_frequency: _t.Str = None
     depreciation_method: _t.Str = None
-    depreciation_percentage: _t.Money = None
-    depreciation_start_date: _t.ZohoDate = None
+    depreciation_percentage: _rq.Money = None
+    depreciation_start_date: _rq.Date = None
     description: _t.Str = None
     expense_account_id: _t.Str = None
     fixed_asset_type_id: _t.Str = None
@@ -241,28 +244,156 @@ class UpdateFixedAssetRequest(ZohoModel):
     salvage_value: _t.Str = None
     serial_no: _t.Str = None
     tags: list[UpdateFixedAssetRequestTag] | None = None
-    total_life: _t.Money = None
-    warranty_expiry_date: _t.ZohoDate = None
+    total_life: _rq.Money = None
+    warranty_expiry_date: _rq.Date = None
 
 
 class UpdateFixedAssetTypeRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateFixedAssetTypeRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("fixed_asset_type_name", "expense_account_id", "depreciation_account_id", "depreciation_method", "depreciation_frequency", "depreciation_percentage", "total_life", "computation_type",)
     computation_type: _t.Str = None
     depreciation_account_id: _t.Str = None
     depreciation_frequency: _t.Str = None
     depreciation_method: _t.Str = None
-    depreciation_percentage: _t.Money = None
+    depreciation_percentage: _rq.Money = None
     expense_account_id: _t.Str = None
     fixed_asset_type_name: _t.Str = None
-    total_life: _t.Money = None
+    total_life: _rq.Money = None
 
 
 class WriteOffFixedAssetRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``WriteOffFixedAssetRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("date", "expense_account_id", "reason",)
-    date: _t.ZohoDate = None
-    expense_account_id: _t.Str = None
-    reason: _t.Str = None
+    date: _rq.ReqDate
+    expense_account_id: _rq.ReqStr
+    reason: _rq.ReqStr
+
+
+class CreateFixedAssetCommentRequestDict(TypedDict, total=False):
+    """``CreateFixedAssetCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+
+
+class CreateFixedAssetRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateFixedAssetRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreateFixedAssetRequestTagDict(TypedDict, total=False):
+    """``CreateFixedAssetRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateFixedAssetRequestDict(TypedDict, total=False):
+    """``CreateFixedAssetRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    asset_account_id: Required[str]
+    asset_cost: Required[Decimal | int | float | str]
+    asset_name: Required[str]
+    asset_purchase_date: Required[_dt.date | str]
+    fixed_asset_type_id: Required[str]
+    computation_type: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CreateFixedAssetRequestCustomFieldDict | CreateFixedAssetRequestCustomField] | None]
+    dep_start_value: NotRequired[Decimal | int | float | str | None]
+    depreciation_account_id: NotRequired[str | None]
+    depreciation_frequency: NotRequired[str | None]
+    depreciation_method: NotRequired[str | None]
+    depreciation_percentage: NotRequired[Decimal | int | float | str | None]
+    depreciation_start_date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    expense_account_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    salvage_value: NotRequired[str | None]
+    serial_no: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateFixedAssetRequestTagDict | CreateFixedAssetRequestTag] | None]
+    total_life: NotRequired[Decimal | int | float | str | None]
+    warranty_expiry_date: NotRequired[_dt.date | str | None]
+
+
+class CreateFixedAssetTypeRequestDict(TypedDict, total=False):
+    """``CreateFixedAssetTypeRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    computation_type: Required[str]
+    depreciation_account_id: Required[str]
+    depreciation_frequency: Required[str]
+    depreciation_method: Required[str]
+    depreciation_percentage: Required[Decimal | int | float | str]
+    expense_account_id: Required[str]
+    fixed_asset_type_name: Required[str]
+    total_life: Required[Decimal | int | float | str]
+
+
+class SellFixedAssetRequestDict(TypedDict, total=False):
+    """``SellFixedAssetRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    expense_account_id: Required[str]
+    invoice_id: Required[str]
+    line_item_id: Required[str]
+    reason: Required[str]
+
+
+class UpdateFixedAssetRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateFixedAssetRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateFixedAssetRequestTagDict(TypedDict, total=False):
+    """``UpdateFixedAssetRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateFixedAssetRequestDict(TypedDict, total=False):
+    """``UpdateFixedAssetRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    asset_account_id: NotRequired[str | None]
+    asset_cost: NotRequired[Decimal | int | float | str | None]
+    asset_name: NotRequired[str | None]
+    asset_purchase_date: NotRequired[_dt.date | str | None]
+    computation_type: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateFixedAssetRequestCustomFieldDict | UpdateFixedAssetRequestCustomField] | None]
+    dep_start_value: NotRequired[Decimal | int | float | str | None]
+    depreciation_account_id: NotRequired[str | None]
+    depreciation_frequency: NotRequired[str | None]
+    depreciation_method: NotRequired[str | None]
+    depreciation_percentage: NotRequired[Decimal | int | float | str | None]
+    depreciation_start_date: NotRequired[_dt.date | str | None]
+    description: NotRequired[str | None]
+    expense_account_id: NotRequired[str | None]
+    fixed_asset_type_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    salvage_value: NotRequired[str | None]
+    serial_no: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateFixedAssetRequestTagDict | UpdateFixedAssetRequestTag] | None]
+    total_life: NotRequired[Decimal | int | float | str | None]
+    warranty_expiry_date: NotRequired[_dt.date | str | None]
+
+
+class UpdateFixedAssetTypeRequestDict(TypedDict, total=False):
+    """``UpdateFixedAssetTypeRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    computation_type: NotRequired[str | None]
+    depreciation_account_id: NotRequired[str | None]
+    depreciation_frequency: NotRequired[str | None]
+    depreciation_method: NotRequired[str | None]
+    depreciation_percentage: NotRequired[Decimal | int | float | str | None]
+    expense_account_id: NotRequired[str | None]
+    fixed_asset_type_name: NotRequired[str | None]
+    total_life: NotRequired[Decimal | int | float | str | None]
+
+
+class WriteOffFixedAssetRequestDict(TypedDict, total=False):
+    """``WriteOffFixedAssetRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    date: Required[_dt.date | str]
+    expense_account_id: Required[str]
+    reason: Required[str]

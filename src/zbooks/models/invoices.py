@@ -4,10 +4,14 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -29,15 +33,15 @@ class InvoiceStatus(ZohoEnum):
 
 
 class AddInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddInvoiceCommentRequestDict``."""
 
     description: _t.Str = None
-    payment_expected_date: _t.ZohoDate = None
+    payment_expected_date: _rq.Date = None
     show_comment_to_clients: _t.Bool = None
 
 
 class AddInvoiceOnlinePaymentBankAccountRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddInvoiceOnlinePaymentBankAccountRequestDict``."""
 
     account_id: _t.Str = None
     account_number: _t.Str = None
@@ -49,30 +53,30 @@ class AddInvoiceOnlinePaymentBankAccountRequest(ZohoModel):
     gateway: _t.Str = None
     invoice_ids: _t.Str = None
     last_name: _t.Str = None
-    payment_amount: _t.Money = None
+    payment_amount: _rq.Money = None
     routing_number: _t.Str = None
 
 
 class ApplyCreditsToInvoiceRequestApplyCreditnote(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``ApplyCreditsToInvoiceRequestApplyCreditnoteDict``."""
 
-    amount_applied: _t.Money = None
+    amount_applied: _rq.Money = None
     creditnote_id: _t.Str = None
 
 
 class ApplyCreditsToInvoiceRequestInvoicePayment(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``ApplyCreditsToInvoiceRequestInvoicePaymentDict``."""
 
-    amount_applied: _t.Money = None
+    amount_applied: _rq.Money = None
     payment_id: _t.Str = None
 
 
 class ApplyCreditsToInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ApplyCreditsToInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("invoice_payments", "apply_creditnotes",)
-    apply_creditnotes: list[ApplyCreditsToInvoiceRequestApplyCreditnote] | None = None
-    invoice_payments: list[ApplyCreditsToInvoiceRequestInvoicePayment] | None = None
+    apply_creditnotes: list[ApplyCreditsToInvoiceRequestApplyCreditnote]
+    invoice_payments: list[ApplyCreditsToInvoiceRequestInvoicePayment]
 
 
 class Comment(ZohoModel):
@@ -93,23 +97,23 @@ class Comment(ZohoModel):
 
 
 class CreateInvoiceAsynchronousOnlinePaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateInvoiceAsynchronousOnlinePaymentRequestDict``."""
 
     gateway: _t.Str = None
     invoice_ids: _t.Str = None
-    payment_amount: _t.Money = None
+    payment_amount: _rq.Money = None
 
 
 class CreateInvoiceRequestBatchPayment(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestBatchPaymentDict``."""
 
     account_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     payment_mode: _t.Str = None
 
 
 class CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -117,35 +121,35 @@ class CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoMo
 
 
 class CreateInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateInvoiceRequestLineItemTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    bcy_rate: _rq.Money = None
     bill_id: _t.Str = None
     bill_item_id: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     expense_id: _t.Str = None
     expense_receipt_name: _t.Str = None
     hsn_or_sac: _t.Str = None
@@ -156,24 +160,24 @@ class CreateInvoiceRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     salesorder_item_id: _t.Str = None
     sat_item_key_code: _t.Str = None
     tags: list[CreateInvoiceRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     unit: _t.Str = None
     unitkey_code: _t.Str = None
 
 
 class CreateInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -181,23 +185,25 @@ class CreateInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class CreateInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[CreateInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class CreateInvoiceRequestTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    adjustment: _t.Money = None
+    customer_id: _rq.ReqStr
+    line_items: list[CreateInvoiceRequestLineItem]
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
@@ -206,18 +212,17 @@ class CreateInvoiceRequest(ZohoModel):
     batch_payments: list[CreateInvoiceRequestBatchPayment] | None = None
     billing_address_id: _t.Str = None
     cfdi_usage: _t.Str = None
-    contact_persons: list[_t.Str] | None = None
+    contact_persons: list[_rq.ReqStr] | None = None
     contact_persons_associated: list[CreateInvoiceRequestContactPersonsAssociated] | None = None
     currency_id: _t.Str = None
     custom_body: _t.Str = None
     custom_fields: list[CreateInvoiceRequestCustomField] | None = None
     custom_subject: _t.Str = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    discount: _t.Discount = None
+    date: _rq.Date = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     expense_id: _t.Str = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
@@ -226,7 +231,6 @@ class CreateInvoiceRequest(ZohoModel):
     is_discount_before_tax: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
     is_reverse_charge_applied: _t.Bool = None
-    line_items: list[CreateInvoiceRequestLineItem] | None = None
     location_id: _t.Str = None
     notes: _t.Str = None
     payment_options: CreateInvoiceRequestPaymentOption | None = None
@@ -240,7 +244,7 @@ class CreateInvoiceRequest(ZohoModel):
     salesperson_name: _t.Str = None
     send: _t.Bool = None
     shipping_address_id: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[CreateInvoiceRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -248,12 +252,12 @@ class CreateInvoiceRequest(ZohoModel):
     tax_treatment: _t.Str = None
     template_id: _t.Str = None
     terms: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     vat_treatment: _t.Str = None
 
 
 class CreateInvoiceSynchronousOnlinePaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateInvoiceSynchronousOnlinePaymentRequestDict``."""
 
     address: _t.Str = None
     card_number: _t.Str = None
@@ -265,7 +269,7 @@ class CreateInvoiceSynchronousOnlinePaymentRequest(ZohoModel):
     gateway: _t.Str = None
     invoice_ids: _t.Str = None
     last_name: _t.Str = None
-    payment_amount: _t.Money = None
+    payment_amount: _rq.Money = None
     state: _t.Str = None
 
 
@@ -349,19 +353,19 @@ class Data(ZohoModel):
 
 
 class EmailInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids",)
+    to_mail_ids: list[_rq.ReqStr]
     body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
+    cc_mail_ids: list[_rq.ReqStr] | None = None
     from_address_id: _t.Str = None
     send_from_org_email_id: _t.Bool = None
     subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class EmailInvoicesRequestContact(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``EmailInvoicesRequestContactDict``."""
 
     contact_id: _t.Str = None
     email: _t.Bool = None
@@ -369,7 +373,7 @@ class EmailInvoicesRequestContact(ZohoModel):
 
 
 class EmailInvoicesRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``EmailInvoicesRequestDict``."""
 
     contacts: list[EmailInvoicesRequestContact] | None = None
 
@@ -634,9 +638,9 @@ class Invoice(ZohoModel):
 
 
 class MarkInvoiceEinvoicePushedRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MarkInvoiceEinvoicePushedRequestDict``."""
 
-    ack_date: _t.ZohoDate = None
+    ack_date: _rq.Date = None
     ack_no: _t.Str = None
     internal_data: _t.Str = None
     signed_qr_code: _t.Str = None
@@ -662,15 +666,15 @@ class Payment(ZohoModel):
 
 
 class PreviewInvoiceCouponsRequestBatchPayment(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestBatchPaymentDict``."""
 
     account_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     payment_mode: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -678,35 +682,35 @@ class PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreferenc
 
 
 class PreviewInvoiceCouponsRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestContactPersonsAssociatedDict``."""
 
     communication_preference: PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequestCustomField(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequestLineItemTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequestLineItem(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    bcy_rate: _rq.Money = None
     bill_id: _t.Str = None
     bill_item_id: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     expense_id: _t.Str = None
     expense_receipt_name: _t.Str = None
     hsn_or_sac: _t.Str = None
@@ -717,24 +721,24 @@ class PreviewInvoiceCouponsRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     salesorder_item_id: _t.Str = None
     sat_item_key_code: _t.Str = None
     tags: list[PreviewInvoiceCouponsRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     unit: _t.Str = None
     unitkey_code: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -742,23 +746,25 @@ class PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class PreviewInvoiceCouponsRequestPaymentOption(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestPaymentOptionDict``."""
 
     payment_gateways: list[PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway] | None = None
 
 
 class PreviewInvoiceCouponsRequestTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``PreviewInvoiceCouponsRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    adjustment: _t.Money = None
+    customer_id: _rq.ReqStr
+    line_items: list[PreviewInvoiceCouponsRequestLineItem]
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
@@ -767,18 +773,17 @@ class PreviewInvoiceCouponsRequest(ZohoModel):
     batch_payments: list[PreviewInvoiceCouponsRequestBatchPayment] | None = None
     billing_address_id: _t.Str = None
     cfdi_usage: _t.Str = None
-    contact_persons: list[_t.Str] | None = None
+    contact_persons: list[_rq.ReqStr] | None = None
     contact_persons_associated: list[PreviewInvoiceCouponsRequestContactPersonsAssociated] | None = None
     currency_id: _t.Str = None
     custom_body: _t.Str = None
     custom_fields: list[PreviewInvoiceCouponsRequestCustomField] | None = None
     custom_subject: _t.Str = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    discount: _t.Discount = None
+    date: _rq.Date = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     expense_id: _t.Str = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
@@ -787,7 +792,6 @@ class PreviewInvoiceCouponsRequest(ZohoModel):
     is_discount_before_tax: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
     is_reverse_charge_applied: _t.Bool = None
-    line_items: list[PreviewInvoiceCouponsRequestLineItem] | None = None
     location_id: _t.Str = None
     notes: _t.Str = None
     payment_options: PreviewInvoiceCouponsRequestPaymentOption | None = None
@@ -801,7 +805,7 @@ class PreviewInvoiceCouponsRequest(ZohoModel):
     salesperson_name: _t.Str = None
     send: _t.Bool = None
     shipping_address_id: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[PreviewInvoiceCouponsRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -809,25 +813,25 @@ class PreviewInvoiceCouponsRequest(ZohoModel):
     tax_treatment: _t.Str = None
     template_id: _t.Str = None
     terms: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     vat_treatment: _t.Str = None
 
 
 class RemindCustomerForInvoicePaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``RemindCustomerForInvoicePaymentRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("cc_mail_ids",)
+    cc_mail_ids: list[_rq.ReqStr]
     body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
     send_from_org_email_id: _t.Bool = None
     subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
+    to_mail_ids: list[_rq.ReqStr] | None = None
 
 
 class ScheduleInvoiceEmailRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``ScheduleInvoiceEmailRequestDict``."""
 
-    schedule_time: _t.ZohoDateTime = None
+    schedule_time: _rq.DateTime = None
 
 
 class Template(ZohoModel):
@@ -839,7 +843,7 @@ class Template(ZohoModel):
 
 
 class UpdateInvoiceBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateInvoiceBillingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -850,14 +854,14 @@ class UpdateInvoiceBillingAddressRequest(ZohoModel):
 
 
 class UpdateInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateInvoiceCommentRequestDict``."""
 
     description: _t.Str = None
     show_comment_to_clients: _t.Bool = None
 
 
 class UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -865,33 +869,33 @@ class UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoMo
 
 
 class UpdateInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateInvoiceRequestLineItemTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    bcy_rate: _rq.Money = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     expense_id: _t.Str = None
     expense_receipt_name: _t.Str = None
     hsn_or_sac: _t.Str = None
@@ -902,23 +906,23 @@ class UpdateInvoiceRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateInvoiceRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     unit: _t.Str = None
     unitkey_code: _t.Str = None
 
 
 class UpdateInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -926,23 +930,22 @@ class UpdateInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class UpdateInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[UpdateInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class UpdateInvoiceRequestTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateInvoiceRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
@@ -956,11 +959,11 @@ class UpdateInvoiceRequest(ZohoModel):
     custom_fields: list[UpdateInvoiceRequestCustomField] | None = None
     custom_subject: _t.Str = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    discount: _t.Discount = None
+    date: _rq.Date = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     expense_id: _t.Str = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
@@ -983,7 +986,7 @@ class UpdateInvoiceRequest(ZohoModel):
     reference_number: _t.Str = None
     salesorder_item_id: _t.Str = None
     salesperson_name: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateInvoiceRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -995,7 +998,7 @@ class UpdateInvoiceRequest(ZohoModel):
 
 
 class UpdateInvoiceShippingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateInvoiceShippingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -1007,7 +1010,7 @@ class UpdateInvoiceShippingAddressRequest(ZohoModel):
 
 
 class UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -1015,33 +1018,33 @@ class UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationP
 
 
 class UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateInvoiceUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateInvoiceUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateInvoiceUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    bcy_rate: _rq.Money = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     expense_id: _t.Str = None
     expense_receipt_name: _t.Str = None
     hsn_or_sac: _t.Str = None
@@ -1052,23 +1055,23 @@ class UpdateInvoiceUsingCustomFieldRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateInvoiceUsingCustomFieldRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     unit: _t.Str = None
     unitkey_code: _t.Str = None
 
 
 class UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -1076,23 +1079,22 @@ class UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway(ZohoModel)
 
 
 class UpdateInvoiceUsingCustomFieldRequestPaymentOption(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestPaymentOptionDict``."""
 
     payment_gateways: list[UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway] | None = None
 
 
 class UpdateInvoiceUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateInvoiceUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateInvoiceUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
@@ -1106,11 +1108,11 @@ class UpdateInvoiceUsingCustomFieldRequest(ZohoModel):
     custom_fields: list[UpdateInvoiceUsingCustomFieldRequestCustomField] | None = None
     custom_subject: _t.Str = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    discount: _t.Discount = None
+    date: _rq.Date = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     expense_id: _t.Str = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
@@ -1133,7 +1135,7 @@ class UpdateInvoiceUsingCustomFieldRequest(ZohoModel):
     reference_number: _t.Str = None
     salesorder_item_id: _t.Str = None
     salesperson_name: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateInvoiceUsingCustomFieldRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -1142,3 +1144,731 @@ class UpdateInvoiceUsingCustomFieldRequest(ZohoModel):
     template_id: _t.Str = None
     terms: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+class AddInvoiceCommentRequestDict(TypedDict, total=False):
+    """``AddInvoiceCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    payment_expected_date: NotRequired[_dt.date | str | None]
+    show_comment_to_clients: NotRequired[bool | None]
+
+
+class AddInvoiceOnlinePaymentBankAccountRequestDict(TypedDict, total=False):
+    """``AddInvoiceOnlinePaymentBankAccountRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    account_number: NotRequired[str | None]
+    account_type: NotRequired[str | None]
+    autobill_client_status: NotRequired[str | None]
+    bank_name: NotRequired[str | None]
+    enable_autobilling: NotRequired[bool | None]
+    first_name: NotRequired[str | None]
+    gateway: NotRequired[str | None]
+    invoice_ids: NotRequired[str | None]
+    last_name: NotRequired[str | None]
+    payment_amount: NotRequired[Decimal | int | float | str | None]
+    routing_number: NotRequired[str | None]
+
+
+class ApplyCreditsToInvoiceRequestApplyCreditnoteDict(TypedDict, total=False):
+    """``ApplyCreditsToInvoiceRequestApplyCreditnote`` as a plain dict (keys are Zoho's field names)."""
+
+    amount_applied: NotRequired[Decimal | int | float | str | None]
+    creditnote_id: NotRequired[str | None]
+
+
+class ApplyCreditsToInvoiceRequestInvoicePaymentDict(TypedDict, total=False):
+    """``ApplyCreditsToInvoiceRequestInvoicePayment`` as a plain dict (keys are Zoho's field names)."""
+
+    amount_applied: NotRequired[Decimal | int | float | str | None]
+    payment_id: NotRequired[str | None]
+
+
+class ApplyCreditsToInvoiceRequestDict(TypedDict, total=False):
+    """``ApplyCreditsToInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    apply_creditnotes: Required[Sequence[ApplyCreditsToInvoiceRequestApplyCreditnoteDict | ApplyCreditsToInvoiceRequestApplyCreditnote]]
+    invoice_payments: Required[Sequence[ApplyCreditsToInvoiceRequestInvoicePaymentDict | ApplyCreditsToInvoiceRequestInvoicePayment]]
+
+
+class CreateInvoiceAsynchronousOnlinePaymentRequestDict(TypedDict, total=False):
+    """``CreateInvoiceAsynchronousOnlinePaymentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    gateway: NotRequired[str | None]
+    invoice_ids: NotRequired[str | None]
+    payment_amount: NotRequired[Decimal | int | float | str | None]
+
+
+class CreateInvoiceRequestBatchPaymentDict(TypedDict, total=False):
+    """``CreateInvoiceRequestBatchPayment`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    payment_mode: NotRequired[str | None]
+
+
+class CreateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_sms_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class CreateInvoiceRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``CreateInvoiceRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[CreateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict | CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class CreateInvoiceRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateInvoiceRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreateInvoiceRequestLineItemTagDict(TypedDict, total=False):
+    """``CreateInvoiceRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateInvoiceRequestLineItemDict(TypedDict, total=False):
+    """``CreateInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    bcy_rate: NotRequired[Decimal | int | float | str | None]
+    bill_id: NotRequired[str | None]
+    bill_item_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_amount: NotRequired[Decimal | int | float | str | None]
+    expense_id: NotRequired[str | None]
+    expense_receipt_name: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    salesorder_item_id: NotRequired[str | None]
+    sat_item_key_code: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateInvoiceRequestLineItemTagDict | CreateInvoiceRequestLineItemTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_name: NotRequired[str | None]
+    tax_percentage: NotRequired[Decimal | int | float | str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tax_type: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    time_entry_ids: NotRequired[Sequence[str] | None]
+    unit: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class CreateInvoiceRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
+    """``CreateInvoiceRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
+
+    additional_field1: NotRequired[str | None]
+    configured: NotRequired[bool | None]
+    gateway_name: NotRequired[str | None]
+
+
+class CreateInvoiceRequestPaymentOptionDict(TypedDict, total=False):
+    """``CreateInvoiceRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
+
+    payment_gateways: NotRequired[Sequence[CreateInvoiceRequestPaymentOptionPaymentGatewayDict | CreateInvoiceRequestPaymentOptionPaymentGateway] | None]
+
+
+class CreateInvoiceRequestTagDict(TypedDict, total=False):
+    """``CreateInvoiceRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateInvoiceRequestDict(TypedDict, total=False):
+    """``CreateInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    customer_id: Required[str]
+    line_items: Required[Sequence[CreateInvoiceRequestLineItemDict | CreateInvoiceRequestLineItem]]
+    adjustment: NotRequired[Decimal | int | float | str | None]
+    adjustment_description: NotRequired[str | None]
+    allow_partial_payments: NotRequired[bool | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    batch_payments: NotRequired[Sequence[CreateInvoiceRequestBatchPaymentDict | CreateInvoiceRequestBatchPayment] | None]
+    billing_address_id: NotRequired[str | None]
+    cfdi_usage: NotRequired[str | None]
+    contact_persons: NotRequired[Sequence[str] | None]
+    contact_persons_associated: NotRequired[Sequence[CreateInvoiceRequestContactPersonsAssociatedDict | CreateInvoiceRequestContactPersonsAssociated] | None]
+    currency_id: NotRequired[str | None]
+    custom_body: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CreateInvoiceRequestCustomFieldDict | CreateInvoiceRequestCustomField] | None]
+    custom_subject: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_type: NotRequired[str | None]
+    due_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    expense_id: NotRequired[str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    invoice_number: NotRequired[str | None]
+    invoiced_estimate_id: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    payment_options: NotRequired[CreateInvoiceRequestPaymentOptionDict | CreateInvoiceRequestPaymentOption | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    reason: NotRequired[str | None]
+    recurring_invoice_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    salesorder_item_id: NotRequired[str | None]
+    salesperson_name: NotRequired[str | None]
+    send: NotRequired[bool | None]
+    shipping_address_id: NotRequired[str | None]
+    shipping_charge: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[CreateInvoiceRequestTagDict | CreateInvoiceRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    time_entry_ids: NotRequired[Sequence[str] | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class CreateInvoiceSynchronousOnlinePaymentRequestDict(TypedDict, total=False):
+    """``CreateInvoiceSynchronousOnlinePaymentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    card_number: NotRequired[str | None]
+    card_token: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    cvv: NotRequired[str | None]
+    first_name: NotRequired[str | None]
+    gateway: NotRequired[str | None]
+    invoice_ids: NotRequired[str | None]
+    last_name: NotRequired[str | None]
+    payment_amount: NotRequired[Decimal | int | float | str | None]
+    state: NotRequired[str | None]
+
+
+class EmailInvoiceRequestDict(TypedDict, total=False):
+    """``EmailInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    to_mail_ids: Required[Sequence[str]]
+    body: NotRequired[str | None]
+    cc_mail_ids: NotRequired[Sequence[str] | None]
+    from_address_id: NotRequired[str | None]
+    send_from_org_email_id: NotRequired[bool | None]
+    subject: NotRequired[str | None]
+
+
+class EmailInvoicesRequestContactDict(TypedDict, total=False):
+    """``EmailInvoicesRequestContact`` as a plain dict (keys are Zoho's field names)."""
+
+    contact_id: NotRequired[str | None]
+    email: NotRequired[bool | None]
+    snail_mail: NotRequired[bool | None]
+
+
+class EmailInvoicesRequestDict(TypedDict, total=False):
+    """``EmailInvoicesRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    contacts: NotRequired[Sequence[EmailInvoicesRequestContactDict | EmailInvoicesRequestContact] | None]
+
+
+class MarkInvoiceEinvoicePushedRequestDict(TypedDict, total=False):
+    """``MarkInvoiceEinvoicePushedRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    ack_date: NotRequired[_dt.date | str | None]
+    ack_no: NotRequired[str | None]
+    internal_data: NotRequired[str | None]
+    signed_qr_code: NotRequired[str | None]
+    uuid: NotRequired[str | None]
+
+
+class PreviewInvoiceCouponsRequestBatchPaymentDict(TypedDict, total=False):
+    """``PreviewInvoiceCouponsRequestBatchPayment`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    payment_mode: NotRequired[str | None]
+
+
+class PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_sms_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class PreviewInvoiceCouponsRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``PreviewInvoiceCouponsRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreferenceDict | PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class PreviewInvoiceCouponsRequestCustomFieldDict(TypedDict, total=False):
+    """``PreviewInvoiceCouponsRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class PreviewInvoiceCouponsRequestLineItemTagDict(TypedDict, total=False):
+    """``PreviewInvoiceCouponsRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class PreviewInvoiceCouponsRequestLineItemDict(TypedDict, total=False):
+    """``PreviewInvoiceCouponsRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    bcy_rate: NotRequired[Decimal | int | float | str | None]
+    bill_id: NotRequired[str | None]
+    bill_item_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_amount: NotRequired[Decimal | int | float | str | None]
+    expense_id: NotRequired[str | None]
+    expense_receipt_name: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    salesorder_item_id: NotRequired[str | None]
+    sat_item_key_code: NotRequired[str | None]
+    tags: NotRequired[Sequence[PreviewInvoiceCouponsRequestLineItemTagDict | PreviewInvoiceCouponsRequestLineItemTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_name: NotRequired[str | None]
+    tax_percentage: NotRequired[Decimal | int | float | str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tax_type: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    time_entry_ids: NotRequired[Sequence[str] | None]
+    unit: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class PreviewInvoiceCouponsRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
+    """``PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
+
+    additional_field1: NotRequired[str | None]
+    configured: NotRequired[bool | None]
+    gateway_name: NotRequired[str | None]
+
+
+class PreviewInvoiceCouponsRequestPaymentOptionDict(TypedDict, total=False):
+    """``PreviewInvoiceCouponsRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
+
+    payment_gateways: NotRequired[Sequence[PreviewInvoiceCouponsRequestPaymentOptionPaymentGatewayDict | PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway] | None]
+
+
+class PreviewInvoiceCouponsRequestTagDict(TypedDict, total=False):
+    """``PreviewInvoiceCouponsRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class PreviewInvoiceCouponsRequestDict(TypedDict, total=False):
+    """``PreviewInvoiceCouponsRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    customer_id: Required[str]
+    line_items: Required[Sequence[PreviewInvoiceCouponsRequestLineItemDict | PreviewInvoiceCouponsRequestLineItem]]
+    adjustment: NotRequired[Decimal | int | float | str | None]
+    adjustment_description: NotRequired[str | None]
+    allow_partial_payments: NotRequired[bool | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    batch_payments: NotRequired[Sequence[PreviewInvoiceCouponsRequestBatchPaymentDict | PreviewInvoiceCouponsRequestBatchPayment] | None]
+    billing_address_id: NotRequired[str | None]
+    cfdi_usage: NotRequired[str | None]
+    contact_persons: NotRequired[Sequence[str] | None]
+    contact_persons_associated: NotRequired[Sequence[PreviewInvoiceCouponsRequestContactPersonsAssociatedDict | PreviewInvoiceCouponsRequestContactPersonsAssociated] | None]
+    currency_id: NotRequired[str | None]
+    custom_body: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[PreviewInvoiceCouponsRequestCustomFieldDict | PreviewInvoiceCouponsRequestCustomField] | None]
+    custom_subject: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_type: NotRequired[str | None]
+    due_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    expense_id: NotRequired[str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    invoice_number: NotRequired[str | None]
+    invoiced_estimate_id: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    payment_options: NotRequired[PreviewInvoiceCouponsRequestPaymentOptionDict | PreviewInvoiceCouponsRequestPaymentOption | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    reason: NotRequired[str | None]
+    recurring_invoice_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    salesorder_item_id: NotRequired[str | None]
+    salesperson_name: NotRequired[str | None]
+    send: NotRequired[bool | None]
+    shipping_address_id: NotRequired[str | None]
+    shipping_charge: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[PreviewInvoiceCouponsRequestTagDict | PreviewInvoiceCouponsRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    time_entry_ids: NotRequired[Sequence[str] | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class RemindCustomerForInvoicePaymentRequestDict(TypedDict, total=False):
+    """``RemindCustomerForInvoicePaymentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    cc_mail_ids: Required[Sequence[str]]
+    body: NotRequired[str | None]
+    send_from_org_email_id: NotRequired[bool | None]
+    subject: NotRequired[str | None]
+    to_mail_ids: NotRequired[Sequence[str] | None]
+
+
+class ScheduleInvoiceEmailRequestDict(TypedDict, total=False):
+    """``ScheduleInvoiceEmailRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    schedule_time: NotRequired[_dt.datetime | str | None]
+
+
+class UpdateInvoiceBillingAddressRequestDict(TypedDict, total=False):
+    """``UpdateInvoiceBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateInvoiceCommentRequestDict(TypedDict, total=False):
+    """``UpdateInvoiceCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    show_comment_to_clients: NotRequired[bool | None]
+
+
+class UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_sms_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateInvoiceRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdateInvoiceRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdateInvoiceRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateInvoiceRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateInvoiceRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateInvoiceRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateInvoiceRequestLineItemDict(TypedDict, total=False):
+    """``UpdateInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    bcy_rate: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_amount: NotRequired[Decimal | int | float | str | None]
+    expense_id: NotRequired[str | None]
+    expense_receipt_name: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateInvoiceRequestLineItemTagDict | UpdateInvoiceRequestLineItemTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_name: NotRequired[str | None]
+    tax_percentage: NotRequired[Decimal | int | float | str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tax_type: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    time_entry_ids: NotRequired[Sequence[str] | None]
+    unit: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class UpdateInvoiceRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
+    """``UpdateInvoiceRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
+
+    additional_field1: NotRequired[str | None]
+    configured: NotRequired[bool | None]
+    gateway_name: NotRequired[str | None]
+
+
+class UpdateInvoiceRequestPaymentOptionDict(TypedDict, total=False):
+    """``UpdateInvoiceRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
+
+    payment_gateways: NotRequired[Sequence[UpdateInvoiceRequestPaymentOptionPaymentGatewayDict | UpdateInvoiceRequestPaymentOptionPaymentGateway] | None]
+
+
+class UpdateInvoiceRequestTagDict(TypedDict, total=False):
+    """``UpdateInvoiceRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateInvoiceRequestDict(TypedDict, total=False):
+    """``UpdateInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    adjustment: NotRequired[Decimal | int | float | str | None]
+    adjustment_description: NotRequired[str | None]
+    allow_partial_payments: NotRequired[bool | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    cfdi_reference_type: NotRequired[str | None]
+    cfdi_usage: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdateInvoiceRequestContactPersonsAssociatedDict | UpdateInvoiceRequestContactPersonsAssociated] | None]
+    currency_id: NotRequired[str | None]
+    custom_body: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateInvoiceRequestCustomFieldDict | UpdateInvoiceRequestCustomField] | None]
+    custom_subject: NotRequired[str | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_type: NotRequired[str | None]
+    due_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    expense_id: NotRequired[str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    invoice_number: NotRequired[str | None]
+    invoiced_estimate_id: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    line_item_id: NotRequired[str | None]
+    line_items: NotRequired[Sequence[UpdateInvoiceRequestLineItemDict | UpdateInvoiceRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    payment_options: NotRequired[UpdateInvoiceRequestPaymentOptionDict | UpdateInvoiceRequestPaymentOption | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    reason: NotRequired[str | None]
+    recurring_invoice_id: NotRequired[str | None]
+    reference_invoice_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    salesorder_item_id: NotRequired[str | None]
+    salesperson_name: NotRequired[str | None]
+    shipping_charge: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[UpdateInvoiceRequestTagDict | UpdateInvoiceRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class UpdateInvoiceShippingAddressRequestDict(TypedDict, total=False):
+    """``UpdateInvoiceShippingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    state: NotRequired[str | None]
+    street2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_sms_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdateInvoiceUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateInvoiceUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateInvoiceUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateInvoiceUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateInvoiceUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
+    """``UpdateInvoiceUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    bcy_rate: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_amount: NotRequired[Decimal | int | float | str | None]
+    expense_id: NotRequired[str | None]
+    expense_receipt_name: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateInvoiceUsingCustomFieldRequestLineItemTagDict | UpdateInvoiceUsingCustomFieldRequestLineItemTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_name: NotRequired[str | None]
+    tax_percentage: NotRequired[Decimal | int | float | str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tax_type: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    time_entry_ids: NotRequired[Sequence[str] | None]
+    unit: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
+    """``UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
+
+    additional_field1: NotRequired[str | None]
+    configured: NotRequired[bool | None]
+    gateway_name: NotRequired[str | None]
+
+
+class UpdateInvoiceUsingCustomFieldRequestPaymentOptionDict(TypedDict, total=False):
+    """``UpdateInvoiceUsingCustomFieldRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
+
+    payment_gateways: NotRequired[Sequence[UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict | UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway] | None]
+
+
+class UpdateInvoiceUsingCustomFieldRequestTagDict(TypedDict, total=False):
+    """``UpdateInvoiceUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateInvoiceUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdateInvoiceUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    adjustment: NotRequired[Decimal | int | float | str | None]
+    adjustment_description: NotRequired[str | None]
+    allow_partial_payments: NotRequired[bool | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    cfdi_reference_type: NotRequired[str | None]
+    cfdi_usage: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict | UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociated] | None]
+    currency_id: NotRequired[str | None]
+    custom_body: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateInvoiceUsingCustomFieldRequestCustomFieldDict | UpdateInvoiceUsingCustomFieldRequestCustomField] | None]
+    custom_subject: NotRequired[str | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_type: NotRequired[str | None]
+    due_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    expense_id: NotRequired[str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    invoice_number: NotRequired[str | None]
+    invoiced_estimate_id: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    line_item_id: NotRequired[str | None]
+    line_items: NotRequired[Sequence[UpdateInvoiceUsingCustomFieldRequestLineItemDict | UpdateInvoiceUsingCustomFieldRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    payment_options: NotRequired[UpdateInvoiceUsingCustomFieldRequestPaymentOptionDict | UpdateInvoiceUsingCustomFieldRequestPaymentOption | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    reason: NotRequired[str | None]
+    recurring_invoice_id: NotRequired[str | None]
+    reference_invoice_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    salesorder_item_id: NotRequired[str | None]
+    salesperson_name: NotRequired[str | None]
+    shipping_charge: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[UpdateInvoiceUsingCustomFieldRequestTagDict | UpdateInvoiceUsingCustomFieldRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]

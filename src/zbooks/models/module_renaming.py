@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import NotRequired, TypedDict
+
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -21,7 +23,7 @@ class ModuleConfig(ZohoModel):
 
 
 class RenameModuleRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``RenameModuleRequestDict``."""
 
     module_name: _t.Str = None
     plural_name: _t.Str = None
@@ -35,3 +37,10 @@ class SystemModule(ZohoModel):
     plural_label_en: _t.Str = None
     singular_label: _t.Str = None
     singular_label_en: _t.Str = None
+
+
+class RenameModuleRequestDict(TypedDict, total=False):
+    """``RenameModuleRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    module_name: NotRequired[str | None]
+    plural_name: NotRequired[str | None]

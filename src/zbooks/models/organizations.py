@@ -4,14 +4,17 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
 
 class CreateOrganizationAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateOrganizationAddressRequestDict``."""
 
     address1: _t.Str = None
     address2: _t.Str = None
@@ -25,7 +28,7 @@ class CreateOrganizationAddressRequest(ZohoModel):
 
 
 class CreateOrganizationRequestAddress(ZohoModel):
-    """Part of the ``organizations`` module's data."""
+    """Part of a request body. Dict form: ``CreateOrganizationRequestAddressDict``."""
 
     city: _t.Str = None
     country: _t.Str = None
@@ -36,22 +39,22 @@ class CreateOrganizationRequestAddress(ZohoModel):
 
 
 class CreateOrganizationRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateOrganizationRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("name", "currency_code", "time_zone", "portal_name",)
+    currency_code: _rq.ReqStr
+    name: _rq.ReqStr
+    portal_name: _rq.ReqStr
+    time_zone: _rq.ReqStr
     address: CreateOrganizationRequestAddress | None = None
-    currency_code: _t.Str = None
     date_format: _t.Str = None
     field_separator: _t.Str = None
     fiscal_year_start_month: _t.Str = None
     industry_size: _t.Str = None
     industry_type: _t.Str = None
     language_code: _t.Str = None
-    name: _t.Str = None
     org_address: _t.Str = None
-    portal_name: _t.Str = None
     remit_to_address: _t.Str = None
-    time_zone: _t.Str = None
 
 
 class OrganizationAddress(ZohoModel):
@@ -123,7 +126,7 @@ class Organization(ZohoModel):
 
 
 class UpdateOrganizationAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateOrganizationAddressRequestDict``."""
 
     address1: _t.Str = None
     address2: _t.Str = None
@@ -137,7 +140,7 @@ class UpdateOrganizationAddressRequest(ZohoModel):
 
 
 class UpdateOrganizationRequestAddress(ZohoModel):
-    """Part of the ``organizations`` module's data."""
+    """Part of a request body. Dict form: ``UpdateOrganizationRequestAddressDict``."""
 
     city: _t.Str = None
     country: _t.Str = None
@@ -148,15 +151,15 @@ class UpdateOrganizationRequestAddress(ZohoModel):
 
 
 class UpdateOrganizationRequestCustomField(ZohoModel):
-    """Part of the ``organizations`` module's data."""
+    """Part of a request body. Dict form: ``UpdateOrganizationRequestCustomFieldDict``."""
 
-    index: _t.Money = None
+    index: _rq.Money = None
     label: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateOrganizationRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateOrganizationRequestDict``."""
 
     address: UpdateOrganizationRequestAddress | None = None
     companyid_label: _t.Str = None
@@ -179,3 +182,105 @@ class UpdateOrganizationRequest(ZohoModel):
     taxid_value: _t.Str = None
     time_zone: _t.Str = None
     website: _t.Str = None
+
+
+class CreateOrganizationAddressRequestDict(TypedDict, total=False):
+    """``CreateOrganizationAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address1: NotRequired[str | None]
+    address2: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]
+    state_code: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class CreateOrganizationRequestAddressDict(TypedDict, total=False):
+    """``CreateOrganizationRequestAddress`` as a plain dict (keys are Zoho's field names)."""
+
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    state: NotRequired[str | None]
+    street_address1: NotRequired[str | None]
+    street_address2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class CreateOrganizationRequestDict(TypedDict, total=False):
+    """``CreateOrganizationRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    currency_code: Required[str]
+    name: Required[str]
+    portal_name: Required[str]
+    time_zone: Required[str]
+    address: NotRequired[CreateOrganizationRequestAddressDict | CreateOrganizationRequestAddress | None]
+    date_format: NotRequired[str | None]
+    field_separator: NotRequired[str | None]
+    fiscal_year_start_month: NotRequired[str | None]
+    industry_size: NotRequired[str | None]
+    industry_type: NotRequired[str | None]
+    language_code: NotRequired[str | None]
+    org_address: NotRequired[str | None]
+    remit_to_address: NotRequired[str | None]
+
+
+class UpdateOrganizationAddressRequestDict(TypedDict, total=False):
+    """``UpdateOrganizationAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address1: NotRequired[str | None]
+    address2: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]
+    state_code: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateOrganizationRequestAddressDict(TypedDict, total=False):
+    """``UpdateOrganizationRequestAddress`` as a plain dict (keys are Zoho's field names)."""
+
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    state: NotRequired[str | None]
+    street_address1: NotRequired[str | None]
+    street_address2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateOrganizationRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateOrganizationRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[Decimal | int | float | str | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateOrganizationRequestDict(TypedDict, total=False):
+    """``UpdateOrganizationRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[UpdateOrganizationRequestAddressDict | UpdateOrganizationRequestAddress | None]
+    companyid_label: NotRequired[str | None]
+    companyid_value: NotRequired[str | None]
+    contact_name: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateOrganizationRequestCustomFieldDict | UpdateOrganizationRequestCustomField] | None]
+    date_format: NotRequired[str | None]
+    email: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    field_separator: NotRequired[str | None]
+    fiscal_year_start_month: NotRequired[str | None]
+    is_logo_uploaded: NotRequired[bool | None]
+    language_code: NotRequired[str | None]
+    name: NotRequired[str | None]
+    org_address: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    remit_to_address: NotRequired[str | None]
+    taxid_label: NotRequired[str | None]
+    taxid_value: NotRequired[str | None]
+    time_zone: NotRequired[str | None]
+    website: NotRequired[str | None]

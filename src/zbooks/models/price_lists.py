@@ -4,10 +4,13 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, ClassVar, NotRequired, Required, TypedDict
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -55,40 +58,40 @@ class UpdatePricebookRequestPricingScheme(ZohoEnum):
 
 
 class CreatePricebookRequestPricebookItemPriceBracket(ZohoModel):
-    """Part of the ``price_lists`` module's data."""
+    """Part of a request body. Dict form: ``CreatePricebookRequestPricebookItemPriceBracketDict``."""
 
-    end_quantity: _t.Money = None
-    pricebook_discount: _t.Discount = None
-    pricebook_rate: _t.Money = None
-    start_quantity: _t.Money = None
+    end_quantity: _rq.Money = None
+    pricebook_discount: _rq.Discount = None
+    pricebook_rate: _rq.Money = None
+    start_quantity: _rq.Money = None
 
 
 class CreatePricebookRequestPricebookItem(ZohoModel):
-    """Part of the ``price_lists`` module's data."""
+    """Part of a request body. Dict form: ``CreatePricebookRequestPricebookItemDict``."""
 
     item_id: _t.Str = None
     price_brackets: list[CreatePricebookRequestPricebookItemPriceBracket] | None = None
-    pricebook_discount: _t.Discount = None
-    pricebook_rate: _t.Money = None
+    pricebook_discount: _rq.Discount = None
+    pricebook_rate: _rq.Money = None
     pricing_scheme: Annotated[CreatePricebookRequestPricebookItemPricingScheme | str | None, Field(union_mode='left_to_right')] = None
 
 
 class CreatePricebookRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreatePricebookRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("name", "pricebook_type", "sales_or_purchase_type",)
+    name: _rq.ReqStr
+    pricebook_type: _rq.ReqStr
+    sales_or_purchase_type: _rq.ReqStr
     currency_id: _t.Str = None
     decimal_place: _t.Int = None
     description: _t.Str = None
     is_increase: _t.Bool = None
-    name: _t.Str = None
-    percentage: _t.Money = None
+    percentage: _rq.Money = None
     pricebook_items: list[CreatePricebookRequestPricebookItem] | None = None
-    pricebook_rate: _t.Money = None
-    pricebook_type: _t.Str = None
+    pricebook_rate: _rq.Money = None
     pricing_scheme: Annotated[CreatePricebookRequestPricingScheme | str | None, Field(union_mode='left_to_right')] = None
     rounding_type: _t.Str = None
-    sales_or_purchase_type: _t.Str = None
 
 
 class PriceBookPricebookItemPriceBracket(ZohoModel):
@@ -134,39 +137,112 @@ class PriceBook(ZohoModel):
 
 
 class UpdatePricebookRequestPricebookItemPriceBracket(ZohoModel):
-    """Part of the ``price_lists`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePricebookRequestPricebookItemPriceBracketDict``."""
 
-    end_quantity: _t.Money = None
-    pricebook_discount: _t.Discount = None
+    end_quantity: _rq.Money = None
+    pricebook_discount: _rq.Discount = None
     pricebook_item_id: _t.Str = None
-    pricebook_rate: _t.Money = None
-    start_quantity: _t.Money = None
+    pricebook_rate: _rq.Money = None
+    start_quantity: _rq.Money = None
 
 
 class UpdatePricebookRequestPricebookItem(ZohoModel):
-    """Part of the ``price_lists`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePricebookRequestPricebookItemDict``."""
 
     item_id: _t.Str = None
     price_brackets: list[UpdatePricebookRequestPricebookItemPriceBracket] | None = None
-    pricebook_discount: _t.Discount = None
+    pricebook_discount: _rq.Discount = None
     pricebook_item_id: _t.Str = None
-    pricebook_rate: _t.Money = None
+    pricebook_rate: _rq.Money = None
     pricing_scheme: Annotated[UpdatePricebookRequestPricebookItemPricingScheme | str | None, Field(union_mode='left_to_right')] = None
 
 
 class UpdatePricebookRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdatePricebookRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("name", "pricebook_type", "sales_or_purchase_type",)
     currency_id: _t.Str = None
     decimal_place: _t.Int = None
     description: _t.Str = None
     is_increase: _t.Bool = None
     name: _t.Str = None
-    percentage: _t.Money = None
+    percentage: _rq.Money = None
     pricebook_items: list[UpdatePricebookRequestPricebookItem] | None = None
-    pricebook_rate: _t.Money = None
+    pricebook_rate: _rq.Money = None
     pricebook_type: _t.Str = None
     pricing_scheme: Annotated[UpdatePricebookRequestPricingScheme | str | None, Field(union_mode='left_to_right')] = None
     rounding_type: _t.Str = None
     sales_or_purchase_type: _t.Str = None
+
+
+class CreatePricebookRequestPricebookItemPriceBracketDict(TypedDict, total=False):
+    """``CreatePricebookRequestPricebookItemPriceBracket`` as a plain dict (keys are Zoho's field names)."""
+
+    end_quantity: NotRequired[Decimal | int | float | str | None]
+    pricebook_discount: NotRequired[Decimal | int | float | str | None]
+    pricebook_rate: NotRequired[Decimal | int | float | str | None]
+    start_quantity: NotRequired[Decimal | int | float | str | None]
+
+
+class CreatePricebookRequestPricebookItemDict(TypedDict, total=False):
+    """``CreatePricebookRequestPricebookItem`` as a plain dict (keys are Zoho's field names)."""
+
+    item_id: NotRequired[str | None]
+    price_brackets: NotRequired[Sequence[CreatePricebookRequestPricebookItemPriceBracketDict | CreatePricebookRequestPricebookItemPriceBracket] | None]
+    pricebook_discount: NotRequired[Decimal | int | float | str | None]
+    pricebook_rate: NotRequired[Decimal | int | float | str | None]
+    pricing_scheme: NotRequired[CreatePricebookRequestPricebookItemPricingScheme | str | None]
+
+
+class CreatePricebookRequestDict(TypedDict, total=False):
+    """``CreatePricebookRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    name: Required[str]
+    pricebook_type: Required[str]
+    sales_or_purchase_type: Required[str]
+    currency_id: NotRequired[str | None]
+    decimal_place: NotRequired[int | None]
+    description: NotRequired[str | None]
+    is_increase: NotRequired[bool | None]
+    percentage: NotRequired[Decimal | int | float | str | None]
+    pricebook_items: NotRequired[Sequence[CreatePricebookRequestPricebookItemDict | CreatePricebookRequestPricebookItem] | None]
+    pricebook_rate: NotRequired[Decimal | int | float | str | None]
+    pricing_scheme: NotRequired[CreatePricebookRequestPricingScheme | str | None]
+    rounding_type: NotRequired[str | None]
+
+
+class UpdatePricebookRequestPricebookItemPriceBracketDict(TypedDict, total=False):
+    """``UpdatePricebookRequestPricebookItemPriceBracket`` as a plain dict (keys are Zoho's field names)."""
+
+    end_quantity: NotRequired[Decimal | int | float | str | None]
+    pricebook_discount: NotRequired[Decimal | int | float | str | None]
+    pricebook_item_id: NotRequired[str | None]
+    pricebook_rate: NotRequired[Decimal | int | float | str | None]
+    start_quantity: NotRequired[Decimal | int | float | str | None]
+
+
+class UpdatePricebookRequestPricebookItemDict(TypedDict, total=False):
+    """``UpdatePricebookRequestPricebookItem`` as a plain dict (keys are Zoho's field names)."""
+
+    item_id: NotRequired[str | None]
+    price_brackets: NotRequired[Sequence[UpdatePricebookRequestPricebookItemPriceBracketDict | UpdatePricebookRequestPricebookItemPriceBracket] | None]
+    pricebook_discount: NotRequired[Decimal | int | float | str | None]
+    pricebook_item_id: NotRequired[str | None]
+    pricebook_rate: NotRequired[Decimal | int | float | str | None]
+    pricing_scheme: NotRequired[UpdatePricebookRequestPricebookItemPricingScheme | str | None]
+
+
+class UpdatePricebookRequestDict(TypedDict, total=False):
+    """``UpdatePricebookRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    currency_id: NotRequired[str | None]
+    decimal_place: NotRequired[int | None]
+    description: NotRequired[str | None]
+    is_increase: NotRequired[bool | None]
+    name: NotRequired[str | None]
+    percentage: NotRequired[Decimal | int | float | str | None]
+    pricebook_items: NotRequired[Sequence[UpdatePricebookRequestPricebookItemDict | UpdatePricebookRequestPricebookItem] | None]
+    pricebook_rate: NotRequired[Decimal | int | float | str | None]
+    pricebook_type: NotRequired[str | None]
+    pricing_scheme: NotRequired[UpdatePricebookRequestPricingScheme | str | None]
+    rounding_type: NotRequired[str | None]
+    sales_or_purchase_type: NotRequired[str | None]

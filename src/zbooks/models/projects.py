@@ -4,49 +4,53 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
 
 class AddProjectCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddProjectCommentRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("description",)
-    description: _t.Str = None
+    description: _rq.ReqStr
 
 
 class AddProjectTaskRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddProjectTaskRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("task_name",)
+    task_name: _rq.ReqStr
     budget_hours: _t.Str = None
     description: _t.Str = None
-    rate: _t.Money = None
-    task_name: _t.Str = None
+    rate: _rq.Money = None
 
 
 class AddProjectUserRequestUser(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``AddProjectUserRequestUserDict``."""
 
-    user_id: _t.Str = None
+    required_fields: ClassVar[tuple[str, ...]] = ("user_id",)
+    user_id: _rq.ReqStr
 
 
 class AddProjectUserRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddProjectUserRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("cost_rate",)
-    cost_rate: _t.Money = None
+    cost_rate: _rq.ReqMoney
     users: list[AddProjectUserRequestUser] | None = None
 
 
 class CloneProjectRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CloneProjectRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("project_name",)
+    project_name: _rq.ReqStr
     description: _t.Str = None
-    project_name: _t.Str = None
 
 
 class Comment(ZohoModel):
@@ -64,23 +68,24 @@ class Comment(ZohoModel):
 
 
 class CreateProjectRequestTask(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``CreateProjectRequestTaskDict``."""
 
+    required_fields: ClassVar[tuple[str, ...]] = ("task_name",)
+    task_name: _rq.ReqStr
     budget_hours: _t.Str = None
     description: _t.Str = None
     rate: _t.Str = None
-    task_name: _t.Str = None
 
 
 class CreateProjectRequestUser(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``CreateProjectRequestUserDict``."""
 
     billed_hours: _t.Str = None
     budget_hours: _t.Str = None
-    cost_rate: _t.Money = None
+    cost_rate: _rq.Money = None
     email: _t.Str = None
     is_current_user: _t.Bool = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     status: _t.Str = None
     total_hours: _t.Str = None
     un_billed_hours: _t.Str = None
@@ -90,33 +95,33 @@ class CreateProjectRequestUser(ZohoModel):
 
 
 class CreateProjectRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateProjectRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("project_name", "customer_id", "billing_type", "user_id",)
-    billing_type: _t.Str = None
-    budget_amount: _t.Money = None
+    billing_type: _rq.ReqStr
+    customer_id: _rq.ReqStr
+    project_name: _rq.ReqStr
+    user_id: _rq.ReqStr
+    budget_amount: _rq.Money = None
     budget_hours: _t.Str = None
     budget_type: _t.Str = None
-    cost_budget_amount: _t.Money = None
+    cost_budget_amount: _rq.Money = None
     currency_id: _t.Str = None
-    customer_id: _t.Str = None
     description: _t.Str = None
-    project_name: _t.Str = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     tasks: list[CreateProjectRequestTask] | None = None
-    user_id: _t.Str = None
     users: list[CreateProjectRequestUser] | None = None
 
 
 class InviteProjectUserRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``InviteProjectUserRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("user_name", "email",)
+    email: _rq.ReqStr
+    user_name: _rq.ReqStr
     budget_hours: _t.Str = None
-    cost_rate: _t.Money = None
-    email: _t.Str = None
-    rate: _t.Money = None
-    user_name: _t.Str = None
+    cost_rate: _rq.Money = None
+    rate: _rq.Money = None
     user_role: _t.Str = None
 
 
@@ -222,7 +227,7 @@ class Task(ZohoModel):
 
 
 class UpdateProjectRequestTask(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``UpdateProjectRequestTaskDict``."""
 
     budget_hours: _t.Str = None
     description: _t.Str = None
@@ -231,14 +236,14 @@ class UpdateProjectRequestTask(ZohoModel):
 
 
 class UpdateProjectRequestUser(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``UpdateProjectRequestUserDict``."""
 
     billed_hours: _t.Str = None
     budget_hours: _t.Str = None
-    cost_rate: _t.Money = None
+    cost_rate: _rq.Money = None
     email: _t.Str = None
     is_current_user: _t.Bool = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     status: _t.Str = None
     total_hours: _t.Str = None
     un_billed_hours: _t.Str = None
@@ -248,46 +253,44 @@ class UpdateProjectRequestUser(ZohoModel):
 
 
 class UpdateProjectRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateProjectRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("project_name", "customer_id", "billing_type", "user_id",)
     billing_type: _t.Str = None
-    budget_amount: _t.Money = None
+    budget_amount: _rq.Money = None
     budget_hours: _t.Str = None
     budget_type: _t.Str = None
-    cost_budget_amount: _t.Money = None
+    cost_budget_amount: _rq.Money = None
     currency_id: _t.Str = None
     customer_id: _t.Str = None
     description: _t.Str = None
     project_name: _t.Str = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     tasks: list[UpdateProjectRequestTask] | None = None
     user_id: _t.Str = None
     users: list[UpdateProjectRequestUser] | None = None
 
 
 class UpdateProjectTaskRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateProjectTaskRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("task_name",)
     budget_hours: _t.Str = None
     description: _t.Str = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     task_name: _t.Str = None
 
 
 class UpdateProjectUserRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateProjectUserRequestDict``."""
 
     budget_hours: _t.Str = None
-    cost_rate: _t.Money = None
-    rate: _t.Money = None
+    cost_rate: _rq.Money = None
+    rate: _rq.Money = None
     user_name: _t.Str = None
     user_role: _t.Str = None
 
 
 class UpdateProjectsUsingCustomFieldRequestTask(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``UpdateProjectsUsingCustomFieldRequestTaskDict``."""
 
     budget_hours: _t.Str = None
     description: _t.Str = None
@@ -296,14 +299,14 @@ class UpdateProjectsUsingCustomFieldRequestTask(ZohoModel):
 
 
 class UpdateProjectsUsingCustomFieldRequestUser(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``UpdateProjectsUsingCustomFieldRequestUserDict``."""
 
     billed_hours: _t.Str = None
     budget_hours: _t.Str = None
-    cost_rate: _t.Money = None
+    cost_rate: _rq.Money = None
     email: _t.Str = None
     is_current_user: _t.Bool = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     status: _t.Str = None
     total_hours: _t.Str = None
     un_billed_hours: _t.Str = None
@@ -313,19 +316,18 @@ class UpdateProjectsUsingCustomFieldRequestUser(ZohoModel):
 
 
 class UpdateProjectsUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateProjectsUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("project_name", "customer_id", "billing_type", "user_id",)
     billing_type: _t.Str = None
-    budget_amount: _t.Money = None
+    budget_amount: _rq.Money = None
     budget_hours: _t.Str = None
     budget_type: _t.Str = None
-    cost_budget_amount: _t.Money = None
+    cost_budget_amount: _rq.Money = None
     currency_id: _t.Str = None
     customer_id: _t.Str = None
     description: _t.Str = None
     project_name: _t.Str = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     tasks: list[UpdateProjectsUsingCustomFieldRequestTask] | None = None
     user_id: _t.Str = None
     users: list[UpdateProjectsUsingCustomFieldRequestUser] | None = None
@@ -343,3 +345,200 @@ class User(ZohoModel):
     user_id: _t.Str = None
     user_name: _t.Str = None
     user_role: _t.Str = None
+
+
+class AddProjectCommentRequestDict(TypedDict, total=False):
+    """``AddProjectCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: Required[str]
+
+
+class AddProjectTaskRequestDict(TypedDict, total=False):
+    """``AddProjectTaskRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    task_name: Required[str]
+    budget_hours: NotRequired[str | None]
+    description: NotRequired[str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+
+
+class AddProjectUserRequestUserDict(TypedDict, total=False):
+    """``AddProjectUserRequestUser`` as a plain dict (keys are Zoho's field names)."""
+
+    user_id: Required[str]
+
+
+class AddProjectUserRequestDict(TypedDict, total=False):
+    """``AddProjectUserRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    cost_rate: Required[Decimal | int | float | str]
+    users: NotRequired[Sequence[AddProjectUserRequestUserDict | AddProjectUserRequestUser] | None]
+
+
+class CloneProjectRequestDict(TypedDict, total=False):
+    """``CloneProjectRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    project_name: Required[str]
+    description: NotRequired[str | None]
+
+
+class CreateProjectRequestTaskDict(TypedDict, total=False):
+    """``CreateProjectRequestTask`` as a plain dict (keys are Zoho's field names)."""
+
+    task_name: Required[str]
+    budget_hours: NotRequired[str | None]
+    description: NotRequired[str | None]
+    rate: NotRequired[str | None]
+
+
+class CreateProjectRequestUserDict(TypedDict, total=False):
+    """``CreateProjectRequestUser`` as a plain dict (keys are Zoho's field names)."""
+
+    billed_hours: NotRequired[str | None]
+    budget_hours: NotRequired[str | None]
+    cost_rate: NotRequired[Decimal | int | float | str | None]
+    email: NotRequired[str | None]
+    is_current_user: NotRequired[bool | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    status: NotRequired[str | None]
+    total_hours: NotRequired[str | None]
+    un_billed_hours: NotRequired[str | None]
+    user_id: NotRequired[str | None]
+    user_name: NotRequired[str | None]
+    user_role: NotRequired[str | None]
+
+
+class CreateProjectRequestDict(TypedDict, total=False):
+    """``CreateProjectRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    billing_type: Required[str]
+    customer_id: Required[str]
+    project_name: Required[str]
+    user_id: Required[str]
+    budget_amount: NotRequired[Decimal | int | float | str | None]
+    budget_hours: NotRequired[str | None]
+    budget_type: NotRequired[str | None]
+    cost_budget_amount: NotRequired[Decimal | int | float | str | None]
+    currency_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    tasks: NotRequired[Sequence[CreateProjectRequestTaskDict | CreateProjectRequestTask] | None]
+    users: NotRequired[Sequence[CreateProjectRequestUserDict | CreateProjectRequestUser] | None]
+
+
+class InviteProjectUserRequestDict(TypedDict, total=False):
+    """``InviteProjectUserRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    email: Required[str]
+    user_name: Required[str]
+    budget_hours: NotRequired[str | None]
+    cost_rate: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    user_role: NotRequired[str | None]
+
+
+class UpdateProjectRequestTaskDict(TypedDict, total=False):
+    """``UpdateProjectRequestTask`` as a plain dict (keys are Zoho's field names)."""
+
+    budget_hours: NotRequired[str | None]
+    description: NotRequired[str | None]
+    rate: NotRequired[str | None]
+    task_name: NotRequired[str | None]
+
+
+class UpdateProjectRequestUserDict(TypedDict, total=False):
+    """``UpdateProjectRequestUser`` as a plain dict (keys are Zoho's field names)."""
+
+    billed_hours: NotRequired[str | None]
+    budget_hours: NotRequired[str | None]
+    cost_rate: NotRequired[Decimal | int | float | str | None]
+    email: NotRequired[str | None]
+    is_current_user: NotRequired[bool | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    status: NotRequired[str | None]
+    total_hours: NotRequired[str | None]
+    un_billed_hours: NotRequired[str | None]
+    user_id: NotRequired[str | None]
+    user_name: NotRequired[str | None]
+    user_role: NotRequired[str | None]
+
+
+class UpdateProjectRequestDict(TypedDict, total=False):
+    """``UpdateProjectRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    billing_type: NotRequired[str | None]
+    budget_amount: NotRequired[Decimal | int | float | str | None]
+    budget_hours: NotRequired[str | None]
+    budget_type: NotRequired[str | None]
+    cost_budget_amount: NotRequired[Decimal | int | float | str | None]
+    currency_id: NotRequired[str | None]
+    customer_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    project_name: NotRequired[str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    tasks: NotRequired[Sequence[UpdateProjectRequestTaskDict | UpdateProjectRequestTask] | None]
+    user_id: NotRequired[str | None]
+    users: NotRequired[Sequence[UpdateProjectRequestUserDict | UpdateProjectRequestUser] | None]
+
+
+class UpdateProjectTaskRequestDict(TypedDict, total=False):
+    """``UpdateProjectTaskRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    budget_hours: NotRequired[str | None]
+    description: NotRequired[str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    task_name: NotRequired[str | None]
+
+
+class UpdateProjectUserRequestDict(TypedDict, total=False):
+    """``UpdateProjectUserRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    budget_hours: NotRequired[str | None]
+    cost_rate: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    user_name: NotRequired[str | None]
+    user_role: NotRequired[str | None]
+
+
+class UpdateProjectsUsingCustomFieldRequestTaskDict(TypedDict, total=False):
+    """``UpdateProjectsUsingCustomFieldRequestTask`` as a plain dict (keys are Zoho's field names)."""
+
+    budget_hours: NotRequired[str | None]
+    description: NotRequired[str | None]
+    rate: NotRequired[str | None]
+    task_name: NotRequired[str | None]
+
+
+class UpdateProjectsUsingCustomFieldRequestUserDict(TypedDict, total=False):
+    """``UpdateProjectsUsingCustomFieldRequestUser`` as a plain dict (keys are Zoho's field names)."""
+
+    billed_hours: NotRequired[str | None]
+    budget_hours: NotRequired[str | None]
+    cost_rate: NotRequired[Decimal | int | float | str | None]
+    email: NotRequired[str | None]
+    is_current_user: NotRequired[bool | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    status: NotRequired[str | None]
+    total_hours: NotRequired[str | None]
+    un_billed_hours: NotRequired[str | None]
+    user_id: NotRequired[str | None]
+    user_name: NotRequired[str | None]
+    user_role: NotRequired[str | None]
+
+
+class UpdateProjectsUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdateProjectsUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    billing_type: NotRequired[str | None]
+    budget_amount: NotRequired[Decimal | int | float | str | None]
+    budget_hours: NotRequired[str | None]
+    budget_type: NotRequired[str | None]
+    cost_budget_amount: NotRequired[Decimal | int | float | str | None]
+    currency_id: NotRequired[str | None]
+    customer_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    project_name: NotRequired[str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    tasks: NotRequired[Sequence[UpdateProjectsUsingCustomFieldRequestTaskDict | UpdateProjectsUsingCustomFieldRequestTask] | None]
+    user_id: NotRequired[str | None]
+    users: NotRequired[Sequence[UpdateProjectsUsingCustomFieldRequestUserDict | UpdateProjectsUsingCustomFieldRequestUser] | None]

@@ -4,10 +4,14 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -83,11 +87,11 @@ class PurchaseOrderStatus(ZohoEnum):
 
 
 class AddPurchaseOrderCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddPurchaseOrderCommentRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("description", "expected_delivery_date",)
-    description: _t.Str = None
-    expected_delivery_date: _t.ZohoDate = None
+    description: _rq.ReqStr
+    expected_delivery_date: _rq.ReqDate
 
 
 class Comment(ZohoModel):
@@ -108,49 +112,49 @@ class Comment(ZohoModel):
 
 
 class CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreatePurchaseOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreatePurchaseOrderRequestCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreatePurchaseOrderRequestDocument(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class CreatePurchaseOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestLineItemItemCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CreatePurchaseOrderRequestLineItemTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreatePurchaseOrderRequestLineItem(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -163,8 +167,8 @@ class CreatePurchaseOrderRequestLineItem(ZohoModel):
     location_id: _t.Str = None
     name: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     tags: list[CreatePurchaseOrderRequestLineItemTag] | None = None
@@ -177,16 +181,18 @@ class CreatePurchaseOrderRequestLineItem(ZohoModel):
 
 
 class CreatePurchaseOrderRequestTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreatePurchaseOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreatePurchaseOrderRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "line_items",)
+    line_items: list[CreatePurchaseOrderRequestLineItem]
+    vendor_id: _rq.ReqStr
     attention: _t.Str = None
     billing_address_id: _t.Str = None
     contact_persons_associated: list[CreatePurchaseOrderRequestContactPersonsAssociated] | None = None
@@ -194,22 +200,21 @@ class CreatePurchaseOrderRequest(ZohoModel):
     crm_owner_id: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[CreatePurchaseOrderRequestCustomField] | None = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_customer_id: _t.Str = None
-    delivery_date: _t.ZohoDate = None
+    delivery_date: _rq.Date = None
     delivery_org_address_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
     documents: list[CreatePurchaseOrderRequestDocument] | None = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
     is_update_customer: _t.Str = None
-    line_items: list[CreatePurchaseOrderRequestLineItem] | None = None
     location_id: _t.Str = None
     notes: _t.Str = None
     notes_default: _t.Str = None
@@ -226,28 +231,27 @@ class CreatePurchaseOrderRequest(ZohoModel):
     terms: _t.Str = None
     terms_default: _t.Str = None
     vat_treatment: _t.Str = None
-    vendor_id: _t.Str = None
 
 
 class EmailPurchaseOrderRequestMailDocument(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``EmailPurchaseOrderRequestMailDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class EmailPurchaseOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailPurchaseOrderRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "body",)
-    bcc_mail_ids: list[_t.Str] | None = None
-    body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
+    body: _rq.ReqStr
+    to_mail_ids: list[_rq.ReqStr]
+    bcc_mail_ids: list[_rq.ReqStr] | None = None
+    cc_mail_ids: list[_rq.ReqStr] | None = None
     from_address_id: _t.Str = None
     mail_documents: list[EmailPurchaseOrderRequestMailDocument] | None = None
     send_from_org_email_id: _t.Bool = None
     subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class PurchaseOrderAcquisitionVatSummary(ZohoModel):
@@ -487,7 +491,7 @@ class Template(ZohoModel):
 
 
 class UpdatePurchaseOrderBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdatePurchaseOrderBillingAddressRequestDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -500,56 +504,56 @@ class UpdatePurchaseOrderBillingAddressRequest(ZohoModel):
 
 
 class UpdatePurchaseOrderCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdatePurchaseOrderCommentRequestDict``."""
 
     description: _t.Str = None
-    expected_delivery_date: _t.ZohoDate = None
+    expected_delivery_date: _rq.Date = None
 
 
 class UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdatePurchaseOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdatePurchaseOrderRequestCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdatePurchaseOrderRequestDocument(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class UpdatePurchaseOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestLineItemItemCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdatePurchaseOrderRequestLineItemTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdatePurchaseOrderRequestLineItem(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -563,8 +567,8 @@ class UpdatePurchaseOrderRequestLineItem(ZohoModel):
     location_id: _t.Str = None
     name: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     tags: list[UpdatePurchaseOrderRequestLineItemTag] | None = None
@@ -577,16 +581,15 @@ class UpdatePurchaseOrderRequestLineItem(ZohoModel):
 
 
 class UpdatePurchaseOrderRequestTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdatePurchaseOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdatePurchaseOrderRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "line_items",)
     attention: _t.Str = None
     billing_address_id: _t.Str = None
     contact_persons_associated: list[UpdatePurchaseOrderRequestContactPersonsAssociated] | None = None
@@ -594,16 +597,16 @@ class UpdatePurchaseOrderRequest(ZohoModel):
     crm_owner_id: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[UpdatePurchaseOrderRequestCustomField] | None = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_customer_id: _t.Str = None
-    delivery_date: _t.ZohoDate = None
+    delivery_date: _rq.Date = None
     delivery_org_address_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
     documents: list[UpdatePurchaseOrderRequestDocument] | None = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -630,49 +633,49 @@ class UpdatePurchaseOrderRequest(ZohoModel):
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestDocument(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -686,8 +689,8 @@ class UpdatePurchaseOrderUsingCustomFieldRequestLineItem(ZohoModel):
     location_id: _t.Str = None
     name: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     tags: list[UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag] | None = None
@@ -700,16 +703,15 @@ class UpdatePurchaseOrderUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "line_items",)
     attention: _t.Str = None
     billing_address_id: _t.Str = None
     contact_persons_associated: list[UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated] | None = None
@@ -717,16 +719,16 @@ class UpdatePurchaseOrderUsingCustomFieldRequest(ZohoModel):
     crm_owner_id: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[UpdatePurchaseOrderUsingCustomFieldRequestCustomField] | None = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_customer_id: _t.Str = None
-    delivery_date: _t.ZohoDate = None
+    delivery_date: _rq.Date = None
     delivery_org_address_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
     documents: list[UpdatePurchaseOrderUsingCustomFieldRequestDocument] | None = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -750,3 +752,415 @@ class UpdatePurchaseOrderUsingCustomFieldRequest(ZohoModel):
     terms_default: _t.Str = None
     vat_treatment: _t.Str = None
     vendor_id: _t.Str = None
+
+
+class AddPurchaseOrderCommentRequestDict(TypedDict, total=False):
+    """``AddPurchaseOrderCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: Required[str]
+    expected_delivery_date: Required[_dt.date | str]
+
+
+class CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class CreatePurchaseOrderRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``CreatePurchaseOrderRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict | CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class CreatePurchaseOrderRequestCustomFieldDict(TypedDict, total=False):
+    """``CreatePurchaseOrderRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreatePurchaseOrderRequestDocumentDict(TypedDict, total=False):
+    """``CreatePurchaseOrderRequestDocument`` as a plain dict (keys are Zoho's field names)."""
+
+    document_id: NotRequired[str | None]
+    file_name: NotRequired[str | None]
+
+
+class CreatePurchaseOrderRequestLineItemItemCustomFieldDict(TypedDict, total=False):
+    """``CreatePurchaseOrderRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class CreatePurchaseOrderRequestLineItemTagDict(TypedDict, total=False):
+    """``CreatePurchaseOrderRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreatePurchaseOrderRequestLineItemDict(TypedDict, total=False):
+    """``CreatePurchaseOrderRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_custom_fields: NotRequired[Sequence[CreatePurchaseOrderRequestLineItemItemCustomFieldDict | CreatePurchaseOrderRequestLineItemItemCustomField] | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreatePurchaseOrderRequestLineItemTagDict | CreatePurchaseOrderRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+
+
+class CreatePurchaseOrderRequestTagDict(TypedDict, total=False):
+    """``CreatePurchaseOrderRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreatePurchaseOrderRequestDict(TypedDict, total=False):
+    """``CreatePurchaseOrderRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    line_items: Required[Sequence[CreatePurchaseOrderRequestLineItemDict | CreatePurchaseOrderRequestLineItem]]
+    vendor_id: Required[str]
+    attention: NotRequired[str | None]
+    billing_address_id: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[CreatePurchaseOrderRequestContactPersonsAssociatedDict | CreatePurchaseOrderRequestContactPersonsAssociated] | None]
+    crm_custom_reference_id: NotRequired[str | None]
+    crm_owner_id: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CreatePurchaseOrderRequestCustomFieldDict | CreatePurchaseOrderRequestCustomField] | None]
+    date: NotRequired[_dt.date | str | None]
+    delivery_customer_id: NotRequired[str | None]
+    delivery_date: NotRequired[_dt.date | str | None]
+    delivery_org_address_id: NotRequired[str | None]
+    destination_of_supply: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_account_id: NotRequired[str | None]
+    documents: NotRequired[Sequence[CreatePurchaseOrderRequestDocumentDict | CreatePurchaseOrderRequestDocument] | None]
+    due_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_update_customer: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    notes_default: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    purchaseorder_number: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    salesorder_id: NotRequired[str | None]
+    ship_via: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreatePurchaseOrderRequestTagDict | CreatePurchaseOrderRequestTag] | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    terms_default: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class EmailPurchaseOrderRequestMailDocumentDict(TypedDict, total=False):
+    """``EmailPurchaseOrderRequestMailDocument`` as a plain dict (keys are Zoho's field names)."""
+
+    document_id: NotRequired[str | None]
+    file_name: NotRequired[str | None]
+
+
+class EmailPurchaseOrderRequestDict(TypedDict, total=False):
+    """``EmailPurchaseOrderRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    body: Required[str]
+    to_mail_ids: Required[Sequence[str]]
+    bcc_mail_ids: NotRequired[Sequence[str] | None]
+    cc_mail_ids: NotRequired[Sequence[str] | None]
+    from_address_id: NotRequired[str | None]
+    mail_documents: NotRequired[Sequence[EmailPurchaseOrderRequestMailDocumentDict | EmailPurchaseOrderRequestMailDocument] | None]
+    send_from_org_email_id: NotRequired[bool | None]
+    subject: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderBillingAddressRequestDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    is_update_customer: NotRequired[str | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderCommentRequestDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    expected_delivery_date: NotRequired[_dt.date | str | None]
+
+
+class UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdatePurchaseOrderRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderRequestDocumentDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderRequestDocument`` as a plain dict (keys are Zoho's field names)."""
+
+    document_id: NotRequired[str | None]
+    file_name: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderRequestLineItemItemCustomFieldDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderRequestLineItemDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_custom_fields: NotRequired[Sequence[UpdatePurchaseOrderRequestLineItemItemCustomFieldDict | UpdatePurchaseOrderRequestLineItemItemCustomField] | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdatePurchaseOrderRequestLineItemTagDict | UpdatePurchaseOrderRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderRequestTagDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderRequestDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    attention: NotRequired[str | None]
+    billing_address_id: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdatePurchaseOrderRequestContactPersonsAssociatedDict | UpdatePurchaseOrderRequestContactPersonsAssociated] | None]
+    crm_custom_reference_id: NotRequired[str | None]
+    crm_owner_id: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdatePurchaseOrderRequestCustomFieldDict | UpdatePurchaseOrderRequestCustomField] | None]
+    date: NotRequired[_dt.date | str | None]
+    delivery_customer_id: NotRequired[str | None]
+    delivery_date: NotRequired[_dt.date | str | None]
+    delivery_org_address_id: NotRequired[str | None]
+    destination_of_supply: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_account_id: NotRequired[str | None]
+    documents: NotRequired[Sequence[UpdatePurchaseOrderRequestDocumentDict | UpdatePurchaseOrderRequestDocument] | None]
+    due_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_update_customer: NotRequired[str | None]
+    line_items: NotRequired[Sequence[UpdatePurchaseOrderRequestLineItemDict | UpdatePurchaseOrderRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    notes_default: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    purchaseorder_number: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    salesorder_id: NotRequired[str | None]
+    ship_via: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdatePurchaseOrderRequestTagDict | UpdatePurchaseOrderRequestTag] | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    terms_default: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+    vendor_id: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderUsingCustomFieldRequestDocumentDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderUsingCustomFieldRequestDocument`` as a plain dict (keys are Zoho's field names)."""
+
+    document_id: NotRequired[str | None]
+    file_name: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomFieldDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_custom_fields: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomFieldDict | UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomField] | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict | UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderUsingCustomFieldRequestTagDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdatePurchaseOrderUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdatePurchaseOrderUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    attention: NotRequired[str | None]
+    billing_address_id: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedDict | UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated] | None]
+    crm_custom_reference_id: NotRequired[str | None]
+    crm_owner_id: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestCustomFieldDict | UpdatePurchaseOrderUsingCustomFieldRequestCustomField] | None]
+    date: NotRequired[_dt.date | str | None]
+    delivery_customer_id: NotRequired[str | None]
+    delivery_date: NotRequired[_dt.date | str | None]
+    delivery_org_address_id: NotRequired[str | None]
+    destination_of_supply: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_account_id: NotRequired[str | None]
+    documents: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestDocumentDict | UpdatePurchaseOrderUsingCustomFieldRequestDocument] | None]
+    due_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_update_customer: NotRequired[str | None]
+    line_items: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestLineItemDict | UpdatePurchaseOrderUsingCustomFieldRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    notes_default: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    purchaseorder_number: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    salesorder_id: NotRequired[str | None]
+    ship_via: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestTagDict | UpdatePurchaseOrderUsingCustomFieldRequestTag] | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    terms_default: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+    vendor_id: NotRequired[str | None]

@@ -4,21 +4,25 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
 
 class CreateRecurringBillRequestCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringBillRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CreateRecurringBillRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringBillRequestLineItemItemCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -27,14 +31,14 @@ class CreateRecurringBillRequestLineItemItemCustomField(ZohoModel):
 
 
 class CreateRecurringBillRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringBillRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRecurringBillRequestLineItem(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringBillRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -51,11 +55,11 @@ class CreateRecurringBillRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_t.Str] | None = None
+    serial_numbers: list[_rq.ReqStr] | None = None
     tags: list[CreateRecurringBillRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -66,23 +70,28 @@ class CreateRecurringBillRequestLineItem(ZohoModel):
 
 
 class CreateRecurringBillRequestTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringBillRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRecurringBillRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRecurringBillRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "recurrence_name", "start_date", "repeat_every", "recurrence_frequency",)
+    recurrence_frequency: _rq.ReqStr
+    recurrence_name: _rq.ReqStr
+    repeat_every: _rq.ReqStr
+    start_date: _rq.ReqDate
+    vendor_id: _rq.ReqStr
     abn: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[CreateRecurringBillRequestCustomField] | None = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
-    end_date: _t.ZohoDate = None
+    end_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_abn_quoted: _t.Str = None
@@ -97,17 +106,12 @@ class CreateRecurringBillRequest(ZohoModel):
     payment_terms_label: _t.Str = None
     place_of_supply: _t.Str = None
     pricebook_id: _t.Str = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
-    repeat_every: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDate = None
     tags: list[CreateRecurringBillRequestTag] | None = None
     tax_treatment: _t.Str = None
     terms: _t.Str = None
     vat_reg_no: _t.Str = None
     vat_treatment: _t.Str = None
-    vendor_id: _t.Str = None
 
 
 class RecurringBillAcquisitionVatSummary(ZohoModel):
@@ -261,14 +265,14 @@ class RecurringBill(ZohoModel):
 
 
 class UpdateRecurringBillRequestCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdateRecurringBillRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillRequestLineItemItemCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -277,14 +281,14 @@ class UpdateRecurringBillRequestLineItemItemCustomField(ZohoModel):
 
 
 class UpdateRecurringBillRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringBillRequestLineItem(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -301,11 +305,11 @@ class UpdateRecurringBillRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_t.Str] | None = None
+    serial_numbers: list[_rq.ReqStr] | None = None
     tags: list[UpdateRecurringBillRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -316,23 +320,22 @@ class UpdateRecurringBillRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringBillRequestTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringBillRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringBillRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "recurrence_name", "start_date", "repeat_every", "recurrence_frequency",)
     abn: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateRecurringBillRequestCustomField] | None = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
-    end_date: _t.ZohoDate = None
+    end_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_abn_quoted: _t.Str = None
@@ -353,7 +356,7 @@ class UpdateRecurringBillRequest(ZohoModel):
     recurring_bill_id: _t.Str = None
     repeat_every: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     status: _t.Str = None
     tags: list[UpdateRecurringBillRequestTag] | None = None
     tax_treatment: _t.Str = None
@@ -364,14 +367,14 @@ class UpdateRecurringBillRequest(ZohoModel):
 
 
 class UpdateRecurringBillUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -380,14 +383,14 @@ class UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField(ZohoMode
 
 
 class UpdateRecurringBillUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringBillUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -404,11 +407,11 @@ class UpdateRecurringBillUsingCustomFieldRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_t.Str] | None = None
+    serial_numbers: list[_rq.ReqStr] | None = None
     tags: list[UpdateRecurringBillUsingCustomFieldRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -419,23 +422,22 @@ class UpdateRecurringBillUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringBillUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringBillUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "recurrence_name", "start_date", "repeat_every", "recurrence_frequency",)
     abn: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateRecurringBillUsingCustomFieldRequestCustomField] | None = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
-    end_date: _t.ZohoDate = None
+    end_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_abn_quoted: _t.Str = None
@@ -456,7 +458,7 @@ class UpdateRecurringBillUsingCustomFieldRequest(ZohoModel):
     recurring_bill_id: _t.Str = None
     repeat_every: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     status: _t.Str = None
     tags: list[UpdateRecurringBillUsingCustomFieldRequestTag] | None = None
     tax_treatment: _t.Str = None
@@ -464,3 +466,306 @@ class UpdateRecurringBillUsingCustomFieldRequest(ZohoModel):
     vat_reg_no: _t.Str = None
     vat_treatment: _t.Str = None
     vendor_id: _t.Str = None
+
+
+class CreateRecurringBillRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateRecurringBillRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class CreateRecurringBillRequestLineItemItemCustomFieldDict(TypedDict, total=False):
+    """``CreateRecurringBillRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    custom_field_id: NotRequired[str | None]
+    index: NotRequired[int | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreateRecurringBillRequestLineItemTagDict(TypedDict, total=False):
+    """``CreateRecurringBillRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateRecurringBillRequestLineItemDict(TypedDict, total=False):
+    """``CreateRecurringBillRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    customer_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    is_billable: NotRequired[bool | None]
+    item_custom_fields: NotRequired[Sequence[CreateRecurringBillRequestLineItemItemCustomFieldDict | CreateRecurringBillRequestLineItemItemCustomField] | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    serial_numbers: NotRequired[Sequence[str] | None]
+    tags: NotRequired[Sequence[CreateRecurringBillRequestLineItemTagDict | CreateRecurringBillRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+
+
+class CreateRecurringBillRequestTagDict(TypedDict, total=False):
+    """``CreateRecurringBillRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateRecurringBillRequestDict(TypedDict, total=False):
+    """``CreateRecurringBillRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    recurrence_frequency: Required[str]
+    recurrence_name: Required[str]
+    repeat_every: Required[str]
+    start_date: Required[_dt.date | str]
+    vendor_id: Required[str]
+    abn: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CreateRecurringBillRequestCustomFieldDict | CreateRecurringBillRequestCustomField] | None]
+    destination_of_supply: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_account_id: NotRequired[str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_abn_quoted: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    is_tds_applied: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[CreateRecurringBillRequestLineItemDict | CreateRecurringBillRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateRecurringBillRequestTagDict | CreateRecurringBillRequestTag] | None]
+    tax_treatment: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    vat_reg_no: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class UpdateRecurringBillRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateRecurringBillRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class UpdateRecurringBillRequestLineItemItemCustomFieldDict(TypedDict, total=False):
+    """``UpdateRecurringBillRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    custom_field_id: NotRequired[str | None]
+    index: NotRequired[int | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateRecurringBillRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateRecurringBillRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateRecurringBillRequestLineItemDict(TypedDict, total=False):
+    """``UpdateRecurringBillRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    customer_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    is_billable: NotRequired[bool | None]
+    item_custom_fields: NotRequired[Sequence[UpdateRecurringBillRequestLineItemItemCustomFieldDict | UpdateRecurringBillRequestLineItemItemCustomField] | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    serial_numbers: NotRequired[Sequence[str] | None]
+    tags: NotRequired[Sequence[UpdateRecurringBillRequestLineItemTagDict | UpdateRecurringBillRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+
+
+class UpdateRecurringBillRequestTagDict(TypedDict, total=False):
+    """``UpdateRecurringBillRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateRecurringBillRequestDict(TypedDict, total=False):
+    """``UpdateRecurringBillRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    abn: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateRecurringBillRequestCustomFieldDict | UpdateRecurringBillRequestCustomField] | None]
+    destination_of_supply: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_account_id: NotRequired[str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_abn_quoted: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    is_tds_applied: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[UpdateRecurringBillRequestLineItemDict | UpdateRecurringBillRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    pricebook_name: NotRequired[str | None]
+    recurrence_frequency: NotRequired[str | None]
+    recurrence_name: NotRequired[str | None]
+    recurring_bill_id: NotRequired[str | None]
+    repeat_every: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    start_date: NotRequired[_dt.date | str | None]
+    status: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateRecurringBillRequestTagDict | UpdateRecurringBillRequestTag] | None]
+    tax_treatment: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    vat_reg_no: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+    vendor_id: NotRequired[str | None]
+
+
+class UpdateRecurringBillUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateRecurringBillUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    value: NotRequired[str | None]
+
+
+class UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomFieldDict(TypedDict, total=False):
+    """``UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    custom_field_id: NotRequired[str | None]
+    index: NotRequired[int | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateRecurringBillUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateRecurringBillUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
+    """``UpdateRecurringBillUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    customer_id: NotRequired[str | None]
+    description: NotRequired[str | None]
+    hsn_or_sac: NotRequired[str | None]
+    is_billable: NotRequired[bool | None]
+    item_custom_fields: NotRequired[Sequence[UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomFieldDict | UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField] | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    serial_numbers: NotRequired[Sequence[str] | None]
+    tags: NotRequired[Sequence[UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict | UpdateRecurringBillUsingCustomFieldRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+
+
+class UpdateRecurringBillUsingCustomFieldRequestTagDict(TypedDict, total=False):
+    """``UpdateRecurringBillUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateRecurringBillUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdateRecurringBillUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    abn: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateRecurringBillUsingCustomFieldRequestCustomFieldDict | UpdateRecurringBillUsingCustomFieldRequestCustomField] | None]
+    destination_of_supply: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_account_id: NotRequired[str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_abn_quoted: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    is_tds_applied: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[UpdateRecurringBillUsingCustomFieldRequestLineItemDict | UpdateRecurringBillUsingCustomFieldRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    pricebook_name: NotRequired[str | None]
+    recurrence_frequency: NotRequired[str | None]
+    recurrence_name: NotRequired[str | None]
+    recurring_bill_id: NotRequired[str | None]
+    repeat_every: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    start_date: NotRequired[_dt.date | str | None]
+    status: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateRecurringBillUsingCustomFieldRequestTagDict | UpdateRecurringBillUsingCustomFieldRequestTag] | None]
+    tax_treatment: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    vat_reg_no: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+    vendor_id: NotRequired[str | None]

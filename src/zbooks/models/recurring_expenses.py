@@ -4,8 +4,12 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -26,14 +30,14 @@ class Comment(ZohoModel):
 
 
 class CreateRecurringExpenseRequestCustomField(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateRecurringExpenseRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -43,11 +47,11 @@ class CreateRecurringExpenseRequestLineItemTag(ZohoModel):
 
 
 class CreateRecurringExpenseRequestLineItem(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -61,25 +65,29 @@ class CreateRecurringExpenseRequestLineItem(ZohoModel):
 
 
 class CreateRecurringExpenseRequestTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRecurringExpenseRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRecurringExpenseRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("account_id", "recurrence_name", "start_date", "recurrence_frequency", "repeat_every", "amount",)
-    account_id: _t.Str = None
+    account_id: _rq.ReqStr
+    amount: _rq.ReqMoney
+    recurrence_frequency: _rq.ReqStr
+    recurrence_name: _rq.ReqStr
+    repeat_every: _rq.ReqStr
+    start_date: _rq.ReqDateTime
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
     currency_id: _t.Str = None
     custom_fields: list[CreateRecurringExpenseRequestCustomField] | None = None
     customer_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    end_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    end_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     is_billable: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
@@ -88,13 +96,9 @@ class CreateRecurringExpenseRequest(ZohoModel):
     place_of_supply: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
-    repeat_every: _t.Str = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDateTime = None
     tags: list[CreateRecurringExpenseRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
@@ -241,14 +245,14 @@ class RecurringExpense(ZohoModel):
 
 
 class UpdateRecurringExpenseRequestCustomField(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateRecurringExpenseRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -258,11 +262,11 @@ class UpdateRecurringExpenseRequestLineItemTag(ZohoModel):
 
 
 class UpdateRecurringExpenseRequestLineItem(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -276,25 +280,24 @@ class UpdateRecurringExpenseRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringExpenseRequestTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringExpenseRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringExpenseRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("account_id", "recurrence_name", "start_date", "recurrence_frequency", "repeat_every", "amount",)
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateRecurringExpenseRequestCustomField] | None = None
     customer_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    end_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    end_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     is_billable: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
@@ -309,7 +312,7 @@ class UpdateRecurringExpenseRequest(ZohoModel):
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDateTime = None
+    start_date: _rq.DateTime = None
     tags: list[UpdateRecurringExpenseRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
@@ -317,14 +320,14 @@ class UpdateRecurringExpenseRequest(ZohoModel):
 
 
 class UpdateRecurringExpenseUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -334,11 +337,11 @@ class UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag(ZohoModel):
 
 
 class UpdateRecurringExpenseUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -352,25 +355,24 @@ class UpdateRecurringExpenseUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringExpenseUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringExpenseUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("account_id", "recurrence_name", "start_date", "recurrence_frequency", "repeat_every", "amount",)
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateRecurringExpenseUsingCustomFieldRequestCustomField] | None = None
     customer_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    end_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    end_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     is_billable: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
@@ -385,8 +387,233 @@ class UpdateRecurringExpenseUsingCustomFieldRequest(ZohoModel):
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDateTime = None
+    start_date: _rq.DateTime = None
     tags: list[UpdateRecurringExpenseUsingCustomFieldRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+class CreateRecurringExpenseRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateRecurringExpenseRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreateRecurringExpenseRequestLineItemTagDict(TypedDict, total=False):
+    """``CreateRecurringExpenseRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    is_tag_mandatory: NotRequired[bool | None]
+    tag_id: NotRequired[str | None]
+    tag_name: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+    tag_option_name: NotRequired[str | None]
+
+
+class CreateRecurringExpenseRequestLineItemDict(TypedDict, total=False):
+    """``CreateRecurringExpenseRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    item_order: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateRecurringExpenseRequestLineItemTagDict | CreateRecurringExpenseRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+
+
+class CreateRecurringExpenseRequestTagDict(TypedDict, total=False):
+    """``CreateRecurringExpenseRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateRecurringExpenseRequestDict(TypedDict, total=False):
+    """``CreateRecurringExpenseRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: Required[str]
+    amount: Required[Decimal | int | float | str]
+    recurrence_frequency: Required[str]
+    recurrence_name: Required[str]
+    repeat_every: Required[str]
+    start_date: Required[_dt.datetime | str]
+    acquisition_vat_id: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CreateRecurringExpenseRequestCustomFieldDict | CreateRecurringExpenseRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    destination_of_supply: NotRequired[str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    is_billable: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[CreateRecurringExpenseRequestLineItemDict | CreateRecurringExpenseRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateRecurringExpenseRequestTagDict | CreateRecurringExpenseRequestTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class UpdateRecurringExpenseRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateRecurringExpenseRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateRecurringExpenseRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateRecurringExpenseRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    is_tag_mandatory: NotRequired[bool | None]
+    tag_id: NotRequired[str | None]
+    tag_name: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+    tag_option_name: NotRequired[str | None]
+
+
+class UpdateRecurringExpenseRequestLineItemDict(TypedDict, total=False):
+    """``UpdateRecurringExpenseRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    item_order: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateRecurringExpenseRequestLineItemTagDict | UpdateRecurringExpenseRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+
+
+class UpdateRecurringExpenseRequestTagDict(TypedDict, total=False):
+    """``UpdateRecurringExpenseRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateRecurringExpenseRequestDict(TypedDict, total=False):
+    """``UpdateRecurringExpenseRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateRecurringExpenseRequestCustomFieldDict | UpdateRecurringExpenseRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    destination_of_supply: NotRequired[str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    is_billable: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[UpdateRecurringExpenseRequestLineItemDict | UpdateRecurringExpenseRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    recurrence_frequency: NotRequired[str | None]
+    recurrence_name: NotRequired[str | None]
+    repeat_every: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    start_date: NotRequired[_dt.datetime | str | None]
+    tags: NotRequired[Sequence[UpdateRecurringExpenseRequestTagDict | UpdateRecurringExpenseRequestTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class UpdateRecurringExpenseUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateRecurringExpenseUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    is_tag_mandatory: NotRequired[bool | None]
+    tag_id: NotRequired[str | None]
+    tag_name: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+    tag_option_name: NotRequired[str | None]
+
+
+class UpdateRecurringExpenseUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
+    """``UpdateRecurringExpenseUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    description: NotRequired[str | None]
+    item_order: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict | UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+
+
+class UpdateRecurringExpenseUsingCustomFieldRequestTagDict(TypedDict, total=False):
+    """``UpdateRecurringExpenseUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateRecurringExpenseUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdateRecurringExpenseUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_id: NotRequired[str | None]
+    acquisition_vat_id: NotRequired[str | None]
+    amount: NotRequired[Decimal | int | float | str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateRecurringExpenseUsingCustomFieldRequestCustomFieldDict | UpdateRecurringExpenseUsingCustomFieldRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    destination_of_supply: NotRequired[str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    is_billable: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[UpdateRecurringExpenseUsingCustomFieldRequestLineItemDict | UpdateRecurringExpenseUsingCustomFieldRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    recurrence_frequency: NotRequired[str | None]
+    recurrence_name: NotRequired[str | None]
+    repeat_every: NotRequired[str | None]
+    reverse_charge_tax_id: NotRequired[str | None]
+    reverse_charge_vat_id: NotRequired[str | None]
+    source_of_supply: NotRequired[str | None]
+    start_date: NotRequired[_dt.datetime | str | None]
+    tags: NotRequired[Sequence[UpdateRecurringExpenseUsingCustomFieldRequestTagDict | UpdateRecurringExpenseUsingCustomFieldRequestTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]

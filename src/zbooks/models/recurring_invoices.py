@@ -4,8 +4,12 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -28,7 +32,7 @@ class Comment(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestBillingAddress(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestBillingAddressDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -40,21 +44,21 @@ class CreateRecurringInvoiceRequestBillingAddress(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreateRecurringInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateRecurringInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestCustomFieldDict``."""
 
     data_type: _t.Str = None
     label: _t.Str = None
@@ -62,24 +66,24 @@ class CreateRecurringInvoiceRequestCustomField(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRecurringInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestLineItemDict``."""
 
     hsn_or_sac: _t.Str = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
+    quantity: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[CreateRecurringInvoiceRequestLineItemTag] | None = None
     tax_id: _t.Str = None
@@ -89,7 +93,7 @@ class CreateRecurringInvoiceRequestLineItem(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -97,13 +101,13 @@ class CreateRecurringInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[CreateRecurringInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class CreateRecurringInvoiceRequestShippingAddress(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestShippingAddressDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -114,17 +118,20 @@ class CreateRecurringInvoiceRequestShippingAddress(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRecurringInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("recurrence_name", "customer_id", "recurrence_frequency",)
-    adjustment: _t.Money = None
+    customer_id: _rq.ReqStr
+    recurrence_frequency: _rq.ReqStr
+    recurrence_name: _rq.ReqStr
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
@@ -135,13 +142,12 @@ class CreateRecurringInvoiceRequest(ZohoModel):
     contact_persons_associated: list[CreateRecurringInvoiceRequestContactPersonsAssociated] | None = None
     currency_id: _t.Str = None
     custom_fields: list[CreateRecurringInvoiceRequestCustomField] | None = None
-    customer_id: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     email: _t.Str = None
-    end_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    end_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -155,16 +161,14 @@ class CreateRecurringInvoiceRequest(ZohoModel):
     payment_terms: _t.Int = None
     payment_terms_label: _t.Str = None
     place_of_supply: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
     repeat_every: _t.Int = None
     salesperson_name: _t.Str = None
     shipping_address: CreateRecurringInvoiceRequestShippingAddress | None = None
-    shipping_charge: _t.Money = None
-    start_date: _t.ZohoDate = None
+    shipping_charge: _rq.Money = None
+    start_date: _rq.Date = None
     tags: list[CreateRecurringInvoiceRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -341,33 +345,33 @@ class RecurringInvoice(ZohoModel):
 
 
 class ResumeRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``ResumeRecurringInvoiceRequestDict``."""
 
     recurring_invoice_id: _t.Str = None
 
 
 class StopRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``StopRecurringInvoiceRequestDict``."""
 
     recurring_invoice_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateRecurringInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestCustomFieldDict``."""
 
     data_type: _t.Str = None
     label: _t.Str = None
@@ -375,29 +379,29 @@ class UpdateRecurringInvoiceRequestCustomField(ZohoModel):
 
 
 class UpdateRecurringInvoiceRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestLineItemDict``."""
 
     avatax_tax_code: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateRecurringInvoiceRequestLineItemTag] | None = None
     tax_exemption_id: _t.Str = None
@@ -408,7 +412,7 @@ class UpdateRecurringInvoiceRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -416,22 +420,21 @@ class UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class UpdateRecurringInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class UpdateRecurringInvoiceRequestTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringInvoiceRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("recurrence_name", "customer_id", "recurrence_frequency",)
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -441,7 +444,7 @@ class UpdateRecurringInvoiceRequest(ZohoModel):
     custom_fields: list[UpdateRecurringInvoiceRequestCustomField] | None = None
     customer_id: _t.Str = None
     email: _t.Str = None
-    end_date: _t.ZohoDate = None
+    end_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_reverse_charge_applied: _t.Bool = None
@@ -453,7 +456,7 @@ class UpdateRecurringInvoiceRequest(ZohoModel):
     recurrence_name: _t.Str = None
     reference_number: _t.Str = None
     repeat_every: _t.Int = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     tags: list[UpdateRecurringInvoiceRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -463,28 +466,28 @@ class UpdateRecurringInvoiceRequest(ZohoModel):
 
 
 class UpdateRecurringInvoiceTemplateRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringInvoiceTemplateRequestDict``."""
 
     recurring_invoice_id: _t.Str = None
     template_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestCustomFieldDict``."""
 
     data_type: _t.Str = None
     label: _t.Str = None
@@ -492,29 +495,29 @@ class UpdateRecurringInvoiceUsingCustomFieldRequestCustomField(ZohoModel):
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestLineItemDict``."""
 
     avatax_tax_code: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag] | None = None
     tax_exemption_id: _t.Str = None
@@ -525,7 +528,7 @@ class UpdateRecurringInvoiceUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -533,22 +536,21 @@ class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway(Z
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOption(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionDict``."""
 
     payment_gateways: list[UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway] | None = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("recurrence_name", "customer_id", "recurrence_frequency",)
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -558,7 +560,7 @@ class UpdateRecurringInvoiceUsingCustomFieldRequest(ZohoModel):
     custom_fields: list[UpdateRecurringInvoiceUsingCustomFieldRequestCustomField] | None = None
     customer_id: _t.Str = None
     email: _t.Str = None
-    end_date: _t.ZohoDate = None
+    end_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_reverse_charge_applied: _t.Bool = None
@@ -570,10 +572,394 @@ class UpdateRecurringInvoiceUsingCustomFieldRequest(ZohoModel):
     recurrence_name: _t.Str = None
     reference_number: _t.Str = None
     repeat_every: _t.Int = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     tags: list[UpdateRecurringInvoiceUsingCustomFieldRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+class CreateRecurringInvoiceRequestBillingAddressDict(TypedDict, total=False):
+    """``CreateRecurringInvoiceRequestBillingAddress`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    state: NotRequired[str | None]
+    street2: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class CreateRecurringInvoiceRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``CreateRecurringInvoiceRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict | CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class CreateRecurringInvoiceRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateRecurringInvoiceRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    data_type: NotRequired[str | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreateRecurringInvoiceRequestLineItemTagDict(TypedDict, total=False):
+    """``CreateRecurringInvoiceRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateRecurringInvoiceRequestLineItemDict(TypedDict, total=False):
+    """``CreateRecurringInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    hsn_or_sac: NotRequired[str | None]
+    item_total: NotRequired[Decimal | int | float | str | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateRecurringInvoiceRequestLineItemTagDict | CreateRecurringInvoiceRequestLineItemTag] | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class CreateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
+    """``CreateRecurringInvoiceRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
+
+    additional_field1: NotRequired[str | None]
+    configured: NotRequired[bool | None]
+    gateway_name: NotRequired[str | None]
+
+
+class CreateRecurringInvoiceRequestPaymentOptionDict(TypedDict, total=False):
+    """``CreateRecurringInvoiceRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
+
+    payment_gateways: NotRequired[Sequence[CreateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict | CreateRecurringInvoiceRequestPaymentOptionPaymentGateway] | None]
+
+
+class CreateRecurringInvoiceRequestShippingAddressDict(TypedDict, total=False):
+    """``CreateRecurringInvoiceRequestShippingAddress`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class CreateRecurringInvoiceRequestTagDict(TypedDict, total=False):
+    """``CreateRecurringInvoiceRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateRecurringInvoiceRequestDict(TypedDict, total=False):
+    """``CreateRecurringInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    customer_id: Required[str]
+    recurrence_frequency: Required[str]
+    recurrence_name: Required[str]
+    adjustment: NotRequired[Decimal | int | float | str | None]
+    adjustment_description: NotRequired[str | None]
+    allow_partial_payments: NotRequired[bool | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    billing_address: NotRequired[CreateRecurringInvoiceRequestBillingAddressDict | CreateRecurringInvoiceRequestBillingAddress | None]
+    cfdi_usage: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[CreateRecurringInvoiceRequestContactPersonsAssociatedDict | CreateRecurringInvoiceRequestContactPersonsAssociated] | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CreateRecurringInvoiceRequestCustomFieldDict | CreateRecurringInvoiceRequestCustomField] | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_type: NotRequired[str | None]
+    email: NotRequired[str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    item_id: NotRequired[str | None]
+    line_items: NotRequired[Sequence[CreateRecurringInvoiceRequestLineItemDict | CreateRecurringInvoiceRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    payment_options: NotRequired[CreateRecurringInvoiceRequestPaymentOptionDict | CreateRecurringInvoiceRequestPaymentOption | None]
+    payment_terms: NotRequired[int | None]
+    payment_terms_label: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    reference_number: NotRequired[str | None]
+    repeat_every: NotRequired[int | None]
+    salesperson_name: NotRequired[str | None]
+    shipping_address: NotRequired[CreateRecurringInvoiceRequestShippingAddressDict | CreateRecurringInvoiceRequestShippingAddress | None]
+    shipping_charge: NotRequired[Decimal | int | float | str | None]
+    start_date: NotRequired[_dt.date | str | None]
+    tags: NotRequired[Sequence[CreateRecurringInvoiceRequestTagDict | CreateRecurringInvoiceRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class ResumeRecurringInvoiceRequestDict(TypedDict, total=False):
+    """``ResumeRecurringInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    recurring_invoice_id: NotRequired[str | None]
+
+
+class StopRecurringInvoiceRequestDict(TypedDict, total=False):
+    """``StopRecurringInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    recurring_invoice_id: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateRecurringInvoiceRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    data_type: NotRequired[str | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceRequestLineItemDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    item_total: NotRequired[Decimal | int | float | str | None]
+    line_item_category: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateRecurringInvoiceRequestLineItemTagDict | UpdateRecurringInvoiceRequestLineItemTag] | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
+
+    additional_field1: NotRequired[str | None]
+    configured: NotRequired[bool | None]
+    gateway_name: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceRequestPaymentOptionDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
+
+    payment_gateways: NotRequired[Sequence[UpdateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict | UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway] | None]
+
+
+class UpdateRecurringInvoiceRequestTagDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceRequestDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    allow_partial_payments: NotRequired[bool | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    cfdi_usage: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdateRecurringInvoiceRequestContactPersonsAssociatedDict | UpdateRecurringInvoiceRequestContactPersonsAssociated] | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateRecurringInvoiceRequestCustomFieldDict | UpdateRecurringInvoiceRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    email: NotRequired[str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[UpdateRecurringInvoiceRequestLineItemDict | UpdateRecurringInvoiceRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    payment_options: NotRequired[UpdateRecurringInvoiceRequestPaymentOptionDict | UpdateRecurringInvoiceRequestPaymentOption | None]
+    place_of_supply: NotRequired[str | None]
+    recurrence_frequency: NotRequired[str | None]
+    recurrence_name: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    repeat_every: NotRequired[int | None]
+    start_date: NotRequired[_dt.date | str | None]
+    tags: NotRequired[Sequence[UpdateRecurringInvoiceRequestTagDict | UpdateRecurringInvoiceRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceTemplateRequestDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceTemplateRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    recurring_invoice_id: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    data_type: NotRequired[str | None]
+    label: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    avatax_tax_code: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_id: NotRequired[str | None]
+    item_total: NotRequired[Decimal | int | float | str | None]
+    line_item_category: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTagDict | UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag] | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
+
+    additional_field1: NotRequired[str | None]
+    configured: NotRequired[bool | None]
+    gateway_name: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
+
+    payment_gateways: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict | UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway] | None]
+
+
+class UpdateRecurringInvoiceUsingCustomFieldRequestTagDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateRecurringInvoiceUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdateRecurringInvoiceUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    allow_partial_payments: NotRequired[bool | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    cfdi_usage: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict | UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociated] | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestCustomFieldDict | UpdateRecurringInvoiceUsingCustomFieldRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    email: NotRequired[str | None]
+    end_date: NotRequired[_dt.date | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestLineItemDict | UpdateRecurringInvoiceUsingCustomFieldRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    payment_options: NotRequired[UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionDict | UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOption | None]
+    place_of_supply: NotRequired[str | None]
+    recurrence_frequency: NotRequired[str | None]
+    recurrence_name: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    repeat_every: NotRequired[int | None]
+    start_date: NotRequired[_dt.date | str | None]
+    tags: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestTagDict | UpdateRecurringInvoiceUsingCustomFieldRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]

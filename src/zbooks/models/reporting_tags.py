@@ -4,10 +4,12 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from collections.abc import Sequence
+from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -67,35 +69,35 @@ class UpdateTagRequestMultiPreferenceEntityEntityEntityName(ZohoEnum):
 
 
 class CreateTagRequestEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``CreateTagRequestEntityDict``."""
 
     entity_name: Annotated[CreateTagRequestEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
     is_enabled: _t.Bool = None
 
 
 class CreateTagRequestMultiPreferenceEntityEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``CreateTagRequestMultiPreferenceEntityEntityDict``."""
 
     entity_name: Annotated[CreateTagRequestMultiPreferenceEntityEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
     is_enabled: _t.Bool = None
 
 
 class CreateTagRequestMultiPreferenceEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``CreateTagRequestMultiPreferenceEntityDict``."""
 
     entities: list[CreateTagRequestMultiPreferenceEntityEntity] | None = None
     preference: _t.Str = None
 
 
 class CreateTagRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateTagRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("tag_name", "entities", "multi_preference_entities",)
+    entities: list[CreateTagRequestEntity]
+    multi_preference_entities: CreateTagRequestMultiPreferenceEntity
+    tag_name: _rq.ReqStr
     description: _t.Str = None
-    entities: list[CreateTagRequestEntity] | None = None
     is_mandatory: _t.Bool = None
-    multi_preference_entities: CreateTagRequestMultiPreferenceEntity | None = None
-    tag_name: _t.Str = None
 
 
 class DependentTagDependentOption(ZohoModel):
@@ -175,9 +177,9 @@ class OptionCriteria(ZohoModel):
 
 
 class ReorderTagsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``ReorderTagsRequestDict``."""
 
-    tag_ids: list[_t.Str] | None = None
+    tag_ids: list[_rq.ReqStr] | None = None
 
 
 class ReportingTagEntity(ZohoModel):
@@ -238,37 +240,36 @@ class Tag(ZohoModel):
 
 
 class UpdateTagCriteriaRequestCriteriaTag(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagCriteriaRequestCriteriaTagDict``."""
 
     tag_id: _t.Str = None
     type: _t.Str = None
 
 
 class UpdateTagCriteriaRequestOptionCriteriaOption(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagCriteriaRequestOptionCriteriaOptionDict``."""
 
-    options: list[_t.Str] | None = None
+    options: list[_rq.ReqStr] | None = None
     tag_id: _t.Str = None
     type: _t.Str = None
 
 
 class UpdateTagCriteriaRequestOption(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagCriteriaRequestOptionDict``."""
 
     criteria_options: list[UpdateTagCriteriaRequestOptionCriteriaOption] | None = None
     option_id: _t.Str = None
 
 
 class UpdateTagCriteriaRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateTagCriteriaRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("criteria_tags", "options",)
     criteria_tags: list[UpdateTagCriteriaRequestCriteriaTag] | None = None
     options: list[UpdateTagCriteriaRequestOption] | None = None
 
 
 class UpdateTagOptionsRequestOptionChildren(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagOptionsRequestOptionChildrenDict``."""
 
     is_active: _t.Bool = None
     is_default: _t.Bool = None
@@ -277,7 +278,7 @@ class UpdateTagOptionsRequestOptionChildren(ZohoModel):
 
 
 class UpdateTagOptionsRequestOption(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagOptionsRequestOptionDict``."""
 
     children: list[UpdateTagOptionsRequestOptionChildren] | None = None
     is_active: _t.Bool = None
@@ -287,39 +288,159 @@ class UpdateTagOptionsRequestOption(ZohoModel):
 
 
 class UpdateTagOptionsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateTagOptionsRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("options",)
     options: list[UpdateTagOptionsRequestOption] | None = None
 
 
 class UpdateTagRequestEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagRequestEntityDict``."""
 
     entity_name: Annotated[UpdateTagRequestEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
     is_enabled: _t.Bool = None
 
 
 class UpdateTagRequestMultiPreferenceEntityEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagRequestMultiPreferenceEntityEntityDict``."""
 
     entity_name: Annotated[UpdateTagRequestMultiPreferenceEntityEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
     is_enabled: _t.Bool = None
 
 
 class UpdateTagRequestMultiPreferenceEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagRequestMultiPreferenceEntityDict``."""
 
     entities: list[UpdateTagRequestMultiPreferenceEntityEntity] | None = None
     preference: _t.Str = None
 
 
 class UpdateTagRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateTagRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("tag_name", "entities", "multi_preference_entities",)
     description: _t.Str = None
     entities: list[UpdateTagRequestEntity] | None = None
     is_mandatory: _t.Bool = None
     multi_preference_entities: UpdateTagRequestMultiPreferenceEntity | None = None
     tag_name: _t.Str = None
+
+
+class CreateTagRequestEntityDict(TypedDict, total=False):
+    """``CreateTagRequestEntity`` as a plain dict (keys are Zoho's field names)."""
+
+    entity_name: NotRequired[CreateTagRequestEntityEntityName | str | None]
+    is_enabled: NotRequired[bool | None]
+
+
+class CreateTagRequestMultiPreferenceEntityEntityDict(TypedDict, total=False):
+    """``CreateTagRequestMultiPreferenceEntityEntity`` as a plain dict (keys are Zoho's field names)."""
+
+    entity_name: NotRequired[CreateTagRequestMultiPreferenceEntityEntityEntityName | str | None]
+    is_enabled: NotRequired[bool | None]
+
+
+class CreateTagRequestMultiPreferenceEntityDict(TypedDict, total=False):
+    """``CreateTagRequestMultiPreferenceEntity`` as a plain dict (keys are Zoho's field names)."""
+
+    entities: NotRequired[Sequence[CreateTagRequestMultiPreferenceEntityEntityDict | CreateTagRequestMultiPreferenceEntityEntity] | None]
+    preference: NotRequired[str | None]
+
+
+class CreateTagRequestDict(TypedDict, total=False):
+    """``CreateTagRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    entities: Required[Sequence[CreateTagRequestEntityDict | CreateTagRequestEntity]]
+    multi_preference_entities: Required[CreateTagRequestMultiPreferenceEntityDict | CreateTagRequestMultiPreferenceEntity]
+    tag_name: Required[str]
+    description: NotRequired[str | None]
+    is_mandatory: NotRequired[bool | None]
+
+
+class ReorderTagsRequestDict(TypedDict, total=False):
+    """``ReorderTagsRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_ids: NotRequired[Sequence[str] | None]
+
+
+class UpdateTagCriteriaRequestCriteriaTagDict(TypedDict, total=False):
+    """``UpdateTagCriteriaRequestCriteriaTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    type: NotRequired[str | None]
+
+
+class UpdateTagCriteriaRequestOptionCriteriaOptionDict(TypedDict, total=False):
+    """``UpdateTagCriteriaRequestOptionCriteriaOption`` as a plain dict (keys are Zoho's field names)."""
+
+    options: NotRequired[Sequence[str] | None]
+    tag_id: NotRequired[str | None]
+    type: NotRequired[str | None]
+
+
+class UpdateTagCriteriaRequestOptionDict(TypedDict, total=False):
+    """``UpdateTagCriteriaRequestOption`` as a plain dict (keys are Zoho's field names)."""
+
+    criteria_options: NotRequired[Sequence[UpdateTagCriteriaRequestOptionCriteriaOptionDict | UpdateTagCriteriaRequestOptionCriteriaOption] | None]
+    option_id: NotRequired[str | None]
+
+
+class UpdateTagCriteriaRequestDict(TypedDict, total=False):
+    """``UpdateTagCriteriaRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    criteria_tags: NotRequired[Sequence[UpdateTagCriteriaRequestCriteriaTagDict | UpdateTagCriteriaRequestCriteriaTag] | None]
+    options: NotRequired[Sequence[UpdateTagCriteriaRequestOptionDict | UpdateTagCriteriaRequestOption] | None]
+
+
+class UpdateTagOptionsRequestOptionChildrenDict(TypedDict, total=False):
+    """``UpdateTagOptionsRequestOptionChildren`` as a plain dict (keys are Zoho's field names)."""
+
+    is_active: NotRequired[bool | None]
+    is_default: NotRequired[bool | None]
+    option_id: NotRequired[str | None]
+    option_name: NotRequired[str | None]
+
+
+class UpdateTagOptionsRequestOptionDict(TypedDict, total=False):
+    """``UpdateTagOptionsRequestOption`` as a plain dict (keys are Zoho's field names)."""
+
+    children: NotRequired[Sequence[UpdateTagOptionsRequestOptionChildrenDict | UpdateTagOptionsRequestOptionChildren] | None]
+    is_active: NotRequired[bool | None]
+    is_default: NotRequired[bool | None]
+    option_id: NotRequired[str | None]
+    option_name: NotRequired[str | None]
+
+
+class UpdateTagOptionsRequestDict(TypedDict, total=False):
+    """``UpdateTagOptionsRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    options: NotRequired[Sequence[UpdateTagOptionsRequestOptionDict | UpdateTagOptionsRequestOption] | None]
+
+
+class UpdateTagRequestEntityDict(TypedDict, total=False):
+    """``UpdateTagRequestEntity`` as a plain dict (keys are Zoho's field names)."""
+
+    entity_name: NotRequired[UpdateTagRequestEntityEntityName | str | None]
+    is_enabled: NotRequired[bool | None]
+
+
+class UpdateTagRequestMultiPreferenceEntityEntityDict(TypedDict, total=False):
+    """``UpdateTagRequestMultiPreferenceEntityEntity`` as a plain dict (keys are Zoho's field names)."""
+
+    entity_name: NotRequired[UpdateTagRequestMultiPreferenceEntityEntityEntityName | str | None]
+    is_enabled: NotRequired[bool | None]
+
+
+class UpdateTagRequestMultiPreferenceEntityDict(TypedDict, total=False):
+    """``UpdateTagRequestMultiPreferenceEntity`` as a plain dict (keys are Zoho's field names)."""
+
+    entities: NotRequired[Sequence[UpdateTagRequestMultiPreferenceEntityEntityDict | UpdateTagRequestMultiPreferenceEntityEntity] | None]
+    preference: NotRequired[str | None]
+
+
+class UpdateTagRequestDict(TypedDict, total=False):
+    """``UpdateTagRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    entities: NotRequired[Sequence[UpdateTagRequestEntityDict | UpdateTagRequestEntity] | None]
+    is_mandatory: NotRequired[bool | None]
+    multi_preference_entities: NotRequired[UpdateTagRequestMultiPreferenceEntityDict | UpdateTagRequestMultiPreferenceEntity | None]
+    tag_name: NotRequired[str | None]

@@ -4,37 +4,41 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, ClassVar, NotRequired, Required, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
 
 class AddRetainerInvoiceAttachmentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddRetainerInvoiceAttachmentRequestDict``."""
 
     attachment: _t.Str = None
     can_send_in_mail: _t.Bool = None
 
 
 class AddRetainerInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddRetainerInvoiceCommentRequestDict``."""
 
     description: _t.Str = None
-    payment_expected_date: _t.ZohoDate = None
+    payment_expected_date: _rq.Date = None
     show_comment_to_clients: _t.Bool = None
 
 
 class ApplyRetainerPaymentsToInvoicesRequestInvoicePayment(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``ApplyRetainerPaymentsToInvoicesRequestInvoicePaymentDict``."""
 
-    amount_applied: _t.Money = None
-    apply_date: _t.ZohoDate = None
+    amount_applied: _rq.Money = None
+    apply_date: _rq.Date = None
     invoice_id: _t.Str = None
 
 
 class ApplyRetainerPaymentsToInvoicesRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``ApplyRetainerPaymentsToInvoicesRequestDict``."""
 
     invoice_payments: list[ApplyRetainerPaymentsToInvoicesRequestInvoicePayment] | None = None
 
@@ -57,21 +61,21 @@ class Comment(ZohoModel):
 
 
 class CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreateRetainerInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateRetainerInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestCustomFieldDict``."""
 
     index: _t.Int = None
     label: _t.Str = None
@@ -80,15 +84,15 @@ class CreateRetainerInvoiceRequestCustomField(ZohoModel):
 
 
 class CreateRetainerInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestLineItemDict``."""
 
     description: _t.Str = None
     item_order: _t.Int = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
 
 
 class CreateRetainerInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -96,27 +100,27 @@ class CreateRetainerInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class CreateRetainerInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[CreateRetainerInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class CreateRetainerInvoiceRequestTag(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRetainerInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRetainerInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
+    customer_id: _rq.ReqStr
+    line_items: list[CreateRetainerInvoiceRequestLineItem]
     contact_persons_associated: list[CreateRetainerInvoiceRequestContactPersonsAssociated] | None = None
     custom_fields: list[CreateRetainerInvoiceRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    line_items: list[CreateRetainerInvoiceRequestLineItem] | None = None
+    date: _rq.Date = None
     location_id: _t.Str = None
     notes: _t.Str = None
     payment_options: CreateRetainerInvoiceRequestPaymentOption | None = None
@@ -128,14 +132,14 @@ class CreateRetainerInvoiceRequest(ZohoModel):
 
 
 class EmailRetainerInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailRetainerInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids",)
+    to_mail_ids: list[_rq.ReqStr]
     body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
+    cc_mail_ids: list[_rq.ReqStr] | None = None
     send_from_org_email_id: _t.Bool = None
     subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class FromEmail(ZohoModel):
@@ -343,7 +347,7 @@ class Template(ZohoModel):
 
 
 class UpdateRetainerInvoiceBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRetainerInvoiceBillingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -354,28 +358,28 @@ class UpdateRetainerInvoiceBillingAddressRequest(ZohoModel):
 
 
 class UpdateRetainerInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRetainerInvoiceCommentRequestDict``."""
 
     description: _t.Str = None
     show_comment_to_clients: _t.Bool = None
 
 
 class UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateRetainerInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateRetainerInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestCustomFieldDict``."""
 
     index: _t.Int = None
     label: _t.Str = None
@@ -384,15 +388,15 @@ class UpdateRetainerInvoiceRequestCustomField(ZohoModel):
 
 
 class UpdateRetainerInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestLineItemDict``."""
 
     description: _t.Str = None
     item_order: _t.Int = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
 
 
 class UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -400,26 +404,25 @@ class UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class UpdateRetainerInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class UpdateRetainerInvoiceRequestTag(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRetainerInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRetainerInvoiceRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
     contact_persons_associated: list[UpdateRetainerInvoiceRequestContactPersonsAssociated] | None = None
     custom_fields: list[UpdateRetainerInvoiceRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     line_items: list[UpdateRetainerInvoiceRequestLineItem] | None = None
     location_id: _t.Str = None
     notes: _t.Str = None
@@ -430,3 +433,201 @@ class UpdateRetainerInvoiceRequest(ZohoModel):
     tags: list[UpdateRetainerInvoiceRequestTag] | None = None
     template_id: _t.Str = None
     terms: _t.Str = None
+
+
+class AddRetainerInvoiceAttachmentRequestDict(TypedDict, total=False):
+    """``AddRetainerInvoiceAttachmentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    attachment: NotRequired[str | None]
+    can_send_in_mail: NotRequired[bool | None]
+
+
+class AddRetainerInvoiceCommentRequestDict(TypedDict, total=False):
+    """``AddRetainerInvoiceCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    payment_expected_date: NotRequired[_dt.date | str | None]
+    show_comment_to_clients: NotRequired[bool | None]
+
+
+class ApplyRetainerPaymentsToInvoicesRequestInvoicePaymentDict(TypedDict, total=False):
+    """``ApplyRetainerPaymentsToInvoicesRequestInvoicePayment`` as a plain dict (keys are Zoho's field names)."""
+
+    amount_applied: NotRequired[Decimal | int | float | str | None]
+    apply_date: NotRequired[_dt.date | str | None]
+    invoice_id: NotRequired[str | None]
+
+
+class ApplyRetainerPaymentsToInvoicesRequestDict(TypedDict, total=False):
+    """``ApplyRetainerPaymentsToInvoicesRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    invoice_payments: NotRequired[Sequence[ApplyRetainerPaymentsToInvoicesRequestInvoicePaymentDict | ApplyRetainerPaymentsToInvoicesRequestInvoicePayment] | None]
+
+
+class CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class CreateRetainerInvoiceRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``CreateRetainerInvoiceRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict | CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class CreateRetainerInvoiceRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateRetainerInvoiceRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    label: NotRequired[str | None]
+    show_on_pdf: NotRequired[bool | None]
+    value: NotRequired[str | None]
+
+
+class CreateRetainerInvoiceRequestLineItemDict(TypedDict, total=False):
+    """``CreateRetainerInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+
+
+class CreateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
+    """``CreateRetainerInvoiceRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
+
+    additional_field1: NotRequired[str | None]
+    configured: NotRequired[bool | None]
+    gateway_name: NotRequired[str | None]
+
+
+class CreateRetainerInvoiceRequestPaymentOptionDict(TypedDict, total=False):
+    """``CreateRetainerInvoiceRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
+
+    payment_gateways: NotRequired[Sequence[CreateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict | CreateRetainerInvoiceRequestPaymentOptionPaymentGateway] | None]
+
+
+class CreateRetainerInvoiceRequestTagDict(TypedDict, total=False):
+    """``CreateRetainerInvoiceRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateRetainerInvoiceRequestDict(TypedDict, total=False):
+    """``CreateRetainerInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    customer_id: Required[str]
+    line_items: Required[Sequence[CreateRetainerInvoiceRequestLineItemDict | CreateRetainerInvoiceRequestLineItem]]
+    contact_persons_associated: NotRequired[Sequence[CreateRetainerInvoiceRequestContactPersonsAssociatedDict | CreateRetainerInvoiceRequestContactPersonsAssociated] | None]
+    custom_fields: NotRequired[Sequence[CreateRetainerInvoiceRequestCustomFieldDict | CreateRetainerInvoiceRequestCustomField] | None]
+    date: NotRequired[_dt.date | str | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    payment_options: NotRequired[CreateRetainerInvoiceRequestPaymentOptionDict | CreateRetainerInvoiceRequestPaymentOption | None]
+    place_of_supply: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateRetainerInvoiceRequestTagDict | CreateRetainerInvoiceRequestTag] | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+
+
+class EmailRetainerInvoiceRequestDict(TypedDict, total=False):
+    """``EmailRetainerInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    to_mail_ids: Required[Sequence[str]]
+    body: NotRequired[str | None]
+    cc_mail_ids: NotRequired[Sequence[str] | None]
+    send_from_org_email_id: NotRequired[bool | None]
+    subject: NotRequired[str | None]
+
+
+class UpdateRetainerInvoiceBillingAddressRequestDict(TypedDict, total=False):
+    """``UpdateRetainerInvoiceBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateRetainerInvoiceCommentRequestDict(TypedDict, total=False):
+    """``UpdateRetainerInvoiceCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    show_comment_to_clients: NotRequired[bool | None]
+
+
+class UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateRetainerInvoiceRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdateRetainerInvoiceRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdateRetainerInvoiceRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateRetainerInvoiceRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    index: NotRequired[int | None]
+    label: NotRequired[str | None]
+    show_on_pdf: NotRequired[bool | None]
+    value: NotRequired[str | None]
+
+
+class UpdateRetainerInvoiceRequestLineItemDict(TypedDict, total=False):
+    """``UpdateRetainerInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+
+
+class UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
+    """``UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
+
+    additional_field1: NotRequired[str | None]
+    configured: NotRequired[bool | None]
+    gateway_name: NotRequired[str | None]
+
+
+class UpdateRetainerInvoiceRequestPaymentOptionDict(TypedDict, total=False):
+    """``UpdateRetainerInvoiceRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
+
+    payment_gateways: NotRequired[Sequence[UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict | UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway] | None]
+
+
+class UpdateRetainerInvoiceRequestTagDict(TypedDict, total=False):
+    """``UpdateRetainerInvoiceRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateRetainerInvoiceRequestDict(TypedDict, total=False):
+    """``UpdateRetainerInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    contact_persons_associated: NotRequired[Sequence[UpdateRetainerInvoiceRequestContactPersonsAssociatedDict | UpdateRetainerInvoiceRequestContactPersonsAssociated] | None]
+    custom_fields: NotRequired[Sequence[UpdateRetainerInvoiceRequestCustomFieldDict | UpdateRetainerInvoiceRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    line_items: NotRequired[Sequence[UpdateRetainerInvoiceRequestLineItemDict | UpdateRetainerInvoiceRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    payment_options: NotRequired[UpdateRetainerInvoiceRequestPaymentOptionDict | UpdateRetainerInvoiceRequestPaymentOption | None]
+    place_of_supply: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    tags: NotRequired[Sequence[UpdateRetainerInvoiceRequestTagDict | UpdateRetainerInvoiceRequestTag] | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]

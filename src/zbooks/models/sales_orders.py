@@ -4,10 +4,14 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+import datetime as _dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -112,7 +116,7 @@ class SalesOrderStatus(ZohoEnum):
 
 
 class AddSalesOrderCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddSalesOrderCommentRequestDict``."""
 
     description: _t.Str = None
 
@@ -135,47 +139,47 @@ class Comment(ZohoModel):
 
 
 class CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreateSalesOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateSalesOrderRequestCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateSalesOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestLineItemItemCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateSalesOrderRequestLineItemTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateSalesOrderRequestLineItem(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestLineItemDict``."""
 
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     hsn_or_sac: _t.Str = None
     item_custom_fields: list[CreateSalesOrderRequestLineItemItemCustomField] | None = None
     item_id: _t.Str = None
@@ -185,8 +189,8 @@ class CreateSalesOrderRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[CreateSalesOrderRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
@@ -199,17 +203,18 @@ class CreateSalesOrderRequestLineItem(ZohoModel):
 
 
 class CreateSalesOrderRequestTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateSalesOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateSalesOrderRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id",)
-    adjustment: _t.Money = None
+    customer_id: _rq.ReqStr
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -219,14 +224,13 @@ class CreateSalesOrderRequest(ZohoModel):
     crm_owner_id: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[CreateSalesOrderRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_method: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     documents: list[Any] | None = None
     estimate_id: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -244,9 +248,9 @@ class CreateSalesOrderRequest(ZohoModel):
     salesorder_number: _t.Str = None
     salesperson_id: _t.Str = None
     salesperson_name: _t.Str = None
-    shipment_date: _t.ZohoDate = None
+    shipment_date: _rq.Date = None
     shipping_address_id: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[CreateSalesOrderRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_authority_name: _t.Str = None
@@ -320,22 +324,22 @@ class Data(ZohoModel):
 
 
 class EmailSalesOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailSalesOrderRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
-    bcc_mail_ids: list[_t.Str] | None = None
-    body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
+    body: _rq.ReqStr
+    subject: _rq.ReqStr
+    to_mail_ids: list[_rq.ReqStr]
+    bcc_mail_ids: list[_rq.ReqStr] | None = None
+    cc_mail_ids: list[_rq.ReqStr] | None = None
     documents: Any = None
     from_address_id: _t.Str = None
     invoice_id: _t.Str = None
     send_from_org_email_id: _t.Bool = None
-    subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class MarkSalesOrderAsVoidRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MarkSalesOrderAsVoidRequestDict``."""
 
     reason: _t.Str = None
 
@@ -592,7 +596,7 @@ class Template(ZohoModel):
 
 
 class UpdateSalesOrderBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSalesOrderBillingAddressRequestDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -608,53 +612,53 @@ class UpdateSalesOrderBillingAddressRequest(ZohoModel):
 
 
 class UpdateSalesOrderCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSalesOrderCommentRequestDict``."""
 
     description: _t.Str = None
 
 
 class UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateSalesOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateSalesOrderRequestCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateSalesOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestLineItemItemCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateSalesOrderRequestLineItemTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateSalesOrderRequestLineItem(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestLineItemDict``."""
 
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     item_custom_fields: list[UpdateSalesOrderRequestLineItemItemCustomField] | None = None
     item_id: _t.Str = None
     item_order: _t.Int = None
@@ -663,8 +667,8 @@ class UpdateSalesOrderRequestLineItem(ZohoModel):
     location_id: _t.Str = None
     name: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     tags: list[UpdateSalesOrderRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -675,17 +679,16 @@ class UpdateSalesOrderRequestLineItem(ZohoModel):
 
 
 class UpdateSalesOrderRequestTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateSalesOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSalesOrderRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id",)
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -696,12 +699,12 @@ class UpdateSalesOrderRequest(ZohoModel):
     currency_id: _t.Str = None
     custom_fields: list[UpdateSalesOrderRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_method: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     documents: list[Any] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -719,9 +722,9 @@ class UpdateSalesOrderRequest(ZohoModel):
     salesorder_number: _t.Str = None
     salesperson_id: _t.Str = None
     salesperson_name: _t.Str = None
-    shipment_date: _t.ZohoDate = None
+    shipment_date: _rq.Date = None
     shipping_address_id: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateSalesOrderRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_authority_name: _t.Str = None
@@ -738,7 +741,7 @@ class UpdateSalesOrderRequest(ZohoModel):
 
 
 class UpdateSalesOrderShippingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSalesOrderShippingAddressRequestDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -753,47 +756,47 @@ class UpdateSalesOrderShippingAddressRequest(ZohoModel):
 
 
 class UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestLineItemDict``."""
 
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     item_custom_fields: list[UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField] | None = None
     item_id: _t.Str = None
     item_order: _t.Int = None
@@ -802,8 +805,8 @@ class UpdateSalesOrderUsingCustomFieldRequestLineItem(ZohoModel):
     location_id: _t.Str = None
     name: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     tags: list[UpdateSalesOrderUsingCustomFieldRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -814,17 +817,16 @@ class UpdateSalesOrderUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateSalesOrderUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id",)
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -835,12 +837,12 @@ class UpdateSalesOrderUsingCustomFieldRequest(ZohoModel):
     currency_id: _t.Str = None
     custom_fields: list[UpdateSalesOrderUsingCustomFieldRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_method: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     documents: list[Any] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -858,9 +860,9 @@ class UpdateSalesOrderUsingCustomFieldRequest(ZohoModel):
     salesorder_number: _t.Str = None
     salesperson_id: _t.Str = None
     salesperson_name: _t.Str = None
-    shipment_date: _t.ZohoDate = None
+    shipment_date: _rq.Date = None
     shipping_address_id: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateSalesOrderUsingCustomFieldRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_authority_name: _t.Str = None
@@ -874,3 +876,439 @@ class UpdateSalesOrderUsingCustomFieldRequest(ZohoModel):
     vat_treatment: _t.Str = None
     zcrm_potential_id: _t.Str = None
     zcrm_potential_name: _t.Str = None
+
+
+class AddSalesOrderCommentRequestDict(TypedDict, total=False):
+    """``AddSalesOrderCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+
+
+class CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class CreateSalesOrderRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``CreateSalesOrderRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict | CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class CreateSalesOrderRequestCustomFieldDict(TypedDict, total=False):
+    """``CreateSalesOrderRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreateSalesOrderRequestLineItemItemCustomFieldDict(TypedDict, total=False):
+    """``CreateSalesOrderRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class CreateSalesOrderRequestLineItemTagDict(TypedDict, total=False):
+    """``CreateSalesOrderRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateSalesOrderRequestLineItemDict(TypedDict, total=False):
+    """``CreateSalesOrderRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    hsn_or_sac: NotRequired[str | None]
+    item_custom_fields: NotRequired[Sequence[CreateSalesOrderRequestLineItemItemCustomFieldDict | CreateSalesOrderRequestLineItemItemCustomField] | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    product_type: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    sat_item_key_code: NotRequired[str | None]
+    tags: NotRequired[Sequence[CreateSalesOrderRequestLineItemTagDict | CreateSalesOrderRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+    unitkey_code: NotRequired[str | None]
+
+
+class CreateSalesOrderRequestTagDict(TypedDict, total=False):
+    """``CreateSalesOrderRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class CreateSalesOrderRequestDict(TypedDict, total=False):
+    """``CreateSalesOrderRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    customer_id: Required[str]
+    adjustment: NotRequired[Decimal | int | float | str | None]
+    adjustment_description: NotRequired[str | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    billing_address_id: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[CreateSalesOrderRequestContactPersonsAssociatedDict | CreateSalesOrderRequestContactPersonsAssociated] | None]
+    crm_custom_reference_id: NotRequired[str | None]
+    crm_owner_id: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[CreateSalesOrderRequestCustomFieldDict | CreateSalesOrderRequestCustomField] | None]
+    date: NotRequired[_dt.date | str | None]
+    delivery_method: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_type: NotRequired[str | None]
+    documents: NotRequired[Sequence[Any] | None]
+    estimate_id: NotRequired[str | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    is_update_customer: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[CreateSalesOrderRequestLineItemDict | CreateSalesOrderRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    merchant_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    notes_default: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    salesorder_number: NotRequired[str | None]
+    salesperson_id: NotRequired[str | None]
+    salesperson_name: NotRequired[str | None]
+    shipment_date: NotRequired[_dt.date | str | None]
+    shipping_address_id: NotRequired[str | None]
+    shipping_charge: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[CreateSalesOrderRequestTagDict | CreateSalesOrderRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_authority_name: NotRequired[str | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    terms_default: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+    zcrm_potential_id: NotRequired[str | None]
+    zcrm_potential_name: NotRequired[str | None]
+
+
+class EmailSalesOrderRequestDict(TypedDict, total=False):
+    """``EmailSalesOrderRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    body: Required[str]
+    subject: Required[str]
+    to_mail_ids: Required[Sequence[str]]
+    bcc_mail_ids: NotRequired[Sequence[str] | None]
+    cc_mail_ids: NotRequired[Sequence[str] | None]
+    documents: NotRequired[Any | None]
+    from_address_id: NotRequired[str | None]
+    invoice_id: NotRequired[str | None]
+    send_from_org_email_id: NotRequired[bool | None]
+
+
+class MarkSalesOrderAsVoidRequestDict(TypedDict, total=False):
+    """``MarkSalesOrderAsVoidRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    reason: NotRequired[str | None]
+
+
+class UpdateSalesOrderBillingAddressRequestDict(TypedDict, total=False):
+    """``UpdateSalesOrderBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    is_one_off_address: NotRequired[bool | None]
+    is_update_customer: NotRequired[bool | None]
+    is_verified: NotRequired[bool | None]
+    phone: NotRequired[str | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateSalesOrderCommentRequestDict(TypedDict, total=False):
+    """``UpdateSalesOrderCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+
+
+class UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateSalesOrderRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdateSalesOrderRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdateSalesOrderRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateSalesOrderRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateSalesOrderRequestLineItemItemCustomFieldDict(TypedDict, total=False):
+    """``UpdateSalesOrderRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateSalesOrderRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateSalesOrderRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateSalesOrderRequestLineItemDict(TypedDict, total=False):
+    """``UpdateSalesOrderRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    item_custom_fields: NotRequired[Sequence[UpdateSalesOrderRequestLineItemItemCustomFieldDict | UpdateSalesOrderRequestLineItemItemCustomField] | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[UpdateSalesOrderRequestLineItemTagDict | UpdateSalesOrderRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+
+
+class UpdateSalesOrderRequestTagDict(TypedDict, total=False):
+    """``UpdateSalesOrderRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateSalesOrderRequestDict(TypedDict, total=False):
+    """``UpdateSalesOrderRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    adjustment: NotRequired[Decimal | int | float | str | None]
+    adjustment_description: NotRequired[str | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    billing_address_id: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdateSalesOrderRequestContactPersonsAssociatedDict | UpdateSalesOrderRequestContactPersonsAssociated] | None]
+    crm_custom_reference_id: NotRequired[str | None]
+    crm_owner_id: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateSalesOrderRequestCustomFieldDict | UpdateSalesOrderRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    delivery_method: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_type: NotRequired[str | None]
+    documents: NotRequired[Sequence[Any] | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    is_update_customer: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[UpdateSalesOrderRequestLineItemDict | UpdateSalesOrderRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    merchant_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    notes_default: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    salesorder_number: NotRequired[str | None]
+    salesperson_id: NotRequired[str | None]
+    salesperson_name: NotRequired[str | None]
+    shipment_date: NotRequired[_dt.date | str | None]
+    shipping_address_id: NotRequired[str | None]
+    shipping_charge: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[UpdateSalesOrderRequestTagDict | UpdateSalesOrderRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_authority_name: NotRequired[str | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    terms_default: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+    zcrm_potential_id: NotRequired[str | None]
+    zcrm_potential_name: NotRequired[str | None]
+
+
+class UpdateSalesOrderShippingAddressRequestDict(TypedDict, total=False):
+    """``UpdateSalesOrderShippingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    address: NotRequired[str | None]
+    attention: NotRequired[str | None]
+    city: NotRequired[str | None]
+    country: NotRequired[str | None]
+    fax: NotRequired[str | None]
+    is_one_off_address: NotRequired[bool | None]
+    is_update_customer: NotRequired[bool | None]
+    is_verified: NotRequired[bool | None]
+    state: NotRequired[str | None]
+    zip: NotRequired[str | None]
+
+
+class UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
+    """``UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+
+    is_email_enabled: NotRequired[bool | None]
+    is_whatsapp_enabled: NotRequired[bool | None]
+
+
+class UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedDict(TypedDict, total=False):
+    """``UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
+
+    communication_preference: NotRequired[UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None]
+    contact_person_id: NotRequired[str | None]
+
+
+class UpdateSalesOrderUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
+    """``UpdateSalesOrderUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomFieldDict(TypedDict, total=False):
+    """``UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
+
+    customfield_id: NotRequired[str | None]
+    value: NotRequired[str | None]
+
+
+class UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
+    """``UpdateSalesOrderUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateSalesOrderUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
+    """``UpdateSalesOrderUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    item_custom_fields: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomFieldDict | UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField] | None]
+    item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
+    line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
+    location_id: NotRequired[str | None]
+    name: NotRequired[str | None]
+    project_id: NotRequired[str | None]
+    quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict | UpdateSalesOrderUsingCustomFieldRequestLineItemTag] | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment_code: NotRequired[str | None]
+    tds_tax_id: NotRequired[str | None]
+    unit: NotRequired[str | None]
+
+
+class UpdateSalesOrderUsingCustomFieldRequestTagDict(TypedDict, total=False):
+    """``UpdateSalesOrderUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
+
+    tag_id: NotRequired[str | None]
+    tag_option_id: NotRequired[str | None]
+
+
+class UpdateSalesOrderUsingCustomFieldRequestDict(TypedDict, total=False):
+    """``UpdateSalesOrderUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    adjustment: NotRequired[Decimal | int | float | str | None]
+    adjustment_description: NotRequired[str | None]
+    avatax_exempt_no: NotRequired[str | None]
+    avatax_use_code: NotRequired[str | None]
+    billing_address_id: NotRequired[str | None]
+    contact_persons_associated: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedDict | UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociated] | None]
+    crm_custom_reference_id: NotRequired[str | None]
+    crm_owner_id: NotRequired[str | None]
+    currency_id: NotRequired[str | None]
+    custom_fields: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestCustomFieldDict | UpdateSalesOrderUsingCustomFieldRequestCustomField] | None]
+    customer_id: NotRequired[str | None]
+    date: NotRequired[_dt.date | str | None]
+    delivery_method: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
+    discount_type: NotRequired[str | None]
+    documents: NotRequired[Sequence[Any] | None]
+    exchange_rate: NotRequired[Decimal | int | float | str | None]
+    gst_no: NotRequired[str | None]
+    gst_treatment: NotRequired[str | None]
+    is_discount_before_tax: NotRequired[bool | None]
+    is_inclusive_tax: NotRequired[bool | None]
+    is_reverse_charge_applied: NotRequired[bool | None]
+    is_update_customer: NotRequired[bool | None]
+    line_items: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestLineItemDict | UpdateSalesOrderUsingCustomFieldRequestLineItem] | None]
+    location_id: NotRequired[str | None]
+    merchant_id: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    notes_default: NotRequired[str | None]
+    place_of_supply: NotRequired[str | None]
+    pricebook_id: NotRequired[str | None]
+    reference_number: NotRequired[str | None]
+    salesorder_number: NotRequired[str | None]
+    salesperson_id: NotRequired[str | None]
+    salesperson_name: NotRequired[str | None]
+    shipment_date: NotRequired[_dt.date | str | None]
+    shipping_address_id: NotRequired[str | None]
+    shipping_charge: NotRequired[Decimal | int | float | str | None]
+    tags: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestTagDict | UpdateSalesOrderUsingCustomFieldRequestTag] | None]
+    tax_authority_id: NotRequired[str | None]
+    tax_authority_name: NotRequired[str | None]
+    tax_exemption_code: NotRequired[str | None]
+    tax_exemption_id: NotRequired[str | None]
+    tax_id: NotRequired[str | None]
+    tax_treatment: NotRequired[str | None]
+    template_id: NotRequired[str | None]
+    terms: NotRequired[str | None]
+    terms_default: NotRequired[str | None]
+    vat_treatment: NotRequired[str | None]
+    zcrm_potential_id: NotRequired[str | None]
+    zcrm_potential_name: NotRequired[str | None]

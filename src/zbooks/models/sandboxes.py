@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NotRequired, TypedDict
+
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -74,7 +78,7 @@ class ChangeDetail(ZohoModel):
 
 
 class CreateSandboxRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateSandboxRequestDict``."""
 
     description: _t.Str = None
     name: _t.Str = None
@@ -204,35 +208,77 @@ class GetSandboxEditPageResponse(ZohoModel):
 
 
 class MarkChangesAsReviewedRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MarkChangesAsReviewedRequestDict``."""
 
-    change_ids: list[_t.Str] | None = None
-    component_ids: list[_t.Str] | None = None
+    change_ids: list[_rq.ReqStr] | None = None
+    component_ids: list[_rq.ReqStr] | None = None
 
 
 class MarkChangesAsUnreviewedRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MarkChangesAsUnreviewedRequestDict``."""
 
-    change_ids: list[_t.Str] | None = None
-    component_ids: list[_t.Str] | None = None
+    change_ids: list[_rq.ReqStr] | None = None
+    component_ids: list[_rq.ReqStr] | None = None
 
 
 class PushChangesToProductionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``PushChangesToProductionRequestDict``."""
 
-    change_ids: list[_t.Str] | None = None
-    component_ids: list[_t.Str] | None = None
+    change_ids: list[_rq.ReqStr] | None = None
+    component_ids: list[_rq.ReqStr] | None = None
 
 
 class UpdateSandboxRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSandboxRequestDict``."""
 
     description: _t.Str = None
     name: _t.Str = None
 
 
 class ValidatePushChangesRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``ValidatePushChangesRequestDict``."""
 
-    change_ids: list[_t.Str] | None = None
-    component_ids: list[_t.Str] | None = None
+    change_ids: list[_rq.ReqStr] | None = None
+    component_ids: list[_rq.ReqStr] | None = None
+
+
+class CreateSandboxRequestDict(TypedDict, total=False):
+    """``CreateSandboxRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    name: NotRequired[str | None]
+
+
+class MarkChangesAsReviewedRequestDict(TypedDict, total=False):
+    """``MarkChangesAsReviewedRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    change_ids: NotRequired[Sequence[str] | None]
+    component_ids: NotRequired[Sequence[str] | None]
+
+
+class MarkChangesAsUnreviewedRequestDict(TypedDict, total=False):
+    """``MarkChangesAsUnreviewedRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    change_ids: NotRequired[Sequence[str] | None]
+    component_ids: NotRequired[Sequence[str] | None]
+
+
+class PushChangesToProductionRequestDict(TypedDict, total=False):
+    """``PushChangesToProductionRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    change_ids: NotRequired[Sequence[str] | None]
+    component_ids: NotRequired[Sequence[str] | None]
+
+
+class UpdateSandboxRequestDict(TypedDict, total=False):
+    """``UpdateSandboxRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    name: NotRequired[str | None]
+
+
+class ValidatePushChangesRequestDict(TypedDict, total=False):
+    """``ValidatePushChangesRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    change_ids: NotRequired[Sequence[str] | None]
+    component_ids: NotRequired[Sequence[str] | None]

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as _dt
+from collections.abc import Sequence
+from typing import Any, NotRequired, TypedDict
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
 
 class DeleteTransactionLockRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``DeleteTransactionLockRequestDict``."""
 
     reason: _t.Str = None
 
@@ -43,22 +46,50 @@ class TransactionLock(ZohoModel):
 
 
 class UpdatePartialUnlockRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdatePartialUnlockRequestDict``."""
 
-    end_date: _t.ZohoDate = None
+    end_date: _rq.Date = None
     is_enabled: _t.Bool = None
     lock_module: _t.Str = None
     reason: _t.Str = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
 
 
 class UpdateTransactionLockRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateTransactionLockRequestDict``."""
 
-    account_ids: list[_t.Str] | None = None
+    account_ids: list[_rq.ReqStr] | None = None
     accounting_period_id: _t.Str = None
     reason: _t.Str = None
-    transaction_lock_date: _t.ZohoDate = None
+    transaction_lock_date: _rq.Date = None
     transaction_lock_module: _t.Str = None
     transaction_lock_status: _t.Str = None
-    user_ids: list[_t.Str] | None = None
+    user_ids: list[_rq.ReqStr] | None = None
+
+
+class DeleteTransactionLockRequestDict(TypedDict, total=False):
+    """``DeleteTransactionLockRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    reason: NotRequired[str | None]
+
+
+class UpdatePartialUnlockRequestDict(TypedDict, total=False):
+    """``UpdatePartialUnlockRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    end_date: NotRequired[_dt.date | str | None]
+    is_enabled: NotRequired[bool | None]
+    lock_module: NotRequired[str | None]
+    reason: NotRequired[str | None]
+    start_date: NotRequired[_dt.date | str | None]
+
+
+class UpdateTransactionLockRequestDict(TypedDict, total=False):
+    """``UpdateTransactionLockRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    account_ids: NotRequired[Sequence[str] | None]
+    accounting_period_id: NotRequired[str | None]
+    reason: NotRequired[str | None]
+    transaction_lock_date: NotRequired[_dt.date | str | None]
+    transaction_lock_module: NotRequired[str | None]
+    transaction_lock_status: NotRequired[str | None]
+    user_ids: NotRequired[Sequence[str] | None]

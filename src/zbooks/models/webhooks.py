@@ -4,10 +4,12 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from collections.abc import Sequence
+from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -29,51 +31,52 @@ class UpdateWebhookRequestMethod(ZohoEnum):
 
 
 class CreateWebhookRequestAdditionalParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``CreateWebhookRequestAdditionalParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class CreateWebhookRequestEntityParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``CreateWebhookRequestEntityParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class CreateWebhookRequestFormData(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``CreateWebhookRequestFormDataDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class CreateWebhookRequestHeader(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``CreateWebhookRequestHeaderDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class CreateWebhookRequestQueryParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``CreateWebhookRequestQueryParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class CreateWebhookRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateWebhookRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("url",)
+    url: _rq.ReqStr
     additional_parameters: list[CreateWebhookRequestAdditionalParameter] | None = None
     body_type: _t.Str = None
     connection_link_name: _t.Str = None
     description: _t.Str = None
     entity: _t.Str = None
     entity_parameters: list[CreateWebhookRequestEntityParameter] | None = None
-    events: list[_t.Str] | None = None
+    events: list[_rq.ReqStr] | None = None
     form_data: list[CreateWebhookRequestFormData] | None = None
     headers: list[CreateWebhookRequestHeader] | None = None
     is_hidden: _t.Bool = None
@@ -85,7 +88,6 @@ class CreateWebhookRequest(ZohoModel):
     query_parameters: list[CreateWebhookRequestQueryParameter] | None = None
     raw_data: _t.Str = None
     secret: _t.Str = None
-    url: _t.Str = None
     user_defined_format_name: _t.Str = None
     user_defined_format_value: _t.Str = None
     webhook_name: _t.Str = None
@@ -206,51 +208,50 @@ class History(ZohoModel):
 
 
 class UpdateWebhookRequestAdditionalParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWebhookRequestAdditionalParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class UpdateWebhookRequestEntityParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWebhookRequestEntityParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class UpdateWebhookRequestFormData(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWebhookRequestFormDataDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class UpdateWebhookRequestHeader(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWebhookRequestHeaderDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class UpdateWebhookRequestQueryParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWebhookRequestQueryParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class UpdateWebhookRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateWebhookRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("url",)
     additional_parameters: list[UpdateWebhookRequestAdditionalParameter] | None = None
     body_type: _t.Str = None
     connection_link_name: _t.Str = None
     description: _t.Str = None
     entity: _t.Str = None
     entity_parameters: list[UpdateWebhookRequestEntityParameter] | None = None
-    events: list[_t.Str] | None = None
+    events: list[_rq.ReqStr] | None = None
     form_data: list[UpdateWebhookRequestFormData] | None = None
     headers: list[UpdateWebhookRequestHeader] | None = None
     is_hidden: _t.Bool = None
@@ -266,3 +267,127 @@ class UpdateWebhookRequest(ZohoModel):
     user_defined_format_name: _t.Str = None
     user_defined_format_value: _t.Str = None
     webhook_name: _t.Str = None
+
+
+class CreateWebhookRequestAdditionalParameterDict(TypedDict, total=False):
+    """``CreateWebhookRequestAdditionalParameter`` as a plain dict (keys are Zoho's field names)."""
+
+    param_name: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class CreateWebhookRequestEntityParameterDict(TypedDict, total=False):
+    """``CreateWebhookRequestEntityParameter`` as a plain dict (keys are Zoho's field names)."""
+
+    param_name: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class CreateWebhookRequestFormDataDict(TypedDict, total=False):
+    """``CreateWebhookRequestFormData`` as a plain dict (keys are Zoho's field names)."""
+
+    param_name: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class CreateWebhookRequestHeaderDict(TypedDict, total=False):
+    """``CreateWebhookRequestHeader`` as a plain dict (keys are Zoho's field names)."""
+
+    param_name: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class CreateWebhookRequestQueryParameterDict(TypedDict, total=False):
+    """``CreateWebhookRequestQueryParameter`` as a plain dict (keys are Zoho's field names)."""
+
+    param_name: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class CreateWebhookRequestDict(TypedDict, total=False):
+    """``CreateWebhookRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    url: Required[str]
+    additional_parameters: NotRequired[Sequence[CreateWebhookRequestAdditionalParameterDict | CreateWebhookRequestAdditionalParameter] | None]
+    body_type: NotRequired[str | None]
+    connection_link_name: NotRequired[str | None]
+    description: NotRequired[str | None]
+    entity: NotRequired[str | None]
+    entity_parameters: NotRequired[Sequence[CreateWebhookRequestEntityParameterDict | CreateWebhookRequestEntityParameter] | None]
+    events: NotRequired[Sequence[str] | None]
+    form_data: NotRequired[Sequence[CreateWebhookRequestFormDataDict | CreateWebhookRequestFormData] | None]
+    headers: NotRequired[Sequence[CreateWebhookRequestHeaderDict | CreateWebhookRequestHeader] | None]
+    is_hidden: NotRequired[bool | None]
+    is_new_response_format: NotRequired[bool | None]
+    lock_reason: NotRequired[str | None]
+    lock_type: NotRequired[str | None]
+    method: NotRequired[CreateWebhookRequestMethod | str | None]
+    placeholder: NotRequired[str | None]
+    query_parameters: NotRequired[Sequence[CreateWebhookRequestQueryParameterDict | CreateWebhookRequestQueryParameter] | None]
+    raw_data: NotRequired[str | None]
+    secret: NotRequired[str | None]
+    user_defined_format_name: NotRequired[str | None]
+    user_defined_format_value: NotRequired[str | None]
+    webhook_name: NotRequired[str | None]
+
+
+class UpdateWebhookRequestAdditionalParameterDict(TypedDict, total=False):
+    """``UpdateWebhookRequestAdditionalParameter`` as a plain dict (keys are Zoho's field names)."""
+
+    param_name: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class UpdateWebhookRequestEntityParameterDict(TypedDict, total=False):
+    """``UpdateWebhookRequestEntityParameter`` as a plain dict (keys are Zoho's field names)."""
+
+    param_name: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class UpdateWebhookRequestFormDataDict(TypedDict, total=False):
+    """``UpdateWebhookRequestFormData`` as a plain dict (keys are Zoho's field names)."""
+
+    param_name: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class UpdateWebhookRequestHeaderDict(TypedDict, total=False):
+    """``UpdateWebhookRequestHeader`` as a plain dict (keys are Zoho's field names)."""
+
+    param_name: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class UpdateWebhookRequestQueryParameterDict(TypedDict, total=False):
+    """``UpdateWebhookRequestQueryParameter`` as a plain dict (keys are Zoho's field names)."""
+
+    param_name: NotRequired[str | None]
+    param_value: NotRequired[str | None]
+
+
+class UpdateWebhookRequestDict(TypedDict, total=False):
+    """``UpdateWebhookRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    additional_parameters: NotRequired[Sequence[UpdateWebhookRequestAdditionalParameterDict | UpdateWebhookRequestAdditionalParameter] | None]
+    body_type: NotRequired[str | None]
+    connection_link_name: NotRequired[str | None]
+    description: NotRequired[str | None]
+    entity: NotRequired[str | None]
+    entity_parameters: NotRequired[Sequence[UpdateWebhookRequestEntityParameterDict | UpdateWebhookRequestEntityParameter] | None]
+    events: NotRequired[Sequence[str] | None]
+    form_data: NotRequired[Sequence[UpdateWebhookRequestFormDataDict | UpdateWebhookRequestFormData] | None]
+    headers: NotRequired[Sequence[UpdateWebhookRequestHeaderDict | UpdateWebhookRequestHeader] | None]
+    is_hidden: NotRequired[bool | None]
+    is_new_response_format: NotRequired[bool | None]
+    lock_reason: NotRequired[str | None]
+    lock_type: NotRequired[str | None]
+    method: NotRequired[UpdateWebhookRequestMethod | str | None]
+    placeholder: NotRequired[str | None]
+    query_parameters: NotRequired[Sequence[UpdateWebhookRequestQueryParameterDict | UpdateWebhookRequestQueryParameter] | None]
+    raw_data: NotRequired[str | None]
+    secret: NotRequired[str | None]
+    url: NotRequired[str | None]
+    user_defined_format_name: NotRequired[str | None]
+    user_defined_format_value: NotRequired[str | None]
+    webhook_name: NotRequired[str | None]

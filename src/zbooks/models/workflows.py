@@ -4,10 +4,12 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -227,30 +229,30 @@ class WorkflowSortOrder(ZohoEnum):
 
 
 class CreateCustomTriggerRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomTriggerRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("entity",)
+    entity: _rq.ReqStr
     description: _t.Str = None
-    entity: _t.Str = None
     name: _t.Str = None
     placeholder: _t.Str = None
 
 
 class CreateRetryPolicyRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRetryPolicyRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("retry_type", "action_type", "retry_count",)
-    action_type: Annotated[CreateRetryPolicyRequestActionType | str | None, Field(union_mode='left_to_right')] = None
+    action_type: Annotated[CreateRetryPolicyRequestActionType | str, Field(union_mode='left_to_right')]
+    retry_count: int
+    retry_type: Annotated[CreateRetryPolicyRequestRetryType | str, Field(union_mode='left_to_right')]
     base_interval: _t.Int = None
     base_interval_unit: Annotated[CreateRetryPolicyRequestBaseIntervalUnit | str | None, Field(union_mode='left_to_right')] = None
     interval_modifier: _t.Int = None
     policy_name: _t.Str = None
-    retry_count: _t.Int = None
-    retry_type: Annotated[CreateRetryPolicyRequestRetryType | str | None, Field(union_mode='left_to_right')] = None
 
 
 class CreateWorkflowRequestInstantActionEmailTemplate(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``CreateWorkflowRequestInstantActionEmailTemplateDict``."""
 
     bcc_mail_ids: list[Any] | None = None
     body: _t.Str = None
@@ -265,7 +267,7 @@ class CreateWorkflowRequestInstantActionEmailTemplate(ZohoModel):
 
 
 class CreateWorkflowRequestInstantAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``CreateWorkflowRequestInstantActionDict``."""
 
     action_id: _t.Str = None
     action_ph: _t.Str = None
@@ -306,7 +308,7 @@ class CreateWorkflowRequestInstantAction(ZohoModel):
 
 
 class CreateWorkflowRequestTimeBasedActionActionEmailTemplate(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``CreateWorkflowRequestTimeBasedActionActionEmailTemplateDict``."""
 
     bcc_mail_ids: list[Any] | None = None
     body: _t.Str = None
@@ -321,7 +323,7 @@ class CreateWorkflowRequestTimeBasedActionActionEmailTemplate(ZohoModel):
 
 
 class CreateWorkflowRequestTimeBasedActionAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``CreateWorkflowRequestTimeBasedActionActionDict``."""
 
     action_id: _t.Str = None
     action_ph: _t.Str = None
@@ -362,7 +364,7 @@ class CreateWorkflowRequestTimeBasedActionAction(ZohoModel):
 
 
 class CreateWorkflowRequestTimeBasedAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``CreateWorkflowRequestTimeBasedActionDict``."""
 
     actions: list[CreateWorkflowRequestTimeBasedActionAction] | None = None
     delay: _t.Int = None
@@ -374,9 +376,12 @@ class CreateWorkflowRequestTimeBasedAction(ZohoModel):
 
 
 class CreateWorkflowRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateWorkflowRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("workflow_name", "entity", "rule_type",)
+    entity: _rq.ReqStr
+    rule_type: Annotated[CreateWorkflowRequestRuleType | str, Field(union_mode='left_to_right')]
+    workflow_name: _rq.ReqStr
     allowed_apps: _t.Str = None
     apply_rule_always: _t.Bool = None
     date_field: _t.Str = None
@@ -384,7 +389,6 @@ class CreateWorkflowRequest(ZohoModel):
     day_difference_type: _t.Str = None
     day_difference_unit: _t.Str = None
     description: _t.Str = None
-    entity: _t.Str = None
     entity_id: _t.Str = None
     events: list[Any] | None = None
     execution_timezone: _t.Str = None
@@ -399,14 +403,12 @@ class CreateWorkflowRequest(ZohoModel):
     lock_type: _t.Str = None
     placeholder: _t.Str = None
     rule: dict[str, Any] | None = None
-    rule_type: Annotated[CreateWorkflowRequestRuleType | str | None, Field(union_mode='left_to_right')] = None
     sub_entities: list[Any] | None = None
     sub_rules: list[Any] | None = None
     time: _t.Str = None
     time_based_actions: list[CreateWorkflowRequestTimeBasedAction] | None = None
     trigger_id: _t.Str = None
     trigger_ph: _t.Str = None
-    workflow_name: _t.Str = None
 
 
 class Customtrigger(ZohoModel):
@@ -447,12 +449,12 @@ class ModuleFilter(ZohoModel):
 
 
 class ReorderWorkflowsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ReorderWorkflowsRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("entity_type", "execution_order",)
+    entity_type: _rq.ReqStr
+    execution_order: list[_rq.ReqStr]
     entity_id: _t.Str = None
-    entity_type: _t.Str = None
-    execution_order: list[_t.Str] | None = None
 
 
 class RetryPolicy(ZohoModel):
@@ -511,9 +513,8 @@ class UpcomingWorkflowsDetail(ZohoModel):
 
 
 class UpdateCustomTriggerRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomTriggerRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("entity",)
     description: _t.Str = None
     entity: _t.Str = None
     name: _t.Str = None
@@ -521,9 +522,8 @@ class UpdateCustomTriggerRequest(ZohoModel):
 
 
 class UpdateRetryPolicyRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRetryPolicyRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("retry_type", "action_type", "retry_count",)
     action_type: Annotated[UpdateRetryPolicyRequestActionType | str | None, Field(union_mode='left_to_right')] = None
     base_interval: _t.Int = None
     base_interval_unit: Annotated[UpdateRetryPolicyRequestBaseIntervalUnit | str | None, Field(union_mode='left_to_right')] = None
@@ -534,7 +534,7 @@ class UpdateRetryPolicyRequest(ZohoModel):
 
 
 class UpdateWorkflowRequestInstantActionEmailTemplate(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWorkflowRequestInstantActionEmailTemplateDict``."""
 
     bcc_mail_ids: list[Any] | None = None
     body: _t.Str = None
@@ -549,7 +549,7 @@ class UpdateWorkflowRequestInstantActionEmailTemplate(ZohoModel):
 
 
 class UpdateWorkflowRequestInstantAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWorkflowRequestInstantActionDict``."""
 
     action_id: _t.Str = None
     action_ph: _t.Str = None
@@ -590,7 +590,7 @@ class UpdateWorkflowRequestInstantAction(ZohoModel):
 
 
 class UpdateWorkflowRequestTimeBasedActionActionEmailTemplate(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict``."""
 
     bcc_mail_ids: list[Any] | None = None
     body: _t.Str = None
@@ -605,7 +605,7 @@ class UpdateWorkflowRequestTimeBasedActionActionEmailTemplate(ZohoModel):
 
 
 class UpdateWorkflowRequestTimeBasedActionAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWorkflowRequestTimeBasedActionActionDict``."""
 
     action_id: _t.Str = None
     action_ph: _t.Str = None
@@ -646,7 +646,7 @@ class UpdateWorkflowRequestTimeBasedActionAction(ZohoModel):
 
 
 class UpdateWorkflowRequestTimeBasedAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWorkflowRequestTimeBasedActionDict``."""
 
     actions: list[UpdateWorkflowRequestTimeBasedActionAction] | None = None
     delay: _t.Int = None
@@ -658,9 +658,8 @@ class UpdateWorkflowRequestTimeBasedAction(ZohoModel):
 
 
 class UpdateWorkflowRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateWorkflowRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("workflow_name", "entity", "rule_type",)
     allowed_apps: _t.Str = None
     apply_rule_always: _t.Bool = None
     date_field: _t.Str = None
@@ -708,3 +707,371 @@ class Workflow(ZohoModel):
     sub_entities: _t.Str = None
     workflow_id: _t.Str = None
     workflow_name: _t.Str = None
+
+
+class CreateCustomTriggerRequestDict(TypedDict, total=False):
+    """``CreateCustomTriggerRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    entity: Required[str]
+    description: NotRequired[str | None]
+    name: NotRequired[str | None]
+    placeholder: NotRequired[str | None]
+
+
+class CreateRetryPolicyRequestDict(TypedDict, total=False):
+    """``CreateRetryPolicyRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    action_type: Required[CreateRetryPolicyRequestActionType | str]
+    retry_count: Required[int]
+    retry_type: Required[CreateRetryPolicyRequestRetryType | str]
+    base_interval: NotRequired[int | None]
+    base_interval_unit: NotRequired[CreateRetryPolicyRequestBaseIntervalUnit | str | None]
+    interval_modifier: NotRequired[int | None]
+    policy_name: NotRequired[str | None]
+
+
+class CreateWorkflowRequestInstantActionEmailTemplateDict(TypedDict, total=False):
+    """``CreateWorkflowRequestInstantActionEmailTemplate`` as a plain dict (keys are Zoho's field names)."""
+
+    bcc_mail_ids: NotRequired[Sequence[Any] | None]
+    body: NotRequired[str | None]
+    cc_mail_ids: NotRequired[Sequence[Any] | None]
+    from_address: NotRequired[str | None]
+    from_address_id: NotRequired[str | None]
+    is_default: NotRequired[bool | None]
+    name: NotRequired[str | None]
+    placeholder: NotRequired[str | None]
+    subject: NotRequired[str | None]
+    type: NotRequired[str | None]
+
+
+class CreateWorkflowRequestInstantActionDict(TypedDict, total=False):
+    """``CreateWorkflowRequestInstantAction`` as a plain dict (keys are Zoho's field names)."""
+
+    action_id: NotRequired[str | None]
+    action_ph: NotRequired[str | None]
+    action_type: NotRequired[str | None]
+    additional_parameters: NotRequired[Sequence[Any] | None]
+    additional_recipients: NotRequired[Sequence[Any] | None]
+    alert_name: NotRequired[str | None]
+    body_type: NotRequired[str | None]
+    connection_link_name: NotRequired[str | None]
+    description: NotRequired[str | None]
+    email_template: NotRequired[CreateWorkflowRequestInstantActionEmailTemplateDict | CreateWorkflowRequestInstantActionEmailTemplate | None]
+    email_template_id: NotRequired[str | None]
+    email_template_ph: NotRequired[str | None]
+    entity: NotRequired[str | None]
+    entity_parameters: NotRequired[Sequence[Any] | None]
+    field_name: NotRequired[str | None]
+    field_value: NotRequired[str | None]
+    fieldupdate_name: NotRequired[str | None]
+    form_data: NotRequired[Sequence[Any] | None]
+    function_name: NotRequired[str | None]
+    function_param: NotRequired[Sequence[Any] | None]
+    headers: NotRequired[Sequence[Any] | None]
+    include_orgvariables_params: NotRequired[bool | None]
+    is_execute: NotRequired[bool | None]
+    is_new_response_format: NotRequired[bool | None]
+    message_content: NotRequired[str | None]
+    method: NotRequired[CreateWorkflowRequestInstantActionMethod | str | None]
+    pushnotification_name: NotRequired[str | None]
+    query_parameters: NotRequired[Sequence[Any] | None]
+    raw_data: NotRequired[str | None]
+    recipients: NotRequired[Sequence[Any] | None]
+    script: NotRequired[str | None]
+    secret: NotRequired[str | None]
+    url: NotRequired[str | None]
+    user_defined_format_name: NotRequired[str | None]
+    user_defined_format_value: NotRequired[str | None]
+    webhook_name: NotRequired[str | None]
+
+
+class CreateWorkflowRequestTimeBasedActionActionEmailTemplateDict(TypedDict, total=False):
+    """``CreateWorkflowRequestTimeBasedActionActionEmailTemplate`` as a plain dict (keys are Zoho's field names)."""
+
+    bcc_mail_ids: NotRequired[Sequence[Any] | None]
+    body: NotRequired[str | None]
+    cc_mail_ids: NotRequired[Sequence[Any] | None]
+    from_address: NotRequired[str | None]
+    from_address_id: NotRequired[str | None]
+    is_default: NotRequired[bool | None]
+    name: NotRequired[str | None]
+    placeholder: NotRequired[str | None]
+    subject: NotRequired[str | None]
+    type: NotRequired[str | None]
+
+
+class CreateWorkflowRequestTimeBasedActionActionDict(TypedDict, total=False):
+    """``CreateWorkflowRequestTimeBasedActionAction`` as a plain dict (keys are Zoho's field names)."""
+
+    action_id: NotRequired[str | None]
+    action_ph: NotRequired[str | None]
+    action_type: NotRequired[str | None]
+    additional_parameters: NotRequired[Sequence[Any] | None]
+    additional_recipients: NotRequired[Sequence[Any] | None]
+    alert_name: NotRequired[str | None]
+    body_type: NotRequired[str | None]
+    connection_link_name: NotRequired[str | None]
+    description: NotRequired[str | None]
+    email_template: NotRequired[CreateWorkflowRequestTimeBasedActionActionEmailTemplateDict | CreateWorkflowRequestTimeBasedActionActionEmailTemplate | None]
+    email_template_id: NotRequired[str | None]
+    email_template_ph: NotRequired[str | None]
+    entity: NotRequired[str | None]
+    entity_parameters: NotRequired[Sequence[Any] | None]
+    field_name: NotRequired[str | None]
+    field_value: NotRequired[str | None]
+    fieldupdate_name: NotRequired[str | None]
+    form_data: NotRequired[Sequence[Any] | None]
+    function_name: NotRequired[str | None]
+    function_param: NotRequired[Sequence[Any] | None]
+    headers: NotRequired[Sequence[Any] | None]
+    include_orgvariables_params: NotRequired[bool | None]
+    is_execute: NotRequired[bool | None]
+    is_new_response_format: NotRequired[bool | None]
+    message_content: NotRequired[str | None]
+    method: NotRequired[CreateWorkflowRequestTimeBasedActionActionMethod | str | None]
+    pushnotification_name: NotRequired[str | None]
+    query_parameters: NotRequired[Sequence[Any] | None]
+    raw_data: NotRequired[str | None]
+    recipients: NotRequired[Sequence[Any] | None]
+    script: NotRequired[str | None]
+    secret: NotRequired[str | None]
+    url: NotRequired[str | None]
+    user_defined_format_name: NotRequired[str | None]
+    user_defined_format_value: NotRequired[str | None]
+    webhook_name: NotRequired[str | None]
+
+
+class CreateWorkflowRequestTimeBasedActionDict(TypedDict, total=False):
+    """``CreateWorkflowRequestTimeBasedAction`` as a plain dict (keys are Zoho's field names)."""
+
+    actions: NotRequired[Sequence[CreateWorkflowRequestTimeBasedActionActionDict | CreateWorkflowRequestTimeBasedActionAction] | None]
+    delay: NotRequired[int | None]
+    delay_type: NotRequired[str | None]
+    delay_unit: NotRequired[str | None]
+    field_type: NotRequired[str | None]
+    name: NotRequired[str | None]
+    timetrigger_id: NotRequired[str | None]
+
+
+class CreateWorkflowRequestDict(TypedDict, total=False):
+    """``CreateWorkflowRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    entity: Required[str]
+    rule_type: Required[CreateWorkflowRequestRuleType | str]
+    workflow_name: Required[str]
+    allowed_apps: NotRequired[str | None]
+    apply_rule_always: NotRequired[bool | None]
+    date_field: NotRequired[str | None]
+    day_difference: NotRequired[int | None]
+    day_difference_type: NotRequired[str | None]
+    day_difference_unit: NotRequired[str | None]
+    description: NotRequired[str | None]
+    entity_id: NotRequired[str | None]
+    events: NotRequired[Sequence[Any] | None]
+    execution_timezone: NotRequired[str | None]
+    field_update: NotRequired[Sequence[Any] | None]
+    field_update_comparator: NotRequired[str | None]
+    instant_actions: NotRequired[Sequence[CreateWorkflowRequestInstantActionDict | CreateWorkflowRequestInstantAction] | None]
+    is_custom_execution_time: NotRequired[bool | None]
+    is_draft: NotRequired[bool | None]
+    is_hidden: NotRequired[bool | None]
+    is_locked: NotRequired[bool | None]
+    lock_reason: NotRequired[str | None]
+    lock_type: NotRequired[str | None]
+    placeholder: NotRequired[str | None]
+    rule: NotRequired[Mapping[str, Any] | None]
+    sub_entities: NotRequired[Sequence[Any] | None]
+    sub_rules: NotRequired[Sequence[Any] | None]
+    time: NotRequired[str | None]
+    time_based_actions: NotRequired[Sequence[CreateWorkflowRequestTimeBasedActionDict | CreateWorkflowRequestTimeBasedAction] | None]
+    trigger_id: NotRequired[str | None]
+    trigger_ph: NotRequired[str | None]
+
+
+class ReorderWorkflowsRequestDict(TypedDict, total=False):
+    """``ReorderWorkflowsRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    entity_type: Required[str]
+    execution_order: Required[Sequence[str]]
+    entity_id: NotRequired[str | None]
+
+
+class UpdateCustomTriggerRequestDict(TypedDict, total=False):
+    """``UpdateCustomTriggerRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    description: NotRequired[str | None]
+    entity: NotRequired[str | None]
+    name: NotRequired[str | None]
+    placeholder: NotRequired[str | None]
+
+
+class UpdateRetryPolicyRequestDict(TypedDict, total=False):
+    """``UpdateRetryPolicyRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    action_type: NotRequired[UpdateRetryPolicyRequestActionType | str | None]
+    base_interval: NotRequired[int | None]
+    base_interval_unit: NotRequired[UpdateRetryPolicyRequestBaseIntervalUnit | str | None]
+    interval_modifier: NotRequired[int | None]
+    policy_name: NotRequired[str | None]
+    retry_count: NotRequired[int | None]
+    retry_type: NotRequired[UpdateRetryPolicyRequestRetryType | str | None]
+
+
+class UpdateWorkflowRequestInstantActionEmailTemplateDict(TypedDict, total=False):
+    """``UpdateWorkflowRequestInstantActionEmailTemplate`` as a plain dict (keys are Zoho's field names)."""
+
+    bcc_mail_ids: NotRequired[Sequence[Any] | None]
+    body: NotRequired[str | None]
+    cc_mail_ids: NotRequired[Sequence[Any] | None]
+    from_address: NotRequired[str | None]
+    from_address_id: NotRequired[str | None]
+    is_default: NotRequired[bool | None]
+    name: NotRequired[str | None]
+    placeholder: NotRequired[str | None]
+    subject: NotRequired[str | None]
+    type: NotRequired[str | None]
+
+
+class UpdateWorkflowRequestInstantActionDict(TypedDict, total=False):
+    """``UpdateWorkflowRequestInstantAction`` as a plain dict (keys are Zoho's field names)."""
+
+    action_id: NotRequired[str | None]
+    action_ph: NotRequired[str | None]
+    action_type: NotRequired[str | None]
+    additional_parameters: NotRequired[Sequence[Any] | None]
+    additional_recipients: NotRequired[Sequence[Any] | None]
+    alert_name: NotRequired[str | None]
+    body_type: NotRequired[str | None]
+    connection_link_name: NotRequired[str | None]
+    description: NotRequired[str | None]
+    email_template: NotRequired[UpdateWorkflowRequestInstantActionEmailTemplateDict | UpdateWorkflowRequestInstantActionEmailTemplate | None]
+    email_template_id: NotRequired[str | None]
+    email_template_ph: NotRequired[str | None]
+    entity: NotRequired[str | None]
+    entity_parameters: NotRequired[Sequence[Any] | None]
+    field_name: NotRequired[str | None]
+    field_value: NotRequired[str | None]
+    fieldupdate_name: NotRequired[str | None]
+    form_data: NotRequired[Sequence[Any] | None]
+    function_name: NotRequired[str | None]
+    function_param: NotRequired[Sequence[Any] | None]
+    headers: NotRequired[Sequence[Any] | None]
+    include_orgvariables_params: NotRequired[bool | None]
+    is_execute: NotRequired[bool | None]
+    is_new_response_format: NotRequired[bool | None]
+    message_content: NotRequired[str | None]
+    method: NotRequired[UpdateWorkflowRequestInstantActionMethod | str | None]
+    pushnotification_name: NotRequired[str | None]
+    query_parameters: NotRequired[Sequence[Any] | None]
+    raw_data: NotRequired[str | None]
+    recipients: NotRequired[Sequence[Any] | None]
+    script: NotRequired[str | None]
+    secret: NotRequired[str | None]
+    url: NotRequired[str | None]
+    user_defined_format_name: NotRequired[str | None]
+    user_defined_format_value: NotRequired[str | None]
+    webhook_name: NotRequired[str | None]
+
+
+class UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict(TypedDict, total=False):
+    """``UpdateWorkflowRequestTimeBasedActionActionEmailTemplate`` as a plain dict (keys are Zoho's field names)."""
+
+    bcc_mail_ids: NotRequired[Sequence[Any] | None]
+    body: NotRequired[str | None]
+    cc_mail_ids: NotRequired[Sequence[Any] | None]
+    from_address: NotRequired[str | None]
+    from_address_id: NotRequired[str | None]
+    is_default: NotRequired[bool | None]
+    name: NotRequired[str | None]
+    placeholder: NotRequired[str | None]
+    subject: NotRequired[str | None]
+    type: NotRequired[str | None]
+
+
+class UpdateWorkflowRequestTimeBasedActionActionDict(TypedDict, total=False):
+    """``UpdateWorkflowRequestTimeBasedActionAction`` as a plain dict (keys are Zoho's field names)."""
+
+    action_id: NotRequired[str | None]
+    action_ph: NotRequired[str | None]
+    action_type: NotRequired[str | None]
+    additional_parameters: NotRequired[Sequence[Any] | None]
+    additional_recipients: NotRequired[Sequence[Any] | None]
+    alert_name: NotRequired[str | None]
+    body_type: NotRequired[str | None]
+    connection_link_name: NotRequired[str | None]
+    description: NotRequired[str | None]
+    email_template: NotRequired[UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict | UpdateWorkflowRequestTimeBasedActionActionEmailTemplate | None]
+    email_template_id: NotRequired[str | None]
+    email_template_ph: NotRequired[str | None]
+    entity: NotRequired[str | None]
+    entity_parameters: NotRequired[Sequence[Any] | None]
+    field_name: NotRequired[str | None]
+    field_value: NotRequired[str | None]
+    fieldupdate_name: NotRequired[str | None]
+    form_data: NotRequired[Sequence[Any] | None]
+    function_name: NotRequired[str | None]
+    function_param: NotRequired[Sequence[Any] | None]
+    headers: NotRequired[Sequence[Any] | None]
+    include_orgvariables_params: NotRequired[bool | None]
+    is_execute: NotRequired[bool | None]
+    is_new_response_format: NotRequired[bool | None]
+    message_content: NotRequired[str | None]
+    method: NotRequired[UpdateWorkflowRequestTimeBasedActionActionMethod | str | None]
+    pushnotification_name: NotRequired[str | None]
+    query_parameters: NotRequired[Sequence[Any] | None]
+    raw_data: NotRequired[str | None]
+    recipients: NotRequired[Sequence[Any] | None]
+    script: NotRequired[str | None]
+    secret: NotRequired[str | None]
+    url: NotRequired[str | None]
+    user_defined_format_name: NotRequired[str | None]
+    user_defined_format_value: NotRequired[str | None]
+    webhook_name: NotRequired[str | None]
+
+
+class UpdateWorkflowRequestTimeBasedActionDict(TypedDict, total=False):
+    """``UpdateWorkflowRequestTimeBasedAction`` as a plain dict (keys are Zoho's field names)."""
+
+    actions: NotRequired[Sequence[UpdateWorkflowRequestTimeBasedActionActionDict | UpdateWorkflowRequestTimeBasedActionAction] | None]
+    delay: NotRequired[int | None]
+    delay_type: NotRequired[str | None]
+    delay_unit: NotRequired[str | None]
+    field_type: NotRequired[str | None]
+    name: NotRequired[str | None]
+    timetrigger_id: NotRequired[str | None]
+
+
+class UpdateWorkflowRequestDict(TypedDict, total=False):
+    """``UpdateWorkflowRequest`` as a plain dict (keys are Zoho's field names)."""
+
+    allowed_apps: NotRequired[str | None]
+    apply_rule_always: NotRequired[bool | None]
+    date_field: NotRequired[str | None]
+    day_difference: NotRequired[int | None]
+    day_difference_type: NotRequired[str | None]
+    day_difference_unit: NotRequired[str | None]
+    description: NotRequired[str | None]
+    entity: NotRequired[str | None]
+    entity_id: NotRequired[str | None]
+    events: NotRequired[Sequence[Any] | None]
+    execution_timezone: NotRequired[str | None]
+    field_update: NotRequired[Sequence[Any] | None]
+    field_update_comparator: NotRequired[str | None]
+    instant_actions: NotRequired[Sequence[UpdateWorkflowRequestInstantActionDict | UpdateWorkflowRequestInstantAction] | None]
+    is_custom_execution_time: NotRequired[bool | None]
+    is_draft: NotRequired[bool | None]
+    is_hidden: NotRequired[bool | None]
+    is_locked: NotRequired[bool | None]
+    lock_reason: NotRequired[str | None]
+    lock_type: NotRequired[str | None]
+    placeholder: NotRequired[str | None]
+    rule: NotRequired[Mapping[str, Any] | None]
+    rule_type: NotRequired[UpdateWorkflowRequestRuleType | str | None]
+    sub_entities: NotRequired[Sequence[Any] | None]
+    sub_rules: NotRequired[Sequence[Any] | None]
+    time: NotRequired[str | None]
+    time_based_actions: NotRequired[Sequence[UpdateWorkflowRequestTimeBasedActionDict | UpdateWorkflowRequestTimeBasedAction] | None]
+    trigger_id: NotRequired[str | None]
+    trigger_ph: NotRequired[str | None]
+    workflow_name: NotRequired[str | None]

@@ -21,15 +21,27 @@ class BankAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add reconciliation attachment (POST /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/attachment)."""
+        """Add reconciliation attachment (POST /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/attachment).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/bankaccounts/{}/reconciliations/{}/attachment", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -37,11 +49,22 @@ class BankAccounts(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankAccountRequest | m.CreateBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Create a bank account."""
+        """Create a bank account.
+
+        Args:
+            body: The fields to send: ``m.CreateBankAccountRequest`` or a dict typed by
+                ``m.CreateBankAccountRequestDict`` (Zoho's field names); Zoho requires
+                ``account_name``, ``account_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/bankaccounts",
@@ -49,6 +72,7 @@ class BankAccounts(SyncResource):
             m.BankAccount,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -58,16 +82,28 @@ class BankAccounts(SyncResource):
         account_id: str,
         /,
         *,
-        body: m.CreateBankReconciliationRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankReconciliationRequest | m.CreateBankReconciliationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create reconciliation (POST /bankaccounts/{account_id}/reconciliations)."""
+        """Create reconciliation (POST /bankaccounts/{account_id}/reconciliations).
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.CreateBankReconciliationRequest`` or a dict typed by
+                ``m.CreateBankReconciliationRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/bankaccounts/{}/reconciliations", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -80,7 +116,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a bank account."""
+        """Delete a bank account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/bankaccounts/{}", account_id),
@@ -98,7 +140,14 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete imported statement (DELETE /bankaccounts/{account_id}/statement/{statement_id})."""
+        """Delete imported statement (DELETE /bankaccounts/{account_id}/statement/{statement_id}).
+
+        Args:
+            account_id: Id of the account.
+            statement_id: Id of the statement.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/statement/{}", account_id, statement_id),
@@ -116,7 +165,14 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete reconciliation (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Delete reconciliation (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
@@ -135,7 +191,15 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete reconciliation document (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id})."""
+        """Delete reconciliation document (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/reconciliations/{}/documents/{}", account_id, reconciliation_id, document_id),
@@ -152,7 +216,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Get one bank account."""
+        """Get one bank account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/bankaccounts/{}", account_id),
@@ -171,7 +241,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get balance (GET /bankaccounts/{account_id}/balance)."""
+        """Get balance (GET /bankaccounts/{account_id}/balance).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/balance", account_id),
@@ -188,7 +264,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get balances (GET /bankaccounts/{account_id}/balances)."""
+        """Get balances (GET /bankaccounts/{account_id}/balances).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/balances", account_id),
@@ -205,7 +287,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get insights (GET /bankaccounts/{account_id}/insights)."""
+        """Get insights (GET /bankaccounts/{account_id}/insights).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/insights", account_id),
@@ -222,7 +310,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Statement:
-        """Get last imported statement (GET /bankaccounts/{account_id}/statement/lastimported)."""
+        """Get last imported statement (GET /bankaccounts/{account_id}/statement/lastimported).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/bankaccounts/{}/statement/lastimported", account_id),
@@ -241,7 +335,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get overview (GET /bankaccounts/{account_id}/overview)."""
+        """Get overview (GET /bankaccounts/{account_id}/overview).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/overview", account_id),
@@ -256,7 +356,12 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get overview all (GET /bankaccounts/overview)."""
+        """Get overview all (GET /bankaccounts/overview).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/bankaccounts/overview",
@@ -273,7 +378,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get preferences (GET /bankaccounts/{account_id}/preferences)."""
+        """Get preferences (GET /bankaccounts/{account_id}/preferences).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/preferences", account_id),
@@ -291,7 +402,14 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get reconciliation (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Get reconciliation (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
@@ -310,7 +428,15 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get reconciliation document (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id})."""
+        """Get reconciliation document (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations/{}/documents/{}", account_id, reconciliation_id, document_id),
@@ -325,7 +451,12 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement import encryption key (GET /bankaccounts/import/encryptionkey)."""
+        """Get statement import encryption key (GET /bankaccounts/import/encryptionkey).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/bankaccounts/import/encryptionkey",
@@ -342,7 +473,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement summary (GET /bankaccounts/{account_id}/statementsummary)."""
+        """Get statement summary (GET /bankaccounts/{account_id}/statementsummary).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/statementsummary", account_id),
@@ -354,16 +491,28 @@ class BankAccounts(SyncResource):
     def import_statements(
         self,
         *,
-        body: m.ImportBankStatementsRequest | Mapping[str, Any] | None = None,
+        body: m.ImportBankStatementsRequest | m.ImportBankStatementsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Import statements (POST /bankstatements)."""
+        """Import statements (POST /bankstatements).
+
+        Args:
+            body: The fields to send: ``m.ImportBankStatementsRequest`` or a dict typed by
+                ``m.ImportBankStatementsRequestDict`` (Zoho's field names); Zoho requires
+                ``account_id``, ``transactions``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/bankstatements",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -378,7 +527,16 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.BankAccount]:
-        """List bank accounts; further pages are fetched as you iterate."""
+        """List bank accounts; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/bankaccounts",
             ("bankaccounts",),
@@ -399,7 +557,12 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all balances (GET /bankaccounts/balances)."""
+        """List all balances (GET /bankaccounts/balances).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/bankaccounts/balances",
@@ -416,7 +579,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List reconciliations (GET /bankaccounts/{account_id}/reconciliations)."""
+        """List reconciliations (GET /bankaccounts/{account_id}/reconciliations).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations", account_id),
@@ -433,7 +602,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List statements (GET /bankaccounts/{account_id}/statements)."""
+        """List statements (GET /bankaccounts/{account_id}/statements).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/statements", account_id),
@@ -450,7 +625,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List subaccounts (GET /bankaccounts/{account_id}/subaccounts)."""
+        """List subaccounts (GET /bankaccounts/{account_id}/subaccounts).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/subaccounts", account_id),
@@ -467,7 +648,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List transactions (GET /bankaccounts/{account_id}/transactions)."""
+        """List transactions (GET /bankaccounts/{account_id}/transactions).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/transactions", account_id),
@@ -484,7 +671,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List unreviewed statements (GET /bankaccounts/{account_id}/statements/unreviewed)."""
+        """List unreviewed statements (GET /bankaccounts/{account_id}/statements/unreviewed).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/statements/unreviewed", account_id),
@@ -499,15 +692,26 @@ class BankAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a bank account as active."""
+        """Mark a bank account as active.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/bankaccounts/{}/active", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -518,15 +722,26 @@ class BankAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a bank account as inactive."""
+        """Mark a bank account as inactive.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/bankaccounts/{}/inactive", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -537,16 +752,29 @@ class BankAccounts(SyncResource):
         reconciliation_id: str,
         /,
         *,
-        body: m.SaveBankReconciliationDraftRequest | Mapping[str, Any] | None = None,
+        body: m.SaveBankReconciliationDraftRequest | m.SaveBankReconciliationDraftRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Save reconciliation draft (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/draft)."""
+        """Save reconciliation draft (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/draft).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: The fields to send: ``m.SaveBankReconciliationDraftRequest`` or a dict typed by
+                ``m.SaveBankReconciliationDraftRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/bankaccounts/{}/reconciliations/{}/draft", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -556,11 +784,22 @@ class BankAccounts(SyncResource):
         account_id: str,
         /,
         *,
-        body: m.UpdateBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankAccountRequest | m.UpdateBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Update a bank account."""
+        """Update a bank account.
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.UpdateBankAccountRequest`` or a dict typed by
+                ``m.UpdateBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/bankaccounts/{}", account_id),
@@ -568,6 +807,7 @@ class BankAccounts(SyncResource):
             m.BankAccount,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -578,15 +818,26 @@ class BankAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update preferences (PUT /bankaccounts/{account_id}/preferences)."""
+        """Update preferences (PUT /bankaccounts/{account_id}/preferences).
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/bankaccounts/{}/preferences", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -597,16 +848,29 @@ class BankAccounts(SyncResource):
         reconciliation_id: str,
         /,
         *,
-        body: m.UpdateBankReconciliationRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankReconciliationRequest | m.UpdateBankReconciliationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update reconciliation (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Update reconciliation (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: The fields to send: ``m.UpdateBankReconciliationRequest`` or a dict typed by
+                ``m.UpdateBankReconciliationRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -622,15 +886,27 @@ class AsyncBankAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add reconciliation attachment (POST /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/attachment)."""
+        """Add reconciliation attachment (POST /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/attachment).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/bankaccounts/{}/reconciliations/{}/attachment", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -638,11 +914,22 @@ class AsyncBankAccounts(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankAccountRequest | m.CreateBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Create a bank account."""
+        """Create a bank account.
+
+        Args:
+            body: The fields to send: ``m.CreateBankAccountRequest`` or a dict typed by
+                ``m.CreateBankAccountRequestDict`` (Zoho's field names); Zoho requires
+                ``account_name``, ``account_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/bankaccounts",
@@ -650,6 +937,7 @@ class AsyncBankAccounts(AsyncResource):
             m.BankAccount,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -659,16 +947,28 @@ class AsyncBankAccounts(AsyncResource):
         account_id: str,
         /,
         *,
-        body: m.CreateBankReconciliationRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankReconciliationRequest | m.CreateBankReconciliationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create reconciliation (POST /bankaccounts/{account_id}/reconciliations)."""
+        """Create reconciliation (POST /bankaccounts/{account_id}/reconciliations).
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.CreateBankReconciliationRequest`` or a dict typed by
+                ``m.CreateBankReconciliationRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/bankaccounts/{}/reconciliations", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -681,7 +981,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a bank account."""
+        """Delete a bank account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/bankaccounts/{}", account_id),
@@ -699,7 +1005,14 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete imported statement (DELETE /bankaccounts/{account_id}/statement/{statement_id})."""
+        """Delete imported statement (DELETE /bankaccounts/{account_id}/statement/{statement_id}).
+
+        Args:
+            account_id: Id of the account.
+            statement_id: Id of the statement.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/statement/{}", account_id, statement_id),
@@ -717,7 +1030,14 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete reconciliation (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Delete reconciliation (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
@@ -736,7 +1056,15 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete reconciliation document (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id})."""
+        """Delete reconciliation document (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/reconciliations/{}/documents/{}", account_id, reconciliation_id, document_id),
@@ -753,7 +1081,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Get one bank account."""
+        """Get one bank account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/bankaccounts/{}", account_id),
@@ -772,7 +1106,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get balance (GET /bankaccounts/{account_id}/balance)."""
+        """Get balance (GET /bankaccounts/{account_id}/balance).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/balance", account_id),
@@ -789,7 +1129,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get balances (GET /bankaccounts/{account_id}/balances)."""
+        """Get balances (GET /bankaccounts/{account_id}/balances).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/balances", account_id),
@@ -806,7 +1152,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get insights (GET /bankaccounts/{account_id}/insights)."""
+        """Get insights (GET /bankaccounts/{account_id}/insights).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/insights", account_id),
@@ -823,7 +1175,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Statement:
-        """Get last imported statement (GET /bankaccounts/{account_id}/statement/lastimported)."""
+        """Get last imported statement (GET /bankaccounts/{account_id}/statement/lastimported).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/bankaccounts/{}/statement/lastimported", account_id),
@@ -842,7 +1200,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get overview (GET /bankaccounts/{account_id}/overview)."""
+        """Get overview (GET /bankaccounts/{account_id}/overview).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/overview", account_id),
@@ -857,7 +1221,12 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get overview all (GET /bankaccounts/overview)."""
+        """Get overview all (GET /bankaccounts/overview).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/bankaccounts/overview",
@@ -874,7 +1243,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get preferences (GET /bankaccounts/{account_id}/preferences)."""
+        """Get preferences (GET /bankaccounts/{account_id}/preferences).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/preferences", account_id),
@@ -892,7 +1267,14 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get reconciliation (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Get reconciliation (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
@@ -911,7 +1293,15 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get reconciliation document (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id})."""
+        """Get reconciliation document (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations/{}/documents/{}", account_id, reconciliation_id, document_id),
@@ -926,7 +1316,12 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement import encryption key (GET /bankaccounts/import/encryptionkey)."""
+        """Get statement import encryption key (GET /bankaccounts/import/encryptionkey).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/bankaccounts/import/encryptionkey",
@@ -943,7 +1338,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement summary (GET /bankaccounts/{account_id}/statementsummary)."""
+        """Get statement summary (GET /bankaccounts/{account_id}/statementsummary).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/statementsummary", account_id),
@@ -955,16 +1356,28 @@ class AsyncBankAccounts(AsyncResource):
     async def import_statements(
         self,
         *,
-        body: m.ImportBankStatementsRequest | Mapping[str, Any] | None = None,
+        body: m.ImportBankStatementsRequest | m.ImportBankStatementsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Import statements (POST /bankstatements)."""
+        """Import statements (POST /bankstatements).
+
+        Args:
+            body: The fields to send: ``m.ImportBankStatementsRequest`` or a dict typed by
+                ``m.ImportBankStatementsRequestDict`` (Zoho's field names); Zoho requires
+                ``account_id``, ``transactions``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/bankstatements",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -979,7 +1392,16 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.BankAccount]:
-        """List bank accounts; further pages are fetched as you iterate."""
+        """List bank accounts; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/bankaccounts",
             ("bankaccounts",),
@@ -1000,7 +1422,12 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all balances (GET /bankaccounts/balances)."""
+        """List all balances (GET /bankaccounts/balances).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/bankaccounts/balances",
@@ -1017,7 +1444,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List reconciliations (GET /bankaccounts/{account_id}/reconciliations)."""
+        """List reconciliations (GET /bankaccounts/{account_id}/reconciliations).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations", account_id),
@@ -1034,7 +1467,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List statements (GET /bankaccounts/{account_id}/statements)."""
+        """List statements (GET /bankaccounts/{account_id}/statements).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/statements", account_id),
@@ -1051,7 +1490,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List subaccounts (GET /bankaccounts/{account_id}/subaccounts)."""
+        """List subaccounts (GET /bankaccounts/{account_id}/subaccounts).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/subaccounts", account_id),
@@ -1068,7 +1513,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List transactions (GET /bankaccounts/{account_id}/transactions)."""
+        """List transactions (GET /bankaccounts/{account_id}/transactions).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/transactions", account_id),
@@ -1085,7 +1536,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List unreviewed statements (GET /bankaccounts/{account_id}/statements/unreviewed)."""
+        """List unreviewed statements (GET /bankaccounts/{account_id}/statements/unreviewed).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/statements/unreviewed", account_id),
@@ -1100,15 +1557,26 @@ class AsyncBankAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a bank account as active."""
+        """Mark a bank account as active.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/bankaccounts/{}/active", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1119,15 +1587,26 @@ class AsyncBankAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a bank account as inactive."""
+        """Mark a bank account as inactive.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/bankaccounts/{}/inactive", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1138,16 +1617,29 @@ class AsyncBankAccounts(AsyncResource):
         reconciliation_id: str,
         /,
         *,
-        body: m.SaveBankReconciliationDraftRequest | Mapping[str, Any] | None = None,
+        body: m.SaveBankReconciliationDraftRequest | m.SaveBankReconciliationDraftRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Save reconciliation draft (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/draft)."""
+        """Save reconciliation draft (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/draft).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: The fields to send: ``m.SaveBankReconciliationDraftRequest`` or a dict typed by
+                ``m.SaveBankReconciliationDraftRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/bankaccounts/{}/reconciliations/{}/draft", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1157,11 +1649,22 @@ class AsyncBankAccounts(AsyncResource):
         account_id: str,
         /,
         *,
-        body: m.UpdateBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankAccountRequest | m.UpdateBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Update a bank account."""
+        """Update a bank account.
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.UpdateBankAccountRequest`` or a dict typed by
+                ``m.UpdateBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/bankaccounts/{}", account_id),
@@ -1169,6 +1672,7 @@ class AsyncBankAccounts(AsyncResource):
             m.BankAccount,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1179,15 +1683,26 @@ class AsyncBankAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update preferences (PUT /bankaccounts/{account_id}/preferences)."""
+        """Update preferences (PUT /bankaccounts/{account_id}/preferences).
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/bankaccounts/{}/preferences", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1198,16 +1713,29 @@ class AsyncBankAccounts(AsyncResource):
         reconciliation_id: str,
         /,
         *,
-        body: m.UpdateBankReconciliationRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankReconciliationRequest | m.UpdateBankReconciliationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update reconciliation (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Update reconciliation (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: The fields to send: ``m.UpdateBankReconciliationRequest`` or a dict typed by
+                ``m.UpdateBankReconciliationRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

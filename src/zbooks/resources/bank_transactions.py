@@ -21,16 +21,29 @@ class BankTransactions(SyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionRequest | m.CategorizeBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize (POST /banktransactions/uncategorized/{transaction_id}/categorize)."""
+        """Categorize (POST /banktransactions/uncategorized/{transaction_id}/categorize).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionRequest`` or a dict typed by
+                ``m.CategorizeBankTransactionRequestDict`` (Zoho's field names); Zoho requires
+                ``transaction_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -40,16 +53,29 @@ class BankTransactions(SyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeAsCreditNoteRefundsRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsCreditNoteRefundsRequest | m.CategorizeAsCreditNoteRefundsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as credit note refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/creditnoterefunds)."""
+        """Categorize as credit note refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/creditnoterefunds).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeAsCreditNoteRefundsRequest`` or a dict typed by
+                ``m.CategorizeAsCreditNoteRefundsRequestDict`` (Zoho's field names); Zoho requires
+                ``creditnote_id``, ``date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/creditnoterefunds", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -59,16 +85,29 @@ class BankTransactions(SyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsCustomerPaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsCustomerPaymentRequest | m.CategorizeBankTransactionAsCustomerPaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as customer payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/customerpayments)."""
+        """Categorize as customer payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/customerpayments).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionAsCustomerPaymentRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsCustomerPaymentRequestDict`` (Zoho's
+                field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/customerpayments", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -81,11 +120,25 @@ class BankTransactions(SyncResource):
         doc: str | None = None,
         document_ids: str | Sequence[str] | None = None,
         totalfiles: int | None = None,
-        body: m.CategorizeBankTransactionAsExpenseRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsExpenseRequest | m.CategorizeBankTransactionAsExpenseRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as expense (POST /banktransactions/uncategorized/{transaction_id}/categorize/expenses)."""
+        """Categorize as expense (POST /banktransactions/uncategorized/{transaction_id}/categorize/expenses).
+
+        Args:
+            transaction_id: Id of the transaction.
+            doc: The file to upload.
+            document_ids: Ids of the documents (a list, sent comma-separated).
+            totalfiles: The totalFiles.
+            body: The fields to send: ``m.CategorizeBankTransactionAsExpenseRequest`` or a dict
+                typed by ``m.CategorizeBankTransactionAsExpenseRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/expenses", transaction_id),
@@ -95,6 +148,7 @@ class BankTransactions(SyncResource):
                 "totalFiles": totalfiles,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -104,16 +158,29 @@ class BankTransactions(SyncResource):
         statement_line_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsPaymentRefundRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsPaymentRefundRequest | m.CategorizeBankTransactionAsPaymentRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/paymentrefunds)."""
+        """Categorize as payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/paymentrefunds).
+
+        Args:
+            statement_line_id: Id of the statement line.
+            body: The fields to send: ``m.CategorizeBankTransactionAsPaymentRefundRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsPaymentRefundRequestDict`` (Zoho's
+                field names); Zoho requires ``date``, ``amount``, ``from_account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/paymentrefunds", statement_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -123,16 +190,29 @@ class BankTransactions(SyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeAsVendorCreditRefundsRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsVendorCreditRefundsRequest | m.CategorizeAsVendorCreditRefundsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor credit refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorcreditrefunds)."""
+        """Categorize as vendor credit refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorcreditrefunds).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeAsVendorCreditRefundsRequest`` or a dict typed
+                by ``m.CategorizeAsVendorCreditRefundsRequestDict`` (Zoho's field names); Zoho
+                requires ``vendor_credit_id``, ``date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorcreditrefunds", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -142,16 +222,29 @@ class BankTransactions(SyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsVendorPaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsVendorPaymentRequest | m.CategorizeBankTransactionAsVendorPaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorpayments)."""
+        """Categorize as vendor payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorpayments).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionAsVendorPaymentRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsVendorPaymentRequestDict`` (Zoho's
+                field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorpayments", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -161,16 +254,29 @@ class BankTransactions(SyncResource):
         statement_line_id: str,
         /,
         *,
-        body: m.CategorizeAsVendorPaymentRefundRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsVendorPaymentRefundRequest | m.CategorizeAsVendorPaymentRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/vendorpaymentrefunds)."""
+        """Categorize as vendor payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/vendorpaymentrefunds).
+
+        Args:
+            statement_line_id: Id of the statement line.
+            body: The fields to send: ``m.CategorizeAsVendorPaymentRefundRequest`` or a dict typed
+                by ``m.CategorizeAsVendorPaymentRefundRequestDict`` (Zoho's field names); Zoho
+                requires ``date``, ``amount``, ``to_account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorpaymentrefunds", statement_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -178,11 +284,22 @@ class BankTransactions(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankTransactionRequest | m.CreateBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Create a bank transaction."""
+        """Create a bank transaction.
+
+        Args:
+            body: The fields to send: ``m.CreateBankTransactionRequest`` or a dict typed by
+                ``m.CreateBankTransactionRequestDict`` (Zoho's field names); Zoho requires
+                ``transaction_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/banktransactions",
@@ -190,6 +307,7 @@ class BankTransactions(SyncResource):
             m.BankTransaction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -202,7 +320,13 @@ class BankTransactions(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a bank transaction."""
+        """Delete a bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -218,10 +342,21 @@ class BankTransactions(SyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Exclude (POST /banktransactions/uncategorized/{transaction_id}/exclude)."""
+        """Exclude (POST /banktransactions/uncategorized/{transaction_id}/exclude).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/exclude", transaction_id),
@@ -229,6 +364,7 @@ class BankTransactions(SyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -241,7 +377,13 @@ class BankTransactions(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Get one bank transaction."""
+        """Get one bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -271,7 +413,24 @@ class BankTransactions(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.MatchingTransaction]:
-        """Get matching (GET /banktransactions/uncategorized/{transaction_id}/match)."""
+        """Get matching (GET /banktransactions/uncategorized/{transaction_id}/match).
+
+        Args:
+            transaction_id: Id of the transaction.
+            amount_end: End of the amount range.
+            amount_start: Start of the amount range.
+            contact: Only records with this contact.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            reference_number: Only records with this reference number.
+            show_all_transactions: The show all transactions flag.
+            transaction_id_query: Only records with this transaction id.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/banktransactions/uncategorized/{}/match", transaction_id),
             ("matching_transactions",),
@@ -311,7 +470,24 @@ class BankTransactions(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.BankTransaction]:
-        """List bank transactions; further pages are fetched as you iterate."""
+        """List bank transactions; further pages are fetched as you iterate.
+
+        Args:
+            account_id: Only records with this account id.
+            amount: Only records with this amount.
+            date: Only records with this date.
+            filter_by: A predefined view to restrict the results to.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            transaction_status: Only records with this transaction status.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/banktransactions",
             ("banktransactions",),
@@ -340,11 +516,23 @@ class BankTransactions(SyncResource):
         /,
         *,
         account_id: str | None = None,
-        body: m.MatchBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.MatchBankTransactionRequest | m.MatchBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Match (POST /banktransactions/uncategorized/{transaction_id}/match)."""
+        """Match (POST /banktransactions/uncategorized/{transaction_id}/match).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: The fields to send: ``m.MatchBankTransactionRequest`` or a dict typed by
+                ``m.MatchBankTransactionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/match", transaction_id),
@@ -352,6 +540,7 @@ class BankTransactions(SyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -363,10 +552,21 @@ class BankTransactions(SyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Restore (POST /banktransactions/uncategorized/{transaction_id}/restore)."""
+        """Restore (POST /banktransactions/uncategorized/{transaction_id}/restore).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/restore", transaction_id),
@@ -374,6 +574,7 @@ class BankTransactions(SyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -385,10 +586,21 @@ class BankTransactions(SyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Uncategorize (POST /banktransactions/{transaction_id}/uncategorize)."""
+        """Uncategorize (POST /banktransactions/{transaction_id}/uncategorize).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/{}/uncategorize", transaction_id),
@@ -396,6 +608,7 @@ class BankTransactions(SyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -407,10 +620,21 @@ class BankTransactions(SyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unmatch (POST /banktransactions/{transaction_id}/unmatch)."""
+        """Unmatch (POST /banktransactions/{transaction_id}/unmatch).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/{}/unmatch", transaction_id),
@@ -418,6 +642,7 @@ class BankTransactions(SyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -427,11 +652,22 @@ class BankTransactions(SyncResource):
         bank_transaction_id: str,
         /,
         *,
-        body: m.UpdateBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankTransactionRequest | m.UpdateBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Update a bank transaction."""
+        """Update a bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            body: The fields to send: ``m.UpdateBankTransactionRequest`` or a dict typed by
+                ``m.UpdateBankTransactionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -439,6 +675,7 @@ class BankTransactions(SyncResource):
             m.BankTransaction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -452,16 +689,29 @@ class AsyncBankTransactions(AsyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionRequest | m.CategorizeBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize (POST /banktransactions/uncategorized/{transaction_id}/categorize)."""
+        """Categorize (POST /banktransactions/uncategorized/{transaction_id}/categorize).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionRequest`` or a dict typed by
+                ``m.CategorizeBankTransactionRequestDict`` (Zoho's field names); Zoho requires
+                ``transaction_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -471,16 +721,29 @@ class AsyncBankTransactions(AsyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeAsCreditNoteRefundsRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsCreditNoteRefundsRequest | m.CategorizeAsCreditNoteRefundsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as credit note refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/creditnoterefunds)."""
+        """Categorize as credit note refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/creditnoterefunds).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeAsCreditNoteRefundsRequest`` or a dict typed by
+                ``m.CategorizeAsCreditNoteRefundsRequestDict`` (Zoho's field names); Zoho requires
+                ``creditnote_id``, ``date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/creditnoterefunds", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -490,16 +753,29 @@ class AsyncBankTransactions(AsyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsCustomerPaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsCustomerPaymentRequest | m.CategorizeBankTransactionAsCustomerPaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as customer payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/customerpayments)."""
+        """Categorize as customer payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/customerpayments).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionAsCustomerPaymentRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsCustomerPaymentRequestDict`` (Zoho's
+                field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/customerpayments", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -512,11 +788,25 @@ class AsyncBankTransactions(AsyncResource):
         doc: str | None = None,
         document_ids: str | Sequence[str] | None = None,
         totalfiles: int | None = None,
-        body: m.CategorizeBankTransactionAsExpenseRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsExpenseRequest | m.CategorizeBankTransactionAsExpenseRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as expense (POST /banktransactions/uncategorized/{transaction_id}/categorize/expenses)."""
+        """Categorize as expense (POST /banktransactions/uncategorized/{transaction_id}/categorize/expenses).
+
+        Args:
+            transaction_id: Id of the transaction.
+            doc: The file to upload.
+            document_ids: Ids of the documents (a list, sent comma-separated).
+            totalfiles: The totalFiles.
+            body: The fields to send: ``m.CategorizeBankTransactionAsExpenseRequest`` or a dict
+                typed by ``m.CategorizeBankTransactionAsExpenseRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/expenses", transaction_id),
@@ -526,6 +816,7 @@ class AsyncBankTransactions(AsyncResource):
                 "totalFiles": totalfiles,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -535,16 +826,29 @@ class AsyncBankTransactions(AsyncResource):
         statement_line_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsPaymentRefundRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsPaymentRefundRequest | m.CategorizeBankTransactionAsPaymentRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/paymentrefunds)."""
+        """Categorize as payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/paymentrefunds).
+
+        Args:
+            statement_line_id: Id of the statement line.
+            body: The fields to send: ``m.CategorizeBankTransactionAsPaymentRefundRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsPaymentRefundRequestDict`` (Zoho's
+                field names); Zoho requires ``date``, ``amount``, ``from_account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/paymentrefunds", statement_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -554,16 +858,29 @@ class AsyncBankTransactions(AsyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeAsVendorCreditRefundsRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsVendorCreditRefundsRequest | m.CategorizeAsVendorCreditRefundsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor credit refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorcreditrefunds)."""
+        """Categorize as vendor credit refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorcreditrefunds).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeAsVendorCreditRefundsRequest`` or a dict typed
+                by ``m.CategorizeAsVendorCreditRefundsRequestDict`` (Zoho's field names); Zoho
+                requires ``vendor_credit_id``, ``date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorcreditrefunds", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -573,16 +890,29 @@ class AsyncBankTransactions(AsyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsVendorPaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsVendorPaymentRequest | m.CategorizeBankTransactionAsVendorPaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorpayments)."""
+        """Categorize as vendor payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorpayments).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionAsVendorPaymentRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsVendorPaymentRequestDict`` (Zoho's
+                field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorpayments", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -592,16 +922,29 @@ class AsyncBankTransactions(AsyncResource):
         statement_line_id: str,
         /,
         *,
-        body: m.CategorizeAsVendorPaymentRefundRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsVendorPaymentRefundRequest | m.CategorizeAsVendorPaymentRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/vendorpaymentrefunds)."""
+        """Categorize as vendor payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/vendorpaymentrefunds).
+
+        Args:
+            statement_line_id: Id of the statement line.
+            body: The fields to send: ``m.CategorizeAsVendorPaymentRefundRequest`` or a dict typed
+                by ``m.CategorizeAsVendorPaymentRefundRequestDict`` (Zoho's field names); Zoho
+                requires ``date``, ``amount``, ``to_account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorpaymentrefunds", statement_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -609,11 +952,22 @@ class AsyncBankTransactions(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankTransactionRequest | m.CreateBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Create a bank transaction."""
+        """Create a bank transaction.
+
+        Args:
+            body: The fields to send: ``m.CreateBankTransactionRequest`` or a dict typed by
+                ``m.CreateBankTransactionRequestDict`` (Zoho's field names); Zoho requires
+                ``transaction_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/banktransactions",
@@ -621,6 +975,7 @@ class AsyncBankTransactions(AsyncResource):
             m.BankTransaction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -633,7 +988,13 @@ class AsyncBankTransactions(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a bank transaction."""
+        """Delete a bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -649,10 +1010,21 @@ class AsyncBankTransactions(AsyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Exclude (POST /banktransactions/uncategorized/{transaction_id}/exclude)."""
+        """Exclude (POST /banktransactions/uncategorized/{transaction_id}/exclude).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/exclude", transaction_id),
@@ -660,6 +1032,7 @@ class AsyncBankTransactions(AsyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -672,7 +1045,13 @@ class AsyncBankTransactions(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Get one bank transaction."""
+        """Get one bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -702,7 +1081,24 @@ class AsyncBankTransactions(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.MatchingTransaction]:
-        """Get matching (GET /banktransactions/uncategorized/{transaction_id}/match)."""
+        """Get matching (GET /banktransactions/uncategorized/{transaction_id}/match).
+
+        Args:
+            transaction_id: Id of the transaction.
+            amount_end: End of the amount range.
+            amount_start: Start of the amount range.
+            contact: Only records with this contact.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            reference_number: Only records with this reference number.
+            show_all_transactions: The show all transactions flag.
+            transaction_id_query: Only records with this transaction id.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/banktransactions/uncategorized/{}/match", transaction_id),
             ("matching_transactions",),
@@ -742,7 +1138,24 @@ class AsyncBankTransactions(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.BankTransaction]:
-        """List bank transactions; further pages are fetched as you iterate."""
+        """List bank transactions; further pages are fetched as you iterate.
+
+        Args:
+            account_id: Only records with this account id.
+            amount: Only records with this amount.
+            date: Only records with this date.
+            filter_by: A predefined view to restrict the results to.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            transaction_status: Only records with this transaction status.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/banktransactions",
             ("banktransactions",),
@@ -771,11 +1184,23 @@ class AsyncBankTransactions(AsyncResource):
         /,
         *,
         account_id: str | None = None,
-        body: m.MatchBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.MatchBankTransactionRequest | m.MatchBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Match (POST /banktransactions/uncategorized/{transaction_id}/match)."""
+        """Match (POST /banktransactions/uncategorized/{transaction_id}/match).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: The fields to send: ``m.MatchBankTransactionRequest`` or a dict typed by
+                ``m.MatchBankTransactionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/match", transaction_id),
@@ -783,6 +1208,7 @@ class AsyncBankTransactions(AsyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -794,10 +1220,21 @@ class AsyncBankTransactions(AsyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Restore (POST /banktransactions/uncategorized/{transaction_id}/restore)."""
+        """Restore (POST /banktransactions/uncategorized/{transaction_id}/restore).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/restore", transaction_id),
@@ -805,6 +1242,7 @@ class AsyncBankTransactions(AsyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -816,10 +1254,21 @@ class AsyncBankTransactions(AsyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Uncategorize (POST /banktransactions/{transaction_id}/uncategorize)."""
+        """Uncategorize (POST /banktransactions/{transaction_id}/uncategorize).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/{}/uncategorize", transaction_id),
@@ -827,6 +1276,7 @@ class AsyncBankTransactions(AsyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -838,10 +1288,21 @@ class AsyncBankTransactions(AsyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unmatch (POST /banktransactions/{transaction_id}/unmatch)."""
+        """Unmatch (POST /banktransactions/{transaction_id}/unmatch).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/{}/unmatch", transaction_id),
@@ -849,6 +1310,7 @@ class AsyncBankTransactions(AsyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -858,11 +1320,22 @@ class AsyncBankTransactions(AsyncResource):
         bank_transaction_id: str,
         /,
         *,
-        body: m.UpdateBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankTransactionRequest | m.UpdateBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Update a bank transaction."""
+        """Update a bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            body: The fields to send: ``m.UpdateBankTransactionRequest`` or a dict typed by
+                ``m.UpdateBankTransactionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -870,6 +1343,7 @@ class AsyncBankTransactions(AsyncResource):
             m.BankTransaction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -24,7 +24,14 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several base currency adjustments at once."""
+        """Delete several base currency adjustments at once.
+
+        Args:
+            base_currency_adjustment_ids: Ids of the base currency adjustments (a list, sent
+                comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/basecurrencyadjustment/bulkdelete",
@@ -39,11 +46,23 @@ class BaseCurrencyAdjustments(SyncResource):
         self,
         *,
         account_ids: str | Sequence[str],
-        body: m.CreateBaseCurrencyAdjustmentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBaseCurrencyAdjustmentRequest | m.CreateBaseCurrencyAdjustmentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Create a base currency adjustment."""
+        """Create a base currency adjustment.
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: The fields to send: ``m.CreateBaseCurrencyAdjustmentRequest`` or a dict typed by
+                ``m.CreateBaseCurrencyAdjustmentRequestDict`` (Zoho's field names); Zoho requires
+                ``currency_id``, ``adjustment_date``, ``exchange_rate``, ``notes``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/basecurrencyadjustment",
@@ -53,6 +72,7 @@ class BaseCurrencyAdjustments(SyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -65,7 +85,13 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a base currency adjustment."""
+        """Delete a base currency adjustment.
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/basecurrencyadjustment/{}", base_currency_adjustment_id),
@@ -82,7 +108,13 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Get one base currency adjustment."""
+        """Get one base currency adjustment.
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/basecurrencyadjustment/{}", base_currency_adjustment_id),
@@ -104,7 +136,17 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.BaseCurrencyAdjustment]:
-        """List base currency adjustments; further pages are fetched as you iterate."""
+        """List base currency adjustments; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            last_modified_time: Only records changed at or after this time.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/basecurrencyadjustment",
             ("base_currency_adjustments",),
@@ -130,7 +172,16 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """List accounts (GET /basecurrencyadjustment/accounts)."""
+        """List accounts (GET /basecurrencyadjustment/accounts).
+
+        Args:
+            adjustment_date: The adjustment date (required).
+            currency_id: The currency id (required).
+            exchange_rate: The exchange rate (required).
+            notes: The notes (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/basecurrencyadjustment/accounts",
@@ -156,7 +207,16 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Contact]:
-        """List contacts (GET /basecurrencyadjustment/contacts)."""
+        """List contacts (GET /basecurrencyadjustment/contacts).
+
+        Args:
+            account_id: The account id (required).
+            adjustment_date: The adjustment date (required).
+            currency_id: The currency id (required).
+            exchange_rate: The exchange rate (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/basecurrencyadjustment/contacts",
@@ -178,10 +238,20 @@ class BaseCurrencyAdjustments(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Reevaluate (POST /basecurrencyadjustment/{base_currency_adjustment_id}/reevaluate)."""
+        """Reevaluate (POST /basecurrencyadjustment/{base_currency_adjustment_id}/reevaluate).
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/basecurrencyadjustment/{}/reevaluate", base_currency_adjustment_id),
@@ -189,6 +259,7 @@ class BaseCurrencyAdjustments(SyncResource):
             m.BaseCurrencyAdjustment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -204,7 +275,14 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several base currency adjustments at once."""
+        """Delete several base currency adjustments at once.
+
+        Args:
+            base_currency_adjustment_ids: Ids of the base currency adjustments (a list, sent
+                comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/basecurrencyadjustment/bulkdelete",
@@ -219,11 +297,23 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         self,
         *,
         account_ids: str | Sequence[str],
-        body: m.CreateBaseCurrencyAdjustmentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBaseCurrencyAdjustmentRequest | m.CreateBaseCurrencyAdjustmentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Create a base currency adjustment."""
+        """Create a base currency adjustment.
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: The fields to send: ``m.CreateBaseCurrencyAdjustmentRequest`` or a dict typed by
+                ``m.CreateBaseCurrencyAdjustmentRequestDict`` (Zoho's field names); Zoho requires
+                ``currency_id``, ``adjustment_date``, ``exchange_rate``, ``notes``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/basecurrencyadjustment",
@@ -233,6 +323,7 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -245,7 +336,13 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a base currency adjustment."""
+        """Delete a base currency adjustment.
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/basecurrencyadjustment/{}", base_currency_adjustment_id),
@@ -262,7 +359,13 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Get one base currency adjustment."""
+        """Get one base currency adjustment.
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/basecurrencyadjustment/{}", base_currency_adjustment_id),
@@ -284,7 +387,17 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.BaseCurrencyAdjustment]:
-        """List base currency adjustments; further pages are fetched as you iterate."""
+        """List base currency adjustments; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            last_modified_time: Only records changed at or after this time.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/basecurrencyadjustment",
             ("base_currency_adjustments",),
@@ -310,7 +423,16 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """List accounts (GET /basecurrencyadjustment/accounts)."""
+        """List accounts (GET /basecurrencyadjustment/accounts).
+
+        Args:
+            adjustment_date: The adjustment date (required).
+            currency_id: The currency id (required).
+            exchange_rate: The exchange rate (required).
+            notes: The notes (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/basecurrencyadjustment/accounts",
@@ -336,7 +458,16 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Contact]:
-        """List contacts (GET /basecurrencyadjustment/contacts)."""
+        """List contacts (GET /basecurrencyadjustment/contacts).
+
+        Args:
+            account_id: The account id (required).
+            adjustment_date: The adjustment date (required).
+            currency_id: The currency id (required).
+            exchange_rate: The exchange rate (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/basecurrencyadjustment/contacts",
@@ -358,10 +489,20 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Reevaluate (POST /basecurrencyadjustment/{base_currency_adjustment_id}/reevaluate)."""
+        """Reevaluate (POST /basecurrencyadjustment/{base_currency_adjustment_id}/reevaluate).
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/basecurrencyadjustment/{}/reevaluate", base_currency_adjustment_id),
@@ -369,6 +510,7 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
             m.BaseCurrencyAdjustment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -16,11 +16,22 @@ class Blueprints(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateBlueprintRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBlueprintRequest | m.CreateBlueprintRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Create a blueprint."""
+        """Create a blueprint.
+
+        Args:
+            body: The fields to send: ``m.CreateBlueprintRequest`` or a dict typed by
+                ``m.CreateBlueprintRequestDict`` (Zoho's field names); Zoho requires
+                ``blueprint_name``, ``entity``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/blueprints",
@@ -28,6 +39,7 @@ class Blueprints(SyncResource):
             m.Blueprint,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -40,7 +52,13 @@ class Blueprints(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a blueprint."""
+        """Delete a blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -57,7 +75,13 @@ class Blueprints(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Get one blueprint."""
+        """Get one blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -77,7 +101,15 @@ class Blueprints(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Blueprint]:
-        """List blueprints; further pages are fetched as you iterate."""
+        """List blueprints; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/blueprints",
             ("blueprints",),
@@ -96,11 +128,22 @@ class Blueprints(SyncResource):
         blueprint_id: str,
         /,
         *,
-        body: m.UpdateBlueprintRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBlueprintRequest | m.UpdateBlueprintRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Update a blueprint."""
+        """Update a blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            body: The fields to send: ``m.UpdateBlueprintRequest`` or a dict typed by
+                ``m.UpdateBlueprintRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -108,6 +151,7 @@ class Blueprints(SyncResource):
             m.Blueprint,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -119,11 +163,22 @@ class AsyncBlueprints(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateBlueprintRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBlueprintRequest | m.CreateBlueprintRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Create a blueprint."""
+        """Create a blueprint.
+
+        Args:
+            body: The fields to send: ``m.CreateBlueprintRequest`` or a dict typed by
+                ``m.CreateBlueprintRequestDict`` (Zoho's field names); Zoho requires
+                ``blueprint_name``, ``entity``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/blueprints",
@@ -131,6 +186,7 @@ class AsyncBlueprints(AsyncResource):
             m.Blueprint,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -143,7 +199,13 @@ class AsyncBlueprints(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a blueprint."""
+        """Delete a blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -160,7 +222,13 @@ class AsyncBlueprints(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Get one blueprint."""
+        """Get one blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -180,7 +248,15 @@ class AsyncBlueprints(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Blueprint]:
-        """List blueprints; further pages are fetched as you iterate."""
+        """List blueprints; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/blueprints",
             ("blueprints",),
@@ -199,11 +275,22 @@ class AsyncBlueprints(AsyncResource):
         blueprint_id: str,
         /,
         *,
-        body: m.UpdateBlueprintRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBlueprintRequest | m.UpdateBlueprintRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Update a blueprint."""
+        """Update a blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            body: The fields to send: ``m.UpdateBlueprintRequest`` or a dict typed by
+                ``m.UpdateBlueprintRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -211,6 +298,7 @@ class AsyncBlueprints(AsyncResource):
             m.Blueprint,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -22,7 +22,13 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several accounts at once."""
+        """Delete several accounts at once.
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/chartofaccounts/bulkdelete",
@@ -38,10 +44,20 @@ class ChartOfAccounts(SyncResource):
         *,
         account_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark active (POST /chartofaccounts/active)."""
+        """Bulk mark active (POST /chartofaccounts/active).
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/chartofaccounts/active",
@@ -49,6 +65,7 @@ class ChartOfAccounts(SyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -58,10 +75,20 @@ class ChartOfAccounts(SyncResource):
         *,
         account_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark inactive (POST /chartofaccounts/inactive)."""
+        """Bulk mark inactive (POST /chartofaccounts/inactive).
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/chartofaccounts/inactive",
@@ -69,6 +96,7 @@ class ChartOfAccounts(SyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -76,11 +104,22 @@ class ChartOfAccounts(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateChartOfAccountRequest | Mapping[str, Any] | None = None,
+        body: m.CreateChartOfAccountRequest | m.CreateChartOfAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Create an account."""
+        """Create an account.
+
+        Args:
+            body: The fields to send: ``m.CreateChartOfAccountRequest`` or a dict typed by
+                ``m.CreateChartOfAccountRequestDict`` (Zoho's field names); Zoho requires
+                ``account_name``, ``account_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/chartofaccounts",
@@ -88,6 +127,7 @@ class ChartOfAccounts(SyncResource):
             m.Account,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -100,7 +140,13 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an account."""
+        """Delete an account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/chartofaccounts/{}", account_id),
@@ -117,7 +163,13 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete transaction (DELETE /chartofaccounts/transactions/{transaction_id})."""
+        """Delete transaction (DELETE /chartofaccounts/transactions/{transaction_id}).
+
+        Args:
+            transaction_id: Id of the transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/chartofaccounts/transactions/{}", transaction_id),
@@ -134,7 +186,13 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Get one account."""
+        """Get one account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/chartofaccounts/{}", account_id),
@@ -162,7 +220,23 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Account]:
-        """List accounts; further pages are fetched as you iterate."""
+        """List accounts; further pages are fetched as you iterate.
+
+        Args:
+            account_code: Only records with this account code.
+            account_id: Only records with this account id.
+            account_name: Only records with this account name.
+            customview_id: Only records with this customview id.
+            filter_by: A predefined view to restrict the results to.
+            last_modified_time: Only records changed at or after this time.
+            search_text: Text to search for in the records' main fields.
+            showbalance: The showbalance flag.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/chartofaccounts",
             ("chartofaccounts",),
@@ -206,7 +280,28 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Transaction]:
-        """List transactions (GET /chartofaccounts/accounttransactions)."""
+        """List transactions (GET /chartofaccounts/accounttransactions).
+
+        Args:
+            account_id: Only records with this account id (required).
+            amount: Only records with this amount.
+            amount_greater_equals: Only records with this amount greater equals.
+            amount_greater_than: Only records with this amount greater than.
+            amount_less_equals: Only records with this amount less equals.
+            amount_less_than: Only records with this amount less than.
+            date: Only records with this date.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/chartofaccounts/accounttransactions",
             ("transactions",),
@@ -239,15 +334,26 @@ class ChartOfAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an account as active."""
+        """Mark an account as active.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/chartofaccounts/{}/active", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -258,15 +364,26 @@ class ChartOfAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an account as inactive."""
+        """Mark an account as inactive.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/chartofaccounts/{}/inactive", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -276,11 +393,22 @@ class ChartOfAccounts(SyncResource):
         account_id: str,
         /,
         *,
-        body: m.UpdateChartOfAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateChartOfAccountRequest | m.UpdateChartOfAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Update an account."""
+        """Update an account.
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.UpdateChartOfAccountRequest`` or a dict typed by
+                ``m.UpdateChartOfAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/chartofaccounts/{}", account_id),
@@ -288,6 +416,7 @@ class ChartOfAccounts(SyncResource):
             m.Account,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -303,7 +432,13 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several accounts at once."""
+        """Delete several accounts at once.
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/chartofaccounts/bulkdelete",
@@ -319,10 +454,20 @@ class AsyncChartOfAccounts(AsyncResource):
         *,
         account_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark active (POST /chartofaccounts/active)."""
+        """Bulk mark active (POST /chartofaccounts/active).
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/chartofaccounts/active",
@@ -330,6 +475,7 @@ class AsyncChartOfAccounts(AsyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -339,10 +485,20 @@ class AsyncChartOfAccounts(AsyncResource):
         *,
         account_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark inactive (POST /chartofaccounts/inactive)."""
+        """Bulk mark inactive (POST /chartofaccounts/inactive).
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/chartofaccounts/inactive",
@@ -350,6 +506,7 @@ class AsyncChartOfAccounts(AsyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -357,11 +514,22 @@ class AsyncChartOfAccounts(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateChartOfAccountRequest | Mapping[str, Any] | None = None,
+        body: m.CreateChartOfAccountRequest | m.CreateChartOfAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Create an account."""
+        """Create an account.
+
+        Args:
+            body: The fields to send: ``m.CreateChartOfAccountRequest`` or a dict typed by
+                ``m.CreateChartOfAccountRequestDict`` (Zoho's field names); Zoho requires
+                ``account_name``, ``account_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/chartofaccounts",
@@ -369,6 +537,7 @@ class AsyncChartOfAccounts(AsyncResource):
             m.Account,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -381,7 +550,13 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an account."""
+        """Delete an account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/chartofaccounts/{}", account_id),
@@ -398,7 +573,13 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete transaction (DELETE /chartofaccounts/transactions/{transaction_id})."""
+        """Delete transaction (DELETE /chartofaccounts/transactions/{transaction_id}).
+
+        Args:
+            transaction_id: Id of the transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/chartofaccounts/transactions/{}", transaction_id),
@@ -415,7 +596,13 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Get one account."""
+        """Get one account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/chartofaccounts/{}", account_id),
@@ -443,7 +630,23 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Account]:
-        """List accounts; further pages are fetched as you iterate."""
+        """List accounts; further pages are fetched as you iterate.
+
+        Args:
+            account_code: Only records with this account code.
+            account_id: Only records with this account id.
+            account_name: Only records with this account name.
+            customview_id: Only records with this customview id.
+            filter_by: A predefined view to restrict the results to.
+            last_modified_time: Only records changed at or after this time.
+            search_text: Text to search for in the records' main fields.
+            showbalance: The showbalance flag.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/chartofaccounts",
             ("chartofaccounts",),
@@ -487,7 +690,28 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Transaction]:
-        """List transactions (GET /chartofaccounts/accounttransactions)."""
+        """List transactions (GET /chartofaccounts/accounttransactions).
+
+        Args:
+            account_id: Only records with this account id (required).
+            amount: Only records with this amount.
+            amount_greater_equals: Only records with this amount greater equals.
+            amount_greater_than: Only records with this amount greater than.
+            amount_less_equals: Only records with this amount less equals.
+            amount_less_than: Only records with this amount less than.
+            date: Only records with this date.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/chartofaccounts/accounttransactions",
             ("transactions",),
@@ -520,15 +744,26 @@ class AsyncChartOfAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an account as active."""
+        """Mark an account as active.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/chartofaccounts/{}/active", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -539,15 +774,26 @@ class AsyncChartOfAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an account as inactive."""
+        """Mark an account as inactive.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/chartofaccounts/{}/inactive", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -557,11 +803,22 @@ class AsyncChartOfAccounts(AsyncResource):
         account_id: str,
         /,
         *,
-        body: m.UpdateChartOfAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateChartOfAccountRequest | m.UpdateChartOfAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Update an account."""
+        """Update an account.
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.UpdateChartOfAccountRequest`` or a dict typed by
+                ``m.UpdateChartOfAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/chartofaccounts/{}", account_id),
@@ -569,6 +826,7 @@ class AsyncChartOfAccounts(AsyncResource):
             m.Account,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -21,11 +21,22 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactAddressRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactAddressRequest | m.AddContactAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.AddressInfo:
-        """Add address (POST /contacts/{contact_id}/address)."""
+        """Add address (POST /contacts/{contact_id}/address).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactAddressRequest`` or a dict typed by
+                ``m.AddContactAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/contacts/{}/address", contact_id),
@@ -33,6 +44,7 @@ class Contacts(SyncResource):
             m.AddressInfo,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -43,15 +55,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a contact."""
+        """Attach a file to a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/attachment", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -61,16 +84,28 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactBankAccountRequest | m.AddContactBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add bank account (POST /contacts/{contact_id}/bankaccount)."""
+        """Add bank account (POST /contacts/{contact_id}/bankaccount).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactBankAccountRequest`` or a dict typed by
+                ``m.AddContactBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -80,16 +115,28 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactCardRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactCardRequest | m.AddContactCardRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add card (POST /contacts/{contact_id}/card)."""
+        """Add card (POST /contacts/{contact_id}/card).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactCardRequest`` or a dict typed by
+                ``m.AddContactCardRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/card", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -99,16 +146,28 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactCommentRequest | m.AddContactCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to a contact."""
+        """Add a comment to a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactCommentRequest`` or a dict typed by
+                ``m.AddContactCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/comments", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -119,15 +178,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add tax info (POST /contacts/{contact_id}/taxinfo)."""
+        """Add tax info (POST /contacts/{contact_id}/taxinfo).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/taxinfo", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -139,15 +209,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/approve)."""
+        """Approve bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/approve).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/approve", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -159,10 +241,21 @@ class Contacts(SyncResource):
         *,
         owner_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Assign owner (POST /contacts/{contact_id}/owner)."""
+        """Assign owner (POST /contacts/{contact_id}/owner).
+
+        Args:
+            contact_id: Id of the contact.
+            owner_id: The owner id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/owner", contact_id),
@@ -170,6 +263,7 @@ class Contacts(SyncResource):
                 "owner_id": owner_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -180,10 +274,21 @@ class Contacts(SyncResource):
         contact_ids: str | Sequence[str],
         owner_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk assign owner (POST /contacts/owner)."""
+        """Bulk assign owner (POST /contacts/owner).
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated) (required).
+            owner_id: The owner id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/contacts/owner",
@@ -192,6 +297,7 @@ class Contacts(SyncResource):
                 "owner_id": owner_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -203,7 +309,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several contacts at once."""
+        """Delete several contacts at once.
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/contacts",
@@ -218,15 +330,25 @@ class Contacts(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk send sms (POST /contacts/sms)."""
+        """Bulk send sms (POST /contacts/sms).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/contacts/sms",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -236,10 +358,20 @@ class Contacts(SyncResource):
         *,
         contact_ids: str | Sequence[str] | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk track 1099 (POST /contacts/track1099)."""
+        """Bulk track 1099 (POST /contacts/track1099).
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/contacts/track1099",
@@ -247,6 +379,7 @@ class Contacts(SyncResource):
                 "contact_ids": contact_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -254,11 +387,21 @@ class Contacts(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateContactRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactRequest | m.CreateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Create a contact."""
+        """Create a contact.
+
+        Args:
+            body: The fields to send: ``m.CreateContactRequest`` or a dict typed by
+                ``m.CreateContactRequestDict`` (Zoho's field names); Zoho requires ``contact_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/contacts",
@@ -266,6 +409,7 @@ class Contacts(SyncResource):
             m.Contact,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -273,16 +417,27 @@ class Contacts(SyncResource):
     def create_contact_person(
         self,
         *,
-        body: m.CreateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactPersonRequest | m.CreateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create contact person (POST /contacts/contactpersons)."""
+        """Create contact person (POST /contacts/contactpersons).
+
+        Args:
+            body: The fields to send: ``m.CreateContactPersonRequest`` or a dict typed by
+                ``m.CreateContactPersonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/contacts/contactpersons",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -294,15 +449,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Decline bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/decline)."""
+        """Decline bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/decline).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/decline", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -315,7 +482,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a contact."""
+        """Delete a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}", contact_id),
@@ -333,7 +506,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete address (DELETE /contacts/{contact_id}/address/{address_id})."""
+        """Delete address (DELETE /contacts/{contact_id}/address/{address_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/address/{}", contact_id, address_id),
@@ -351,7 +531,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete bank account (DELETE /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Delete bank account (DELETE /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
@@ -369,7 +556,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete card (DELETE /contacts/{contact_id}/card/{card_id})."""
+        """Delete card (DELETE /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/card/{}", contact_id, card_id),
@@ -387,7 +581,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a contact."""
+        """Delete a comment from a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/comments/{}", contact_id, comment_id),
@@ -404,7 +605,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete contact person (DELETE /contacts/contactpersons/{contactperson_id})."""
+        """Delete contact person (DELETE /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/contactpersons/{}", contactperson_id),
@@ -422,7 +629,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /contacts/{contact_id}/documents/{document_id})."""
+        """Delete document (DELETE /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
@@ -440,7 +654,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete tag (DELETE /contacts/{contact_id}/tags/{tag_id})."""
+        """Delete tag (DELETE /contacts/{contact_id}/tags/{tag_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tag_id: Id of the tag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/tags/{}", contact_id, tag_id),
@@ -458,7 +679,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete tax info (DELETE /contacts/{contact_id}/taxinfo/{tax_info_id})."""
+        """Delete tax info (DELETE /contacts/{contact_id}/taxinfo/{tax_info_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tax_info_id: Id of the tax info.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/taxinfo/{}", contact_id, tax_info_id),
@@ -473,15 +701,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/disable)."""
+        """Disable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/disable).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/sms/disable", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -492,15 +731,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable payment reminder (POST /contacts/{contact_id}/paymentreminder/disable)."""
+        """Disable payment reminder (POST /contacts/{contact_id}/paymentreminder/disable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/paymentreminder/disable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -511,15 +761,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable portal (POST /contacts/{contact_id}/portal/disable)."""
+        """Disable portal (POST /contacts/{contact_id}/portal/disable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/portal/disable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -530,11 +791,24 @@ class Contacts(SyncResource):
         /,
         *,
         send_customer_statement: bool | None = None,
-        body: m.EmailContactRequest | Mapping[str, Any] | None = None,
+        body: m.EmailContactRequest | m.EmailContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email a contact."""
+        """Email a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailContactRequest`` or a dict typed by
+                ``m.EmailContactRequestDict`` (Zoho's field names); Zoho requires ``to_mail_ids``,
+                ``subject``, ``body``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/email", contact_id),
@@ -542,6 +816,7 @@ class Contacts(SyncResource):
                 "send_customer_statement": send_customer_statement,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -554,11 +829,26 @@ class Contacts(SyncResource):
         end_date: _dt.date | str | None = None,
         multipart_or_formdata: str | None = None,
         start_date: _dt.date | str | None = None,
-        body: m.EmailContactStatementRequest | Mapping[str, Any] | None = None,
+        body: m.EmailContactStatementRequest | m.EmailContactStatementRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email statement (POST /contacts/{contact_id}/statements/email)."""
+        """Email statement (POST /contacts/{contact_id}/statements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            end_date: The end date.
+            multipart_or_formdata: The multipart or formdata.
+            start_date: The start date.
+            body: The fields to send: ``m.EmailContactStatementRequest`` or a dict typed by
+                ``m.EmailContactStatementRequestDict`` (Zoho's field names); Zoho requires
+                ``to_mail_ids``, ``subject``, ``body``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/statements/email", contact_id),
@@ -568,6 +858,7 @@ class Contacts(SyncResource):
                 "start_date": start_date,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -578,15 +869,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/enable)."""
+        """Enable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/enable).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/sms/enable", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -597,15 +899,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable payment reminder (POST /contacts/{contact_id}/paymentreminder/enable)."""
+        """Enable payment reminder (POST /contacts/{contact_id}/paymentreminder/enable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/paymentreminder/enable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -615,16 +928,29 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.EnableContactPortalRequest | Mapping[str, Any] | None = None,
+        body: m.EnableContactPortalRequest | m.EnableContactPortalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable portal (POST /contacts/{contact_id}/portal/enable)."""
+        """Enable portal (POST /contacts/{contact_id}/portal/enable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.EnableContactPortalRequest`` or a dict typed by
+                ``m.EnableContactPortalRequestDict`` (Zoho's field names); Zoho requires
+                ``contact_persons``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/portal/enable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -637,7 +963,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Get one contact."""
+        """Get one contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/contacts/{}", contact_id),
@@ -656,7 +988,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.AddressInfo]:
-        """Get address (GET /contacts/{contact_id}/address)."""
+        """Get address (GET /contacts/{contact_id}/address).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/contacts/{}/address", contact_id),
@@ -676,7 +1014,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get bank account (GET /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Get bank account (GET /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
@@ -691,7 +1036,12 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get bulk sms content (GET /contacts/sms)."""
+        """Get bulk sms content (GET /contacts/sms).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/sms",
@@ -708,7 +1058,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get by reference (GET /contacts/reference/{reference_id})."""
+        """Get by reference (GET /contacts/reference/{reference_id}).
+
+        Args:
+            reference_id: Id of the reference.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/reference/{}", reference_id),
@@ -726,7 +1082,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get card (GET /contacts/{contact_id}/card/{card_id})."""
+        """Get card (GET /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/card/{}", contact_id, card_id),
@@ -741,7 +1104,12 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get card count (GET /contacts/cardcount)."""
+        """Get card count (GET /contacts/cardcount).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/cardcount",
@@ -758,7 +1126,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get client review email (GET /contacts/{contact_id}/clientreviews/email)."""
+        """Get client review email (GET /contacts/{contact_id}/clientreviews/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/clientreviews/email", contact_id),
@@ -776,7 +1150,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get contact person (GET /contacts/{contact_id}/contactpersons/{contactperson_id})."""
+        """Get contact person (GET /contacts/{contact_id}/contactpersons/{contactperson_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/contactpersons/{}", contact_id, contactperson_id),
@@ -794,7 +1175,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get document (GET /contacts/{contact_id}/documents/{document_id})."""
+        """Get document (GET /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
@@ -811,7 +1199,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get the default email content for a contact."""
+        """Get the default email content for a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/email", contact_id),
@@ -828,7 +1222,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get income and expense (GET /contacts/{contact_id}/incomeandexpense)."""
+        """Get income and expense (GET /contacts/{contact_id}/incomeandexpense).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/incomeandexpense", contact_id),
@@ -845,7 +1245,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get inventory summary (GET /contacts/{contact_id}/inventorysummary)."""
+        """Get inventory summary (GET /contacts/{contact_id}/inventorysummary).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/inventorysummary", contact_id),
@@ -862,7 +1268,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get opening balances (GET /contacts/{contact_id}/openingbalances)."""
+        """Get opening balances (GET /contacts/{contact_id}/openingbalances).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/openingbalances", contact_id),
@@ -879,7 +1291,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment method email (GET /contacts/{contact_id}/paymentmethod/email)."""
+        """Get payment method email (GET /contacts/{contact_id}/paymentmethod/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/paymentmethod/email", contact_id),
@@ -896,7 +1314,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get person (GET /contacts/contactpersons/{contactperson_id})."""
+        """Get person (GET /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/contactpersons/{}", contactperson_id),
@@ -913,7 +1337,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get profit and loss (GET /contacts/{contact_id}/profitandloss)."""
+        """Get profit and loss (GET /contacts/{contact_id}/profitandloss).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/profitandloss", contact_id),
@@ -930,7 +1360,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get sms content (GET /contacts/{contact_id}/sms)."""
+        """Get sms content (GET /contacts/{contact_id}/sms).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/sms", contact_id),
@@ -947,7 +1383,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement (GET /contacts/{contact_id}/statements)."""
+        """Get statement (GET /contacts/{contact_id}/statements).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/statements", contact_id),
@@ -966,7 +1408,15 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get statement email content (GET /contacts/{contact_id}/statements/email)."""
+        """Get statement email content (GET /contacts/{contact_id}/statements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            end_date: The end date.
+            start_date: The start date.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/contacts/{}/statements/email", contact_id),
@@ -988,7 +1438,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get unused credits (GET /contacts/{contact_id}/receivables/unusedcredits)."""
+        """Get unused credits (GET /contacts/{contact_id}/receivables/unusedcredits).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/receivables/unusedcredits", contact_id),
@@ -1006,7 +1462,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.UnusedCreditsReceivable]:
-        """Get unused retainer payments (GET /contacts/{contact_id}/receivables/unusedretainerpayments)."""
+        """Get unused retainer payments (GET /contacts/{contact_id}/receivables/unusedretainerpayments).
+
+        Args:
+            contact_id: Id of the contact.
+            currency_id: The currency id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/contacts/{}/receivables/unusedretainerpayments", contact_id),
@@ -1027,7 +1490,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get vendor statement email (GET /contacts/{contact_id}/vendorstatements/email)."""
+        """Get vendor statement email (GET /contacts/{contact_id}/vendorstatements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/vendorstatements/email", contact_id),
@@ -1042,15 +1511,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Invite contact person to portal (POST /contacts/contactpersons/{contactperson_id}/portal/invite)."""
+        """Invite contact person to portal (POST /contacts/contactpersons/{contactperson_id}/portal/invite).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/portal/invite", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1077,7 +1557,28 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Contact]:
-        """List contacts; further pages are fetched as you iterate."""
+        """List contacts; further pages are fetched as you iterate.
+
+        Args:
+            address: Only records with this address.
+            company_name: Only records with this company name.
+            contact_name: Only records with this contact name.
+            contact_type: Only records with this contact type.
+            email: Only records with this email.
+            filter_by: A predefined view to restrict the results to.
+            first_name: Only records with this first name.
+            last_name: Only records with this last name.
+            phone: Only records with this phone.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            zcrm_account_id: Only records with this zcrm account id.
+            zcrm_contact_id: Only records with this zcrm contact id.
+            zcrm_vendor_id: Only records with this zcrm vendor id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/contacts",
             ("contacts",),
@@ -1110,7 +1611,12 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all addresses (GET /contacts/address)."""
+        """List all addresses (GET /contacts/address).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/address",
@@ -1125,7 +1631,12 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all bank accounts (GET /contacts/bankaccounts)."""
+        """List all bank accounts (GET /contacts/bankaccounts).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/bankaccounts",
@@ -1140,7 +1651,12 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all contact persons (GET /contacts/contactpersons)."""
+        """List all contact persons (GET /contacts/contactpersons).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/contactpersons",
@@ -1158,7 +1674,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.RecurringInvoice]:
-        """List autobill recurring invoices (GET /contacts/{contact_id}/card/{card_id}/recurringinvoices)."""
+        """List autobill recurring invoices (GET /contacts/{contact_id}/card/{card_id}/recurringinvoices).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/contacts/{}/card/{}/recurringinvoices", contact_id, card_id),
@@ -1177,7 +1700,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List bank accounts (GET /contacts/{contact_id}/bankaccounts)."""
+        """List bank accounts (GET /contacts/{contact_id}/bankaccounts).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/bankaccounts", contact_id),
@@ -1194,7 +1723,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List cards (GET /contacts/{contact_id}/cards)."""
+        """List cards (GET /contacts/{contact_id}/cards).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/cards", contact_id),
@@ -1213,7 +1748,15 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.ContactComment]:
-        """List the comments and history of a contact."""
+        """List the comments and history of a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/contacts/{}/comments", contact_id),
             ("contact_comments",),
@@ -1233,7 +1776,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List contact persons (GET /contacts/{contact_id}/contactpersons)."""
+        """List contact persons (GET /contacts/{contact_id}/contactpersons).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/contactpersons", contact_id),
@@ -1252,7 +1801,15 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.CreditnoteRefund]:
-        """List credit note refunds (GET /contacts/{contact_id}/refunds)."""
+        """List credit note refunds (GET /contacts/{contact_id}/refunds).
+
+        Args:
+            contact_id: Id of the contact.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/contacts/{}/refunds", contact_id),
             ("creditnote_refunds",),
@@ -1272,7 +1829,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List payment refunds (GET /contacts/{contact_id}/paymentrefunds)."""
+        """List payment refunds (GET /contacts/{contact_id}/paymentrefunds).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/paymentrefunds", contact_id),
@@ -1289,7 +1852,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List tax info (GET /contacts/{contact_id}/taxinfo)."""
+        """List tax info (GET /contacts/{contact_id}/taxinfo).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/taxinfo", contact_id),
@@ -1306,7 +1875,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List unpaid invoices (GET /contacts/{contact_id}/unpaidinvoices)."""
+        """List unpaid invoices (GET /contacts/{contact_id}/unpaidinvoices).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/unpaidinvoices", contact_id),
@@ -1321,15 +1896,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as active."""
+        """Mark a contact as active.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/active", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1341,15 +1927,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as address as billing."""
+        """Mark a contact as address as billing.
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/markasbilling", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1361,15 +1959,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as address as shipping."""
+        """Mark a contact as address as shipping.
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/markasshipping", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1380,15 +1990,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as contact person primary."""
+        """Mark a contact as contact person primary.
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/primary", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1399,15 +2020,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as inactive."""
+        """Mark a contact as inactive.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/inactive", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1418,15 +2050,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Merge (POST /contacts/{contact_id}/merge)."""
+        """Merge (POST /contacts/{contact_id}/merge).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/merge", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1437,15 +2080,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resend contact person portal invite (POST /contacts/contactpersons/{contactperson_id}/portal/invite/resend)."""
+        """Resend contact person portal invite (POST /contacts/contactpersons/{contactperson_id}/portal/invite/resend).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/portal/invite/resend", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1454,15 +2108,25 @@ class Contacts(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Restore documents (POST /contacts/documents/restore)."""
+        """Restore documents (POST /contacts/documents/restore).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/contacts/documents/restore",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1473,15 +2137,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send client review email (POST /contacts/{contact_id}/clientreviews/email)."""
+        """Send client review email (POST /contacts/{contact_id}/clientreviews/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/clientreviews/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1492,15 +2167,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send payment method email (POST /contacts/{contact_id}/paymentmethod/email)."""
+        """Send payment method email (POST /contacts/{contact_id}/paymentmethod/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/paymentmethod/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1511,15 +2197,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send sms (POST /contacts/{contact_id}/sms)."""
+        """Send sms (POST /contacts/{contact_id}/sms).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/sms", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1530,15 +2227,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send vendor statement email (POST /contacts/{contact_id}/vendorstatements/email)."""
+        """Send vendor statement email (POST /contacts/{contact_id}/vendorstatements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/vendorstatements/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1549,15 +2257,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Track 1099 (POST /contacts/{contact_id}/track1099)."""
+        """Track 1099 (POST /contacts/{contact_id}/track1099).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/track1099", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1568,15 +2287,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Untrack 1099 (POST /contacts/{contact_id}/untrack1099)."""
+        """Untrack 1099 (POST /contacts/{contact_id}/untrack1099).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/untrack1099", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1586,11 +2316,22 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.UpdateContactRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactRequest | m.UpdateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Update a contact."""
+        """Update a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.UpdateContactRequest`` or a dict typed by
+                ``m.UpdateContactRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/contacts/{}", contact_id),
@@ -1598,6 +2339,7 @@ class Contacts(SyncResource):
             m.Contact,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1608,11 +2350,23 @@ class Contacts(SyncResource):
         address_id: str,
         /,
         *,
-        body: m.UpdateContactAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactAddressRequest | m.UpdateContactAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.AddressInfo:
-        """Update address (PUT /contacts/{contact_id}/address/{address_id})."""
+        """Update address (PUT /contacts/{contact_id}/address/{address_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: The fields to send: ``m.UpdateContactAddressRequest`` or a dict typed by
+                ``m.UpdateContactAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/contacts/{}/address/{}", contact_id, address_id),
@@ -1620,6 +2374,7 @@ class Contacts(SyncResource):
             m.AddressInfo,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1630,16 +2385,29 @@ class Contacts(SyncResource):
         bank_account_id: str,
         /,
         *,
-        body: m.UpdateContactBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactBankAccountRequest | m.UpdateContactBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update bank account (PUT /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Update bank account (PUT /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: The fields to send: ``m.UpdateContactBankAccountRequest`` or a dict typed by
+                ``m.UpdateContactBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1650,16 +2418,29 @@ class Contacts(SyncResource):
         card_id: str,
         /,
         *,
-        body: m.UpdateContactCardRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactCardRequest | m.UpdateContactCardRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update card (PUT /contacts/{contact_id}/card/{card_id})."""
+        """Update card (PUT /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            body: The fields to send: ``m.UpdateContactCardRequest`` or a dict typed by
+                ``m.UpdateContactCardRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/{}/card/{}", contact_id, card_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1669,16 +2450,28 @@ class Contacts(SyncResource):
         contactperson_id: str,
         /,
         *,
-        body: m.UpdateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactPersonRequest | m.UpdateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update contact person (PUT /contacts/contactpersons/{contactperson_id})."""
+        """Update contact person (PUT /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: The fields to send: ``m.UpdateContactPersonRequest`` or a dict typed by
+                ``m.UpdateContactPersonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/contactpersons/{}", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1690,15 +2483,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update document (PUT /contacts/{contact_id}/documents/{document_id})."""
+        """Update document (PUT /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1709,15 +2514,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update tags (PUT /contacts/{contact_id}/tags)."""
+        """Update tags (PUT /contacts/{contact_id}/tags).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/{}/tags", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1729,15 +2545,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update tax info (PUT /contacts/{contact_id}/taxinfo/{tax_info_id})."""
+        """Update tax info (PUT /contacts/{contact_id}/taxinfo/{tax_info_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tax_info_id: Id of the tax info.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/{}/taxinfo/{}", contact_id, tax_info_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1748,15 +2576,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update trn status (POST /contacts/{contact_id}/trnstatus)."""
+        """Update trn status (POST /contacts/{contact_id}/trnstatus).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/trnstatus", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1767,11 +2606,25 @@ class Contacts(SyncResource):
         x_unique_identifier_key: str,
         x_unique_identifier_value: str,
         x_upsert: bool | None = None,
-        body: m.UpdateContactUsingCustomFieldRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactUsingCustomFieldRequest | m.UpdateContactUsingCustomFieldRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Create or update a contact matched by a unique custom field."""
+        """Create or update a contact matched by a unique custom field.
+
+        Args:
+            x_unique_identifier_key: The API name of the unique custom field to match on (required).
+            x_unique_identifier_value: The value of that custom field identifying the record
+                (required).
+            x_upsert: Create the record when no record matches.
+            body: The fields to send: ``m.UpdateContactUsingCustomFieldRequest`` or a dict typed by
+                ``m.UpdateContactUsingCustomFieldRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             "/contacts",
@@ -1784,6 +2637,7 @@ class Contacts(SyncResource):
                 "X-Upsert": x_upsert,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1799,7 +2653,17 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify address (GET /contacts/address/verify)."""
+        """Verify address (GET /contacts/address/verify).
+
+        Args:
+            line1: The line1 (required).
+            city: The city.
+            country: The country.
+            postal_code: The postal code.
+            region: The region.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/address/verify",
@@ -1821,15 +2685,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify address by id (POST /contacts/{contact_id}/address/{address_id}/verify)."""
+        """Verify address by id (POST /contacts/{contact_id}/address/{address_id}/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/verify", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1843,10 +2719,23 @@ class Contacts(SyncResource):
         first_deposit_amount: int | None = None,
         second_deposit_amount: int | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/verify)."""
+        """Verify bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            first_deposit_amount: The first deposit amount.
+            second_deposit_amount: The second deposit amount.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/verify", contact_id, bank_account_id),
@@ -1855,6 +2744,7 @@ class Contacts(SyncResource):
                 "second_deposit_amount": second_deposit_amount,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1865,15 +2755,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify einvoice (POST /contacts/{contact_id}/einvoice/verify)."""
+        """Verify einvoice (POST /contacts/{contact_id}/einvoice/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/einvoice/verify", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1887,11 +2788,22 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactAddressRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactAddressRequest | m.AddContactAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.AddressInfo:
-        """Add address (POST /contacts/{contact_id}/address)."""
+        """Add address (POST /contacts/{contact_id}/address).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactAddressRequest`` or a dict typed by
+                ``m.AddContactAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/contacts/{}/address", contact_id),
@@ -1899,6 +2811,7 @@ class AsyncContacts(AsyncResource):
             m.AddressInfo,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1909,15 +2822,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a contact."""
+        """Attach a file to a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/attachment", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1927,16 +2851,28 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactBankAccountRequest | m.AddContactBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add bank account (POST /contacts/{contact_id}/bankaccount)."""
+        """Add bank account (POST /contacts/{contact_id}/bankaccount).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactBankAccountRequest`` or a dict typed by
+                ``m.AddContactBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1946,16 +2882,28 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactCardRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactCardRequest | m.AddContactCardRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add card (POST /contacts/{contact_id}/card)."""
+        """Add card (POST /contacts/{contact_id}/card).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactCardRequest`` or a dict typed by
+                ``m.AddContactCardRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/card", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1965,16 +2913,28 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactCommentRequest | m.AddContactCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to a contact."""
+        """Add a comment to a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactCommentRequest`` or a dict typed by
+                ``m.AddContactCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/comments", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1985,15 +2945,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add tax info (POST /contacts/{contact_id}/taxinfo)."""
+        """Add tax info (POST /contacts/{contact_id}/taxinfo).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/taxinfo", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2005,15 +2976,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/approve)."""
+        """Approve bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/approve).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/approve", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2025,10 +3008,21 @@ class AsyncContacts(AsyncResource):
         *,
         owner_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Assign owner (POST /contacts/{contact_id}/owner)."""
+        """Assign owner (POST /contacts/{contact_id}/owner).
+
+        Args:
+            contact_id: Id of the contact.
+            owner_id: The owner id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/owner", contact_id),
@@ -2036,6 +3030,7 @@ class AsyncContacts(AsyncResource):
                 "owner_id": owner_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2046,10 +3041,21 @@ class AsyncContacts(AsyncResource):
         contact_ids: str | Sequence[str],
         owner_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk assign owner (POST /contacts/owner)."""
+        """Bulk assign owner (POST /contacts/owner).
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated) (required).
+            owner_id: The owner id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/contacts/owner",
@@ -2058,6 +3064,7 @@ class AsyncContacts(AsyncResource):
                 "owner_id": owner_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2069,7 +3076,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several contacts at once."""
+        """Delete several contacts at once.
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/contacts",
@@ -2084,15 +3097,25 @@ class AsyncContacts(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk send sms (POST /contacts/sms)."""
+        """Bulk send sms (POST /contacts/sms).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/contacts/sms",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2102,10 +3125,20 @@ class AsyncContacts(AsyncResource):
         *,
         contact_ids: str | Sequence[str] | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk track 1099 (POST /contacts/track1099)."""
+        """Bulk track 1099 (POST /contacts/track1099).
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/contacts/track1099",
@@ -2113,6 +3146,7 @@ class AsyncContacts(AsyncResource):
                 "contact_ids": contact_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2120,11 +3154,21 @@ class AsyncContacts(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateContactRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactRequest | m.CreateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Create a contact."""
+        """Create a contact.
+
+        Args:
+            body: The fields to send: ``m.CreateContactRequest`` or a dict typed by
+                ``m.CreateContactRequestDict`` (Zoho's field names); Zoho requires ``contact_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/contacts",
@@ -2132,6 +3176,7 @@ class AsyncContacts(AsyncResource):
             m.Contact,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2139,16 +3184,27 @@ class AsyncContacts(AsyncResource):
     async def create_contact_person(
         self,
         *,
-        body: m.CreateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactPersonRequest | m.CreateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create contact person (POST /contacts/contactpersons)."""
+        """Create contact person (POST /contacts/contactpersons).
+
+        Args:
+            body: The fields to send: ``m.CreateContactPersonRequest`` or a dict typed by
+                ``m.CreateContactPersonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/contacts/contactpersons",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2160,15 +3216,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Decline bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/decline)."""
+        """Decline bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/decline).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/decline", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2181,7 +3249,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a contact."""
+        """Delete a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}", contact_id),
@@ -2199,7 +3273,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete address (DELETE /contacts/{contact_id}/address/{address_id})."""
+        """Delete address (DELETE /contacts/{contact_id}/address/{address_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/address/{}", contact_id, address_id),
@@ -2217,7 +3298,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete bank account (DELETE /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Delete bank account (DELETE /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
@@ -2235,7 +3323,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete card (DELETE /contacts/{contact_id}/card/{card_id})."""
+        """Delete card (DELETE /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/card/{}", contact_id, card_id),
@@ -2253,7 +3348,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a contact."""
+        """Delete a comment from a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/comments/{}", contact_id, comment_id),
@@ -2270,7 +3372,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete contact person (DELETE /contacts/contactpersons/{contactperson_id})."""
+        """Delete contact person (DELETE /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/contactpersons/{}", contactperson_id),
@@ -2288,7 +3396,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /contacts/{contact_id}/documents/{document_id})."""
+        """Delete document (DELETE /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
@@ -2306,7 +3421,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete tag (DELETE /contacts/{contact_id}/tags/{tag_id})."""
+        """Delete tag (DELETE /contacts/{contact_id}/tags/{tag_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tag_id: Id of the tag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/tags/{}", contact_id, tag_id),
@@ -2324,7 +3446,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete tax info (DELETE /contacts/{contact_id}/taxinfo/{tax_info_id})."""
+        """Delete tax info (DELETE /contacts/{contact_id}/taxinfo/{tax_info_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tax_info_id: Id of the tax info.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/taxinfo/{}", contact_id, tax_info_id),
@@ -2339,15 +3468,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/disable)."""
+        """Disable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/disable).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/sms/disable", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2358,15 +3498,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable payment reminder (POST /contacts/{contact_id}/paymentreminder/disable)."""
+        """Disable payment reminder (POST /contacts/{contact_id}/paymentreminder/disable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/paymentreminder/disable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2377,15 +3528,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable portal (POST /contacts/{contact_id}/portal/disable)."""
+        """Disable portal (POST /contacts/{contact_id}/portal/disable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/portal/disable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2396,11 +3558,24 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         send_customer_statement: bool | None = None,
-        body: m.EmailContactRequest | Mapping[str, Any] | None = None,
+        body: m.EmailContactRequest | m.EmailContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email a contact."""
+        """Email a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailContactRequest`` or a dict typed by
+                ``m.EmailContactRequestDict`` (Zoho's field names); Zoho requires ``to_mail_ids``,
+                ``subject``, ``body``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/email", contact_id),
@@ -2408,6 +3583,7 @@ class AsyncContacts(AsyncResource):
                 "send_customer_statement": send_customer_statement,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2420,11 +3596,26 @@ class AsyncContacts(AsyncResource):
         end_date: _dt.date | str | None = None,
         multipart_or_formdata: str | None = None,
         start_date: _dt.date | str | None = None,
-        body: m.EmailContactStatementRequest | Mapping[str, Any] | None = None,
+        body: m.EmailContactStatementRequest | m.EmailContactStatementRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email statement (POST /contacts/{contact_id}/statements/email)."""
+        """Email statement (POST /contacts/{contact_id}/statements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            end_date: The end date.
+            multipart_or_formdata: The multipart or formdata.
+            start_date: The start date.
+            body: The fields to send: ``m.EmailContactStatementRequest`` or a dict typed by
+                ``m.EmailContactStatementRequestDict`` (Zoho's field names); Zoho requires
+                ``to_mail_ids``, ``subject``, ``body``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/statements/email", contact_id),
@@ -2434,6 +3625,7 @@ class AsyncContacts(AsyncResource):
                 "start_date": start_date,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2444,15 +3636,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/enable)."""
+        """Enable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/enable).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/sms/enable", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2463,15 +3666,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable payment reminder (POST /contacts/{contact_id}/paymentreminder/enable)."""
+        """Enable payment reminder (POST /contacts/{contact_id}/paymentreminder/enable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/paymentreminder/enable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2481,16 +3695,29 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.EnableContactPortalRequest | Mapping[str, Any] | None = None,
+        body: m.EnableContactPortalRequest | m.EnableContactPortalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable portal (POST /contacts/{contact_id}/portal/enable)."""
+        """Enable portal (POST /contacts/{contact_id}/portal/enable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.EnableContactPortalRequest`` or a dict typed by
+                ``m.EnableContactPortalRequestDict`` (Zoho's field names); Zoho requires
+                ``contact_persons``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/portal/enable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2503,7 +3730,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Get one contact."""
+        """Get one contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/contacts/{}", contact_id),
@@ -2522,7 +3755,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.AddressInfo]:
-        """Get address (GET /contacts/{contact_id}/address)."""
+        """Get address (GET /contacts/{contact_id}/address).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/contacts/{}/address", contact_id),
@@ -2542,7 +3781,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get bank account (GET /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Get bank account (GET /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
@@ -2557,7 +3803,12 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get bulk sms content (GET /contacts/sms)."""
+        """Get bulk sms content (GET /contacts/sms).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/sms",
@@ -2574,7 +3825,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get by reference (GET /contacts/reference/{reference_id})."""
+        """Get by reference (GET /contacts/reference/{reference_id}).
+
+        Args:
+            reference_id: Id of the reference.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/reference/{}", reference_id),
@@ -2592,7 +3849,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get card (GET /contacts/{contact_id}/card/{card_id})."""
+        """Get card (GET /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/card/{}", contact_id, card_id),
@@ -2607,7 +3871,12 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get card count (GET /contacts/cardcount)."""
+        """Get card count (GET /contacts/cardcount).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/cardcount",
@@ -2624,7 +3893,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get client review email (GET /contacts/{contact_id}/clientreviews/email)."""
+        """Get client review email (GET /contacts/{contact_id}/clientreviews/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/clientreviews/email", contact_id),
@@ -2642,7 +3917,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get contact person (GET /contacts/{contact_id}/contactpersons/{contactperson_id})."""
+        """Get contact person (GET /contacts/{contact_id}/contactpersons/{contactperson_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/contactpersons/{}", contact_id, contactperson_id),
@@ -2660,7 +3942,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get document (GET /contacts/{contact_id}/documents/{document_id})."""
+        """Get document (GET /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
@@ -2677,7 +3966,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get the default email content for a contact."""
+        """Get the default email content for a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/email", contact_id),
@@ -2694,7 +3989,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get income and expense (GET /contacts/{contact_id}/incomeandexpense)."""
+        """Get income and expense (GET /contacts/{contact_id}/incomeandexpense).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/incomeandexpense", contact_id),
@@ -2711,7 +4012,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get inventory summary (GET /contacts/{contact_id}/inventorysummary)."""
+        """Get inventory summary (GET /contacts/{contact_id}/inventorysummary).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/inventorysummary", contact_id),
@@ -2728,7 +4035,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get opening balances (GET /contacts/{contact_id}/openingbalances)."""
+        """Get opening balances (GET /contacts/{contact_id}/openingbalances).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/openingbalances", contact_id),
@@ -2745,7 +4058,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment method email (GET /contacts/{contact_id}/paymentmethod/email)."""
+        """Get payment method email (GET /contacts/{contact_id}/paymentmethod/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/paymentmethod/email", contact_id),
@@ -2762,7 +4081,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get person (GET /contacts/contactpersons/{contactperson_id})."""
+        """Get person (GET /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/contactpersons/{}", contactperson_id),
@@ -2779,7 +4104,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get profit and loss (GET /contacts/{contact_id}/profitandloss)."""
+        """Get profit and loss (GET /contacts/{contact_id}/profitandloss).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/profitandloss", contact_id),
@@ -2796,7 +4127,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get sms content (GET /contacts/{contact_id}/sms)."""
+        """Get sms content (GET /contacts/{contact_id}/sms).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/sms", contact_id),
@@ -2813,7 +4150,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement (GET /contacts/{contact_id}/statements)."""
+        """Get statement (GET /contacts/{contact_id}/statements).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/statements", contact_id),
@@ -2832,7 +4175,15 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get statement email content (GET /contacts/{contact_id}/statements/email)."""
+        """Get statement email content (GET /contacts/{contact_id}/statements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            end_date: The end date.
+            start_date: The start date.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/contacts/{}/statements/email", contact_id),
@@ -2854,7 +4205,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get unused credits (GET /contacts/{contact_id}/receivables/unusedcredits)."""
+        """Get unused credits (GET /contacts/{contact_id}/receivables/unusedcredits).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/receivables/unusedcredits", contact_id),
@@ -2872,7 +4229,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.UnusedCreditsReceivable]:
-        """Get unused retainer payments (GET /contacts/{contact_id}/receivables/unusedretainerpayments)."""
+        """Get unused retainer payments (GET /contacts/{contact_id}/receivables/unusedretainerpayments).
+
+        Args:
+            contact_id: Id of the contact.
+            currency_id: The currency id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/contacts/{}/receivables/unusedretainerpayments", contact_id),
@@ -2893,7 +4257,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get vendor statement email (GET /contacts/{contact_id}/vendorstatements/email)."""
+        """Get vendor statement email (GET /contacts/{contact_id}/vendorstatements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/vendorstatements/email", contact_id),
@@ -2908,15 +4278,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Invite contact person to portal (POST /contacts/contactpersons/{contactperson_id}/portal/invite)."""
+        """Invite contact person to portal (POST /contacts/contactpersons/{contactperson_id}/portal/invite).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/portal/invite", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2943,7 +4324,28 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Contact]:
-        """List contacts; further pages are fetched as you iterate."""
+        """List contacts; further pages are fetched as you iterate.
+
+        Args:
+            address: Only records with this address.
+            company_name: Only records with this company name.
+            contact_name: Only records with this contact name.
+            contact_type: Only records with this contact type.
+            email: Only records with this email.
+            filter_by: A predefined view to restrict the results to.
+            first_name: Only records with this first name.
+            last_name: Only records with this last name.
+            phone: Only records with this phone.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            zcrm_account_id: Only records with this zcrm account id.
+            zcrm_contact_id: Only records with this zcrm contact id.
+            zcrm_vendor_id: Only records with this zcrm vendor id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/contacts",
             ("contacts",),
@@ -2976,7 +4378,12 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all addresses (GET /contacts/address)."""
+        """List all addresses (GET /contacts/address).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/address",
@@ -2991,7 +4398,12 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all bank accounts (GET /contacts/bankaccounts)."""
+        """List all bank accounts (GET /contacts/bankaccounts).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/bankaccounts",
@@ -3006,7 +4418,12 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all contact persons (GET /contacts/contactpersons)."""
+        """List all contact persons (GET /contacts/contactpersons).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/contactpersons",
@@ -3024,7 +4441,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.RecurringInvoice]:
-        """List autobill recurring invoices (GET /contacts/{contact_id}/card/{card_id}/recurringinvoices)."""
+        """List autobill recurring invoices (GET /contacts/{contact_id}/card/{card_id}/recurringinvoices).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/contacts/{}/card/{}/recurringinvoices", contact_id, card_id),
@@ -3043,7 +4467,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List bank accounts (GET /contacts/{contact_id}/bankaccounts)."""
+        """List bank accounts (GET /contacts/{contact_id}/bankaccounts).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/bankaccounts", contact_id),
@@ -3060,7 +4490,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List cards (GET /contacts/{contact_id}/cards)."""
+        """List cards (GET /contacts/{contact_id}/cards).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/cards", contact_id),
@@ -3079,7 +4515,15 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.ContactComment]:
-        """List the comments and history of a contact."""
+        """List the comments and history of a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/contacts/{}/comments", contact_id),
             ("contact_comments",),
@@ -3099,7 +4543,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List contact persons (GET /contacts/{contact_id}/contactpersons)."""
+        """List contact persons (GET /contacts/{contact_id}/contactpersons).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/contactpersons", contact_id),
@@ -3118,7 +4568,15 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.CreditnoteRefund]:
-        """List credit note refunds (GET /contacts/{contact_id}/refunds)."""
+        """List credit note refunds (GET /contacts/{contact_id}/refunds).
+
+        Args:
+            contact_id: Id of the contact.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/contacts/{}/refunds", contact_id),
             ("creditnote_refunds",),
@@ -3138,7 +4596,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List payment refunds (GET /contacts/{contact_id}/paymentrefunds)."""
+        """List payment refunds (GET /contacts/{contact_id}/paymentrefunds).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/paymentrefunds", contact_id),
@@ -3155,7 +4619,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List tax info (GET /contacts/{contact_id}/taxinfo)."""
+        """List tax info (GET /contacts/{contact_id}/taxinfo).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/taxinfo", contact_id),
@@ -3172,7 +4642,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List unpaid invoices (GET /contacts/{contact_id}/unpaidinvoices)."""
+        """List unpaid invoices (GET /contacts/{contact_id}/unpaidinvoices).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/unpaidinvoices", contact_id),
@@ -3187,15 +4663,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as active."""
+        """Mark a contact as active.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/active", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3207,15 +4694,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as address as billing."""
+        """Mark a contact as address as billing.
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/markasbilling", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3227,15 +4726,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as address as shipping."""
+        """Mark a contact as address as shipping.
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/markasshipping", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3246,15 +4757,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as contact person primary."""
+        """Mark a contact as contact person primary.
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/primary", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3265,15 +4787,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as inactive."""
+        """Mark a contact as inactive.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/inactive", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3284,15 +4817,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Merge (POST /contacts/{contact_id}/merge)."""
+        """Merge (POST /contacts/{contact_id}/merge).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/merge", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3303,15 +4847,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resend contact person portal invite (POST /contacts/contactpersons/{contactperson_id}/portal/invite/resend)."""
+        """Resend contact person portal invite (POST /contacts/contactpersons/{contactperson_id}/portal/invite/resend).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/portal/invite/resend", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3320,15 +4875,25 @@ class AsyncContacts(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Restore documents (POST /contacts/documents/restore)."""
+        """Restore documents (POST /contacts/documents/restore).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/contacts/documents/restore",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3339,15 +4904,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send client review email (POST /contacts/{contact_id}/clientreviews/email)."""
+        """Send client review email (POST /contacts/{contact_id}/clientreviews/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/clientreviews/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3358,15 +4934,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send payment method email (POST /contacts/{contact_id}/paymentmethod/email)."""
+        """Send payment method email (POST /contacts/{contact_id}/paymentmethod/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/paymentmethod/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3377,15 +4964,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send sms (POST /contacts/{contact_id}/sms)."""
+        """Send sms (POST /contacts/{contact_id}/sms).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/sms", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3396,15 +4994,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send vendor statement email (POST /contacts/{contact_id}/vendorstatements/email)."""
+        """Send vendor statement email (POST /contacts/{contact_id}/vendorstatements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/vendorstatements/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3415,15 +5024,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Track 1099 (POST /contacts/{contact_id}/track1099)."""
+        """Track 1099 (POST /contacts/{contact_id}/track1099).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/track1099", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3434,15 +5054,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Untrack 1099 (POST /contacts/{contact_id}/untrack1099)."""
+        """Untrack 1099 (POST /contacts/{contact_id}/untrack1099).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/untrack1099", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3452,11 +5083,22 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.UpdateContactRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactRequest | m.UpdateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Update a contact."""
+        """Update a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.UpdateContactRequest`` or a dict typed by
+                ``m.UpdateContactRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/contacts/{}", contact_id),
@@ -3464,6 +5106,7 @@ class AsyncContacts(AsyncResource):
             m.Contact,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3474,11 +5117,23 @@ class AsyncContacts(AsyncResource):
         address_id: str,
         /,
         *,
-        body: m.UpdateContactAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactAddressRequest | m.UpdateContactAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.AddressInfo:
-        """Update address (PUT /contacts/{contact_id}/address/{address_id})."""
+        """Update address (PUT /contacts/{contact_id}/address/{address_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: The fields to send: ``m.UpdateContactAddressRequest`` or a dict typed by
+                ``m.UpdateContactAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/contacts/{}/address/{}", contact_id, address_id),
@@ -3486,6 +5141,7 @@ class AsyncContacts(AsyncResource):
             m.AddressInfo,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3496,16 +5152,29 @@ class AsyncContacts(AsyncResource):
         bank_account_id: str,
         /,
         *,
-        body: m.UpdateContactBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactBankAccountRequest | m.UpdateContactBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update bank account (PUT /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Update bank account (PUT /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: The fields to send: ``m.UpdateContactBankAccountRequest`` or a dict typed by
+                ``m.UpdateContactBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3516,16 +5185,29 @@ class AsyncContacts(AsyncResource):
         card_id: str,
         /,
         *,
-        body: m.UpdateContactCardRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactCardRequest | m.UpdateContactCardRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update card (PUT /contacts/{contact_id}/card/{card_id})."""
+        """Update card (PUT /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            body: The fields to send: ``m.UpdateContactCardRequest`` or a dict typed by
+                ``m.UpdateContactCardRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/{}/card/{}", contact_id, card_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3535,16 +5217,28 @@ class AsyncContacts(AsyncResource):
         contactperson_id: str,
         /,
         *,
-        body: m.UpdateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactPersonRequest | m.UpdateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update contact person (PUT /contacts/contactpersons/{contactperson_id})."""
+        """Update contact person (PUT /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: The fields to send: ``m.UpdateContactPersonRequest`` or a dict typed by
+                ``m.UpdateContactPersonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/contactpersons/{}", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3556,15 +5250,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update document (PUT /contacts/{contact_id}/documents/{document_id})."""
+        """Update document (PUT /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3575,15 +5281,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update tags (PUT /contacts/{contact_id}/tags)."""
+        """Update tags (PUT /contacts/{contact_id}/tags).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/{}/tags", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3595,15 +5312,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update tax info (PUT /contacts/{contact_id}/taxinfo/{tax_info_id})."""
+        """Update tax info (PUT /contacts/{contact_id}/taxinfo/{tax_info_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tax_info_id: Id of the tax info.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/{}/taxinfo/{}", contact_id, tax_info_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3614,15 +5343,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update trn status (POST /contacts/{contact_id}/trnstatus)."""
+        """Update trn status (POST /contacts/{contact_id}/trnstatus).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/trnstatus", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3633,11 +5373,25 @@ class AsyncContacts(AsyncResource):
         x_unique_identifier_key: str,
         x_unique_identifier_value: str,
         x_upsert: bool | None = None,
-        body: m.UpdateContactUsingCustomFieldRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactUsingCustomFieldRequest | m.UpdateContactUsingCustomFieldRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Create or update a contact matched by a unique custom field."""
+        """Create or update a contact matched by a unique custom field.
+
+        Args:
+            x_unique_identifier_key: The API name of the unique custom field to match on (required).
+            x_unique_identifier_value: The value of that custom field identifying the record
+                (required).
+            x_upsert: Create the record when no record matches.
+            body: The fields to send: ``m.UpdateContactUsingCustomFieldRequest`` or a dict typed by
+                ``m.UpdateContactUsingCustomFieldRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             "/contacts",
@@ -3650,6 +5404,7 @@ class AsyncContacts(AsyncResource):
                 "X-Upsert": x_upsert,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3665,7 +5420,17 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify address (GET /contacts/address/verify)."""
+        """Verify address (GET /contacts/address/verify).
+
+        Args:
+            line1: The line1 (required).
+            city: The city.
+            country: The country.
+            postal_code: The postal code.
+            region: The region.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/address/verify",
@@ -3687,15 +5452,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify address by id (POST /contacts/{contact_id}/address/{address_id}/verify)."""
+        """Verify address by id (POST /contacts/{contact_id}/address/{address_id}/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/verify", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3709,10 +5486,23 @@ class AsyncContacts(AsyncResource):
         first_deposit_amount: int | None = None,
         second_deposit_amount: int | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/verify)."""
+        """Verify bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            first_deposit_amount: The first deposit amount.
+            second_deposit_amount: The second deposit amount.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/verify", contact_id, bank_account_id),
@@ -3721,6 +5511,7 @@ class AsyncContacts(AsyncResource):
                 "second_deposit_amount": second_deposit_amount,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3731,15 +5522,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify einvoice (POST /contacts/{contact_id}/einvoice/verify)."""
+        """Verify einvoice (POST /contacts/{contact_id}/einvoice/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/einvoice/verify", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -19,11 +19,22 @@ class Currencies(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateCurrencyRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCurrencyRequest | m.CreateCurrencyRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Create a currency."""
+        """Create a currency.
+
+        Args:
+            body: The fields to send: ``m.CreateCurrencyRequest`` or a dict typed by
+                ``m.CreateCurrencyRequestDict`` (Zoho's field names); Zoho requires
+                ``currency_code``, ``currency_format``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/currencies",
@@ -31,6 +42,7 @@ class Currencies(SyncResource):
             m.Currency,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -40,11 +52,22 @@ class Currencies(SyncResource):
         currency_id: str,
         /,
         *,
-        body: m.CreateExchangeRateRequest | Mapping[str, Any] | None = None,
+        body: m.CreateExchangeRateRequest | m.CreateExchangeRateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ExchangeRate:
-        """Create exchange rate (POST /settings/currencies/{currency_id}/exchangerates)."""
+        """Create exchange rate (POST /settings/currencies/{currency_id}/exchangerates).
+
+        Args:
+            currency_id: Id of the currency.
+            body: The fields to send: ``m.CreateExchangeRateRequest`` or a dict typed by
+                ``m.CreateExchangeRateRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/settings/currencies/{}/exchangerates", currency_id),
@@ -52,6 +75,7 @@ class Currencies(SyncResource):
             m.ExchangeRate,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -64,7 +88,13 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a currency."""
+        """Delete a currency.
+
+        Args:
+            currency_id: Id of the currency.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/currencies/{}", currency_id),
@@ -82,7 +112,14 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete exchange rate (DELETE /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Delete exchange rate (DELETE /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
@@ -99,7 +136,13 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Get one currency."""
+        """Get one currency.
+
+        Args:
+            currency_id: Id of the currency.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/currencies/{}", currency_id),
@@ -119,7 +162,14 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ExchangeRate:
-        """Get exchange rate (GET /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Get exchange rate (GET /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
@@ -139,7 +189,15 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Currency]:
-        """List currencies; further pages are fetched as you iterate."""
+        """List currencies; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/currencies",
             ("currencies",),
@@ -164,7 +222,16 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.ExchangeRate]:
-        """List exchange rates (GET /settings/currencies/{currency_id}/exchangerates)."""
+        """List exchange rates (GET /settings/currencies/{currency_id}/exchangerates).
+
+        Args:
+            currency_id: Id of the currency.
+            from_date: The from date.
+            is_current_date: The is current date flag.
+            sort_column: The field to sort the results by.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/settings/currencies/{}/exchangerates", currency_id),
@@ -184,11 +251,22 @@ class Currencies(SyncResource):
         currency_id: str,
         /,
         *,
-        body: m.UpdateCurrencyRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCurrencyRequest | m.UpdateCurrencyRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Update a currency."""
+        """Update a currency.
+
+        Args:
+            currency_id: Id of the currency.
+            body: The fields to send: ``m.UpdateCurrencyRequest`` or a dict typed by
+                ``m.UpdateCurrencyRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/currencies/{}", currency_id),
@@ -196,6 +274,7 @@ class Currencies(SyncResource):
             m.Currency,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -206,16 +285,29 @@ class Currencies(SyncResource):
         exchange_rate_id: str,
         /,
         *,
-        body: m.UpdateExchangeRateRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateExchangeRateRequest | m.UpdateExchangeRateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update exchange rate (PUT /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Update exchange rate (PUT /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            body: The fields to send: ``m.UpdateExchangeRateRequest`` or a dict typed by
+                ``m.UpdateExchangeRateRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -227,11 +319,22 @@ class AsyncCurrencies(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateCurrencyRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCurrencyRequest | m.CreateCurrencyRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Create a currency."""
+        """Create a currency.
+
+        Args:
+            body: The fields to send: ``m.CreateCurrencyRequest`` or a dict typed by
+                ``m.CreateCurrencyRequestDict`` (Zoho's field names); Zoho requires
+                ``currency_code``, ``currency_format``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/currencies",
@@ -239,6 +342,7 @@ class AsyncCurrencies(AsyncResource):
             m.Currency,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -248,11 +352,22 @@ class AsyncCurrencies(AsyncResource):
         currency_id: str,
         /,
         *,
-        body: m.CreateExchangeRateRequest | Mapping[str, Any] | None = None,
+        body: m.CreateExchangeRateRequest | m.CreateExchangeRateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ExchangeRate:
-        """Create exchange rate (POST /settings/currencies/{currency_id}/exchangerates)."""
+        """Create exchange rate (POST /settings/currencies/{currency_id}/exchangerates).
+
+        Args:
+            currency_id: Id of the currency.
+            body: The fields to send: ``m.CreateExchangeRateRequest`` or a dict typed by
+                ``m.CreateExchangeRateRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/settings/currencies/{}/exchangerates", currency_id),
@@ -260,6 +375,7 @@ class AsyncCurrencies(AsyncResource):
             m.ExchangeRate,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -272,7 +388,13 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a currency."""
+        """Delete a currency.
+
+        Args:
+            currency_id: Id of the currency.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/currencies/{}", currency_id),
@@ -290,7 +412,14 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete exchange rate (DELETE /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Delete exchange rate (DELETE /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
@@ -307,7 +436,13 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Get one currency."""
+        """Get one currency.
+
+        Args:
+            currency_id: Id of the currency.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/currencies/{}", currency_id),
@@ -327,7 +462,14 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ExchangeRate:
-        """Get exchange rate (GET /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Get exchange rate (GET /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
@@ -347,7 +489,15 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Currency]:
-        """List currencies; further pages are fetched as you iterate."""
+        """List currencies; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/currencies",
             ("currencies",),
@@ -372,7 +522,16 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.ExchangeRate]:
-        """List exchange rates (GET /settings/currencies/{currency_id}/exchangerates)."""
+        """List exchange rates (GET /settings/currencies/{currency_id}/exchangerates).
+
+        Args:
+            currency_id: Id of the currency.
+            from_date: The from date.
+            is_current_date: The is current date flag.
+            sort_column: The field to sort the results by.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/settings/currencies/{}/exchangerates", currency_id),
@@ -392,11 +551,22 @@ class AsyncCurrencies(AsyncResource):
         currency_id: str,
         /,
         *,
-        body: m.UpdateCurrencyRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCurrencyRequest | m.UpdateCurrencyRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Update a currency."""
+        """Update a currency.
+
+        Args:
+            currency_id: Id of the currency.
+            body: The fields to send: ``m.UpdateCurrencyRequest`` or a dict typed by
+                ``m.UpdateCurrencyRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/currencies/{}", currency_id),
@@ -404,6 +574,7 @@ class AsyncCurrencies(AsyncResource):
             m.Currency,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -414,16 +585,29 @@ class AsyncCurrencies(AsyncResource):
         exchange_rate_id: str,
         /,
         *,
-        body: m.UpdateExchangeRateRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateExchangeRateRequest | m.UpdateExchangeRateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update exchange rate (PUT /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Update exchange rate (PUT /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            body: The fields to send: ``m.UpdateExchangeRateRequest`` or a dict typed by
+                ``m.UpdateExchangeRateRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

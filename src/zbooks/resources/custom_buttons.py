@@ -17,11 +17,22 @@ class CustomButtons(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateCustomButtonRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomButtonRequest | m.CreateCustomButtonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Create a custom button."""
+        """Create a custom button.
+
+        Args:
+            body: The fields to send: ``m.CreateCustomButtonRequest`` or a dict typed by
+                ``m.CreateCustomButtonRequestDict`` (Zoho's field names); Zoho requires ``name``,
+                ``entity_type``, ``page_view``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/custombuttons",
@@ -29,6 +40,7 @@ class CustomButtons(SyncResource):
             m.CustomButton,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -41,7 +53,13 @@ class CustomButtons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a custom button."""
+        """Delete a custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -58,7 +76,13 @@ class CustomButtons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Get one custom button."""
+        """Get one custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -77,7 +101,13 @@ class CustomButtons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButtonHistory:
-        """Get history (GET /settings/custombuttons/histories/{history_id})."""
+        """Get history (GET /settings/custombuttons/histories/{history_id}).
+
+        Args:
+            history_id: Id of the history.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/custombuttons/histories/{}", history_id),
@@ -97,7 +127,15 @@ class CustomButtons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.CustomButton]:
-        """List custom buttons; further pages are fetched as you iterate."""
+        """List custom buttons; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/custombuttons",
             ("custom_buttons",),
@@ -120,7 +158,15 @@ class CustomButtons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.CustomButton]:
-        """List meta (GET /custombuttons/meta)."""
+        """List meta (GET /custombuttons/meta).
+
+        Args:
+            entity_id: The entity id.
+            entity_type: The entity type.
+            page_view: The page view.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/custombuttons/meta",
@@ -140,11 +186,22 @@ class CustomButtons(SyncResource):
         custombutton_id: str,
         /,
         *,
-        body: m.UpdateCustomButtonRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomButtonRequest | m.UpdateCustomButtonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Update a custom button."""
+        """Update a custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            body: The fields to send: ``m.UpdateCustomButtonRequest`` or a dict typed by
+                ``m.UpdateCustomButtonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -152,6 +209,7 @@ class CustomButtons(SyncResource):
             m.CustomButton,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -163,11 +221,22 @@ class AsyncCustomButtons(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateCustomButtonRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomButtonRequest | m.CreateCustomButtonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Create a custom button."""
+        """Create a custom button.
+
+        Args:
+            body: The fields to send: ``m.CreateCustomButtonRequest`` or a dict typed by
+                ``m.CreateCustomButtonRequestDict`` (Zoho's field names); Zoho requires ``name``,
+                ``entity_type``, ``page_view``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/custombuttons",
@@ -175,6 +244,7 @@ class AsyncCustomButtons(AsyncResource):
             m.CustomButton,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -187,7 +257,13 @@ class AsyncCustomButtons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a custom button."""
+        """Delete a custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -204,7 +280,13 @@ class AsyncCustomButtons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Get one custom button."""
+        """Get one custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -223,7 +305,13 @@ class AsyncCustomButtons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButtonHistory:
-        """Get history (GET /settings/custombuttons/histories/{history_id})."""
+        """Get history (GET /settings/custombuttons/histories/{history_id}).
+
+        Args:
+            history_id: Id of the history.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/custombuttons/histories/{}", history_id),
@@ -243,7 +331,15 @@ class AsyncCustomButtons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.CustomButton]:
-        """List custom buttons; further pages are fetched as you iterate."""
+        """List custom buttons; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/custombuttons",
             ("custom_buttons",),
@@ -266,7 +362,15 @@ class AsyncCustomButtons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.CustomButton]:
-        """List meta (GET /custombuttons/meta)."""
+        """List meta (GET /custombuttons/meta).
+
+        Args:
+            entity_id: The entity id.
+            entity_type: The entity type.
+            page_view: The page view.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/custombuttons/meta",
@@ -286,11 +390,22 @@ class AsyncCustomButtons(AsyncResource):
         custombutton_id: str,
         /,
         *,
-        body: m.UpdateCustomButtonRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomButtonRequest | m.UpdateCustomButtonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Update a custom button."""
+        """Update a custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            body: The fields to send: ``m.UpdateCustomButtonRequest`` or a dict typed by
+                ``m.UpdateCustomButtonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -298,6 +413,7 @@ class AsyncCustomButtons(AsyncResource):
             m.CustomButton,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -19,10 +19,20 @@ class Integrations(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import customer using crm account id (POST /crm/account/{crm_account_id}/import)."""
+        """Import customer using crm account id (POST /crm/account/{crm_account_id}/import).
+
+        Args:
+            crm_account_id: Id of the crm account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/crm/account/{}/import", crm_account_id),
@@ -30,6 +40,7 @@ class Integrations(SyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -40,10 +51,20 @@ class Integrations(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import customer using crm contact id (POST /crm/contact/{crm_contact_id}/import)."""
+        """Import customer using crm contact id (POST /crm/contact/{crm_contact_id}/import).
+
+        Args:
+            crm_contact_id: Id of the crm contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/crm/contact/{}/import", crm_contact_id),
@@ -51,6 +72,7 @@ class Integrations(SyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -61,10 +83,20 @@ class Integrations(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import item using crm product id (POST /crm/item/{crm_product_id}/import)."""
+        """Import item using crm product id (POST /crm/item/{crm_product_id}/import).
+
+        Args:
+            crm_product_id: Id of the crm product.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/crm/item/{}/import", crm_product_id),
@@ -72,6 +104,7 @@ class Integrations(SyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -82,10 +115,20 @@ class Integrations(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import vendor using crm vendor id (POST /crm/vendor/{crm_vendor_id}/import)."""
+        """Import vendor using crm vendor id (POST /crm/vendor/{crm_vendor_id}/import).
+
+        Args:
+            crm_vendor_id: Id of the crm vendor.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/crm/vendor/{}/import", crm_vendor_id),
@@ -93,6 +136,7 @@ class Integrations(SyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -107,10 +151,20 @@ class AsyncIntegrations(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import customer using crm account id (POST /crm/account/{crm_account_id}/import)."""
+        """Import customer using crm account id (POST /crm/account/{crm_account_id}/import).
+
+        Args:
+            crm_account_id: Id of the crm account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/crm/account/{}/import", crm_account_id),
@@ -118,6 +172,7 @@ class AsyncIntegrations(AsyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -128,10 +183,20 @@ class AsyncIntegrations(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import customer using crm contact id (POST /crm/contact/{crm_contact_id}/import)."""
+        """Import customer using crm contact id (POST /crm/contact/{crm_contact_id}/import).
+
+        Args:
+            crm_contact_id: Id of the crm contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/crm/contact/{}/import", crm_contact_id),
@@ -139,6 +204,7 @@ class AsyncIntegrations(AsyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -149,10 +215,20 @@ class AsyncIntegrations(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import item using crm product id (POST /crm/item/{crm_product_id}/import)."""
+        """Import item using crm product id (POST /crm/item/{crm_product_id}/import).
+
+        Args:
+            crm_product_id: Id of the crm product.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/crm/item/{}/import", crm_product_id),
@@ -160,6 +236,7 @@ class AsyncIntegrations(AsyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -170,10 +247,20 @@ class AsyncIntegrations(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import vendor using crm vendor id (POST /crm/vendor/{crm_vendor_id}/import)."""
+        """Import vendor using crm vendor id (POST /crm/vendor/{crm_vendor_id}/import).
+
+        Args:
+            crm_vendor_id: Id of the crm vendor.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/crm/vendor/{}/import", crm_vendor_id),
@@ -181,6 +268,7 @@ class AsyncIntegrations(AsyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -31,10 +31,22 @@ class Invoices(SyncResource):
         attachment: FileContent | None = None,
         can_send_in_mail: bool | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to an invoice."""
+        """Attach a file to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachment: A file to upload with the record.
+            can_send_in_mail: Whether the file goes with the record's emails.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/attachment", invoice_id),
@@ -45,6 +57,7 @@ class Invoices(SyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -54,16 +67,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.AddInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddInvoiceCommentRequest | m.AddInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to an invoice."""
+        """Add a comment to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.AddInvoiceCommentRequest`` or a dict typed by
+                ``m.AddInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/comments", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -74,15 +99,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add digital signature (POST /invoices/{invoice_id}/dsign)."""
+        """Add digital signature (POST /invoices/{invoice_id}/dsign).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/dsign", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -94,15 +130,27 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add document (POST /invoices/{invoice_id}/documents/{document_id})."""
+        """Add document (POST /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -112,16 +160,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.AddInvoiceOnlinePaymentBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.AddInvoiceOnlinePaymentBankAccountRequest | m.AddInvoiceOnlinePaymentBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add online payment bank account (POST /invoices/{invoice_id}/onlinepayments/bankaccount)."""
+        """Add online payment bank account (POST /invoices/{invoice_id}/onlinepayments/bankaccount).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.AddInvoiceOnlinePaymentBankAccountRequest`` or a dict
+                typed by ``m.AddInvoiceOnlinePaymentBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/bankaccount", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -131,16 +191,29 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.ApplyCreditsToInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyCreditsToInvoiceRequest | m.ApplyCreditsToInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply available credits to an invoice."""
+        """Apply available credits to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.ApplyCreditsToInvoiceRequest`` or a dict typed by
+                ``m.ApplyCreditsToInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``invoice_payments``, ``apply_creditnotes``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/credits", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -152,15 +225,27 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply pricebook (PUT /invoices/{invoice_id}/pricebooks/{pricebook_id})."""
+        """Apply pricebook (PUT /invoices/{invoice_id}/pricebooks/{pricebook_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            pricebook_id: Id of the pricebook.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/pricebooks/{}", invoice_id, pricebook_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -172,15 +257,27 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply substatus (POST /invoices/{invoice_id}/substatus/{substatus_id})."""
+        """Apply substatus (POST /invoices/{invoice_id}/substatus/{substatus_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            substatus_id: Id of the substatus.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/substatus/{}", invoice_id, substatus_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -191,15 +288,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve an invoice."""
+        """Approve an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/approve", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -209,10 +317,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk approve (POST /invoices/approve)."""
+        """Bulk approve (POST /invoices/approve).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/approve",
@@ -220,6 +338,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -228,15 +347,25 @@ class Invoices(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk cancel einvoice (POST /invoices/einvoice/cancel)."""
+        """Bulk cancel einvoice (POST /invoices/einvoice/cancel).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/einvoice/cancel",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -248,7 +377,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several invoices at once."""
+        """Delete several invoices at once.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/invoices",
@@ -263,11 +398,22 @@ class Invoices(SyncResource):
         self,
         *,
         invoice_ids: str | Sequence[str],
-        body: m.EmailInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.EmailInvoicesRequest | m.EmailInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk email (POST /invoices/email)."""
+        """Bulk email (POST /invoices/email).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: The fields to send: ``m.EmailInvoicesRequest`` or a dict typed by
+                ``m.EmailInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/email",
@@ -275,6 +421,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -284,10 +431,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark sent (POST /invoices/status/sent)."""
+        """Bulk mark sent (POST /invoices/status/sent).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/status/sent",
@@ -295,6 +452,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -306,7 +464,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download several invoices as one PDF."""
+        """Download several invoices as one PDF.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             "/invoices/pdf",
@@ -324,7 +488,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download several invoices as one printable PDF."""
+        """Download several invoices as one printable PDF.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             "/invoices/print",
@@ -339,15 +509,25 @@ class Invoices(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk push einvoice (POST /invoices/einvoice/push)."""
+        """Bulk push einvoice (POST /invoices/einvoice/push).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/einvoice/push",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -357,10 +537,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Info:
-        """Bulk send payment reminder (POST /invoices/paymentreminder)."""
+        """Bulk send payment reminder (POST /invoices/paymentreminder).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/invoices/paymentreminder",
@@ -370,6 +560,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -379,10 +570,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk submit (POST /invoices/submit)."""
+        """Bulk submit (POST /invoices/submit).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/submit",
@@ -390,6 +591,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -401,10 +603,22 @@ class Invoices(SyncResource):
         can_create_network_entity: bool | None = None,
         unmap_salesorder: bool | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk void (POST /invoices/status/void)."""
+        """Bulk void (POST /invoices/status/void).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            can_create_network_entity: The can create network entity flag.
+            unmap_salesorder: The unmap salesorder flag.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/status/void",
@@ -414,6 +628,7 @@ class Invoices(SyncResource):
                 "unmap_salesorder": unmap_salesorder,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -423,10 +638,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk write off (POST /invoices/writeoff)."""
+        """Bulk write off (POST /invoices/writeoff).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/writeoff",
@@ -434,6 +659,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -444,15 +670,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel (POST /invoices/{invoice_id}/status/cancel)."""
+        """Cancel (POST /invoices/{invoice_id}/status/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/status/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -463,15 +700,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel einvoice (POST /invoices/{invoice_id}/einvoice/cancel)."""
+        """Cancel einvoice (POST /invoices/{invoice_id}/einvoice/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -482,15 +730,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel einvoice document (POST /einvoices/invoices/{invoice_id}/cancel)."""
+        """Cancel einvoice document (POST /einvoices/invoices/{invoice_id}/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/einvoices/invoices/{}/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -503,7 +762,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel scheduled email (DELETE /invoices/{invoice_id}/email/schedule)."""
+        """Cancel scheduled email (DELETE /invoices/{invoice_id}/email/schedule).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/email/schedule", invoice_id),
@@ -518,15 +783,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Undo the write-off of an invoice."""
+        """Undo the write-off of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/writeoff/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -538,11 +814,27 @@ class Invoices(SyncResource):
         ignore_auto_number_generation: bool | None = None,
         is_quick_create: bool | None = None,
         send: bool | None = None,
-        body: m.CreateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceRequest | m.CreateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create an invoice."""
+        """Create an invoice.
+
+        Args:
+            batch_payments: Record the payment as part of a batch.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            is_quick_create: Create with the minimal set of fields.
+            send: Whether Zoho also emails the record after saving it.
+            body: The fields to send: ``m.CreateInvoiceRequest`` or a dict typed by
+                ``m.CreateInvoiceRequestDict`` (Zoho's field names); Zoho requires ``customer_id``,
+                ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/invoices",
@@ -555,6 +847,7 @@ class Invoices(SyncResource):
                 "send": send,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -564,16 +857,29 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.CreateInvoiceAsynchronousOnlinePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceAsynchronousOnlinePaymentRequest | m.CreateInvoiceAsynchronousOnlinePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create asynchronous online payment (POST /invoices/{invoice_id}/onlinepayments/asynchronous)."""
+        """Create asynchronous online payment (POST /invoices/{invoice_id}/onlinepayments/asynchronous).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.CreateInvoiceAsynchronousOnlinePaymentRequest`` or a dict
+                typed by ``m.CreateInvoiceAsynchronousOnlinePaymentRequestDict`` (Zoho's field
+                names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/asynchronous", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -583,10 +889,20 @@ class Invoices(SyncResource):
         *,
         estimate_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create from estimates (POST /invoices/fromestimates)."""
+        """Create from estimates (POST /invoices/fromestimates).
+
+        Args:
+            estimate_ids: Ids of the estimates (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/fromestimates",
@@ -594,6 +910,7 @@ class Invoices(SyncResource):
                 "estimate_ids": estimate_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -604,10 +921,21 @@ class Invoices(SyncResource):
         invoice_number: str | None = None,
         project_ids: str | Sequence[str] | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create from projects (POST /invoices/fromprojects)."""
+        """Create from projects (POST /invoices/fromprojects).
+
+        Args:
+            invoice_number: The invoice number.
+            project_ids: Ids of the projects (a list, sent comma-separated).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/fromprojects",
@@ -616,6 +944,7 @@ class Invoices(SyncResource):
                 "project_ids": project_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -625,10 +954,20 @@ class Invoices(SyncResource):
         *,
         salesorder_id: str,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create from sales order (POST /invoices/fromsalesorder)."""
+        """Create from sales order (POST /invoices/fromsalesorder).
+
+        Args:
+            salesorder_id: The salesorder id (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/invoices/fromsalesorder",
@@ -638,6 +977,7 @@ class Invoices(SyncResource):
                 "salesorder_id": salesorder_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -647,16 +987,29 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.CreateInvoiceSynchronousOnlinePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceSynchronousOnlinePaymentRequest | m.CreateInvoiceSynchronousOnlinePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create synchronous online payment (POST /invoices/{invoice_id}/onlinepayments/synchronous)."""
+        """Create synchronous online payment (POST /invoices/{invoice_id}/onlinepayments/synchronous).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.CreateInvoiceSynchronousOnlinePaymentRequest`` or a dict
+                typed by ``m.CreateInvoiceSynchronousOnlinePaymentRequestDict`` (Zoho's field
+                names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/synchronous", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -669,7 +1022,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an invoice."""
+        """Delete an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}", invoice_id),
@@ -687,7 +1046,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied credit (DELETE /invoices/{invoice_id}/creditsapplied/{creditnotes_invoice_id})."""
+        """Delete applied credit (DELETE /invoices/{invoice_id}/creditsapplied/{creditnotes_invoice_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            creditnotes_invoice_id: Id of the creditnotes invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/creditsapplied/{}", invoice_id, creditnotes_invoice_id),
@@ -704,7 +1070,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Remove the file attached to an invoice."""
+        """Remove the file attached to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/attachment", invoice_id),
@@ -722,7 +1094,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from an invoice."""
+        """Delete a comment from an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/comments/{}", invoice_id, comment_id),
@@ -740,7 +1119,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /invoices/{invoice_id}/documents/{document_id})."""
+        """Delete document (DELETE /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
@@ -757,7 +1143,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete einvoice status (DELETE /invoices/{invoice_id}/einvoice/status)."""
+        """Delete einvoice status (DELETE /invoices/{invoice_id}/einvoice/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/einvoice/status", invoice_id),
@@ -774,7 +1166,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete expense receipt (DELETE /invoices/expenses/{expense_id}/receipt)."""
+        """Delete expense receipt (DELETE /invoices/expenses/{expense_id}/receipt).
+
+        Args:
+            expense_id: Id of the expense.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/expenses/{}/receipt", expense_id),
@@ -792,7 +1190,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete line item (DELETE /invoices/{invoice_id}/lineitems/{line_item_id})."""
+        """Delete line item (DELETE /invoices/{invoice_id}/lineitems/{line_item_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            line_item_id: Id of the line item.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/lineitems/{}", invoice_id, line_item_id),
@@ -810,7 +1215,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete payment (DELETE /invoices/{invoice_id}/payments/{invoice_payment_id})."""
+        """Delete payment (DELETE /invoices/{invoice_id}/payments/{invoice_payment_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            invoice_payment_id: Id of the invoice payment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/payments/{}", invoice_id, invoice_payment_id),
@@ -828,7 +1240,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete substatus (DELETE /invoices/{invoice_id}/substatus/{substatus_id})."""
+        """Delete substatus (DELETE /invoices/{invoice_id}/substatus/{substatus_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            substatus_id: Id of the substatus.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/substatus/{}", invoice_id, substatus_id),
@@ -843,15 +1262,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable payment reminder (POST /invoices/{invoice_id}/paymentreminder/disable)."""
+        """Disable payment reminder (POST /invoices/{invoice_id}/paymentreminder/disable).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder/disable", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -864,11 +1294,25 @@ class Invoices(SyncResource):
         attachments: FileContent | None = None,
         send_attachment: bool | None = None,
         send_customer_statement: bool | None = None,
-        body: m.EmailInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.EmailInvoiceRequest | m.EmailInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email an invoice."""
+        """Email an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachments: The attachments file to upload.
+            send_attachment: The send attachment flag.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailInvoiceRequest`` or a dict typed by
+                ``m.EmailInvoiceRequestDict`` (Zoho's field names); Zoho requires ``to_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/email", invoice_id),
@@ -880,6 +1324,7 @@ class Invoices(SyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -890,15 +1335,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable payment reminder (POST /invoices/{invoice_id}/paymentreminder/enable)."""
+        """Enable payment reminder (POST /invoices/{invoice_id}/paymentreminder/enable).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder/enable", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -909,15 +1365,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Fetch einvoice (POST /invoices/{invoice_id}/einvoice/fetch)."""
+        """Fetch einvoice (POST /invoices/{invoice_id}/einvoice/fetch).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/fetch", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -928,15 +1395,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Finalize approval (POST /invoices/{invoice_id}/approve/final)."""
+        """Finalize approval (POST /invoices/{invoice_id}/approve/final).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/approve/final", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -947,15 +1425,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Force pay (POST /invoices/{invoice_id}/forcepay)."""
+        """Force pay (POST /invoices/{invoice_id}/forcepay).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/forcepay", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -969,7 +1458,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Get one invoice."""
+        """Get one invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/invoices/{}", invoice_id),
@@ -991,7 +1487,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download an invoice as a PDF (``get`` with ``accept=pdf``)."""
+        """Download an invoice as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            invoice_id: Id of the invoice.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/invoices/{}", invoice_id),
@@ -1011,7 +1514,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get advanced tracking details (GET /invoices/{invoice_id}/advancedtrackingdetails)."""
+        """Get advanced tracking details (GET /invoices/{invoice_id}/advancedtrackingdetails).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/advancedtrackingdetails", invoice_id),
@@ -1029,7 +1538,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download the file attached to an invoice."""
+        """Download the file attached to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            preview: The preview flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/invoices/{}/attachment", invoice_id),
@@ -1048,7 +1564,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get by reference (GET /invoices/reference/{reference_id})."""
+        """Get by reference (GET /invoices/reference/{reference_id}).
+
+        Args:
+            reference_id: Id of the reference.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/reference/{}", reference_id),
@@ -1065,7 +1587,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get the custom fields of an invoice."""
+        """Get the custom fields of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/customfields", invoice_id),
@@ -1081,7 +1609,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get dashboard (GET /invoices/dashboard)."""
+        """Get dashboard (GET /invoices/dashboard).
+
+        Args:
+            invoice_agent: The invoice agent.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/invoices/dashboard",
@@ -1102,7 +1636,16 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get delivery notes (GET /invoices/deliverynotes)."""
+        """Get delivery notes (GET /invoices/deliverynotes).
+
+        Args:
+            accept: The format of the answer (required).
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            no_of_copies: The no of copies.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/invoices/deliverynotes",
@@ -1126,7 +1669,15 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Get document (GET /invoices/{invoice_id}/documents/{document_id})."""
+        """Get document (GET /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            responseformat: The responseformat.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
@@ -1145,7 +1696,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get einvoice (GET /invoices/{invoice_id}/einvoice)."""
+        """Get einvoice (GET /invoices/{invoice_id}/einvoice).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/einvoice", invoice_id),
@@ -1163,7 +1720,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get the default email content for an invoice."""
+        """Get the default email content for an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            email_template_id: The email template to start from.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/invoices/{}/email", invoice_id),
@@ -1185,7 +1749,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get metadata (GET /invoices/{invoice_id}/metadata/{metadata_name})."""
+        """Get metadata (GET /invoices/{invoice_id}/metadata/{metadata_name}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            metadata_name: The metadata name in the path.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/metadata/{}", invoice_id, metadata_name),
@@ -1204,7 +1775,16 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get packing slips (GET /invoices/packingslips)."""
+        """Get packing slips (GET /invoices/packingslips).
+
+        Args:
+            accept: The format of the answer (required).
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            no_of_copies: The no of copies.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/invoices/packingslips",
@@ -1226,7 +1806,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment qr (GET /invoices/{invoice_id}/onlinepayments/qr)."""
+        """Get payment qr (GET /invoices/{invoice_id}/onlinepayments/qr).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/onlinepayments/qr", invoice_id),
@@ -1243,7 +1829,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment qr status (GET /invoices/{invoice_id}/onlinepayments/qr/status)."""
+        """Get payment qr status (GET /invoices/{invoice_id}/onlinepayments/qr/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/onlinepayments/qr/status", invoice_id),
@@ -1260,7 +1852,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get payment reminder content (GET /invoices/{invoice_id}/paymentreminder)."""
+        """Get payment reminder content (GET /invoices/{invoice_id}/paymentreminder).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/invoices/{}/paymentreminder", invoice_id),
@@ -1279,7 +1877,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get qr code (GET /invoices/{invoice_id}/qrcode)."""
+        """Get qr code (GET /invoices/{invoice_id}/qrcode).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/qrcode", invoice_id),
@@ -1296,7 +1900,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get signature template (GET /invoices/{invoice_id}/dsign/template)."""
+        """Get signature template (GET /invoices/{invoice_id}/dsign/template).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/dsign/template", invoice_id),
@@ -1313,7 +1923,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get sms (GET /invoices/{invoice_id}/sms)."""
+        """Get sms (GET /invoices/{invoice_id}/sms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/sms", invoice_id),
@@ -1362,7 +1978,47 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Invoice]:
-        """List invoices; further pages are fetched as you iterate."""
+        """List invoices; further pages are fetched as you iterate.
+
+        Args:
+            balance: Only records with this balance.
+            created_date: Only records with this created date.
+            created_date_end: End of the created date range.
+            created_date_start: Start of the created date range.
+            custom_field: Only records with this custom field.
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            date: Only records with this date.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            due_date: Only records with this due date.
+            due_date_after: Only records whose due date is after this date.
+            due_date_before: Only records whose due date is before this date.
+            due_date_end: End of the due date range.
+            due_date_start: Start of the due date range.
+            email: Only records with this email.
+            filter_by: A predefined view to restrict the results to.
+            invoice_number: Only records with this invoice number.
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            last_modified_time: Only records changed at or after this time.
+            recurring_invoice_id: Only records with this recurring invoice id.
+            reference_number: Only records with this reference number.
+            response_option: How much detail the answer carries.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status; one of ``draft``, ``sent``, ``viewed``,
+                ``overdue``, ``partially_paid``, ``paid``, ``void``, ``pending_approval``, ....
+            total: Only records with this total.
+            zcrm_potential_id: Only records with this zcrm potential id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/invoices",
             ("invoices",),
@@ -1415,7 +2071,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of an invoice."""
+        """List the comments and history of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/invoices/{}/comments", invoice_id),
@@ -1434,7 +2096,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Credit]:
-        """List credits applied (GET /invoices/{invoice_id}/creditsapplied)."""
+        """List credits applied (GET /invoices/{invoice_id}/creditsapplied).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/invoices/{}/creditsapplied", invoice_id),
@@ -1451,7 +2119,12 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List einvoice (GET /invoices/einvoice)."""
+        """List einvoice (GET /invoices/einvoice).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/invoices/einvoice",
@@ -1468,7 +2141,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Payment]:
-        """List the payments applied to an invoice."""
+        """List the payments applied to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/invoices/{}/payments", invoice_id),
@@ -1485,7 +2164,12 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Template]:
-        """List templates (GET /invoices/templates)."""
+        """List templates (GET /invoices/templates).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/invoices/templates",
@@ -1502,15 +2186,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mail pdf (POST /invoices/{invoice_id}/mailpdf)."""
+        """Mail pdf (POST /invoices/{invoice_id}/mailpdf).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/mailpdf", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1520,10 +2215,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Error]:
-        """Map with sales order (POST /invoices/mapwithorder)."""
+        """Map with sales order (POST /invoices/mapwithorder).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "POST",
             "/invoices/mapwithorder",
@@ -1533,6 +2238,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1543,15 +2249,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as draft."""
+        """Mark an invoice as draft.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/status/draft", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1562,15 +2279,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as einvoice cancelled."""
+        """Mark an invoice as einvoice cancelled.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1580,16 +2308,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.MarkInvoiceEinvoicePushedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkInvoiceEinvoicePushedRequest | m.MarkInvoiceEinvoicePushedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as einvoice pushed."""
+        """Mark an invoice as einvoice pushed.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.MarkInvoiceEinvoicePushedRequest`` or a dict typed by
+                ``m.MarkInvoiceEinvoicePushedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/push", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1600,15 +2340,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as ready to push."""
+        """Mark an invoice as ready to push.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/status/readytopush", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1619,15 +2370,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as sent."""
+        """Mark an invoice as sent.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/status/sent", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1637,10 +2399,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark shipped (POST /invoices/markasshipped)."""
+        """Mark shipped (POST /invoices/markasshipped).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/markasshipped",
@@ -1648,6 +2420,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1662,7 +2435,16 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Payment link (GET /share/paymentlink)."""
+        """Payment link (GET /share/paymentlink).
+
+        Args:
+            expiry_time: The expiry time (required).
+            link_type: The link type (required).
+            transaction_id: The transaction id (required).
+            transaction_type: The transaction type (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/share/paymentlink",
@@ -1681,16 +2463,28 @@ class Invoices(SyncResource):
     def preview_coupons(
         self,
         *,
-        body: m.PreviewInvoiceCouponsRequest | Mapping[str, Any] | None = None,
+        body: m.PreviewInvoiceCouponsRequest | m.PreviewInvoiceCouponsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Preview coupons (POST /invoices/coupons/preview)."""
+        """Preview coupons (POST /invoices/coupons/preview).
+
+        Args:
+            body: The fields to send: ``m.PreviewInvoiceCouponsRequest`` or a dict typed by
+                ``m.PreviewInvoiceCouponsRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/coupons/preview",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1703,7 +2497,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Print delivery note (GET /invoices/{invoice_id}/deliverynote/print)."""
+        """Print delivery note (GET /invoices/{invoice_id}/deliverynote/print).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/invoices/{}/deliverynote/print", invoice_id),
@@ -1720,7 +2520,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Print packing slip (GET /invoices/{invoice_id}/packingslip/print)."""
+        """Print packing slip (GET /invoices/{invoice_id}/packingslip/print).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/invoices/{}/packingslip/print", invoice_id),
@@ -1735,15 +2541,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Push einvoice (POST /invoices/{invoice_id}/einvoice/push)."""
+        """Push einvoice (POST /invoices/{invoice_id}/einvoice/push).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/push", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1754,15 +2571,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Recall einvoice status (POST /invoices/{invoice_id}/einvoice/status/recall)."""
+        """Recall einvoice status (POST /invoices/{invoice_id}/einvoice/status/recall).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/recall", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1775,10 +2603,22 @@ class Invoices(SyncResource):
         iscallforoembed: bool | None = None,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reject an invoice."""
+        """Reject an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            iscallforoembed: The isCallForOEmbed flag.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/reject", invoice_id),
@@ -1787,6 +2627,7 @@ class Invoices(SyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1796,16 +2637,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.ScheduleInvoiceEmailRequest | Mapping[str, Any] | None = None,
+        body: m.ScheduleInvoiceEmailRequest | m.ScheduleInvoiceEmailRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Schedule email (POST /invoices/{invoice_id}/email/schedule)."""
+        """Schedule email (POST /invoices/{invoice_id}/email/schedule).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.ScheduleInvoiceEmailRequest`` or a dict typed by
+                ``m.ScheduleInvoiceEmailRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/email/schedule", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1816,15 +2669,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send dunning notifications (POST /invoices/{invoice_id}/senddunningnotifications)."""
+        """Send dunning notifications (POST /invoices/{invoice_id}/senddunningnotifications).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/senddunningnotifications", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1836,11 +2700,25 @@ class Invoices(SyncResource):
         *,
         attachments: FileContent | None = None,
         send_customer_statement: bool | None = None,
-        body: m.RemindCustomerForInvoicePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.RemindCustomerForInvoicePaymentRequest | m.RemindCustomerForInvoicePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send payment reminder (POST /invoices/{invoice_id}/paymentreminder)."""
+        """Send payment reminder (POST /invoices/{invoice_id}/paymentreminder).
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachments: The attachments file to upload.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.RemindCustomerForInvoicePaymentRequest`` or a dict typed
+                by ``m.RemindCustomerForInvoicePaymentRequestDict`` (Zoho's field names); Zoho
+                requires ``cc_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder", invoice_id),
@@ -1851,6 +2729,7 @@ class Invoices(SyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1861,15 +2740,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send retry sms (POST /invoices/{invoice_id}/sendretrysms)."""
+        """Send retry sms (POST /invoices/{invoice_id}/sendretrysms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/sendretrysms", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1880,15 +2770,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send sms (POST /invoices/{invoice_id}/sms)."""
+        """Send sms (POST /invoices/{invoice_id}/sms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/sms", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1900,10 +2801,21 @@ class Invoices(SyncResource):
         *,
         contact_person_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send via snail mail (POST /invoices/{invoice_id}/snailmail)."""
+        """Send via snail mail (POST /invoices/{invoice_id}/snailmail).
+
+        Args:
+            invoice_id: Id of the invoice.
+            contact_person_id: The contact person id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/snailmail", invoice_id),
@@ -1911,6 +2823,7 @@ class Invoices(SyncResource):
                 "contact_person_id": contact_person_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1921,15 +2834,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit an invoice for approval."""
+        """Submit an invoice for approval.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/submit", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1938,15 +2862,25 @@ class Invoices(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unmap sales orders (PUT /invoices/unmap/salesorders)."""
+        """Unmap sales orders (PUT /invoices/unmap/salesorders).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             "/invoices/unmap/salesorders",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1956,10 +2890,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unship (POST /invoices/unship)."""
+        """Unship (POST /invoices/unship).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/unship",
@@ -1967,6 +2911,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1977,11 +2922,24 @@ class Invoices(SyncResource):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceRequest | m.UpdateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Update an invoice."""
+        """Update an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.UpdateInvoiceRequest`` or a dict typed by
+                ``m.UpdateInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/invoices/{}", invoice_id),
@@ -1991,6 +2949,7 @@ class Invoices(SyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2001,15 +2960,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update advanced tracking details (PUT /invoices/{invoice_id}/advancedtrackingdetails)."""
+        """Update advanced tracking details (PUT /invoices/{invoice_id}/advancedtrackingdetails).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/advancedtrackingdetails", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2021,10 +2991,21 @@ class Invoices(SyncResource):
         *,
         can_send_in_mail: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Change the attachment settings of an invoice."""
+        """Change the attachment settings of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            can_send_in_mail: Whether the file goes with the record's emails (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/attachment", invoice_id),
@@ -2032,6 +3013,7 @@ class Invoices(SyncResource):
                 "can_send_in_mail": can_send_in_mail,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2041,16 +3023,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.UpdateInvoiceBillingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceBillingAddressRequest | m.UpdateInvoiceBillingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update billing address (PUT /invoices/{invoice_id}/address/billing)."""
+        """Update billing address (PUT /invoices/{invoice_id}/address/billing).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.UpdateInvoiceBillingAddressRequest`` or a dict typed by
+                ``m.UpdateInvoiceBillingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/address/billing", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2061,15 +3055,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update cfdi status (POST /invoices/{invoice_id}/cfdi/status)."""
+        """Update cfdi status (POST /invoices/{invoice_id}/cfdi/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/cfdi/status", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2080,11 +3085,23 @@ class Invoices(SyncResource):
         comment_id: str,
         /,
         *,
-        body: m.UpdateInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceCommentRequest | m.UpdateInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Edit a comment on an invoice."""
+        """Edit a comment on an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            comment_id: Id of the comment.
+            body: The fields to send: ``m.UpdateInvoiceCommentRequest`` or a dict typed by
+                ``m.UpdateInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/invoices/{}/comments/{}", invoice_id, comment_id),
@@ -2092,6 +3109,7 @@ class Invoices(SyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2102,15 +3120,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update only the custom fields of an invoice."""
+        """Update only the custom fields of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoice/{}/customfields", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2121,15 +3150,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update einvoice payment status (PUT /invoices/{invoice_id}/einvoice/paymentstatus)."""
+        """Update einvoice payment status (PUT /invoices/{invoice_id}/einvoice/paymentstatus).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/einvoice/paymentstatus", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2141,15 +3181,27 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update metadata (PUT /invoices/{invoice_id}/metadata/{metadata_name})."""
+        """Update metadata (PUT /invoices/{invoice_id}/metadata/{metadata_name}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            metadata_name: The metadata name in the path.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/metadata/{}", invoice_id, metadata_name),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2159,16 +3211,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.UpdateInvoiceShippingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceShippingAddressRequest | m.UpdateInvoiceShippingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update shipping address (PUT /invoices/{invoice_id}/address/shipping)."""
+        """Update shipping address (PUT /invoices/{invoice_id}/address/shipping).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.UpdateInvoiceShippingAddressRequest`` or a dict typed by
+                ``m.UpdateInvoiceShippingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/address/shipping", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2180,15 +3244,27 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update template (PUT /invoices/{invoice_id}/templates/{template_id})."""
+        """Update template (PUT /invoices/{invoice_id}/templates/{template_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            template_id: Id of the template.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/templates/{}", invoice_id, template_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2200,10 +3276,21 @@ class Invoices(SyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Upload digital signature (POST /invoices/{invoice_id}/dsign/upload)."""
+        """Upload digital signature (POST /invoices/{invoice_id}/dsign/upload).
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/dsign/upload", invoice_id),
@@ -2212,6 +3299,7 @@ class Invoices(SyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2224,10 +3312,22 @@ class Invoices(SyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Upload document (POST /invoices/{invoice_id}/documents/{document_id}/upload)."""
+        """Upload document (POST /invoices/{invoice_id}/documents/{document_id}/upload).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/documents/{}/upload", invoice_id, document_id),
@@ -2236,6 +3336,7 @@ class Invoices(SyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2246,11 +3347,25 @@ class Invoices(SyncResource):
         x_unique_identifier_key: str,
         x_unique_identifier_value: str,
         x_upsert: bool | None = None,
-        body: m.UpdateInvoiceUsingCustomFieldRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceUsingCustomFieldRequest | m.UpdateInvoiceUsingCustomFieldRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create or update an invoice matched by a unique custom field."""
+        """Create or update an invoice matched by a unique custom field.
+
+        Args:
+            x_unique_identifier_key: The API name of the unique custom field to match on (required).
+            x_unique_identifier_value: The value of that custom field identifying the record
+                (required).
+            x_upsert: Create the record when no record matches.
+            body: The fields to send: ``m.UpdateInvoiceUsingCustomFieldRequest`` or a dict typed by
+                ``m.UpdateInvoiceUsingCustomFieldRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             "/invoices",
@@ -2263,6 +3378,7 @@ class Invoices(SyncResource):
                 "X-Upsert": x_upsert,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2273,15 +3389,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void an invoice."""
+        """Void an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/status/void", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2292,15 +3419,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Write off the balance of an invoice."""
+        """Write off the balance of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/writeoff", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2317,10 +3455,22 @@ class AsyncInvoices(AsyncResource):
         attachment: FileContent | None = None,
         can_send_in_mail: bool | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to an invoice."""
+        """Attach a file to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachment: A file to upload with the record.
+            can_send_in_mail: Whether the file goes with the record's emails.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/attachment", invoice_id),
@@ -2331,6 +3481,7 @@ class AsyncInvoices(AsyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2340,16 +3491,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.AddInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddInvoiceCommentRequest | m.AddInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to an invoice."""
+        """Add a comment to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.AddInvoiceCommentRequest`` or a dict typed by
+                ``m.AddInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/comments", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2360,15 +3523,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add digital signature (POST /invoices/{invoice_id}/dsign)."""
+        """Add digital signature (POST /invoices/{invoice_id}/dsign).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/dsign", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2380,15 +3554,27 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add document (POST /invoices/{invoice_id}/documents/{document_id})."""
+        """Add document (POST /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2398,16 +3584,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.AddInvoiceOnlinePaymentBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.AddInvoiceOnlinePaymentBankAccountRequest | m.AddInvoiceOnlinePaymentBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add online payment bank account (POST /invoices/{invoice_id}/onlinepayments/bankaccount)."""
+        """Add online payment bank account (POST /invoices/{invoice_id}/onlinepayments/bankaccount).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.AddInvoiceOnlinePaymentBankAccountRequest`` or a dict
+                typed by ``m.AddInvoiceOnlinePaymentBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/bankaccount", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2417,16 +3615,29 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.ApplyCreditsToInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyCreditsToInvoiceRequest | m.ApplyCreditsToInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply available credits to an invoice."""
+        """Apply available credits to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.ApplyCreditsToInvoiceRequest`` or a dict typed by
+                ``m.ApplyCreditsToInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``invoice_payments``, ``apply_creditnotes``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/credits", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2438,15 +3649,27 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply pricebook (PUT /invoices/{invoice_id}/pricebooks/{pricebook_id})."""
+        """Apply pricebook (PUT /invoices/{invoice_id}/pricebooks/{pricebook_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            pricebook_id: Id of the pricebook.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/pricebooks/{}", invoice_id, pricebook_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2458,15 +3681,27 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply substatus (POST /invoices/{invoice_id}/substatus/{substatus_id})."""
+        """Apply substatus (POST /invoices/{invoice_id}/substatus/{substatus_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            substatus_id: Id of the substatus.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/substatus/{}", invoice_id, substatus_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2477,15 +3712,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve an invoice."""
+        """Approve an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/approve", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2495,10 +3741,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk approve (POST /invoices/approve)."""
+        """Bulk approve (POST /invoices/approve).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/approve",
@@ -2506,6 +3762,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2514,15 +3771,25 @@ class AsyncInvoices(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk cancel einvoice (POST /invoices/einvoice/cancel)."""
+        """Bulk cancel einvoice (POST /invoices/einvoice/cancel).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/einvoice/cancel",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2534,7 +3801,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several invoices at once."""
+        """Delete several invoices at once.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/invoices",
@@ -2549,11 +3822,22 @@ class AsyncInvoices(AsyncResource):
         self,
         *,
         invoice_ids: str | Sequence[str],
-        body: m.EmailInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.EmailInvoicesRequest | m.EmailInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk email (POST /invoices/email)."""
+        """Bulk email (POST /invoices/email).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: The fields to send: ``m.EmailInvoicesRequest`` or a dict typed by
+                ``m.EmailInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/email",
@@ -2561,6 +3845,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2570,10 +3855,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark sent (POST /invoices/status/sent)."""
+        """Bulk mark sent (POST /invoices/status/sent).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/status/sent",
@@ -2581,6 +3876,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2592,7 +3888,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download several invoices as one PDF."""
+        """Download several invoices as one PDF.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             "/invoices/pdf",
@@ -2610,7 +3912,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download several invoices as one printable PDF."""
+        """Download several invoices as one printable PDF.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             "/invoices/print",
@@ -2625,15 +3933,25 @@ class AsyncInvoices(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk push einvoice (POST /invoices/einvoice/push)."""
+        """Bulk push einvoice (POST /invoices/einvoice/push).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/einvoice/push",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2643,10 +3961,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Info:
-        """Bulk send payment reminder (POST /invoices/paymentreminder)."""
+        """Bulk send payment reminder (POST /invoices/paymentreminder).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/invoices/paymentreminder",
@@ -2656,6 +3984,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2665,10 +3994,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk submit (POST /invoices/submit)."""
+        """Bulk submit (POST /invoices/submit).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/submit",
@@ -2676,6 +4015,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2687,10 +4027,22 @@ class AsyncInvoices(AsyncResource):
         can_create_network_entity: bool | None = None,
         unmap_salesorder: bool | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk void (POST /invoices/status/void)."""
+        """Bulk void (POST /invoices/status/void).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            can_create_network_entity: The can create network entity flag.
+            unmap_salesorder: The unmap salesorder flag.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/status/void",
@@ -2700,6 +4052,7 @@ class AsyncInvoices(AsyncResource):
                 "unmap_salesorder": unmap_salesorder,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2709,10 +4062,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk write off (POST /invoices/writeoff)."""
+        """Bulk write off (POST /invoices/writeoff).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/writeoff",
@@ -2720,6 +4083,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2730,15 +4094,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel (POST /invoices/{invoice_id}/status/cancel)."""
+        """Cancel (POST /invoices/{invoice_id}/status/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/status/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2749,15 +4124,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel einvoice (POST /invoices/{invoice_id}/einvoice/cancel)."""
+        """Cancel einvoice (POST /invoices/{invoice_id}/einvoice/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2768,15 +4154,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel einvoice document (POST /einvoices/invoices/{invoice_id}/cancel)."""
+        """Cancel einvoice document (POST /einvoices/invoices/{invoice_id}/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/einvoices/invoices/{}/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2789,7 +4186,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel scheduled email (DELETE /invoices/{invoice_id}/email/schedule)."""
+        """Cancel scheduled email (DELETE /invoices/{invoice_id}/email/schedule).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/email/schedule", invoice_id),
@@ -2804,15 +4207,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Undo the write-off of an invoice."""
+        """Undo the write-off of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/writeoff/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2824,11 +4238,27 @@ class AsyncInvoices(AsyncResource):
         ignore_auto_number_generation: bool | None = None,
         is_quick_create: bool | None = None,
         send: bool | None = None,
-        body: m.CreateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceRequest | m.CreateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create an invoice."""
+        """Create an invoice.
+
+        Args:
+            batch_payments: Record the payment as part of a batch.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            is_quick_create: Create with the minimal set of fields.
+            send: Whether Zoho also emails the record after saving it.
+            body: The fields to send: ``m.CreateInvoiceRequest`` or a dict typed by
+                ``m.CreateInvoiceRequestDict`` (Zoho's field names); Zoho requires ``customer_id``,
+                ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/invoices",
@@ -2841,6 +4271,7 @@ class AsyncInvoices(AsyncResource):
                 "send": send,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2850,16 +4281,29 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.CreateInvoiceAsynchronousOnlinePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceAsynchronousOnlinePaymentRequest | m.CreateInvoiceAsynchronousOnlinePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create asynchronous online payment (POST /invoices/{invoice_id}/onlinepayments/asynchronous)."""
+        """Create asynchronous online payment (POST /invoices/{invoice_id}/onlinepayments/asynchronous).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.CreateInvoiceAsynchronousOnlinePaymentRequest`` or a dict
+                typed by ``m.CreateInvoiceAsynchronousOnlinePaymentRequestDict`` (Zoho's field
+                names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/asynchronous", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2869,10 +4313,20 @@ class AsyncInvoices(AsyncResource):
         *,
         estimate_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create from estimates (POST /invoices/fromestimates)."""
+        """Create from estimates (POST /invoices/fromestimates).
+
+        Args:
+            estimate_ids: Ids of the estimates (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/fromestimates",
@@ -2880,6 +4334,7 @@ class AsyncInvoices(AsyncResource):
                 "estimate_ids": estimate_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2890,10 +4345,21 @@ class AsyncInvoices(AsyncResource):
         invoice_number: str | None = None,
         project_ids: str | Sequence[str] | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create from projects (POST /invoices/fromprojects)."""
+        """Create from projects (POST /invoices/fromprojects).
+
+        Args:
+            invoice_number: The invoice number.
+            project_ids: Ids of the projects (a list, sent comma-separated).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/fromprojects",
@@ -2902,6 +4368,7 @@ class AsyncInvoices(AsyncResource):
                 "project_ids": project_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2911,10 +4378,20 @@ class AsyncInvoices(AsyncResource):
         *,
         salesorder_id: str,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create from sales order (POST /invoices/fromsalesorder)."""
+        """Create from sales order (POST /invoices/fromsalesorder).
+
+        Args:
+            salesorder_id: The salesorder id (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/invoices/fromsalesorder",
@@ -2924,6 +4401,7 @@ class AsyncInvoices(AsyncResource):
                 "salesorder_id": salesorder_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2933,16 +4411,29 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.CreateInvoiceSynchronousOnlinePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceSynchronousOnlinePaymentRequest | m.CreateInvoiceSynchronousOnlinePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create synchronous online payment (POST /invoices/{invoice_id}/onlinepayments/synchronous)."""
+        """Create synchronous online payment (POST /invoices/{invoice_id}/onlinepayments/synchronous).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.CreateInvoiceSynchronousOnlinePaymentRequest`` or a dict
+                typed by ``m.CreateInvoiceSynchronousOnlinePaymentRequestDict`` (Zoho's field
+                names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/synchronous", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2955,7 +4446,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an invoice."""
+        """Delete an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}", invoice_id),
@@ -2973,7 +4470,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied credit (DELETE /invoices/{invoice_id}/creditsapplied/{creditnotes_invoice_id})."""
+        """Delete applied credit (DELETE /invoices/{invoice_id}/creditsapplied/{creditnotes_invoice_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            creditnotes_invoice_id: Id of the creditnotes invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/creditsapplied/{}", invoice_id, creditnotes_invoice_id),
@@ -2990,7 +4494,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Remove the file attached to an invoice."""
+        """Remove the file attached to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/attachment", invoice_id),
@@ -3008,7 +4518,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from an invoice."""
+        """Delete a comment from an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/comments/{}", invoice_id, comment_id),
@@ -3026,7 +4543,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /invoices/{invoice_id}/documents/{document_id})."""
+        """Delete document (DELETE /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
@@ -3043,7 +4567,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete einvoice status (DELETE /invoices/{invoice_id}/einvoice/status)."""
+        """Delete einvoice status (DELETE /invoices/{invoice_id}/einvoice/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/einvoice/status", invoice_id),
@@ -3060,7 +4590,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete expense receipt (DELETE /invoices/expenses/{expense_id}/receipt)."""
+        """Delete expense receipt (DELETE /invoices/expenses/{expense_id}/receipt).
+
+        Args:
+            expense_id: Id of the expense.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/expenses/{}/receipt", expense_id),
@@ -3078,7 +4614,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete line item (DELETE /invoices/{invoice_id}/lineitems/{line_item_id})."""
+        """Delete line item (DELETE /invoices/{invoice_id}/lineitems/{line_item_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            line_item_id: Id of the line item.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/lineitems/{}", invoice_id, line_item_id),
@@ -3096,7 +4639,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete payment (DELETE /invoices/{invoice_id}/payments/{invoice_payment_id})."""
+        """Delete payment (DELETE /invoices/{invoice_id}/payments/{invoice_payment_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            invoice_payment_id: Id of the invoice payment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/payments/{}", invoice_id, invoice_payment_id),
@@ -3114,7 +4664,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete substatus (DELETE /invoices/{invoice_id}/substatus/{substatus_id})."""
+        """Delete substatus (DELETE /invoices/{invoice_id}/substatus/{substatus_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            substatus_id: Id of the substatus.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/substatus/{}", invoice_id, substatus_id),
@@ -3129,15 +4686,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable payment reminder (POST /invoices/{invoice_id}/paymentreminder/disable)."""
+        """Disable payment reminder (POST /invoices/{invoice_id}/paymentreminder/disable).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder/disable", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3150,11 +4718,25 @@ class AsyncInvoices(AsyncResource):
         attachments: FileContent | None = None,
         send_attachment: bool | None = None,
         send_customer_statement: bool | None = None,
-        body: m.EmailInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.EmailInvoiceRequest | m.EmailInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email an invoice."""
+        """Email an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachments: The attachments file to upload.
+            send_attachment: The send attachment flag.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailInvoiceRequest`` or a dict typed by
+                ``m.EmailInvoiceRequestDict`` (Zoho's field names); Zoho requires ``to_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/email", invoice_id),
@@ -3166,6 +4748,7 @@ class AsyncInvoices(AsyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3176,15 +4759,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable payment reminder (POST /invoices/{invoice_id}/paymentreminder/enable)."""
+        """Enable payment reminder (POST /invoices/{invoice_id}/paymentreminder/enable).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder/enable", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3195,15 +4789,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Fetch einvoice (POST /invoices/{invoice_id}/einvoice/fetch)."""
+        """Fetch einvoice (POST /invoices/{invoice_id}/einvoice/fetch).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/fetch", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3214,15 +4819,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Finalize approval (POST /invoices/{invoice_id}/approve/final)."""
+        """Finalize approval (POST /invoices/{invoice_id}/approve/final).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/approve/final", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3233,15 +4849,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Force pay (POST /invoices/{invoice_id}/forcepay)."""
+        """Force pay (POST /invoices/{invoice_id}/forcepay).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/forcepay", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3255,7 +4882,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Get one invoice."""
+        """Get one invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/invoices/{}", invoice_id),
@@ -3277,7 +4911,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download an invoice as a PDF (``get`` with ``accept=pdf``)."""
+        """Download an invoice as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            invoice_id: Id of the invoice.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/invoices/{}", invoice_id),
@@ -3297,7 +4938,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get advanced tracking details (GET /invoices/{invoice_id}/advancedtrackingdetails)."""
+        """Get advanced tracking details (GET /invoices/{invoice_id}/advancedtrackingdetails).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/advancedtrackingdetails", invoice_id),
@@ -3315,7 +4962,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download the file attached to an invoice."""
+        """Download the file attached to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            preview: The preview flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/invoices/{}/attachment", invoice_id),
@@ -3334,7 +4988,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get by reference (GET /invoices/reference/{reference_id})."""
+        """Get by reference (GET /invoices/reference/{reference_id}).
+
+        Args:
+            reference_id: Id of the reference.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/reference/{}", reference_id),
@@ -3351,7 +5011,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get the custom fields of an invoice."""
+        """Get the custom fields of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/customfields", invoice_id),
@@ -3367,7 +5033,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get dashboard (GET /invoices/dashboard)."""
+        """Get dashboard (GET /invoices/dashboard).
+
+        Args:
+            invoice_agent: The invoice agent.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/invoices/dashboard",
@@ -3388,7 +5060,16 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get delivery notes (GET /invoices/deliverynotes)."""
+        """Get delivery notes (GET /invoices/deliverynotes).
+
+        Args:
+            accept: The format of the answer (required).
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            no_of_copies: The no of copies.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/invoices/deliverynotes",
@@ -3412,7 +5093,15 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Get document (GET /invoices/{invoice_id}/documents/{document_id})."""
+        """Get document (GET /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            responseformat: The responseformat.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
@@ -3431,7 +5120,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get einvoice (GET /invoices/{invoice_id}/einvoice)."""
+        """Get einvoice (GET /invoices/{invoice_id}/einvoice).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/einvoice", invoice_id),
@@ -3449,7 +5144,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get the default email content for an invoice."""
+        """Get the default email content for an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            email_template_id: The email template to start from.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/invoices/{}/email", invoice_id),
@@ -3471,7 +5173,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get metadata (GET /invoices/{invoice_id}/metadata/{metadata_name})."""
+        """Get metadata (GET /invoices/{invoice_id}/metadata/{metadata_name}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            metadata_name: The metadata name in the path.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/metadata/{}", invoice_id, metadata_name),
@@ -3490,7 +5199,16 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get packing slips (GET /invoices/packingslips)."""
+        """Get packing slips (GET /invoices/packingslips).
+
+        Args:
+            accept: The format of the answer (required).
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            no_of_copies: The no of copies.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/invoices/packingslips",
@@ -3512,7 +5230,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment qr (GET /invoices/{invoice_id}/onlinepayments/qr)."""
+        """Get payment qr (GET /invoices/{invoice_id}/onlinepayments/qr).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/onlinepayments/qr", invoice_id),
@@ -3529,7 +5253,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment qr status (GET /invoices/{invoice_id}/onlinepayments/qr/status)."""
+        """Get payment qr status (GET /invoices/{invoice_id}/onlinepayments/qr/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/onlinepayments/qr/status", invoice_id),
@@ -3546,7 +5276,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get payment reminder content (GET /invoices/{invoice_id}/paymentreminder)."""
+        """Get payment reminder content (GET /invoices/{invoice_id}/paymentreminder).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/invoices/{}/paymentreminder", invoice_id),
@@ -3565,7 +5301,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get qr code (GET /invoices/{invoice_id}/qrcode)."""
+        """Get qr code (GET /invoices/{invoice_id}/qrcode).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/qrcode", invoice_id),
@@ -3582,7 +5324,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get signature template (GET /invoices/{invoice_id}/dsign/template)."""
+        """Get signature template (GET /invoices/{invoice_id}/dsign/template).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/dsign/template", invoice_id),
@@ -3599,7 +5347,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get sms (GET /invoices/{invoice_id}/sms)."""
+        """Get sms (GET /invoices/{invoice_id}/sms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/sms", invoice_id),
@@ -3648,7 +5402,47 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Invoice]:
-        """List invoices; further pages are fetched as you iterate."""
+        """List invoices; further pages are fetched as you iterate.
+
+        Args:
+            balance: Only records with this balance.
+            created_date: Only records with this created date.
+            created_date_end: End of the created date range.
+            created_date_start: Start of the created date range.
+            custom_field: Only records with this custom field.
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            date: Only records with this date.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            due_date: Only records with this due date.
+            due_date_after: Only records whose due date is after this date.
+            due_date_before: Only records whose due date is before this date.
+            due_date_end: End of the due date range.
+            due_date_start: Start of the due date range.
+            email: Only records with this email.
+            filter_by: A predefined view to restrict the results to.
+            invoice_number: Only records with this invoice number.
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            last_modified_time: Only records changed at or after this time.
+            recurring_invoice_id: Only records with this recurring invoice id.
+            reference_number: Only records with this reference number.
+            response_option: How much detail the answer carries.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status; one of ``draft``, ``sent``, ``viewed``,
+                ``overdue``, ``partially_paid``, ``paid``, ``void``, ``pending_approval``, ....
+            total: Only records with this total.
+            zcrm_potential_id: Only records with this zcrm potential id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/invoices",
             ("invoices",),
@@ -3701,7 +5495,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of an invoice."""
+        """List the comments and history of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/invoices/{}/comments", invoice_id),
@@ -3720,7 +5520,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Credit]:
-        """List credits applied (GET /invoices/{invoice_id}/creditsapplied)."""
+        """List credits applied (GET /invoices/{invoice_id}/creditsapplied).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/invoices/{}/creditsapplied", invoice_id),
@@ -3737,7 +5543,12 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List einvoice (GET /invoices/einvoice)."""
+        """List einvoice (GET /invoices/einvoice).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/invoices/einvoice",
@@ -3754,7 +5565,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Payment]:
-        """List the payments applied to an invoice."""
+        """List the payments applied to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/invoices/{}/payments", invoice_id),
@@ -3771,7 +5588,12 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Template]:
-        """List templates (GET /invoices/templates)."""
+        """List templates (GET /invoices/templates).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/invoices/templates",
@@ -3788,15 +5610,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mail pdf (POST /invoices/{invoice_id}/mailpdf)."""
+        """Mail pdf (POST /invoices/{invoice_id}/mailpdf).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/mailpdf", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3806,10 +5639,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Error]:
-        """Map with sales order (POST /invoices/mapwithorder)."""
+        """Map with sales order (POST /invoices/mapwithorder).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "POST",
             "/invoices/mapwithorder",
@@ -3819,6 +5662,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3829,15 +5673,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as draft."""
+        """Mark an invoice as draft.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/status/draft", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3848,15 +5703,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as einvoice cancelled."""
+        """Mark an invoice as einvoice cancelled.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3866,16 +5732,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.MarkInvoiceEinvoicePushedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkInvoiceEinvoicePushedRequest | m.MarkInvoiceEinvoicePushedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as einvoice pushed."""
+        """Mark an invoice as einvoice pushed.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.MarkInvoiceEinvoicePushedRequest`` or a dict typed by
+                ``m.MarkInvoiceEinvoicePushedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/push", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3886,15 +5764,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as ready to push."""
+        """Mark an invoice as ready to push.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/status/readytopush", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3905,15 +5794,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as sent."""
+        """Mark an invoice as sent.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/status/sent", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3923,10 +5823,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark shipped (POST /invoices/markasshipped)."""
+        """Mark shipped (POST /invoices/markasshipped).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/markasshipped",
@@ -3934,6 +5844,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3948,7 +5859,16 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Payment link (GET /share/paymentlink)."""
+        """Payment link (GET /share/paymentlink).
+
+        Args:
+            expiry_time: The expiry time (required).
+            link_type: The link type (required).
+            transaction_id: The transaction id (required).
+            transaction_type: The transaction type (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/share/paymentlink",
@@ -3967,16 +5887,28 @@ class AsyncInvoices(AsyncResource):
     async def preview_coupons(
         self,
         *,
-        body: m.PreviewInvoiceCouponsRequest | Mapping[str, Any] | None = None,
+        body: m.PreviewInvoiceCouponsRequest | m.PreviewInvoiceCouponsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Preview coupons (POST /invoices/coupons/preview)."""
+        """Preview coupons (POST /invoices/coupons/preview).
+
+        Args:
+            body: The fields to send: ``m.PreviewInvoiceCouponsRequest`` or a dict typed by
+                ``m.PreviewInvoiceCouponsRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/coupons/preview",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3989,7 +5921,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Print delivery note (GET /invoices/{invoice_id}/deliverynote/print)."""
+        """Print delivery note (GET /invoices/{invoice_id}/deliverynote/print).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/invoices/{}/deliverynote/print", invoice_id),
@@ -4006,7 +5944,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Print packing slip (GET /invoices/{invoice_id}/packingslip/print)."""
+        """Print packing slip (GET /invoices/{invoice_id}/packingslip/print).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/invoices/{}/packingslip/print", invoice_id),
@@ -4021,15 +5965,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Push einvoice (POST /invoices/{invoice_id}/einvoice/push)."""
+        """Push einvoice (POST /invoices/{invoice_id}/einvoice/push).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/push", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4040,15 +5995,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Recall einvoice status (POST /invoices/{invoice_id}/einvoice/status/recall)."""
+        """Recall einvoice status (POST /invoices/{invoice_id}/einvoice/status/recall).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/recall", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4061,10 +6027,22 @@ class AsyncInvoices(AsyncResource):
         iscallforoembed: bool | None = None,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reject an invoice."""
+        """Reject an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            iscallforoembed: The isCallForOEmbed flag.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/reject", invoice_id),
@@ -4073,6 +6051,7 @@ class AsyncInvoices(AsyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4082,16 +6061,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.ScheduleInvoiceEmailRequest | Mapping[str, Any] | None = None,
+        body: m.ScheduleInvoiceEmailRequest | m.ScheduleInvoiceEmailRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Schedule email (POST /invoices/{invoice_id}/email/schedule)."""
+        """Schedule email (POST /invoices/{invoice_id}/email/schedule).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.ScheduleInvoiceEmailRequest`` or a dict typed by
+                ``m.ScheduleInvoiceEmailRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/email/schedule", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4102,15 +6093,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send dunning notifications (POST /invoices/{invoice_id}/senddunningnotifications)."""
+        """Send dunning notifications (POST /invoices/{invoice_id}/senddunningnotifications).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/senddunningnotifications", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4122,11 +6124,25 @@ class AsyncInvoices(AsyncResource):
         *,
         attachments: FileContent | None = None,
         send_customer_statement: bool | None = None,
-        body: m.RemindCustomerForInvoicePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.RemindCustomerForInvoicePaymentRequest | m.RemindCustomerForInvoicePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send payment reminder (POST /invoices/{invoice_id}/paymentreminder)."""
+        """Send payment reminder (POST /invoices/{invoice_id}/paymentreminder).
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachments: The attachments file to upload.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.RemindCustomerForInvoicePaymentRequest`` or a dict typed
+                by ``m.RemindCustomerForInvoicePaymentRequestDict`` (Zoho's field names); Zoho
+                requires ``cc_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder", invoice_id),
@@ -4137,6 +6153,7 @@ class AsyncInvoices(AsyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4147,15 +6164,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send retry sms (POST /invoices/{invoice_id}/sendretrysms)."""
+        """Send retry sms (POST /invoices/{invoice_id}/sendretrysms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/sendretrysms", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4166,15 +6194,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send sms (POST /invoices/{invoice_id}/sms)."""
+        """Send sms (POST /invoices/{invoice_id}/sms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/sms", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4186,10 +6225,21 @@ class AsyncInvoices(AsyncResource):
         *,
         contact_person_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send via snail mail (POST /invoices/{invoice_id}/snailmail)."""
+        """Send via snail mail (POST /invoices/{invoice_id}/snailmail).
+
+        Args:
+            invoice_id: Id of the invoice.
+            contact_person_id: The contact person id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/snailmail", invoice_id),
@@ -4197,6 +6247,7 @@ class AsyncInvoices(AsyncResource):
                 "contact_person_id": contact_person_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4207,15 +6258,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit an invoice for approval."""
+        """Submit an invoice for approval.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/submit", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4224,15 +6286,25 @@ class AsyncInvoices(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unmap sales orders (PUT /invoices/unmap/salesorders)."""
+        """Unmap sales orders (PUT /invoices/unmap/salesorders).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             "/invoices/unmap/salesorders",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4242,10 +6314,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unship (POST /invoices/unship)."""
+        """Unship (POST /invoices/unship).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/unship",
@@ -4253,6 +6335,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4263,11 +6346,24 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceRequest | m.UpdateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Update an invoice."""
+        """Update an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.UpdateInvoiceRequest`` or a dict typed by
+                ``m.UpdateInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/invoices/{}", invoice_id),
@@ -4277,6 +6373,7 @@ class AsyncInvoices(AsyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4287,15 +6384,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update advanced tracking details (PUT /invoices/{invoice_id}/advancedtrackingdetails)."""
+        """Update advanced tracking details (PUT /invoices/{invoice_id}/advancedtrackingdetails).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/advancedtrackingdetails", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4307,10 +6415,21 @@ class AsyncInvoices(AsyncResource):
         *,
         can_send_in_mail: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Change the attachment settings of an invoice."""
+        """Change the attachment settings of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            can_send_in_mail: Whether the file goes with the record's emails (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/attachment", invoice_id),
@@ -4318,6 +6437,7 @@ class AsyncInvoices(AsyncResource):
                 "can_send_in_mail": can_send_in_mail,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4327,16 +6447,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.UpdateInvoiceBillingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceBillingAddressRequest | m.UpdateInvoiceBillingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update billing address (PUT /invoices/{invoice_id}/address/billing)."""
+        """Update billing address (PUT /invoices/{invoice_id}/address/billing).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.UpdateInvoiceBillingAddressRequest`` or a dict typed by
+                ``m.UpdateInvoiceBillingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/address/billing", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4347,15 +6479,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update cfdi status (POST /invoices/{invoice_id}/cfdi/status)."""
+        """Update cfdi status (POST /invoices/{invoice_id}/cfdi/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/cfdi/status", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4366,11 +6509,23 @@ class AsyncInvoices(AsyncResource):
         comment_id: str,
         /,
         *,
-        body: m.UpdateInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceCommentRequest | m.UpdateInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Edit a comment on an invoice."""
+        """Edit a comment on an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            comment_id: Id of the comment.
+            body: The fields to send: ``m.UpdateInvoiceCommentRequest`` or a dict typed by
+                ``m.UpdateInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/invoices/{}/comments/{}", invoice_id, comment_id),
@@ -4378,6 +6533,7 @@ class AsyncInvoices(AsyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4388,15 +6544,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update only the custom fields of an invoice."""
+        """Update only the custom fields of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoice/{}/customfields", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4407,15 +6574,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update einvoice payment status (PUT /invoices/{invoice_id}/einvoice/paymentstatus)."""
+        """Update einvoice payment status (PUT /invoices/{invoice_id}/einvoice/paymentstatus).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/einvoice/paymentstatus", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4427,15 +6605,27 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update metadata (PUT /invoices/{invoice_id}/metadata/{metadata_name})."""
+        """Update metadata (PUT /invoices/{invoice_id}/metadata/{metadata_name}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            metadata_name: The metadata name in the path.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/metadata/{}", invoice_id, metadata_name),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4445,16 +6635,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.UpdateInvoiceShippingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceShippingAddressRequest | m.UpdateInvoiceShippingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update shipping address (PUT /invoices/{invoice_id}/address/shipping)."""
+        """Update shipping address (PUT /invoices/{invoice_id}/address/shipping).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.UpdateInvoiceShippingAddressRequest`` or a dict typed by
+                ``m.UpdateInvoiceShippingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/address/shipping", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4466,15 +6668,27 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update template (PUT /invoices/{invoice_id}/templates/{template_id})."""
+        """Update template (PUT /invoices/{invoice_id}/templates/{template_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            template_id: Id of the template.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/templates/{}", invoice_id, template_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4486,10 +6700,21 @@ class AsyncInvoices(AsyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Upload digital signature (POST /invoices/{invoice_id}/dsign/upload)."""
+        """Upload digital signature (POST /invoices/{invoice_id}/dsign/upload).
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/dsign/upload", invoice_id),
@@ -4498,6 +6723,7 @@ class AsyncInvoices(AsyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4510,10 +6736,22 @@ class AsyncInvoices(AsyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Upload document (POST /invoices/{invoice_id}/documents/{document_id}/upload)."""
+        """Upload document (POST /invoices/{invoice_id}/documents/{document_id}/upload).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/documents/{}/upload", invoice_id, document_id),
@@ -4522,6 +6760,7 @@ class AsyncInvoices(AsyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4532,11 +6771,25 @@ class AsyncInvoices(AsyncResource):
         x_unique_identifier_key: str,
         x_unique_identifier_value: str,
         x_upsert: bool | None = None,
-        body: m.UpdateInvoiceUsingCustomFieldRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceUsingCustomFieldRequest | m.UpdateInvoiceUsingCustomFieldRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create or update an invoice matched by a unique custom field."""
+        """Create or update an invoice matched by a unique custom field.
+
+        Args:
+            x_unique_identifier_key: The API name of the unique custom field to match on (required).
+            x_unique_identifier_value: The value of that custom field identifying the record
+                (required).
+            x_upsert: Create the record when no record matches.
+            body: The fields to send: ``m.UpdateInvoiceUsingCustomFieldRequest`` or a dict typed by
+                ``m.UpdateInvoiceUsingCustomFieldRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             "/invoices",
@@ -4549,6 +6802,7 @@ class AsyncInvoices(AsyncResource):
                 "X-Upsert": x_upsert,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4559,15 +6813,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void an invoice."""
+        """Void an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/status/void", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4578,15 +6843,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Write off the balance of an invoice."""
+        """Write off the balance of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/writeoff", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

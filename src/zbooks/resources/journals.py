@@ -34,10 +34,24 @@ class Journals(SyncResource):
         document_ids: str | Sequence[str] | None = None,
         totalfiles: int | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a journal."""
+        """Attach a file to a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            attachment: A file to upload with the record.
+            doc: The file to upload.
+            document_ids: Ids of the documents (a list, sent comma-separated).
+            totalfiles: The totalFiles.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/attachment", journal_id),
@@ -50,6 +64,7 @@ class Journals(SyncResource):
                 "doc": doc,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -59,11 +74,22 @@ class Journals(SyncResource):
         journal_id: str,
         /,
         *,
-        body: m.AddJournalCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddJournalCommentRequest | m.AddJournalCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a journal."""
+        """Add a comment to a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: The fields to send: ``m.AddJournalCommentRequest`` or a dict typed by
+                ``m.AddJournalCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/journals/{}/comments", journal_id),
@@ -71,6 +97,7 @@ class Journals(SyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -81,16 +108,29 @@ class Journals(SyncResource):
         journal_line_id: str,
         /,
         *,
-        body: m.ApplyJournalCreditsToBillsRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyJournalCreditsToBillsRequest | m.ApplyJournalCreditsToBillsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply credits to bills (POST /journals/{journal_id}/credits/{journal_line_id}/bills)."""
+        """Apply credits to bills (POST /journals/{journal_id}/credits/{journal_line_id}/bills).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            body: The fields to send: ``m.ApplyJournalCreditsToBillsRequest`` or a dict typed by
+                ``m.ApplyJournalCreditsToBillsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/credits/{}/bills", journal_id, journal_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -101,16 +141,29 @@ class Journals(SyncResource):
         journal_line_id: str,
         /,
         *,
-        body: m.ApplyJournalCreditsToInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyJournalCreditsToInvoicesRequest | m.ApplyJournalCreditsToInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply credits to invoices (POST /journals/{journal_id}/credits/{journal_line_id}/invoices)."""
+        """Apply credits to invoices (POST /journals/{journal_id}/credits/{journal_line_id}/invoices).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            body: The fields to send: ``m.ApplyJournalCreditsToInvoicesRequest`` or a dict typed by
+                ``m.ApplyJournalCreditsToInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/credits/{}/invoices", journal_id, journal_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -121,15 +174,26 @@ class Journals(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a journal."""
+        """Approve a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/approve", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -139,10 +203,20 @@ class Journals(SyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk approve (POST /journals/approve)."""
+        """Bulk approve (POST /journals/approve).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/journals/approve",
@@ -150,6 +224,7 @@ class Journals(SyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -161,7 +236,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several journals at once."""
+        """Delete several journals at once.
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/journals/bulkdelete",
@@ -177,10 +258,20 @@ class Journals(SyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk publish (POST /journals/status/publish)."""
+        """Bulk publish (POST /journals/status/publish).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/journals/status/publish",
@@ -188,6 +279,7 @@ class Journals(SyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -197,10 +289,20 @@ class Journals(SyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk submit (POST /journals/submit)."""
+        """Bulk submit (POST /journals/submit).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/journals/submit",
@@ -208,6 +310,7 @@ class Journals(SyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -215,11 +318,21 @@ class Journals(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateJournalRequest | Mapping[str, Any] | None = None,
+        body: m.CreateJournalRequest | m.CreateJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Create a journal."""
+        """Create a journal.
+
+        Args:
+            body: The fields to send: ``m.CreateJournalRequest`` or a dict typed by
+                ``m.CreateJournalRequestDict`` (Zoho's field names); Zoho requires ``journal_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/journals",
@@ -227,6 +340,7 @@ class Journals(SyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -234,11 +348,22 @@ class Journals(SyncResource):
     def create_recurring_journal(
         self,
         *,
-        body: m.CreateRecurringJournalRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRecurringJournalRequest | m.CreateRecurringJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Create recurring journal (POST /recurringjournals)."""
+        """Create recurring journal (POST /recurringjournals).
+
+        Args:
+            body: The fields to send: ``m.CreateRecurringJournalRequest`` or a dict typed by
+                ``m.CreateRecurringJournalRequestDict`` (Zoho's field names); Zoho requires
+                ``journal_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/recurringjournals",
@@ -246,6 +371,7 @@ class Journals(SyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -258,7 +384,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a journal."""
+        """Delete a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/journals/{}", journal_id),
@@ -276,7 +408,14 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a journal."""
+        """Delete a comment from a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/journals/{}/comments/{}", journal_id, comment_id),
@@ -294,7 +433,14 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete credits payables (DELETE /journals/{journal_id}/credits/{journal_line_id}/payables)."""
+        """Delete credits payables (DELETE /journals/{journal_id}/credits/{journal_line_id}/payables).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/journals/{}/credits/{}/payables", journal_id, journal_line_id),
@@ -312,7 +458,14 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete credits receivables (DELETE /journals/{journal_id}/credits/{journal_line_id}/receivables)."""
+        """Delete credits receivables (DELETE /journals/{journal_id}/credits/{journal_line_id}/receivables).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/journals/{}/credits/{}/receivables", journal_id, journal_line_id),
@@ -329,7 +482,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete recurring journal (DELETE /recurringjournals/{recurring_journal_id})."""
+        """Delete recurring journal (DELETE /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -346,7 +505,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get one journal."""
+        """Get one journal.
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/journals/{}", journal_id),
@@ -365,7 +530,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get recurring journal (GET /recurringjournals/{recurring_journal_id})."""
+        """Get recurring journal (GET /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -386,7 +557,15 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get transaction view (GET /transactions/{transaction_id}/journals)."""
+        """Get transaction view (GET /transactions/{transaction_id}/journals).
+
+        Args:
+            transaction_id: Id of the transaction.
+            entity_type: The entity type (required).
+            report_basis: The report basis.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/transactions/{}/journals", transaction_id),
@@ -434,7 +613,40 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Journal]:
-        """List journals; further pages are fetched as you iterate."""
+        """List journals; further pages are fetched as you iterate.
+
+        Args:
+            account_code: Only records with this account code.
+            account_id: Only records with this account id.
+            branch_ids: Ids of the branchs (a list, sent comma-separated).
+            currency: Only records with this currency.
+            customer_id: Only records with this customer id.
+            customview_id: Only records with this customview id.
+            date: Only records with this date.
+            entry_number: Only records with this entry number.
+            filter_by: A predefined view to restrict the results to.
+            journal_entity_type: Only records with this journal entity type.
+            journal_ids: Ids of the journals (a list, sent comma-separated).
+            journal_type: Only records with this journal type.
+            last_modified_time: Only records changed at or after this time.
+            location_ids: Ids of the locations (a list, sent comma-separated).
+            notes: Only records with this notes.
+            period_closure_id: Only records with this period closure id.
+            project_id: Only records with this project id.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            tax_authority_id: Only records with this tax authority id.
+            tax_exemption_id: Only records with this tax exemption id.
+            tax_id: Only records with this tax id.
+            total: Only records with this total.
+            vendor_id: Only records with this vendor id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/journals",
             ("journals",),
@@ -481,7 +693,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Journal]:
-        """List child journals (GET /recurringjournals/{recurring_journal_id}/journals)."""
+        """List child journals (GET /recurringjournals/{recurring_journal_id}/journals).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/recurringjournals/{}/journals", recurring_journal_id),
@@ -500,7 +718,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Credit]:
-        """List credits (GET /journals/{journal_id}/credits)."""
+        """List credits (GET /journals/{journal_id}/credits).
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/journals/{}/credits", journal_id),
@@ -522,7 +746,17 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Journal]:
-        """List recurring journals (GET /recurringjournals)."""
+        """List recurring journals (GET /recurringjournals).
+
+        Args:
+            account_id: Only records with this account id.
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/recurringjournals",
             ("recurring_journals",),
@@ -544,15 +778,26 @@ class Journals(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Publish (POST /journals/{journal_id}/status/publish)."""
+        """Publish (POST /journals/{journal_id}/status/publish).
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/status/publish", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -564,10 +809,21 @@ class Journals(SyncResource):
         *,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reject a journal."""
+        """Reject a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/reject", journal_id),
@@ -575,6 +831,7 @@ class Journals(SyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -585,15 +842,26 @@ class Journals(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resume recurring journal (POST /recurringjournals/{recurring_journal_id}/status/resume)."""
+        """Resume recurring journal (POST /recurringjournals/{recurring_journal_id}/status/resume).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/recurringjournals/{}/status/resume", recurring_journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -606,10 +874,22 @@ class Journals(SyncResource):
         is_reversal_scheduled: bool,
         reversal_date: _dt.date | str,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Reverse (POST /journals/{journal_id}/reverse)."""
+        """Reverse (POST /journals/{journal_id}/reverse).
+
+        Args:
+            journal_id: Id of the journal.
+            is_reversal_scheduled: The is reversal scheduled flag (required).
+            reversal_date: The reversal date (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/journals/{}/reverse", journal_id),
@@ -620,6 +900,7 @@ class Journals(SyncResource):
                 "reversal_date": reversal_date,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -630,15 +911,26 @@ class Journals(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Stop recurring journal (POST /recurringjournals/{recurring_journal_id}/status/stop)."""
+        """Stop recurring journal (POST /recurringjournals/{recurring_journal_id}/status/stop).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/recurringjournals/{}/status/stop", recurring_journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -649,15 +941,26 @@ class Journals(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a journal for approval."""
+        """Submit a journal for approval.
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/submit", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -667,11 +970,22 @@ class Journals(SyncResource):
         journal_id: str,
         /,
         *,
-        body: m.UpdateJournalRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateJournalRequest | m.UpdateJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Update a journal."""
+        """Update a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: The fields to send: ``m.UpdateJournalRequest`` or a dict typed by
+                ``m.UpdateJournalRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/journals/{}", journal_id),
@@ -679,6 +993,7 @@ class Journals(SyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -688,11 +1003,22 @@ class Journals(SyncResource):
         recurring_journal_id: str,
         /,
         *,
-        body: m.UpdateRecurringJournalRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRecurringJournalRequest | m.UpdateRecurringJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Update recurring journal (PUT /recurringjournals/{recurring_journal_id})."""
+        """Update recurring journal (PUT /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: The fields to send: ``m.UpdateRecurringJournalRequest`` or a dict typed by
+                ``m.UpdateRecurringJournalRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -700,6 +1026,7 @@ class Journals(SyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -718,10 +1045,24 @@ class AsyncJournals(AsyncResource):
         document_ids: str | Sequence[str] | None = None,
         totalfiles: int | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a journal."""
+        """Attach a file to a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            attachment: A file to upload with the record.
+            doc: The file to upload.
+            document_ids: Ids of the documents (a list, sent comma-separated).
+            totalfiles: The totalFiles.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/attachment", journal_id),
@@ -734,6 +1075,7 @@ class AsyncJournals(AsyncResource):
                 "doc": doc,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -743,11 +1085,22 @@ class AsyncJournals(AsyncResource):
         journal_id: str,
         /,
         *,
-        body: m.AddJournalCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddJournalCommentRequest | m.AddJournalCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a journal."""
+        """Add a comment to a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: The fields to send: ``m.AddJournalCommentRequest`` or a dict typed by
+                ``m.AddJournalCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/journals/{}/comments", journal_id),
@@ -755,6 +1108,7 @@ class AsyncJournals(AsyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -765,16 +1119,29 @@ class AsyncJournals(AsyncResource):
         journal_line_id: str,
         /,
         *,
-        body: m.ApplyJournalCreditsToBillsRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyJournalCreditsToBillsRequest | m.ApplyJournalCreditsToBillsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply credits to bills (POST /journals/{journal_id}/credits/{journal_line_id}/bills)."""
+        """Apply credits to bills (POST /journals/{journal_id}/credits/{journal_line_id}/bills).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            body: The fields to send: ``m.ApplyJournalCreditsToBillsRequest`` or a dict typed by
+                ``m.ApplyJournalCreditsToBillsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/credits/{}/bills", journal_id, journal_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -785,16 +1152,29 @@ class AsyncJournals(AsyncResource):
         journal_line_id: str,
         /,
         *,
-        body: m.ApplyJournalCreditsToInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyJournalCreditsToInvoicesRequest | m.ApplyJournalCreditsToInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply credits to invoices (POST /journals/{journal_id}/credits/{journal_line_id}/invoices)."""
+        """Apply credits to invoices (POST /journals/{journal_id}/credits/{journal_line_id}/invoices).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            body: The fields to send: ``m.ApplyJournalCreditsToInvoicesRequest`` or a dict typed by
+                ``m.ApplyJournalCreditsToInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/credits/{}/invoices", journal_id, journal_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -805,15 +1185,26 @@ class AsyncJournals(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a journal."""
+        """Approve a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/approve", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -823,10 +1214,20 @@ class AsyncJournals(AsyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk approve (POST /journals/approve)."""
+        """Bulk approve (POST /journals/approve).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/journals/approve",
@@ -834,6 +1235,7 @@ class AsyncJournals(AsyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -845,7 +1247,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several journals at once."""
+        """Delete several journals at once.
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/journals/bulkdelete",
@@ -861,10 +1269,20 @@ class AsyncJournals(AsyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk publish (POST /journals/status/publish)."""
+        """Bulk publish (POST /journals/status/publish).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/journals/status/publish",
@@ -872,6 +1290,7 @@ class AsyncJournals(AsyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -881,10 +1300,20 @@ class AsyncJournals(AsyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk submit (POST /journals/submit)."""
+        """Bulk submit (POST /journals/submit).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/journals/submit",
@@ -892,6 +1321,7 @@ class AsyncJournals(AsyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -899,11 +1329,21 @@ class AsyncJournals(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateJournalRequest | Mapping[str, Any] | None = None,
+        body: m.CreateJournalRequest | m.CreateJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Create a journal."""
+        """Create a journal.
+
+        Args:
+            body: The fields to send: ``m.CreateJournalRequest`` or a dict typed by
+                ``m.CreateJournalRequestDict`` (Zoho's field names); Zoho requires ``journal_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/journals",
@@ -911,6 +1351,7 @@ class AsyncJournals(AsyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -918,11 +1359,22 @@ class AsyncJournals(AsyncResource):
     async def create_recurring_journal(
         self,
         *,
-        body: m.CreateRecurringJournalRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRecurringJournalRequest | m.CreateRecurringJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Create recurring journal (POST /recurringjournals)."""
+        """Create recurring journal (POST /recurringjournals).
+
+        Args:
+            body: The fields to send: ``m.CreateRecurringJournalRequest`` or a dict typed by
+                ``m.CreateRecurringJournalRequestDict`` (Zoho's field names); Zoho requires
+                ``journal_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/recurringjournals",
@@ -930,6 +1382,7 @@ class AsyncJournals(AsyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -942,7 +1395,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a journal."""
+        """Delete a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/journals/{}", journal_id),
@@ -960,7 +1419,14 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a journal."""
+        """Delete a comment from a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/journals/{}/comments/{}", journal_id, comment_id),
@@ -978,7 +1444,14 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete credits payables (DELETE /journals/{journal_id}/credits/{journal_line_id}/payables)."""
+        """Delete credits payables (DELETE /journals/{journal_id}/credits/{journal_line_id}/payables).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/journals/{}/credits/{}/payables", journal_id, journal_line_id),
@@ -996,7 +1469,14 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete credits receivables (DELETE /journals/{journal_id}/credits/{journal_line_id}/receivables)."""
+        """Delete credits receivables (DELETE /journals/{journal_id}/credits/{journal_line_id}/receivables).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/journals/{}/credits/{}/receivables", journal_id, journal_line_id),
@@ -1013,7 +1493,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete recurring journal (DELETE /recurringjournals/{recurring_journal_id})."""
+        """Delete recurring journal (DELETE /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -1030,7 +1516,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get one journal."""
+        """Get one journal.
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/journals/{}", journal_id),
@@ -1049,7 +1541,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get recurring journal (GET /recurringjournals/{recurring_journal_id})."""
+        """Get recurring journal (GET /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -1070,7 +1568,15 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get transaction view (GET /transactions/{transaction_id}/journals)."""
+        """Get transaction view (GET /transactions/{transaction_id}/journals).
+
+        Args:
+            transaction_id: Id of the transaction.
+            entity_type: The entity type (required).
+            report_basis: The report basis.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/transactions/{}/journals", transaction_id),
@@ -1118,7 +1624,40 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Journal]:
-        """List journals; further pages are fetched as you iterate."""
+        """List journals; further pages are fetched as you iterate.
+
+        Args:
+            account_code: Only records with this account code.
+            account_id: Only records with this account id.
+            branch_ids: Ids of the branchs (a list, sent comma-separated).
+            currency: Only records with this currency.
+            customer_id: Only records with this customer id.
+            customview_id: Only records with this customview id.
+            date: Only records with this date.
+            entry_number: Only records with this entry number.
+            filter_by: A predefined view to restrict the results to.
+            journal_entity_type: Only records with this journal entity type.
+            journal_ids: Ids of the journals (a list, sent comma-separated).
+            journal_type: Only records with this journal type.
+            last_modified_time: Only records changed at or after this time.
+            location_ids: Ids of the locations (a list, sent comma-separated).
+            notes: Only records with this notes.
+            period_closure_id: Only records with this period closure id.
+            project_id: Only records with this project id.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            tax_authority_id: Only records with this tax authority id.
+            tax_exemption_id: Only records with this tax exemption id.
+            tax_id: Only records with this tax id.
+            total: Only records with this total.
+            vendor_id: Only records with this vendor id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/journals",
             ("journals",),
@@ -1165,7 +1704,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Journal]:
-        """List child journals (GET /recurringjournals/{recurring_journal_id}/journals)."""
+        """List child journals (GET /recurringjournals/{recurring_journal_id}/journals).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/recurringjournals/{}/journals", recurring_journal_id),
@@ -1184,7 +1729,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Credit]:
-        """List credits (GET /journals/{journal_id}/credits)."""
+        """List credits (GET /journals/{journal_id}/credits).
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/journals/{}/credits", journal_id),
@@ -1206,7 +1757,17 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Journal]:
-        """List recurring journals (GET /recurringjournals)."""
+        """List recurring journals (GET /recurringjournals).
+
+        Args:
+            account_id: Only records with this account id.
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/recurringjournals",
             ("recurring_journals",),
@@ -1228,15 +1789,26 @@ class AsyncJournals(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Publish (POST /journals/{journal_id}/status/publish)."""
+        """Publish (POST /journals/{journal_id}/status/publish).
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/status/publish", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1248,10 +1820,21 @@ class AsyncJournals(AsyncResource):
         *,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reject a journal."""
+        """Reject a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/reject", journal_id),
@@ -1259,6 +1842,7 @@ class AsyncJournals(AsyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1269,15 +1853,26 @@ class AsyncJournals(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resume recurring journal (POST /recurringjournals/{recurring_journal_id}/status/resume)."""
+        """Resume recurring journal (POST /recurringjournals/{recurring_journal_id}/status/resume).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/recurringjournals/{}/status/resume", recurring_journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1290,10 +1885,22 @@ class AsyncJournals(AsyncResource):
         is_reversal_scheduled: bool,
         reversal_date: _dt.date | str,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Reverse (POST /journals/{journal_id}/reverse)."""
+        """Reverse (POST /journals/{journal_id}/reverse).
+
+        Args:
+            journal_id: Id of the journal.
+            is_reversal_scheduled: The is reversal scheduled flag (required).
+            reversal_date: The reversal date (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/journals/{}/reverse", journal_id),
@@ -1304,6 +1911,7 @@ class AsyncJournals(AsyncResource):
                 "reversal_date": reversal_date,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1314,15 +1922,26 @@ class AsyncJournals(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Stop recurring journal (POST /recurringjournals/{recurring_journal_id}/status/stop)."""
+        """Stop recurring journal (POST /recurringjournals/{recurring_journal_id}/status/stop).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/recurringjournals/{}/status/stop", recurring_journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1333,15 +1952,26 @@ class AsyncJournals(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a journal for approval."""
+        """Submit a journal for approval.
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/submit", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1351,11 +1981,22 @@ class AsyncJournals(AsyncResource):
         journal_id: str,
         /,
         *,
-        body: m.UpdateJournalRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateJournalRequest | m.UpdateJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Update a journal."""
+        """Update a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: The fields to send: ``m.UpdateJournalRequest`` or a dict typed by
+                ``m.UpdateJournalRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/journals/{}", journal_id),
@@ -1363,6 +2004,7 @@ class AsyncJournals(AsyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1372,11 +2014,22 @@ class AsyncJournals(AsyncResource):
         recurring_journal_id: str,
         /,
         *,
-        body: m.UpdateRecurringJournalRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRecurringJournalRequest | m.UpdateRecurringJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Update recurring journal (PUT /recurringjournals/{recurring_journal_id})."""
+        """Update recurring journal (PUT /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: The fields to send: ``m.UpdateRecurringJournalRequest`` or a dict typed by
+                ``m.UpdateRecurringJournalRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -1384,6 +2037,7 @@ class AsyncJournals(AsyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -17,11 +17,22 @@ class RelatedLists(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateRelatedListRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRelatedListRequest | m.CreateRelatedListRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Create a related list."""
+        """Create a related list.
+
+        Args:
+            body: The fields to send: ``m.CreateRelatedListRequest`` or a dict typed by
+                ``m.CreateRelatedListRequestDict`` (Zoho's field names); Zoho requires
+                ``related_list_name``, ``entity``, ``customfunction``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/relatedlists",
@@ -29,6 +40,7 @@ class RelatedLists(SyncResource):
             m.RelatedList,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -41,7 +53,13 @@ class RelatedLists(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a related list."""
+        """Delete a related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -58,7 +76,13 @@ class RelatedLists(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Get one related list."""
+        """Get one related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -77,7 +101,14 @@ class RelatedLists(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.RelatedList]:
-        """List related lists; further pages are fetched as you iterate."""
+        """List related lists; further pages are fetched as you iterate.
+
+        Args:
+            entity: The entity (required).
+            status: The status.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/settings/relatedlists",
@@ -95,11 +126,22 @@ class RelatedLists(SyncResource):
         self,
         *,
         entity: str,
-        body: m.ReorderRelatedListsRequest | Mapping[str, Any] | None = None,
+        body: m.ReorderRelatedListsRequest | m.ReorderRelatedListsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reorder (POST /settings/relatedlists/reorder)."""
+        """Reorder (POST /settings/relatedlists/reorder).
+
+        Args:
+            entity: The entity (required).
+            body: The fields to send: ``m.ReorderRelatedListsRequest`` or a dict typed by
+                ``m.ReorderRelatedListsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/settings/relatedlists/reorder",
@@ -107,6 +149,7 @@ class RelatedLists(SyncResource):
                 "entity": entity,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -116,11 +159,22 @@ class RelatedLists(SyncResource):
         relatedlist_id: str,
         /,
         *,
-        body: m.UpdateRelatedListRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRelatedListRequest | m.UpdateRelatedListRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Update a related list."""
+        """Update a related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            body: The fields to send: ``m.UpdateRelatedListRequest`` or a dict typed by
+                ``m.UpdateRelatedListRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -128,6 +182,7 @@ class RelatedLists(SyncResource):
             m.RelatedList,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -139,10 +194,21 @@ class RelatedLists(SyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (PUT /settings/relatedlists/{relatedlist_id}/status)."""
+        """Update status (PUT /settings/relatedlists/{relatedlist_id}/status).
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/settings/relatedlists/{}/status", relatedlist_id),
@@ -150,6 +216,7 @@ class RelatedLists(SyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -161,11 +228,22 @@ class AsyncRelatedLists(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateRelatedListRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRelatedListRequest | m.CreateRelatedListRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Create a related list."""
+        """Create a related list.
+
+        Args:
+            body: The fields to send: ``m.CreateRelatedListRequest`` or a dict typed by
+                ``m.CreateRelatedListRequestDict`` (Zoho's field names); Zoho requires
+                ``related_list_name``, ``entity``, ``customfunction``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/relatedlists",
@@ -173,6 +251,7 @@ class AsyncRelatedLists(AsyncResource):
             m.RelatedList,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -185,7 +264,13 @@ class AsyncRelatedLists(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a related list."""
+        """Delete a related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -202,7 +287,13 @@ class AsyncRelatedLists(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Get one related list."""
+        """Get one related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -221,7 +312,14 @@ class AsyncRelatedLists(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.RelatedList]:
-        """List related lists; further pages are fetched as you iterate."""
+        """List related lists; further pages are fetched as you iterate.
+
+        Args:
+            entity: The entity (required).
+            status: The status.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/settings/relatedlists",
@@ -239,11 +337,22 @@ class AsyncRelatedLists(AsyncResource):
         self,
         *,
         entity: str,
-        body: m.ReorderRelatedListsRequest | Mapping[str, Any] | None = None,
+        body: m.ReorderRelatedListsRequest | m.ReorderRelatedListsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reorder (POST /settings/relatedlists/reorder)."""
+        """Reorder (POST /settings/relatedlists/reorder).
+
+        Args:
+            entity: The entity (required).
+            body: The fields to send: ``m.ReorderRelatedListsRequest`` or a dict typed by
+                ``m.ReorderRelatedListsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/settings/relatedlists/reorder",
@@ -251,6 +360,7 @@ class AsyncRelatedLists(AsyncResource):
                 "entity": entity,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -260,11 +370,22 @@ class AsyncRelatedLists(AsyncResource):
         relatedlist_id: str,
         /,
         *,
-        body: m.UpdateRelatedListRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRelatedListRequest | m.UpdateRelatedListRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Update a related list."""
+        """Update a related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            body: The fields to send: ``m.UpdateRelatedListRequest`` or a dict typed by
+                ``m.UpdateRelatedListRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -272,6 +393,7 @@ class AsyncRelatedLists(AsyncResource):
             m.RelatedList,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -283,10 +405,21 @@ class AsyncRelatedLists(AsyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (PUT /settings/relatedlists/{relatedlist_id}/status)."""
+        """Update status (PUT /settings/relatedlists/{relatedlist_id}/status).
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/settings/relatedlists/{}/status", relatedlist_id),
@@ -294,6 +427,7 @@ class AsyncRelatedLists(AsyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -27,16 +27,28 @@ class RetainerInvoices(SyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.AddRetainerInvoiceAttachmentRequest | Mapping[str, Any] | None = None,
+        body: m.AddRetainerInvoiceAttachmentRequest | m.AddRetainerInvoiceAttachmentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a retainer invoice."""
+        """Attach a file to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.AddRetainerInvoiceAttachmentRequest`` or a dict typed by
+                ``m.AddRetainerInvoiceAttachmentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/attachment", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -46,16 +58,28 @@ class RetainerInvoices(SyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.AddRetainerInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddRetainerInvoiceCommentRequest | m.AddRetainerInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to a retainer invoice."""
+        """Add a comment to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.AddRetainerInvoiceCommentRequest`` or a dict typed by
+                ``m.AddRetainerInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/comments", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -65,16 +89,28 @@ class RetainerInvoices(SyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.ApplyRetainerPaymentsToInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyRetainerPaymentsToInvoicesRequest | m.ApplyRetainerPaymentsToInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply retainer payments to invoices (POST /retainerinvoices/{retainerinvoice_id}/invoices)."""
+        """Apply retainer payments to invoices (POST /retainerinvoices/{retainerinvoice_id}/invoices).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.ApplyRetainerPaymentsToInvoicesRequest`` or a dict typed
+                by ``m.ApplyRetainerPaymentsToInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/invoices", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -85,15 +121,26 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a retainer invoice."""
+        """Approve a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/approve", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -102,11 +149,24 @@ class RetainerInvoices(SyncResource):
         self,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.CreateRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRetainerInvoiceRequest | m.CreateRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Create a retainer invoice."""
+        """Create a retainer invoice.
+
+        Args:
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.CreateRetainerInvoiceRequest`` or a dict typed by
+                ``m.CreateRetainerInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/retainerinvoices",
@@ -116,6 +176,7 @@ class RetainerInvoices(SyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -126,15 +187,26 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create async online payment (POST /retainerinvoices/{retainerinvoice_id}/onlinepayments/asynchronous)."""
+        """Create async online payment (POST /retainerinvoices/{retainerinvoice_id}/onlinepayments/asynchronous).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/onlinepayments/asynchronous", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -147,7 +219,13 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a retainer invoice."""
+        """Delete a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -165,7 +243,14 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied retainer payment (DELETE /retainerinvoices/{retainerinvoice_id}/invoices/{invoice_id})."""
+        """Delete applied retainer payment (DELETE /retainerinvoices/{retainerinvoice_id}/invoices/{invoice_id}).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/invoices/{}", retainerinvoice_id, invoice_id),
@@ -183,7 +268,14 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Remove the file attached to a retainer invoice."""
+        """Remove the file attached to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/documents/{}", retainerinvoice_id, document_id),
@@ -201,7 +293,14 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a retainer invoice."""
+        """Delete a comment from a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/comments/{}", retainerinvoice_id, comment_id),
@@ -218,11 +317,26 @@ class RetainerInvoices(SyncResource):
         attachments: FileContent | None = None,
         send_attachment: bool | None = None,
         send_customer_statement: bool | None = None,
-        body: m.EmailRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.EmailRetainerInvoiceRequest | m.EmailRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email a retainer invoice."""
+        """Email a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            attachments: The attachments file to upload.
+            send_attachment: The send attachment flag.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailRetainerInvoiceRequest`` or a dict typed by
+                ``m.EmailRetainerInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``to_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/email", retainerinvoice_id),
@@ -234,6 +348,7 @@ class RetainerInvoices(SyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -246,7 +361,13 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Get one retainer invoice."""
+        """Get one retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -265,7 +386,13 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download the file attached to a retainer invoice."""
+        """Download the file attached to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/retainerinvoices/{}/attachment", retainerinvoice_id),
@@ -282,7 +409,13 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetRetainerInvoiceEmailResponse:
-        """Get the default email content for a retainer invoice."""
+        """Get the default email content for a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._record(
             "GET",
             _path("/retainerinvoices/{}/email", retainerinvoice_id),
@@ -304,7 +437,18 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.RetainerInvoice]:
-        """List retainer invoices; further pages are fetched as you iterate."""
+        """List retainer invoices; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            print: Whether to open the print dialog on the PDF.
+            sort_column: The field to sort the results by.
+            sort_order: ``A`` for ascending or ``D`` for descending order.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/retainerinvoices",
             ("retainerinvoices",),
@@ -329,7 +473,13 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a retainer invoice."""
+        """List the comments and history of a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/retainerinvoices/{}/comments", retainerinvoice_id),
@@ -346,7 +496,12 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Template]:
-        """List templates (GET /retainerinvoices/templates)."""
+        """List templates (GET /retainerinvoices/templates).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/retainerinvoices/templates",
@@ -364,10 +519,21 @@ class RetainerInvoices(SyncResource):
         *,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a retainer invoice as draft."""
+        """Mark a retainer invoice as draft.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/draft", retainerinvoice_id),
@@ -375,6 +541,7 @@ class RetainerInvoices(SyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -385,15 +552,26 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a retainer invoice as sent."""
+        """Mark a retainer invoice as sent.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/sent", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -404,15 +582,26 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a retainer invoice for approval."""
+        """Submit a retainer invoice for approval.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/submit", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -422,11 +611,22 @@ class RetainerInvoices(SyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceRequest | m.UpdateRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Update a retainer invoice."""
+        """Update a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.UpdateRetainerInvoiceRequest`` or a dict typed by
+                ``m.UpdateRetainerInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -434,6 +634,7 @@ class RetainerInvoices(SyncResource):
             m.RetainerInvoice,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -443,16 +644,28 @@ class RetainerInvoices(SyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceBillingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceBillingAddressRequest | m.UpdateRetainerInvoiceBillingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update billing address (PUT /retainerinvoices/{retainerinvoice_id}/address/billing)."""
+        """Update billing address (PUT /retainerinvoices/{retainerinvoice_id}/address/billing).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.UpdateRetainerInvoiceBillingAddressRequest`` or a dict
+                typed by ``m.UpdateRetainerInvoiceBillingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/retainerinvoices/{}/address/billing", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -463,11 +676,23 @@ class RetainerInvoices(SyncResource):
         comment_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceCommentRequest | m.UpdateRetainerInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Edit a comment on a retainer invoice."""
+        """Edit a comment on a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            comment_id: Id of the comment.
+            body: The fields to send: ``m.UpdateRetainerInvoiceCommentRequest`` or a dict typed by
+                ``m.UpdateRetainerInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/retainerinvoices/{}/comments/{}", retainerinvoice_id, comment_id),
@@ -475,6 +700,7 @@ class RetainerInvoices(SyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -486,15 +712,27 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update template (PUT /retainerinvoices/{retainerinvoice_id}/templates/{template_id})."""
+        """Update template (PUT /retainerinvoices/{retainerinvoice_id}/templates/{template_id}).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            template_id: Id of the template.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/retainerinvoices/{}/templates/{}", retainerinvoice_id, template_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -505,15 +743,26 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void a retainer invoice."""
+        """Void a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/void", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -527,16 +776,28 @@ class AsyncRetainerInvoices(AsyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.AddRetainerInvoiceAttachmentRequest | Mapping[str, Any] | None = None,
+        body: m.AddRetainerInvoiceAttachmentRequest | m.AddRetainerInvoiceAttachmentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a retainer invoice."""
+        """Attach a file to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.AddRetainerInvoiceAttachmentRequest`` or a dict typed by
+                ``m.AddRetainerInvoiceAttachmentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/attachment", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -546,16 +807,28 @@ class AsyncRetainerInvoices(AsyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.AddRetainerInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddRetainerInvoiceCommentRequest | m.AddRetainerInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to a retainer invoice."""
+        """Add a comment to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.AddRetainerInvoiceCommentRequest`` or a dict typed by
+                ``m.AddRetainerInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/comments", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -565,16 +838,28 @@ class AsyncRetainerInvoices(AsyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.ApplyRetainerPaymentsToInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyRetainerPaymentsToInvoicesRequest | m.ApplyRetainerPaymentsToInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply retainer payments to invoices (POST /retainerinvoices/{retainerinvoice_id}/invoices)."""
+        """Apply retainer payments to invoices (POST /retainerinvoices/{retainerinvoice_id}/invoices).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.ApplyRetainerPaymentsToInvoicesRequest`` or a dict typed
+                by ``m.ApplyRetainerPaymentsToInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/invoices", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -585,15 +870,26 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a retainer invoice."""
+        """Approve a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/approve", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -602,11 +898,24 @@ class AsyncRetainerInvoices(AsyncResource):
         self,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.CreateRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRetainerInvoiceRequest | m.CreateRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Create a retainer invoice."""
+        """Create a retainer invoice.
+
+        Args:
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.CreateRetainerInvoiceRequest`` or a dict typed by
+                ``m.CreateRetainerInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/retainerinvoices",
@@ -616,6 +925,7 @@ class AsyncRetainerInvoices(AsyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -626,15 +936,26 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create async online payment (POST /retainerinvoices/{retainerinvoice_id}/onlinepayments/asynchronous)."""
+        """Create async online payment (POST /retainerinvoices/{retainerinvoice_id}/onlinepayments/asynchronous).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/onlinepayments/asynchronous", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -647,7 +968,13 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a retainer invoice."""
+        """Delete a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -665,7 +992,14 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied retainer payment (DELETE /retainerinvoices/{retainerinvoice_id}/invoices/{invoice_id})."""
+        """Delete applied retainer payment (DELETE /retainerinvoices/{retainerinvoice_id}/invoices/{invoice_id}).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/invoices/{}", retainerinvoice_id, invoice_id),
@@ -683,7 +1017,14 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Remove the file attached to a retainer invoice."""
+        """Remove the file attached to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/documents/{}", retainerinvoice_id, document_id),
@@ -701,7 +1042,14 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a retainer invoice."""
+        """Delete a comment from a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/comments/{}", retainerinvoice_id, comment_id),
@@ -718,11 +1066,26 @@ class AsyncRetainerInvoices(AsyncResource):
         attachments: FileContent | None = None,
         send_attachment: bool | None = None,
         send_customer_statement: bool | None = None,
-        body: m.EmailRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.EmailRetainerInvoiceRequest | m.EmailRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email a retainer invoice."""
+        """Email a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            attachments: The attachments file to upload.
+            send_attachment: The send attachment flag.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailRetainerInvoiceRequest`` or a dict typed by
+                ``m.EmailRetainerInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``to_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/email", retainerinvoice_id),
@@ -734,6 +1097,7 @@ class AsyncRetainerInvoices(AsyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -746,7 +1110,13 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Get one retainer invoice."""
+        """Get one retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -765,7 +1135,13 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download the file attached to a retainer invoice."""
+        """Download the file attached to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/retainerinvoices/{}/attachment", retainerinvoice_id),
@@ -782,7 +1158,13 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetRetainerInvoiceEmailResponse:
-        """Get the default email content for a retainer invoice."""
+        """Get the default email content for a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._record(
             "GET",
             _path("/retainerinvoices/{}/email", retainerinvoice_id),
@@ -804,7 +1186,18 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.RetainerInvoice]:
-        """List retainer invoices; further pages are fetched as you iterate."""
+        """List retainer invoices; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            print: Whether to open the print dialog on the PDF.
+            sort_column: The field to sort the results by.
+            sort_order: ``A`` for ascending or ``D`` for descending order.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/retainerinvoices",
             ("retainerinvoices",),
@@ -829,7 +1222,13 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a retainer invoice."""
+        """List the comments and history of a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/retainerinvoices/{}/comments", retainerinvoice_id),
@@ -846,7 +1245,12 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Template]:
-        """List templates (GET /retainerinvoices/templates)."""
+        """List templates (GET /retainerinvoices/templates).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/retainerinvoices/templates",
@@ -864,10 +1268,21 @@ class AsyncRetainerInvoices(AsyncResource):
         *,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a retainer invoice as draft."""
+        """Mark a retainer invoice as draft.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/draft", retainerinvoice_id),
@@ -875,6 +1290,7 @@ class AsyncRetainerInvoices(AsyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -885,15 +1301,26 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a retainer invoice as sent."""
+        """Mark a retainer invoice as sent.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/sent", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -904,15 +1331,26 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a retainer invoice for approval."""
+        """Submit a retainer invoice for approval.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/submit", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -922,11 +1360,22 @@ class AsyncRetainerInvoices(AsyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceRequest | m.UpdateRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Update a retainer invoice."""
+        """Update a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.UpdateRetainerInvoiceRequest`` or a dict typed by
+                ``m.UpdateRetainerInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -934,6 +1383,7 @@ class AsyncRetainerInvoices(AsyncResource):
             m.RetainerInvoice,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -943,16 +1393,28 @@ class AsyncRetainerInvoices(AsyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceBillingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceBillingAddressRequest | m.UpdateRetainerInvoiceBillingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update billing address (PUT /retainerinvoices/{retainerinvoice_id}/address/billing)."""
+        """Update billing address (PUT /retainerinvoices/{retainerinvoice_id}/address/billing).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.UpdateRetainerInvoiceBillingAddressRequest`` or a dict
+                typed by ``m.UpdateRetainerInvoiceBillingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/retainerinvoices/{}/address/billing", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -963,11 +1425,23 @@ class AsyncRetainerInvoices(AsyncResource):
         comment_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceCommentRequest | m.UpdateRetainerInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Edit a comment on a retainer invoice."""
+        """Edit a comment on a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            comment_id: Id of the comment.
+            body: The fields to send: ``m.UpdateRetainerInvoiceCommentRequest`` or a dict typed by
+                ``m.UpdateRetainerInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/retainerinvoices/{}/comments/{}", retainerinvoice_id, comment_id),
@@ -975,6 +1449,7 @@ class AsyncRetainerInvoices(AsyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -986,15 +1461,27 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update template (PUT /retainerinvoices/{retainerinvoice_id}/templates/{template_id})."""
+        """Update template (PUT /retainerinvoices/{retainerinvoice_id}/templates/{template_id}).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            template_id: Id of the template.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/retainerinvoices/{}/templates/{}", retainerinvoice_id, template_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1005,15 +1492,26 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void a retainer invoice."""
+        """Void a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/void", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -18,11 +18,21 @@ class Sandboxes(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateSandboxRequest | Mapping[str, Any] | None = None,
+        body: m.CreateSandboxRequest | m.CreateSandboxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Create a sandbox."""
+        """Create a sandbox.
+
+        Args:
+            body: The fields to send: ``m.CreateSandboxRequest`` or a dict typed by
+                ``m.CreateSandboxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/sandboxes",
@@ -30,6 +40,7 @@ class Sandboxes(SyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -43,7 +54,14 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a sandbox."""
+        """Delete a sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            force_delete: The force delete flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/sandboxes/{}", sandbox_id),
@@ -62,7 +80,13 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Get one sandbox."""
+        """Get one sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/sandboxes/{}", sandbox_id),
@@ -80,7 +104,13 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetSandboxEditPageResponse:
-        """Get edit page (GET /sandboxes/editpage)."""
+        """Get edit page (GET /sandboxes/editpage).
+
+        Args:
+            sandbox_id: The sandbox id (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._record(
             "GET",
             "/sandboxes/editpage",
@@ -98,7 +128,12 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Sandbox]:
-        """List sandboxes; further pages are fetched as you iterate."""
+        """List sandboxes; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/sandboxes",
@@ -117,7 +152,14 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """List all changes (GET /sandboxes/changes)."""
+        """List all changes (GET /sandboxes/changes).
+
+        Args:
+            change_type: The change type; one of ``new_changes``, ``tested_changes`` (required).
+            status: The status; one of ``deployed``, ``yet_to_be_deployed``.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/sandboxes/changes",
@@ -139,7 +181,13 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """List changes production (GET /sandboxes/{sandbox_id}/changes)."""
+        """List changes production (GET /sandboxes/{sandbox_id}/changes).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/sandboxes/{}/changes", sandbox_id),
@@ -163,7 +211,19 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.DeploymentLog]:
-        """List deployment logs (GET /sandboxes/logs)."""
+        """List deployment logs (GET /sandboxes/logs).
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            from_date: Only records with this from date.
+            sandbox_id: Only records with this sandbox id.
+            to_date: Only records with this to date.
+            user_id: Only records with this user id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/sandboxes/logs",
             ("deployment_logs",),
@@ -184,16 +244,27 @@ class Sandboxes(SyncResource):
     def mark_changes_as_reviewed(
         self,
         *,
-        body: m.MarkChangesAsReviewedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkChangesAsReviewedRequest | m.MarkChangesAsReviewedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark changes as reviewed (PUT /sandboxes/changes/markasreviewed)."""
+        """Mark changes as reviewed (PUT /sandboxes/changes/markasreviewed).
+
+        Args:
+            body: The fields to send: ``m.MarkChangesAsReviewedRequest`` or a dict typed by
+                ``m.MarkChangesAsReviewedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             "/sandboxes/changes/markasreviewed",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -201,16 +272,27 @@ class Sandboxes(SyncResource):
     def mark_changes_as_unreviewed(
         self,
         *,
-        body: m.MarkChangesAsUnreviewedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkChangesAsUnreviewedRequest | m.MarkChangesAsUnreviewedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark changes as unreviewed (PUT /sandboxes/changes/markasunreviewed)."""
+        """Mark changes as unreviewed (PUT /sandboxes/changes/markasunreviewed).
+
+        Args:
+            body: The fields to send: ``m.MarkChangesAsUnreviewedRequest`` or a dict typed by
+                ``m.MarkChangesAsUnreviewedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             "/sandboxes/changes/markasunreviewed",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -220,11 +302,22 @@ class Sandboxes(SyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.PushChangesToProductionRequest | Mapping[str, Any] | None = None,
+        body: m.PushChangesToProductionRequest | m.PushChangesToProductionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """Push changes to production (POST /sandboxes/{sandbox_id}/changes/push)."""
+        """Push changes to production (POST /sandboxes/{sandbox_id}/changes/push).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.PushChangesToProductionRequest`` or a dict typed by
+                ``m.PushChangesToProductionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "POST",
             _path("/sandboxes/{}/changes/push", sandbox_id),
@@ -232,6 +325,7 @@ class Sandboxes(SyncResource):
             m.Change,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -242,10 +336,20 @@ class Sandboxes(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Rebuild (PUT /sandboxes/{sandbox_id}/rebuild)."""
+        """Rebuild (PUT /sandboxes/{sandbox_id}/rebuild).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/sandboxes/{}/rebuild", sandbox_id),
@@ -253,6 +357,7 @@ class Sandboxes(SyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -262,11 +367,22 @@ class Sandboxes(SyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.UpdateSandboxRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateSandboxRequest | m.UpdateSandboxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Update a sandbox."""
+        """Update a sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.UpdateSandboxRequest`` or a dict typed by
+                ``m.UpdateSandboxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/sandboxes/{}", sandbox_id),
@@ -274,6 +390,7 @@ class Sandboxes(SyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -285,10 +402,21 @@ class Sandboxes(SyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (PUT /sandboxes/{sandbox_id}/status)."""
+        """Update status (PUT /sandboxes/{sandbox_id}/status).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/sandboxes/{}/status", sandbox_id),
@@ -296,6 +424,7 @@ class Sandboxes(SyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -305,11 +434,22 @@ class Sandboxes(SyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.ValidatePushChangesRequest | Mapping[str, Any] | None = None,
+        body: m.ValidatePushChangesRequest | m.ValidatePushChangesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ChangeDetail:
-        """Validate push changes (POST /sandboxes/{sandbox_id}/changes/validatepush)."""
+        """Validate push changes (POST /sandboxes/{sandbox_id}/changes/validatepush).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.ValidatePushChangesRequest`` or a dict typed by
+                ``m.ValidatePushChangesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/sandboxes/{}/changes/validatepush", sandbox_id),
@@ -317,6 +457,7 @@ class Sandboxes(SyncResource):
             m.ChangeDetail,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -328,11 +469,21 @@ class AsyncSandboxes(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateSandboxRequest | Mapping[str, Any] | None = None,
+        body: m.CreateSandboxRequest | m.CreateSandboxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Create a sandbox."""
+        """Create a sandbox.
+
+        Args:
+            body: The fields to send: ``m.CreateSandboxRequest`` or a dict typed by
+                ``m.CreateSandboxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/sandboxes",
@@ -340,6 +491,7 @@ class AsyncSandboxes(AsyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -353,7 +505,14 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a sandbox."""
+        """Delete a sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            force_delete: The force delete flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/sandboxes/{}", sandbox_id),
@@ -372,7 +531,13 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Get one sandbox."""
+        """Get one sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/sandboxes/{}", sandbox_id),
@@ -390,7 +555,13 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetSandboxEditPageResponse:
-        """Get edit page (GET /sandboxes/editpage)."""
+        """Get edit page (GET /sandboxes/editpage).
+
+        Args:
+            sandbox_id: The sandbox id (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._record(
             "GET",
             "/sandboxes/editpage",
@@ -408,7 +579,12 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Sandbox]:
-        """List sandboxes; further pages are fetched as you iterate."""
+        """List sandboxes; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/sandboxes",
@@ -427,7 +603,14 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """List all changes (GET /sandboxes/changes)."""
+        """List all changes (GET /sandboxes/changes).
+
+        Args:
+            change_type: The change type; one of ``new_changes``, ``tested_changes`` (required).
+            status: The status; one of ``deployed``, ``yet_to_be_deployed``.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/sandboxes/changes",
@@ -449,7 +632,13 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """List changes production (GET /sandboxes/{sandbox_id}/changes)."""
+        """List changes production (GET /sandboxes/{sandbox_id}/changes).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/sandboxes/{}/changes", sandbox_id),
@@ -473,7 +662,19 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.DeploymentLog]:
-        """List deployment logs (GET /sandboxes/logs)."""
+        """List deployment logs (GET /sandboxes/logs).
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            from_date: Only records with this from date.
+            sandbox_id: Only records with this sandbox id.
+            to_date: Only records with this to date.
+            user_id: Only records with this user id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/sandboxes/logs",
             ("deployment_logs",),
@@ -494,16 +695,27 @@ class AsyncSandboxes(AsyncResource):
     async def mark_changes_as_reviewed(
         self,
         *,
-        body: m.MarkChangesAsReviewedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkChangesAsReviewedRequest | m.MarkChangesAsReviewedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark changes as reviewed (PUT /sandboxes/changes/markasreviewed)."""
+        """Mark changes as reviewed (PUT /sandboxes/changes/markasreviewed).
+
+        Args:
+            body: The fields to send: ``m.MarkChangesAsReviewedRequest`` or a dict typed by
+                ``m.MarkChangesAsReviewedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             "/sandboxes/changes/markasreviewed",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -511,16 +723,27 @@ class AsyncSandboxes(AsyncResource):
     async def mark_changes_as_unreviewed(
         self,
         *,
-        body: m.MarkChangesAsUnreviewedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkChangesAsUnreviewedRequest | m.MarkChangesAsUnreviewedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark changes as unreviewed (PUT /sandboxes/changes/markasunreviewed)."""
+        """Mark changes as unreviewed (PUT /sandboxes/changes/markasunreviewed).
+
+        Args:
+            body: The fields to send: ``m.MarkChangesAsUnreviewedRequest`` or a dict typed by
+                ``m.MarkChangesAsUnreviewedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             "/sandboxes/changes/markasunreviewed",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -530,11 +753,22 @@ class AsyncSandboxes(AsyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.PushChangesToProductionRequest | Mapping[str, Any] | None = None,
+        body: m.PushChangesToProductionRequest | m.PushChangesToProductionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """Push changes to production (POST /sandboxes/{sandbox_id}/changes/push)."""
+        """Push changes to production (POST /sandboxes/{sandbox_id}/changes/push).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.PushChangesToProductionRequest`` or a dict typed by
+                ``m.PushChangesToProductionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "POST",
             _path("/sandboxes/{}/changes/push", sandbox_id),
@@ -542,6 +776,7 @@ class AsyncSandboxes(AsyncResource):
             m.Change,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -552,10 +787,20 @@ class AsyncSandboxes(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Rebuild (PUT /sandboxes/{sandbox_id}/rebuild)."""
+        """Rebuild (PUT /sandboxes/{sandbox_id}/rebuild).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/sandboxes/{}/rebuild", sandbox_id),
@@ -563,6 +808,7 @@ class AsyncSandboxes(AsyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -572,11 +818,22 @@ class AsyncSandboxes(AsyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.UpdateSandboxRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateSandboxRequest | m.UpdateSandboxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Update a sandbox."""
+        """Update a sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.UpdateSandboxRequest`` or a dict typed by
+                ``m.UpdateSandboxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/sandboxes/{}", sandbox_id),
@@ -584,6 +841,7 @@ class AsyncSandboxes(AsyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -595,10 +853,21 @@ class AsyncSandboxes(AsyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (PUT /sandboxes/{sandbox_id}/status)."""
+        """Update status (PUT /sandboxes/{sandbox_id}/status).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/sandboxes/{}/status", sandbox_id),
@@ -606,6 +875,7 @@ class AsyncSandboxes(AsyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -615,11 +885,22 @@ class AsyncSandboxes(AsyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.ValidatePushChangesRequest | Mapping[str, Any] | None = None,
+        body: m.ValidatePushChangesRequest | m.ValidatePushChangesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ChangeDetail:
-        """Validate push changes (POST /sandboxes/{sandbox_id}/changes/validatepush)."""
+        """Validate push changes (POST /sandboxes/{sandbox_id}/changes/validatepush).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.ValidatePushChangesRequest`` or a dict typed by
+                ``m.ValidatePushChangesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/sandboxes/{}/changes/validatepush", sandbox_id),
@@ -627,6 +908,7 @@ class AsyncSandboxes(AsyncResource):
             m.ChangeDetail,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -29,10 +29,21 @@ class Tasks(SyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Document]:
-        """Attach a file to a task."""
+        """Attach a file to a task.
+
+        Args:
+            task_id: Id of the task.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "POST",
             _path("/tasks/{}/attachment", task_id),
@@ -43,6 +54,7 @@ class Tasks(SyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -52,11 +64,22 @@ class Tasks(SyncResource):
         task_id: str,
         /,
         *,
-        body: m.AddTaskCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddTaskCommentRequest | m.AddTaskCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a task."""
+        """Add a comment to a task.
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.AddTaskCommentRequest`` or a dict typed by
+                ``m.AddTaskCommentRequestDict`` (Zoho's field names); Zoho requires ``description``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/tasks/{}/comments", task_id),
@@ -64,6 +87,7 @@ class Tasks(SyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -75,7 +99,13 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several tasks at once."""
+        """Delete several tasks at once.
+
+        Args:
+            task_ids: Ids of the tasks (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/tasks",
@@ -91,10 +121,20 @@ class Tasks(SyncResource):
         *,
         bulk_update: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Task]:
-        """Bulk update (PUT /tasks)."""
+        """Bulk update (PUT /tasks).
+
+        Args:
+            bulk_update: The bulk update flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "PUT",
             "/tasks",
@@ -104,6 +144,7 @@ class Tasks(SyncResource):
                 "bulk_update": bulk_update,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -111,11 +152,21 @@ class Tasks(SyncResource):
     def create(
         self,
         *,
-        body: m.AddTaskRequest | Mapping[str, Any] | None = None,
+        body: m.AddTaskRequest | m.AddTaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Create a task."""
+        """Create a task.
+
+        Args:
+            body: The fields to send: ``m.AddTaskRequest`` or a dict typed by
+                ``m.AddTaskRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/tasks",
@@ -123,6 +174,7 @@ class Tasks(SyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -135,7 +187,13 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a task."""
+        """Delete a task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/tasks/{}", task_id),
@@ -153,7 +211,14 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a task."""
+        """Delete a comment from a task.
+
+        Args:
+            task_id: Id of the task.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/tasks/{}/comments/{}", task_id, comment_id),
@@ -172,7 +237,15 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /tasks/{task_id}/documents/{document_id})."""
+        """Delete document (DELETE /tasks/{task_id}/documents/{document_id}).
+
+        Args:
+            task_id: Id of the task.
+            document_id: Id of the document.
+            un_associate: The un associate flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/tasks/{}/documents/{}", task_id, document_id),
@@ -191,7 +264,13 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Get one task."""
+        """Get one task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/tasks/{}", task_id),
@@ -214,7 +293,17 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Document:
-        """Get document (GET /tasks/{task_id}/documents/{document_id})."""
+        """Get document (GET /tasks/{task_id}/documents/{document_id}).
+
+        Args:
+            task_id: Id of the task.
+            document_id: Id of the document.
+            image_size: The image size.
+            inline: The inline flag.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/tasks/{}/documents/{}", task_id, document_id),
@@ -260,7 +349,37 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Task]:
-        """List tasks; further pages are fetched as you iterate."""
+        """List tasks; further pages are fetched as you iterate.
+
+        Args:
+            client_id: Only records with this client id.
+            client_ids: Ids of the clients (a list, sent comma-separated).
+            contact_id: Only records with this contact id.
+            contact_ids: Ids of the contacts (a list, sent comma-separated).
+            created_by: Only records with this created by.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            entity_id: Only records with this entity id.
+            entity_type: Only records with this entity type.
+            filter_by: A predefined view to restrict the results to.
+            is_accountant_task: Only records with this is accountant task.
+            is_overdue: Only records with this is overdue.
+            owner_id: Only records with this owner id.
+            owner_ids: Ids of the owners (a list, sent comma-separated).
+            parent_status: Only records with this parent status.
+            priority: Only records with this priority.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            sub_entity_id: Only records with this sub entity id.
+            task_description: Only records with this task description.
+            task_number: Only records with this task number.
+            title: Only records with this title.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/tasks",
             ("tasks",),
@@ -304,7 +423,13 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a task."""
+        """List the comments and history of a task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/tasks/{}/comments", task_id),
@@ -321,15 +446,26 @@ class Tasks(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as completed."""
+        """Mark a task as as completed.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/tasks/{}/markascompleted", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -340,15 +476,26 @@ class Tasks(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as ongoing."""
+        """Mark a task as as ongoing.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/tasks/{}/markasongoing", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -359,15 +506,26 @@ class Tasks(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as open."""
+        """Mark a task as as open.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/tasks/{}/markasopen", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -377,11 +535,22 @@ class Tasks(SyncResource):
         task_id: str,
         /,
         *,
-        body: m.UpdateATaskRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateATaskRequest | m.UpdateATaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Update a task."""
+        """Update a task.
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.UpdateATaskRequest`` or a dict typed by
+                ``m.UpdateATaskRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/tasks/{}", task_id),
@@ -389,6 +558,7 @@ class Tasks(SyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -398,11 +568,23 @@ class Tasks(SyncResource):
         task_id: str,
         /,
         *,
-        body: m.UpdatePercentageTaskRequest | Mapping[str, Any] | None = None,
+        body: m.UpdatePercentageTaskRequest | m.UpdatePercentageTaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Update percentage (POST /tasks/{task_id}/percentage)."""
+        """Update percentage (POST /tasks/{task_id}/percentage).
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.UpdatePercentageTaskRequest`` or a dict typed by
+                ``m.UpdatePercentageTaskRequestDict`` (Zoho's field names); Zoho requires
+                ``completion_percentage``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/tasks/{}/percentage", task_id),
@@ -410,6 +592,7 @@ class Tasks(SyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -425,10 +608,21 @@ class AsyncTasks(AsyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Document]:
-        """Attach a file to a task."""
+        """Attach a file to a task.
+
+        Args:
+            task_id: Id of the task.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "POST",
             _path("/tasks/{}/attachment", task_id),
@@ -439,6 +633,7 @@ class AsyncTasks(AsyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -448,11 +643,22 @@ class AsyncTasks(AsyncResource):
         task_id: str,
         /,
         *,
-        body: m.AddTaskCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddTaskCommentRequest | m.AddTaskCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a task."""
+        """Add a comment to a task.
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.AddTaskCommentRequest`` or a dict typed by
+                ``m.AddTaskCommentRequestDict`` (Zoho's field names); Zoho requires ``description``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/tasks/{}/comments", task_id),
@@ -460,6 +666,7 @@ class AsyncTasks(AsyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -471,7 +678,13 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several tasks at once."""
+        """Delete several tasks at once.
+
+        Args:
+            task_ids: Ids of the tasks (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/tasks",
@@ -487,10 +700,20 @@ class AsyncTasks(AsyncResource):
         *,
         bulk_update: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Task]:
-        """Bulk update (PUT /tasks)."""
+        """Bulk update (PUT /tasks).
+
+        Args:
+            bulk_update: The bulk update flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "PUT",
             "/tasks",
@@ -500,6 +723,7 @@ class AsyncTasks(AsyncResource):
                 "bulk_update": bulk_update,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -507,11 +731,21 @@ class AsyncTasks(AsyncResource):
     async def create(
         self,
         *,
-        body: m.AddTaskRequest | Mapping[str, Any] | None = None,
+        body: m.AddTaskRequest | m.AddTaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Create a task."""
+        """Create a task.
+
+        Args:
+            body: The fields to send: ``m.AddTaskRequest`` or a dict typed by
+                ``m.AddTaskRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/tasks",
@@ -519,6 +753,7 @@ class AsyncTasks(AsyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -531,7 +766,13 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a task."""
+        """Delete a task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/tasks/{}", task_id),
@@ -549,7 +790,14 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a task."""
+        """Delete a comment from a task.
+
+        Args:
+            task_id: Id of the task.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/tasks/{}/comments/{}", task_id, comment_id),
@@ -568,7 +816,15 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /tasks/{task_id}/documents/{document_id})."""
+        """Delete document (DELETE /tasks/{task_id}/documents/{document_id}).
+
+        Args:
+            task_id: Id of the task.
+            document_id: Id of the document.
+            un_associate: The un associate flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/tasks/{}/documents/{}", task_id, document_id),
@@ -587,7 +843,13 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Get one task."""
+        """Get one task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/tasks/{}", task_id),
@@ -610,7 +872,17 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Document:
-        """Get document (GET /tasks/{task_id}/documents/{document_id})."""
+        """Get document (GET /tasks/{task_id}/documents/{document_id}).
+
+        Args:
+            task_id: Id of the task.
+            document_id: Id of the document.
+            image_size: The image size.
+            inline: The inline flag.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/tasks/{}/documents/{}", task_id, document_id),
@@ -656,7 +928,37 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Task]:
-        """List tasks; further pages are fetched as you iterate."""
+        """List tasks; further pages are fetched as you iterate.
+
+        Args:
+            client_id: Only records with this client id.
+            client_ids: Ids of the clients (a list, sent comma-separated).
+            contact_id: Only records with this contact id.
+            contact_ids: Ids of the contacts (a list, sent comma-separated).
+            created_by: Only records with this created by.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            entity_id: Only records with this entity id.
+            entity_type: Only records with this entity type.
+            filter_by: A predefined view to restrict the results to.
+            is_accountant_task: Only records with this is accountant task.
+            is_overdue: Only records with this is overdue.
+            owner_id: Only records with this owner id.
+            owner_ids: Ids of the owners (a list, sent comma-separated).
+            parent_status: Only records with this parent status.
+            priority: Only records with this priority.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            sub_entity_id: Only records with this sub entity id.
+            task_description: Only records with this task description.
+            task_number: Only records with this task number.
+            title: Only records with this title.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/tasks",
             ("tasks",),
@@ -700,7 +1002,13 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a task."""
+        """List the comments and history of a task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/tasks/{}/comments", task_id),
@@ -717,15 +1025,26 @@ class AsyncTasks(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as completed."""
+        """Mark a task as as completed.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/tasks/{}/markascompleted", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -736,15 +1055,26 @@ class AsyncTasks(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as ongoing."""
+        """Mark a task as as ongoing.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/tasks/{}/markasongoing", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -755,15 +1085,26 @@ class AsyncTasks(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as open."""
+        """Mark a task as as open.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/tasks/{}/markasopen", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -773,11 +1114,22 @@ class AsyncTasks(AsyncResource):
         task_id: str,
         /,
         *,
-        body: m.UpdateATaskRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateATaskRequest | m.UpdateATaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Update a task."""
+        """Update a task.
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.UpdateATaskRequest`` or a dict typed by
+                ``m.UpdateATaskRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/tasks/{}", task_id),
@@ -785,6 +1137,7 @@ class AsyncTasks(AsyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -794,11 +1147,23 @@ class AsyncTasks(AsyncResource):
         task_id: str,
         /,
         *,
-        body: m.UpdatePercentageTaskRequest | Mapping[str, Any] | None = None,
+        body: m.UpdatePercentageTaskRequest | m.UpdatePercentageTaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Update percentage (POST /tasks/{task_id}/percentage)."""
+        """Update percentage (POST /tasks/{task_id}/percentage).
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.UpdatePercentageTaskRequest`` or a dict typed by
+                ``m.UpdatePercentageTaskRequestDict`` (Zoho's field names); Zoho requires
+                ``completion_percentage``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/tasks/{}/percentage", task_id),
@@ -806,6 +1171,7 @@ class AsyncTasks(AsyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -17,11 +17,21 @@ class Taxes(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateTaxRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxRequest | m.CreateTaxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Create a tax."""
+        """Create a tax.
+
+        Args:
+            body: The fields to send: ``m.CreateTaxRequest`` or a dict typed by
+                ``m.CreateTaxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/taxes",
@@ -29,6 +39,7 @@ class Taxes(SyncResource):
             m.Tax,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -36,11 +47,22 @@ class Taxes(SyncResource):
     def create_authority(
         self,
         *,
-        body: m.CreateTaxAuthorityRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxAuthorityRequest | m.CreateTaxAuthorityRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Create authority (POST /settings/taxauthorities)."""
+        """Create authority (POST /settings/taxauthorities).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxAuthorityRequest`` or a dict typed by
+                ``m.CreateTaxAuthorityRequestDict`` (Zoho's field names); Zoho requires
+                ``tax_authority_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/taxauthorities",
@@ -48,6 +70,7 @@ class Taxes(SyncResource):
             m.TaxAuthority,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -55,11 +78,22 @@ class Taxes(SyncResource):
     def create_exemption(
         self,
         *,
-        body: m.CreateTaxExemptionRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxExemptionRequest | m.CreateTaxExemptionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Create exemption (POST /settings/taxexemptions)."""
+        """Create exemption (POST /settings/taxexemptions).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxExemptionRequest`` or a dict typed by
+                ``m.CreateTaxExemptionRequestDict`` (Zoho's field names); Zoho requires
+                ``tax_exemption_code``, ``type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/taxexemptions",
@@ -67,6 +101,7 @@ class Taxes(SyncResource):
             m.TaxExemption,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -74,11 +109,21 @@ class Taxes(SyncResource):
     def create_group(
         self,
         *,
-        body: m.CreateTaxGroupRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxGroupRequest | m.CreateTaxGroupRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Create group (POST /settings/taxgroups)."""
+        """Create group (POST /settings/taxgroups).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxGroupRequest`` or a dict typed by
+                ``m.CreateTaxGroupRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/taxgroups",
@@ -86,6 +131,7 @@ class Taxes(SyncResource):
             m.TaxGroup,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -98,7 +144,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a tax."""
+        """Delete a tax.
+
+        Args:
+            tax_id: Id of the tax.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/taxes/{}", tax_id),
@@ -115,7 +167,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete authority (DELETE /settings/taxauthorities/{tax_authority_id})."""
+        """Delete authority (DELETE /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -132,7 +190,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete exemption (DELETE /settings/taxexemptions/{tax_exemption_id})."""
+        """Delete exemption (DELETE /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -149,7 +213,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete group (DELETE /settings/taxgroups/{tax_group_id})."""
+        """Delete group (DELETE /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -166,7 +236,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Get one tax."""
+        """Get one tax.
+
+        Args:
+            tax_id: Id of the tax.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/taxes/{}", tax_id),
@@ -185,7 +261,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Get authority (GET /settings/taxauthorities/{tax_authority_id})."""
+        """Get authority (GET /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -204,7 +286,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Get exemption (GET /settings/taxexemptions/{tax_exemption_id})."""
+        """Get exemption (GET /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -223,7 +311,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Get group (GET /settings/taxgroups/{tax_group_id})."""
+        """Get group (GET /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -242,7 +336,14 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Tax]:
-        """List taxes; further pages are fetched as you iterate."""
+        """List taxes; further pages are fetched as you iterate.
+
+        Args:
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/taxes",
             ("taxes",),
@@ -260,7 +361,12 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.TaxAuthority]:
-        """List authorities (GET /settings/taxauthorities)."""
+        """List authorities (GET /settings/taxauthorities).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/settings/taxauthorities",
@@ -277,7 +383,12 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.TaxExemption]:
-        """List exemptions (GET /settings/taxexemptions)."""
+        """List exemptions (GET /settings/taxexemptions).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/settings/taxexemptions",
@@ -293,11 +404,22 @@ class Taxes(SyncResource):
         tax_id: str,
         /,
         *,
-        body: m.UpdateTaxRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxRequest | m.UpdateTaxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Update a tax."""
+        """Update a tax.
+
+        Args:
+            tax_id: Id of the tax.
+            body: The fields to send: ``m.UpdateTaxRequest`` or a dict typed by
+                ``m.UpdateTaxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/taxes/{}", tax_id),
@@ -305,6 +427,7 @@ class Taxes(SyncResource):
             m.Tax,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -314,11 +437,22 @@ class Taxes(SyncResource):
         tax_authority_id: str,
         /,
         *,
-        body: m.UpdateTaxAuthorityRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxAuthorityRequest | m.UpdateTaxAuthorityRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Update authority (PUT /settings/taxauthorities/{tax_authority_id})."""
+        """Update authority (PUT /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            body: The fields to send: ``m.UpdateTaxAuthorityRequest`` or a dict typed by
+                ``m.UpdateTaxAuthorityRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -326,6 +460,7 @@ class Taxes(SyncResource):
             m.TaxAuthority,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -335,11 +470,22 @@ class Taxes(SyncResource):
         tax_exemption_id: str,
         /,
         *,
-        body: m.UpdateTaxExemptionRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxExemptionRequest | m.UpdateTaxExemptionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Update exemption (PUT /settings/taxexemptions/{tax_exemption_id})."""
+        """Update exemption (PUT /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            body: The fields to send: ``m.UpdateTaxExemptionRequest`` or a dict typed by
+                ``m.UpdateTaxExemptionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -347,6 +493,7 @@ class Taxes(SyncResource):
             m.TaxExemption,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -356,11 +503,22 @@ class Taxes(SyncResource):
         tax_group_id: str,
         /,
         *,
-        body: m.UpdateTaxGroupRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxGroupRequest | m.UpdateTaxGroupRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Update group (PUT /settings/taxgroups/{tax_group_id})."""
+        """Update group (PUT /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            body: The fields to send: ``m.UpdateTaxGroupRequest`` or a dict typed by
+                ``m.UpdateTaxGroupRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -368,6 +526,7 @@ class Taxes(SyncResource):
             m.TaxGroup,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -379,11 +538,21 @@ class AsyncTaxes(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateTaxRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxRequest | m.CreateTaxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Create a tax."""
+        """Create a tax.
+
+        Args:
+            body: The fields to send: ``m.CreateTaxRequest`` or a dict typed by
+                ``m.CreateTaxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/taxes",
@@ -391,6 +560,7 @@ class AsyncTaxes(AsyncResource):
             m.Tax,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -398,11 +568,22 @@ class AsyncTaxes(AsyncResource):
     async def create_authority(
         self,
         *,
-        body: m.CreateTaxAuthorityRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxAuthorityRequest | m.CreateTaxAuthorityRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Create authority (POST /settings/taxauthorities)."""
+        """Create authority (POST /settings/taxauthorities).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxAuthorityRequest`` or a dict typed by
+                ``m.CreateTaxAuthorityRequestDict`` (Zoho's field names); Zoho requires
+                ``tax_authority_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/taxauthorities",
@@ -410,6 +591,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxAuthority,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -417,11 +599,22 @@ class AsyncTaxes(AsyncResource):
     async def create_exemption(
         self,
         *,
-        body: m.CreateTaxExemptionRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxExemptionRequest | m.CreateTaxExemptionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Create exemption (POST /settings/taxexemptions)."""
+        """Create exemption (POST /settings/taxexemptions).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxExemptionRequest`` or a dict typed by
+                ``m.CreateTaxExemptionRequestDict`` (Zoho's field names); Zoho requires
+                ``tax_exemption_code``, ``type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/taxexemptions",
@@ -429,6 +622,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxExemption,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -436,11 +630,21 @@ class AsyncTaxes(AsyncResource):
     async def create_group(
         self,
         *,
-        body: m.CreateTaxGroupRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxGroupRequest | m.CreateTaxGroupRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Create group (POST /settings/taxgroups)."""
+        """Create group (POST /settings/taxgroups).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxGroupRequest`` or a dict typed by
+                ``m.CreateTaxGroupRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/taxgroups",
@@ -448,6 +652,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxGroup,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -460,7 +665,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a tax."""
+        """Delete a tax.
+
+        Args:
+            tax_id: Id of the tax.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/taxes/{}", tax_id),
@@ -477,7 +688,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete authority (DELETE /settings/taxauthorities/{tax_authority_id})."""
+        """Delete authority (DELETE /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -494,7 +711,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete exemption (DELETE /settings/taxexemptions/{tax_exemption_id})."""
+        """Delete exemption (DELETE /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -511,7 +734,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete group (DELETE /settings/taxgroups/{tax_group_id})."""
+        """Delete group (DELETE /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -528,7 +757,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Get one tax."""
+        """Get one tax.
+
+        Args:
+            tax_id: Id of the tax.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/taxes/{}", tax_id),
@@ -547,7 +782,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Get authority (GET /settings/taxauthorities/{tax_authority_id})."""
+        """Get authority (GET /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -566,7 +807,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Get exemption (GET /settings/taxexemptions/{tax_exemption_id})."""
+        """Get exemption (GET /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -585,7 +832,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Get group (GET /settings/taxgroups/{tax_group_id})."""
+        """Get group (GET /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -604,7 +857,14 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Tax]:
-        """List taxes; further pages are fetched as you iterate."""
+        """List taxes; further pages are fetched as you iterate.
+
+        Args:
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/taxes",
             ("taxes",),
@@ -622,7 +882,12 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.TaxAuthority]:
-        """List authorities (GET /settings/taxauthorities)."""
+        """List authorities (GET /settings/taxauthorities).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/settings/taxauthorities",
@@ -639,7 +904,12 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.TaxExemption]:
-        """List exemptions (GET /settings/taxexemptions)."""
+        """List exemptions (GET /settings/taxexemptions).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/settings/taxexemptions",
@@ -655,11 +925,22 @@ class AsyncTaxes(AsyncResource):
         tax_id: str,
         /,
         *,
-        body: m.UpdateTaxRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxRequest | m.UpdateTaxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Update a tax."""
+        """Update a tax.
+
+        Args:
+            tax_id: Id of the tax.
+            body: The fields to send: ``m.UpdateTaxRequest`` or a dict typed by
+                ``m.UpdateTaxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/taxes/{}", tax_id),
@@ -667,6 +948,7 @@ class AsyncTaxes(AsyncResource):
             m.Tax,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -676,11 +958,22 @@ class AsyncTaxes(AsyncResource):
         tax_authority_id: str,
         /,
         *,
-        body: m.UpdateTaxAuthorityRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxAuthorityRequest | m.UpdateTaxAuthorityRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Update authority (PUT /settings/taxauthorities/{tax_authority_id})."""
+        """Update authority (PUT /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            body: The fields to send: ``m.UpdateTaxAuthorityRequest`` or a dict typed by
+                ``m.UpdateTaxAuthorityRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -688,6 +981,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxAuthority,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -697,11 +991,22 @@ class AsyncTaxes(AsyncResource):
         tax_exemption_id: str,
         /,
         *,
-        body: m.UpdateTaxExemptionRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxExemptionRequest | m.UpdateTaxExemptionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Update exemption (PUT /settings/taxexemptions/{tax_exemption_id})."""
+        """Update exemption (PUT /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            body: The fields to send: ``m.UpdateTaxExemptionRequest`` or a dict typed by
+                ``m.UpdateTaxExemptionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -709,6 +1014,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxExemption,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -718,11 +1024,22 @@ class AsyncTaxes(AsyncResource):
         tax_group_id: str,
         /,
         *,
-        body: m.UpdateTaxGroupRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxGroupRequest | m.UpdateTaxGroupRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Update group (PUT /settings/taxgroups/{tax_group_id})."""
+        """Update group (PUT /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            body: The fields to send: ``m.UpdateTaxGroupRequest`` or a dict typed by
+                ``m.UpdateTaxGroupRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -730,6 +1047,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxGroup,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

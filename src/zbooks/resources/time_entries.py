@@ -20,7 +20,12 @@ class TimeEntries(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several time entries at once."""
+        """Delete several time entries at once.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/projects/timeentries",
@@ -32,11 +37,22 @@ class TimeEntries(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateTimeEntriesRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTimeEntriesRequest | m.CreateTimeEntriesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Create a time entry."""
+        """Create a time entry.
+
+        Args:
+            body: The fields to send: ``m.CreateTimeEntriesRequest`` or a dict typed by
+                ``m.CreateTimeEntriesRequestDict`` (Zoho's field names); Zoho requires
+                ``project_id``, ``task_id``, ``user_id``, ``log_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/projects/timeentries",
@@ -44,6 +60,7 @@ class TimeEntries(SyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -56,7 +73,13 @@ class TimeEntries(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a time entry."""
+        """Delete a time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -73,7 +96,13 @@ class TimeEntries(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Get one time entry."""
+        """Get one time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -90,7 +119,12 @@ class TimeEntries(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Get running timer (GET /projects/timeentries/runningtimer/me)."""
+        """Get running timer (GET /projects/timeentries/runningtimer/me).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/projects/timeentries/runningtimer/me",
@@ -115,7 +149,20 @@ class TimeEntries(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.TimeEntry]:
-        """List time entries; further pages are fetched as you iterate."""
+        """List time entries; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            from_date: Only records with this from date.
+            project_id: Only records with this project id.
+            sort_column: The field to sort the results by.
+            to_date: Only records with this to date.
+            user_id: Only records with this user id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/projects/timeentries",
             ("time_entries",),
@@ -140,10 +187,20 @@ class TimeEntries(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Start timer (POST /projects/timeentries/{time_entry_id}/timer/start)."""
+        """Start timer (POST /projects/timeentries/{time_entry_id}/timer/start).
+
+        Args:
+            time_entry_id: Id of the time entry.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/projects/timeentries/{}/timer/start", time_entry_id),
@@ -151,6 +208,7 @@ class TimeEntries(SyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -159,10 +217,19 @@ class TimeEntries(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Stop timer (POST /projects/timeentries/timer/stop)."""
+        """Stop timer (POST /projects/timeentries/timer/stop).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/projects/timeentries/timer/stop",
@@ -170,6 +237,7 @@ class TimeEntries(SyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -179,11 +247,22 @@ class TimeEntries(SyncResource):
         time_entry_id: str,
         /,
         *,
-        body: m.UpdateTimeEntryRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTimeEntryRequest | m.UpdateTimeEntryRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Update a time entry."""
+        """Update a time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            body: The fields to send: ``m.UpdateTimeEntryRequest`` or a dict typed by
+                ``m.UpdateTimeEntryRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -191,6 +270,7 @@ class TimeEntries(SyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -205,7 +285,12 @@ class AsyncTimeEntries(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several time entries at once."""
+        """Delete several time entries at once.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/projects/timeentries",
@@ -217,11 +302,22 @@ class AsyncTimeEntries(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateTimeEntriesRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTimeEntriesRequest | m.CreateTimeEntriesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Create a time entry."""
+        """Create a time entry.
+
+        Args:
+            body: The fields to send: ``m.CreateTimeEntriesRequest`` or a dict typed by
+                ``m.CreateTimeEntriesRequestDict`` (Zoho's field names); Zoho requires
+                ``project_id``, ``task_id``, ``user_id``, ``log_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/projects/timeentries",
@@ -229,6 +325,7 @@ class AsyncTimeEntries(AsyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -241,7 +338,13 @@ class AsyncTimeEntries(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a time entry."""
+        """Delete a time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -258,7 +361,13 @@ class AsyncTimeEntries(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Get one time entry."""
+        """Get one time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -275,7 +384,12 @@ class AsyncTimeEntries(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Get running timer (GET /projects/timeentries/runningtimer/me)."""
+        """Get running timer (GET /projects/timeentries/runningtimer/me).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/projects/timeentries/runningtimer/me",
@@ -300,7 +414,20 @@ class AsyncTimeEntries(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.TimeEntry]:
-        """List time entries; further pages are fetched as you iterate."""
+        """List time entries; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            from_date: Only records with this from date.
+            project_id: Only records with this project id.
+            sort_column: The field to sort the results by.
+            to_date: Only records with this to date.
+            user_id: Only records with this user id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/projects/timeentries",
             ("time_entries",),
@@ -325,10 +452,20 @@ class AsyncTimeEntries(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Start timer (POST /projects/timeentries/{time_entry_id}/timer/start)."""
+        """Start timer (POST /projects/timeentries/{time_entry_id}/timer/start).
+
+        Args:
+            time_entry_id: Id of the time entry.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/projects/timeentries/{}/timer/start", time_entry_id),
@@ -336,6 +473,7 @@ class AsyncTimeEntries(AsyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -344,10 +482,19 @@ class AsyncTimeEntries(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Stop timer (POST /projects/timeentries/timer/stop)."""
+        """Stop timer (POST /projects/timeentries/timer/stop).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/projects/timeentries/timer/stop",
@@ -355,6 +502,7 @@ class AsyncTimeEntries(AsyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -364,11 +512,22 @@ class AsyncTimeEntries(AsyncResource):
         time_entry_id: str,
         /,
         *,
-        body: m.UpdateTimeEntryRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTimeEntryRequest | m.UpdateTimeEntryRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Update a time entry."""
+        """Update a time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            body: The fields to send: ``m.UpdateTimeEntryRequest`` or a dict typed by
+                ``m.UpdateTimeEntryRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -376,6 +535,7 @@ class AsyncTimeEntries(AsyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -17,11 +17,22 @@ class TransactionLocking(SyncResource):
         self,
         *,
         transaction_lock_id: str,
-        body: m.DeleteTransactionLockRequest | Mapping[str, Any] | None = None,
+        body: m.DeleteTransactionLockRequest | m.DeleteTransactionLockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete (DELETE /transactionlock)."""
+        """Delete (DELETE /transactionlock).
+
+        Args:
+            transaction_lock_id: The transaction lock id (required).
+            body: The fields to send: ``m.DeleteTransactionLockRequest`` or a dict typed by
+                ``m.DeleteTransactionLockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/transactionlock",
@@ -29,6 +40,7 @@ class TransactionLocking(SyncResource):
                 "transaction_lock_id": transaction_lock_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -41,7 +53,14 @@ class TransactionLocking(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Get (GET /transactionlock)."""
+        """Get (GET /transactionlock).
+
+        Args:
+            accounting_period_id: The accounting period id.
+            transaction_lock_id: The transaction lock id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/transactionlock",
@@ -63,7 +82,14 @@ class TransactionLocking(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Get accounting period (GET /accountingperiods/transactionlock)."""
+        """Get accounting period (GET /accountingperiods/transactionlock).
+
+        Args:
+            accounting_period_id: The accounting period id.
+            transaction_lock_id: The transaction lock id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/accountingperiods/transactionlock",
@@ -87,7 +113,16 @@ class TransactionLocking(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.TransactionLock]:
-        """List transaction locks; further pages are fetched as you iterate."""
+        """List transaction locks; further pages are fetched as you iterate.
+
+        Args:
+            accounting_period_id: Only records with this accounting period id.
+            lock_scope: Only records with this lock scope.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/transactionlocks",
             ("transaction_locks",),
@@ -105,11 +140,21 @@ class TransactionLocking(SyncResource):
     def update(
         self,
         *,
-        body: m.UpdateTransactionLockRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTransactionLockRequest | m.UpdateTransactionLockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Update (PUT /transactionlock)."""
+        """Update (PUT /transactionlock).
+
+        Args:
+            body: The fields to send: ``m.UpdateTransactionLockRequest`` or a dict typed by
+                ``m.UpdateTransactionLockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             "/transactionlock",
@@ -117,6 +162,7 @@ class TransactionLocking(SyncResource):
             m.TransactionLock,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -124,11 +170,21 @@ class TransactionLocking(SyncResource):
     def update_partial_unlock(
         self,
         *,
-        body: m.UpdatePartialUnlockRequest | Mapping[str, Any] | None = None,
+        body: m.UpdatePartialUnlockRequest | m.UpdatePartialUnlockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Update partial unlock (PUT /transactionlock/partialunlock)."""
+        """Update partial unlock (PUT /transactionlock/partialunlock).
+
+        Args:
+            body: The fields to send: ``m.UpdatePartialUnlockRequest`` or a dict typed by
+                ``m.UpdatePartialUnlockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             "/transactionlock/partialunlock",
@@ -136,6 +192,7 @@ class TransactionLocking(SyncResource):
             m.TransactionLock,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -148,11 +205,22 @@ class AsyncTransactionLocking(AsyncResource):
         self,
         *,
         transaction_lock_id: str,
-        body: m.DeleteTransactionLockRequest | Mapping[str, Any] | None = None,
+        body: m.DeleteTransactionLockRequest | m.DeleteTransactionLockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete (DELETE /transactionlock)."""
+        """Delete (DELETE /transactionlock).
+
+        Args:
+            transaction_lock_id: The transaction lock id (required).
+            body: The fields to send: ``m.DeleteTransactionLockRequest`` or a dict typed by
+                ``m.DeleteTransactionLockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/transactionlock",
@@ -160,6 +228,7 @@ class AsyncTransactionLocking(AsyncResource):
                 "transaction_lock_id": transaction_lock_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -172,7 +241,14 @@ class AsyncTransactionLocking(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Get (GET /transactionlock)."""
+        """Get (GET /transactionlock).
+
+        Args:
+            accounting_period_id: The accounting period id.
+            transaction_lock_id: The transaction lock id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/transactionlock",
@@ -194,7 +270,14 @@ class AsyncTransactionLocking(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Get accounting period (GET /accountingperiods/transactionlock)."""
+        """Get accounting period (GET /accountingperiods/transactionlock).
+
+        Args:
+            accounting_period_id: The accounting period id.
+            transaction_lock_id: The transaction lock id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/accountingperiods/transactionlock",
@@ -218,7 +301,16 @@ class AsyncTransactionLocking(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.TransactionLock]:
-        """List transaction locks; further pages are fetched as you iterate."""
+        """List transaction locks; further pages are fetched as you iterate.
+
+        Args:
+            accounting_period_id: Only records with this accounting period id.
+            lock_scope: Only records with this lock scope.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/transactionlocks",
             ("transaction_locks",),
@@ -236,11 +328,21 @@ class AsyncTransactionLocking(AsyncResource):
     async def update(
         self,
         *,
-        body: m.UpdateTransactionLockRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTransactionLockRequest | m.UpdateTransactionLockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Update (PUT /transactionlock)."""
+        """Update (PUT /transactionlock).
+
+        Args:
+            body: The fields to send: ``m.UpdateTransactionLockRequest`` or a dict typed by
+                ``m.UpdateTransactionLockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             "/transactionlock",
@@ -248,6 +350,7 @@ class AsyncTransactionLocking(AsyncResource):
             m.TransactionLock,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -255,11 +358,21 @@ class AsyncTransactionLocking(AsyncResource):
     async def update_partial_unlock(
         self,
         *,
-        body: m.UpdatePartialUnlockRequest | Mapping[str, Any] | None = None,
+        body: m.UpdatePartialUnlockRequest | m.UpdatePartialUnlockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Update partial unlock (PUT /transactionlock/partialunlock)."""
+        """Update partial unlock (PUT /transactionlock/partialunlock).
+
+        Args:
+            body: The fields to send: ``m.UpdatePartialUnlockRequest`` or a dict typed by
+                ``m.UpdatePartialUnlockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             "/transactionlock/partialunlock",
@@ -267,6 +380,7 @@ class AsyncTransactionLocking(AsyncResource):
             m.TransactionLock,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -16,16 +16,27 @@ class Users(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateUserRequest | Mapping[str, Any] | None = None,
+        body: m.CreateUserRequest | m.CreateUserRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create an user."""
+        """Create an user.
+
+        Args:
+            body: The fields to send: ``m.CreateUserRequest`` or a dict typed by
+                ``m.CreateUserRequestDict`` (Zoho's field names); Zoho requires ``name``, ``email``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/users",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -38,7 +49,13 @@ class Users(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an user."""
+        """Delete an user.
+
+        Args:
+            user_id: Id of the user.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/users/{}", user_id),
@@ -55,7 +72,13 @@ class Users(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.User:
-        """Get one user."""
+        """Get one user.
+
+        Args:
+            user_id: Id of the user.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/users/{}", user_id),
@@ -72,7 +95,12 @@ class Users(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.User:
-        """Get current (GET /users/me)."""
+        """Get current (GET /users/me).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/users/me",
@@ -89,15 +117,26 @@ class Users(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Invite (POST /users/{user_id}/invite)."""
+        """Invite (POST /users/{user_id}/invite).
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/users/{}/invite", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -112,7 +151,16 @@ class Users(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.User]:
-        """List users; further pages are fetched as you iterate."""
+        """List users; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/users",
             ("users",),
@@ -133,15 +181,26 @@ class Users(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an user as active."""
+        """Mark an user as active.
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/users/{}/active", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -152,15 +211,26 @@ class Users(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an user as inactive."""
+        """Mark an user as inactive.
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/users/{}/inactive", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -170,16 +240,28 @@ class Users(SyncResource):
         user_id: str,
         /,
         *,
-        body: m.UpdateUserRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateUserRequest | m.UpdateUserRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update an user."""
+        """Update an user.
+
+        Args:
+            user_id: Id of the user.
+            body: The fields to send: ``m.UpdateUserRequest`` or a dict typed by
+                ``m.UpdateUserRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/users/{}", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -191,16 +273,27 @@ class AsyncUsers(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateUserRequest | Mapping[str, Any] | None = None,
+        body: m.CreateUserRequest | m.CreateUserRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create an user."""
+        """Create an user.
+
+        Args:
+            body: The fields to send: ``m.CreateUserRequest`` or a dict typed by
+                ``m.CreateUserRequestDict`` (Zoho's field names); Zoho requires ``name``, ``email``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/users",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -213,7 +306,13 @@ class AsyncUsers(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an user."""
+        """Delete an user.
+
+        Args:
+            user_id: Id of the user.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/users/{}", user_id),
@@ -230,7 +329,13 @@ class AsyncUsers(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.User:
-        """Get one user."""
+        """Get one user.
+
+        Args:
+            user_id: Id of the user.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/users/{}", user_id),
@@ -247,7 +352,12 @@ class AsyncUsers(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.User:
-        """Get current (GET /users/me)."""
+        """Get current (GET /users/me).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/users/me",
@@ -264,15 +374,26 @@ class AsyncUsers(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Invite (POST /users/{user_id}/invite)."""
+        """Invite (POST /users/{user_id}/invite).
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/users/{}/invite", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -287,7 +408,16 @@ class AsyncUsers(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.User]:
-        """List users; further pages are fetched as you iterate."""
+        """List users; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/users",
             ("users",),
@@ -308,15 +438,26 @@ class AsyncUsers(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an user as active."""
+        """Mark an user as active.
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/users/{}/active", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -327,15 +468,26 @@ class AsyncUsers(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an user as inactive."""
+        """Mark an user as inactive.
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/users/{}/inactive", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -345,16 +497,28 @@ class AsyncUsers(AsyncResource):
         user_id: str,
         /,
         *,
-        body: m.UpdateUserRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateUserRequest | m.UpdateUserRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update an user."""
+        """Update an user.
+
+        Args:
+            user_id: Id of the user.
+            body: The fields to send: ``m.UpdateUserRequest`` or a dict typed by
+                ``m.UpdateUserRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/users/{}", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -21,11 +21,23 @@ class VendorCredits(SyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.AddVendorCreditCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddVendorCreditCommentRequest | m.AddVendorCreditCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a vendor credit."""
+        """Add a comment to a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.AddVendorCreditCommentRequest`` or a dict typed by
+                ``m.AddVendorCreditCommentRequestDict`` (Zoho's field names); Zoho requires
+                ``description``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/vendorcredits/{}/comments", vendor_credit_id),
@@ -33,6 +45,7 @@ class VendorCredits(SyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -42,16 +55,28 @@ class VendorCredits(SyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.ApplyCreditsToABillRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyCreditsToABillRequest | m.ApplyCreditsToABillRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply to bills (POST /vendorcredits/{vendor_credit_id}/bills)."""
+        """Apply to bills (POST /vendorcredits/{vendor_credit_id}/bills).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.ApplyCreditsToABillRequest`` or a dict typed by
+                ``m.ApplyCreditsToABillRequestDict`` (Zoho's field names); Zoho requires ``bills``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/vendorcredits/{}/bills", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -62,15 +87,26 @@ class VendorCredits(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a vendor credit."""
+        """Approve a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/vendorcredits/{}/approve", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -80,11 +116,25 @@ class VendorCredits(SyncResource):
         *,
         bill_id: str | None = None,
         ignore_auto_number_generation: bool | None = None,
-        body: m.CreateVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.CreateVendorCreditRequest | m.CreateVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Create a vendor credit."""
+        """Create a vendor credit.
+
+        Args:
+            bill_id: The bill id.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.CreateVendorCreditRequest`` or a dict typed by
+                ``m.CreateVendorCreditRequestDict`` (Zoho's field names); Zoho requires
+                ``vendor_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/vendorcredits",
@@ -95,6 +145,7 @@ class VendorCredits(SyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -107,7 +158,13 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a vendor credit."""
+        """Delete a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -125,7 +182,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied bill (DELETE /vendorcredits/{vendor_credit_id}/bills/{vendor_credit_bill_id})."""
+        """Delete applied bill (DELETE /vendorcredits/{vendor_credit_id}/bills/{vendor_credit_bill_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_bill_id: Id of the vendor credit bill.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/bills/{}", vendor_credit_id, vendor_credit_bill_id),
@@ -143,7 +207,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a vendor credit."""
+        """Delete a comment from a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/comments/{}", vendor_credit_id, comment_id),
@@ -161,7 +232,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete refund (DELETE /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Delete refund (DELETE /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -179,7 +257,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Get one vendor credit."""
+        """Get one vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -201,7 +286,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download a vendor credit as a PDF (``get`` with ``accept=pdf``)."""
+        """Download a vendor credit as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -222,7 +314,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Get refund (GET /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Get refund (GET /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -260,7 +359,38 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.VendorCredit]:
-        """List vendor credits; further pages are fetched as you iterate."""
+        """List vendor credits; further pages are fetched as you iterate.
+
+        Args:
+            custom_field: Only records with this custom field.
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            date: Only records with this date.
+            filter_by: A predefined view to restrict the results to; one of ``Status.All``,
+                ``Status.Open``, ``Status.Closed``, ``Status.Void``, ``Status.Draft``,
+                ``Status.Pending``, ``Status.ApprovalOverdue``, ``Status.MyApprovals``, ....
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            last_modified_time: Only records changed at or after this time.
+            line_item_id: Only records with this line item id.
+            location_ids: Ids of the locations (a list, sent comma-separated).
+            notes: Only records with this notes.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by; one of ``vendor_name``,
+                ``vendor_credit_number``, ``balance``, ``total``, ``date``, ``created_time``,
+                ``last_modified_time``, ``reference_number``, ....
+            status: Only records with this status; one of ``open``, ``draft``, ``void``, ``closed``,
+                ``pending_approval``, ``approval_overdue``, ``rejected``, ``approved``.
+            tax_id: Only records with this tax id.
+            total: Only records with this total.
+            vendor_credit_number: Only records with this vendor credit number.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/vendorcredits",
             ("vendorcredits",),
@@ -303,7 +433,17 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.VendorCreditRefund]:
-        """List all refunds (GET /vendorcredits/refunds)."""
+        """List all refunds (GET /vendorcredits/refunds).
+
+        Args:
+            customer_id: Only records with this customer id.
+            last_modified_time: Only records changed at or after this time.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/vendorcredits/refunds",
             ("vendor_credit_refunds",),
@@ -327,7 +467,13 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.BillsCredited]:
-        """List bills (GET /vendorcredits/{vendor_credit_id}/bills)."""
+        """List bills (GET /vendorcredits/{vendor_credit_id}/bills).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/vendorcredits/{}/bills", vendor_credit_id),
@@ -346,7 +492,13 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a vendor credit."""
+        """List the comments and history of a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/vendorcredits/{}/comments", vendor_credit_id),
@@ -367,7 +519,15 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.VendorCreditRefund]:
-        """List refunds (GET /vendorcredits/{vendor_credit_id}/refunds)."""
+        """List refunds (GET /vendorcredits/{vendor_credit_id}/refunds).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/vendorcredits/{}/refunds", vendor_credit_id),
             ("vendor_credit_refunds",),
@@ -385,15 +545,26 @@ class VendorCredits(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a vendor credit as open."""
+        """Mark a vendor credit as open.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/vendorcredits/{}/status/open", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -403,11 +574,23 @@ class VendorCredits(SyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.RefundVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.RefundVendorCreditRequest | m.RefundVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Refund (POST /vendorcredits/{vendor_credit_id}/refunds)."""
+        """Refund (POST /vendorcredits/{vendor_credit_id}/refunds).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.RefundVendorCreditRequest`` or a dict typed by
+                ``m.RefundVendorCreditRequestDict`` (Zoho's field names); Zoho requires ``date``,
+                ``amount``, ``account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/vendorcredits/{}/refunds", vendor_credit_id),
@@ -415,6 +598,7 @@ class VendorCredits(SyncResource):
             m.VendorCreditRefund,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -425,15 +609,26 @@ class VendorCredits(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a vendor credit for approval."""
+        """Submit a vendor credit for approval.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/vendorcredits/{}/submit", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -443,11 +638,22 @@ class VendorCredits(SyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.UpdateVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateVendorCreditRequest | m.UpdateVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Update a vendor credit."""
+        """Update a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.UpdateVendorCreditRequest`` or a dict typed by
+                ``m.UpdateVendorCreditRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -455,6 +661,7 @@ class VendorCredits(SyncResource):
             m.VendorCredit,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -465,11 +672,23 @@ class VendorCredits(SyncResource):
         vendor_credit_refund_id: str,
         /,
         *,
-        body: m.UpdateVendorCreditRefundRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateVendorCreditRefundRequest | m.UpdateVendorCreditRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Update refund (PUT /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Update refund (PUT /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            body: The fields to send: ``m.UpdateVendorCreditRefundRequest`` or a dict typed by
+                ``m.UpdateVendorCreditRefundRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -477,6 +696,7 @@ class VendorCredits(SyncResource):
             m.VendorCreditRefund,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -487,15 +707,26 @@ class VendorCredits(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void a vendor credit."""
+        """Void a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/vendorcredits/{}/status/void", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -509,11 +740,23 @@ class AsyncVendorCredits(AsyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.AddVendorCreditCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddVendorCreditCommentRequest | m.AddVendorCreditCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a vendor credit."""
+        """Add a comment to a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.AddVendorCreditCommentRequest`` or a dict typed by
+                ``m.AddVendorCreditCommentRequestDict`` (Zoho's field names); Zoho requires
+                ``description``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/vendorcredits/{}/comments", vendor_credit_id),
@@ -521,6 +764,7 @@ class AsyncVendorCredits(AsyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -530,16 +774,28 @@ class AsyncVendorCredits(AsyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.ApplyCreditsToABillRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyCreditsToABillRequest | m.ApplyCreditsToABillRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply to bills (POST /vendorcredits/{vendor_credit_id}/bills)."""
+        """Apply to bills (POST /vendorcredits/{vendor_credit_id}/bills).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.ApplyCreditsToABillRequest`` or a dict typed by
+                ``m.ApplyCreditsToABillRequestDict`` (Zoho's field names); Zoho requires ``bills``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/vendorcredits/{}/bills", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -550,15 +806,26 @@ class AsyncVendorCredits(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a vendor credit."""
+        """Approve a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/vendorcredits/{}/approve", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -568,11 +835,25 @@ class AsyncVendorCredits(AsyncResource):
         *,
         bill_id: str | None = None,
         ignore_auto_number_generation: bool | None = None,
-        body: m.CreateVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.CreateVendorCreditRequest | m.CreateVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Create a vendor credit."""
+        """Create a vendor credit.
+
+        Args:
+            bill_id: The bill id.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.CreateVendorCreditRequest`` or a dict typed by
+                ``m.CreateVendorCreditRequestDict`` (Zoho's field names); Zoho requires
+                ``vendor_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/vendorcredits",
@@ -583,6 +864,7 @@ class AsyncVendorCredits(AsyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -595,7 +877,13 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a vendor credit."""
+        """Delete a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -613,7 +901,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied bill (DELETE /vendorcredits/{vendor_credit_id}/bills/{vendor_credit_bill_id})."""
+        """Delete applied bill (DELETE /vendorcredits/{vendor_credit_id}/bills/{vendor_credit_bill_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_bill_id: Id of the vendor credit bill.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/bills/{}", vendor_credit_id, vendor_credit_bill_id),
@@ -631,7 +926,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a vendor credit."""
+        """Delete a comment from a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/comments/{}", vendor_credit_id, comment_id),
@@ -649,7 +951,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete refund (DELETE /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Delete refund (DELETE /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -667,7 +976,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Get one vendor credit."""
+        """Get one vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -689,7 +1005,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download a vendor credit as a PDF (``get`` with ``accept=pdf``)."""
+        """Download a vendor credit as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -710,7 +1033,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Get refund (GET /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Get refund (GET /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -748,7 +1078,38 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.VendorCredit]:
-        """List vendor credits; further pages are fetched as you iterate."""
+        """List vendor credits; further pages are fetched as you iterate.
+
+        Args:
+            custom_field: Only records with this custom field.
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            date: Only records with this date.
+            filter_by: A predefined view to restrict the results to; one of ``Status.All``,
+                ``Status.Open``, ``Status.Closed``, ``Status.Void``, ``Status.Draft``,
+                ``Status.Pending``, ``Status.ApprovalOverdue``, ``Status.MyApprovals``, ....
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            last_modified_time: Only records changed at or after this time.
+            line_item_id: Only records with this line item id.
+            location_ids: Ids of the locations (a list, sent comma-separated).
+            notes: Only records with this notes.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by; one of ``vendor_name``,
+                ``vendor_credit_number``, ``balance``, ``total``, ``date``, ``created_time``,
+                ``last_modified_time``, ``reference_number``, ....
+            status: Only records with this status; one of ``open``, ``draft``, ``void``, ``closed``,
+                ``pending_approval``, ``approval_overdue``, ``rejected``, ``approved``.
+            tax_id: Only records with this tax id.
+            total: Only records with this total.
+            vendor_credit_number: Only records with this vendor credit number.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/vendorcredits",
             ("vendorcredits",),
@@ -791,7 +1152,17 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.VendorCreditRefund]:
-        """List all refunds (GET /vendorcredits/refunds)."""
+        """List all refunds (GET /vendorcredits/refunds).
+
+        Args:
+            customer_id: Only records with this customer id.
+            last_modified_time: Only records changed at or after this time.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/vendorcredits/refunds",
             ("vendor_credit_refunds",),
@@ -815,7 +1186,13 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.BillsCredited]:
-        """List bills (GET /vendorcredits/{vendor_credit_id}/bills)."""
+        """List bills (GET /vendorcredits/{vendor_credit_id}/bills).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/vendorcredits/{}/bills", vendor_credit_id),
@@ -834,7 +1211,13 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a vendor credit."""
+        """List the comments and history of a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/vendorcredits/{}/comments", vendor_credit_id),
@@ -855,7 +1238,15 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.VendorCreditRefund]:
-        """List refunds (GET /vendorcredits/{vendor_credit_id}/refunds)."""
+        """List refunds (GET /vendorcredits/{vendor_credit_id}/refunds).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/vendorcredits/{}/refunds", vendor_credit_id),
             ("vendor_credit_refunds",),
@@ -873,15 +1264,26 @@ class AsyncVendorCredits(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a vendor credit as open."""
+        """Mark a vendor credit as open.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/vendorcredits/{}/status/open", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -891,11 +1293,23 @@ class AsyncVendorCredits(AsyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.RefundVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.RefundVendorCreditRequest | m.RefundVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Refund (POST /vendorcredits/{vendor_credit_id}/refunds)."""
+        """Refund (POST /vendorcredits/{vendor_credit_id}/refunds).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.RefundVendorCreditRequest`` or a dict typed by
+                ``m.RefundVendorCreditRequestDict`` (Zoho's field names); Zoho requires ``date``,
+                ``amount``, ``account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/vendorcredits/{}/refunds", vendor_credit_id),
@@ -903,6 +1317,7 @@ class AsyncVendorCredits(AsyncResource):
             m.VendorCreditRefund,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -913,15 +1328,26 @@ class AsyncVendorCredits(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a vendor credit for approval."""
+        """Submit a vendor credit for approval.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/vendorcredits/{}/submit", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -931,11 +1357,22 @@ class AsyncVendorCredits(AsyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.UpdateVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateVendorCreditRequest | m.UpdateVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Update a vendor credit."""
+        """Update a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.UpdateVendorCreditRequest`` or a dict typed by
+                ``m.UpdateVendorCreditRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -943,6 +1380,7 @@ class AsyncVendorCredits(AsyncResource):
             m.VendorCredit,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -953,11 +1391,23 @@ class AsyncVendorCredits(AsyncResource):
         vendor_credit_refund_id: str,
         /,
         *,
-        body: m.UpdateVendorCreditRefundRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateVendorCreditRefundRequest | m.UpdateVendorCreditRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Update refund (PUT /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Update refund (PUT /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            body: The fields to send: ``m.UpdateVendorCreditRefundRequest`` or a dict typed by
+                ``m.UpdateVendorCreditRefundRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -965,6 +1415,7 @@ class AsyncVendorCredits(AsyncResource):
             m.VendorCreditRefund,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -975,15 +1426,26 @@ class AsyncVendorCredits(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void a vendor credit."""
+        """Void a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/vendorcredits/{}/status/void", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

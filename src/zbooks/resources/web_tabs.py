@@ -17,11 +17,21 @@ class WebTabs(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateWebTabRequest | Mapping[str, Any] | None = None,
+        body: m.CreateWebTabRequest | m.CreateWebTabRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Create a web tab."""
+        """Create a web tab.
+
+        Args:
+            body: The fields to send: ``m.CreateWebTabRequest`` or a dict typed by
+                ``m.CreateWebTabRequestDict`` (Zoho's field names); Zoho requires ``name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/tabs",
@@ -29,6 +39,7 @@ class WebTabs(SyncResource):
             m.WebTab,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -41,7 +52,13 @@ class WebTabs(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a web tab."""
+        """Delete a web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/tabs/{}", webtab_id),
@@ -58,7 +75,13 @@ class WebTabs(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Get one web tab."""
+        """Get one web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/tabs/{}", webtab_id),
@@ -75,7 +98,12 @@ class WebTabs(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.WebTab]:
-        """List web tabs; further pages are fetched as you iterate."""
+        """List web tabs; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/settings/tabs",
@@ -91,10 +119,20 @@ class WebTabs(SyncResource):
         *,
         tab_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reorder (POST /settings/tabs/reorder)."""
+        """Reorder (POST /settings/tabs/reorder).
+
+        Args:
+            tab_ids: Ids of the tabs (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/settings/tabs/reorder",
@@ -102,6 +140,7 @@ class WebTabs(SyncResource):
                 "tab_ids": tab_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -111,11 +150,22 @@ class WebTabs(SyncResource):
         webtab_id: str,
         /,
         *,
-        body: m.UpdateWebTabRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateWebTabRequest | m.UpdateWebTabRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Update a web tab."""
+        """Update a web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            body: The fields to send: ``m.UpdateWebTabRequest`` or a dict typed by
+                ``m.UpdateWebTabRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/tabs/{}", webtab_id),
@@ -123,6 +173,7 @@ class WebTabs(SyncResource):
             m.WebTab,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -134,10 +185,21 @@ class WebTabs(SyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (POST /settings/tabs/{webtab_id}/status)."""
+        """Update status (POST /settings/tabs/{webtab_id}/status).
+
+        Args:
+            webtab_id: Id of the webtab.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/settings/tabs/{}/status", webtab_id),
@@ -145,6 +207,7 @@ class WebTabs(SyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -156,11 +219,21 @@ class AsyncWebTabs(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateWebTabRequest | Mapping[str, Any] | None = None,
+        body: m.CreateWebTabRequest | m.CreateWebTabRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Create a web tab."""
+        """Create a web tab.
+
+        Args:
+            body: The fields to send: ``m.CreateWebTabRequest`` or a dict typed by
+                ``m.CreateWebTabRequestDict`` (Zoho's field names); Zoho requires ``name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/tabs",
@@ -168,6 +241,7 @@ class AsyncWebTabs(AsyncResource):
             m.WebTab,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -180,7 +254,13 @@ class AsyncWebTabs(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a web tab."""
+        """Delete a web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/tabs/{}", webtab_id),
@@ -197,7 +277,13 @@ class AsyncWebTabs(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Get one web tab."""
+        """Get one web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/tabs/{}", webtab_id),
@@ -214,7 +300,12 @@ class AsyncWebTabs(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.WebTab]:
-        """List web tabs; further pages are fetched as you iterate."""
+        """List web tabs; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/settings/tabs",
@@ -230,10 +321,20 @@ class AsyncWebTabs(AsyncResource):
         *,
         tab_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reorder (POST /settings/tabs/reorder)."""
+        """Reorder (POST /settings/tabs/reorder).
+
+        Args:
+            tab_ids: Ids of the tabs (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/settings/tabs/reorder",
@@ -241,6 +342,7 @@ class AsyncWebTabs(AsyncResource):
                 "tab_ids": tab_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -250,11 +352,22 @@ class AsyncWebTabs(AsyncResource):
         webtab_id: str,
         /,
         *,
-        body: m.UpdateWebTabRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateWebTabRequest | m.UpdateWebTabRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Update a web tab."""
+        """Update a web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            body: The fields to send: ``m.UpdateWebTabRequest`` or a dict typed by
+                ``m.UpdateWebTabRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/tabs/{}", webtab_id),
@@ -262,6 +375,7 @@ class AsyncWebTabs(AsyncResource):
             m.WebTab,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -273,10 +387,21 @@ class AsyncWebTabs(AsyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (POST /settings/tabs/{webtab_id}/status)."""
+        """Update status (POST /settings/tabs/{webtab_id}/status).
+
+        Args:
+            webtab_id: Id of the webtab.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/settings/tabs/{}/status", webtab_id),
@@ -284,6 +409,7 @@ class AsyncWebTabs(AsyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

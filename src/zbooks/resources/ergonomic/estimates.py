@@ -95,7 +95,8 @@ class Estimates(generated.Estimates):
         *,
         ignore_auto_number_generation: bool | None = None,
         send: bool | None = None,
-        body: m.CreateEstimateRequest | Mapping[str, Any] | None = None,
+        body: m.CreateEstimateRequest | m.CreateEstimateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Estimate:
@@ -104,6 +105,7 @@ class Estimates(generated.Estimates):
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             send=send,
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -114,7 +116,8 @@ class Estimates(generated.Estimates):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateEstimateRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateEstimateRequest | m.UpdateEstimateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Estimate:
@@ -123,6 +126,7 @@ class Estimates(generated.Estimates):
             estimate_id,
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -190,7 +194,8 @@ class AsyncEstimates(generated.AsyncEstimates):
         *,
         ignore_auto_number_generation: bool | None = None,
         send: bool | None = None,
-        body: m.CreateEstimateRequest | Mapping[str, Any] | None = None,
+        body: m.CreateEstimateRequest | m.CreateEstimateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Estimate:
@@ -199,6 +204,7 @@ class AsyncEstimates(generated.AsyncEstimates):
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             send=send,
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -209,7 +215,8 @@ class AsyncEstimates(generated.AsyncEstimates):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateEstimateRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateEstimateRequest | m.UpdateEstimateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Estimate:
@@ -218,6 +225,7 @@ class AsyncEstimates(generated.AsyncEstimates):
             estimate_id,
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -94,7 +94,8 @@ class Invoices(generated.Invoices):
         ignore_auto_number_generation: bool | None = None,
         is_quick_create: bool | None = None,
         send: bool | None = None,
-        body: m.CreateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceRequest | m.CreateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
@@ -105,6 +106,7 @@ class Invoices(generated.Invoices):
             is_quick_create=is_quick_create,
             send=send,
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -115,7 +117,8 @@ class Invoices(generated.Invoices):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceRequest | m.UpdateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
@@ -124,6 +127,7 @@ class Invoices(generated.Invoices):
             invoice_id,
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -210,7 +214,8 @@ class AsyncInvoices(generated.AsyncInvoices):
         ignore_auto_number_generation: bool | None = None,
         is_quick_create: bool | None = None,
         send: bool | None = None,
-        body: m.CreateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceRequest | m.CreateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
@@ -221,6 +226,7 @@ class AsyncInvoices(generated.AsyncInvoices):
             is_quick_create=is_quick_create,
             send=send,
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -231,7 +237,8 @@ class AsyncInvoices(generated.AsyncInvoices):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceRequest | m.UpdateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
@@ -240,6 +247,7 @@ class AsyncInvoices(generated.AsyncInvoices):
             invoice_id,
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
