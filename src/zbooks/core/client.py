@@ -220,7 +220,7 @@ class Client(_ClientBase, SyncResources):
     (or call ``close()``) to release its connections.
 
     Every setting is optional: an argument wins over its ``ZBOOKS_*`` environment
-    variable, which wins over the profile saved by ``zbooks auth login``.
+    variable, which wins over the profile saved by ``zbooks login``.
 
     Args:
         client_id: OAuth client id of your Zoho API console app.
@@ -397,7 +397,7 @@ class AsyncClient(_ClientBase, AsyncResources):
     with`` (or ``await client.aclose()``) to release its connections.
 
     Every setting is optional: an argument wins over its ``ZBOOKS_*`` environment
-    variable, which wins over the profile saved by ``zbooks auth login``.
+    variable, which wins over the profile saved by ``zbooks login``.
 
     Args:
         client_id: OAuth client id of your Zoho API console app.
