@@ -69,6 +69,36 @@ REQUIRED_FIXES: dict[str, tuple[Fix, ...]] = {
 }
 
 
+# Line item fields the OAS leaves out of some request bodies although Zoho takes them on
+# every sales document: api-facts §3.5 lists them for invoice lines ("Fields as in 3.5"
+# for sales orders), and a line without ``item_id`` needs ``name`` + ``rate``, so a
+# credit note line without ``rate`` could not be priced. Added only where missing.
+LINE_ITEM_FIELDS: dict[str, str] = {
+    "account_id": "str",
+    "description": "str",
+    "discount": "discount",
+    "item_id": "str",
+    "item_order": "int",
+    "line_item_id": "str",
+    "name": "str",
+    "quantity": "money",
+    "rate": "money",
+    "tax_id": "str",
+    "unit": "str",
+}
+LINE_ITEM_MODULES = ("credit_notes", "estimates", "invoices", "sales_orders")
+
+
+def add_line_item_fields(sets: dict[str, ModelSet], field_cls: Any, type_cls: Any) -> None:
+    """Complete the request line item models of ``LINE_ITEM_MODULES``."""
+    for attr in LINE_ITEM_MODULES:
+        for model in sets[attr].models.values():
+            if model.kind == "request-nested" and model.name.endswith("RequestLineItem"):
+                for name, kind in LINE_ITEM_FIELDS.items():
+                    if name not in model.fields:
+                        model.fields[name] = field_cls(name, type_cls(kind))
+
+
 def _nested_required(src: Any, schema: Any) -> dict[str, tuple[str, ...]]:
     """``{"line_items": ("item_id",)}``: required lists of nested objects and arrays."""
     out: dict[str, tuple[str, ...]] = {}

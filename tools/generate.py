@@ -46,9 +46,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import gen_requests as rq
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OAS = REPO.parent / "shared" / "oas" / "zoho-books"
@@ -1963,7 +1962,9 @@ def render_method(op: Op, models: str, asynchronous: bool, variant: bool = False
     lines = [head, *_signature(op, models, variant), f"    ) -> {annotation}:"]
     if variant:
         doc = f"Download {'an' if op.info.singular[0] in 'aeiou' else 'a'} {op.info.singular}"
-        lines += rq.method_docstring(op, f"{doc} as a PDF (``get`` with ``accept=pdf``).", models, variant)
+        lines += rq.method_docstring(
+            op, f"{doc} as a PDF (``get`` with ``accept=pdf``).", models, variant
+        )
     else:
         lines += rq.method_docstring(op, method_doc(op), models, variant)
     indent = "        "
@@ -2199,6 +2200,7 @@ def generate(oas_root: Path) -> dict[str, str]:
     name_operations(ops)
     mark_pdf_variants(ops)
     sets = build_models(ops)
+    rq.add_line_item_fields(sets, Field, Type)
     rq.apply_requirements(ops, sets)
     out: dict[str, str] = {}
     modules: dict[str, tuple[ModuleInfo, Source]] = {}

@@ -173,15 +173,19 @@ class CreateCreditNoteRequestLineItem(ZohoModel):
     account_name: _t.Str = None
     code: _t.Str = None
     description: _t.Str = None
+    discount: _rq.Discount = None
     invoice_id: _t.Str = None
     invoice_item_id: _t.Str = None
     item_id: _t.Str = None
+    item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
     quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     serial_numbers: _t.Str = None
     tags: list[CreateCreditNoteRequestLineItemTag] | None = None
@@ -189,6 +193,7 @@ class CreateCreditNoteRequestLineItem(ZohoModel):
     tax_treatment_code: _t.Str = None
     tds_tax_id: _t.Str = None
     type: _t.Int = None
+    unit: _t.Str = None
     unitkey_code: _t.Str = None
 
 
@@ -843,15 +848,19 @@ class CreateCreditNoteRequestLineItemDict(TypedDict, total=False):
     account_name: NotRequired[str | None]
     code: NotRequired[str | None]
     description: NotRequired[str | None]
+    discount: NotRequired[Decimal | int | float | str | None]
     invoice_id: NotRequired[str | None]
     invoice_item_id: NotRequired[str | None]
     item_id: NotRequired[str | None]
+    item_order: NotRequired[int | None]
     line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
     location_id: NotRequired[str | None]
     name: NotRequired[str | None]
     product_type: NotRequired[str | None]
     project_id: NotRequired[str | None]
     quantity: NotRequired[Decimal | int | float | str | None]
+    rate: NotRequired[Decimal | int | float | str | None]
     sat_item_key_code: NotRequired[str | None]
     serial_numbers: NotRequired[str | None]
     tags: NotRequired[Sequence[CreateCreditNoteRequestLineItemTagDict | CreateCreditNoteRequestLineItemTag] | None]
@@ -859,6 +868,7 @@ class CreateCreditNoteRequestLineItemDict(TypedDict, total=False):
     tax_treatment_code: NotRequired[str | None]
     tds_tax_id: NotRequired[str | None]
     type: NotRequired[int | None]
+    unit: NotRequired[str | None]
     unitkey_code: NotRequired[str | None]
 
 

@@ -126,6 +126,7 @@ class CreateEstimateRequestLineItemTag(ZohoModel):
 class CreateEstimateRequestLineItem(ZohoModel):
     """Part of a request body. Dict form: ``CreateEstimateRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     bcy_rate: _rq.Money = None
     description: _t.Str = None
     discount: _rq.Discount = None
@@ -496,6 +497,7 @@ class UpdateEstimateRequestLineItemTag(ZohoModel):
 class UpdateEstimateRequestLineItem(ZohoModel):
     """Part of a request body. Dict form: ``UpdateEstimateRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     bcy_rate: _rq.Money = None
     description: _t.Str = None
     discount: _rq.Discount = None
@@ -624,6 +626,7 @@ class UpdateEstimateUsingCustomFieldRequestLineItemTag(ZohoModel):
 class UpdateEstimateUsingCustomFieldRequestLineItem(ZohoModel):
     """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     bcy_rate: _rq.Money = None
     description: _t.Str = None
     discount: _rq.Discount = None
@@ -748,6 +751,7 @@ class CreateEstimateRequestLineItemTagDict(TypedDict, total=False):
 class CreateEstimateRequestLineItemDict(TypedDict, total=False):
     """``CreateEstimateRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
 
+    account_id: NotRequired[str | None]
     bcy_rate: NotRequired[Decimal | int | float | str | None]
     description: NotRequired[str | None]
     discount: NotRequired[Decimal | int | float | str | None]
@@ -894,6 +898,7 @@ class UpdateEstimateRequestLineItemTagDict(TypedDict, total=False):
 class UpdateEstimateRequestLineItemDict(TypedDict, total=False):
     """``UpdateEstimateRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
 
+    account_id: NotRequired[str | None]
     bcy_rate: NotRequired[Decimal | int | float | str | None]
     description: NotRequired[str | None]
     discount: NotRequired[Decimal | int | float | str | None]
@@ -1022,6 +1027,7 @@ class UpdateEstimateUsingCustomFieldRequestLineItemTagDict(TypedDict, total=Fals
 class UpdateEstimateUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
     """``UpdateEstimateUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
 
+    account_id: NotRequired[str | None]
     bcy_rate: NotRequired[Decimal | int | float | str | None]
     description: NotRequired[str | None]
     discount: NotRequired[Decimal | int | float | str | None]

@@ -144,6 +144,7 @@ class CreateInvoiceRequestLineItemTag(ZohoModel):
 class CreateInvoiceRequestLineItem(ZohoModel):
     """Part of a request body. Dict form: ``CreateInvoiceRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     bcy_rate: _rq.Money = None
     bill_id: _t.Str = None
     bill_item_id: _t.Str = None
@@ -156,6 +157,7 @@ class CreateInvoiceRequestLineItem(ZohoModel):
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
@@ -705,6 +707,7 @@ class PreviewInvoiceCouponsRequestLineItemTag(ZohoModel):
 class PreviewInvoiceCouponsRequestLineItem(ZohoModel):
     """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     bcy_rate: _rq.Money = None
     bill_id: _t.Str = None
     bill_item_id: _t.Str = None
@@ -717,6 +720,7 @@ class PreviewInvoiceCouponsRequestLineItem(ZohoModel):
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
@@ -892,6 +896,7 @@ class UpdateInvoiceRequestLineItemTag(ZohoModel):
 class UpdateInvoiceRequestLineItem(ZohoModel):
     """Part of a request body. Dict form: ``UpdateInvoiceRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     bcy_rate: _rq.Money = None
     description: _t.Str = None
     discount: _rq.Discount = None
@@ -902,6 +907,7 @@ class UpdateInvoiceRequestLineItem(ZohoModel):
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
@@ -1041,6 +1047,7 @@ class UpdateInvoiceUsingCustomFieldRequestLineItemTag(ZohoModel):
 class UpdateInvoiceUsingCustomFieldRequestLineItem(ZohoModel):
     """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     bcy_rate: _rq.Money = None
     description: _t.Str = None
     discount: _rq.Discount = None
@@ -1051,6 +1058,7 @@ class UpdateInvoiceUsingCustomFieldRequestLineItem(ZohoModel):
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
@@ -1240,6 +1248,7 @@ class CreateInvoiceRequestLineItemTagDict(TypedDict, total=False):
 class CreateInvoiceRequestLineItemDict(TypedDict, total=False):
     """``CreateInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
 
+    account_id: NotRequired[str | None]
     bcy_rate: NotRequired[Decimal | int | float | str | None]
     bill_id: NotRequired[str | None]
     bill_item_id: NotRequired[str | None]
@@ -1252,6 +1261,7 @@ class CreateInvoiceRequestLineItemDict(TypedDict, total=False):
     item_id: NotRequired[str | None]
     item_order: NotRequired[int | None]
     line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
     location_id: NotRequired[str | None]
     name: NotRequired[str | None]
     product_type: NotRequired[str | None]
@@ -1443,6 +1453,7 @@ class PreviewInvoiceCouponsRequestLineItemTagDict(TypedDict, total=False):
 class PreviewInvoiceCouponsRequestLineItemDict(TypedDict, total=False):
     """``PreviewInvoiceCouponsRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
 
+    account_id: NotRequired[str | None]
     bcy_rate: NotRequired[Decimal | int | float | str | None]
     bill_id: NotRequired[str | None]
     bill_item_id: NotRequired[str | None]
@@ -1455,6 +1466,7 @@ class PreviewInvoiceCouponsRequestLineItemDict(TypedDict, total=False):
     item_id: NotRequired[str | None]
     item_order: NotRequired[int | None]
     line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
     location_id: NotRequired[str | None]
     name: NotRequired[str | None]
     product_type: NotRequired[str | None]
@@ -1620,6 +1632,7 @@ class UpdateInvoiceRequestLineItemTagDict(TypedDict, total=False):
 class UpdateInvoiceRequestLineItemDict(TypedDict, total=False):
     """``UpdateInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
 
+    account_id: NotRequired[str | None]
     bcy_rate: NotRequired[Decimal | int | float | str | None]
     description: NotRequired[str | None]
     discount: NotRequired[Decimal | int | float | str | None]
@@ -1630,6 +1643,7 @@ class UpdateInvoiceRequestLineItemDict(TypedDict, total=False):
     item_id: NotRequired[str | None]
     item_order: NotRequired[int | None]
     line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
     location_id: NotRequired[str | None]
     name: NotRequired[str | None]
     product_type: NotRequired[str | None]
@@ -1769,6 +1783,7 @@ class UpdateInvoiceUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False
 class UpdateInvoiceUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
     """``UpdateInvoiceUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
 
+    account_id: NotRequired[str | None]
     bcy_rate: NotRequired[Decimal | int | float | str | None]
     description: NotRequired[str | None]
     discount: NotRequired[Decimal | int | float | str | None]
@@ -1779,6 +1794,7 @@ class UpdateInvoiceUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
     item_id: NotRequired[str | None]
     item_order: NotRequired[int | None]
     line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
     location_id: NotRequired[str | None]
     name: NotRequired[str | None]
     product_type: NotRequired[str | None]

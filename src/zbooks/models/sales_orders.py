@@ -176,6 +176,7 @@ class CreateSalesOrderRequestLineItemTag(ZohoModel):
 class CreateSalesOrderRequestLineItem(ZohoModel):
     """Part of a request body. Dict form: ``CreateSalesOrderRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
@@ -185,6 +186,7 @@ class CreateSalesOrderRequestLineItem(ZohoModel):
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
@@ -655,6 +657,7 @@ class UpdateSalesOrderRequestLineItemTag(ZohoModel):
 class UpdateSalesOrderRequestLineItem(ZohoModel):
     """Part of a request body. Dict form: ``UpdateSalesOrderRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
@@ -793,6 +796,7 @@ class UpdateSalesOrderUsingCustomFieldRequestLineItemTag(ZohoModel):
 class UpdateSalesOrderUsingCustomFieldRequestLineItem(ZohoModel):
     """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
@@ -922,6 +926,7 @@ class CreateSalesOrderRequestLineItemTagDict(TypedDict, total=False):
 class CreateSalesOrderRequestLineItemDict(TypedDict, total=False):
     """``CreateSalesOrderRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
 
+    account_id: NotRequired[str | None]
     avatax_exempt_no: NotRequired[str | None]
     avatax_use_code: NotRequired[str | None]
     description: NotRequired[str | None]
@@ -931,6 +936,7 @@ class CreateSalesOrderRequestLineItemDict(TypedDict, total=False):
     item_id: NotRequired[str | None]
     item_order: NotRequired[int | None]
     line_item_category: NotRequired[str | None]
+    line_item_id: NotRequired[str | None]
     location_id: NotRequired[str | None]
     name: NotRequired[str | None]
     product_type: NotRequired[str | None]
@@ -1091,6 +1097,7 @@ class UpdateSalesOrderRequestLineItemTagDict(TypedDict, total=False):
 class UpdateSalesOrderRequestLineItemDict(TypedDict, total=False):
     """``UpdateSalesOrderRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
 
+    account_id: NotRequired[str | None]
     avatax_exempt_no: NotRequired[str | None]
     avatax_use_code: NotRequired[str | None]
     description: NotRequired[str | None]
@@ -1229,6 +1236,7 @@ class UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict(TypedDict, total=Fa
 class UpdateSalesOrderUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
     """``UpdateSalesOrderUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
 
+    account_id: NotRequired[str | None]
     avatax_exempt_no: NotRequired[str | None]
     avatax_use_code: NotRequired[str | None]
     description: NotRequired[str | None]
