@@ -1792,12 +1792,12 @@ def render_models(ms: ModelSet) -> str:
         for value in enum.values:
             block.append(f"    {enum_member(value, used)} = {q(value)}")
         blocks.append(block)
-    twins: list[list[str]] = []
+    twins: list[str] = []
     for model in _order(ms):
         if rq.is_request(model):
             doc = rq.request_model_doc(model)
             blocks.append(rq.render_request_model(model, doc, py_field_name, q))
-            twins.append(rq.render_typed_dict(model, ms.models, q))
+            twins.append(rq.dict_name(model.name))
             continue
         block = [f"class {model.name}(ZohoModel):", f'    """{_model_doc(ms, model)}"""', ""]
         if model.required:
@@ -1817,12 +1817,11 @@ def render_models(ms: ModelSet) -> str:
         if block[-1] == "":
             block.pop()
         blocks.append(block)
-    blocks += twins
+    if twins:
+        blocks.append(rq.render_twin_access(ms.info.attr, twins))
     text = "\n".join(line for block in blocks for line in block)
     typing_names = [
-        n
-        for n in ("Annotated", "Any", "ClassVar", "NotRequired", "Required", "TypedDict")
-        if re.search(rf"\b{n}\b", text)
+        n for n in ("TYPE_CHECKING", "Annotated", "Any", "ClassVar") if re.search(rf"\b{n}\b", text)
     ]
     base_names = ["ZohoModel"] + (["ZohoEnum"] if ms.enums else [])
     std = ["import datetime as _dt"] if "_dt." in text else []
@@ -2210,6 +2209,9 @@ def generate(oas_root: Path) -> dict[str, str]:
         by_module[op.info.attr].append(op)
     for attr, (info, src) in sorted(modules.items()):
         out[f"models/{attr}.py"] = render_models(sets[attr])
+        twins = rq.render_dicts_module(sets[attr], _order(sets[attr]), q, assemble, from_import)
+        if twins:
+            out[f"models/{rq.dicts_module(attr)}.py"] = twins
         out[f"resources/{attr}.py"] = render_resources(info, src, by_module[attr])
     out["resources/_catalog.py"] = render_catalog(list(modules.values()), ops)
     out["resources/_accessors.py"] = render_accessors(list(modules.values()))

@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -178,106 +175,27 @@ class UpdateBankReconciliationRequest(ZohoModel):
     transactions_to_be_reconciled: list[UpdateBankReconciliationRequestTransactionsToBeReconciled] | None = None
 
 
-class CreateBankAccountRequestDict(TypedDict, total=False):
-    """``CreateBankAccountRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_bank_accounts as _twins
 
-    account_name: Required[str]
-    account_type: Required[str]
-    account_code: NotRequired[str | None]
-    account_number: NotRequired[str | None]
-    bank_name: NotRequired[str | None]
-    currency_code: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    is_paypal_account: NotRequired[bool | None]
-    is_primary_account: NotRequired[bool | None]
-    paypal_email_address: NotRequired[str | None]
-    paypal_type: NotRequired[str | None]
-    routing_number: NotRequired[str | None]
+    CreateBankAccountRequestDict = _twins.CreateBankAccountRequestDict
+    CreateBankReconciliationRequestDict = _twins.CreateBankReconciliationRequestDict
+    CreateBankReconciliationRequestTransactionsToBeReconciledDict = _twins.CreateBankReconciliationRequestTransactionsToBeReconciledDict
+    ImportBankStatementsRequestDict = _twins.ImportBankStatementsRequestDict
+    ImportBankStatementsRequestTransactionDict = _twins.ImportBankStatementsRequestTransactionDict
+    SaveBankReconciliationDraftRequestDict = _twins.SaveBankReconciliationDraftRequestDict
+    SaveBankReconciliationDraftRequestTransactionsToBeReconciledDict = _twins.SaveBankReconciliationDraftRequestTransactionsToBeReconciledDict
+    UpdateBankAccountRequestDict = _twins.UpdateBankAccountRequestDict
+    UpdateBankReconciliationRequestDict = _twins.UpdateBankReconciliationRequestDict
+    UpdateBankReconciliationRequestTransactionsToBeReconciledDict = _twins.UpdateBankReconciliationRequestTransactionsToBeReconciledDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_bank_accounts``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateBankReconciliationRequestTransactionsToBeReconciledDict(TypedDict, total=False):
-    """``CreateBankReconciliationRequestTransactionsToBeReconciled`` as a plain dict (keys are Zoho's field names)."""
-
-    transaction_id: NotRequired[str | None]
-
-
-class CreateBankReconciliationRequestDict(TypedDict, total=False):
-    """``CreateBankReconciliationRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    closing_balance: NotRequired[Decimal | int | float | str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    save_option: NotRequired[str | None]
-    start_date: NotRequired[_dt.date | str | None]
-    transactions_to_be_reconciled: NotRequired[Sequence[CreateBankReconciliationRequestTransactionsToBeReconciledDict | CreateBankReconciliationRequestTransactionsToBeReconciled] | None]
-
-
-class ImportBankStatementsRequestTransactionDict(TypedDict, total=False):
-    """``ImportBankStatementsRequestTransaction`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: Required[Decimal | int | float | str]
-    date: Required[_dt.date | str]
-    debit_or_credit: Required[str]
-    description: NotRequired[str | None]
-    payee: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    transaction_id: NotRequired[str | None]
-
-
-class ImportBankStatementsRequestDict(TypedDict, total=False):
-    """``ImportBankStatementsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: Required[str]
-    transactions: Required[Sequence[ImportBankStatementsRequestTransactionDict | ImportBankStatementsRequestTransaction]]
-    end_date: NotRequired[_dt.date | str | None]
-    start_date: NotRequired[_dt.date | str | None]
-
-
-class SaveBankReconciliationDraftRequestTransactionsToBeReconciledDict(TypedDict, total=False):
-    """``SaveBankReconciliationDraftRequestTransactionsToBeReconciled`` as a plain dict (keys are Zoho's field names)."""
-
-    transaction_id: NotRequired[str | None]
-
-
-class SaveBankReconciliationDraftRequestDict(TypedDict, total=False):
-    """``SaveBankReconciliationDraftRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    closing_balance: NotRequired[Decimal | int | float | str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    save_option: NotRequired[str | None]
-    start_date: NotRequired[_dt.date | str | None]
-    transactions_to_be_reconciled: NotRequired[Sequence[SaveBankReconciliationDraftRequestTransactionsToBeReconciledDict | SaveBankReconciliationDraftRequestTransactionsToBeReconciled] | None]
-
-
-class UpdateBankAccountRequestDict(TypedDict, total=False):
-    """``UpdateBankAccountRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_code: NotRequired[str | None]
-    account_name: NotRequired[str | None]
-    account_number: NotRequired[str | None]
-    account_type: NotRequired[str | None]
-    bank_name: NotRequired[str | None]
-    currency_code: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    is_paypal_account: NotRequired[bool | None]
-    is_primary_account: NotRequired[bool | None]
-    paypal_email_address: NotRequired[str | None]
-    paypal_type: NotRequired[str | None]
-    routing_number: NotRequired[str | None]
-
-
-class UpdateBankReconciliationRequestTransactionsToBeReconciledDict(TypedDict, total=False):
-    """``UpdateBankReconciliationRequestTransactionsToBeReconciled`` as a plain dict (keys are Zoho's field names)."""
-
-    transaction_id: NotRequired[str | None]
-
-
-class UpdateBankReconciliationRequestDict(TypedDict, total=False):
-    """``UpdateBankReconciliationRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    closing_balance: NotRequired[Decimal | int | float | str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    save_option: NotRequired[str | None]
-    start_date: NotRequired[_dt.date | str | None]
-    transactions_to_be_reconciled: NotRequired[Sequence[UpdateBankReconciliationRequestTransactionsToBeReconciledDict | UpdateBankReconciliationRequestTransactionsToBeReconciled] | None]
+            twins = importlib.import_module("zbooks.models._dicts_bank_accounts")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

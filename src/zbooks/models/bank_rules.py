@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -151,82 +150,23 @@ class UpdateBankAccountRuleRequest(ZohoModel):
     vat_treatment: _t.Str = None
 
 
-class CreateBankAccountMatchFilterRequestDict(TypedDict, total=False):
-    """``CreateBankAccountMatchFilterRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_bank_rules as _twins
 
-    apply_to: NotRequired[str | None]
-    rule_name: NotRequired[str | None]
-    rule_order: NotRequired[int | None]
+    CreateBankAccountMatchFilterRequestDict = _twins.CreateBankAccountMatchFilterRequestDict
+    CreateBankAccountRuleRequestCriterionDict = _twins.CreateBankAccountRuleRequestCriterionDict
+    CreateBankAccountRuleRequestDict = _twins.CreateBankAccountRuleRequestDict
+    UpdateBankAccountMatchFilterRequestDict = _twins.UpdateBankAccountMatchFilterRequestDict
+    UpdateBankAccountRuleRequestCriterionDict = _twins.UpdateBankAccountRuleRequestCriterionDict
+    UpdateBankAccountRuleRequestDict = _twins.UpdateBankAccountRuleRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_bank_rules``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateBankAccountRuleRequestCriterionDict(TypedDict, total=False):
-    """``CreateBankAccountRuleRequestCriterion`` as a plain dict (keys are Zoho's field names)."""
-
-    comparator: NotRequired[str | None]
-    field: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateBankAccountRuleRequestDict(TypedDict, total=False):
-    """``CreateBankAccountRuleRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    apply_to: Required[str]
-    criteria_type: Required[str]
-    criterion: Required[Sequence[CreateBankAccountRuleRequestCriterionDict | CreateBankAccountRuleRequestCriterion]]
-    record_as: Required[str]
-    rule_category: Required[str]
-    rule_name: Required[str]
-    account_id: NotRequired[str | None]
-    account_ids: NotRequired[str | None]
-    auto_categorize: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    location_id: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class UpdateBankAccountMatchFilterRequestDict(TypedDict, total=False):
-    """``UpdateBankAccountMatchFilterRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    apply_to: NotRequired[str | None]
-    rule_name: NotRequired[str | None]
-    rule_order: NotRequired[int | None]
-
-
-class UpdateBankAccountRuleRequestCriterionDict(TypedDict, total=False):
-    """``UpdateBankAccountRuleRequestCriterion`` as a plain dict (keys are Zoho's field names)."""
-
-    comparator: NotRequired[str | None]
-    criteria_id: NotRequired[str | None]
-    field: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateBankAccountRuleRequestDict(TypedDict, total=False):
-    """``UpdateBankAccountRuleRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    account_ids: NotRequired[str | None]
-    apply_to: NotRequired[str | None]
-    auto_categorize: NotRequired[str | None]
-    criteria_type: NotRequired[str | None]
-    criterion: NotRequired[Sequence[UpdateBankAccountRuleRequestCriterionDict | UpdateBankAccountRuleRequestCriterion] | None]
-    customer_id: NotRequired[str | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    location_id: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    record_as: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    rule_category: NotRequired[str | None]
-    rule_name: NotRequired[str | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_bank_rules")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -653,496 +650,60 @@ class UpdateBankTransactionRequest(ZohoModel):
     user_id: _t.Str = None
 
 
-class CategorizeAsCreditNoteRefundsRequestDict(TypedDict, total=False):
-    """``CategorizeAsCreditNoteRefundsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    creditnote_id: Required[str]
-    date: Required[_dt.date | str]
-    amount: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    from_account_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
-
-
-class CategorizeAsVendorCreditRefundsRequestDict(TypedDict, total=False):
-    """``CategorizeAsVendorCreditRefundsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    date: Required[_dt.date | str]
-    vendor_credit_id: Required[str]
-    account_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
-
-
-class CategorizeAsVendorPaymentRefundRequestDict(TypedDict, total=False):
-    """``CategorizeAsVendorPaymentRefundRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: Required[Decimal | int | float | str]
-    date: Required[_dt.date | str]
-    to_account_id: Required[str]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
-    vendorpayment_id: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsCustomerPaymentRequestCustomFieldDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsCustomerPaymentRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsCustomerPaymentRequestDocumentDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsCustomerPaymentRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsCustomerPaymentRequestInvoiceDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsCustomerPaymentRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    discount_amount: NotRequired[Decimal | int | float | str | None]
-    invoice_id: NotRequired[str | None]
-    invoice_payment_id: NotRequired[str | None]
-    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
-
-
-class CategorizeBankTransactionAsCustomerPaymentRequestDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsCustomerPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    bank_charges: NotRequired[Decimal | int | float | str | None]
-    contact_persons: NotRequired[Sequence[str] | None]
-    custom_fields: NotRequired[Sequence[CategorizeBankTransactionAsCustomerPaymentRequestCustomFieldDict | CategorizeBankTransactionAsCustomerPaymentRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    documents: NotRequired[Sequence[CategorizeBankTransactionAsCustomerPaymentRequestDocumentDict | CategorizeBankTransactionAsCustomerPaymentRequestDocument] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    invoices: NotRequired[Sequence[CategorizeBankTransactionAsCustomerPaymentRequestInvoiceDict | CategorizeBankTransactionAsCustomerPaymentRequestInvoice] | None]
-    payment_mode: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    retainerinvoice_id: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsExpenseRequestCustomFieldDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsExpenseRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsExpenseRequestDocumentDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsExpenseRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsExpenseRequestLineItemTagDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsExpenseRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsExpenseRequestLineItemDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsExpenseRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_id: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestLineItemTagDict | CategorizeBankTransactionAsExpenseRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsExpenseRequestTagDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsExpenseRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsExpenseRequestTaxDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsExpenseRequestTax`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_amount: NotRequired[Decimal | int | float | str | None]
-    tax_id: NotRequired[str | None]
-    tax_name: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsExpenseRequestDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsExpenseRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    can_reclaim_vat_on_mileage: NotRequired[bool | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestCustomFieldDict | CategorizeBankTransactionAsExpenseRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    distance: NotRequired[Decimal | int | float | str | None]
-    documents: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestDocumentDict | CategorizeBankTransactionAsExpenseRequestDocument] | None]
-    employee_id: NotRequired[str | None]
-    end_reading: NotRequired[str | None]
-    engine_capacity_range: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    expense_type: NotRequired[str | None]
-    fuel_type: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_update_customer: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestLineItemDict | CategorizeBankTransactionAsExpenseRequestLineItem] | None]
-    mileage_rate: NotRequired[Decimal | int | float | str | None]
-    mileage_type: NotRequired[str | None]
-    mileage_unit: NotRequired[str | None]
-    paid_through_account_id: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    reason: NotRequired[str | None]
-    recurring_expense_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    start_reading: NotRequired[str | None]
-    tags: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestTagDict | CategorizeBankTransactionAsExpenseRequestTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    taxes: NotRequired[Sequence[CategorizeBankTransactionAsExpenseRequestTaxDict | CategorizeBankTransactionAsExpenseRequestTax] | None]
-    vat_treatment: NotRequired[str | None]
-    vehicle_id: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
-    zcrm_potential_id: NotRequired[str | None]
-    zp_client_id: NotRequired[str | None]
-    zp_project_id: NotRequired[str | None]
-    zp_project_name: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsPaymentRefundRequestDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsPaymentRefundRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: Required[Decimal | int | float | str]
-    date: Required[_dt.date | str]
-    from_account_id: Required[str]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsVendorPaymentRequestBillDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsVendorPaymentRequestBill`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    bill_id: NotRequired[str | None]
-    bill_payment_id: NotRequired[str | None]
-    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
-
-
-class CategorizeBankTransactionAsVendorPaymentRequestCheckDetailDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsVendorPaymentRequestCheckDetail`` as a plain dict (keys are Zoho's field names)."""
-
-    check_number: NotRequired[str | None]
-    memo: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsVendorPaymentRequestCustomFieldDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsVendorPaymentRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class CategorizeBankTransactionAsVendorPaymentRequestDict(TypedDict, total=False):
-    """``CategorizeBankTransactionAsVendorPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: NotRequired[Decimal | int | float | str | None]
-    bills: NotRequired[Sequence[CategorizeBankTransactionAsVendorPaymentRequestBillDict | CategorizeBankTransactionAsVendorPaymentRequestBill] | None]
-    check_details: NotRequired[Sequence[CategorizeBankTransactionAsVendorPaymentRequestCheckDetailDict | CategorizeBankTransactionAsVendorPaymentRequestCheckDetail] | None]
-    custom_fields: NotRequired[Sequence[CategorizeBankTransactionAsVendorPaymentRequestCustomFieldDict | CategorizeBankTransactionAsVendorPaymentRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    is_paid_via_print_check: NotRequired[bool | None]
-    paid_through_account_id: NotRequired[str | None]
-    payment_mode: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
-
-
-class CategorizeBankTransactionRequestCustomFieldDict(TypedDict, total=False):
-    """``CategorizeBankTransactionRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CategorizeBankTransactionRequestDocumentDict(TypedDict, total=False):
-    """``CategorizeBankTransactionRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class CategorizeBankTransactionRequestFromAccountTagDict(TypedDict, total=False):
-    """``CategorizeBankTransactionRequestFromAccountTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CategorizeBankTransactionRequestLineItemTagDict(TypedDict, total=False):
-    """``CategorizeBankTransactionRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CategorizeBankTransactionRequestLineItemDict(TypedDict, total=False):
-    """``CategorizeBankTransactionRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    account_name: NotRequired[str | None]
-    description: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    item_total: NotRequired[Decimal | int | float | str | None]
-    item_total_inclusive_of_tax: NotRequired[Decimal | int | float | str | None]
-    line_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[CategorizeBankTransactionRequestLineItemTagDict | CategorizeBankTransactionRequestLineItemTag] | None]
-    tax_amount: NotRequired[Decimal | int | float | str | None]
-    tax_id: NotRequired[str | None]
-    tax_name: NotRequired[str | None]
-    tax_percentage: NotRequired[Decimal | int | float | str | None]
-    tax_type: NotRequired[str | None]
-
-
-class CategorizeBankTransactionRequestTagDict(TypedDict, total=False):
-    """``CategorizeBankTransactionRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CategorizeBankTransactionRequestToAccountTagDict(TypedDict, total=False):
-    """``CategorizeBankTransactionRequestToAccountTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CategorizeBankTransactionRequestDict(TypedDict, total=False):
-    """``CategorizeBankTransactionRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    transaction_type: Required[str]
-    amount: NotRequired[Decimal | int | float | str | None]
-    bank_charges: NotRequired[Decimal | int | float | str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CategorizeBankTransactionRequestCustomFieldDict | CategorizeBankTransactionRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    documents: NotRequired[Sequence[CategorizeBankTransactionRequestDocumentDict | CategorizeBankTransactionRequestDocument] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    from_account_id: NotRequired[str | None]
-    from_account_tags: NotRequired[Sequence[CategorizeBankTransactionRequestFromAccountTagDict | CategorizeBankTransactionRequestFromAccountTag] | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[CategorizeBankTransactionRequestLineItemDict | CategorizeBankTransactionRequestLineItem] | None]
-    payment_mode: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[CategorizeBankTransactionRequestTagDict | CategorizeBankTransactionRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    to_account_id: NotRequired[str | None]
-    to_account_tags: NotRequired[Sequence[CategorizeBankTransactionRequestToAccountTagDict | CategorizeBankTransactionRequestToAccountTag] | None]
-    user_id: NotRequired[str | None]
-
-
-class CreateBankTransactionRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateBankTransactionRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateBankTransactionRequestDocumentDict(TypedDict, total=False):
-    """``CreateBankTransactionRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class CreateBankTransactionRequestFromAccountTagDict(TypedDict, total=False):
-    """``CreateBankTransactionRequestFromAccountTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateBankTransactionRequestTagDict(TypedDict, total=False):
-    """``CreateBankTransactionRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateBankTransactionRequestToAccountTagDict(TypedDict, total=False):
-    """``CreateBankTransactionRequestToAccountTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateBankTransactionRequestDict(TypedDict, total=False):
-    """``CreateBankTransactionRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    transaction_type: Required[str]
-    amount: NotRequired[Decimal | int | float | str | None]
-    bank_charges: NotRequired[Decimal | int | float | str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateBankTransactionRequestCustomFieldDict | CreateBankTransactionRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    documents: NotRequired[Sequence[CreateBankTransactionRequestDocumentDict | CreateBankTransactionRequestDocument] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    from_account_id: NotRequired[str | None]
-    from_account_tags: NotRequired[Sequence[CreateBankTransactionRequestFromAccountTagDict | CreateBankTransactionRequestFromAccountTag] | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    payment_mode: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateBankTransactionRequestTagDict | CreateBankTransactionRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    to_account_id: NotRequired[str | None]
-    to_account_tags: NotRequired[Sequence[CreateBankTransactionRequestToAccountTagDict | CreateBankTransactionRequestToAccountTag] | None]
-    user_id: NotRequired[str | None]
-
-
-class MatchBankTransactionRequestTransactionsToBeMatchedDict(TypedDict, total=False):
-    """``MatchBankTransactionRequestTransactionsToBeMatched`` as a plain dict (keys are Zoho's field names)."""
-
-    transaction_id: NotRequired[str | None]
-    transaction_type: NotRequired[str | None]
-
-
-class MatchBankTransactionRequestDict(TypedDict, total=False):
-    """``MatchBankTransactionRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    transactions_to_be_matched: NotRequired[Sequence[MatchBankTransactionRequestTransactionsToBeMatchedDict | MatchBankTransactionRequestTransactionsToBeMatched] | None]
-
-
-class UpdateBankTransactionRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateBankTransactionRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateBankTransactionRequestDocumentDict(TypedDict, total=False):
-    """``UpdateBankTransactionRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class UpdateBankTransactionRequestFromAccountTagDict(TypedDict, total=False):
-    """``UpdateBankTransactionRequestFromAccountTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateBankTransactionRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateBankTransactionRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateBankTransactionRequestLineItemDict(TypedDict, total=False):
-    """``UpdateBankTransactionRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    account_name: NotRequired[str | None]
-    description: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    item_total: NotRequired[Decimal | int | float | str | None]
-    item_total_inclusive_of_tax: NotRequired[Decimal | int | float | str | None]
-    line_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateBankTransactionRequestLineItemTagDict | UpdateBankTransactionRequestLineItemTag] | None]
-    tax_amount: NotRequired[Decimal | int | float | str | None]
-    tax_id: NotRequired[str | None]
-    tax_name: NotRequired[str | None]
-    tax_percentage: NotRequired[Decimal | int | float | str | None]
-    tax_type: NotRequired[str | None]
-
-
-class UpdateBankTransactionRequestTagDict(TypedDict, total=False):
-    """``UpdateBankTransactionRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateBankTransactionRequestToAccountTagDict(TypedDict, total=False):
-    """``UpdateBankTransactionRequestToAccountTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateBankTransactionRequestDict(TypedDict, total=False):
-    """``UpdateBankTransactionRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: NotRequired[Decimal | int | float | str | None]
-    bank_charges: NotRequired[Decimal | int | float | str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateBankTransactionRequestCustomFieldDict | UpdateBankTransactionRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    documents: NotRequired[Sequence[UpdateBankTransactionRequestDocumentDict | UpdateBankTransactionRequestDocument] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    from_account_id: NotRequired[str | None]
-    from_account_tags: NotRequired[Sequence[UpdateBankTransactionRequestFromAccountTagDict | UpdateBankTransactionRequestFromAccountTag] | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateBankTransactionRequestLineItemDict | UpdateBankTransactionRequestLineItem] | None]
-    payment_mode: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateBankTransactionRequestTagDict | UpdateBankTransactionRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    to_account_id: NotRequired[str | None]
-    to_account_tags: NotRequired[Sequence[UpdateBankTransactionRequestToAccountTagDict | UpdateBankTransactionRequestToAccountTag] | None]
-    transaction_type: NotRequired[str | None]
-    user_id: NotRequired[str | None]
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_bank_transactions as _twins
+
+    CategorizeAsCreditNoteRefundsRequestDict = _twins.CategorizeAsCreditNoteRefundsRequestDict
+    CategorizeAsVendorCreditRefundsRequestDict = _twins.CategorizeAsVendorCreditRefundsRequestDict
+    CategorizeAsVendorPaymentRefundRequestDict = _twins.CategorizeAsVendorPaymentRefundRequestDict
+    CategorizeBankTransactionAsCustomerPaymentRequestCustomFieldDict = _twins.CategorizeBankTransactionAsCustomerPaymentRequestCustomFieldDict
+    CategorizeBankTransactionAsCustomerPaymentRequestDict = _twins.CategorizeBankTransactionAsCustomerPaymentRequestDict
+    CategorizeBankTransactionAsCustomerPaymentRequestDocumentDict = _twins.CategorizeBankTransactionAsCustomerPaymentRequestDocumentDict
+    CategorizeBankTransactionAsCustomerPaymentRequestInvoiceDict = _twins.CategorizeBankTransactionAsCustomerPaymentRequestInvoiceDict
+    CategorizeBankTransactionAsExpenseRequestCustomFieldDict = _twins.CategorizeBankTransactionAsExpenseRequestCustomFieldDict
+    CategorizeBankTransactionAsExpenseRequestDict = _twins.CategorizeBankTransactionAsExpenseRequestDict
+    CategorizeBankTransactionAsExpenseRequestDocumentDict = _twins.CategorizeBankTransactionAsExpenseRequestDocumentDict
+    CategorizeBankTransactionAsExpenseRequestLineItemDict = _twins.CategorizeBankTransactionAsExpenseRequestLineItemDict
+    CategorizeBankTransactionAsExpenseRequestLineItemTagDict = _twins.CategorizeBankTransactionAsExpenseRequestLineItemTagDict
+    CategorizeBankTransactionAsExpenseRequestTagDict = _twins.CategorizeBankTransactionAsExpenseRequestTagDict
+    CategorizeBankTransactionAsExpenseRequestTaxDict = _twins.CategorizeBankTransactionAsExpenseRequestTaxDict
+    CategorizeBankTransactionAsPaymentRefundRequestDict = _twins.CategorizeBankTransactionAsPaymentRefundRequestDict
+    CategorizeBankTransactionAsVendorPaymentRequestBillDict = _twins.CategorizeBankTransactionAsVendorPaymentRequestBillDict
+    CategorizeBankTransactionAsVendorPaymentRequestCheckDetailDict = _twins.CategorizeBankTransactionAsVendorPaymentRequestCheckDetailDict
+    CategorizeBankTransactionAsVendorPaymentRequestCustomFieldDict = _twins.CategorizeBankTransactionAsVendorPaymentRequestCustomFieldDict
+    CategorizeBankTransactionAsVendorPaymentRequestDict = _twins.CategorizeBankTransactionAsVendorPaymentRequestDict
+    CategorizeBankTransactionRequestCustomFieldDict = _twins.CategorizeBankTransactionRequestCustomFieldDict
+    CategorizeBankTransactionRequestDict = _twins.CategorizeBankTransactionRequestDict
+    CategorizeBankTransactionRequestDocumentDict = _twins.CategorizeBankTransactionRequestDocumentDict
+    CategorizeBankTransactionRequestFromAccountTagDict = _twins.CategorizeBankTransactionRequestFromAccountTagDict
+    CategorizeBankTransactionRequestLineItemDict = _twins.CategorizeBankTransactionRequestLineItemDict
+    CategorizeBankTransactionRequestLineItemTagDict = _twins.CategorizeBankTransactionRequestLineItemTagDict
+    CategorizeBankTransactionRequestTagDict = _twins.CategorizeBankTransactionRequestTagDict
+    CategorizeBankTransactionRequestToAccountTagDict = _twins.CategorizeBankTransactionRequestToAccountTagDict
+    CreateBankTransactionRequestCustomFieldDict = _twins.CreateBankTransactionRequestCustomFieldDict
+    CreateBankTransactionRequestDict = _twins.CreateBankTransactionRequestDict
+    CreateBankTransactionRequestDocumentDict = _twins.CreateBankTransactionRequestDocumentDict
+    CreateBankTransactionRequestFromAccountTagDict = _twins.CreateBankTransactionRequestFromAccountTagDict
+    CreateBankTransactionRequestTagDict = _twins.CreateBankTransactionRequestTagDict
+    CreateBankTransactionRequestToAccountTagDict = _twins.CreateBankTransactionRequestToAccountTagDict
+    MatchBankTransactionRequestDict = _twins.MatchBankTransactionRequestDict
+    MatchBankTransactionRequestTransactionsToBeMatchedDict = _twins.MatchBankTransactionRequestTransactionsToBeMatchedDict
+    UpdateBankTransactionRequestCustomFieldDict = _twins.UpdateBankTransactionRequestCustomFieldDict
+    UpdateBankTransactionRequestDict = _twins.UpdateBankTransactionRequestDict
+    UpdateBankTransactionRequestDocumentDict = _twins.UpdateBankTransactionRequestDocumentDict
+    UpdateBankTransactionRequestFromAccountTagDict = _twins.UpdateBankTransactionRequestFromAccountTagDict
+    UpdateBankTransactionRequestLineItemDict = _twins.UpdateBankTransactionRequestLineItemDict
+    UpdateBankTransactionRequestLineItemTagDict = _twins.UpdateBankTransactionRequestLineItemTagDict
+    UpdateBankTransactionRequestTagDict = _twins.UpdateBankTransactionRequestTagDict
+    UpdateBankTransactionRequestToAccountTagDict = _twins.UpdateBankTransactionRequestToAccountTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_bank_transactions``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_bank_transactions")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,9 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from decimal import Decimal
-from typing import ClassVar, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -59,10 +57,18 @@ class CreateBaseCurrencyAdjustmentRequest(ZohoModel):
     notes: _rq.ReqStr
 
 
-class CreateBaseCurrencyAdjustmentRequestDict(TypedDict, total=False):
-    """``CreateBaseCurrencyAdjustmentRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_base_currency_adjustments as _twins
 
-    adjustment_date: Required[_dt.date | str]
-    currency_id: Required[str]
-    exchange_rate: Required[Decimal | int | float | str]
-    notes: Required[str]
+    CreateBaseCurrencyAdjustmentRequestDict = _twins.CreateBaseCurrencyAdjustmentRequestDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_base_currency_adjustments``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_base_currency_adjustments")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -824,413 +821,49 @@ class UpdateBillUsingCustomFieldRequest(ZohoModel):
     vendor_id: _t.Str = None
 
 
-class AddBillCommentRequestDict(TypedDict, total=False):
-    """``AddBillCommentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: Required[str]
-
-
-class ApplyCreditsToBillRequestApplyVendorCreditDict(TypedDict, total=False):
-    """``ApplyCreditsToBillRequestApplyVendorCredit`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    vendor_credit_id: NotRequired[str | None]
-
-
-class ApplyCreditsToBillRequestBillPaymentDict(TypedDict, total=False):
-    """``ApplyCreditsToBillRequestBillPayment`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    payment_id: NotRequired[str | None]
-
-
-class ApplyCreditsToBillRequestDict(TypedDict, total=False):
-    """``ApplyCreditsToBillRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    apply_vendor_credits: NotRequired[Sequence[ApplyCreditsToBillRequestApplyVendorCreditDict | ApplyCreditsToBillRequestApplyVendorCredit] | None]
-    bill_payments: NotRequired[Sequence[ApplyCreditsToBillRequestBillPaymentDict | ApplyCreditsToBillRequestBillPayment] | None]
-
-
-class CreateBillRequestApproverDict(TypedDict, total=False):
-    """``CreateBillRequestApprover`` as a plain dict (keys are Zoho's field names)."""
-
-    approver_id: NotRequired[str | None]
-    order: NotRequired[int | None]
-
-
-class CreateBillRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateBillRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class CreateBillRequestDocumentDict(TypedDict, total=False):
-    """``CreateBillRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class CreateBillRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``CreateBillRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateBillRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateBillRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateBillRequestLineItemDict(TypedDict, total=False):
-    """``CreateBillRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    item_custom_fields: NotRequired[Sequence[CreateBillRequestLineItemItemCustomFieldDict | CreateBillRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    purchaseorder_item_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    serial_numbers: NotRequired[Sequence[str] | None]
-    tags: NotRequired[Sequence[CreateBillRequestLineItemTagDict | CreateBillRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class CreateBillRequestTagDict(TypedDict, total=False):
-    """``CreateBillRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateBillRequestTaxDict(TypedDict, total=False):
-    """``CreateBillRequestTax`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_amount: NotRequired[Decimal | int | float | str | None]
-    tax_id: NotRequired[str | None]
-    tax_name: NotRequired[str | None]
-
-
-class CreateBillRequestDict(TypedDict, total=False):
-    """``CreateBillRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    bill_number: Required[str]
-    vendor_id: Required[str]
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    approvers: NotRequired[Sequence[CreateBillRequestApproverDict | CreateBillRequestApprover] | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateBillRequestCustomFieldDict | CreateBillRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    destination_of_supply: NotRequired[str | None]
-    documents: NotRequired[Sequence[CreateBillRequestDocumentDict | CreateBillRequestDocument] | None]
-    due_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_item_level_tax_calc: NotRequired[bool | None]
-    is_update_customer: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[CreateBillRequestLineItemDict | CreateBillRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    payment_terms: NotRequired[int | None]
-    payment_terms_label: NotRequired[str | None]
-    permit_number: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    purchaseorder_ids: NotRequired[Sequence[str] | None]
-    recurring_bill_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateBillRequestTagDict | CreateBillRequestTag] | None]
-    tax_treatment: NotRequired[str | None]
-    taxes: NotRequired[Sequence[CreateBillRequestTaxDict | CreateBillRequestTax] | None]
-    terms: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class UpdateBillBillingAddressRequestDict(TypedDict, total=False):
-    """``UpdateBillBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    attention: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    is_update_customer: NotRequired[bool | None]
-    state: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class UpdateBillRequestApproverDict(TypedDict, total=False):
-    """``UpdateBillRequestApprover`` as a plain dict (keys are Zoho's field names)."""
-
-    approver_id: NotRequired[str | None]
-    order: NotRequired[int | None]
-
-
-class UpdateBillRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateBillRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdateBillRequestDocumentDict(TypedDict, total=False):
-    """``UpdateBillRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class UpdateBillRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``UpdateBillRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateBillRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateBillRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateBillRequestLineItemDict(TypedDict, total=False):
-    """``UpdateBillRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    item_custom_fields: NotRequired[Sequence[UpdateBillRequestLineItemItemCustomFieldDict | UpdateBillRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    purchaseorder_item_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    serial_numbers: NotRequired[Sequence[str] | None]
-    tags: NotRequired[Sequence[UpdateBillRequestLineItemTagDict | UpdateBillRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class UpdateBillRequestTagDict(TypedDict, total=False):
-    """``UpdateBillRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateBillRequestTaxDict(TypedDict, total=False):
-    """``UpdateBillRequestTax`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_amount: NotRequired[Decimal | int | float | str | None]
-    tax_id: NotRequired[str | None]
-    tax_name: NotRequired[str | None]
-
-
-class UpdateBillRequestDict(TypedDict, total=False):
-    """``UpdateBillRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    approvers: NotRequired[Sequence[UpdateBillRequestApproverDict | UpdateBillRequestApprover] | None]
-    bill_number: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateBillRequestCustomFieldDict | UpdateBillRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    destination_of_supply: NotRequired[str | None]
-    documents: NotRequired[Sequence[UpdateBillRequestDocumentDict | UpdateBillRequestDocument] | None]
-    due_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_item_level_tax_calc: NotRequired[bool | None]
-    is_update_customer: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateBillRequestLineItemDict | UpdateBillRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    payment_terms: NotRequired[int | None]
-    payment_terms_label: NotRequired[str | None]
-    permit_number: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    purchaseorder_ids: NotRequired[Sequence[str] | None]
-    recurring_bill_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateBillRequestTagDict | UpdateBillRequestTag] | None]
-    tax_treatment: NotRequired[str | None]
-    taxes: NotRequired[Sequence[UpdateBillRequestTaxDict | UpdateBillRequestTax] | None]
-    terms: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
-
-
-class UpdateBillUsingCustomFieldRequestApproverDict(TypedDict, total=False):
-    """``UpdateBillUsingCustomFieldRequestApprover`` as a plain dict (keys are Zoho's field names)."""
-
-    approver_id: NotRequired[str | None]
-    order: NotRequired[int | None]
-
-
-class UpdateBillUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateBillUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdateBillUsingCustomFieldRequestDocumentDict(TypedDict, total=False):
-    """``UpdateBillUsingCustomFieldRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class UpdateBillUsingCustomFieldRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``UpdateBillUsingCustomFieldRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateBillUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateBillUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateBillUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
-    """``UpdateBillUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    item_custom_fields: NotRequired[Sequence[UpdateBillUsingCustomFieldRequestLineItemItemCustomFieldDict | UpdateBillUsingCustomFieldRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    purchaseorder_item_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    serial_numbers: NotRequired[Sequence[str] | None]
-    tags: NotRequired[Sequence[UpdateBillUsingCustomFieldRequestLineItemTagDict | UpdateBillUsingCustomFieldRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class UpdateBillUsingCustomFieldRequestTagDict(TypedDict, total=False):
-    """``UpdateBillUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateBillUsingCustomFieldRequestTaxDict(TypedDict, total=False):
-    """``UpdateBillUsingCustomFieldRequestTax`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_amount: NotRequired[Decimal | int | float | str | None]
-    tax_id: NotRequired[str | None]
-    tax_name: NotRequired[str | None]
-
-
-class UpdateBillUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateBillUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    approvers: NotRequired[Sequence[UpdateBillUsingCustomFieldRequestApproverDict | UpdateBillUsingCustomFieldRequestApprover] | None]
-    bill_number: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateBillUsingCustomFieldRequestCustomFieldDict | UpdateBillUsingCustomFieldRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    destination_of_supply: NotRequired[str | None]
-    documents: NotRequired[Sequence[UpdateBillUsingCustomFieldRequestDocumentDict | UpdateBillUsingCustomFieldRequestDocument] | None]
-    due_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_item_level_tax_calc: NotRequired[bool | None]
-    is_update_customer: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateBillUsingCustomFieldRequestLineItemDict | UpdateBillUsingCustomFieldRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    payment_terms: NotRequired[int | None]
-    payment_terms_label: NotRequired[str | None]
-    permit_number: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    purchaseorder_ids: NotRequired[Sequence[str] | None]
-    recurring_bill_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateBillUsingCustomFieldRequestTagDict | UpdateBillUsingCustomFieldRequestTag] | None]
-    tax_treatment: NotRequired[str | None]
-    taxes: NotRequired[Sequence[UpdateBillUsingCustomFieldRequestTaxDict | UpdateBillUsingCustomFieldRequestTax] | None]
-    terms: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_bills as _twins
+
+    AddBillCommentRequestDict = _twins.AddBillCommentRequestDict
+    ApplyCreditsToBillRequestApplyVendorCreditDict = _twins.ApplyCreditsToBillRequestApplyVendorCreditDict
+    ApplyCreditsToBillRequestBillPaymentDict = _twins.ApplyCreditsToBillRequestBillPaymentDict
+    ApplyCreditsToBillRequestDict = _twins.ApplyCreditsToBillRequestDict
+    CreateBillRequestApproverDict = _twins.CreateBillRequestApproverDict
+    CreateBillRequestCustomFieldDict = _twins.CreateBillRequestCustomFieldDict
+    CreateBillRequestDict = _twins.CreateBillRequestDict
+    CreateBillRequestDocumentDict = _twins.CreateBillRequestDocumentDict
+    CreateBillRequestLineItemDict = _twins.CreateBillRequestLineItemDict
+    CreateBillRequestLineItemItemCustomFieldDict = _twins.CreateBillRequestLineItemItemCustomFieldDict
+    CreateBillRequestLineItemTagDict = _twins.CreateBillRequestLineItemTagDict
+    CreateBillRequestTagDict = _twins.CreateBillRequestTagDict
+    CreateBillRequestTaxDict = _twins.CreateBillRequestTaxDict
+    UpdateBillBillingAddressRequestDict = _twins.UpdateBillBillingAddressRequestDict
+    UpdateBillRequestApproverDict = _twins.UpdateBillRequestApproverDict
+    UpdateBillRequestCustomFieldDict = _twins.UpdateBillRequestCustomFieldDict
+    UpdateBillRequestDict = _twins.UpdateBillRequestDict
+    UpdateBillRequestDocumentDict = _twins.UpdateBillRequestDocumentDict
+    UpdateBillRequestLineItemDict = _twins.UpdateBillRequestLineItemDict
+    UpdateBillRequestLineItemItemCustomFieldDict = _twins.UpdateBillRequestLineItemItemCustomFieldDict
+    UpdateBillRequestLineItemTagDict = _twins.UpdateBillRequestLineItemTagDict
+    UpdateBillRequestTagDict = _twins.UpdateBillRequestTagDict
+    UpdateBillRequestTaxDict = _twins.UpdateBillRequestTaxDict
+    UpdateBillUsingCustomFieldRequestApproverDict = _twins.UpdateBillUsingCustomFieldRequestApproverDict
+    UpdateBillUsingCustomFieldRequestCustomFieldDict = _twins.UpdateBillUsingCustomFieldRequestCustomFieldDict
+    UpdateBillUsingCustomFieldRequestDict = _twins.UpdateBillUsingCustomFieldRequestDict
+    UpdateBillUsingCustomFieldRequestDocumentDict = _twins.UpdateBillUsingCustomFieldRequestDocumentDict
+    UpdateBillUsingCustomFieldRequestLineItemDict = _twins.UpdateBillUsingCustomFieldRequestLineItemDict
+    UpdateBillUsingCustomFieldRequestLineItemItemCustomFieldDict = _twins.UpdateBillUsingCustomFieldRequestLineItemItemCustomFieldDict
+    UpdateBillUsingCustomFieldRequestLineItemTagDict = _twins.UpdateBillUsingCustomFieldRequestLineItemTagDict
+    UpdateBillUsingCustomFieldRequestTagDict = _twins.UpdateBillUsingCustomFieldRequestTagDict
+    UpdateBillUsingCustomFieldRequestTaxDict = _twins.UpdateBillUsingCustomFieldRequestTaxDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_bills``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_bills")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

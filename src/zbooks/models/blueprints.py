@@ -4,7 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -34,14 +34,19 @@ class UpdateBlueprintRequest(ZohoModel):
     blueprint_name: _t.Str = None
 
 
-class CreateBlueprintRequestDict(TypedDict, total=False):
-    """``CreateBlueprintRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_blueprints as _twins
 
-    blueprint_name: Required[str]
-    entity: Required[str]
+    CreateBlueprintRequestDict = _twins.CreateBlueprintRequestDict
+    UpdateBlueprintRequestDict = _twins.UpdateBlueprintRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_blueprints``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class UpdateBlueprintRequestDict(TypedDict, total=False):
-    """``UpdateBlueprintRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    blueprint_name: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_blueprints")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

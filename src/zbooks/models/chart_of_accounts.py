@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -119,45 +118,21 @@ class UpdateChartOfAccountRequest(ZohoModel):
     show_on_dashboard: _t.Bool = None
 
 
-class CreateChartOfAccountRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateChartOfAccountRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_chart_of_accounts as _twins
 
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
+    CreateChartOfAccountRequestCustomFieldDict = _twins.CreateChartOfAccountRequestCustomFieldDict
+    CreateChartOfAccountRequestDict = _twins.CreateChartOfAccountRequestDict
+    UpdateChartOfAccountRequestCustomFieldDict = _twins.UpdateChartOfAccountRequestCustomFieldDict
+    UpdateChartOfAccountRequestDict = _twins.UpdateChartOfAccountRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_chart_of_accounts``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateChartOfAccountRequestDict(TypedDict, total=False):
-    """``CreateChartOfAccountRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_name: Required[str]
-    account_type: Required[str]
-    account_code: NotRequired[str | None]
-    can_show_in_ze: NotRequired[bool | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateChartOfAccountRequestCustomFieldDict | CreateChartOfAccountRequestCustomField] | None]
-    description: NotRequired[str | None]
-    include_in_vat_return: NotRequired[bool | None]
-    parent_account_id: NotRequired[str | None]
-    show_on_dashboard: NotRequired[bool | None]
-
-
-class UpdateChartOfAccountRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateChartOfAccountRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateChartOfAccountRequestDict(TypedDict, total=False):
-    """``UpdateChartOfAccountRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_code: NotRequired[str | None]
-    account_name: NotRequired[str | None]
-    account_type: NotRequired[str | None]
-    can_show_in_ze: NotRequired[bool | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateChartOfAccountRequestCustomFieldDict | UpdateChartOfAccountRequestCustomField] | None]
-    description: NotRequired[str | None]
-    include_in_vat_return: NotRequired[bool | None]
-    parent_account_id: NotRequired[str | None]
-    show_on_dashboard: NotRequired[bool | None]
+            twins = importlib.import_module("zbooks.models._dicts_chart_of_accounts")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -87,50 +87,21 @@ class UpdateContactPersonRequest(ZohoModel):
     skype: _t.Str = None
 
 
-class CreateContactPersonRequestCommunicationPreferenceDict(TypedDict, total=False):
-    """``CreateContactPersonRequestCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_contact_persons as _twins
 
-    is_sms_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
+    CreateContactPersonRequestCommunicationPreferenceDict = _twins.CreateContactPersonRequestCommunicationPreferenceDict
+    CreateContactPersonRequestDict = _twins.CreateContactPersonRequestDict
+    UpdateContactPersonRequestCommunicationPreferenceDict = _twins.UpdateContactPersonRequestCommunicationPreferenceDict
+    UpdateContactPersonRequestDict = _twins.UpdateContactPersonRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_contact_persons``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateContactPersonRequestDict(TypedDict, total=False):
-    """``CreateContactPersonRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    first_name: Required[str]
-    communication_preference: NotRequired[CreateContactPersonRequestCommunicationPreferenceDict | CreateContactPersonRequestCommunicationPreference | None]
-    contact_id: NotRequired[str | None]
-    department: NotRequired[str | None]
-    designation: NotRequired[str | None]
-    email: NotRequired[str | None]
-    enable_portal: NotRequired[bool | None]
-    last_name: NotRequired[str | None]
-    mobile: NotRequired[str | None]
-    phone: NotRequired[str | None]
-    salutation: NotRequired[str | None]
-    skype: NotRequired[str | None]
-
-
-class UpdateContactPersonRequestCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdateContactPersonRequestCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_sms_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdateContactPersonRequestDict(TypedDict, total=False):
-    """``UpdateContactPersonRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdateContactPersonRequestCommunicationPreferenceDict | UpdateContactPersonRequestCommunicationPreference | None]
-    contact_id: NotRequired[str | None]
-    department: NotRequired[str | None]
-    designation: NotRequired[str | None]
-    email: NotRequired[str | None]
-    enable_portal: NotRequired[bool | None]
-    first_name: NotRequired[str | None]
-    is_primary_contact: NotRequired[bool | None]
-    last_name: NotRequired[str | None]
-    mobile: NotRequired[str | None]
-    phone: NotRequired[str | None]
-    salutation: NotRequired[str | None]
-    skype: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_contact_persons")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

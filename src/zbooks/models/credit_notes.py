@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -786,411 +783,46 @@ class UpdateCreditNoteUsingCustomFieldRequest(ZohoModel):
     vat_treatment: _t.Str = None
 
 
-class AddCreditNoteCommentRequestDict(TypedDict, total=False):
-    """``AddCreditNoteCommentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-
-
-class ApplyCreditNoteToInvoiceRequestInvoiceDict(TypedDict, total=False):
-    """``ApplyCreditNoteToInvoiceRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: Required[Decimal | int | float | str]
-    invoice_id: Required[str]
-
-
-class ApplyCreditNoteToInvoiceRequestDict(TypedDict, total=False):
-    """``ApplyCreditNoteToInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    invoices: Required[Sequence[ApplyCreditNoteToInvoiceRequestInvoiceDict | ApplyCreditNoteToInvoiceRequestInvoice]]
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    invoice_id: NotRequired[str | None]
-
-
-class CreateCreditNoteRefundRequestDict(TypedDict, total=False):
-    """``CreateCreditNoteRefundRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: NotRequired[Decimal | int | float | str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    from_account_id: NotRequired[str | None]
-    payment_form: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
-
-
-class CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class CreateCreditNoteRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``CreateCreditNoteRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict | CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class CreateCreditNoteRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateCreditNoteRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateCreditNoteRequestLineItemDict(TypedDict, total=False):
-    """``CreateCreditNoteRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    account_name: NotRequired[str | None]
-    code: NotRequired[str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    invoice_id: NotRequired[str | None]
-    invoice_item_id: NotRequired[str | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    sat_item_key_code: NotRequired[str | None]
-    serial_numbers: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateCreditNoteRequestLineItemTagDict | CreateCreditNoteRequestLineItemTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    type: NotRequired[int | None]
-    unit: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-
-
-class CreateCreditNoteRequestTagDict(TypedDict, total=False):
-    """``CreateCreditNoteRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateCreditNoteRequestDict(TypedDict, total=False):
-    """``CreateCreditNoteRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    customer_id: Required[str]
-    date: Required[_dt.date | str]
-    line_items: Required[Sequence[CreateCreditNoteRequestLineItemDict | CreateCreditNoteRequestLineItem]]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_tax_code: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    cfdi_reference_type: NotRequired[str | None]
-    cfdi_usage: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[CreateCreditNoteRequestContactPersonsAssociatedDict | CreateCreditNoteRequestContactPersonsAssociated] | None]
-    creditnote_number: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[str] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    ignore_auto_number_generation: NotRequired[bool | None]
-    is_draft: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[Any | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateCreditNoteRequestTagDict | CreateCreditNoteRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class EmailCreditNoteRequestDict(TypedDict, total=False):
-    """``EmailCreditNoteRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    body: Required[str]
-    subject: Required[str]
-    to_mail_ids: Required[Sequence[str]]
-    cc_mail_ids: NotRequired[Sequence[str] | None]
-
-
-class MarkCreditNoteEinvoicePushedRequestDict(TypedDict, total=False):
-    """``MarkCreditNoteEinvoicePushedRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    ack_date: NotRequired[_dt.date | str | None]
-    ack_no: NotRequired[str | None]
-    internal_data: NotRequired[str | None]
-    signed_qr_code: NotRequired[str | None]
-    uuid: NotRequired[str | None]
-
-
-class UpdateCreditNoteBillingAddressRequestDict(TypedDict, total=False):
-    """``UpdateCreditNoteBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    state: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class UpdateCreditNoteCustomFieldsRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateCreditNoteCustomFieldsRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdateCreditNoteCustomFieldsRequestDict(TypedDict, total=False):
-    """``UpdateCreditNoteCustomFieldsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_fields: NotRequired[Sequence[UpdateCreditNoteCustomFieldsRequestCustomFieldDict | UpdateCreditNoteCustomFieldsRequestCustomField] | None]
-
-
-class UpdateCreditNoteRefundRequestDict(TypedDict, total=False):
-    """``UpdateCreditNoteRefundRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: NotRequired[Decimal | int | float | str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    from_account_id: NotRequired[str | None]
-    payment_form: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
-
-
-class UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdateCreditNoteRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``UpdateCreditNoteRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class UpdateCreditNoteRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateCreditNoteRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    is_tag_mandatory: NotRequired[bool | None]
-    tag_id: NotRequired[str | None]
-    tag_name: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-    tag_option_name: NotRequired[str | None]
-
-
-class UpdateCreditNoteRequestLineItemDict(TypedDict, total=False):
-    """``UpdateCreditNoteRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    avatax_tax_code: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_custom_fields: NotRequired[Sequence[str] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    location_name: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    sat_item_key_code: NotRequired[str | None]
-    serial_numbers: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateCreditNoteRequestLineItemTagDict | UpdateCreditNoteRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-
-
-class UpdateCreditNoteRequestTagDict(TypedDict, total=False):
-    """``UpdateCreditNoteRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateCreditNoteRequestDict(TypedDict, total=False):
-    """``UpdateCreditNoteRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_tax_code: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    cfdi_reference_type: NotRequired[str | None]
-    cfdi_usage: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[UpdateCreditNoteRequestContactPersonsAssociatedDict | UpdateCreditNoteRequestContactPersonsAssociated] | None]
-    creditnote_number: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[str] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    ignore_auto_number_generation: NotRequired[bool | None]
-    is_draft: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[Any | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    item_id: NotRequired[str | None]
-    line_items: NotRequired[Sequence[UpdateCreditNoteRequestLineItemDict | UpdateCreditNoteRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateCreditNoteRequestTagDict | UpdateCreditNoteRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class UpdateCreditNoteShippingAddressRequestDict(TypedDict, total=False):
-    """``UpdateCreditNoteShippingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    state: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateCreditNoteUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    is_tag_mandatory: NotRequired[bool | None]
-    tag_id: NotRequired[str | None]
-    tag_name: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-    tag_option_name: NotRequired[str | None]
-
-
-class UpdateCreditNoteUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
-    """``UpdateCreditNoteUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    avatax_tax_code: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_custom_fields: NotRequired[Sequence[str] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    location_name: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    sat_item_key_code: NotRequired[str | None]
-    serial_numbers: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict | UpdateCreditNoteUsingCustomFieldRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-
-
-class UpdateCreditNoteUsingCustomFieldRequestTagDict(TypedDict, total=False):
-    """``UpdateCreditNoteUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateCreditNoteUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateCreditNoteUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_tax_code: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    cfdi_reference_type: NotRequired[str | None]
-    cfdi_usage: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedDict | UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated] | None]
-    creditnote_number: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[str] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    ignore_auto_number_generation: NotRequired[bool | None]
-    is_draft: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[Any | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    item_id: NotRequired[str | None]
-    line_items: NotRequired[Sequence[UpdateCreditNoteUsingCustomFieldRequestLineItemDict | UpdateCreditNoteUsingCustomFieldRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateCreditNoteUsingCustomFieldRequestTagDict | UpdateCreditNoteUsingCustomFieldRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_credit_notes as _twins
+
+    AddCreditNoteCommentRequestDict = _twins.AddCreditNoteCommentRequestDict
+    ApplyCreditNoteToInvoiceRequestDict = _twins.ApplyCreditNoteToInvoiceRequestDict
+    ApplyCreditNoteToInvoiceRequestInvoiceDict = _twins.ApplyCreditNoteToInvoiceRequestInvoiceDict
+    CreateCreditNoteRefundRequestDict = _twins.CreateCreditNoteRefundRequestDict
+    CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreateCreditNoteRequestContactPersonsAssociatedDict = _twins.CreateCreditNoteRequestContactPersonsAssociatedDict
+    CreateCreditNoteRequestDict = _twins.CreateCreditNoteRequestDict
+    CreateCreditNoteRequestLineItemDict = _twins.CreateCreditNoteRequestLineItemDict
+    CreateCreditNoteRequestLineItemTagDict = _twins.CreateCreditNoteRequestLineItemTagDict
+    CreateCreditNoteRequestTagDict = _twins.CreateCreditNoteRequestTagDict
+    EmailCreditNoteRequestDict = _twins.EmailCreditNoteRequestDict
+    MarkCreditNoteEinvoicePushedRequestDict = _twins.MarkCreditNoteEinvoicePushedRequestDict
+    UpdateCreditNoteBillingAddressRequestDict = _twins.UpdateCreditNoteBillingAddressRequestDict
+    UpdateCreditNoteCustomFieldsRequestCustomFieldDict = _twins.UpdateCreditNoteCustomFieldsRequestCustomFieldDict
+    UpdateCreditNoteCustomFieldsRequestDict = _twins.UpdateCreditNoteCustomFieldsRequestDict
+    UpdateCreditNoteRefundRequestDict = _twins.UpdateCreditNoteRefundRequestDict
+    UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateCreditNoteRequestContactPersonsAssociatedDict = _twins.UpdateCreditNoteRequestContactPersonsAssociatedDict
+    UpdateCreditNoteRequestDict = _twins.UpdateCreditNoteRequestDict
+    UpdateCreditNoteRequestLineItemDict = _twins.UpdateCreditNoteRequestLineItemDict
+    UpdateCreditNoteRequestLineItemTagDict = _twins.UpdateCreditNoteRequestLineItemTagDict
+    UpdateCreditNoteRequestTagDict = _twins.UpdateCreditNoteRequestTagDict
+    UpdateCreditNoteShippingAddressRequestDict = _twins.UpdateCreditNoteShippingAddressRequestDict
+    UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedDict = _twins.UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedDict
+    UpdateCreditNoteUsingCustomFieldRequestDict = _twins.UpdateCreditNoteUsingCustomFieldRequestDict
+    UpdateCreditNoteUsingCustomFieldRequestLineItemDict = _twins.UpdateCreditNoteUsingCustomFieldRequestLineItemDict
+    UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict = _twins.UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict
+    UpdateCreditNoteUsingCustomFieldRequestTagDict = _twins.UpdateCreditNoteUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_credit_notes``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_credit_notes")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,9 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -70,33 +68,21 @@ class UpdateExchangeRateRequest(ZohoModel):
     rate: _rq.Money = None
 
 
-class CreateCurrencyRequestDict(TypedDict, total=False):
-    """``CreateCurrencyRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_currencies as _twins
 
-    currency_code: Required[str]
-    currency_format: Required[str]
-    currency_symbol: NotRequired[str | None]
-    price_precision: NotRequired[int | None]
+    CreateCurrencyRequestDict = _twins.CreateCurrencyRequestDict
+    CreateExchangeRateRequestDict = _twins.CreateExchangeRateRequestDict
+    UpdateCurrencyRequestDict = _twins.UpdateCurrencyRequestDict
+    UpdateExchangeRateRequestDict = _twins.UpdateExchangeRateRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_currencies``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateExchangeRateRequestDict(TypedDict, total=False):
-    """``CreateExchangeRateRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    effective_date: NotRequired[_dt.date | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-
-
-class UpdateCurrencyRequestDict(TypedDict, total=False):
-    """``UpdateCurrencyRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    currency_code: NotRequired[str | None]
-    currency_format: NotRequired[str | None]
-    currency_symbol: NotRequired[str | None]
-    price_precision: NotRequired[int | None]
-
-
-class UpdateExchangeRateRequestDict(TypedDict, total=False):
-    """``UpdateExchangeRateRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    effective_date: NotRequired[_dt.date | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
+            twins = importlib.import_module("zbooks.models._dicts_currencies")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -37,16 +37,19 @@ class UpdateCustomActionRequest(ZohoModel):
     action_type: _t.Str = None
 
 
-class CreateCustomActionRequestDict(TypedDict, total=False):
-    """``CreateCustomActionRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_custom_actions as _twins
 
-    action_name: Required[str]
-    entity: Required[str]
-    action_type: NotRequired[str | None]
+    CreateCustomActionRequestDict = _twins.CreateCustomActionRequestDict
+    UpdateCustomActionRequestDict = _twins.UpdateCustomActionRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_custom_actions``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class UpdateCustomActionRequestDict(TypedDict, total=False):
-    """``UpdateCustomActionRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    action_name: NotRequired[str | None]
-    action_type: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_custom_actions")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

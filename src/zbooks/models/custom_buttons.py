@@ -4,7 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -64,34 +64,21 @@ class UpdateCustomButtonRequest(ZohoModel):
     shared_with: _t.Str = None
 
 
-class CreateCustomButtonRequestCustomfunctionDict(TypedDict, total=False):
-    """``CreateCustomButtonRequestCustomfunction`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_custom_buttons as _twins
 
-    script: NotRequired[str | None]
+    CreateCustomButtonRequestCustomfunctionDict = _twins.CreateCustomButtonRequestCustomfunctionDict
+    CreateCustomButtonRequestDict = _twins.CreateCustomButtonRequestDict
+    UpdateCustomButtonRequestCustomfunctionDict = _twins.UpdateCustomButtonRequestCustomfunctionDict
+    UpdateCustomButtonRequestDict = _twins.UpdateCustomButtonRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_custom_buttons``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateCustomButtonRequestDict(TypedDict, total=False):
-    """``CreateCustomButtonRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    entity_type: Required[str]
-    name: Required[str]
-    page_view: Required[str]
-    action_type: NotRequired[str | None]
-    customfunction: NotRequired[CreateCustomButtonRequestCustomfunctionDict | CreateCustomButtonRequestCustomfunction | None]
-
-
-class UpdateCustomButtonRequestCustomfunctionDict(TypedDict, total=False):
-    """``UpdateCustomButtonRequestCustomfunction`` as a plain dict (keys are Zoho's field names)."""
-
-    script: NotRequired[str | None]
-
-
-class UpdateCustomButtonRequestDict(TypedDict, total=False):
-    """``UpdateCustomButtonRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    action_type: NotRequired[str | None]
-    customfunction: NotRequired[UpdateCustomButtonRequestCustomfunctionDict | UpdateCustomButtonRequestCustomfunction | None]
-    entity_type: NotRequired[str | None]
-    name: NotRequired[str | None]
-    page_view: NotRequired[str | None]
-    shared_with: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_custom_buttons")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -128,89 +127,24 @@ class UpdateFieldDropdownOptionsRequest(ZohoModel):
     values: list[UpdateFieldDropdownOptionsRequestValue] | None = None
 
 
-class CreateCustomFieldRequestValueDict(TypedDict, total=False):
-    """``CreateCustomFieldRequestValue`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_custom_fields as _twins
 
-    is_active: NotRequired[bool | None]
-    name: NotRequired[str | None]
-    order: NotRequired[int | None]
+    CreateCustomFieldRequestDict = _twins.CreateCustomFieldRequestDict
+    CreateCustomFieldRequestValueDict = _twins.CreateCustomFieldRequestValueDict
+    ReorderCustomFieldsRequestDict = _twins.ReorderCustomFieldsRequestDict
+    UpdateCustomFieldRequestDict = _twins.UpdateCustomFieldRequestDict
+    UpdateCustomFieldRequestValueDict = _twins.UpdateCustomFieldRequestValueDict
+    UpdateFieldDropdownOptionsRequestDict = _twins.UpdateFieldDropdownOptionsRequestDict
+    UpdateFieldDropdownOptionsRequestValueDict = _twins.UpdateFieldDropdownOptionsRequestValueDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_custom_fields``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateCustomFieldRequestDict(TypedDict, total=False):
-    """``CreateCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    data_type: Required[str]
-    entity: Required[str]
-    label: Required[str]
-    show_on_pdf: Required[bool]
-    autonumber_prefix: NotRequired[str | None]
-    autonumber_start: NotRequired[str | None]
-    autonumber_suffix: NotRequired[str | None]
-    decimal_precision: NotRequired[int | None]
-    default_value: NotRequired[str | None]
-    edit_on_portal: NotRequired[bool | None]
-    formula: NotRequired[str | None]
-    help_text: NotRequired[str | None]
-    is_basecurrency_amount: NotRequired[bool | None]
-    is_mandatory: NotRequired[bool | None]
-    is_unique: NotRequired[bool | None]
-    pii_type: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
-    related_entity: NotRequired[str | None]
-    related_list_name: NotRequired[str | None]
-    return_data_type: NotRequired[str | None]
-    show_on_portal: NotRequired[bool | None]
-    value_length: NotRequired[int | None]
-    values: NotRequired[Sequence[CreateCustomFieldRequestValueDict | CreateCustomFieldRequestValue] | None]
-    visibility: NotRequired[str | None]
-
-
-class ReorderCustomFieldsRequestDict(TypedDict, total=False):
-    """``ReorderCustomFieldsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    reorder_fields: NotRequired[str | None]
-
-
-class UpdateCustomFieldRequestValueDict(TypedDict, total=False):
-    """``UpdateCustomFieldRequestValue`` as a plain dict (keys are Zoho's field names)."""
-
-    id: NotRequired[str | None]
-    is_active: NotRequired[bool | None]
-    name: NotRequired[str | None]
-    order: NotRequired[int | None]
-
-
-class UpdateCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    default_value: NotRequired[str | None]
-    edit_on_portal: NotRequired[bool | None]
-    help_text: NotRequired[str | None]
-    is_mandatory: NotRequired[bool | None]
-    is_unique: NotRequired[bool | None]
-    label: NotRequired[str | None]
-    lock_reason: NotRequired[str | None]
-    lock_type: NotRequired[str | None]
-    pii_type: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
-    show_on_pdf: NotRequired[bool | None]
-    show_on_portal: NotRequired[bool | None]
-    value_length: NotRequired[int | None]
-    values: NotRequired[Sequence[UpdateCustomFieldRequestValueDict | UpdateCustomFieldRequestValue] | None]
-    visibility: NotRequired[str | None]
-
-
-class UpdateFieldDropdownOptionsRequestValueDict(TypedDict, total=False):
-    """``UpdateFieldDropdownOptionsRequestValue`` as a plain dict (keys are Zoho's field names)."""
-
-    id: NotRequired[str | None]
-    is_active: NotRequired[bool | None]
-    name: NotRequired[str | None]
-    order: NotRequired[int | None]
-
-
-class UpdateFieldDropdownOptionsRequestDict(TypedDict, total=False):
-    """``UpdateFieldDropdownOptionsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    option_ids: NotRequired[str | None]
-    values: NotRequired[Sequence[UpdateFieldDropdownOptionsRequestValueDict | UpdateFieldDropdownOptionsRequestValue] | None]
+            twins = importlib.import_module("zbooks.models._dicts_custom_fields")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
@@ -193,57 +192,21 @@ class UpdateCustomFunctionResponse(ZohoModel):
     execution_response: dict[str, Any] | None = None
 
 
-class CreateCustomFunctionRequestFunctionParamDict(TypedDict, total=False):
-    """``CreateCustomFunctionRequestFunctionParam`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_custom_functions as _twins
 
-    is_additional_param: NotRequired[bool | None]
-    param_name: NotRequired[str | None]
-    param_type: NotRequired[str | None]
-    param_value: NotRequired[str | None]
+    CreateCustomFunctionRequestDict = _twins.CreateCustomFunctionRequestDict
+    CreateCustomFunctionRequestFunctionParamDict = _twins.CreateCustomFunctionRequestFunctionParamDict
+    UpdateCustomFunctionRequestDict = _twins.UpdateCustomFunctionRequestDict
+    UpdateCustomFunctionRequestFunctionParamDict = _twins.UpdateCustomFunctionRequestFunctionParamDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_custom_functions``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateCustomFunctionRequestDict(TypedDict, total=False):
-    """``CreateCustomFunctionRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    creation_type: NotRequired[str | None]
-    description: NotRequired[str | None]
-    entity: NotRequired[str | None]
-    function_name: NotRequired[str | None]
-    function_param: NotRequired[Sequence[CreateCustomFunctionRequestFunctionParamDict | CreateCustomFunctionRequestFunctionParam] | None]
-    include_orgvariables_params: NotRequired[bool | None]
-    is_execute: NotRequired[bool | None]
-    is_hidden: NotRequired[bool | None]
-    language: NotRequired[CreateCustomFunctionRequestLanguage | str | None]
-    lock_reason: NotRequired[str | None]
-    lock_type: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
-    return_type: NotRequired[CreateCustomFunctionRequestReturnType | str | None]
-    script: NotRequired[str | None]
-
-
-class UpdateCustomFunctionRequestFunctionParamDict(TypedDict, total=False):
-    """``UpdateCustomFunctionRequestFunctionParam`` as a plain dict (keys are Zoho's field names)."""
-
-    is_additional_param: NotRequired[bool | None]
-    param_name: NotRequired[str | None]
-    param_type: NotRequired[str | None]
-    param_value: NotRequired[str | None]
-
-
-class UpdateCustomFunctionRequestDict(TypedDict, total=False):
-    """``UpdateCustomFunctionRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    creation_type: NotRequired[str | None]
-    description: NotRequired[str | None]
-    entity: NotRequired[str | None]
-    function_name: NotRequired[str | None]
-    function_param: NotRequired[Sequence[UpdateCustomFunctionRequestFunctionParamDict | UpdateCustomFunctionRequestFunctionParam] | None]
-    include_orgvariables_params: NotRequired[bool | None]
-    is_execute: NotRequired[bool | None]
-    is_hidden: NotRequired[bool | None]
-    language: NotRequired[UpdateCustomFunctionRequestLanguage | str | None]
-    lock_reason: NotRequired[str | None]
-    lock_type: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
-    return_type: NotRequired[UpdateCustomFunctionRequestReturnType | str | None]
-    script: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_custom_functions")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,9 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -248,130 +246,28 @@ class UpdateCustomModuleRequest(ZohoModel):
     show_custommodule_in: list[UpdateCustomModuleRequestShowCustommoduleIn] | None = None
 
 
-class BulkUpdateCustomModuleRecordsRequestDict(TypedDict, total=False):
-    """``BulkUpdateCustomModuleRecordsRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_custom_modules as _twins
 
-    cf_debt_amount: NotRequired[Decimal | int | float | str | None]
-    module_record_id: NotRequired[str | None]
-    record_name: NotRequired[str | None]
+    BulkUpdateCustomModuleRecordsRequestDict = _twins.BulkUpdateCustomModuleRecordsRequestDict
+    CreateCustomModuleRecordRequestDict = _twins.CreateCustomModuleRecordRequestDict
+    CreateCustomModuleRequestDict = _twins.CreateCustomModuleRequestDict
+    CreateCustomModuleRequestModulePermissionDict = _twins.CreateCustomModuleRequestModulePermissionDict
+    CreateCustomModuleRequestModuleVisibilityDict = _twins.CreateCustomModuleRequestModuleVisibilityDict
+    CreateCustomModuleRequestShowCustommoduleInDict = _twins.CreateCustomModuleRequestShowCustommoduleInDict
+    UpdateCustomModuleRecordRequestDict = _twins.UpdateCustomModuleRecordRequestDict
+    UpdateCustomModuleRequestDict = _twins.UpdateCustomModuleRequestDict
+    UpdateCustomModuleRequestModulePermissionDict = _twins.UpdateCustomModuleRequestModulePermissionDict
+    UpdateCustomModuleRequestModuleVisibilityDict = _twins.UpdateCustomModuleRequestModuleVisibilityDict
+    UpdateCustomModuleRequestShowCustommoduleInDict = _twins.UpdateCustomModuleRequestShowCustommoduleInDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_custom_modules``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateCustomModuleRecordRequestDict(TypedDict, total=False):
-    """``CreateCustomModuleRecordRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    record_name: Required[str]
-    cf_debt_amount: NotRequired[Decimal | int | float | str | None]
-
-
-class CreateCustomModuleRequestModulePermissionDict(TypedDict, total=False):
-    """``CreateCustomModuleRequestModulePermission`` as a plain dict (keys are Zoho's field names)."""
-
-    can_approve: NotRequired[bool | None]
-    can_create: NotRequired[bool | None]
-    can_delete: NotRequired[bool | None]
-    can_edit: NotRequired[bool | None]
-    can_view: NotRequired[bool | None]
-    full_access: NotRequired[bool | None]
-    role_id: NotRequired[str | None]
-
-
-class CreateCustomModuleRequestModuleVisibilityDict(TypedDict, total=False):
-    """``CreateCustomModuleRequestModuleVisibility`` as a plain dict (keys are Zoho's field names)."""
-
-    is_hidden: NotRequired[bool | None]
-    type: NotRequired[str | None]
-
-
-class CreateCustomModuleRequestShowCustommoduleInDict(TypedDict, total=False):
-    """``CreateCustomModuleRequestShowCustommoduleIn`` as a plain dict (keys are Zoho's field names)."""
-
-    show_in: NotRequired[str | None]
-
-
-class CreateCustomModuleRequestDict(TypedDict, total=False):
-    """``CreateCustomModuleRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    module_name: Required[str]
-    plural_name: Required[str]
-    allow_forclone: NotRequired[bool | None]
-    allowed_apps: NotRequired[Sequence[str] | None]
-    can_allow_pdf_print: NotRequired[bool | None]
-    can_attach_documents: NotRequired[bool | None]
-    can_bulk_send_mail: NotRequired[bool | None]
-    can_bulk_update_module: NotRequired[bool | None]
-    can_create_module: NotRequired[bool | None]
-    can_delete_module: NotRequired[bool | None]
-    can_edit_module: NotRequired[bool | None]
-    can_lock_record: NotRequired[bool | None]
-    can_send_mail: NotRequired[bool | None]
-    can_show_custommodule_lhs: NotRequired[bool | None]
-    can_show_pdf_view: NotRequired[bool | None]
-    can_use_widget_for_custommodule: NotRequired[bool | None]
-    default_customview_api_name: NotRequired[str | None]
-    description: NotRequired[str | None]
-    is_reporting_tags_supported: NotRequired[bool | None]
-    module_permission: NotRequired[Sequence[CreateCustomModuleRequestModulePermissionDict | CreateCustomModuleRequestModulePermission] | None]
-    module_visibility: NotRequired[Sequence[CreateCustomModuleRequestModuleVisibilityDict | CreateCustomModuleRequestModuleVisibility] | None]
-    parent_module_id: NotRequired[str | None]
-    record_name: NotRequired[str | None]
-    shared_type: NotRequired[str | None]
-    show_custommodule_in: NotRequired[Sequence[CreateCustomModuleRequestShowCustommoduleInDict | CreateCustomModuleRequestShowCustommoduleIn] | None]
-
-
-class UpdateCustomModuleRecordRequestDict(TypedDict, total=False):
-    """``UpdateCustomModuleRecordRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    cf_debt_amount: NotRequired[Decimal | int | float | str | None]
-    record_name: NotRequired[str | None]
-
-
-class UpdateCustomModuleRequestModulePermissionDict(TypedDict, total=False):
-    """``UpdateCustomModuleRequestModulePermission`` as a plain dict (keys are Zoho's field names)."""
-
-    can_approve: NotRequired[bool | None]
-    can_create: NotRequired[bool | None]
-    can_delete: NotRequired[bool | None]
-    can_edit: NotRequired[bool | None]
-    can_view: NotRequired[bool | None]
-    full_access: NotRequired[bool | None]
-    role_id: NotRequired[str | None]
-
-
-class UpdateCustomModuleRequestModuleVisibilityDict(TypedDict, total=False):
-    """``UpdateCustomModuleRequestModuleVisibility`` as a plain dict (keys are Zoho's field names)."""
-
-    is_hidden: NotRequired[bool | None]
-    type: NotRequired[str | None]
-
-
-class UpdateCustomModuleRequestShowCustommoduleInDict(TypedDict, total=False):
-    """``UpdateCustomModuleRequestShowCustommoduleIn`` as a plain dict (keys are Zoho's field names)."""
-
-    show_in: NotRequired[str | None]
-
-
-class UpdateCustomModuleRequestDict(TypedDict, total=False):
-    """``UpdateCustomModuleRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    allow_forclone: NotRequired[bool | None]
-    can_allow_pdf_print: NotRequired[bool | None]
-    can_attach_documents: NotRequired[bool | None]
-    can_bulk_send_mail: NotRequired[bool | None]
-    can_bulk_update_module: NotRequired[bool | None]
-    can_edit_module: NotRequired[bool | None]
-    can_lock_record: NotRequired[bool | None]
-    can_send_mail: NotRequired[bool | None]
-    can_show_custommodule_lhs: NotRequired[bool | None]
-    can_show_pdf_view: NotRequired[bool | None]
-    can_use_widget_for_custommodule: NotRequired[bool | None]
-    default_customview_api_name: NotRequired[str | None]
-    description: NotRequired[str | None]
-    is_reporting_tags_supported: NotRequired[bool | None]
-    module_name: NotRequired[str | None]
-    module_permission: NotRequired[Sequence[UpdateCustomModuleRequestModulePermissionDict | UpdateCustomModuleRequestModulePermission] | None]
-    module_visibility: NotRequired[Sequence[UpdateCustomModuleRequestModuleVisibilityDict | UpdateCustomModuleRequestModuleVisibility] | None]
-    parent_module_id: NotRequired[str | None]
-    plural_name: NotRequired[str | None]
-    record_name: NotRequired[str | None]
-    shared_type: NotRequired[str | None]
-    show_custommodule_in: NotRequired[Sequence[UpdateCustomModuleRequestShowCustommoduleInDict | UpdateCustomModuleRequestShowCustommoduleIn] | None]
+            twins = importlib.import_module("zbooks.models._dicts_custom_modules")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

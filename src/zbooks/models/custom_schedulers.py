@@ -4,7 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -35,15 +35,19 @@ class UpdateCustomSchedulerRequest(ZohoModel):
     scheduler_name: _t.Str = None
 
 
-class CreateCustomSchedulerRequestDict(TypedDict, total=False):
-    """``CreateCustomSchedulerRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_custom_schedulers as _twins
 
-    scheduler_name: Required[str]
-    frequency: NotRequired[str | None]
+    CreateCustomSchedulerRequestDict = _twins.CreateCustomSchedulerRequestDict
+    UpdateCustomSchedulerRequestDict = _twins.UpdateCustomSchedulerRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_custom_schedulers``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class UpdateCustomSchedulerRequestDict(TypedDict, total=False):
-    """``UpdateCustomSchedulerRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    frequency: NotRequired[str | None]
-    scheduler_name: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_custom_schedulers")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

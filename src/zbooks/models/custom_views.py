@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -153,91 +152,27 @@ class UpdateCustomViewRequest(ZohoModel):
     shared_with: _t.Str = None
 
 
-class CreateCustomViewRequestRuleColumnDict(TypedDict, total=False):
-    """``CreateCustomViewRequestRuleColumn`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_custom_views as _twins
 
-    comparator: NotRequired[str | None]
-    field: NotRequired[str | None]
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
+    CreateCustomViewRequestDict = _twins.CreateCustomViewRequestDict
+    CreateCustomViewRequestRuleColumnDict = _twins.CreateCustomViewRequestRuleColumnDict
+    CreateCustomViewRequestRuleDict = _twins.CreateCustomViewRequestRuleDict
+    CreateCustomViewRequestSelectColumnDict = _twins.CreateCustomViewRequestSelectColumnDict
+    ReorderCustomViewsRequestDict = _twins.ReorderCustomViewsRequestDict
+    ReorderCustomViewsRequestOrderDict = _twins.ReorderCustomViewsRequestOrderDict
+    UpdateCustomViewRequestDict = _twins.UpdateCustomViewRequestDict
+    UpdateCustomViewRequestRuleColumnDict = _twins.UpdateCustomViewRequestRuleColumnDict
+    UpdateCustomViewRequestRuleDict = _twins.UpdateCustomViewRequestRuleDict
+    UpdateCustomViewRequestSelectColumnDict = _twins.UpdateCustomViewRequestSelectColumnDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_custom_views``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateCustomViewRequestRuleDict(TypedDict, total=False):
-    """``CreateCustomViewRequestRule`` as a plain dict (keys are Zoho's field names)."""
-
-    columns: NotRequired[Sequence[CreateCustomViewRequestRuleColumnDict | CreateCustomViewRequestRuleColumn] | None]
-    criteria_string: NotRequired[str | None]
-
-
-class CreateCustomViewRequestSelectColumnDict(TypedDict, total=False):
-    """``CreateCustomViewRequestSelectColumn`` as a plain dict (keys are Zoho's field names)."""
-
-    field: Required[str]
-    is_pinned: NotRequired[bool | None]
-    width: NotRequired[int | None]
-
-
-class CreateCustomViewRequestDict(TypedDict, total=False):
-    """``CreateCustomViewRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    entity_type: Required[str]
-    name: Required[str]
-    select_columns: Required[Sequence[CreateCustomViewRequestSelectColumnDict | CreateCustomViewRequestSelectColumn]]
-    column_orientation_type: NotRequired[str | None]
-    is_default: NotRequired[bool | None]
-    is_favorite: NotRequired[bool | None]
-    placeholder: NotRequired[str | None]
-    rule: NotRequired[CreateCustomViewRequestRuleDict | CreateCustomViewRequestRule | None]
-    shared_with: NotRequired[str | None]
-    sub_entity_type: NotRequired[str | None]
-
-
-class ReorderCustomViewsRequestOrderDict(TypedDict, total=False):
-    """``ReorderCustomViewsRequestOrder`` as a plain dict (keys are Zoho's field names)."""
-
-    customview_id: Required[str]
-    index: Required[int]
-
-
-class ReorderCustomViewsRequestDict(TypedDict, total=False):
-    """``ReorderCustomViewsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    entity_type: Required[str]
-    order: Required[Sequence[ReorderCustomViewsRequestOrderDict | ReorderCustomViewsRequestOrder]]
-    sub_entity_type: NotRequired[str | None]
-
-
-class UpdateCustomViewRequestRuleColumnDict(TypedDict, total=False):
-    """``UpdateCustomViewRequestRuleColumn`` as a plain dict (keys are Zoho's field names)."""
-
-    comparator: NotRequired[str | None]
-    field: NotRequired[str | None]
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdateCustomViewRequestRuleDict(TypedDict, total=False):
-    """``UpdateCustomViewRequestRule`` as a plain dict (keys are Zoho's field names)."""
-
-    columns: NotRequired[Sequence[UpdateCustomViewRequestRuleColumnDict | UpdateCustomViewRequestRuleColumn] | None]
-    criteria_string: NotRequired[str | None]
-
-
-class UpdateCustomViewRequestSelectColumnDict(TypedDict, total=False):
-    """``UpdateCustomViewRequestSelectColumn`` as a plain dict (keys are Zoho's field names)."""
-
-    field: NotRequired[str | None]
-    is_pinned: NotRequired[bool | None]
-    width: NotRequired[int | None]
-
-
-class UpdateCustomViewRequestDict(TypedDict, total=False):
-    """``UpdateCustomViewRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    column_orientation_type: NotRequired[str | None]
-    is_default: NotRequired[bool | None]
-    is_favorite: NotRequired[bool | None]
-    name: NotRequired[str | None]
-    rule: NotRequired[UpdateCustomViewRequestRuleDict | UpdateCustomViewRequestRule | None]
-    select_columns: NotRequired[Sequence[UpdateCustomViewRequestSelectColumnDict | UpdateCustomViewRequestSelectColumn] | None]
-    shared_with: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_custom_views")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

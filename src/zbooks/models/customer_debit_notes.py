@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -191,115 +188,27 @@ class UpdateCustomerDebitNoteRequest(ZohoModel):
     type: _t.Str = None
 
 
-class CreateCustomerDebitNoteRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateCustomerDebitNoteRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_customer_debit_notes as _twins
 
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
+    CreateCustomerDebitNoteRequestCustomFieldDict = _twins.CreateCustomerDebitNoteRequestCustomFieldDict
+    CreateCustomerDebitNoteRequestDict = _twins.CreateCustomerDebitNoteRequestDict
+    CreateCustomerDebitNoteRequestLineItemDict = _twins.CreateCustomerDebitNoteRequestLineItemDict
+    CreateCustomerDebitNoteRequestLineItemTagDict = _twins.CreateCustomerDebitNoteRequestLineItemTagDict
+    CreateCustomerDebitNoteRequestTagDict = _twins.CreateCustomerDebitNoteRequestTagDict
+    UpdateCustomerDebitNoteRequestCustomFieldDict = _twins.UpdateCustomerDebitNoteRequestCustomFieldDict
+    UpdateCustomerDebitNoteRequestDict = _twins.UpdateCustomerDebitNoteRequestDict
+    UpdateCustomerDebitNoteRequestLineItemDict = _twins.UpdateCustomerDebitNoteRequestLineItemDict
+    UpdateCustomerDebitNoteRequestLineItemTagDict = _twins.UpdateCustomerDebitNoteRequestLineItemTagDict
+    UpdateCustomerDebitNoteRequestTagDict = _twins.UpdateCustomerDebitNoteRequestTagDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_customer_debit_notes``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateCustomerDebitNoteRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateCustomerDebitNoteRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateCustomerDebitNoteRequestLineItemDict(TypedDict, total=False):
-    """``CreateCustomerDebitNoteRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_id: NotRequired[str | None]
-    line_item_category: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[CreateCustomerDebitNoteRequestLineItemTagDict | CreateCustomerDebitNoteRequestLineItemTag] | None]
-    tax_id: NotRequired[str | None]
-
-
-class CreateCustomerDebitNoteRequestTagDict(TypedDict, total=False):
-    """``CreateCustomerDebitNoteRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateCustomerDebitNoteRequestDict(TypedDict, total=False):
-    """``CreateCustomerDebitNoteRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    customer_id: Required[str]
-    line_items: Required[Sequence[CreateCustomerDebitNoteRequestLineItemDict | CreateCustomerDebitNoteRequestLineItem]]
-    reference_invoice_id: Required[str]
-    type: Required[str]
-    contact_persons: NotRequired[Sequence[str] | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateCustomerDebitNoteRequestCustomFieldDict | CreateCustomerDebitNoteRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    due_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    invoice_number: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    payment_terms: NotRequired[int | None]
-    payment_terms_label: NotRequired[str | None]
-    reference_invoice_type: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateCustomerDebitNoteRequestTagDict | CreateCustomerDebitNoteRequestTag] | None]
-
-
-class UpdateCustomerDebitNoteRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateCustomerDebitNoteRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateCustomerDebitNoteRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateCustomerDebitNoteRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateCustomerDebitNoteRequestLineItemDict(TypedDict, total=False):
-    """``UpdateCustomerDebitNoteRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_id: NotRequired[str | None]
-    item_total: NotRequired[Decimal | int | float | str | None]
-    line_item_category: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[UpdateCustomerDebitNoteRequestLineItemTagDict | UpdateCustomerDebitNoteRequestLineItemTag] | None]
-    tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class UpdateCustomerDebitNoteRequestTagDict(TypedDict, total=False):
-    """``UpdateCustomerDebitNoteRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateCustomerDebitNoteRequestDict(TypedDict, total=False):
-    """``UpdateCustomerDebitNoteRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateCustomerDebitNoteRequestCustomFieldDict | UpdateCustomerDebitNoteRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    due_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    invoice_number: NotRequired[str | None]
-    line_items: NotRequired[Sequence[UpdateCustomerDebitNoteRequestLineItemDict | UpdateCustomerDebitNoteRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    payment_terms: NotRequired[int | None]
-    payment_terms_label: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateCustomerDebitNoteRequestTagDict | UpdateCustomerDebitNoteRequestTag] | None]
-    template_id: NotRequired[str | None]
-    type: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_customer_debit_notes")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -261,162 +258,31 @@ class UpdateCustomerPaymentUsingCustomFieldRequest(ZohoModel):
     tax_amount_withheld: _rq.Money = None
 
 
-class CreateCustomerPaymentRefundRequestDict(TypedDict, total=False):
-    """``CreateCustomerPaymentRefundRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_customer_payments as _twins
 
-    amount: Required[Decimal | int | float | str]
-    date: Required[_dt.date | str]
-    from_account_id: Required[str]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    payment_form: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
+    CreateCustomerPaymentRefundRequestDict = _twins.CreateCustomerPaymentRefundRequestDict
+    CreateCustomerPaymentRequestCustomFieldDict = _twins.CreateCustomerPaymentRequestCustomFieldDict
+    CreateCustomerPaymentRequestDict = _twins.CreateCustomerPaymentRequestDict
+    CreateCustomerPaymentRequestInvoiceDict = _twins.CreateCustomerPaymentRequestInvoiceDict
+    CreateCustomerPaymentRequestTagDict = _twins.CreateCustomerPaymentRequestTagDict
+    UpdateCustomerPaymentRefundRequestDict = _twins.UpdateCustomerPaymentRefundRequestDict
+    UpdateCustomerPaymentRequestCustomFieldDict = _twins.UpdateCustomerPaymentRequestCustomFieldDict
+    UpdateCustomerPaymentRequestDict = _twins.UpdateCustomerPaymentRequestDict
+    UpdateCustomerPaymentRequestInvoiceDict = _twins.UpdateCustomerPaymentRequestInvoiceDict
+    UpdateCustomerPaymentRequestTagDict = _twins.UpdateCustomerPaymentRequestTagDict
+    UpdateCustomerPaymentUsingCustomFieldRequestCustomFieldDict = _twins.UpdateCustomerPaymentUsingCustomFieldRequestCustomFieldDict
+    UpdateCustomerPaymentUsingCustomFieldRequestDict = _twins.UpdateCustomerPaymentUsingCustomFieldRequestDict
+    UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict = _twins.UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict
+    UpdateCustomerPaymentUsingCustomFieldRequestTagDict = _twins.UpdateCustomerPaymentUsingCustomFieldRequestTagDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_customer_payments``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateCustomerPaymentRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateCustomerPaymentRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateCustomerPaymentRequestInvoiceDict(TypedDict, total=False):
-    """``CreateCustomerPaymentRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: Required[Decimal | int | float | str]
-    invoice_id: Required[str]
-    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
-
-
-class CreateCustomerPaymentRequestTagDict(TypedDict, total=False):
-    """``CreateCustomerPaymentRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateCustomerPaymentRequestDict(TypedDict, total=False):
-    """``CreateCustomerPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: Required[Decimal | int | float | str]
-    customer_id: Required[str]
-    date: Required[_dt.date | str]
-    invoices: Required[Sequence[CreateCustomerPaymentRequestInvoiceDict | CreateCustomerPaymentRequestInvoice]]
-    payment_mode: Required[str]
-    account_id: NotRequired[str | None]
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    bank_charges: NotRequired[Decimal | int | float | str | None]
-    contact_persons: NotRequired[Sequence[str] | None]
-    custom_fields: NotRequired[Sequence[CreateCustomerPaymentRequestCustomFieldDict | CreateCustomerPaymentRequestCustomField] | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    invoice_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    payment_form: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    retainerinvoice_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateCustomerPaymentRequestTagDict | CreateCustomerPaymentRequestTag] | None]
-
-
-class UpdateCustomerPaymentRefundRequestDict(TypedDict, total=False):
-    """``UpdateCustomerPaymentRefundRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: NotRequired[Decimal | int | float | str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    from_account_id: NotRequired[str | None]
-    payment_form: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
-
-
-class UpdateCustomerPaymentRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateCustomerPaymentRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateCustomerPaymentRequestInvoiceDict(TypedDict, total=False):
-    """``UpdateCustomerPaymentRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    invoice_id: NotRequired[str | None]
-    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
-
-
-class UpdateCustomerPaymentRequestTagDict(TypedDict, total=False):
-    """``UpdateCustomerPaymentRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateCustomerPaymentRequestDict(TypedDict, total=False):
-    """``UpdateCustomerPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    bank_charges: NotRequired[Decimal | int | float | str | None]
-    custom_fields: NotRequired[Sequence[UpdateCustomerPaymentRequestCustomFieldDict | UpdateCustomerPaymentRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    invoice_id: NotRequired[str | None]
-    invoices: NotRequired[Sequence[UpdateCustomerPaymentRequestInvoiceDict | UpdateCustomerPaymentRequestInvoice] | None]
-    location_id: NotRequired[str | None]
-    payment_form: NotRequired[str | None]
-    payment_mode: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    retainerinvoice_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateCustomerPaymentRequestTagDict | UpdateCustomerPaymentRequestTag] | None]
-    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
-
-
-class UpdateCustomerPaymentUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateCustomerPaymentUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict(TypedDict, total=False):
-    """``UpdateCustomerPaymentUsingCustomFieldRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    invoice_id: NotRequired[str | None]
-    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
-
-
-class UpdateCustomerPaymentUsingCustomFieldRequestTagDict(TypedDict, total=False):
-    """``UpdateCustomerPaymentUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateCustomerPaymentUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateCustomerPaymentUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    bank_charges: NotRequired[Decimal | int | float | str | None]
-    custom_fields: NotRequired[Sequence[UpdateCustomerPaymentUsingCustomFieldRequestCustomFieldDict | UpdateCustomerPaymentUsingCustomFieldRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    invoice_id: NotRequired[str | None]
-    invoices: NotRequired[Sequence[UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict | UpdateCustomerPaymentUsingCustomFieldRequestInvoice] | None]
-    location_id: NotRequired[str | None]
-    payment_form: NotRequired[str | None]
-    payment_mode: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    retainerinvoice_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateCustomerPaymentUsingCustomFieldRequestTagDict | UpdateCustomerPaymentUsingCustomFieldRequestTag] | None]
-    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
+            twins = importlib.import_module("zbooks.models._dicts_customer_payments")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

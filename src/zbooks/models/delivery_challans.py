@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -258,138 +255,24 @@ class UpdateDeliveryChallanShippingAddressRequest(ZohoModel):
     zip: _t.Str = None
 
 
-class CreateDeliveryChallanRequestLineItemDict(TypedDict, total=False):
-    """``CreateDeliveryChallanRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_delivery_challans as _twins
 
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    sku: NotRequired[str | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    warehouse_id: NotRequired[str | None]
+    CreateDeliveryChallanRequestDict = _twins.CreateDeliveryChallanRequestDict
+    CreateDeliveryChallanRequestLineItemDict = _twins.CreateDeliveryChallanRequestLineItemDict
+    ReturnDeliveryChallansRequestDict = _twins.ReturnDeliveryChallansRequestDict
+    ReturnDeliveryChallansRequestLineItemDict = _twins.ReturnDeliveryChallansRequestLineItemDict
+    UpdateDeliveryChallanRequestDict = _twins.UpdateDeliveryChallanRequestDict
+    UpdateDeliveryChallanRequestLineItemDict = _twins.UpdateDeliveryChallanRequestLineItemDict
+    UpdateDeliveryChallanShippingAddressRequestDict = _twins.UpdateDeliveryChallanShippingAddressRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_delivery_challans``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateDeliveryChallanRequestDict(TypedDict, total=False):
-    """``CreateDeliveryChallanRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    customer_id: Required[str]
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    branch_id: NotRequired[str | None]
-    challan_type: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    deliverychallan_number: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_type: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[CreateDeliveryChallanRequestLineItemDict | CreateDeliveryChallanRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    shipping_address_id: NotRequired[str | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-
-
-class ReturnDeliveryChallansRequestLineItemDict(TypedDict, total=False):
-    """``ReturnDeliveryChallansRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    line_item_id: NotRequired[str | None]
-    qty_returned: NotRequired[Decimal | int | float | str | None]
-
-
-class ReturnDeliveryChallansRequestDict(TypedDict, total=False):
-    """``ReturnDeliveryChallansRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    line_items: NotRequired[Sequence[ReturnDeliveryChallansRequestLineItemDict | ReturnDeliveryChallansRequestLineItem] | None]
-
-
-class UpdateDeliveryChallanRequestLineItemDict(TypedDict, total=False):
-    """``UpdateDeliveryChallanRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    sku: NotRequired[str | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    warehouse_id: NotRequired[str | None]
-
-
-class UpdateDeliveryChallanRequestDict(TypedDict, total=False):
-    """``UpdateDeliveryChallanRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    branch_id: NotRequired[str | None]
-    challan_type: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    deliverychallan_number: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_type: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateDeliveryChallanRequestLineItemDict | UpdateDeliveryChallanRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    shipping_address_id: NotRequired[str | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-
-
-class UpdateDeliveryChallanShippingAddressRequestDict(TypedDict, total=False):
-    """``UpdateDeliveryChallanShippingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    attention: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    phone: NotRequired[str | None]
-    state: NotRequired[str | None]
-    street2: NotRequired[str | None]
-    zip: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_delivery_challans")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

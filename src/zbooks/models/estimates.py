@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Annotated, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -712,402 +709,43 @@ class UpdateEstimateUsingCustomFieldRequest(ZohoModel):
     vat_treatment: _t.Str = None
 
 
-class CreateEstimateCommentRequestDict(TypedDict, total=False):
-    """``CreateEstimateCommentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    show_comment_to_clients: NotRequired[bool | None]
-
-
-class CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``CreateEstimateRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_sms_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class CreateEstimateRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``CreateEstimateRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict | CreateEstimateRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class CreateEstimateRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateEstimateRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class CreateEstimateRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateEstimateRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateEstimateRequestLineItemDict(TypedDict, total=False):
-    """``CreateEstimateRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    bcy_rate: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_amount: NotRequired[Decimal | int | float | str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    item_total: NotRequired[Decimal | int | float | str | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    sat_item_key_code: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateEstimateRequestLineItemTagDict | CreateEstimateRequestLineItemTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_name: NotRequired[str | None]
-    tax_percentage: NotRequired[Decimal | int | float | str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tax_type: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-
-
-class CreateEstimateRequestTagDict(TypedDict, total=False):
-    """``CreateEstimateRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateEstimateRequestDict(TypedDict, total=False):
-    """``CreateEstimateRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    customer_id: Required[str]
-    line_items: Required[Sequence[CreateEstimateRequestLineItemDict | CreateEstimateRequestLineItem]]
-    accept_retainer: NotRequired[bool | None]
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[CreateEstimateRequestContactPersonsAssociatedDict | CreateEstimateRequestContactPersonsAssociated] | None]
-    currency_id: NotRequired[str | None]
-    custom_body: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateEstimateRequestCustomFieldDict | CreateEstimateRequestCustomField] | None]
-    custom_subject: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_type: NotRequired[str | None]
-    estimate_number: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    expiry_date: NotRequired[_dt.date | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    item_id: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    retainer_percentage: NotRequired[Decimal | int | float | str | None]
-    salesperson_name: NotRequired[str | None]
-    shipping_charge: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[CreateEstimateRequestTagDict | CreateEstimateRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class EmailEstimateRequestDict(TypedDict, total=False):
-    """``EmailEstimateRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    to_mail_ids: Required[Sequence[str]]
-    body: NotRequired[str | None]
-    cc_mail_ids: NotRequired[Sequence[str] | None]
-    mail_documents: NotRequired[Sequence[str] | None]
-    send_from_org_email_id: NotRequired[bool | None]
-    subject: NotRequired[str | None]
-
-
-class UpdateEstimateBillingAddressRequestDict(TypedDict, total=False):
-    """``UpdateEstimateBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    state: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class UpdateEstimateCommentRequestDict(TypedDict, total=False):
-    """``UpdateEstimateCommentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    show_comment_to_clients: NotRequired[bool | None]
-
-
-class UpdateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_sms_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdateEstimateRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``UpdateEstimateRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class UpdateEstimateRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateEstimateRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdateEstimateRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateEstimateRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateEstimateRequestLineItemDict(TypedDict, total=False):
-    """``UpdateEstimateRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    bcy_rate: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_amount: NotRequired[Decimal | int | float | str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    item_total: NotRequired[Decimal | int | float | str | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    sat_item_key_code: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateEstimateRequestLineItemTagDict | UpdateEstimateRequestLineItemTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_name: NotRequired[str | None]
-    tax_percentage: NotRequired[Decimal | int | float | str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tax_type: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-
-
-class UpdateEstimateRequestTagDict(TypedDict, total=False):
-    """``UpdateEstimateRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateEstimateRequestDict(TypedDict, total=False):
-    """``UpdateEstimateRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    accept_retainer: NotRequired[bool | None]
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[UpdateEstimateRequestContactPersonsAssociatedDict | UpdateEstimateRequestContactPersonsAssociated] | None]
-    currency_id: NotRequired[str | None]
-    custom_body: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateEstimateRequestCustomFieldDict | UpdateEstimateRequestCustomField] | None]
-    custom_subject: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_type: NotRequired[str | None]
-    estimate_number: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    expiry_date: NotRequired[_dt.date | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    item_id: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    line_items: NotRequired[Sequence[UpdateEstimateRequestLineItemDict | UpdateEstimateRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    retainer_percentage: NotRequired[Decimal | int | float | str | None]
-    salesperson_name: NotRequired[str | None]
-    shipping_charge: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[UpdateEstimateRequestTagDict | UpdateEstimateRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class UpdateEstimateShippingAddressRequestDict(TypedDict, total=False):
-    """``UpdateEstimateShippingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    state: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_sms_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``UpdateEstimateUsingCustomFieldRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class UpdateEstimateUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateEstimateUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdateEstimateUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateEstimateUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateEstimateUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
-    """``UpdateEstimateUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    bcy_rate: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_amount: NotRequired[Decimal | int | float | str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    item_total: NotRequired[Decimal | int | float | str | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    sat_item_key_code: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateEstimateUsingCustomFieldRequestLineItemTagDict | UpdateEstimateUsingCustomFieldRequestLineItemTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_name: NotRequired[str | None]
-    tax_percentage: NotRequired[Decimal | int | float | str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tax_type: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-
-
-class UpdateEstimateUsingCustomFieldRequestTagDict(TypedDict, total=False):
-    """``UpdateEstimateUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateEstimateUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateEstimateUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    accept_retainer: NotRequired[bool | None]
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedDict | UpdateEstimateUsingCustomFieldRequestContactPersonsAssociated] | None]
-    currency_id: NotRequired[str | None]
-    custom_body: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateEstimateUsingCustomFieldRequestCustomFieldDict | UpdateEstimateUsingCustomFieldRequestCustomField] | None]
-    custom_subject: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_type: NotRequired[str | None]
-    estimate_number: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    expiry_date: NotRequired[_dt.date | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    item_id: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    line_items: NotRequired[Sequence[UpdateEstimateUsingCustomFieldRequestLineItemDict | UpdateEstimateUsingCustomFieldRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    retainer_percentage: NotRequired[Decimal | int | float | str | None]
-    salesperson_name: NotRequired[str | None]
-    shipping_charge: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[UpdateEstimateUsingCustomFieldRequestTagDict | UpdateEstimateUsingCustomFieldRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_estimates as _twins
+
+    CreateEstimateCommentRequestDict = _twins.CreateEstimateCommentRequestDict
+    CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreateEstimateRequestContactPersonsAssociatedDict = _twins.CreateEstimateRequestContactPersonsAssociatedDict
+    CreateEstimateRequestCustomFieldDict = _twins.CreateEstimateRequestCustomFieldDict
+    CreateEstimateRequestDict = _twins.CreateEstimateRequestDict
+    CreateEstimateRequestLineItemDict = _twins.CreateEstimateRequestLineItemDict
+    CreateEstimateRequestLineItemTagDict = _twins.CreateEstimateRequestLineItemTagDict
+    CreateEstimateRequestTagDict = _twins.CreateEstimateRequestTagDict
+    EmailEstimateRequestDict = _twins.EmailEstimateRequestDict
+    UpdateEstimateBillingAddressRequestDict = _twins.UpdateEstimateBillingAddressRequestDict
+    UpdateEstimateCommentRequestDict = _twins.UpdateEstimateCommentRequestDict
+    UpdateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateEstimateRequestContactPersonsAssociatedDict = _twins.UpdateEstimateRequestContactPersonsAssociatedDict
+    UpdateEstimateRequestCustomFieldDict = _twins.UpdateEstimateRequestCustomFieldDict
+    UpdateEstimateRequestDict = _twins.UpdateEstimateRequestDict
+    UpdateEstimateRequestLineItemDict = _twins.UpdateEstimateRequestLineItemDict
+    UpdateEstimateRequestLineItemTagDict = _twins.UpdateEstimateRequestLineItemTagDict
+    UpdateEstimateRequestTagDict = _twins.UpdateEstimateRequestTagDict
+    UpdateEstimateShippingAddressRequestDict = _twins.UpdateEstimateShippingAddressRequestDict
+    UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedDict = _twins.UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedDict
+    UpdateEstimateUsingCustomFieldRequestCustomFieldDict = _twins.UpdateEstimateUsingCustomFieldRequestCustomFieldDict
+    UpdateEstimateUsingCustomFieldRequestDict = _twins.UpdateEstimateUsingCustomFieldRequestDict
+    UpdateEstimateUsingCustomFieldRequestLineItemDict = _twins.UpdateEstimateUsingCustomFieldRequestLineItemDict
+    UpdateEstimateUsingCustomFieldRequestLineItemTagDict = _twins.UpdateEstimateUsingCustomFieldRequestLineItemTagDict
+    UpdateEstimateUsingCustomFieldRequestTagDict = _twins.UpdateEstimateUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_estimates``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_estimates")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Annotated, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -492,282 +489,34 @@ class UpdateExpenseUsingCustomFieldRequest(ZohoModel):
     vendor_id: _t.Str = None
 
 
-class AddExpenseAttachmentRequestDict(TypedDict, total=False):
-    """``AddExpenseAttachmentRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_expenses as _twins
 
-    document_ids: NotRequired[Sequence[str] | None]
-    totalFiles: NotRequired[int | None]
+    AddExpenseAttachmentRequestDict = _twins.AddExpenseAttachmentRequestDict
+    CreateEmployeeRequestDict = _twins.CreateEmployeeRequestDict
+    CreateExpenseRequestDict = _twins.CreateExpenseRequestDict
+    CreateExpenseRequestLineItemDict = _twins.CreateExpenseRequestLineItemDict
+    CreateExpenseRequestLineItemTagDict = _twins.CreateExpenseRequestLineItemTagDict
+    CreateExpenseRequestTagDict = _twins.CreateExpenseRequestTagDict
+    CreateExpenseRequestTaxDict = _twins.CreateExpenseRequestTaxDict
+    UpdateExpenseRequestDict = _twins.UpdateExpenseRequestDict
+    UpdateExpenseRequestLineItemDict = _twins.UpdateExpenseRequestLineItemDict
+    UpdateExpenseRequestLineItemTagDict = _twins.UpdateExpenseRequestLineItemTagDict
+    UpdateExpenseRequestTagDict = _twins.UpdateExpenseRequestTagDict
+    UpdateExpenseRequestTaxDict = _twins.UpdateExpenseRequestTaxDict
+    UpdateExpenseUsingCustomFieldRequestDict = _twins.UpdateExpenseUsingCustomFieldRequestDict
+    UpdateExpenseUsingCustomFieldRequestLineItemDict = _twins.UpdateExpenseUsingCustomFieldRequestLineItemDict
+    UpdateExpenseUsingCustomFieldRequestLineItemTagDict = _twins.UpdateExpenseUsingCustomFieldRequestLineItemTagDict
+    UpdateExpenseUsingCustomFieldRequestTagDict = _twins.UpdateExpenseUsingCustomFieldRequestTagDict
+    UpdateExpenseUsingCustomFieldRequestTaxDict = _twins.UpdateExpenseUsingCustomFieldRequestTaxDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_expenses``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateEmployeeRequestDict(TypedDict, total=False):
-    """``CreateEmployeeRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    email: Required[str]
-    name: Required[str]
-
-
-class CreateExpenseRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateExpenseRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    is_tag_mandatory: NotRequired[bool | None]
-    tag_id: NotRequired[str | None]
-    tag_name: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-    tag_option_name: NotRequired[str | None]
-
-
-class CreateExpenseRequestLineItemDict(TypedDict, total=False):
-    """``CreateExpenseRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    item_order: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateExpenseRequestLineItemTagDict | CreateExpenseRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-
-
-class CreateExpenseRequestTagDict(TypedDict, total=False):
-    """``CreateExpenseRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateExpenseRequestTaxDict(TypedDict, total=False):
-    """``CreateExpenseRequestTax`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_amount: NotRequired[Decimal | int | float | str | None]
-    tax_id: NotRequired[str | None]
-
-
-class CreateExpenseRequestDict(TypedDict, total=False):
-    """``CreateExpenseRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: Required[str]
-    amount: Required[Decimal | int | float | str]
-    date: Required[_dt.date | str]
-    paid_through_account_id: Required[str]
-    acquisition_vat_id: NotRequired[str | None]
-    can_reclaim_vat_on_mileage: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[str] | None]
-    customer_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    destination_of_supply: NotRequired[str | None]
-    distance: NotRequired[str | None]
-    employee_id: NotRequired[str | None]
-    end_reading: NotRequired[Decimal | int | float | str | None]
-    engine_capacity_range: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    fuel_type: NotRequired[str | None]
-    gst_no: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[CreateExpenseRequestLineItemDict | CreateExpenseRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    mileage_rate: NotRequired[Decimal | int | float | str | None]
-    mileage_type: NotRequired[str | None]
-    mileage_unit: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    start_reading: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[CreateExpenseRequestTagDict | CreateExpenseRequestTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    taxes: NotRequired[Sequence[CreateExpenseRequestTaxDict | CreateExpenseRequestTax] | None]
-    vat_treatment: NotRequired[str | None]
-    vehicle_type: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
-
-
-class UpdateExpenseRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateExpenseRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    is_tag_mandatory: NotRequired[bool | None]
-    tag_id: NotRequired[str | None]
-    tag_name: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-    tag_option_name: NotRequired[str | None]
-
-
-class UpdateExpenseRequestLineItemDict(TypedDict, total=False):
-    """``UpdateExpenseRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    item_order: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateExpenseRequestLineItemTagDict | UpdateExpenseRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-
-
-class UpdateExpenseRequestTagDict(TypedDict, total=False):
-    """``UpdateExpenseRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateExpenseRequestTaxDict(TypedDict, total=False):
-    """``UpdateExpenseRequestTax`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_amount: NotRequired[Decimal | int | float | str | None]
-    tax_id: NotRequired[str | None]
-
-
-class UpdateExpenseRequestDict(TypedDict, total=False):
-    """``UpdateExpenseRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    can_reclaim_vat_on_mileage: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[str] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    destination_of_supply: NotRequired[str | None]
-    distance: NotRequired[str | None]
-    employee_id: NotRequired[str | None]
-    end_reading: NotRequired[Decimal | int | float | str | None]
-    engine_capacity_range: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    fuel_type: NotRequired[str | None]
-    gst_no: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateExpenseRequestLineItemDict | UpdateExpenseRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    mileage_rate: NotRequired[Decimal | int | float | str | None]
-    mileage_type: NotRequired[str | None]
-    mileage_unit: NotRequired[str | None]
-    paid_through_account_id: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    start_reading: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[UpdateExpenseRequestTagDict | UpdateExpenseRequestTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    taxes: NotRequired[Sequence[UpdateExpenseRequestTaxDict | UpdateExpenseRequestTax] | None]
-    vat_treatment: NotRequired[str | None]
-    vehicle_type: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
-
-
-class UpdateExpenseUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateExpenseUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    is_tag_mandatory: NotRequired[bool | None]
-    tag_id: NotRequired[str | None]
-    tag_name: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-    tag_option_name: NotRequired[str | None]
-
-
-class UpdateExpenseUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
-    """``UpdateExpenseUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    item_order: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateExpenseUsingCustomFieldRequestLineItemTagDict | UpdateExpenseUsingCustomFieldRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-
-
-class UpdateExpenseUsingCustomFieldRequestTagDict(TypedDict, total=False):
-    """``UpdateExpenseUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateExpenseUsingCustomFieldRequestTaxDict(TypedDict, total=False):
-    """``UpdateExpenseUsingCustomFieldRequestTax`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_amount: NotRequired[Decimal | int | float | str | None]
-    tax_id: NotRequired[str | None]
-
-
-class UpdateExpenseUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateExpenseUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    can_reclaim_vat_on_mileage: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[str] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    destination_of_supply: NotRequired[str | None]
-    distance: NotRequired[str | None]
-    employee_id: NotRequired[str | None]
-    end_reading: NotRequired[Decimal | int | float | str | None]
-    engine_capacity_range: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    fuel_type: NotRequired[str | None]
-    gst_no: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateExpenseUsingCustomFieldRequestLineItemDict | UpdateExpenseUsingCustomFieldRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    mileage_rate: NotRequired[Decimal | int | float | str | None]
-    mileage_type: NotRequired[str | None]
-    mileage_unit: NotRequired[str | None]
-    paid_through_account_id: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    start_reading: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[UpdateExpenseUsingCustomFieldRequestTagDict | UpdateExpenseUsingCustomFieldRequestTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    taxes: NotRequired[Sequence[UpdateExpenseUsingCustomFieldRequestTaxDict | UpdateExpenseUsingCustomFieldRequestTax] | None]
-    vat_treatment: NotRequired[str | None]
-    vehicle_type: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_expenses")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

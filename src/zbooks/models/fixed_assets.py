@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -270,130 +267,28 @@ class WriteOffFixedAssetRequest(ZohoModel):
     reason: _rq.ReqStr
 
 
-class CreateFixedAssetCommentRequestDict(TypedDict, total=False):
-    """``CreateFixedAssetCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_fixed_assets as _twins
 
-    description: NotRequired[str | None]
+    CreateFixedAssetCommentRequestDict = _twins.CreateFixedAssetCommentRequestDict
+    CreateFixedAssetRequestCustomFieldDict = _twins.CreateFixedAssetRequestCustomFieldDict
+    CreateFixedAssetRequestDict = _twins.CreateFixedAssetRequestDict
+    CreateFixedAssetRequestTagDict = _twins.CreateFixedAssetRequestTagDict
+    CreateFixedAssetTypeRequestDict = _twins.CreateFixedAssetTypeRequestDict
+    SellFixedAssetRequestDict = _twins.SellFixedAssetRequestDict
+    UpdateFixedAssetRequestCustomFieldDict = _twins.UpdateFixedAssetRequestCustomFieldDict
+    UpdateFixedAssetRequestDict = _twins.UpdateFixedAssetRequestDict
+    UpdateFixedAssetRequestTagDict = _twins.UpdateFixedAssetRequestTagDict
+    UpdateFixedAssetTypeRequestDict = _twins.UpdateFixedAssetTypeRequestDict
+    WriteOffFixedAssetRequestDict = _twins.WriteOffFixedAssetRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_fixed_assets``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateFixedAssetRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateFixedAssetRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateFixedAssetRequestTagDict(TypedDict, total=False):
-    """``CreateFixedAssetRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateFixedAssetRequestDict(TypedDict, total=False):
-    """``CreateFixedAssetRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    asset_account_id: Required[str]
-    asset_cost: Required[Decimal | int | float | str]
-    asset_name: Required[str]
-    asset_purchase_date: Required[_dt.date | str]
-    fixed_asset_type_id: Required[str]
-    computation_type: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateFixedAssetRequestCustomFieldDict | CreateFixedAssetRequestCustomField] | None]
-    dep_start_value: NotRequired[Decimal | int | float | str | None]
-    depreciation_account_id: NotRequired[str | None]
-    depreciation_frequency: NotRequired[str | None]
-    depreciation_method: NotRequired[str | None]
-    depreciation_percentage: NotRequired[Decimal | int | float | str | None]
-    depreciation_start_date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    expense_account_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    salvage_value: NotRequired[str | None]
-    serial_no: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateFixedAssetRequestTagDict | CreateFixedAssetRequestTag] | None]
-    total_life: NotRequired[Decimal | int | float | str | None]
-    warranty_expiry_date: NotRequired[_dt.date | str | None]
-
-
-class CreateFixedAssetTypeRequestDict(TypedDict, total=False):
-    """``CreateFixedAssetTypeRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    computation_type: Required[str]
-    depreciation_account_id: Required[str]
-    depreciation_frequency: Required[str]
-    depreciation_method: Required[str]
-    depreciation_percentage: Required[Decimal | int | float | str]
-    expense_account_id: Required[str]
-    fixed_asset_type_name: Required[str]
-    total_life: Required[Decimal | int | float | str]
-
-
-class SellFixedAssetRequestDict(TypedDict, total=False):
-    """``SellFixedAssetRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    expense_account_id: Required[str]
-    invoice_id: Required[str]
-    line_item_id: Required[str]
-    reason: Required[str]
-
-
-class UpdateFixedAssetRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateFixedAssetRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateFixedAssetRequestTagDict(TypedDict, total=False):
-    """``UpdateFixedAssetRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateFixedAssetRequestDict(TypedDict, total=False):
-    """``UpdateFixedAssetRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    asset_account_id: NotRequired[str | None]
-    asset_cost: NotRequired[Decimal | int | float | str | None]
-    asset_name: NotRequired[str | None]
-    asset_purchase_date: NotRequired[_dt.date | str | None]
-    computation_type: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateFixedAssetRequestCustomFieldDict | UpdateFixedAssetRequestCustomField] | None]
-    dep_start_value: NotRequired[Decimal | int | float | str | None]
-    depreciation_account_id: NotRequired[str | None]
-    depreciation_frequency: NotRequired[str | None]
-    depreciation_method: NotRequired[str | None]
-    depreciation_percentage: NotRequired[Decimal | int | float | str | None]
-    depreciation_start_date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    expense_account_id: NotRequired[str | None]
-    fixed_asset_type_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    salvage_value: NotRequired[str | None]
-    serial_no: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateFixedAssetRequestTagDict | UpdateFixedAssetRequestTag] | None]
-    total_life: NotRequired[Decimal | int | float | str | None]
-    warranty_expiry_date: NotRequired[_dt.date | str | None]
-
-
-class UpdateFixedAssetTypeRequestDict(TypedDict, total=False):
-    """``UpdateFixedAssetTypeRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    computation_type: NotRequired[str | None]
-    depreciation_account_id: NotRequired[str | None]
-    depreciation_frequency: NotRequired[str | None]
-    depreciation_method: NotRequired[str | None]
-    depreciation_percentage: NotRequired[Decimal | int | float | str | None]
-    expense_account_id: NotRequired[str | None]
-    fixed_asset_type_name: NotRequired[str | None]
-    total_life: NotRequired[Decimal | int | float | str | None]
-
-
-class WriteOffFixedAssetRequestDict(TypedDict, total=False):
-    """``WriteOffFixedAssetRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    date: Required[_dt.date | str]
-    expense_account_id: Required[str]
-    reason: Required[str]
+            twins = importlib.import_module("zbooks.models._dicts_fixed_assets")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,9 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Annotated, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -239,166 +237,29 @@ class UpdateItemUsingCustomFieldRequest(ZohoModel):
     vendor_id: _t.Str = None
 
 
-class CreateItemRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateItemRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_items as _twins
 
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
+    CreateItemRequestCustomFieldDict = _twins.CreateItemRequestCustomFieldDict
+    CreateItemRequestDict = _twins.CreateItemRequestDict
+    CreateItemRequestItemTaxPreferenceDict = _twins.CreateItemRequestItemTaxPreferenceDict
+    CreateItemRequestLocationDict = _twins.CreateItemRequestLocationDict
+    UpdateItemRequestCustomFieldDict = _twins.UpdateItemRequestCustomFieldDict
+    UpdateItemRequestDict = _twins.UpdateItemRequestDict
+    UpdateItemRequestItemTaxPreferenceDict = _twins.UpdateItemRequestItemTaxPreferenceDict
+    UpdateItemRequestLocationDict = _twins.UpdateItemRequestLocationDict
+    UpdateItemUsingCustomFieldRequestCustomFieldDict = _twins.UpdateItemUsingCustomFieldRequestCustomFieldDict
+    UpdateItemUsingCustomFieldRequestDict = _twins.UpdateItemUsingCustomFieldRequestDict
+    UpdateItemUsingCustomFieldRequestItemTaxPreferenceDict = _twins.UpdateItemUsingCustomFieldRequestItemTaxPreferenceDict
+    UpdateItemUsingCustomFieldRequestLocationDict = _twins.UpdateItemUsingCustomFieldRequestLocationDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_items``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateItemRequestItemTaxPreferenceDict(TypedDict, total=False):
-    """``CreateItemRequestItemTaxPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_id: NotRequired[str | None]
-    tax_specification: NotRequired[str | None]
-
-
-class CreateItemRequestLocationDict(TypedDict, total=False):
-    """``CreateItemRequestLocation`` as a plain dict (keys are Zoho's field names)."""
-
-    initial_stock: NotRequired[str | None]
-    initial_stock_rate: NotRequired[Decimal | int | float | str | None]
-    location_id: NotRequired[str | None]
-
-
-class CreateItemRequestDict(TypedDict, total=False):
-    """``CreateItemRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    name: Required[str]
-    rate: Required[Decimal | int | float | str]
-    account_id: NotRequired[str | None]
-    avatax_tax_code: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateItemRequestCustomFieldDict | CreateItemRequestCustomField] | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    inventory_account_id: NotRequired[str | None]
-    is_taxable: NotRequired[bool | None]
-    item_tax_preferences: NotRequired[Sequence[CreateItemRequestItemTaxPreferenceDict | CreateItemRequestItemTaxPreference] | None]
-    item_type: NotRequired[str | None]
-    locations: NotRequired[Sequence[CreateItemRequestLocationDict | CreateItemRequestLocation] | None]
-    product_type: NotRequired[str | None]
-    purchase_account_id: NotRequired[str | None]
-    purchase_description: NotRequired[str | None]
-    purchase_rate: NotRequired[Decimal | int | float | str | None]
-    purchase_tax_exemption_id: NotRequired[str | None]
-    purchase_tax_rule_id: NotRequired[str | None]
-    reorder_level: NotRequired[str | None]
-    sales_tax_rule_id: NotRequired[str | None]
-    sat_item_key_code: NotRequired[str | None]
-    sku: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_percentage: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
-
-
-class UpdateItemRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateItemRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateItemRequestItemTaxPreferenceDict(TypedDict, total=False):
-    """``UpdateItemRequestItemTaxPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_id: NotRequired[str | None]
-    tax_specification: NotRequired[str | None]
-
-
-class UpdateItemRequestLocationDict(TypedDict, total=False):
-    """``UpdateItemRequestLocation`` as a plain dict (keys are Zoho's field names)."""
-
-    initial_stock: NotRequired[str | None]
-    initial_stock_rate: NotRequired[Decimal | int | float | str | None]
-    location_id: NotRequired[str | None]
-
-
-class UpdateItemRequestDict(TypedDict, total=False):
-    """``UpdateItemRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    avatax_tax_code: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateItemRequestCustomFieldDict | UpdateItemRequestCustomField] | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    inventory_account_id: NotRequired[str | None]
-    is_taxable: NotRequired[bool | None]
-    item_tax_preferences: NotRequired[Sequence[UpdateItemRequestItemTaxPreferenceDict | UpdateItemRequestItemTaxPreference] | None]
-    item_type: NotRequired[str | None]
-    locations: NotRequired[Sequence[UpdateItemRequestLocationDict | UpdateItemRequestLocation] | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    purchase_account_id: NotRequired[str | None]
-    purchase_description: NotRequired[str | None]
-    purchase_rate: NotRequired[Decimal | int | float | str | None]
-    purchase_tax_exemption_id: NotRequired[str | None]
-    purchase_tax_rule_id: NotRequired[str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reorder_level: NotRequired[str | None]
-    sales_tax_rule_id: NotRequired[str | None]
-    sat_item_key_code: NotRequired[str | None]
-    sku: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_percentage: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
-
-
-class UpdateItemUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateItemUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateItemUsingCustomFieldRequestItemTaxPreferenceDict(TypedDict, total=False):
-    """``UpdateItemUsingCustomFieldRequestItemTaxPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_id: NotRequired[str | None]
-    tax_specification: NotRequired[str | None]
-
-
-class UpdateItemUsingCustomFieldRequestLocationDict(TypedDict, total=False):
-    """``UpdateItemUsingCustomFieldRequestLocation`` as a plain dict (keys are Zoho's field names)."""
-
-    initial_stock: NotRequired[str | None]
-    initial_stock_rate: NotRequired[Decimal | int | float | str | None]
-    location_id: NotRequired[str | None]
-
-
-class UpdateItemUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateItemUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    avatax_tax_code: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateItemUsingCustomFieldRequestCustomFieldDict | UpdateItemUsingCustomFieldRequestCustomField] | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    inventory_account_id: NotRequired[str | None]
-    is_taxable: NotRequired[bool | None]
-    item_tax_preferences: NotRequired[Sequence[UpdateItemUsingCustomFieldRequestItemTaxPreferenceDict | UpdateItemUsingCustomFieldRequestItemTaxPreference] | None]
-    item_type: NotRequired[str | None]
-    locations: NotRequired[Sequence[UpdateItemUsingCustomFieldRequestLocationDict | UpdateItemUsingCustomFieldRequestLocation] | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    purchase_account_id: NotRequired[str | None]
-    purchase_description: NotRequired[str | None]
-    purchase_rate: NotRequired[Decimal | int | float | str | None]
-    purchase_tax_exemption_id: NotRequired[str | None]
-    purchase_tax_rule_id: NotRequired[str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reorder_level: NotRequired[str | None]
-    sales_tax_rule_id: NotRequired[str | None]
-    sat_item_key_code: NotRequired[str | None]
-    sku: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_percentage: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_items")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -431,291 +428,42 @@ class UpdateRecurringJournalRequest(ZohoModel):
     vat_treatment: _t.Str = None
 
 
-class AddJournalCommentRequestDict(TypedDict, total=False):
-    """``AddJournalCommentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-
-
-class ApplyJournalCreditsToBillsRequestInvoiceDict(TypedDict, total=False):
-    """``ApplyJournalCreditsToBillsRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    invoice_id: NotRequired[str | None]
-
-
-class ApplyJournalCreditsToBillsRequestDict(TypedDict, total=False):
-    """``ApplyJournalCreditsToBillsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    invoices: NotRequired[Sequence[ApplyJournalCreditsToBillsRequestInvoiceDict | ApplyJournalCreditsToBillsRequestInvoice] | None]
-
-
-class ApplyJournalCreditsToInvoicesRequestInvoiceDict(TypedDict, total=False):
-    """``ApplyJournalCreditsToInvoicesRequestInvoice`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    invoice_id: NotRequired[str | None]
-
-
-class ApplyJournalCreditsToInvoicesRequestDict(TypedDict, total=False):
-    """``ApplyJournalCreditsToInvoicesRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    invoices: NotRequired[Sequence[ApplyJournalCreditsToInvoicesRequestInvoiceDict | ApplyJournalCreditsToInvoicesRequestInvoice] | None]
-
-
-class CreateJournalRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateJournalRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateJournalRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateJournalRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateJournalRequestLineItemDict(TypedDict, total=False):
-    """``CreateJournalRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: Required[Decimal | int | float | str]
-    debit_or_credit: Required[str]
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    line_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateJournalRequestLineItemTagDict | CreateJournalRequestLineItemTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_authority_name: NotRequired[str | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_exemption_type: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-
-
-class CreateJournalRequestTagDict(TypedDict, total=False):
-    """``CreateJournalRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateJournalRequestDict(TypedDict, total=False):
-    """``CreateJournalRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    journal_date: Required[_dt.date | str]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateJournalRequestCustomFieldDict | CreateJournalRequestCustomField] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    include_in_vat_return: NotRequired[bool | None]
-    is_bas_adjustment: NotRequired[bool | None]
-    journal_type: NotRequired[str | None]
-    line_items: NotRequired[Sequence[CreateJournalRequestLineItemDict | CreateJournalRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    status: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateJournalRequestTagDict | CreateJournalRequestTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_type: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class CreateRecurringJournalRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateRecurringJournalRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateRecurringJournalRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateRecurringJournalRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateRecurringJournalRequestLineItemDict(TypedDict, total=False):
-    """``CreateRecurringJournalRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: Required[Decimal | int | float | str]
-    debit_or_credit: Required[str]
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    line_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateRecurringJournalRequestLineItemTagDict | CreateRecurringJournalRequestLineItemTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_authority_name: NotRequired[str | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_exemption_type: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-
-
-class CreateRecurringJournalRequestTagDict(TypedDict, total=False):
-    """``CreateRecurringJournalRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateRecurringJournalRequestDict(TypedDict, total=False):
-    """``CreateRecurringJournalRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    journal_date: Required[_dt.date | str]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateRecurringJournalRequestCustomFieldDict | CreateRecurringJournalRequestCustomField] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    include_in_vat_return: NotRequired[bool | None]
-    is_bas_adjustment: NotRequired[bool | None]
-    journal_type: NotRequired[str | None]
-    line_items: NotRequired[Sequence[CreateRecurringJournalRequestLineItemDict | CreateRecurringJournalRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    status: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateRecurringJournalRequestTagDict | CreateRecurringJournalRequestTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_type: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class UpdateJournalRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateJournalRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateJournalRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateJournalRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateJournalRequestLineItemDict(TypedDict, total=False):
-    """``UpdateJournalRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    customer_id: NotRequired[str | None]
-    debit_or_credit: NotRequired[str | None]
-    description: NotRequired[str | None]
-    line_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateJournalRequestLineItemTagDict | UpdateJournalRequestLineItemTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_authority_name: NotRequired[str | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_exemption_type: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-
-
-class UpdateJournalRequestTagDict(TypedDict, total=False):
-    """``UpdateJournalRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateJournalRequestDict(TypedDict, total=False):
-    """``UpdateJournalRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateJournalRequestCustomFieldDict | UpdateJournalRequestCustomField] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    include_in_vat_return: NotRequired[bool | None]
-    is_bas_adjustment: NotRequired[bool | None]
-    journal_date: NotRequired[_dt.date | str | None]
-    journal_type: NotRequired[str | None]
-    line_items: NotRequired[Sequence[UpdateJournalRequestLineItemDict | UpdateJournalRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateJournalRequestTagDict | UpdateJournalRequestTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_type: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class UpdateRecurringJournalRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateRecurringJournalRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateRecurringJournalRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateRecurringJournalRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringJournalRequestLineItemDict(TypedDict, total=False):
-    """``UpdateRecurringJournalRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    customer_id: NotRequired[str | None]
-    debit_or_credit: NotRequired[str | None]
-    description: NotRequired[str | None]
-    line_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateRecurringJournalRequestLineItemTagDict | UpdateRecurringJournalRequestLineItemTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_authority_name: NotRequired[str | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_exemption_type: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-
-
-class UpdateRecurringJournalRequestTagDict(TypedDict, total=False):
-    """``UpdateRecurringJournalRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringJournalRequestDict(TypedDict, total=False):
-    """``UpdateRecurringJournalRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateRecurringJournalRequestCustomFieldDict | UpdateRecurringJournalRequestCustomField] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    include_in_vat_return: NotRequired[bool | None]
-    is_bas_adjustment: NotRequired[bool | None]
-    journal_date: NotRequired[_dt.date | str | None]
-    journal_type: NotRequired[str | None]
-    line_items: NotRequired[Sequence[UpdateRecurringJournalRequestLineItemDict | UpdateRecurringJournalRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateRecurringJournalRequestTagDict | UpdateRecurringJournalRequestTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_type: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_journals as _twins
+
+    AddJournalCommentRequestDict = _twins.AddJournalCommentRequestDict
+    ApplyJournalCreditsToBillsRequestDict = _twins.ApplyJournalCreditsToBillsRequestDict
+    ApplyJournalCreditsToBillsRequestInvoiceDict = _twins.ApplyJournalCreditsToBillsRequestInvoiceDict
+    ApplyJournalCreditsToInvoicesRequestDict = _twins.ApplyJournalCreditsToInvoicesRequestDict
+    ApplyJournalCreditsToInvoicesRequestInvoiceDict = _twins.ApplyJournalCreditsToInvoicesRequestInvoiceDict
+    CreateJournalRequestCustomFieldDict = _twins.CreateJournalRequestCustomFieldDict
+    CreateJournalRequestDict = _twins.CreateJournalRequestDict
+    CreateJournalRequestLineItemDict = _twins.CreateJournalRequestLineItemDict
+    CreateJournalRequestLineItemTagDict = _twins.CreateJournalRequestLineItemTagDict
+    CreateJournalRequestTagDict = _twins.CreateJournalRequestTagDict
+    CreateRecurringJournalRequestCustomFieldDict = _twins.CreateRecurringJournalRequestCustomFieldDict
+    CreateRecurringJournalRequestDict = _twins.CreateRecurringJournalRequestDict
+    CreateRecurringJournalRequestLineItemDict = _twins.CreateRecurringJournalRequestLineItemDict
+    CreateRecurringJournalRequestLineItemTagDict = _twins.CreateRecurringJournalRequestLineItemTagDict
+    CreateRecurringJournalRequestTagDict = _twins.CreateRecurringJournalRequestTagDict
+    UpdateJournalRequestCustomFieldDict = _twins.UpdateJournalRequestCustomFieldDict
+    UpdateJournalRequestDict = _twins.UpdateJournalRequestDict
+    UpdateJournalRequestLineItemDict = _twins.UpdateJournalRequestLineItemDict
+    UpdateJournalRequestLineItemTagDict = _twins.UpdateJournalRequestLineItemTagDict
+    UpdateJournalRequestTagDict = _twins.UpdateJournalRequestTagDict
+    UpdateRecurringJournalRequestCustomFieldDict = _twins.UpdateRecurringJournalRequestCustomFieldDict
+    UpdateRecurringJournalRequestDict = _twins.UpdateRecurringJournalRequestDict
+    UpdateRecurringJournalRequestLineItemDict = _twins.UpdateRecurringJournalRequestLineItemDict
+    UpdateRecurringJournalRequestLineItemTagDict = _twins.UpdateRecurringJournalRequestLineItemTagDict
+    UpdateRecurringJournalRequestTagDict = _twins.UpdateRecurringJournalRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_journals``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_journals")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -109,59 +108,21 @@ class UpdateLocationRequest(ZohoModel):
     user_ids: _t.Str = None
 
 
-class CreateLocationRequestAddressDict(TypedDict, total=False):
-    """``CreateLocationRequestAddress`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_locations as _twins
 
-    attention: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    state: NotRequired[str | None]
-    state_code: NotRequired[str | None]
-    street_address1: NotRequired[str | None]
-    street_address2: NotRequired[str | None]
+    CreateLocationRequestAddressDict = _twins.CreateLocationRequestAddressDict
+    CreateLocationRequestDict = _twins.CreateLocationRequestDict
+    UpdateLocationRequestAddressDict = _twins.UpdateLocationRequestAddressDict
+    UpdateLocationRequestDict = _twins.UpdateLocationRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_locations``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateLocationRequestDict(TypedDict, total=False):
-    """``CreateLocationRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    country: Required[str]
-    location_name: Required[str]
-    tax_settings_id: Required[str]
-    address: NotRequired[CreateLocationRequestAddressDict | CreateLocationRequestAddress | None]
-    associated_series_ids: NotRequired[Sequence[str] | None]
-    auto_number_generation_id: NotRequired[str | None]
-    email: NotRequired[str | None]
-    is_all_users_selected: NotRequired[bool | None]
-    parent_location_id: NotRequired[str | None]
-    phone: NotRequired[str | None]
-    type: NotRequired[str | None]
-    user_ids: NotRequired[str | None]
-
-
-class UpdateLocationRequestAddressDict(TypedDict, total=False):
-    """``UpdateLocationRequestAddress`` as a plain dict (keys are Zoho's field names)."""
-
-    attention: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    state: NotRequired[str | None]
-    state_code: NotRequired[str | None]
-    street_address1: NotRequired[str | None]
-    street_address2: NotRequired[str | None]
-
-
-class UpdateLocationRequestDict(TypedDict, total=False):
-    """``UpdateLocationRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[UpdateLocationRequestAddressDict | UpdateLocationRequestAddress | None]
-    associated_series_ids: NotRequired[Sequence[str] | None]
-    auto_number_generation_id: NotRequired[str | None]
-    country: NotRequired[str | None]
-    email: NotRequired[str | None]
-    is_all_users_selected: NotRequired[bool | None]
-    location_name: NotRequired[str | None]
-    parent_location_id: NotRequired[str | None]
-    phone: NotRequired[str | None]
-    tax_settings_id: NotRequired[str | None]
-    type: NotRequired[str | None]
-    user_ids: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_locations")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -94,43 +91,21 @@ class UpdateOpeningBalanceRequest(ZohoModel):
     opening_balance_id: _t.Str = None
 
 
-class CreateOpeningBalanceRequestAccountDict(TypedDict, total=False):
-    """``CreateOpeningBalanceRequestAccount`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_opening_balances as _twins
 
-    debit_or_credit: Required[str]
-    account_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    currency_id: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    location_id: NotRequired[str | None]
+    CreateOpeningBalanceRequestAccountDict = _twins.CreateOpeningBalanceRequestAccountDict
+    CreateOpeningBalanceRequestDict = _twins.CreateOpeningBalanceRequestDict
+    UpdateOpeningBalanceRequestAccountDict = _twins.UpdateOpeningBalanceRequestAccountDict
+    UpdateOpeningBalanceRequestDict = _twins.UpdateOpeningBalanceRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_opening_balances``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateOpeningBalanceRequestDict(TypedDict, total=False):
-    """``CreateOpeningBalanceRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    date: Required[_dt.date | str]
-    accounts: NotRequired[Sequence[CreateOpeningBalanceRequestAccountDict | CreateOpeningBalanceRequestAccount] | None]
-
-
-class UpdateOpeningBalanceRequestAccountDict(TypedDict, total=False):
-    """``UpdateOpeningBalanceRequestAccount`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    account_name: NotRequired[str | None]
-    account_split_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    bcy_amount: NotRequired[Decimal | int | float | str | None]
-    currency_code: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    debit_or_credit: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    location_id: NotRequired[str | None]
-    location_name: NotRequired[str | None]
-
-
-class UpdateOpeningBalanceRequestDict(TypedDict, total=False):
-    """``UpdateOpeningBalanceRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    accounts: NotRequired[Sequence[UpdateOpeningBalanceRequestAccountDict | UpdateOpeningBalanceRequestAccount] | None]
-    date: NotRequired[_dt.date | str | None]
-    opening_balance_id: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_opening_balances")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,9 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -184,103 +182,24 @@ class UpdateOrganizationRequest(ZohoModel):
     website: _t.Str = None
 
 
-class CreateOrganizationAddressRequestDict(TypedDict, total=False):
-    """``CreateOrganizationAddressRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_organizations as _twins
 
-    address1: NotRequired[str | None]
-    address2: NotRequired[str | None]
-    attention: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    phone: NotRequired[str | None]
-    state: NotRequired[str | None]
-    state_code: NotRequired[str | None]
-    zip: NotRequired[str | None]
+    CreateOrganizationAddressRequestDict = _twins.CreateOrganizationAddressRequestDict
+    CreateOrganizationRequestAddressDict = _twins.CreateOrganizationRequestAddressDict
+    CreateOrganizationRequestDict = _twins.CreateOrganizationRequestDict
+    UpdateOrganizationAddressRequestDict = _twins.UpdateOrganizationAddressRequestDict
+    UpdateOrganizationRequestAddressDict = _twins.UpdateOrganizationRequestAddressDict
+    UpdateOrganizationRequestCustomFieldDict = _twins.UpdateOrganizationRequestCustomFieldDict
+    UpdateOrganizationRequestDict = _twins.UpdateOrganizationRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_organizations``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateOrganizationRequestAddressDict(TypedDict, total=False):
-    """``CreateOrganizationRequestAddress`` as a plain dict (keys are Zoho's field names)."""
-
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    state: NotRequired[str | None]
-    street_address1: NotRequired[str | None]
-    street_address2: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class CreateOrganizationRequestDict(TypedDict, total=False):
-    """``CreateOrganizationRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    currency_code: Required[str]
-    name: Required[str]
-    portal_name: Required[str]
-    time_zone: Required[str]
-    address: NotRequired[CreateOrganizationRequestAddressDict | CreateOrganizationRequestAddress | None]
-    date_format: NotRequired[str | None]
-    field_separator: NotRequired[str | None]
-    fiscal_year_start_month: NotRequired[str | None]
-    industry_size: NotRequired[str | None]
-    industry_type: NotRequired[str | None]
-    language_code: NotRequired[str | None]
-    org_address: NotRequired[str | None]
-    remit_to_address: NotRequired[str | None]
-
-
-class UpdateOrganizationAddressRequestDict(TypedDict, total=False):
-    """``UpdateOrganizationAddressRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address1: NotRequired[str | None]
-    address2: NotRequired[str | None]
-    attention: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    phone: NotRequired[str | None]
-    state: NotRequired[str | None]
-    state_code: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class UpdateOrganizationRequestAddressDict(TypedDict, total=False):
-    """``UpdateOrganizationRequestAddress`` as a plain dict (keys are Zoho's field names)."""
-
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    state: NotRequired[str | None]
-    street_address1: NotRequired[str | None]
-    street_address2: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class UpdateOrganizationRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateOrganizationRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[Decimal | int | float | str | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateOrganizationRequestDict(TypedDict, total=False):
-    """``UpdateOrganizationRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[UpdateOrganizationRequestAddressDict | UpdateOrganizationRequestAddress | None]
-    companyid_label: NotRequired[str | None]
-    companyid_value: NotRequired[str | None]
-    contact_name: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateOrganizationRequestCustomFieldDict | UpdateOrganizationRequestCustomField] | None]
-    date_format: NotRequired[str | None]
-    email: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    field_separator: NotRequired[str | None]
-    fiscal_year_start_month: NotRequired[str | None]
-    is_logo_uploaded: NotRequired[bool | None]
-    language_code: NotRequired[str | None]
-    name: NotRequired[str | None]
-    org_address: NotRequired[str | None]
-    phone: NotRequired[str | None]
-    remit_to_address: NotRequired[str | None]
-    taxid_label: NotRequired[str | None]
-    taxid_value: NotRequired[str | None]
-    time_zone: NotRequired[str | None]
-    website: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_organizations")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,9 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Annotated, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -174,75 +172,23 @@ class UpdatePricebookRequest(ZohoModel):
     sales_or_purchase_type: _t.Str = None
 
 
-class CreatePricebookRequestPricebookItemPriceBracketDict(TypedDict, total=False):
-    """``CreatePricebookRequestPricebookItemPriceBracket`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_price_lists as _twins
 
-    end_quantity: NotRequired[Decimal | int | float | str | None]
-    pricebook_discount: NotRequired[Decimal | int | float | str | None]
-    pricebook_rate: NotRequired[Decimal | int | float | str | None]
-    start_quantity: NotRequired[Decimal | int | float | str | None]
+    CreatePricebookRequestDict = _twins.CreatePricebookRequestDict
+    CreatePricebookRequestPricebookItemDict = _twins.CreatePricebookRequestPricebookItemDict
+    CreatePricebookRequestPricebookItemPriceBracketDict = _twins.CreatePricebookRequestPricebookItemPriceBracketDict
+    UpdatePricebookRequestDict = _twins.UpdatePricebookRequestDict
+    UpdatePricebookRequestPricebookItemDict = _twins.UpdatePricebookRequestPricebookItemDict
+    UpdatePricebookRequestPricebookItemPriceBracketDict = _twins.UpdatePricebookRequestPricebookItemPriceBracketDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_price_lists``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreatePricebookRequestPricebookItemDict(TypedDict, total=False):
-    """``CreatePricebookRequestPricebookItem`` as a plain dict (keys are Zoho's field names)."""
-
-    item_id: NotRequired[str | None]
-    price_brackets: NotRequired[Sequence[CreatePricebookRequestPricebookItemPriceBracketDict | CreatePricebookRequestPricebookItemPriceBracket] | None]
-    pricebook_discount: NotRequired[Decimal | int | float | str | None]
-    pricebook_rate: NotRequired[Decimal | int | float | str | None]
-    pricing_scheme: NotRequired[CreatePricebookRequestPricebookItemPricingScheme | str | None]
-
-
-class CreatePricebookRequestDict(TypedDict, total=False):
-    """``CreatePricebookRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    name: Required[str]
-    pricebook_type: Required[str]
-    sales_or_purchase_type: Required[str]
-    currency_id: NotRequired[str | None]
-    decimal_place: NotRequired[int | None]
-    description: NotRequired[str | None]
-    is_increase: NotRequired[bool | None]
-    percentage: NotRequired[Decimal | int | float | str | None]
-    pricebook_items: NotRequired[Sequence[CreatePricebookRequestPricebookItemDict | CreatePricebookRequestPricebookItem] | None]
-    pricebook_rate: NotRequired[Decimal | int | float | str | None]
-    pricing_scheme: NotRequired[CreatePricebookRequestPricingScheme | str | None]
-    rounding_type: NotRequired[str | None]
-
-
-class UpdatePricebookRequestPricebookItemPriceBracketDict(TypedDict, total=False):
-    """``UpdatePricebookRequestPricebookItemPriceBracket`` as a plain dict (keys are Zoho's field names)."""
-
-    end_quantity: NotRequired[Decimal | int | float | str | None]
-    pricebook_discount: NotRequired[Decimal | int | float | str | None]
-    pricebook_item_id: NotRequired[str | None]
-    pricebook_rate: NotRequired[Decimal | int | float | str | None]
-    start_quantity: NotRequired[Decimal | int | float | str | None]
-
-
-class UpdatePricebookRequestPricebookItemDict(TypedDict, total=False):
-    """``UpdatePricebookRequestPricebookItem`` as a plain dict (keys are Zoho's field names)."""
-
-    item_id: NotRequired[str | None]
-    price_brackets: NotRequired[Sequence[UpdatePricebookRequestPricebookItemPriceBracketDict | UpdatePricebookRequestPricebookItemPriceBracket] | None]
-    pricebook_discount: NotRequired[Decimal | int | float | str | None]
-    pricebook_item_id: NotRequired[str | None]
-    pricebook_rate: NotRequired[Decimal | int | float | str | None]
-    pricing_scheme: NotRequired[UpdatePricebookRequestPricebookItemPricingScheme | str | None]
-
-
-class UpdatePricebookRequestDict(TypedDict, total=False):
-    """``UpdatePricebookRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    currency_id: NotRequired[str | None]
-    decimal_place: NotRequired[int | None]
-    description: NotRequired[str | None]
-    is_increase: NotRequired[bool | None]
-    name: NotRequired[str | None]
-    percentage: NotRequired[Decimal | int | float | str | None]
-    pricebook_items: NotRequired[Sequence[UpdatePricebookRequestPricebookItemDict | UpdatePricebookRequestPricebookItem] | None]
-    pricebook_rate: NotRequired[Decimal | int | float | str | None]
-    pricebook_type: NotRequired[str | None]
-    pricing_scheme: NotRequired[UpdatePricebookRequestPricingScheme | str | None]
-    rounding_type: NotRequired[str | None]
-    sales_or_purchase_type: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_price_lists")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

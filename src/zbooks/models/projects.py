@@ -4,9 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -347,198 +345,34 @@ class User(ZohoModel):
     user_role: _t.Str = None
 
 
-class AddProjectCommentRequestDict(TypedDict, total=False):
-    """``AddProjectCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_projects as _twins
 
-    description: Required[str]
+    AddProjectCommentRequestDict = _twins.AddProjectCommentRequestDict
+    AddProjectTaskRequestDict = _twins.AddProjectTaskRequestDict
+    AddProjectUserRequestDict = _twins.AddProjectUserRequestDict
+    AddProjectUserRequestUserDict = _twins.AddProjectUserRequestUserDict
+    CloneProjectRequestDict = _twins.CloneProjectRequestDict
+    CreateProjectRequestDict = _twins.CreateProjectRequestDict
+    CreateProjectRequestTaskDict = _twins.CreateProjectRequestTaskDict
+    CreateProjectRequestUserDict = _twins.CreateProjectRequestUserDict
+    InviteProjectUserRequestDict = _twins.InviteProjectUserRequestDict
+    UpdateProjectRequestDict = _twins.UpdateProjectRequestDict
+    UpdateProjectRequestTaskDict = _twins.UpdateProjectRequestTaskDict
+    UpdateProjectRequestUserDict = _twins.UpdateProjectRequestUserDict
+    UpdateProjectTaskRequestDict = _twins.UpdateProjectTaskRequestDict
+    UpdateProjectUserRequestDict = _twins.UpdateProjectUserRequestDict
+    UpdateProjectsUsingCustomFieldRequestDict = _twins.UpdateProjectsUsingCustomFieldRequestDict
+    UpdateProjectsUsingCustomFieldRequestTaskDict = _twins.UpdateProjectsUsingCustomFieldRequestTaskDict
+    UpdateProjectsUsingCustomFieldRequestUserDict = _twins.UpdateProjectsUsingCustomFieldRequestUserDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_projects``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class AddProjectTaskRequestDict(TypedDict, total=False):
-    """``AddProjectTaskRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    task_name: Required[str]
-    budget_hours: NotRequired[str | None]
-    description: NotRequired[str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-
-
-class AddProjectUserRequestUserDict(TypedDict, total=False):
-    """``AddProjectUserRequestUser`` as a plain dict (keys are Zoho's field names)."""
-
-    user_id: Required[str]
-
-
-class AddProjectUserRequestDict(TypedDict, total=False):
-    """``AddProjectUserRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    cost_rate: Required[Decimal | int | float | str]
-    users: NotRequired[Sequence[AddProjectUserRequestUserDict | AddProjectUserRequestUser] | None]
-
-
-class CloneProjectRequestDict(TypedDict, total=False):
-    """``CloneProjectRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    project_name: Required[str]
-    description: NotRequired[str | None]
-
-
-class CreateProjectRequestTaskDict(TypedDict, total=False):
-    """``CreateProjectRequestTask`` as a plain dict (keys are Zoho's field names)."""
-
-    task_name: Required[str]
-    budget_hours: NotRequired[str | None]
-    description: NotRequired[str | None]
-    rate: NotRequired[str | None]
-
-
-class CreateProjectRequestUserDict(TypedDict, total=False):
-    """``CreateProjectRequestUser`` as a plain dict (keys are Zoho's field names)."""
-
-    billed_hours: NotRequired[str | None]
-    budget_hours: NotRequired[str | None]
-    cost_rate: NotRequired[Decimal | int | float | str | None]
-    email: NotRequired[str | None]
-    is_current_user: NotRequired[bool | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    status: NotRequired[str | None]
-    total_hours: NotRequired[str | None]
-    un_billed_hours: NotRequired[str | None]
-    user_id: NotRequired[str | None]
-    user_name: NotRequired[str | None]
-    user_role: NotRequired[str | None]
-
-
-class CreateProjectRequestDict(TypedDict, total=False):
-    """``CreateProjectRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    billing_type: Required[str]
-    customer_id: Required[str]
-    project_name: Required[str]
-    user_id: Required[str]
-    budget_amount: NotRequired[Decimal | int | float | str | None]
-    budget_hours: NotRequired[str | None]
-    budget_type: NotRequired[str | None]
-    cost_budget_amount: NotRequired[Decimal | int | float | str | None]
-    currency_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    tasks: NotRequired[Sequence[CreateProjectRequestTaskDict | CreateProjectRequestTask] | None]
-    users: NotRequired[Sequence[CreateProjectRequestUserDict | CreateProjectRequestUser] | None]
-
-
-class InviteProjectUserRequestDict(TypedDict, total=False):
-    """``InviteProjectUserRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    email: Required[str]
-    user_name: Required[str]
-    budget_hours: NotRequired[str | None]
-    cost_rate: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    user_role: NotRequired[str | None]
-
-
-class UpdateProjectRequestTaskDict(TypedDict, total=False):
-    """``UpdateProjectRequestTask`` as a plain dict (keys are Zoho's field names)."""
-
-    budget_hours: NotRequired[str | None]
-    description: NotRequired[str | None]
-    rate: NotRequired[str | None]
-    task_name: NotRequired[str | None]
-
-
-class UpdateProjectRequestUserDict(TypedDict, total=False):
-    """``UpdateProjectRequestUser`` as a plain dict (keys are Zoho's field names)."""
-
-    billed_hours: NotRequired[str | None]
-    budget_hours: NotRequired[str | None]
-    cost_rate: NotRequired[Decimal | int | float | str | None]
-    email: NotRequired[str | None]
-    is_current_user: NotRequired[bool | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    status: NotRequired[str | None]
-    total_hours: NotRequired[str | None]
-    un_billed_hours: NotRequired[str | None]
-    user_id: NotRequired[str | None]
-    user_name: NotRequired[str | None]
-    user_role: NotRequired[str | None]
-
-
-class UpdateProjectRequestDict(TypedDict, total=False):
-    """``UpdateProjectRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    billing_type: NotRequired[str | None]
-    budget_amount: NotRequired[Decimal | int | float | str | None]
-    budget_hours: NotRequired[str | None]
-    budget_type: NotRequired[str | None]
-    cost_budget_amount: NotRequired[Decimal | int | float | str | None]
-    currency_id: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    project_name: NotRequired[str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    tasks: NotRequired[Sequence[UpdateProjectRequestTaskDict | UpdateProjectRequestTask] | None]
-    user_id: NotRequired[str | None]
-    users: NotRequired[Sequence[UpdateProjectRequestUserDict | UpdateProjectRequestUser] | None]
-
-
-class UpdateProjectTaskRequestDict(TypedDict, total=False):
-    """``UpdateProjectTaskRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    budget_hours: NotRequired[str | None]
-    description: NotRequired[str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    task_name: NotRequired[str | None]
-
-
-class UpdateProjectUserRequestDict(TypedDict, total=False):
-    """``UpdateProjectUserRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    budget_hours: NotRequired[str | None]
-    cost_rate: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    user_name: NotRequired[str | None]
-    user_role: NotRequired[str | None]
-
-
-class UpdateProjectsUsingCustomFieldRequestTaskDict(TypedDict, total=False):
-    """``UpdateProjectsUsingCustomFieldRequestTask`` as a plain dict (keys are Zoho's field names)."""
-
-    budget_hours: NotRequired[str | None]
-    description: NotRequired[str | None]
-    rate: NotRequired[str | None]
-    task_name: NotRequired[str | None]
-
-
-class UpdateProjectsUsingCustomFieldRequestUserDict(TypedDict, total=False):
-    """``UpdateProjectsUsingCustomFieldRequestUser`` as a plain dict (keys are Zoho's field names)."""
-
-    billed_hours: NotRequired[str | None]
-    budget_hours: NotRequired[str | None]
-    cost_rate: NotRequired[Decimal | int | float | str | None]
-    email: NotRequired[str | None]
-    is_current_user: NotRequired[bool | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    status: NotRequired[str | None]
-    total_hours: NotRequired[str | None]
-    un_billed_hours: NotRequired[str | None]
-    user_id: NotRequired[str | None]
-    user_name: NotRequired[str | None]
-    user_role: NotRequired[str | None]
-
-
-class UpdateProjectsUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateProjectsUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    billing_type: NotRequired[str | None]
-    budget_amount: NotRequired[Decimal | int | float | str | None]
-    budget_hours: NotRequired[str | None]
-    budget_type: NotRequired[str | None]
-    cost_budget_amount: NotRequired[Decimal | int | float | str | None]
-    currency_id: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    project_name: NotRequired[str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    tasks: NotRequired[Sequence[UpdateProjectsUsingCustomFieldRequestTaskDict | UpdateProjectsUsingCustomFieldRequestTask] | None]
-    user_id: NotRequired[str | None]
-    users: NotRequired[Sequence[UpdateProjectsUsingCustomFieldRequestUserDict | UpdateProjectsUsingCustomFieldRequestUser] | None]
+            twins = importlib.import_module("zbooks.models._dicts_projects")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -754,413 +751,49 @@ class UpdatePurchaseOrderUsingCustomFieldRequest(ZohoModel):
     vendor_id: _t.Str = None
 
 
-class AddPurchaseOrderCommentRequestDict(TypedDict, total=False):
-    """``AddPurchaseOrderCommentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: Required[str]
-    expected_delivery_date: Required[_dt.date | str]
-
-
-class CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class CreatePurchaseOrderRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``CreatePurchaseOrderRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict | CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class CreatePurchaseOrderRequestCustomFieldDict(TypedDict, total=False):
-    """``CreatePurchaseOrderRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreatePurchaseOrderRequestDocumentDict(TypedDict, total=False):
-    """``CreatePurchaseOrderRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class CreatePurchaseOrderRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``CreatePurchaseOrderRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class CreatePurchaseOrderRequestLineItemTagDict(TypedDict, total=False):
-    """``CreatePurchaseOrderRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreatePurchaseOrderRequestLineItemDict(TypedDict, total=False):
-    """``CreatePurchaseOrderRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_custom_fields: NotRequired[Sequence[CreatePurchaseOrderRequestLineItemItemCustomFieldDict | CreatePurchaseOrderRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreatePurchaseOrderRequestLineItemTagDict | CreatePurchaseOrderRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class CreatePurchaseOrderRequestTagDict(TypedDict, total=False):
-    """``CreatePurchaseOrderRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreatePurchaseOrderRequestDict(TypedDict, total=False):
-    """``CreatePurchaseOrderRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    line_items: Required[Sequence[CreatePurchaseOrderRequestLineItemDict | CreatePurchaseOrderRequestLineItem]]
-    vendor_id: Required[str]
-    attention: NotRequired[str | None]
-    billing_address_id: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[CreatePurchaseOrderRequestContactPersonsAssociatedDict | CreatePurchaseOrderRequestContactPersonsAssociated] | None]
-    crm_custom_reference_id: NotRequired[str | None]
-    crm_owner_id: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreatePurchaseOrderRequestCustomFieldDict | CreatePurchaseOrderRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    delivery_customer_id: NotRequired[str | None]
-    delivery_date: NotRequired[_dt.date | str | None]
-    delivery_org_address_id: NotRequired[str | None]
-    destination_of_supply: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_account_id: NotRequired[str | None]
-    documents: NotRequired[Sequence[CreatePurchaseOrderRequestDocumentDict | CreatePurchaseOrderRequestDocument] | None]
-    due_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_update_customer: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    notes_default: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    purchaseorder_number: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    salesorder_id: NotRequired[str | None]
-    ship_via: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreatePurchaseOrderRequestTagDict | CreatePurchaseOrderRequestTag] | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    terms_default: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class EmailPurchaseOrderRequestMailDocumentDict(TypedDict, total=False):
-    """``EmailPurchaseOrderRequestMailDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class EmailPurchaseOrderRequestDict(TypedDict, total=False):
-    """``EmailPurchaseOrderRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    body: Required[str]
-    to_mail_ids: Required[Sequence[str]]
-    bcc_mail_ids: NotRequired[Sequence[str] | None]
-    cc_mail_ids: NotRequired[Sequence[str] | None]
-    from_address_id: NotRequired[str | None]
-    mail_documents: NotRequired[Sequence[EmailPurchaseOrderRequestMailDocumentDict | EmailPurchaseOrderRequestMailDocument] | None]
-    send_from_org_email_id: NotRequired[bool | None]
-    subject: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderBillingAddressRequestDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    attention: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    is_update_customer: NotRequired[str | None]
-    state: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderCommentRequestDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderCommentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    expected_delivery_date: NotRequired[_dt.date | str | None]
-
-
-class UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdatePurchaseOrderRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderRequestDocumentDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderRequestLineItemDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_custom_fields: NotRequired[Sequence[UpdatePurchaseOrderRequestLineItemItemCustomFieldDict | UpdatePurchaseOrderRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdatePurchaseOrderRequestLineItemTagDict | UpdatePurchaseOrderRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderRequestTagDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderRequestDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    attention: NotRequired[str | None]
-    billing_address_id: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[UpdatePurchaseOrderRequestContactPersonsAssociatedDict | UpdatePurchaseOrderRequestContactPersonsAssociated] | None]
-    crm_custom_reference_id: NotRequired[str | None]
-    crm_owner_id: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdatePurchaseOrderRequestCustomFieldDict | UpdatePurchaseOrderRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    delivery_customer_id: NotRequired[str | None]
-    delivery_date: NotRequired[_dt.date | str | None]
-    delivery_org_address_id: NotRequired[str | None]
-    destination_of_supply: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_account_id: NotRequired[str | None]
-    documents: NotRequired[Sequence[UpdatePurchaseOrderRequestDocumentDict | UpdatePurchaseOrderRequestDocument] | None]
-    due_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_update_customer: NotRequired[str | None]
-    line_items: NotRequired[Sequence[UpdatePurchaseOrderRequestLineItemDict | UpdatePurchaseOrderRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    notes_default: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    purchaseorder_number: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    salesorder_id: NotRequired[str | None]
-    ship_via: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdatePurchaseOrderRequestTagDict | UpdatePurchaseOrderRequestTag] | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    terms_default: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestDocumentDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderUsingCustomFieldRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_custom_fields: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomFieldDict | UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict | UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestTagDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdatePurchaseOrderUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    attention: NotRequired[str | None]
-    billing_address_id: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedDict | UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated] | None]
-    crm_custom_reference_id: NotRequired[str | None]
-    crm_owner_id: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestCustomFieldDict | UpdatePurchaseOrderUsingCustomFieldRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    delivery_customer_id: NotRequired[str | None]
-    delivery_date: NotRequired[_dt.date | str | None]
-    delivery_org_address_id: NotRequired[str | None]
-    destination_of_supply: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_account_id: NotRequired[str | None]
-    documents: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestDocumentDict | UpdatePurchaseOrderUsingCustomFieldRequestDocument] | None]
-    due_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_update_customer: NotRequired[str | None]
-    line_items: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestLineItemDict | UpdatePurchaseOrderUsingCustomFieldRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    notes_default: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    purchaseorder_number: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    salesorder_id: NotRequired[str | None]
-    ship_via: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdatePurchaseOrderUsingCustomFieldRequestTagDict | UpdatePurchaseOrderUsingCustomFieldRequestTag] | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    terms_default: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_purchase_orders as _twins
+
+    AddPurchaseOrderCommentRequestDict = _twins.AddPurchaseOrderCommentRequestDict
+    CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreatePurchaseOrderRequestContactPersonsAssociatedDict = _twins.CreatePurchaseOrderRequestContactPersonsAssociatedDict
+    CreatePurchaseOrderRequestCustomFieldDict = _twins.CreatePurchaseOrderRequestCustomFieldDict
+    CreatePurchaseOrderRequestDict = _twins.CreatePurchaseOrderRequestDict
+    CreatePurchaseOrderRequestDocumentDict = _twins.CreatePurchaseOrderRequestDocumentDict
+    CreatePurchaseOrderRequestLineItemDict = _twins.CreatePurchaseOrderRequestLineItemDict
+    CreatePurchaseOrderRequestLineItemItemCustomFieldDict = _twins.CreatePurchaseOrderRequestLineItemItemCustomFieldDict
+    CreatePurchaseOrderRequestLineItemTagDict = _twins.CreatePurchaseOrderRequestLineItemTagDict
+    CreatePurchaseOrderRequestTagDict = _twins.CreatePurchaseOrderRequestTagDict
+    EmailPurchaseOrderRequestDict = _twins.EmailPurchaseOrderRequestDict
+    EmailPurchaseOrderRequestMailDocumentDict = _twins.EmailPurchaseOrderRequestMailDocumentDict
+    UpdatePurchaseOrderBillingAddressRequestDict = _twins.UpdatePurchaseOrderBillingAddressRequestDict
+    UpdatePurchaseOrderCommentRequestDict = _twins.UpdatePurchaseOrderCommentRequestDict
+    UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdatePurchaseOrderRequestContactPersonsAssociatedDict = _twins.UpdatePurchaseOrderRequestContactPersonsAssociatedDict
+    UpdatePurchaseOrderRequestCustomFieldDict = _twins.UpdatePurchaseOrderRequestCustomFieldDict
+    UpdatePurchaseOrderRequestDict = _twins.UpdatePurchaseOrderRequestDict
+    UpdatePurchaseOrderRequestDocumentDict = _twins.UpdatePurchaseOrderRequestDocumentDict
+    UpdatePurchaseOrderRequestLineItemDict = _twins.UpdatePurchaseOrderRequestLineItemDict
+    UpdatePurchaseOrderRequestLineItemItemCustomFieldDict = _twins.UpdatePurchaseOrderRequestLineItemItemCustomFieldDict
+    UpdatePurchaseOrderRequestLineItemTagDict = _twins.UpdatePurchaseOrderRequestLineItemTagDict
+    UpdatePurchaseOrderRequestTagDict = _twins.UpdatePurchaseOrderRequestTagDict
+    UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedDict
+    UpdatePurchaseOrderUsingCustomFieldRequestCustomFieldDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestCustomFieldDict
+    UpdatePurchaseOrderUsingCustomFieldRequestDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestDict
+    UpdatePurchaseOrderUsingCustomFieldRequestDocumentDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestDocumentDict
+    UpdatePurchaseOrderUsingCustomFieldRequestLineItemDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestLineItemDict
+    UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomFieldDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomFieldDict
+    UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict
+    UpdatePurchaseOrderUsingCustomFieldRequestTagDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_purchase_orders``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_purchase_orders")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

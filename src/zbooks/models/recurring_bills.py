@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -468,304 +465,35 @@ class UpdateRecurringBillUsingCustomFieldRequest(ZohoModel):
     vendor_id: _t.Str = None
 
 
-class CreateRecurringBillRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateRecurringBillRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_recurring_bills as _twins
 
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
+    CreateRecurringBillRequestCustomFieldDict = _twins.CreateRecurringBillRequestCustomFieldDict
+    CreateRecurringBillRequestDict = _twins.CreateRecurringBillRequestDict
+    CreateRecurringBillRequestLineItemDict = _twins.CreateRecurringBillRequestLineItemDict
+    CreateRecurringBillRequestLineItemItemCustomFieldDict = _twins.CreateRecurringBillRequestLineItemItemCustomFieldDict
+    CreateRecurringBillRequestLineItemTagDict = _twins.CreateRecurringBillRequestLineItemTagDict
+    CreateRecurringBillRequestTagDict = _twins.CreateRecurringBillRequestTagDict
+    UpdateRecurringBillRequestCustomFieldDict = _twins.UpdateRecurringBillRequestCustomFieldDict
+    UpdateRecurringBillRequestDict = _twins.UpdateRecurringBillRequestDict
+    UpdateRecurringBillRequestLineItemDict = _twins.UpdateRecurringBillRequestLineItemDict
+    UpdateRecurringBillRequestLineItemItemCustomFieldDict = _twins.UpdateRecurringBillRequestLineItemItemCustomFieldDict
+    UpdateRecurringBillRequestLineItemTagDict = _twins.UpdateRecurringBillRequestLineItemTagDict
+    UpdateRecurringBillRequestTagDict = _twins.UpdateRecurringBillRequestTagDict
+    UpdateRecurringBillUsingCustomFieldRequestCustomFieldDict = _twins.UpdateRecurringBillUsingCustomFieldRequestCustomFieldDict
+    UpdateRecurringBillUsingCustomFieldRequestDict = _twins.UpdateRecurringBillUsingCustomFieldRequestDict
+    UpdateRecurringBillUsingCustomFieldRequestLineItemDict = _twins.UpdateRecurringBillUsingCustomFieldRequestLineItemDict
+    UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomFieldDict = _twins.UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomFieldDict
+    UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict = _twins.UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict
+    UpdateRecurringBillUsingCustomFieldRequestTagDict = _twins.UpdateRecurringBillUsingCustomFieldRequestTagDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_recurring_bills``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateRecurringBillRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``CreateRecurringBillRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateRecurringBillRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateRecurringBillRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateRecurringBillRequestLineItemDict(TypedDict, total=False):
-    """``CreateRecurringBillRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    item_custom_fields: NotRequired[Sequence[CreateRecurringBillRequestLineItemItemCustomFieldDict | CreateRecurringBillRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    serial_numbers: NotRequired[Sequence[str] | None]
-    tags: NotRequired[Sequence[CreateRecurringBillRequestLineItemTagDict | CreateRecurringBillRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class CreateRecurringBillRequestTagDict(TypedDict, total=False):
-    """``CreateRecurringBillRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateRecurringBillRequestDict(TypedDict, total=False):
-    """``CreateRecurringBillRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    recurrence_frequency: Required[str]
-    recurrence_name: Required[str]
-    repeat_every: Required[str]
-    start_date: Required[_dt.date | str]
-    vendor_id: Required[str]
-    abn: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateRecurringBillRequestCustomFieldDict | CreateRecurringBillRequestCustomField] | None]
-    destination_of_supply: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_account_id: NotRequired[str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_abn_quoted: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    is_tds_applied: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[CreateRecurringBillRequestLineItemDict | CreateRecurringBillRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    payment_terms: NotRequired[int | None]
-    payment_terms_label: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateRecurringBillRequestTagDict | CreateRecurringBillRequestTag] | None]
-    tax_treatment: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    vat_reg_no: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class UpdateRecurringBillRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateRecurringBillRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdateRecurringBillRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``UpdateRecurringBillRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateRecurringBillRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateRecurringBillRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringBillRequestLineItemDict(TypedDict, total=False):
-    """``UpdateRecurringBillRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    item_custom_fields: NotRequired[Sequence[UpdateRecurringBillRequestLineItemItemCustomFieldDict | UpdateRecurringBillRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    serial_numbers: NotRequired[Sequence[str] | None]
-    tags: NotRequired[Sequence[UpdateRecurringBillRequestLineItemTagDict | UpdateRecurringBillRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class UpdateRecurringBillRequestTagDict(TypedDict, total=False):
-    """``UpdateRecurringBillRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringBillRequestDict(TypedDict, total=False):
-    """``UpdateRecurringBillRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    abn: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateRecurringBillRequestCustomFieldDict | UpdateRecurringBillRequestCustomField] | None]
-    destination_of_supply: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_account_id: NotRequired[str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_abn_quoted: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    is_tds_applied: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateRecurringBillRequestLineItemDict | UpdateRecurringBillRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    payment_terms: NotRequired[int | None]
-    payment_terms_label: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    pricebook_name: NotRequired[str | None]
-    recurrence_frequency: NotRequired[str | None]
-    recurrence_name: NotRequired[str | None]
-    recurring_bill_id: NotRequired[str | None]
-    repeat_every: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    start_date: NotRequired[_dt.date | str | None]
-    status: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateRecurringBillRequestTagDict | UpdateRecurringBillRequestTag] | None]
-    tax_treatment: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    vat_reg_no: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
-
-
-class UpdateRecurringBillUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateRecurringBillUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateRecurringBillUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringBillUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
-    """``UpdateRecurringBillUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    customer_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    item_custom_fields: NotRequired[Sequence[UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomFieldDict | UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    serial_numbers: NotRequired[Sequence[str] | None]
-    tags: NotRequired[Sequence[UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict | UpdateRecurringBillUsingCustomFieldRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class UpdateRecurringBillUsingCustomFieldRequestTagDict(TypedDict, total=False):
-    """``UpdateRecurringBillUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringBillUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateRecurringBillUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    abn: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateRecurringBillUsingCustomFieldRequestCustomFieldDict | UpdateRecurringBillUsingCustomFieldRequestCustomField] | None]
-    destination_of_supply: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_account_id: NotRequired[str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_abn_quoted: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    is_tds_applied: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateRecurringBillUsingCustomFieldRequestLineItemDict | UpdateRecurringBillUsingCustomFieldRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    payment_terms: NotRequired[int | None]
-    payment_terms_label: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    pricebook_name: NotRequired[str | None]
-    recurrence_frequency: NotRequired[str | None]
-    recurrence_name: NotRequired[str | None]
-    recurring_bill_id: NotRequired[str | None]
-    repeat_every: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    start_date: NotRequired[_dt.date | str | None]
-    status: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateRecurringBillUsingCustomFieldRequestTagDict | UpdateRecurringBillUsingCustomFieldRequestTag] | None]
-    tax_treatment: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    vat_reg_no: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_recurring_bills")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

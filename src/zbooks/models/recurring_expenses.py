@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -394,226 +391,32 @@ class UpdateRecurringExpenseUsingCustomFieldRequest(ZohoModel):
     vat_treatment: _t.Str = None
 
 
-class CreateRecurringExpenseRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateRecurringExpenseRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_recurring_expenses as _twins
 
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
+    CreateRecurringExpenseRequestCustomFieldDict = _twins.CreateRecurringExpenseRequestCustomFieldDict
+    CreateRecurringExpenseRequestDict = _twins.CreateRecurringExpenseRequestDict
+    CreateRecurringExpenseRequestLineItemDict = _twins.CreateRecurringExpenseRequestLineItemDict
+    CreateRecurringExpenseRequestLineItemTagDict = _twins.CreateRecurringExpenseRequestLineItemTagDict
+    CreateRecurringExpenseRequestTagDict = _twins.CreateRecurringExpenseRequestTagDict
+    UpdateRecurringExpenseRequestCustomFieldDict = _twins.UpdateRecurringExpenseRequestCustomFieldDict
+    UpdateRecurringExpenseRequestDict = _twins.UpdateRecurringExpenseRequestDict
+    UpdateRecurringExpenseRequestLineItemDict = _twins.UpdateRecurringExpenseRequestLineItemDict
+    UpdateRecurringExpenseRequestLineItemTagDict = _twins.UpdateRecurringExpenseRequestLineItemTagDict
+    UpdateRecurringExpenseRequestTagDict = _twins.UpdateRecurringExpenseRequestTagDict
+    UpdateRecurringExpenseUsingCustomFieldRequestCustomFieldDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestCustomFieldDict
+    UpdateRecurringExpenseUsingCustomFieldRequestDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestDict
+    UpdateRecurringExpenseUsingCustomFieldRequestLineItemDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestLineItemDict
+    UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict
+    UpdateRecurringExpenseUsingCustomFieldRequestTagDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestTagDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_recurring_expenses``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateRecurringExpenseRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateRecurringExpenseRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    is_tag_mandatory: NotRequired[bool | None]
-    tag_id: NotRequired[str | None]
-    tag_name: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-    tag_option_name: NotRequired[str | None]
-
-
-class CreateRecurringExpenseRequestLineItemDict(TypedDict, total=False):
-    """``CreateRecurringExpenseRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    item_order: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateRecurringExpenseRequestLineItemTagDict | CreateRecurringExpenseRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-
-
-class CreateRecurringExpenseRequestTagDict(TypedDict, total=False):
-    """``CreateRecurringExpenseRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateRecurringExpenseRequestDict(TypedDict, total=False):
-    """``CreateRecurringExpenseRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: Required[str]
-    amount: Required[Decimal | int | float | str]
-    recurrence_frequency: Required[str]
-    recurrence_name: Required[str]
-    repeat_every: Required[str]
-    start_date: Required[_dt.datetime | str]
-    acquisition_vat_id: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateRecurringExpenseRequestCustomFieldDict | CreateRecurringExpenseRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    destination_of_supply: NotRequired[str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[CreateRecurringExpenseRequestLineItemDict | CreateRecurringExpenseRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateRecurringExpenseRequestTagDict | CreateRecurringExpenseRequestTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class UpdateRecurringExpenseRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateRecurringExpenseRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateRecurringExpenseRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateRecurringExpenseRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    is_tag_mandatory: NotRequired[bool | None]
-    tag_id: NotRequired[str | None]
-    tag_name: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-    tag_option_name: NotRequired[str | None]
-
-
-class UpdateRecurringExpenseRequestLineItemDict(TypedDict, total=False):
-    """``UpdateRecurringExpenseRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    item_order: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateRecurringExpenseRequestLineItemTagDict | UpdateRecurringExpenseRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-
-
-class UpdateRecurringExpenseRequestTagDict(TypedDict, total=False):
-    """``UpdateRecurringExpenseRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringExpenseRequestDict(TypedDict, total=False):
-    """``UpdateRecurringExpenseRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateRecurringExpenseRequestCustomFieldDict | UpdateRecurringExpenseRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    destination_of_supply: NotRequired[str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateRecurringExpenseRequestLineItemDict | UpdateRecurringExpenseRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    recurrence_frequency: NotRequired[str | None]
-    recurrence_name: NotRequired[str | None]
-    repeat_every: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    start_date: NotRequired[_dt.datetime | str | None]
-    tags: NotRequired[Sequence[UpdateRecurringExpenseRequestTagDict | UpdateRecurringExpenseRequestTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class UpdateRecurringExpenseUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateRecurringExpenseUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    is_tag_mandatory: NotRequired[bool | None]
-    tag_id: NotRequired[str | None]
-    tag_name: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-    tag_option_name: NotRequired[str | None]
-
-
-class UpdateRecurringExpenseUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
-    """``UpdateRecurringExpenseUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    description: NotRequired[str | None]
-    item_order: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict | UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-
-
-class UpdateRecurringExpenseUsingCustomFieldRequestTagDict(TypedDict, total=False):
-    """``UpdateRecurringExpenseUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringExpenseUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateRecurringExpenseUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    acquisition_vat_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateRecurringExpenseUsingCustomFieldRequestCustomFieldDict | UpdateRecurringExpenseUsingCustomFieldRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    destination_of_supply: NotRequired[str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateRecurringExpenseUsingCustomFieldRequestLineItemDict | UpdateRecurringExpenseUsingCustomFieldRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    recurrence_frequency: NotRequired[str | None]
-    recurrence_name: NotRequired[str | None]
-    repeat_every: NotRequired[str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    reverse_charge_vat_id: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    start_date: NotRequired[_dt.datetime | str | None]
-    tags: NotRequired[Sequence[UpdateRecurringExpenseUsingCustomFieldRequestTagDict | UpdateRecurringExpenseUsingCustomFieldRequestTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_recurring_expenses")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -581,385 +578,49 @@ class UpdateRecurringInvoiceUsingCustomFieldRequest(ZohoModel):
     vat_treatment: _t.Str = None
 
 
-class CreateRecurringInvoiceRequestBillingAddressDict(TypedDict, total=False):
-    """``CreateRecurringInvoiceRequestBillingAddress`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    state: NotRequired[str | None]
-    street2: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class CreateRecurringInvoiceRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``CreateRecurringInvoiceRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict | CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class CreateRecurringInvoiceRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateRecurringInvoiceRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    data_type: NotRequired[str | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateRecurringInvoiceRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateRecurringInvoiceRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateRecurringInvoiceRequestLineItemDict(TypedDict, total=False):
-    """``CreateRecurringInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    hsn_or_sac: NotRequired[str | None]
-    item_total: NotRequired[Decimal | int | float | str | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    sat_item_key_code: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateRecurringInvoiceRequestLineItemTagDict | CreateRecurringInvoiceRequestLineItemTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-
-
-class CreateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
-    """``CreateRecurringInvoiceRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
-
-    additional_field1: NotRequired[str | None]
-    configured: NotRequired[bool | None]
-    gateway_name: NotRequired[str | None]
-
-
-class CreateRecurringInvoiceRequestPaymentOptionDict(TypedDict, total=False):
-    """``CreateRecurringInvoiceRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
-
-    payment_gateways: NotRequired[Sequence[CreateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict | CreateRecurringInvoiceRequestPaymentOptionPaymentGateway] | None]
-
-
-class CreateRecurringInvoiceRequestShippingAddressDict(TypedDict, total=False):
-    """``CreateRecurringInvoiceRequestShippingAddress`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    state: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class CreateRecurringInvoiceRequestTagDict(TypedDict, total=False):
-    """``CreateRecurringInvoiceRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateRecurringInvoiceRequestDict(TypedDict, total=False):
-    """``CreateRecurringInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    customer_id: Required[str]
-    recurrence_frequency: Required[str]
-    recurrence_name: Required[str]
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    allow_partial_payments: NotRequired[bool | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_tax_code: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    billing_address: NotRequired[CreateRecurringInvoiceRequestBillingAddressDict | CreateRecurringInvoiceRequestBillingAddress | None]
-    cfdi_usage: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[CreateRecurringInvoiceRequestContactPersonsAssociatedDict | CreateRecurringInvoiceRequestContactPersonsAssociated] | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateRecurringInvoiceRequestCustomFieldDict | CreateRecurringInvoiceRequestCustomField] | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_type: NotRequired[str | None]
-    email: NotRequired[str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    item_id: NotRequired[str | None]
-    line_items: NotRequired[Sequence[CreateRecurringInvoiceRequestLineItemDict | CreateRecurringInvoiceRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    payment_options: NotRequired[CreateRecurringInvoiceRequestPaymentOptionDict | CreateRecurringInvoiceRequestPaymentOption | None]
-    payment_terms: NotRequired[int | None]
-    payment_terms_label: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    repeat_every: NotRequired[int | None]
-    salesperson_name: NotRequired[str | None]
-    shipping_address: NotRequired[CreateRecurringInvoiceRequestShippingAddressDict | CreateRecurringInvoiceRequestShippingAddress | None]
-    shipping_charge: NotRequired[Decimal | int | float | str | None]
-    start_date: NotRequired[_dt.date | str | None]
-    tags: NotRequired[Sequence[CreateRecurringInvoiceRequestTagDict | CreateRecurringInvoiceRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class ResumeRecurringInvoiceRequestDict(TypedDict, total=False):
-    """``ResumeRecurringInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    recurring_invoice_id: NotRequired[str | None]
-
-
-class StopRecurringInvoiceRequestDict(TypedDict, total=False):
-    """``StopRecurringInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    recurring_invoice_id: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdateRecurringInvoiceRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    data_type: NotRequired[str | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceRequestLineItemDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    avatax_tax_code: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_id: NotRequired[str | None]
-    item_total: NotRequired[Decimal | int | float | str | None]
-    line_item_category: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    sat_item_key_code: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateRecurringInvoiceRequestLineItemTagDict | UpdateRecurringInvoiceRequestLineItemTag] | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
-
-    additional_field1: NotRequired[str | None]
-    configured: NotRequired[bool | None]
-    gateway_name: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceRequestPaymentOptionDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
-
-    payment_gateways: NotRequired[Sequence[UpdateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict | UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway] | None]
-
-
-class UpdateRecurringInvoiceRequestTagDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceRequestDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    allow_partial_payments: NotRequired[bool | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    cfdi_usage: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[UpdateRecurringInvoiceRequestContactPersonsAssociatedDict | UpdateRecurringInvoiceRequestContactPersonsAssociated] | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateRecurringInvoiceRequestCustomFieldDict | UpdateRecurringInvoiceRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    email: NotRequired[str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateRecurringInvoiceRequestLineItemDict | UpdateRecurringInvoiceRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    payment_options: NotRequired[UpdateRecurringInvoiceRequestPaymentOptionDict | UpdateRecurringInvoiceRequestPaymentOption | None]
-    place_of_supply: NotRequired[str | None]
-    recurrence_frequency: NotRequired[str | None]
-    recurrence_name: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    repeat_every: NotRequired[int | None]
-    start_date: NotRequired[_dt.date | str | None]
-    tags: NotRequired[Sequence[UpdateRecurringInvoiceRequestTagDict | UpdateRecurringInvoiceRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceTemplateRequestDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceTemplateRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    recurring_invoice_id: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    data_type: NotRequired[str | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    avatax_tax_code: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_id: NotRequired[str | None]
-    item_total: NotRequired[Decimal | int | float | str | None]
-    line_item_category: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    sat_item_key_code: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTagDict | UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag] | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
-
-    additional_field1: NotRequired[str | None]
-    configured: NotRequired[bool | None]
-    gateway_name: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
-
-    payment_gateways: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict | UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway] | None]
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestTagDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateRecurringInvoiceUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    allow_partial_payments: NotRequired[bool | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    cfdi_usage: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict | UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociated] | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestCustomFieldDict | UpdateRecurringInvoiceUsingCustomFieldRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    email: NotRequired[str | None]
-    end_date: NotRequired[_dt.date | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestLineItemDict | UpdateRecurringInvoiceUsingCustomFieldRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    payment_options: NotRequired[UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionDict | UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOption | None]
-    place_of_supply: NotRequired[str | None]
-    recurrence_frequency: NotRequired[str | None]
-    recurrence_name: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    repeat_every: NotRequired[int | None]
-    start_date: NotRequired[_dt.date | str | None]
-    tags: NotRequired[Sequence[UpdateRecurringInvoiceUsingCustomFieldRequestTagDict | UpdateRecurringInvoiceUsingCustomFieldRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_recurring_invoices as _twins
+
+    CreateRecurringInvoiceRequestBillingAddressDict = _twins.CreateRecurringInvoiceRequestBillingAddressDict
+    CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreateRecurringInvoiceRequestContactPersonsAssociatedDict = _twins.CreateRecurringInvoiceRequestContactPersonsAssociatedDict
+    CreateRecurringInvoiceRequestCustomFieldDict = _twins.CreateRecurringInvoiceRequestCustomFieldDict
+    CreateRecurringInvoiceRequestDict = _twins.CreateRecurringInvoiceRequestDict
+    CreateRecurringInvoiceRequestLineItemDict = _twins.CreateRecurringInvoiceRequestLineItemDict
+    CreateRecurringInvoiceRequestLineItemTagDict = _twins.CreateRecurringInvoiceRequestLineItemTagDict
+    CreateRecurringInvoiceRequestPaymentOptionDict = _twins.CreateRecurringInvoiceRequestPaymentOptionDict
+    CreateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict = _twins.CreateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict
+    CreateRecurringInvoiceRequestShippingAddressDict = _twins.CreateRecurringInvoiceRequestShippingAddressDict
+    CreateRecurringInvoiceRequestTagDict = _twins.CreateRecurringInvoiceRequestTagDict
+    ResumeRecurringInvoiceRequestDict = _twins.ResumeRecurringInvoiceRequestDict
+    StopRecurringInvoiceRequestDict = _twins.StopRecurringInvoiceRequestDict
+    UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateRecurringInvoiceRequestContactPersonsAssociatedDict = _twins.UpdateRecurringInvoiceRequestContactPersonsAssociatedDict
+    UpdateRecurringInvoiceRequestCustomFieldDict = _twins.UpdateRecurringInvoiceRequestCustomFieldDict
+    UpdateRecurringInvoiceRequestDict = _twins.UpdateRecurringInvoiceRequestDict
+    UpdateRecurringInvoiceRequestLineItemDict = _twins.UpdateRecurringInvoiceRequestLineItemDict
+    UpdateRecurringInvoiceRequestLineItemTagDict = _twins.UpdateRecurringInvoiceRequestLineItemTagDict
+    UpdateRecurringInvoiceRequestPaymentOptionDict = _twins.UpdateRecurringInvoiceRequestPaymentOptionDict
+    UpdateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict = _twins.UpdateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict
+    UpdateRecurringInvoiceRequestTagDict = _twins.UpdateRecurringInvoiceRequestTagDict
+    UpdateRecurringInvoiceTemplateRequestDict = _twins.UpdateRecurringInvoiceTemplateRequestDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestCustomFieldDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestCustomFieldDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestLineItemDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestLineItemDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTagDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTagDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestTagDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_recurring_invoices``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_recurring_invoices")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,9 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -143,35 +141,21 @@ class RegisterTransaction(ZohoModel):
     gl_closing_balance: _t.Money = None
 
 
-class BulkDeleteRegisterTransactionsRequestEntityDict(TypedDict, total=False):
-    """``BulkDeleteRegisterTransactionsRequestEntity`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_registers as _twins
 
-    entity_id: NotRequired[str | None]
-    entity_type: NotRequired[str | None]
+    BulkDeleteRegisterTransactionsRequestDict = _twins.BulkDeleteRegisterTransactionsRequestDict
+    BulkDeleteRegisterTransactionsRequestEntityDict = _twins.BulkDeleteRegisterTransactionsRequestEntityDict
+    BulkUpdateRegisterTransactionsRequestDict = _twins.BulkUpdateRegisterTransactionsRequestDict
+    BulkUpdateRegisterTransactionsRequestEntityDict = _twins.BulkUpdateRegisterTransactionsRequestEntityDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_registers``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class BulkDeleteRegisterTransactionsRequestDict(TypedDict, total=False):
-    """``BulkDeleteRegisterTransactionsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    branch_id: NotRequired[str | None]
-    bulk_update_reason: NotRequired[str | None]
-    date: NotRequired[_dt.datetime | str | None]
-    entities: NotRequired[Sequence[BulkDeleteRegisterTransactionsRequestEntityDict | BulkDeleteRegisterTransactionsRequestEntity] | None]
-
-
-class BulkUpdateRegisterTransactionsRequestEntityDict(TypedDict, total=False):
-    """``BulkUpdateRegisterTransactionsRequestEntity`` as a plain dict (keys are Zoho's field names)."""
-
-    entity_id: NotRequired[str | None]
-    entity_type: NotRequired[str | None]
-
-
-class BulkUpdateRegisterTransactionsRequestDict(TypedDict, total=False):
-    """``BulkUpdateRegisterTransactionsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    branch_id: NotRequired[str | None]
-    bulk_update_reason: NotRequired[str | None]
-    date: NotRequired[_dt.datetime | str | None]
-    entities: NotRequired[Sequence[BulkUpdateRegisterTransactionsRequestEntityDict | BulkUpdateRegisterTransactionsRequestEntity] | None]
+            twins = importlib.import_module("zbooks.models._dicts_registers")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

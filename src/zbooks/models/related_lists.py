@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -54,31 +53,20 @@ class UpdateRelatedListRequest(ZohoModel):
     shared_with: _t.Str = None
 
 
-class CreateRelatedListRequestDict(TypedDict, total=False):
-    """``CreateRelatedListRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_related_lists as _twins
 
-    customfunction: Required[Mapping[str, Any]]
-    entity: Required[str]
-    related_list_name: Required[str]
-    description: NotRequired[str | None]
-    entity_id: NotRequired[str | None]
-    is_execute: NotRequired[bool | None]
-    shared_with: NotRequired[str | None]
+    CreateRelatedListRequestDict = _twins.CreateRelatedListRequestDict
+    ReorderRelatedListsRequestDict = _twins.ReorderRelatedListsRequestDict
+    UpdateRelatedListRequestDict = _twins.UpdateRelatedListRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_related_lists``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class ReorderRelatedListsRequestDict(TypedDict, total=False):
-    """``ReorderRelatedListsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    reorder_lists: NotRequired[str | None]
-
-
-class UpdateRelatedListRequestDict(TypedDict, total=False):
-    """``UpdateRelatedListRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    customfunction: NotRequired[Mapping[str, Any] | None]
-    description: NotRequired[str | None]
-    entity: NotRequired[str | None]
-    entity_id: NotRequired[str | None]
-    is_execute: NotRequired[bool | None]
-    related_list_name: NotRequired[str | None]
-    shared_with: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_related_lists")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

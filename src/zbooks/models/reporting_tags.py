@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -324,123 +323,33 @@ class UpdateTagRequest(ZohoModel):
     tag_name: _t.Str = None
 
 
-class CreateTagRequestEntityDict(TypedDict, total=False):
-    """``CreateTagRequestEntity`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_reporting_tags as _twins
 
-    entity_name: NotRequired[CreateTagRequestEntityEntityName | str | None]
-    is_enabled: NotRequired[bool | None]
+    CreateTagRequestDict = _twins.CreateTagRequestDict
+    CreateTagRequestEntityDict = _twins.CreateTagRequestEntityDict
+    CreateTagRequestMultiPreferenceEntityDict = _twins.CreateTagRequestMultiPreferenceEntityDict
+    CreateTagRequestMultiPreferenceEntityEntityDict = _twins.CreateTagRequestMultiPreferenceEntityEntityDict
+    ReorderTagsRequestDict = _twins.ReorderTagsRequestDict
+    UpdateTagCriteriaRequestCriteriaTagDict = _twins.UpdateTagCriteriaRequestCriteriaTagDict
+    UpdateTagCriteriaRequestDict = _twins.UpdateTagCriteriaRequestDict
+    UpdateTagCriteriaRequestOptionCriteriaOptionDict = _twins.UpdateTagCriteriaRequestOptionCriteriaOptionDict
+    UpdateTagCriteriaRequestOptionDict = _twins.UpdateTagCriteriaRequestOptionDict
+    UpdateTagOptionsRequestDict = _twins.UpdateTagOptionsRequestDict
+    UpdateTagOptionsRequestOptionChildrenDict = _twins.UpdateTagOptionsRequestOptionChildrenDict
+    UpdateTagOptionsRequestOptionDict = _twins.UpdateTagOptionsRequestOptionDict
+    UpdateTagRequestDict = _twins.UpdateTagRequestDict
+    UpdateTagRequestEntityDict = _twins.UpdateTagRequestEntityDict
+    UpdateTagRequestMultiPreferenceEntityDict = _twins.UpdateTagRequestMultiPreferenceEntityDict
+    UpdateTagRequestMultiPreferenceEntityEntityDict = _twins.UpdateTagRequestMultiPreferenceEntityEntityDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_reporting_tags``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateTagRequestMultiPreferenceEntityEntityDict(TypedDict, total=False):
-    """``CreateTagRequestMultiPreferenceEntityEntity`` as a plain dict (keys are Zoho's field names)."""
-
-    entity_name: NotRequired[CreateTagRequestMultiPreferenceEntityEntityEntityName | str | None]
-    is_enabled: NotRequired[bool | None]
-
-
-class CreateTagRequestMultiPreferenceEntityDict(TypedDict, total=False):
-    """``CreateTagRequestMultiPreferenceEntity`` as a plain dict (keys are Zoho's field names)."""
-
-    entities: NotRequired[Sequence[CreateTagRequestMultiPreferenceEntityEntityDict | CreateTagRequestMultiPreferenceEntityEntity] | None]
-    preference: NotRequired[str | None]
-
-
-class CreateTagRequestDict(TypedDict, total=False):
-    """``CreateTagRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    entities: Required[Sequence[CreateTagRequestEntityDict | CreateTagRequestEntity]]
-    multi_preference_entities: Required[CreateTagRequestMultiPreferenceEntityDict | CreateTagRequestMultiPreferenceEntity]
-    tag_name: Required[str]
-    description: NotRequired[str | None]
-    is_mandatory: NotRequired[bool | None]
-
-
-class ReorderTagsRequestDict(TypedDict, total=False):
-    """``ReorderTagsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_ids: NotRequired[Sequence[str] | None]
-
-
-class UpdateTagCriteriaRequestCriteriaTagDict(TypedDict, total=False):
-    """``UpdateTagCriteriaRequestCriteriaTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    type: NotRequired[str | None]
-
-
-class UpdateTagCriteriaRequestOptionCriteriaOptionDict(TypedDict, total=False):
-    """``UpdateTagCriteriaRequestOptionCriteriaOption`` as a plain dict (keys are Zoho's field names)."""
-
-    options: NotRequired[Sequence[str] | None]
-    tag_id: NotRequired[str | None]
-    type: NotRequired[str | None]
-
-
-class UpdateTagCriteriaRequestOptionDict(TypedDict, total=False):
-    """``UpdateTagCriteriaRequestOption`` as a plain dict (keys are Zoho's field names)."""
-
-    criteria_options: NotRequired[Sequence[UpdateTagCriteriaRequestOptionCriteriaOptionDict | UpdateTagCriteriaRequestOptionCriteriaOption] | None]
-    option_id: NotRequired[str | None]
-
-
-class UpdateTagCriteriaRequestDict(TypedDict, total=False):
-    """``UpdateTagCriteriaRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    criteria_tags: NotRequired[Sequence[UpdateTagCriteriaRequestCriteriaTagDict | UpdateTagCriteriaRequestCriteriaTag] | None]
-    options: NotRequired[Sequence[UpdateTagCriteriaRequestOptionDict | UpdateTagCriteriaRequestOption] | None]
-
-
-class UpdateTagOptionsRequestOptionChildrenDict(TypedDict, total=False):
-    """``UpdateTagOptionsRequestOptionChildren`` as a plain dict (keys are Zoho's field names)."""
-
-    is_active: NotRequired[bool | None]
-    is_default: NotRequired[bool | None]
-    option_id: NotRequired[str | None]
-    option_name: NotRequired[str | None]
-
-
-class UpdateTagOptionsRequestOptionDict(TypedDict, total=False):
-    """``UpdateTagOptionsRequestOption`` as a plain dict (keys are Zoho's field names)."""
-
-    children: NotRequired[Sequence[UpdateTagOptionsRequestOptionChildrenDict | UpdateTagOptionsRequestOptionChildren] | None]
-    is_active: NotRequired[bool | None]
-    is_default: NotRequired[bool | None]
-    option_id: NotRequired[str | None]
-    option_name: NotRequired[str | None]
-
-
-class UpdateTagOptionsRequestDict(TypedDict, total=False):
-    """``UpdateTagOptionsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    options: NotRequired[Sequence[UpdateTagOptionsRequestOptionDict | UpdateTagOptionsRequestOption] | None]
-
-
-class UpdateTagRequestEntityDict(TypedDict, total=False):
-    """``UpdateTagRequestEntity`` as a plain dict (keys are Zoho's field names)."""
-
-    entity_name: NotRequired[UpdateTagRequestEntityEntityName | str | None]
-    is_enabled: NotRequired[bool | None]
-
-
-class UpdateTagRequestMultiPreferenceEntityEntityDict(TypedDict, total=False):
-    """``UpdateTagRequestMultiPreferenceEntityEntity`` as a plain dict (keys are Zoho's field names)."""
-
-    entity_name: NotRequired[UpdateTagRequestMultiPreferenceEntityEntityEntityName | str | None]
-    is_enabled: NotRequired[bool | None]
-
-
-class UpdateTagRequestMultiPreferenceEntityDict(TypedDict, total=False):
-    """``UpdateTagRequestMultiPreferenceEntity`` as a plain dict (keys are Zoho's field names)."""
-
-    entities: NotRequired[Sequence[UpdateTagRequestMultiPreferenceEntityEntityDict | UpdateTagRequestMultiPreferenceEntityEntity] | None]
-    preference: NotRequired[str | None]
-
-
-class UpdateTagRequestDict(TypedDict, total=False):
-    """``UpdateTagRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    entities: NotRequired[Sequence[UpdateTagRequestEntityDict | UpdateTagRequestEntity] | None]
-    is_mandatory: NotRequired[bool | None]
-    multi_preference_entities: NotRequired[UpdateTagRequestMultiPreferenceEntityDict | UpdateTagRequestMultiPreferenceEntity | None]
-    tag_name: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_reporting_tags")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
@@ -49,38 +49,52 @@ def _discount_json(value: Decimal | str | Any) -> Any:
 Number = Decimal | int | float | str
 """What an amount, rate or quantity accepts: every spelling is held as ``Decimal``."""
 
-Money = Annotated[
-    Number | None,
-    BeforeValidator(to_decimal),
-    PlainSerializer(decimal_to_json, when_used="json-unless-none"),
-]
-ReqMoney = Annotated[
-    Number,
-    BeforeValidator(_present(to_decimal)),
-    PlainSerializer(decimal_to_json, when_used="json"),
-]
-Discount = Annotated[
-    Number | None,
-    BeforeValidator(to_discount),
-    PlainSerializer(_discount_json, when_used="json-unless-none"),
-]
-ReqDiscount = Annotated[
-    Number,
-    BeforeValidator(_present(to_discount)),
-    PlainSerializer(_discount_json, when_used="json"),
-]
-Date = Annotated[date | str | None, BeforeValidator(to_date)]
-ReqDate = Annotated[date | str, BeforeValidator(_present(to_date))]
-DateTime = Annotated[
-    datetime | str | None,
-    BeforeValidator(to_datetime),
-    PlainSerializer(datetime_to_json, when_used="json-unless-none"),
-]
-ReqDateTime = Annotated[
-    datetime | str,
-    BeforeValidator(_present(to_datetime)),
-    PlainSerializer(datetime_to_json, when_used="json"),
-]
+if TYPE_CHECKING:
+    # What a user may pass (the constructor's view); the validators below hold the value
+    # as ``Decimal`` / ``date`` / ``datetime`` at run time.
+    Money = Number | None
+    ReqMoney = Number
+    Discount = Number | None
+    ReqDiscount = Number
+    Date = date | str | None
+    ReqDate = date | str
+    DateTime = datetime | str | None
+    ReqDateTime = datetime | str
+else:
+    # At run time the schemas stay as small as the response models' (a wide union here
+    # would make pydantic build, and try, four validators per field for nothing).
+    Money = Annotated[
+        Decimal | None,
+        BeforeValidator(to_decimal),
+        PlainSerializer(decimal_to_json, when_used="json-unless-none"),
+    ]
+    ReqMoney = Annotated[
+        Decimal,
+        BeforeValidator(_present(to_decimal)),
+        PlainSerializer(decimal_to_json, when_used="json"),
+    ]
+    Discount = Annotated[
+        Decimal | str | None,
+        BeforeValidator(to_discount),
+        PlainSerializer(_discount_json, when_used="json-unless-none"),
+    ]
+    ReqDiscount = Annotated[
+        Decimal | str,
+        BeforeValidator(_present(to_discount)),
+        PlainSerializer(_discount_json, when_used="json"),
+    ]
+    Date = Annotated[date | None, BeforeValidator(to_date)]
+    ReqDate = Annotated[date, BeforeValidator(_present(to_date))]
+    DateTime = Annotated[
+        datetime | None,
+        BeforeValidator(to_datetime),
+        PlainSerializer(datetime_to_json, when_used="json-unless-none"),
+    ]
+    ReqDateTime = Annotated[
+        datetime,
+        BeforeValidator(_present(to_datetime)),
+        PlainSerializer(datetime_to_json, when_used="json"),
+    ]
 ReqStr = Annotated[str, BeforeValidator(to_str)]
 
 __all__ = [

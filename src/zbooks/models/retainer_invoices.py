@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -435,199 +432,40 @@ class UpdateRetainerInvoiceRequest(ZohoModel):
     terms: _t.Str = None
 
 
-class AddRetainerInvoiceAttachmentRequestDict(TypedDict, total=False):
-    """``AddRetainerInvoiceAttachmentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    attachment: NotRequired[str | None]
-    can_send_in_mail: NotRequired[bool | None]
-
-
-class AddRetainerInvoiceCommentRequestDict(TypedDict, total=False):
-    """``AddRetainerInvoiceCommentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    payment_expected_date: NotRequired[_dt.date | str | None]
-    show_comment_to_clients: NotRequired[bool | None]
-
-
-class ApplyRetainerPaymentsToInvoicesRequestInvoicePaymentDict(TypedDict, total=False):
-    """``ApplyRetainerPaymentsToInvoicesRequestInvoicePayment`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    apply_date: NotRequired[_dt.date | str | None]
-    invoice_id: NotRequired[str | None]
-
-
-class ApplyRetainerPaymentsToInvoicesRequestDict(TypedDict, total=False):
-    """``ApplyRetainerPaymentsToInvoicesRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    invoice_payments: NotRequired[Sequence[ApplyRetainerPaymentsToInvoicesRequestInvoicePaymentDict | ApplyRetainerPaymentsToInvoicesRequestInvoicePayment] | None]
-
-
-class CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class CreateRetainerInvoiceRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``CreateRetainerInvoiceRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict | CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class CreateRetainerInvoiceRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateRetainerInvoiceRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    show_on_pdf: NotRequired[bool | None]
-    value: NotRequired[str | None]
-
-
-class CreateRetainerInvoiceRequestLineItemDict(TypedDict, total=False):
-    """``CreateRetainerInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-
-
-class CreateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
-    """``CreateRetainerInvoiceRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
-
-    additional_field1: NotRequired[str | None]
-    configured: NotRequired[bool | None]
-    gateway_name: NotRequired[str | None]
-
-
-class CreateRetainerInvoiceRequestPaymentOptionDict(TypedDict, total=False):
-    """``CreateRetainerInvoiceRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
-
-    payment_gateways: NotRequired[Sequence[CreateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict | CreateRetainerInvoiceRequestPaymentOptionPaymentGateway] | None]
-
-
-class CreateRetainerInvoiceRequestTagDict(TypedDict, total=False):
-    """``CreateRetainerInvoiceRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateRetainerInvoiceRequestDict(TypedDict, total=False):
-    """``CreateRetainerInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    customer_id: Required[str]
-    line_items: Required[Sequence[CreateRetainerInvoiceRequestLineItemDict | CreateRetainerInvoiceRequestLineItem]]
-    contact_persons_associated: NotRequired[Sequence[CreateRetainerInvoiceRequestContactPersonsAssociatedDict | CreateRetainerInvoiceRequestContactPersonsAssociated] | None]
-    custom_fields: NotRequired[Sequence[CreateRetainerInvoiceRequestCustomFieldDict | CreateRetainerInvoiceRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    payment_options: NotRequired[CreateRetainerInvoiceRequestPaymentOptionDict | CreateRetainerInvoiceRequestPaymentOption | None]
-    place_of_supply: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateRetainerInvoiceRequestTagDict | CreateRetainerInvoiceRequestTag] | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-
-
-class EmailRetainerInvoiceRequestDict(TypedDict, total=False):
-    """``EmailRetainerInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    to_mail_ids: Required[Sequence[str]]
-    body: NotRequired[str | None]
-    cc_mail_ids: NotRequired[Sequence[str] | None]
-    send_from_org_email_id: NotRequired[bool | None]
-    subject: NotRequired[str | None]
-
-
-class UpdateRetainerInvoiceBillingAddressRequestDict(TypedDict, total=False):
-    """``UpdateRetainerInvoiceBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    state: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class UpdateRetainerInvoiceCommentRequestDict(TypedDict, total=False):
-    """``UpdateRetainerInvoiceCommentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    show_comment_to_clients: NotRequired[bool | None]
-
-
-class UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdateRetainerInvoiceRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``UpdateRetainerInvoiceRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class UpdateRetainerInvoiceRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateRetainerInvoiceRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    show_on_pdf: NotRequired[bool | None]
-    value: NotRequired[str | None]
-
-
-class UpdateRetainerInvoiceRequestLineItemDict(TypedDict, total=False):
-    """``UpdateRetainerInvoiceRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-
-
-class UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict(TypedDict, total=False):
-    """``UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway`` as a plain dict (keys are Zoho's field names)."""
-
-    additional_field1: NotRequired[str | None]
-    configured: NotRequired[bool | None]
-    gateway_name: NotRequired[str | None]
-
-
-class UpdateRetainerInvoiceRequestPaymentOptionDict(TypedDict, total=False):
-    """``UpdateRetainerInvoiceRequestPaymentOption`` as a plain dict (keys are Zoho's field names)."""
-
-    payment_gateways: NotRequired[Sequence[UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict | UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway] | None]
-
-
-class UpdateRetainerInvoiceRequestTagDict(TypedDict, total=False):
-    """``UpdateRetainerInvoiceRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateRetainerInvoiceRequestDict(TypedDict, total=False):
-    """``UpdateRetainerInvoiceRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    contact_persons_associated: NotRequired[Sequence[UpdateRetainerInvoiceRequestContactPersonsAssociatedDict | UpdateRetainerInvoiceRequestContactPersonsAssociated] | None]
-    custom_fields: NotRequired[Sequence[UpdateRetainerInvoiceRequestCustomFieldDict | UpdateRetainerInvoiceRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    line_items: NotRequired[Sequence[UpdateRetainerInvoiceRequestLineItemDict | UpdateRetainerInvoiceRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    payment_options: NotRequired[UpdateRetainerInvoiceRequestPaymentOptionDict | UpdateRetainerInvoiceRequestPaymentOption | None]
-    place_of_supply: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateRetainerInvoiceRequestTagDict | UpdateRetainerInvoiceRequestTag] | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_retainer_invoices as _twins
+
+    AddRetainerInvoiceAttachmentRequestDict = _twins.AddRetainerInvoiceAttachmentRequestDict
+    AddRetainerInvoiceCommentRequestDict = _twins.AddRetainerInvoiceCommentRequestDict
+    ApplyRetainerPaymentsToInvoicesRequestDict = _twins.ApplyRetainerPaymentsToInvoicesRequestDict
+    ApplyRetainerPaymentsToInvoicesRequestInvoicePaymentDict = _twins.ApplyRetainerPaymentsToInvoicesRequestInvoicePaymentDict
+    CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreateRetainerInvoiceRequestContactPersonsAssociatedDict = _twins.CreateRetainerInvoiceRequestContactPersonsAssociatedDict
+    CreateRetainerInvoiceRequestCustomFieldDict = _twins.CreateRetainerInvoiceRequestCustomFieldDict
+    CreateRetainerInvoiceRequestDict = _twins.CreateRetainerInvoiceRequestDict
+    CreateRetainerInvoiceRequestLineItemDict = _twins.CreateRetainerInvoiceRequestLineItemDict
+    CreateRetainerInvoiceRequestPaymentOptionDict = _twins.CreateRetainerInvoiceRequestPaymentOptionDict
+    CreateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict = _twins.CreateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict
+    CreateRetainerInvoiceRequestTagDict = _twins.CreateRetainerInvoiceRequestTagDict
+    EmailRetainerInvoiceRequestDict = _twins.EmailRetainerInvoiceRequestDict
+    UpdateRetainerInvoiceBillingAddressRequestDict = _twins.UpdateRetainerInvoiceBillingAddressRequestDict
+    UpdateRetainerInvoiceCommentRequestDict = _twins.UpdateRetainerInvoiceCommentRequestDict
+    UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateRetainerInvoiceRequestContactPersonsAssociatedDict = _twins.UpdateRetainerInvoiceRequestContactPersonsAssociatedDict
+    UpdateRetainerInvoiceRequestCustomFieldDict = _twins.UpdateRetainerInvoiceRequestCustomFieldDict
+    UpdateRetainerInvoiceRequestDict = _twins.UpdateRetainerInvoiceRequestDict
+    UpdateRetainerInvoiceRequestLineItemDict = _twins.UpdateRetainerInvoiceRequestLineItemDict
+    UpdateRetainerInvoiceRequestPaymentOptionDict = _twins.UpdateRetainerInvoiceRequestPaymentOptionDict
+    UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict = _twins.UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict
+    UpdateRetainerInvoiceRequestTagDict = _twins.UpdateRetainerInvoiceRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_retainer_invoices``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_retainer_invoices")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -882,441 +879,47 @@ class UpdateSalesOrderUsingCustomFieldRequest(ZohoModel):
     zcrm_potential_name: _t.Str = None
 
 
-class AddSalesOrderCommentRequestDict(TypedDict, total=False):
-    """``AddSalesOrderCommentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-
-
-class CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class CreateSalesOrderRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``CreateSalesOrderRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict | CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class CreateSalesOrderRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateSalesOrderRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateSalesOrderRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``CreateSalesOrderRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateSalesOrderRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateSalesOrderRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateSalesOrderRequestLineItemDict(TypedDict, total=False):
-    """``CreateSalesOrderRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_custom_fields: NotRequired[Sequence[CreateSalesOrderRequestLineItemItemCustomFieldDict | CreateSalesOrderRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    product_type: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    sat_item_key_code: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateSalesOrderRequestLineItemTagDict | CreateSalesOrderRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-    unitkey_code: NotRequired[str | None]
-
-
-class CreateSalesOrderRequestTagDict(TypedDict, total=False):
-    """``CreateSalesOrderRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateSalesOrderRequestDict(TypedDict, total=False):
-    """``CreateSalesOrderRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    customer_id: Required[str]
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    billing_address_id: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[CreateSalesOrderRequestContactPersonsAssociatedDict | CreateSalesOrderRequestContactPersonsAssociated] | None]
-    crm_custom_reference_id: NotRequired[str | None]
-    crm_owner_id: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateSalesOrderRequestCustomFieldDict | CreateSalesOrderRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    delivery_method: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_type: NotRequired[str | None]
-    documents: NotRequired[Sequence[Any] | None]
-    estimate_id: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    is_update_customer: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[CreateSalesOrderRequestLineItemDict | CreateSalesOrderRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    merchant_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    notes_default: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    salesorder_number: NotRequired[str | None]
-    salesperson_id: NotRequired[str | None]
-    salesperson_name: NotRequired[str | None]
-    shipment_date: NotRequired[_dt.date | str | None]
-    shipping_address_id: NotRequired[str | None]
-    shipping_charge: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[CreateSalesOrderRequestTagDict | CreateSalesOrderRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_authority_name: NotRequired[str | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    terms_default: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-    zcrm_potential_id: NotRequired[str | None]
-    zcrm_potential_name: NotRequired[str | None]
-
-
-class EmailSalesOrderRequestDict(TypedDict, total=False):
-    """``EmailSalesOrderRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    body: Required[str]
-    subject: Required[str]
-    to_mail_ids: Required[Sequence[str]]
-    bcc_mail_ids: NotRequired[Sequence[str] | None]
-    cc_mail_ids: NotRequired[Sequence[str] | None]
-    documents: NotRequired[Any | None]
-    from_address_id: NotRequired[str | None]
-    invoice_id: NotRequired[str | None]
-    send_from_org_email_id: NotRequired[bool | None]
-
-
-class MarkSalesOrderAsVoidRequestDict(TypedDict, total=False):
-    """``MarkSalesOrderAsVoidRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    reason: NotRequired[str | None]
-
-
-class UpdateSalesOrderBillingAddressRequestDict(TypedDict, total=False):
-    """``UpdateSalesOrderBillingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    attention: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    is_one_off_address: NotRequired[bool | None]
-    is_update_customer: NotRequired[bool | None]
-    is_verified: NotRequired[bool | None]
-    phone: NotRequired[str | None]
-    state: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class UpdateSalesOrderCommentRequestDict(TypedDict, total=False):
-    """``UpdateSalesOrderCommentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-
-
-class UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdateSalesOrderRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``UpdateSalesOrderRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class UpdateSalesOrderRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateSalesOrderRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateSalesOrderRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``UpdateSalesOrderRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateSalesOrderRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateSalesOrderRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateSalesOrderRequestLineItemDict(TypedDict, total=False):
-    """``UpdateSalesOrderRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    item_custom_fields: NotRequired[Sequence[UpdateSalesOrderRequestLineItemItemCustomFieldDict | UpdateSalesOrderRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[UpdateSalesOrderRequestLineItemTagDict | UpdateSalesOrderRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class UpdateSalesOrderRequestTagDict(TypedDict, total=False):
-    """``UpdateSalesOrderRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateSalesOrderRequestDict(TypedDict, total=False):
-    """``UpdateSalesOrderRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    billing_address_id: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[UpdateSalesOrderRequestContactPersonsAssociatedDict | UpdateSalesOrderRequestContactPersonsAssociated] | None]
-    crm_custom_reference_id: NotRequired[str | None]
-    crm_owner_id: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateSalesOrderRequestCustomFieldDict | UpdateSalesOrderRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    delivery_method: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_type: NotRequired[str | None]
-    documents: NotRequired[Sequence[Any] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    is_update_customer: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateSalesOrderRequestLineItemDict | UpdateSalesOrderRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    merchant_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    notes_default: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    salesorder_number: NotRequired[str | None]
-    salesperson_id: NotRequired[str | None]
-    salesperson_name: NotRequired[str | None]
-    shipment_date: NotRequired[_dt.date | str | None]
-    shipping_address_id: NotRequired[str | None]
-    shipping_charge: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[UpdateSalesOrderRequestTagDict | UpdateSalesOrderRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_authority_name: NotRequired[str | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    terms_default: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-    zcrm_potential_id: NotRequired[str | None]
-    zcrm_potential_name: NotRequired[str | None]
-
-
-class UpdateSalesOrderShippingAddressRequestDict(TypedDict, total=False):
-    """``UpdateSalesOrderShippingAddressRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    address: NotRequired[str | None]
-    attention: NotRequired[str | None]
-    city: NotRequired[str | None]
-    country: NotRequired[str | None]
-    fax: NotRequired[str | None]
-    is_one_off_address: NotRequired[bool | None]
-    is_update_customer: NotRequired[bool | None]
-    is_verified: NotRequired[bool | None]
-    state: NotRequired[str | None]
-    zip: NotRequired[str | None]
-
-
-class UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict(TypedDict, total=False):
-    """``UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference`` as a plain dict (keys are Zoho's field names)."""
-
-    is_email_enabled: NotRequired[bool | None]
-    is_whatsapp_enabled: NotRequired[bool | None]
-
-
-class UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedDict(TypedDict, total=False):
-    """``UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociated`` as a plain dict (keys are Zoho's field names)."""
-
-    communication_preference: NotRequired[UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict | UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None]
-    contact_person_id: NotRequired[str | None]
-
-
-class UpdateSalesOrderUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateSalesOrderUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    customfield_id: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateSalesOrderUsingCustomFieldRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateSalesOrderUsingCustomFieldRequestLineItemDict(TypedDict, total=False):
-    """``UpdateSalesOrderUsingCustomFieldRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    description: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    item_custom_fields: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomFieldDict | UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict | UpdateSalesOrderUsingCustomFieldRequestLineItemTag] | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class UpdateSalesOrderUsingCustomFieldRequestTagDict(TypedDict, total=False):
-    """``UpdateSalesOrderUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateSalesOrderUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateSalesOrderUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    adjustment: NotRequired[Decimal | int | float | str | None]
-    adjustment_description: NotRequired[str | None]
-    avatax_exempt_no: NotRequired[str | None]
-    avatax_use_code: NotRequired[str | None]
-    billing_address_id: NotRequired[str | None]
-    contact_persons_associated: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedDict | UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociated] | None]
-    crm_custom_reference_id: NotRequired[str | None]
-    crm_owner_id: NotRequired[str | None]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestCustomFieldDict | UpdateSalesOrderUsingCustomFieldRequestCustomField] | None]
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    delivery_method: NotRequired[str | None]
-    discount: NotRequired[Decimal | int | float | str | None]
-    discount_type: NotRequired[str | None]
-    documents: NotRequired[Sequence[Any] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_discount_before_tax: NotRequired[bool | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_reverse_charge_applied: NotRequired[bool | None]
-    is_update_customer: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestLineItemDict | UpdateSalesOrderUsingCustomFieldRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    merchant_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    notes_default: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    salesorder_number: NotRequired[str | None]
-    salesperson_id: NotRequired[str | None]
-    salesperson_name: NotRequired[str | None]
-    shipment_date: NotRequired[_dt.date | str | None]
-    shipping_address_id: NotRequired[str | None]
-    shipping_charge: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[UpdateSalesOrderUsingCustomFieldRequestTagDict | UpdateSalesOrderUsingCustomFieldRequestTag] | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_authority_name: NotRequired[str | None]
-    tax_exemption_code: NotRequired[str | None]
-    tax_exemption_id: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    terms: NotRequired[str | None]
-    terms_default: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-    zcrm_potential_id: NotRequired[str | None]
-    zcrm_potential_name: NotRequired[str | None]
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_sales_orders as _twins
+
+    AddSalesOrderCommentRequestDict = _twins.AddSalesOrderCommentRequestDict
+    CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreateSalesOrderRequestContactPersonsAssociatedDict = _twins.CreateSalesOrderRequestContactPersonsAssociatedDict
+    CreateSalesOrderRequestCustomFieldDict = _twins.CreateSalesOrderRequestCustomFieldDict
+    CreateSalesOrderRequestDict = _twins.CreateSalesOrderRequestDict
+    CreateSalesOrderRequestLineItemDict = _twins.CreateSalesOrderRequestLineItemDict
+    CreateSalesOrderRequestLineItemItemCustomFieldDict = _twins.CreateSalesOrderRequestLineItemItemCustomFieldDict
+    CreateSalesOrderRequestLineItemTagDict = _twins.CreateSalesOrderRequestLineItemTagDict
+    CreateSalesOrderRequestTagDict = _twins.CreateSalesOrderRequestTagDict
+    EmailSalesOrderRequestDict = _twins.EmailSalesOrderRequestDict
+    MarkSalesOrderAsVoidRequestDict = _twins.MarkSalesOrderAsVoidRequestDict
+    UpdateSalesOrderBillingAddressRequestDict = _twins.UpdateSalesOrderBillingAddressRequestDict
+    UpdateSalesOrderCommentRequestDict = _twins.UpdateSalesOrderCommentRequestDict
+    UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateSalesOrderRequestContactPersonsAssociatedDict = _twins.UpdateSalesOrderRequestContactPersonsAssociatedDict
+    UpdateSalesOrderRequestCustomFieldDict = _twins.UpdateSalesOrderRequestCustomFieldDict
+    UpdateSalesOrderRequestDict = _twins.UpdateSalesOrderRequestDict
+    UpdateSalesOrderRequestLineItemDict = _twins.UpdateSalesOrderRequestLineItemDict
+    UpdateSalesOrderRequestLineItemItemCustomFieldDict = _twins.UpdateSalesOrderRequestLineItemItemCustomFieldDict
+    UpdateSalesOrderRequestLineItemTagDict = _twins.UpdateSalesOrderRequestLineItemTagDict
+    UpdateSalesOrderRequestTagDict = _twins.UpdateSalesOrderRequestTagDict
+    UpdateSalesOrderShippingAddressRequestDict = _twins.UpdateSalesOrderShippingAddressRequestDict
+    UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedDict = _twins.UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedDict
+    UpdateSalesOrderUsingCustomFieldRequestCustomFieldDict = _twins.UpdateSalesOrderUsingCustomFieldRequestCustomFieldDict
+    UpdateSalesOrderUsingCustomFieldRequestDict = _twins.UpdateSalesOrderUsingCustomFieldRequestDict
+    UpdateSalesOrderUsingCustomFieldRequestLineItemDict = _twins.UpdateSalesOrderUsingCustomFieldRequestLineItemDict
+    UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomFieldDict = _twins.UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomFieldDict
+    UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict = _twins.UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict
+    UpdateSalesOrderUsingCustomFieldRequestTagDict = _twins.UpdateSalesOrderUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_sales_orders``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_sales_orders")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

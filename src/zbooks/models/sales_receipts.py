@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -160,83 +157,26 @@ class UpdateSalesReceiptRequest(ZohoModel):
     tags: list[UpdateSalesReceiptRequestTag] | None = None
 
 
-class CreateSalesReceiptRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateSalesReceiptRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_sales_receipts as _twins
 
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
+    CreateSalesReceiptRequestDict = _twins.CreateSalesReceiptRequestDict
+    CreateSalesReceiptRequestLineItemDict = _twins.CreateSalesReceiptRequestLineItemDict
+    CreateSalesReceiptRequestLineItemTagDict = _twins.CreateSalesReceiptRequestLineItemTagDict
+    CreateSalesReceiptRequestTagDict = _twins.CreateSalesReceiptRequestTagDict
+    EmailSalesReceiptRequestDict = _twins.EmailSalesReceiptRequestDict
+    UpdateSalesReceiptRequestDict = _twins.UpdateSalesReceiptRequestDict
+    UpdateSalesReceiptRequestLineItemDict = _twins.UpdateSalesReceiptRequestLineItemDict
+    UpdateSalesReceiptRequestLineItemTagDict = _twins.UpdateSalesReceiptRequestLineItemTagDict
+    UpdateSalesReceiptRequestTagDict = _twins.UpdateSalesReceiptRequestTagDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_sales_receipts``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateSalesReceiptRequestLineItemDict(TypedDict, total=False):
-    """``CreateSalesReceiptRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    item_id: NotRequired[str | None]
-    line_item_category: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[CreateSalesReceiptRequestLineItemTagDict | CreateSalesReceiptRequestLineItemTag] | None]
-    tax_id: NotRequired[str | None]
-
-
-class CreateSalesReceiptRequestTagDict(TypedDict, total=False):
-    """``CreateSalesReceiptRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateSalesReceiptRequestDict(TypedDict, total=False):
-    """``CreateSalesReceiptRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    customer_id: Required[str]
-    payment_mode: Required[str]
-    date: NotRequired[_dt.date | str | None]
-    line_items: NotRequired[Sequence[CreateSalesReceiptRequestLineItemDict | CreateSalesReceiptRequestLineItem] | None]
-    notes: NotRequired[str | None]
-    receipt_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateSalesReceiptRequestTagDict | CreateSalesReceiptRequestTag] | None]
-    terms: NotRequired[str | None]
-
-
-class EmailSalesReceiptRequestDict(TypedDict, total=False):
-    """``EmailSalesReceiptRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    body: Required[str]
-    subject: Required[str]
-    to_mail_ids: Required[Sequence[str]]
-
-
-class UpdateSalesReceiptRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateSalesReceiptRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateSalesReceiptRequestLineItemDict(TypedDict, total=False):
-    """``UpdateSalesReceiptRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    item_id: NotRequired[str | None]
-    line_item_category: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    tags: NotRequired[Sequence[UpdateSalesReceiptRequestLineItemTagDict | UpdateSalesReceiptRequestLineItemTag] | None]
-
-
-class UpdateSalesReceiptRequestTagDict(TypedDict, total=False):
-    """``UpdateSalesReceiptRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateSalesReceiptRequestDict(TypedDict, total=False):
-    """``UpdateSalesReceiptRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    customer_id: NotRequired[str | None]
-    date: NotRequired[_dt.date | str | None]
-    line_items: NotRequired[Sequence[UpdateSalesReceiptRequestLineItemDict | UpdateSalesReceiptRequestLineItem] | None]
-    notes: NotRequired[str | None]
-    payment_mode: NotRequired[str | None]
-    receipt_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateSalesReceiptRequestTagDict | UpdateSalesReceiptRequestTag] | None]
+            twins = importlib.import_module("zbooks.models._dicts_sales_receipts")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

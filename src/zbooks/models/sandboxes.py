@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -242,43 +241,23 @@ class ValidatePushChangesRequest(ZohoModel):
     component_ids: list[_rq.ReqStr] | None = None
 
 
-class CreateSandboxRequestDict(TypedDict, total=False):
-    """``CreateSandboxRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_sandboxes as _twins
 
-    description: NotRequired[str | None]
-    name: NotRequired[str | None]
+    CreateSandboxRequestDict = _twins.CreateSandboxRequestDict
+    MarkChangesAsReviewedRequestDict = _twins.MarkChangesAsReviewedRequestDict
+    MarkChangesAsUnreviewedRequestDict = _twins.MarkChangesAsUnreviewedRequestDict
+    PushChangesToProductionRequestDict = _twins.PushChangesToProductionRequestDict
+    UpdateSandboxRequestDict = _twins.UpdateSandboxRequestDict
+    ValidatePushChangesRequestDict = _twins.ValidatePushChangesRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_sandboxes``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class MarkChangesAsReviewedRequestDict(TypedDict, total=False):
-    """``MarkChangesAsReviewedRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    change_ids: NotRequired[Sequence[str] | None]
-    component_ids: NotRequired[Sequence[str] | None]
-
-
-class MarkChangesAsUnreviewedRequestDict(TypedDict, total=False):
-    """``MarkChangesAsUnreviewedRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    change_ids: NotRequired[Sequence[str] | None]
-    component_ids: NotRequired[Sequence[str] | None]
-
-
-class PushChangesToProductionRequestDict(TypedDict, total=False):
-    """``PushChangesToProductionRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    change_ids: NotRequired[Sequence[str] | None]
-    component_ids: NotRequired[Sequence[str] | None]
-
-
-class UpdateSandboxRequestDict(TypedDict, total=False):
-    """``UpdateSandboxRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    name: NotRequired[str | None]
-
-
-class ValidatePushChangesRequestDict(TypedDict, total=False):
-    """``ValidatePushChangesRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    change_ids: NotRequired[Sequence[str] | None]
-    component_ids: NotRequired[Sequence[str] | None]
+            twins = importlib.import_module("zbooks.models._dicts_sandboxes")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

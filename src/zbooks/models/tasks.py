@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -381,191 +378,31 @@ class UpdatePercentageTaskRequest(ZohoModel):
     completion_percentage: _rq.ReqMoney
 
 
-class AddTaskCommentRequestDict(TypedDict, total=False):
-    """``AddTaskCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_tasks as _twins
 
-    description: Required[str]
+    AddTaskCommentRequestDict = _twins.AddTaskCommentRequestDict
+    AddTaskRequestCustomFieldDict = _twins.AddTaskRequestCustomFieldDict
+    AddTaskRequestDependencyDict = _twins.AddTaskRequestDependencyDict
+    AddTaskRequestDict = _twins.AddTaskRequestDict
+    AddTaskRequestEntityTagDict = _twins.AddTaskRequestEntityTagDict
+    AddTaskRequestMailAttachmentDict = _twins.AddTaskRequestMailAttachmentDict
+    AddTaskRequestReminderDict = _twins.AddTaskRequestReminderDict
+    UpdateATaskRequestCustomFieldDict = _twins.UpdateATaskRequestCustomFieldDict
+    UpdateATaskRequestDependencyDict = _twins.UpdateATaskRequestDependencyDict
+    UpdateATaskRequestDict = _twins.UpdateATaskRequestDict
+    UpdateATaskRequestEntityTagDict = _twins.UpdateATaskRequestEntityTagDict
+    UpdateATaskRequestMailAttachmentDict = _twins.UpdateATaskRequestMailAttachmentDict
+    UpdateATaskRequestReminderDict = _twins.UpdateATaskRequestReminderDict
+    UpdatePercentageTaskRequestDict = _twins.UpdatePercentageTaskRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_tasks``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class AddTaskRequestCustomFieldDict(TypedDict, total=False):
-    """``AddTaskRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    api_name: NotRequired[str | None]
-    customfield_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-    value_formatted: NotRequired[str | None]
-
-
-class AddTaskRequestDependencyDict(TypedDict, total=False):
-    """``AddTaskRequestDependency`` as a plain dict (keys are Zoho's field names)."""
-
-    dependency_id: NotRequired[str | None]
-    dependency_type: NotRequired[int | None]
-    depends_on_entity_type: NotRequired[int | None]
-    depends_on_id: NotRequired[str | None]
-
-
-class AddTaskRequestEntityTagDict(TypedDict, total=False):
-    """``AddTaskRequestEntityTag`` as a plain dict (keys are Zoho's field names)."""
-
-    color: NotRequired[str | None]
-    name: NotRequired[str | None]
-
-
-class AddTaskRequestMailAttachmentDict(TypedDict, total=False):
-    """``AddTaskRequestMailAttachment`` as a plain dict (keys are Zoho's field names)."""
-
-    attachment_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class AddTaskRequestReminderDict(TypedDict, total=False):
-    """``AddTaskRequestReminder`` as a plain dict (keys are Zoho's field names)."""
-
-    alert_type: NotRequired[str | None]
-    alert_type_formatted: NotRequired[str | None]
-    remind_at: NotRequired[_dt.date | str | None]
-    remind_at_formatted: NotRequired[str | None]
-    remind_before: NotRequired[int | None]
-    remind_type: NotRequired[str | None]
-    remind_type_formatted: NotRequired[str | None]
-
-
-class AddTaskRequestDict(TypedDict, total=False):
-    """``AddTaskRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    billing_type: NotRequired[str | None]
-    can_push: NotRequired[bool | None]
-    completion_percentage: NotRequired[Decimal | int | float | str | None]
-    contact_id: NotRequired[str | None]
-    contact_type: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[AddTaskRequestCustomFieldDict | AddTaskRequestCustomField] | None]
-    dependencies: NotRequired[Sequence[AddTaskRequestDependencyDict | AddTaskRequestDependency] | None]
-    due_after: NotRequired[int | None]
-    due_date: NotRequired[_dt.date | str | None]
-    email_account_id: NotRequired[str | None]
-    email_account_type: NotRequired[str | None]
-    email_folder_id: NotRequired[str | None]
-    entity_tags: NotRequired[Sequence[AddTaskRequestEntityTagDict | AddTaskRequestEntityTag] | None]
-    is_billable: NotRequired[bool | None]
-    is_sub_task: NotRequired[bool | None]
-    mail_attachments: NotRequired[Sequence[AddTaskRequestMailAttachmentDict | AddTaskRequestMailAttachment] | None]
-    mail_id: NotRequired[str | None]
-    owner_id: NotRequired[str | None]
-    owner_ids: NotRequired[str | None]
-    parent_id: NotRequired[str | None]
-    priority: NotRequired[str | None]
-    recurring_task_id: NotRequired[str | None]
-    related_entity_id: NotRequired[str | None]
-    related_entity_type: NotRequired[str | None]
-    related_sub_entity_id: NotRequired[str | None]
-    related_sub_entity_type: NotRequired[str | None]
-    reminder: NotRequired[AddTaskRequestReminderDict | AddTaskRequestReminder | None]
-    send_email_notification: NotRequired[bool | None]
-    status: NotRequired[str | None]
-    task_description: NotRequired[str | None]
-    task_id: NotRequired[str | None]
-    task_number: NotRequired[str | None]
-    task_number_prefix: NotRequired[str | None]
-    task_number_suffix: NotRequired[str | None]
-    task_rate: NotRequired[Decimal | int | float | str | None]
-    task_type: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    title: NotRequired[str | None]
-
-
-class UpdateATaskRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateATaskRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    api_name: NotRequired[str | None]
-    customfield_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-    value_formatted: NotRequired[str | None]
-
-
-class UpdateATaskRequestDependencyDict(TypedDict, total=False):
-    """``UpdateATaskRequestDependency`` as a plain dict (keys are Zoho's field names)."""
-
-    dependency_id: NotRequired[str | None]
-    dependency_type: NotRequired[int | None]
-    depends_on_entity_type: NotRequired[int | None]
-    depends_on_id: NotRequired[str | None]
-
-
-class UpdateATaskRequestEntityTagDict(TypedDict, total=False):
-    """``UpdateATaskRequestEntityTag`` as a plain dict (keys are Zoho's field names)."""
-
-    color: NotRequired[str | None]
-    name: NotRequired[str | None]
-
-
-class UpdateATaskRequestMailAttachmentDict(TypedDict, total=False):
-    """``UpdateATaskRequestMailAttachment`` as a plain dict (keys are Zoho's field names)."""
-
-    attachment_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class UpdateATaskRequestReminderDict(TypedDict, total=False):
-    """``UpdateATaskRequestReminder`` as a plain dict (keys are Zoho's field names)."""
-
-    alert_type: NotRequired[str | None]
-    alert_type_formatted: NotRequired[str | None]
-    remind_at: NotRequired[_dt.date | str | None]
-    remind_at_formatted: NotRequired[str | None]
-    remind_before: NotRequired[int | None]
-    remind_type: NotRequired[str | None]
-    remind_type_formatted: NotRequired[str | None]
-
-
-class UpdateATaskRequestDict(TypedDict, total=False):
-    """``UpdateATaskRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    billing_type: NotRequired[str | None]
-    can_push: NotRequired[bool | None]
-    completion_percentage: NotRequired[Decimal | int | float | str | None]
-    contact_id: NotRequired[str | None]
-    contact_type: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateATaskRequestCustomFieldDict | UpdateATaskRequestCustomField] | None]
-    dependencies: NotRequired[Sequence[UpdateATaskRequestDependencyDict | UpdateATaskRequestDependency] | None]
-    due_after: NotRequired[int | None]
-    due_date: NotRequired[_dt.date | str | None]
-    email_account_id: NotRequired[str | None]
-    email_account_type: NotRequired[str | None]
-    email_folder_id: NotRequired[str | None]
-    entity_tags: NotRequired[Sequence[UpdateATaskRequestEntityTagDict | UpdateATaskRequestEntityTag] | None]
-    is_billable: NotRequired[bool | None]
-    is_sub_task: NotRequired[bool | None]
-    mail_attachments: NotRequired[Sequence[UpdateATaskRequestMailAttachmentDict | UpdateATaskRequestMailAttachment] | None]
-    mail_id: NotRequired[str | None]
-    owner_id: NotRequired[str | None]
-    owner_ids: NotRequired[str | None]
-    parent_id: NotRequired[str | None]
-    priority: NotRequired[str | None]
-    recurring_task_id: NotRequired[str | None]
-    related_entity_id: NotRequired[str | None]
-    related_entity_type: NotRequired[str | None]
-    related_sub_entity_id: NotRequired[str | None]
-    related_sub_entity_type: NotRequired[str | None]
-    reminder: NotRequired[UpdateATaskRequestReminderDict | UpdateATaskRequestReminder | None]
-    send_email_notification: NotRequired[bool | None]
-    status: NotRequired[str | None]
-    task_description: NotRequired[str | None]
-    task_id: NotRequired[str | None]
-    task_number: NotRequired[str | None]
-    task_number_prefix: NotRequired[str | None]
-    task_number_suffix: NotRequired[str | None]
-    task_rate: NotRequired[Decimal | int | float | str | None]
-    task_type: NotRequired[str | None]
-    template_id: NotRequired[str | None]
-    title: NotRequired[str | None]
-
-
-class UpdatePercentageTaskRequestDict(TypedDict, total=False):
-    """``UpdatePercentageTaskRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    completion_percentage: Required[Decimal | int | float | str]
+            twins = importlib.import_module("zbooks.models._dicts_tasks")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -174,97 +173,25 @@ class UpdateTaxRequest(ZohoModel):
     update_subscription: _t.Bool = None
 
 
-class CreateTaxAuthorityRequestDict(TypedDict, total=False):
-    """``CreateTaxAuthorityRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_taxes as _twins
 
-    tax_authority_name: Required[str]
-    description: NotRequired[str | None]
-    registration_number: NotRequired[str | None]
-    registration_number_label: NotRequired[str | None]
+    CreateTaxAuthorityRequestDict = _twins.CreateTaxAuthorityRequestDict
+    CreateTaxExemptionRequestDict = _twins.CreateTaxExemptionRequestDict
+    CreateTaxGroupRequestDict = _twins.CreateTaxGroupRequestDict
+    CreateTaxRequestDict = _twins.CreateTaxRequestDict
+    UpdateTaxAuthorityRequestDict = _twins.UpdateTaxAuthorityRequestDict
+    UpdateTaxExemptionRequestDict = _twins.UpdateTaxExemptionRequestDict
+    UpdateTaxGroupRequestDict = _twins.UpdateTaxGroupRequestDict
+    UpdateTaxRequestDict = _twins.UpdateTaxRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_taxes``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateTaxExemptionRequestDict(TypedDict, total=False):
-    """``CreateTaxExemptionRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_exemption_code: Required[str]
-    type: Required[str]
-    description: NotRequired[str | None]
-
-
-class CreateTaxGroupRequestDict(TypedDict, total=False):
-    """``CreateTaxGroupRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_group_name: NotRequired[str | None]
-    taxes: NotRequired[Any | None]
-
-
-class CreateTaxRequestDict(TypedDict, total=False):
-    """``CreateTaxRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    country_code: NotRequired[str | None]
-    is_editable: NotRequired[bool | None]
-    is_value_added: NotRequired[bool | None]
-    purchase_tax_expense_account_id: NotRequired[str | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_authority_name: NotRequired[str | None]
-    tax_factor: NotRequired[str | None]
-    tax_name: NotRequired[str | None]
-    tax_percentage: NotRequired[Decimal | int | float | str | None]
-    tax_specific_type: NotRequired[str | None]
-    tax_type: NotRequired[str | None]
-    update_draft_invoice: NotRequired[bool | None]
-    update_draft_so: NotRequired[bool | None]
-    update_project: NotRequired[bool | None]
-    update_recurring_bills: NotRequired[bool | None]
-    update_recurring_expense: NotRequired[bool | None]
-    update_recurring_invoice: NotRequired[bool | None]
-    update_subscription: NotRequired[bool | None]
-
-
-class UpdateTaxAuthorityRequestDict(TypedDict, total=False):
-    """``UpdateTaxAuthorityRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    registration_number: NotRequired[str | None]
-    registration_number_label: NotRequired[str | None]
-    tax_authority_name: NotRequired[str | None]
-
-
-class UpdateTaxExemptionRequestDict(TypedDict, total=False):
-    """``UpdateTaxExemptionRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    tax_exemption_code: NotRequired[str | None]
-    type: NotRequired[str | None]
-
-
-class UpdateTaxGroupRequestDict(TypedDict, total=False):
-    """``UpdateTaxGroupRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    tax_group_name: NotRequired[str | None]
-    taxes: NotRequired[Any | None]
-
-
-class UpdateTaxRequestDict(TypedDict, total=False):
-    """``UpdateTaxRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    country_code: NotRequired[str | None]
-    is_editable: NotRequired[bool | None]
-    is_value_added: NotRequired[bool | None]
-    purchase_tax_expense_account_id: NotRequired[str | None]
-    tax_authority_id: NotRequired[str | None]
-    tax_authority_name: NotRequired[str | None]
-    tax_factor: NotRequired[str | None]
-    tax_id: NotRequired[str | None]
-    tax_name: NotRequired[str | None]
-    tax_percentage: NotRequired[Decimal | int | float | str | None]
-    tax_specific_type: NotRequired[str | None]
-    tax_type: NotRequired[str | None]
-    tds_payable_account_id: NotRequired[str | None]
-    update_draft_invoice: NotRequired[bool | None]
-    update_draft_so: NotRequired[bool | None]
-    update_project: NotRequired[bool | None]
-    update_recurring_bills: NotRequired[bool | None]
-    update_recurring_expense: NotRequired[bool | None]
-    update_recurring_invoice: NotRequired[bool | None]
-    update_subscription: NotRequired[bool | None]
+            twins = importlib.import_module("zbooks.models._dicts_taxes")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,9 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -77,33 +75,19 @@ class UpdateTimeEntryRequest(ZohoModel):
     user_id: _t.Str = None
 
 
-class CreateTimeEntriesRequestDict(TypedDict, total=False):
-    """``CreateTimeEntriesRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_time_entries as _twins
 
-    log_date: Required[_dt.date | str]
-    project_id: Required[str]
-    task_id: Required[str]
-    user_id: Required[str]
-    begin_time: NotRequired[str | None]
-    cost_rate: NotRequired[Decimal | int | float | str | None]
-    end_time: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    log_time: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    start_timer: NotRequired[str | None]
+    CreateTimeEntriesRequestDict = _twins.CreateTimeEntriesRequestDict
+    UpdateTimeEntryRequestDict = _twins.UpdateTimeEntryRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_time_entries``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class UpdateTimeEntryRequestDict(TypedDict, total=False):
-    """``UpdateTimeEntryRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    begin_time: NotRequired[str | None]
-    cost_rate: NotRequired[Decimal | int | float | str | None]
-    end_time: NotRequired[str | None]
-    is_billable: NotRequired[bool | None]
-    log_date: NotRequired[_dt.date | str | None]
-    log_time: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    start_timer: NotRequired[str | None]
-    task_id: NotRequired[str | None]
-    user_id: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_time_entries")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

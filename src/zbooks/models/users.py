@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -59,19 +58,19 @@ class User(ZohoModel):
     user_type: _t.Str = None
 
 
-class CreateUserRequestDict(TypedDict, total=False):
-    """``CreateUserRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_users as _twins
 
-    email: Required[str]
-    name: Required[str]
-    cost_rate: NotRequired[Decimal | int | float | str | None]
-    role_id: NotRequired[str | None]
+    CreateUserRequestDict = _twins.CreateUserRequestDict
+    UpdateUserRequestDict = _twins.UpdateUserRequestDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_users``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class UpdateUserRequestDict(TypedDict, total=False):
-    """``UpdateUserRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    cost_rate: NotRequired[Decimal | int | float | str | None]
-    email: NotRequired[str | None]
-    name: NotRequired[str | None]
-    role_id: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_users")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

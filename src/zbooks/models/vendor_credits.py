@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Annotated, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -582,226 +579,36 @@ class VendorCreditRefund(ZohoModel):
     vendor_credit_refund_id: _t.Str = None
 
 
-class AddVendorCreditCommentRequestDict(TypedDict, total=False):
-    """``AddVendorCreditCommentRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_vendor_credits as _twins
 
-    description: Required[str]
+    AddVendorCreditCommentRequestDict = _twins.AddVendorCreditCommentRequestDict
+    ApplyCreditsToABillRequestBillDict = _twins.ApplyCreditsToABillRequestBillDict
+    ApplyCreditsToABillRequestDict = _twins.ApplyCreditsToABillRequestDict
+    CreateVendorCreditRequestCustomFieldDict = _twins.CreateVendorCreditRequestCustomFieldDict
+    CreateVendorCreditRequestDict = _twins.CreateVendorCreditRequestDict
+    CreateVendorCreditRequestDocumentDict = _twins.CreateVendorCreditRequestDocumentDict
+    CreateVendorCreditRequestLineItemDict = _twins.CreateVendorCreditRequestLineItemDict
+    CreateVendorCreditRequestLineItemItemCustomFieldDict = _twins.CreateVendorCreditRequestLineItemItemCustomFieldDict
+    CreateVendorCreditRequestLineItemTagDict = _twins.CreateVendorCreditRequestLineItemTagDict
+    CreateVendorCreditRequestTagDict = _twins.CreateVendorCreditRequestTagDict
+    RefundVendorCreditRequestDict = _twins.RefundVendorCreditRequestDict
+    UpdateVendorCreditRefundRequestDict = _twins.UpdateVendorCreditRefundRequestDict
+    UpdateVendorCreditRequestCustomFieldDict = _twins.UpdateVendorCreditRequestCustomFieldDict
+    UpdateVendorCreditRequestDict = _twins.UpdateVendorCreditRequestDict
+    UpdateVendorCreditRequestDocumentDict = _twins.UpdateVendorCreditRequestDocumentDict
+    UpdateVendorCreditRequestLineItemDict = _twins.UpdateVendorCreditRequestLineItemDict
+    UpdateVendorCreditRequestLineItemItemCustomFieldDict = _twins.UpdateVendorCreditRequestLineItemItemCustomFieldDict
+    UpdateVendorCreditRequestLineItemTagDict = _twins.UpdateVendorCreditRequestLineItemTagDict
+    UpdateVendorCreditRequestTagDict = _twins.UpdateVendorCreditRequestTagDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_vendor_credits``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class ApplyCreditsToABillRequestBillDict(TypedDict, total=False):
-    """``ApplyCreditsToABillRequestBill`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: Required[Decimal | int | float | str]
-    bill_id: Required[str]
-
-
-class ApplyCreditsToABillRequestDict(TypedDict, total=False):
-    """``ApplyCreditsToABillRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    bills: Required[Sequence[ApplyCreditsToABillRequestBillDict | ApplyCreditsToABillRequestBill]]
-
-
-class CreateVendorCreditRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateVendorCreditRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateVendorCreditRequestDocumentDict(TypedDict, total=False):
-    """``CreateVendorCreditRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class CreateVendorCreditRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``CreateVendorCreditRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class CreateVendorCreditRequestLineItemTagDict(TypedDict, total=False):
-    """``CreateVendorCreditRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateVendorCreditRequestLineItemDict(TypedDict, total=False):
-    """``CreateVendorCreditRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_custom_fields: NotRequired[Sequence[CreateVendorCreditRequestLineItemItemCustomFieldDict | CreateVendorCreditRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    serial_numbers: NotRequired[Sequence[str] | None]
-    tags: NotRequired[Sequence[CreateVendorCreditRequestLineItemTagDict | CreateVendorCreditRequestLineItemTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class CreateVendorCreditRequestTagDict(TypedDict, total=False):
-    """``CreateVendorCreditRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateVendorCreditRequestDict(TypedDict, total=False):
-    """``CreateVendorCreditRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    vendor_id: Required[str]
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[CreateVendorCreditRequestCustomFieldDict | CreateVendorCreditRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    destination_of_supply: NotRequired[str | None]
-    documents: NotRequired[Sequence[CreateVendorCreditRequestDocumentDict | CreateVendorCreditRequestDocument] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_update_customer: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[CreateVendorCreditRequestLineItemDict | CreateVendorCreditRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateVendorCreditRequestTagDict | CreateVendorCreditRequestTag] | None]
-    tax_treatment: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-    vendor_credit_number: NotRequired[str | None]
-
-
-class RefundVendorCreditRequestDict(TypedDict, total=False):
-    """``RefundVendorCreditRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: Required[str]
-    amount: Required[Decimal | int | float | str]
-    date: Required[_dt.date | str]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
-
-
-class UpdateVendorCreditRefundRequestDict(TypedDict, total=False):
-    """``UpdateVendorCreditRefundRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    amount: NotRequired[Decimal | int | float | str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
-
-
-class UpdateVendorCreditRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateVendorCreditRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateVendorCreditRequestDocumentDict(TypedDict, total=False):
-    """``UpdateVendorCreditRequestDocument`` as a plain dict (keys are Zoho's field names)."""
-
-    document_id: NotRequired[str | None]
-    file_name: NotRequired[str | None]
-
-
-class UpdateVendorCreditRequestLineItemItemCustomFieldDict(TypedDict, total=False):
-    """``UpdateVendorCreditRequestLineItemItemCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    custom_field_id: NotRequired[str | None]
-    index: NotRequired[int | None]
-    label: NotRequired[str | None]
-    value: NotRequired[str | None]
-
-
-class UpdateVendorCreditRequestLineItemTagDict(TypedDict, total=False):
-    """``UpdateVendorCreditRequestLineItemTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateVendorCreditRequestLineItemDict(TypedDict, total=False):
-    """``UpdateVendorCreditRequestLineItem`` as a plain dict (keys are Zoho's field names)."""
-
-    account_id: NotRequired[str | None]
-    description: NotRequired[str | None]
-    hsn_or_sac: NotRequired[str | None]
-    item_custom_fields: NotRequired[Sequence[UpdateVendorCreditRequestLineItemItemCustomFieldDict | UpdateVendorCreditRequestLineItemItemCustomField] | None]
-    item_id: NotRequired[str | None]
-    item_order: NotRequired[int | None]
-    line_item_category: NotRequired[str | None]
-    line_item_id: NotRequired[str | None]
-    location_id: NotRequired[str | None]
-    name: NotRequired[str | None]
-    project_id: NotRequired[str | None]
-    quantity: NotRequired[Decimal | int | float | str | None]
-    rate: NotRequired[Decimal | int | float | str | None]
-    reverse_charge_tax_id: NotRequired[str | None]
-    serial_numbers: NotRequired[Sequence[str] | None]
-    tags: NotRequired[Sequence[UpdateVendorCreditRequestLineItemTagDict | UpdateVendorCreditRequestLineItemTag] | None]
-    tax_id: NotRequired[str | None]
-    tax_treatment_code: NotRequired[str | None]
-    tds_tax_id: NotRequired[str | None]
-    unit: NotRequired[str | None]
-
-
-class UpdateVendorCreditRequestTagDict(TypedDict, total=False):
-    """``UpdateVendorCreditRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateVendorCreditRequestDict(TypedDict, total=False):
-    """``UpdateVendorCreditRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    currency_id: NotRequired[str | None]
-    custom_fields: NotRequired[Sequence[UpdateVendorCreditRequestCustomFieldDict | UpdateVendorCreditRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    destination_of_supply: NotRequired[str | None]
-    documents: NotRequired[Sequence[UpdateVendorCreditRequestDocumentDict | UpdateVendorCreditRequestDocument] | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    gst_no: NotRequired[str | None]
-    gst_treatment: NotRequired[str | None]
-    is_inclusive_tax: NotRequired[bool | None]
-    is_update_customer: NotRequired[bool | None]
-    line_items: NotRequired[Sequence[UpdateVendorCreditRequestLineItemDict | UpdateVendorCreditRequestLineItem] | None]
-    location_id: NotRequired[str | None]
-    notes: NotRequired[str | None]
-    place_of_supply: NotRequired[str | None]
-    pricebook_id: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    source_of_supply: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateVendorCreditRequestTagDict | UpdateVendorCreditRequestTag] | None]
-    tax_treatment: NotRequired[str | None]
-    vat_treatment: NotRequired[str | None]
-    vendor_credit_number: NotRequired[str | None]
-    vendor_id: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_vendor_credits")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -332,163 +329,32 @@ class VendorpaymentRefund(ZohoModel):
     vendorpayment_refund_id: _t.Str = None
 
 
-class CreateVendorPaymentRequestBillDict(TypedDict, total=False):
-    """``CreateVendorPaymentRequestBill`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_vendor_payments as _twins
 
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    bill_id: NotRequired[str | None]
-    bill_payment_id: NotRequired[str | None]
-    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
+    CreateVendorPaymentRequestBillDict = _twins.CreateVendorPaymentRequestBillDict
+    CreateVendorPaymentRequestCustomFieldDict = _twins.CreateVendorPaymentRequestCustomFieldDict
+    CreateVendorPaymentRequestDict = _twins.CreateVendorPaymentRequestDict
+    CreateVendorPaymentRequestTagDict = _twins.CreateVendorPaymentRequestTagDict
+    EmailVendorPaymentRequestDict = _twins.EmailVendorPaymentRequestDict
+    RefundExcessVendorPaymentRequestDict = _twins.RefundExcessVendorPaymentRequestDict
+    UpdateVendorPaymentRefundRequestDict = _twins.UpdateVendorPaymentRefundRequestDict
+    UpdateVendorPaymentRequestBillDict = _twins.UpdateVendorPaymentRequestBillDict
+    UpdateVendorPaymentRequestCustomFieldDict = _twins.UpdateVendorPaymentRequestCustomFieldDict
+    UpdateVendorPaymentRequestDict = _twins.UpdateVendorPaymentRequestDict
+    UpdateVendorPaymentRequestTagDict = _twins.UpdateVendorPaymentRequestTagDict
+    UpdateVendorPaymentUsingCustomFieldRequestBillDict = _twins.UpdateVendorPaymentUsingCustomFieldRequestBillDict
+    UpdateVendorPaymentUsingCustomFieldRequestCustomFieldDict = _twins.UpdateVendorPaymentUsingCustomFieldRequestCustomFieldDict
+    UpdateVendorPaymentUsingCustomFieldRequestDict = _twins.UpdateVendorPaymentUsingCustomFieldRequestDict
+    UpdateVendorPaymentUsingCustomFieldRequestTagDict = _twins.UpdateVendorPaymentUsingCustomFieldRequestTagDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_vendor_payments``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateVendorPaymentRequestCustomFieldDict(TypedDict, total=False):
-    """``CreateVendorPaymentRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class CreateVendorPaymentRequestTagDict(TypedDict, total=False):
-    """``CreateVendorPaymentRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class CreateVendorPaymentRequestDict(TypedDict, total=False):
-    """``CreateVendorPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: Required[Decimal | int | float | str]
-    bills: NotRequired[Sequence[CreateVendorPaymentRequestBillDict | CreateVendorPaymentRequestBill] | None]
-    check_details: NotRequired[Sequence[str] | None]
-    custom_fields: NotRequired[Sequence[CreateVendorPaymentRequestCustomFieldDict | CreateVendorPaymentRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    is_paid_via_print_check: NotRequired[bool | None]
-    location_id: NotRequired[str | None]
-    paid_through_account_id: NotRequired[str | None]
-    payment_mode: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[CreateVendorPaymentRequestTagDict | CreateVendorPaymentRequestTag] | None]
-    vendor_id: NotRequired[str | None]
-
-
-class EmailVendorPaymentRequestDict(TypedDict, total=False):
-    """``EmailVendorPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    body: Required[str]
-    subject: Required[str]
-    to_mail_ids: Required[Sequence[str]]
-    cc_mail_ids: NotRequired[Sequence[str] | None]
-    email_template_id: NotRequired[str | None]
-    from_address_id: NotRequired[str | None]
-    send_from_org_email_id: NotRequired[bool | None]
-
-
-class RefundExcessVendorPaymentRequestDict(TypedDict, total=False):
-    """``RefundExcessVendorPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: Required[Decimal | int | float | str]
-    date: Required[_dt.date | str]
-    to_account_id: Required[str]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
-
-
-class UpdateVendorPaymentRefundRequestDict(TypedDict, total=False):
-    """``UpdateVendorPaymentRefundRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: NotRequired[Decimal | int | float | str | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    reference_number: NotRequired[str | None]
-    refund_mode: NotRequired[str | None]
-    to_account_id: NotRequired[str | None]
-
-
-class UpdateVendorPaymentRequestBillDict(TypedDict, total=False):
-    """``UpdateVendorPaymentRequestBill`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    bill_id: NotRequired[str | None]
-    bill_payment_id: NotRequired[str | None]
-    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
-
-
-class UpdateVendorPaymentRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateVendorPaymentRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdateVendorPaymentRequestTagDict(TypedDict, total=False):
-    """``UpdateVendorPaymentRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateVendorPaymentRequestDict(TypedDict, total=False):
-    """``UpdateVendorPaymentRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: NotRequired[Decimal | int | float | str | None]
-    bills: NotRequired[Sequence[UpdateVendorPaymentRequestBillDict | UpdateVendorPaymentRequestBill] | None]
-    check_details: NotRequired[Sequence[str] | None]
-    custom_fields: NotRequired[Sequence[UpdateVendorPaymentRequestCustomFieldDict | UpdateVendorPaymentRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    is_paid_via_print_check: NotRequired[bool | None]
-    location_id: NotRequired[str | None]
-    paid_through_account_id: NotRequired[str | None]
-    payment_mode: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateVendorPaymentRequestTagDict | UpdateVendorPaymentRequestTag] | None]
-    vendor_id: NotRequired[str | None]
-
-
-class UpdateVendorPaymentUsingCustomFieldRequestBillDict(TypedDict, total=False):
-    """``UpdateVendorPaymentUsingCustomFieldRequestBill`` as a plain dict (keys are Zoho's field names)."""
-
-    amount_applied: NotRequired[Decimal | int | float | str | None]
-    bill_id: NotRequired[str | None]
-    bill_payment_id: NotRequired[str | None]
-    tax_amount_withheld: NotRequired[Decimal | int | float | str | None]
-
-
-class UpdateVendorPaymentUsingCustomFieldRequestCustomFieldDict(TypedDict, total=False):
-    """``UpdateVendorPaymentUsingCustomFieldRequestCustomField`` as a plain dict (keys are Zoho's field names)."""
-
-    index: NotRequired[int | None]
-    value: NotRequired[str | None]
-
-
-class UpdateVendorPaymentUsingCustomFieldRequestTagDict(TypedDict, total=False):
-    """``UpdateVendorPaymentUsingCustomFieldRequestTag`` as a plain dict (keys are Zoho's field names)."""
-
-    tag_id: NotRequired[str | None]
-    tag_option_id: NotRequired[str | None]
-
-
-class UpdateVendorPaymentUsingCustomFieldRequestDict(TypedDict, total=False):
-    """``UpdateVendorPaymentUsingCustomFieldRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    amount: NotRequired[Decimal | int | float | str | None]
-    bills: NotRequired[Sequence[UpdateVendorPaymentUsingCustomFieldRequestBillDict | UpdateVendorPaymentUsingCustomFieldRequestBill] | None]
-    check_details: NotRequired[Sequence[str] | None]
-    custom_fields: NotRequired[Sequence[UpdateVendorPaymentUsingCustomFieldRequestCustomFieldDict | UpdateVendorPaymentUsingCustomFieldRequestCustomField] | None]
-    date: NotRequired[_dt.date | str | None]
-    description: NotRequired[str | None]
-    exchange_rate: NotRequired[Decimal | int | float | str | None]
-    is_paid_via_print_check: NotRequired[bool | None]
-    location_id: NotRequired[str | None]
-    paid_through_account_id: NotRequired[str | None]
-    payment_mode: NotRequired[str | None]
-    reference_number: NotRequired[str | None]
-    tags: NotRequired[Sequence[UpdateVendorPaymentUsingCustomFieldRequestTagDict | UpdateVendorPaymentUsingCustomFieldRequestTag] | None]
-    vendor_id: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_vendor_payments")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

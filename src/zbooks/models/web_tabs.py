@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
@@ -68,43 +67,21 @@ class WebTab(ZohoModel):
     webtab_id: _t.Str = None
 
 
-class CreateWebTabRequestSharedToDict(TypedDict, total=False):
-    """``CreateWebTabRequestSharedTo`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_web_tabs as _twins
 
-    permission: NotRequired[str | None]
-    role_name: NotRequired[str | None]
-    shared_id: NotRequired[str | None]
-    shared_type: NotRequired[str | None]
+    CreateWebTabRequestDict = _twins.CreateWebTabRequestDict
+    CreateWebTabRequestSharedToDict = _twins.CreateWebTabRequestSharedToDict
+    UpdateWebTabRequestDict = _twins.UpdateWebTabRequestDict
+    UpdateWebTabRequestSharedToDict = _twins.UpdateWebTabRequestSharedToDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_web_tabs``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateWebTabRequestDict(TypedDict, total=False):
-    """``CreateWebTabRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    name: Required[str]
-    is_zoho_url: NotRequired[bool | None]
-    order: NotRequired[int | None]
-    portal_webtab: NotRequired[bool | None]
-    shared_mode: NotRequired[str | None]
-    shared_to: NotRequired[Sequence[CreateWebTabRequestSharedToDict | CreateWebTabRequestSharedTo] | None]
-    url: NotRequired[str | None]
-
-
-class UpdateWebTabRequestSharedToDict(TypedDict, total=False):
-    """``UpdateWebTabRequestSharedTo`` as a plain dict (keys are Zoho's field names)."""
-
-    permission: NotRequired[str | None]
-    role_name: NotRequired[str | None]
-    shared_id: NotRequired[str | None]
-    shared_type: NotRequired[str | None]
-
-
-class UpdateWebTabRequestDict(TypedDict, total=False):
-    """``UpdateWebTabRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    is_zoho_url: NotRequired[bool | None]
-    name: NotRequired[str | None]
-    order: NotRequired[int | None]
-    portal_webtab: NotRequired[bool | None]
-    shared_mode: NotRequired[str | None]
-    shared_to: NotRequired[Sequence[UpdateWebTabRequestSharedToDict | UpdateWebTabRequestSharedTo] | None]
-    url: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_web_tabs")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -269,125 +268,29 @@ class UpdateWebhookRequest(ZohoModel):
     webhook_name: _t.Str = None
 
 
-class CreateWebhookRequestAdditionalParameterDict(TypedDict, total=False):
-    """``CreateWebhookRequestAdditionalParameter`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_webhooks as _twins
 
-    param_name: NotRequired[str | None]
-    param_value: NotRequired[str | None]
+    CreateWebhookRequestAdditionalParameterDict = _twins.CreateWebhookRequestAdditionalParameterDict
+    CreateWebhookRequestDict = _twins.CreateWebhookRequestDict
+    CreateWebhookRequestEntityParameterDict = _twins.CreateWebhookRequestEntityParameterDict
+    CreateWebhookRequestFormDataDict = _twins.CreateWebhookRequestFormDataDict
+    CreateWebhookRequestHeaderDict = _twins.CreateWebhookRequestHeaderDict
+    CreateWebhookRequestQueryParameterDict = _twins.CreateWebhookRequestQueryParameterDict
+    UpdateWebhookRequestAdditionalParameterDict = _twins.UpdateWebhookRequestAdditionalParameterDict
+    UpdateWebhookRequestDict = _twins.UpdateWebhookRequestDict
+    UpdateWebhookRequestEntityParameterDict = _twins.UpdateWebhookRequestEntityParameterDict
+    UpdateWebhookRequestFormDataDict = _twins.UpdateWebhookRequestFormDataDict
+    UpdateWebhookRequestHeaderDict = _twins.UpdateWebhookRequestHeaderDict
+    UpdateWebhookRequestQueryParameterDict = _twins.UpdateWebhookRequestQueryParameterDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_webhooks``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateWebhookRequestEntityParameterDict(TypedDict, total=False):
-    """``CreateWebhookRequestEntityParameter`` as a plain dict (keys are Zoho's field names)."""
-
-    param_name: NotRequired[str | None]
-    param_value: NotRequired[str | None]
-
-
-class CreateWebhookRequestFormDataDict(TypedDict, total=False):
-    """``CreateWebhookRequestFormData`` as a plain dict (keys are Zoho's field names)."""
-
-    param_name: NotRequired[str | None]
-    param_value: NotRequired[str | None]
-
-
-class CreateWebhookRequestHeaderDict(TypedDict, total=False):
-    """``CreateWebhookRequestHeader`` as a plain dict (keys are Zoho's field names)."""
-
-    param_name: NotRequired[str | None]
-    param_value: NotRequired[str | None]
-
-
-class CreateWebhookRequestQueryParameterDict(TypedDict, total=False):
-    """``CreateWebhookRequestQueryParameter`` as a plain dict (keys are Zoho's field names)."""
-
-    param_name: NotRequired[str | None]
-    param_value: NotRequired[str | None]
-
-
-class CreateWebhookRequestDict(TypedDict, total=False):
-    """``CreateWebhookRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    url: Required[str]
-    additional_parameters: NotRequired[Sequence[CreateWebhookRequestAdditionalParameterDict | CreateWebhookRequestAdditionalParameter] | None]
-    body_type: NotRequired[str | None]
-    connection_link_name: NotRequired[str | None]
-    description: NotRequired[str | None]
-    entity: NotRequired[str | None]
-    entity_parameters: NotRequired[Sequence[CreateWebhookRequestEntityParameterDict | CreateWebhookRequestEntityParameter] | None]
-    events: NotRequired[Sequence[str] | None]
-    form_data: NotRequired[Sequence[CreateWebhookRequestFormDataDict | CreateWebhookRequestFormData] | None]
-    headers: NotRequired[Sequence[CreateWebhookRequestHeaderDict | CreateWebhookRequestHeader] | None]
-    is_hidden: NotRequired[bool | None]
-    is_new_response_format: NotRequired[bool | None]
-    lock_reason: NotRequired[str | None]
-    lock_type: NotRequired[str | None]
-    method: NotRequired[CreateWebhookRequestMethod | str | None]
-    placeholder: NotRequired[str | None]
-    query_parameters: NotRequired[Sequence[CreateWebhookRequestQueryParameterDict | CreateWebhookRequestQueryParameter] | None]
-    raw_data: NotRequired[str | None]
-    secret: NotRequired[str | None]
-    user_defined_format_name: NotRequired[str | None]
-    user_defined_format_value: NotRequired[str | None]
-    webhook_name: NotRequired[str | None]
-
-
-class UpdateWebhookRequestAdditionalParameterDict(TypedDict, total=False):
-    """``UpdateWebhookRequestAdditionalParameter`` as a plain dict (keys are Zoho's field names)."""
-
-    param_name: NotRequired[str | None]
-    param_value: NotRequired[str | None]
-
-
-class UpdateWebhookRequestEntityParameterDict(TypedDict, total=False):
-    """``UpdateWebhookRequestEntityParameter`` as a plain dict (keys are Zoho's field names)."""
-
-    param_name: NotRequired[str | None]
-    param_value: NotRequired[str | None]
-
-
-class UpdateWebhookRequestFormDataDict(TypedDict, total=False):
-    """``UpdateWebhookRequestFormData`` as a plain dict (keys are Zoho's field names)."""
-
-    param_name: NotRequired[str | None]
-    param_value: NotRequired[str | None]
-
-
-class UpdateWebhookRequestHeaderDict(TypedDict, total=False):
-    """``UpdateWebhookRequestHeader`` as a plain dict (keys are Zoho's field names)."""
-
-    param_name: NotRequired[str | None]
-    param_value: NotRequired[str | None]
-
-
-class UpdateWebhookRequestQueryParameterDict(TypedDict, total=False):
-    """``UpdateWebhookRequestQueryParameter`` as a plain dict (keys are Zoho's field names)."""
-
-    param_name: NotRequired[str | None]
-    param_value: NotRequired[str | None]
-
-
-class UpdateWebhookRequestDict(TypedDict, total=False):
-    """``UpdateWebhookRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    additional_parameters: NotRequired[Sequence[UpdateWebhookRequestAdditionalParameterDict | UpdateWebhookRequestAdditionalParameter] | None]
-    body_type: NotRequired[str | None]
-    connection_link_name: NotRequired[str | None]
-    description: NotRequired[str | None]
-    entity: NotRequired[str | None]
-    entity_parameters: NotRequired[Sequence[UpdateWebhookRequestEntityParameterDict | UpdateWebhookRequestEntityParameter] | None]
-    events: NotRequired[Sequence[str] | None]
-    form_data: NotRequired[Sequence[UpdateWebhookRequestFormDataDict | UpdateWebhookRequestFormData] | None]
-    headers: NotRequired[Sequence[UpdateWebhookRequestHeaderDict | UpdateWebhookRequestHeader] | None]
-    is_hidden: NotRequired[bool | None]
-    is_new_response_format: NotRequired[bool | None]
-    lock_reason: NotRequired[str | None]
-    lock_type: NotRequired[str | None]
-    method: NotRequired[UpdateWebhookRequestMethod | str | None]
-    placeholder: NotRequired[str | None]
-    query_parameters: NotRequired[Sequence[UpdateWebhookRequestQueryParameterDict | UpdateWebhookRequestQueryParameter] | None]
-    raw_data: NotRequired[str | None]
-    secret: NotRequired[str | None]
-    url: NotRequired[str | None]
-    user_defined_format_name: NotRequired[str | None]
-    user_defined_format_value: NotRequired[str | None]
-    webhook_name: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_webhooks")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, ClassVar, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -709,369 +708,34 @@ class Workflow(ZohoModel):
     workflow_name: _t.Str = None
 
 
-class CreateCustomTriggerRequestDict(TypedDict, total=False):
-    """``CreateCustomTriggerRequest`` as a plain dict (keys are Zoho's field names)."""
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_workflows as _twins
 
-    entity: Required[str]
-    description: NotRequired[str | None]
-    name: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
+    CreateCustomTriggerRequestDict = _twins.CreateCustomTriggerRequestDict
+    CreateRetryPolicyRequestDict = _twins.CreateRetryPolicyRequestDict
+    CreateWorkflowRequestDict = _twins.CreateWorkflowRequestDict
+    CreateWorkflowRequestInstantActionDict = _twins.CreateWorkflowRequestInstantActionDict
+    CreateWorkflowRequestInstantActionEmailTemplateDict = _twins.CreateWorkflowRequestInstantActionEmailTemplateDict
+    CreateWorkflowRequestTimeBasedActionActionDict = _twins.CreateWorkflowRequestTimeBasedActionActionDict
+    CreateWorkflowRequestTimeBasedActionActionEmailTemplateDict = _twins.CreateWorkflowRequestTimeBasedActionActionEmailTemplateDict
+    CreateWorkflowRequestTimeBasedActionDict = _twins.CreateWorkflowRequestTimeBasedActionDict
+    ReorderWorkflowsRequestDict = _twins.ReorderWorkflowsRequestDict
+    UpdateCustomTriggerRequestDict = _twins.UpdateCustomTriggerRequestDict
+    UpdateRetryPolicyRequestDict = _twins.UpdateRetryPolicyRequestDict
+    UpdateWorkflowRequestDict = _twins.UpdateWorkflowRequestDict
+    UpdateWorkflowRequestInstantActionDict = _twins.UpdateWorkflowRequestInstantActionDict
+    UpdateWorkflowRequestInstantActionEmailTemplateDict = _twins.UpdateWorkflowRequestInstantActionEmailTemplateDict
+    UpdateWorkflowRequestTimeBasedActionActionDict = _twins.UpdateWorkflowRequestTimeBasedActionActionDict
+    UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict = _twins.UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict
+    UpdateWorkflowRequestTimeBasedActionDict = _twins.UpdateWorkflowRequestTimeBasedActionDict
+else:
 
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_workflows``."""
+        if name.endswith("Dict"):
+            import importlib
 
-class CreateRetryPolicyRequestDict(TypedDict, total=False):
-    """``CreateRetryPolicyRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    action_type: Required[CreateRetryPolicyRequestActionType | str]
-    retry_count: Required[int]
-    retry_type: Required[CreateRetryPolicyRequestRetryType | str]
-    base_interval: NotRequired[int | None]
-    base_interval_unit: NotRequired[CreateRetryPolicyRequestBaseIntervalUnit | str | None]
-    interval_modifier: NotRequired[int | None]
-    policy_name: NotRequired[str | None]
-
-
-class CreateWorkflowRequestInstantActionEmailTemplateDict(TypedDict, total=False):
-    """``CreateWorkflowRequestInstantActionEmailTemplate`` as a plain dict (keys are Zoho's field names)."""
-
-    bcc_mail_ids: NotRequired[Sequence[Any] | None]
-    body: NotRequired[str | None]
-    cc_mail_ids: NotRequired[Sequence[Any] | None]
-    from_address: NotRequired[str | None]
-    from_address_id: NotRequired[str | None]
-    is_default: NotRequired[bool | None]
-    name: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
-    subject: NotRequired[str | None]
-    type: NotRequired[str | None]
-
-
-class CreateWorkflowRequestInstantActionDict(TypedDict, total=False):
-    """``CreateWorkflowRequestInstantAction`` as a plain dict (keys are Zoho's field names)."""
-
-    action_id: NotRequired[str | None]
-    action_ph: NotRequired[str | None]
-    action_type: NotRequired[str | None]
-    additional_parameters: NotRequired[Sequence[Any] | None]
-    additional_recipients: NotRequired[Sequence[Any] | None]
-    alert_name: NotRequired[str | None]
-    body_type: NotRequired[str | None]
-    connection_link_name: NotRequired[str | None]
-    description: NotRequired[str | None]
-    email_template: NotRequired[CreateWorkflowRequestInstantActionEmailTemplateDict | CreateWorkflowRequestInstantActionEmailTemplate | None]
-    email_template_id: NotRequired[str | None]
-    email_template_ph: NotRequired[str | None]
-    entity: NotRequired[str | None]
-    entity_parameters: NotRequired[Sequence[Any] | None]
-    field_name: NotRequired[str | None]
-    field_value: NotRequired[str | None]
-    fieldupdate_name: NotRequired[str | None]
-    form_data: NotRequired[Sequence[Any] | None]
-    function_name: NotRequired[str | None]
-    function_param: NotRequired[Sequence[Any] | None]
-    headers: NotRequired[Sequence[Any] | None]
-    include_orgvariables_params: NotRequired[bool | None]
-    is_execute: NotRequired[bool | None]
-    is_new_response_format: NotRequired[bool | None]
-    message_content: NotRequired[str | None]
-    method: NotRequired[CreateWorkflowRequestInstantActionMethod | str | None]
-    pushnotification_name: NotRequired[str | None]
-    query_parameters: NotRequired[Sequence[Any] | None]
-    raw_data: NotRequired[str | None]
-    recipients: NotRequired[Sequence[Any] | None]
-    script: NotRequired[str | None]
-    secret: NotRequired[str | None]
-    url: NotRequired[str | None]
-    user_defined_format_name: NotRequired[str | None]
-    user_defined_format_value: NotRequired[str | None]
-    webhook_name: NotRequired[str | None]
-
-
-class CreateWorkflowRequestTimeBasedActionActionEmailTemplateDict(TypedDict, total=False):
-    """``CreateWorkflowRequestTimeBasedActionActionEmailTemplate`` as a plain dict (keys are Zoho's field names)."""
-
-    bcc_mail_ids: NotRequired[Sequence[Any] | None]
-    body: NotRequired[str | None]
-    cc_mail_ids: NotRequired[Sequence[Any] | None]
-    from_address: NotRequired[str | None]
-    from_address_id: NotRequired[str | None]
-    is_default: NotRequired[bool | None]
-    name: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
-    subject: NotRequired[str | None]
-    type: NotRequired[str | None]
-
-
-class CreateWorkflowRequestTimeBasedActionActionDict(TypedDict, total=False):
-    """``CreateWorkflowRequestTimeBasedActionAction`` as a plain dict (keys are Zoho's field names)."""
-
-    action_id: NotRequired[str | None]
-    action_ph: NotRequired[str | None]
-    action_type: NotRequired[str | None]
-    additional_parameters: NotRequired[Sequence[Any] | None]
-    additional_recipients: NotRequired[Sequence[Any] | None]
-    alert_name: NotRequired[str | None]
-    body_type: NotRequired[str | None]
-    connection_link_name: NotRequired[str | None]
-    description: NotRequired[str | None]
-    email_template: NotRequired[CreateWorkflowRequestTimeBasedActionActionEmailTemplateDict | CreateWorkflowRequestTimeBasedActionActionEmailTemplate | None]
-    email_template_id: NotRequired[str | None]
-    email_template_ph: NotRequired[str | None]
-    entity: NotRequired[str | None]
-    entity_parameters: NotRequired[Sequence[Any] | None]
-    field_name: NotRequired[str | None]
-    field_value: NotRequired[str | None]
-    fieldupdate_name: NotRequired[str | None]
-    form_data: NotRequired[Sequence[Any] | None]
-    function_name: NotRequired[str | None]
-    function_param: NotRequired[Sequence[Any] | None]
-    headers: NotRequired[Sequence[Any] | None]
-    include_orgvariables_params: NotRequired[bool | None]
-    is_execute: NotRequired[bool | None]
-    is_new_response_format: NotRequired[bool | None]
-    message_content: NotRequired[str | None]
-    method: NotRequired[CreateWorkflowRequestTimeBasedActionActionMethod | str | None]
-    pushnotification_name: NotRequired[str | None]
-    query_parameters: NotRequired[Sequence[Any] | None]
-    raw_data: NotRequired[str | None]
-    recipients: NotRequired[Sequence[Any] | None]
-    script: NotRequired[str | None]
-    secret: NotRequired[str | None]
-    url: NotRequired[str | None]
-    user_defined_format_name: NotRequired[str | None]
-    user_defined_format_value: NotRequired[str | None]
-    webhook_name: NotRequired[str | None]
-
-
-class CreateWorkflowRequestTimeBasedActionDict(TypedDict, total=False):
-    """``CreateWorkflowRequestTimeBasedAction`` as a plain dict (keys are Zoho's field names)."""
-
-    actions: NotRequired[Sequence[CreateWorkflowRequestTimeBasedActionActionDict | CreateWorkflowRequestTimeBasedActionAction] | None]
-    delay: NotRequired[int | None]
-    delay_type: NotRequired[str | None]
-    delay_unit: NotRequired[str | None]
-    field_type: NotRequired[str | None]
-    name: NotRequired[str | None]
-    timetrigger_id: NotRequired[str | None]
-
-
-class CreateWorkflowRequestDict(TypedDict, total=False):
-    """``CreateWorkflowRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    entity: Required[str]
-    rule_type: Required[CreateWorkflowRequestRuleType | str]
-    workflow_name: Required[str]
-    allowed_apps: NotRequired[str | None]
-    apply_rule_always: NotRequired[bool | None]
-    date_field: NotRequired[str | None]
-    day_difference: NotRequired[int | None]
-    day_difference_type: NotRequired[str | None]
-    day_difference_unit: NotRequired[str | None]
-    description: NotRequired[str | None]
-    entity_id: NotRequired[str | None]
-    events: NotRequired[Sequence[Any] | None]
-    execution_timezone: NotRequired[str | None]
-    field_update: NotRequired[Sequence[Any] | None]
-    field_update_comparator: NotRequired[str | None]
-    instant_actions: NotRequired[Sequence[CreateWorkflowRequestInstantActionDict | CreateWorkflowRequestInstantAction] | None]
-    is_custom_execution_time: NotRequired[bool | None]
-    is_draft: NotRequired[bool | None]
-    is_hidden: NotRequired[bool | None]
-    is_locked: NotRequired[bool | None]
-    lock_reason: NotRequired[str | None]
-    lock_type: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
-    rule: NotRequired[Mapping[str, Any] | None]
-    sub_entities: NotRequired[Sequence[Any] | None]
-    sub_rules: NotRequired[Sequence[Any] | None]
-    time: NotRequired[str | None]
-    time_based_actions: NotRequired[Sequence[CreateWorkflowRequestTimeBasedActionDict | CreateWorkflowRequestTimeBasedAction] | None]
-    trigger_id: NotRequired[str | None]
-    trigger_ph: NotRequired[str | None]
-
-
-class ReorderWorkflowsRequestDict(TypedDict, total=False):
-    """``ReorderWorkflowsRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    entity_type: Required[str]
-    execution_order: Required[Sequence[str]]
-    entity_id: NotRequired[str | None]
-
-
-class UpdateCustomTriggerRequestDict(TypedDict, total=False):
-    """``UpdateCustomTriggerRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    description: NotRequired[str | None]
-    entity: NotRequired[str | None]
-    name: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
-
-
-class UpdateRetryPolicyRequestDict(TypedDict, total=False):
-    """``UpdateRetryPolicyRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    action_type: NotRequired[UpdateRetryPolicyRequestActionType | str | None]
-    base_interval: NotRequired[int | None]
-    base_interval_unit: NotRequired[UpdateRetryPolicyRequestBaseIntervalUnit | str | None]
-    interval_modifier: NotRequired[int | None]
-    policy_name: NotRequired[str | None]
-    retry_count: NotRequired[int | None]
-    retry_type: NotRequired[UpdateRetryPolicyRequestRetryType | str | None]
-
-
-class UpdateWorkflowRequestInstantActionEmailTemplateDict(TypedDict, total=False):
-    """``UpdateWorkflowRequestInstantActionEmailTemplate`` as a plain dict (keys are Zoho's field names)."""
-
-    bcc_mail_ids: NotRequired[Sequence[Any] | None]
-    body: NotRequired[str | None]
-    cc_mail_ids: NotRequired[Sequence[Any] | None]
-    from_address: NotRequired[str | None]
-    from_address_id: NotRequired[str | None]
-    is_default: NotRequired[bool | None]
-    name: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
-    subject: NotRequired[str | None]
-    type: NotRequired[str | None]
-
-
-class UpdateWorkflowRequestInstantActionDict(TypedDict, total=False):
-    """``UpdateWorkflowRequestInstantAction`` as a plain dict (keys are Zoho's field names)."""
-
-    action_id: NotRequired[str | None]
-    action_ph: NotRequired[str | None]
-    action_type: NotRequired[str | None]
-    additional_parameters: NotRequired[Sequence[Any] | None]
-    additional_recipients: NotRequired[Sequence[Any] | None]
-    alert_name: NotRequired[str | None]
-    body_type: NotRequired[str | None]
-    connection_link_name: NotRequired[str | None]
-    description: NotRequired[str | None]
-    email_template: NotRequired[UpdateWorkflowRequestInstantActionEmailTemplateDict | UpdateWorkflowRequestInstantActionEmailTemplate | None]
-    email_template_id: NotRequired[str | None]
-    email_template_ph: NotRequired[str | None]
-    entity: NotRequired[str | None]
-    entity_parameters: NotRequired[Sequence[Any] | None]
-    field_name: NotRequired[str | None]
-    field_value: NotRequired[str | None]
-    fieldupdate_name: NotRequired[str | None]
-    form_data: NotRequired[Sequence[Any] | None]
-    function_name: NotRequired[str | None]
-    function_param: NotRequired[Sequence[Any] | None]
-    headers: NotRequired[Sequence[Any] | None]
-    include_orgvariables_params: NotRequired[bool | None]
-    is_execute: NotRequired[bool | None]
-    is_new_response_format: NotRequired[bool | None]
-    message_content: NotRequired[str | None]
-    method: NotRequired[UpdateWorkflowRequestInstantActionMethod | str | None]
-    pushnotification_name: NotRequired[str | None]
-    query_parameters: NotRequired[Sequence[Any] | None]
-    raw_data: NotRequired[str | None]
-    recipients: NotRequired[Sequence[Any] | None]
-    script: NotRequired[str | None]
-    secret: NotRequired[str | None]
-    url: NotRequired[str | None]
-    user_defined_format_name: NotRequired[str | None]
-    user_defined_format_value: NotRequired[str | None]
-    webhook_name: NotRequired[str | None]
-
-
-class UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict(TypedDict, total=False):
-    """``UpdateWorkflowRequestTimeBasedActionActionEmailTemplate`` as a plain dict (keys are Zoho's field names)."""
-
-    bcc_mail_ids: NotRequired[Sequence[Any] | None]
-    body: NotRequired[str | None]
-    cc_mail_ids: NotRequired[Sequence[Any] | None]
-    from_address: NotRequired[str | None]
-    from_address_id: NotRequired[str | None]
-    is_default: NotRequired[bool | None]
-    name: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
-    subject: NotRequired[str | None]
-    type: NotRequired[str | None]
-
-
-class UpdateWorkflowRequestTimeBasedActionActionDict(TypedDict, total=False):
-    """``UpdateWorkflowRequestTimeBasedActionAction`` as a plain dict (keys are Zoho's field names)."""
-
-    action_id: NotRequired[str | None]
-    action_ph: NotRequired[str | None]
-    action_type: NotRequired[str | None]
-    additional_parameters: NotRequired[Sequence[Any] | None]
-    additional_recipients: NotRequired[Sequence[Any] | None]
-    alert_name: NotRequired[str | None]
-    body_type: NotRequired[str | None]
-    connection_link_name: NotRequired[str | None]
-    description: NotRequired[str | None]
-    email_template: NotRequired[UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict | UpdateWorkflowRequestTimeBasedActionActionEmailTemplate | None]
-    email_template_id: NotRequired[str | None]
-    email_template_ph: NotRequired[str | None]
-    entity: NotRequired[str | None]
-    entity_parameters: NotRequired[Sequence[Any] | None]
-    field_name: NotRequired[str | None]
-    field_value: NotRequired[str | None]
-    fieldupdate_name: NotRequired[str | None]
-    form_data: NotRequired[Sequence[Any] | None]
-    function_name: NotRequired[str | None]
-    function_param: NotRequired[Sequence[Any] | None]
-    headers: NotRequired[Sequence[Any] | None]
-    include_orgvariables_params: NotRequired[bool | None]
-    is_execute: NotRequired[bool | None]
-    is_new_response_format: NotRequired[bool | None]
-    message_content: NotRequired[str | None]
-    method: NotRequired[UpdateWorkflowRequestTimeBasedActionActionMethod | str | None]
-    pushnotification_name: NotRequired[str | None]
-    query_parameters: NotRequired[Sequence[Any] | None]
-    raw_data: NotRequired[str | None]
-    recipients: NotRequired[Sequence[Any] | None]
-    script: NotRequired[str | None]
-    secret: NotRequired[str | None]
-    url: NotRequired[str | None]
-    user_defined_format_name: NotRequired[str | None]
-    user_defined_format_value: NotRequired[str | None]
-    webhook_name: NotRequired[str | None]
-
-
-class UpdateWorkflowRequestTimeBasedActionDict(TypedDict, total=False):
-    """``UpdateWorkflowRequestTimeBasedAction`` as a plain dict (keys are Zoho's field names)."""
-
-    actions: NotRequired[Sequence[UpdateWorkflowRequestTimeBasedActionActionDict | UpdateWorkflowRequestTimeBasedActionAction] | None]
-    delay: NotRequired[int | None]
-    delay_type: NotRequired[str | None]
-    delay_unit: NotRequired[str | None]
-    field_type: NotRequired[str | None]
-    name: NotRequired[str | None]
-    timetrigger_id: NotRequired[str | None]
-
-
-class UpdateWorkflowRequestDict(TypedDict, total=False):
-    """``UpdateWorkflowRequest`` as a plain dict (keys are Zoho's field names)."""
-
-    allowed_apps: NotRequired[str | None]
-    apply_rule_always: NotRequired[bool | None]
-    date_field: NotRequired[str | None]
-    day_difference: NotRequired[int | None]
-    day_difference_type: NotRequired[str | None]
-    day_difference_unit: NotRequired[str | None]
-    description: NotRequired[str | None]
-    entity: NotRequired[str | None]
-    entity_id: NotRequired[str | None]
-    events: NotRequired[Sequence[Any] | None]
-    execution_timezone: NotRequired[str | None]
-    field_update: NotRequired[Sequence[Any] | None]
-    field_update_comparator: NotRequired[str | None]
-    instant_actions: NotRequired[Sequence[UpdateWorkflowRequestInstantActionDict | UpdateWorkflowRequestInstantAction] | None]
-    is_custom_execution_time: NotRequired[bool | None]
-    is_draft: NotRequired[bool | None]
-    is_hidden: NotRequired[bool | None]
-    is_locked: NotRequired[bool | None]
-    lock_reason: NotRequired[str | None]
-    lock_type: NotRequired[str | None]
-    placeholder: NotRequired[str | None]
-    rule: NotRequired[Mapping[str, Any] | None]
-    rule_type: NotRequired[UpdateWorkflowRequestRuleType | str | None]
-    sub_entities: NotRequired[Sequence[Any] | None]
-    sub_rules: NotRequired[Sequence[Any] | None]
-    time: NotRequired[str | None]
-    time_based_actions: NotRequired[Sequence[UpdateWorkflowRequestTimeBasedActionDict | UpdateWorkflowRequestTimeBasedAction] | None]
-    trigger_id: NotRequired[str | None]
-    trigger_ph: NotRequired[str | None]
-    workflow_name: NotRequired[str | None]
+            twins = importlib.import_module("zbooks.models._dicts_workflows")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
