@@ -1,15 +1,17 @@
 """User-style scripts under ``mypy --strict``: what must pass passes, and every mistake
 in the must-fail scripts is reported where and as expected.
 
-One mypy run covers all scripts plus the Python examples of docs/sdk.md (extracted in
-page order into one module, the way the docs test runs them); its cache lives in the
-system temp folder, so only the first run of a session analyses the whole package.
+One mypy run covers all scripts plus the Python examples of every docs page and the
+README (each page's blocks extracted in order into one module, the way the docs tests
+run them); its cache lives in the system temp folder, so only the first run of a
+session analyses the whole package.
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -21,17 +23,20 @@ REPO = HERE.parents[1]
 SCRIPTS = HERE / "scripts"
 DOCS = REPO / "docs"
 CACHE = Path(tempfile.gettempdir()) / "zbooks-typing-mypy-cache"
-_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+_BLOCK = re.compile(r"^[ \t]*```python\n(.*?)^[ \t]*```", re.S | re.M)
+PAGES = [REPO / "README.md", *sorted(DOCS.glob("*.md"))]
 _EXPECT = re.compile(r"# E: (.+?)\s*$")
 _ERROR = re.compile(r"^(?P<path>.+?):(?P<line>\d+): error: (?P<message>.*)$")
 ALIASES = {"DICT_BODY": 'expected "CreateInvoiceRequest | CreateInvoiceRequestDict | None"'}
 
 
-def docs_script(page: str, folder: Path) -> Path:
-    """Every Python block of ``page`` (also those the docs test does not run), in order."""
-    blocks = _BLOCK.findall((DOCS / page).read_text("utf-8"))
-    assert len(blocks) >= 15, "the docs parser no longer finds the examples"
-    target = folder / f"docs_{page.replace('.md', '').replace('-', '_')}.py"
+def docs_script(page: Path, folder: Path) -> Path | None:
+    """Every Python block of ``page`` (also those its docs test does not run), in order;
+    blocks inside list items are dedented as a reader would paste them."""
+    blocks = [textwrap.dedent(b) for b in _BLOCK.findall(page.read_text("utf-8"))]
+    if not blocks:
+        return None
+    target = folder / f"docs_{page.stem.lower().replace('-', '_')}.py"
     target.write_text("\n".join(blocks), "utf-8")
     return target
 
@@ -53,7 +58,8 @@ def mypy_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tupl
     config.write_text(
         f"[mypy]\nstrict = True\npython_version = 3.11\nmypy_path = {REPO / 'src'}\n", "utf-8"
     )
-    files = [*sorted(SCRIPTS.glob("*.py")), docs_script("sdk.md", folder)]
+    docs = [docs_script(page, folder) for page in PAGES]
+    files = [*sorted(SCRIPTS.glob("*.py")), *(d for d in docs if d is not None)]
     stdout, stderr, status = mypy_api.run(
         [
             "--config-file",
@@ -77,7 +83,17 @@ def mypy_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tupl
 
 
 def must_pass() -> list[str]:
-    return [*sorted(p.name for p in SCRIPTS.glob("pass_*.py")), "docs_sdk.py"]
+    pages = [
+        f"docs_{p.stem.lower().replace('-', '_')}.py"
+        for p in PAGES
+        if _BLOCK.search(p.read_text("utf-8"))
+    ]
+    return [*sorted(p.name for p in SCRIPTS.glob("pass_*.py")), *pages]
+
+
+def test_the_docs_examples_are_found() -> None:
+    assert len(_BLOCK.findall((DOCS / "sdk.md").read_text("utf-8"))) >= 15
+    assert "docs_sdk.py" in must_pass() and "docs_readme.py" in must_pass()
 
 
 def must_fail() -> list[str]:
