@@ -489,7 +489,7 @@ def param_phrase(op: Op, p: Param) -> str:
         text = f"the {_words(name)}"
     if p.enum:
         shown = ", ".join(f"``{v}``" for v in p.enum[:8])
-        more = ", ..." if len(p.enum) > 8 else ""
+        more = " and others" if len(p.enum) > 8 else ""
         text += f"; one of {shown}{more}"
     if p.required and p.location != "path":
         text += " (required)"

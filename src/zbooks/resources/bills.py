@@ -403,7 +403,7 @@ class Bills(SyncResource):
             due_date: Only records with this due date.
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Paid``, ``Status.Open``, ``Status.Overdue``, ``Status.Void``,
-                ``Status.PartiallyPaid``, ``Status.Unpaid``, ``Status.Draft``, ....
+                ``Status.PartiallyPaid``, ``Status.Unpaid``, ``Status.Draft`` and others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -416,10 +416,10 @@ class Bills(SyncResource):
             search_text: Text to search for in the records' main fields.
             sort_column: The field to sort the results by; one of ``vendor_name``, ``bill_number``,
                 ``date``, ``due_date``, ``total``, ``balance``, ``created_time``,
-                ``last_modified_time``, ....
+                ``last_modified_time`` and others.
             sort_order: ``A`` for ascending or ``D`` for descending order.
             status: Only records with this status; one of ``paid``, ``open``, ``overdue``, ``void``,
-                ``partially_paid``, ``unpaid``, ``draft``, ``pending_approval``, ....
+                ``partially_paid``, ``unpaid``, ``draft``, ``pending_approval`` and others.
             total: Only records with this total.
             vendor_id: Only records with this vendor id.
             vendor_name: Only records with this vendor name.
@@ -1130,7 +1130,7 @@ class AsyncBills(AsyncResource):
             due_date: Only records with this due date.
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Paid``, ``Status.Open``, ``Status.Overdue``, ``Status.Void``,
-                ``Status.PartiallyPaid``, ``Status.Unpaid``, ``Status.Draft``, ....
+                ``Status.PartiallyPaid``, ``Status.Unpaid``, ``Status.Draft`` and others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -1143,10 +1143,10 @@ class AsyncBills(AsyncResource):
             search_text: Text to search for in the records' main fields.
             sort_column: The field to sort the results by; one of ``vendor_name``, ``bill_number``,
                 ``date``, ``due_date``, ``total``, ``balance``, ``created_time``,
-                ``last_modified_time``, ....
+                ``last_modified_time`` and others.
             sort_order: ``A`` for ascending or ``D`` for descending order.
             status: Only records with this status; one of ``paid``, ``open``, ``overdue``, ``void``,
-                ``partially_paid``, ``unpaid``, ``draft``, ``pending_approval``, ....
+                ``partially_paid``, ``unpaid``, ``draft``, ``pending_approval`` and others.
             total: Only records with this total.
             vendor_id: Only records with this vendor id.
             vendor_name: Only records with this vendor name.

@@ -1079,7 +1079,7 @@ class CreditNotes(SyncResource):
             date: Only records with this date.
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Open``, ``Status.Closed``, ``Status.Void``, ``Status.Draft``,
-                ``Status.Pending``, ``Status.Approved``, ``Status.Locked``, ....
+                ``Status.Pending``, ``Status.Approved``, ``Status.Locked`` and others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -1090,9 +1090,9 @@ class CreditNotes(SyncResource):
             search_text: Text to search for in the records' main fields.
             sort_column: The field to sort the results by; one of ``customer_name``,
                 ``creditnote_number``, ``balance``, ``total``, ``date``, ``txn_posting_date``,
-                ``created_time``, ``last_modified_time``, ....
+                ``created_time``, ``last_modified_time`` and others.
             status: Only records with this status; one of ``draft``, ``pending_approval``,
-                ``approved``, ``open``, ``closed``, ``void``, ``rejected``, ``signed``, ....
+                ``approved``, ``open``, ``closed``, ``void``, ``rejected``, ``signed`` and others.
             tax_id: Only records with this tax id.
             total: Only records with this total.
             page: The first page to fetch.
@@ -3017,7 +3017,7 @@ class AsyncCreditNotes(AsyncResource):
             date: Only records with this date.
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Open``, ``Status.Closed``, ``Status.Void``, ``Status.Draft``,
-                ``Status.Pending``, ``Status.Approved``, ``Status.Locked``, ....
+                ``Status.Pending``, ``Status.Approved``, ``Status.Locked`` and others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -3028,9 +3028,9 @@ class AsyncCreditNotes(AsyncResource):
             search_text: Text to search for in the records' main fields.
             sort_column: The field to sort the results by; one of ``customer_name``,
                 ``creditnote_number``, ``balance``, ``total``, ``date``, ``txn_posting_date``,
-                ``created_time``, ``last_modified_time``, ....
+                ``created_time``, ``last_modified_time`` and others.
             status: Only records with this status; one of ``draft``, ``pending_approval``,
-                ``approved``, ``open``, ``closed``, ``void``, ``rejected``, ``signed``, ....
+                ``approved``, ``open``, ``closed``, ``void``, ``rejected``, ``signed`` and others.
             tax_id: Only records with this tax id.
             total: Only records with this total.
             page: The first page to fetch.

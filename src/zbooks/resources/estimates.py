@@ -416,7 +416,7 @@ class Estimates(SyncResource):
             expiry_date_start: Start of the expiry date range.
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Sent``, ``Status.Pending``, ``Status.Approved``, ``Status.Draft``,
-                ``Status.Invoiced``, ``Status.Accepted``, ``Status.Declined``, ....
+                ``Status.Invoiced``, ``Status.Accepted``, ``Status.Declined`` and others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -428,7 +428,8 @@ class Estimates(SyncResource):
                 ``estimate_number``, ``date``, ``total``, ``created_time``, ``last_modified_time``,
                 ``cf_(\\w+)``.
             status: Only records with this status; one of ``draft``, ``pending_approval``,
-                ``approved``, ``sent``, ``invoiced``, ``accepted``, ``declined``, ``expired``, ....
+                ``approved``, ``sent``, ``invoiced``, ``accepted``, ``declined``, ``expired`` and
+                others.
             total: Only records with this total.
             zcrm_potential_id: Only records with this zcrm potential id.
             page: The first page to fetch.
@@ -1273,7 +1274,7 @@ class AsyncEstimates(AsyncResource):
             expiry_date_start: Start of the expiry date range.
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Sent``, ``Status.Pending``, ``Status.Approved``, ``Status.Draft``,
-                ``Status.Invoiced``, ``Status.Accepted``, ``Status.Declined``, ....
+                ``Status.Invoiced``, ``Status.Accepted``, ``Status.Declined`` and others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -1285,7 +1286,8 @@ class AsyncEstimates(AsyncResource):
                 ``estimate_number``, ``date``, ``total``, ``created_time``, ``last_modified_time``,
                 ``cf_(\\w+)``.
             status: Only records with this status; one of ``draft``, ``pending_approval``,
-                ``approved``, ``sent``, ``invoiced``, ``accepted``, ``declined``, ``expired``, ....
+                ``approved``, ``sent``, ``invoiced``, ``accepted``, ``declined``, ``expired`` and
+                others.
             total: Only records with this total.
             zcrm_potential_id: Only records with this zcrm potential id.
             page: The first page to fetch.

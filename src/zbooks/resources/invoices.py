@@ -2011,7 +2011,8 @@ class Invoices(SyncResource):
             search_text: Text to search for in the records' main fields.
             sort_column: The field to sort the results by.
             status: Only records with this status; one of ``draft``, ``sent``, ``viewed``,
-                ``overdue``, ``partially_paid``, ``paid``, ``void``, ``pending_approval``, ....
+                ``overdue``, ``partially_paid``, ``paid``, ``void``, ``pending_approval`` and
+                others.
             total: Only records with this total.
             zcrm_potential_id: Only records with this zcrm potential id.
             page: The first page to fetch.
@@ -5435,7 +5436,8 @@ class AsyncInvoices(AsyncResource):
             search_text: Text to search for in the records' main fields.
             sort_column: The field to sort the results by.
             status: Only records with this status; one of ``draft``, ``sent``, ``viewed``,
-                ``overdue``, ``partially_paid``, ``paid``, ``void``, ``pending_approval``, ....
+                ``overdue``, ``partially_paid``, ``paid``, ``void``, ``pending_approval`` and
+                others.
             total: Only records with this total.
             zcrm_potential_id: Only records with this zcrm potential id.
             page: The first page to fetch.

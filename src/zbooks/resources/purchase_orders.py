@@ -422,8 +422,8 @@ class PurchaseOrders(SyncResource):
             date: Only records with this date.
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Draft``, ``Status.Issued``, ``Status.Billed``, ``Status.PartiallyBilled``,
-                ``Status.BilledNotReceived``, ``Status.Received``, ``Status.ReceivedNotBilled``,
-                ....
+                ``Status.BilledNotReceived``, ``Status.Received``, ``Status.ReceivedNotBilled`` and
+                others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -437,7 +437,7 @@ class PurchaseOrders(SyncResource):
                 ``total``, ``created_time``, ``last_modified_time``.
             status: Only records with this status; one of ``draft``, ``pending_approval``,
                 ``approval_overdue``, ``approved``, ``rejected``, ``open``, ``billed``,
-                ``billed_not_received``, ....
+                ``billed_not_received`` and others.
             total: Only records with this total.
             vendor_id: Only records with this vendor id.
             vendor_name: Only records with this vendor name.
@@ -1324,8 +1324,8 @@ class AsyncPurchaseOrders(AsyncResource):
             date: Only records with this date.
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Draft``, ``Status.Issued``, ``Status.Billed``, ``Status.PartiallyBilled``,
-                ``Status.BilledNotReceived``, ``Status.Received``, ``Status.ReceivedNotBilled``,
-                ....
+                ``Status.BilledNotReceived``, ``Status.Received``, ``Status.ReceivedNotBilled`` and
+                others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -1339,7 +1339,7 @@ class AsyncPurchaseOrders(AsyncResource):
                 ``total``, ``created_time``, ``last_modified_time``.
             status: Only records with this status; one of ``draft``, ``pending_approval``,
                 ``approval_overdue``, ``approved``, ``rejected``, ``open``, ``billed``,
-                ``billed_not_received``, ....
+                ``billed_not_received`` and others.
             total: Only records with this total.
             vendor_id: Only records with this vendor id.
             vendor_name: Only records with this vendor name.

@@ -508,7 +508,7 @@ class SalesOrders(SyncResource):
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Draft``, ``Status.Open``, ``Status.Invoiced``,
                 ``Status.InvoicedNotShipped``, ``Status.Confirmed``, ``Status.UnFulfilled``,
-                ``Status.MarketPlaceSalesOrder``, ....
+                ``Status.MarketPlaceSalesOrder`` and others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -523,10 +523,10 @@ class SalesOrders(SyncResource):
             shipment_date: Only records with this shipment date.
             sort_column: The field to sort the results by; one of ``customer_name``,
                 ``salesorder_number``, ``reference_number``, ``shipment_date``, ``total``, ``date``,
-                ``created_time``, ``last_modified_time``, ....
+                ``created_time``, ``last_modified_time`` and others.
             status: Only records with this status; one of ``draft``, ``pending_approval``,
                 ``approved``, ``open``, ``invoiced``, ``invoiced_not_shipped``,
-                ``shipped_not_invoiced``, ``partially_invoiced``, ....
+                ``shipped_not_invoiced``, ``partially_invoiced`` and others.
             total: Only records with this total.
             zcrm_potential_id: Only records with this zcrm potential id.
             page: The first page to fetch.
@@ -1515,7 +1515,7 @@ class AsyncSalesOrders(AsyncResource):
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Draft``, ``Status.Open``, ``Status.Invoiced``,
                 ``Status.InvoicedNotShipped``, ``Status.Confirmed``, ``Status.UnFulfilled``,
-                ``Status.MarketPlaceSalesOrder``, ....
+                ``Status.MarketPlaceSalesOrder`` and others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -1530,10 +1530,10 @@ class AsyncSalesOrders(AsyncResource):
             shipment_date: Only records with this shipment date.
             sort_column: The field to sort the results by; one of ``customer_name``,
                 ``salesorder_number``, ``reference_number``, ``shipment_date``, ``total``, ``date``,
-                ``created_time``, ``last_modified_time``, ....
+                ``created_time``, ``last_modified_time`` and others.
             status: Only records with this status; one of ``draft``, ``pending_approval``,
                 ``approved``, ``open``, ``invoiced``, ``invoiced_not_shipped``,
-                ``shipped_not_invoiced``, ``partially_invoiced``, ....
+                ``shipped_not_invoiced``, ``partially_invoiced`` and others.
             total: Only records with this total.
             zcrm_potential_id: Only records with this zcrm potential id.
             page: The first page to fetch.

@@ -368,7 +368,7 @@ class VendorCredits(SyncResource):
             date: Only records with this date.
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Open``, ``Status.Closed``, ``Status.Void``, ``Status.Draft``,
-                ``Status.Pending``, ``Status.ApprovalOverdue``, ``Status.MyApprovals``, ....
+                ``Status.Pending``, ``Status.ApprovalOverdue``, ``Status.MyApprovals`` and others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -380,7 +380,7 @@ class VendorCredits(SyncResource):
             search_text: Text to search for in the records' main fields.
             sort_column: The field to sort the results by; one of ``vendor_name``,
                 ``vendor_credit_number``, ``balance``, ``total``, ``date``, ``created_time``,
-                ``last_modified_time``, ``reference_number``, ....
+                ``last_modified_time``, ``reference_number`` and others.
             status: Only records with this status; one of ``open``, ``draft``, ``void``, ``closed``,
                 ``pending_approval``, ``approval_overdue``, ``rejected``, ``approved``.
             tax_id: Only records with this tax id.
@@ -1087,7 +1087,7 @@ class AsyncVendorCredits(AsyncResource):
             date: Only records with this date.
             filter_by: A predefined view to restrict the results to; one of ``Status.All``,
                 ``Status.Open``, ``Status.Closed``, ``Status.Void``, ``Status.Draft``,
-                ``Status.Pending``, ``Status.ApprovalOverdue``, ``Status.MyApprovals``, ....
+                ``Status.Pending``, ``Status.ApprovalOverdue``, ``Status.MyApprovals`` and others.
             item_description: Only records with this item description.
             item_id: Only records with this item id.
             item_name: Only records with this item name.
@@ -1099,7 +1099,7 @@ class AsyncVendorCredits(AsyncResource):
             search_text: Text to search for in the records' main fields.
             sort_column: The field to sort the results by; one of ``vendor_name``,
                 ``vendor_credit_number``, ``balance``, ``total``, ``date``, ``created_time``,
-                ``last_modified_time``, ``reference_number``, ....
+                ``last_modified_time``, ``reference_number`` and others.
             status: Only records with this status; one of ``open``, ``draft``, ``void``, ``closed``,
                 ``pending_approval``, ``approval_overdue``, ``rejected``, ``approved``.
             tax_id: Only records with this tax id.
