@@ -47,6 +47,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import gen_requests as rq
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -1792,7 +1793,13 @@ def render_models(ms: ModelSet) -> str:
         for value in enum.values:
             block.append(f"    {enum_member(value, used)} = {q(value)}")
         blocks.append(block)
+    twins: list[str] = []
     for model in _order(ms):
+        if rq.is_request(model):
+            doc = rq.request_model_doc(model)
+            blocks.append(rq.render_request_model(model, doc, py_field_name, q))
+            twins.append(rq.dict_name(model.name))
+            continue
         block = [f"class {model.name}(ZohoModel):", f'    """{_model_doc(ms, model)}"""', ""]
         if model.required:
             req = ", ".join(q(r) for r in model.required)
@@ -1811,17 +1818,27 @@ def render_models(ms: ModelSet) -> str:
         if block[-1] == "":
             block.pop()
         blocks.append(block)
+    if twins:
+        blocks.append(rq.render_twin_access(ms.info.attr, twins))
     text = "\n".join(line for block in blocks for line in block)
-    typing_names = [n for n in ("Annotated", "Any", "ClassVar") if re.search(rf"\b{n}\b", text)]
+    typing_names = [
+        n for n in ("TYPE_CHECKING", "Annotated", "Any", "ClassVar") if re.search(rf"\b{n}\b", text)
+    ]
     base_names = ["ZohoModel"] + (["ZohoEnum"] if ms.enums else [])
+    std = ["import datetime as _dt"] if "_dt." in text else []
+    abc = [n for n in ("Mapping", "Sequence") if re.search(rf"\b{n}\[", text)]
+    std += from_import("collections.abc", abc) if abc else []
+    std += ["from decimal import Decimal"] if re.search(r"\bDecimal\b", text) else []
+    std += from_import("typing", typing_names) if typing_names else []
+    ours = [
+        *(["from zbooks.models import request_types as _rq"] if "_rq." in text else []),
+        *(["from zbooks.models import types as _t"] if "_t." in text else []),
+    ]
     imports = [
         ["from __future__ import annotations"],
-        [f"from typing import {', '.join(typing_names)}"] if typing_names else [],
+        std,
         ["from pydantic import Field"] if re.search(r"\bField\(", text) else [],
-        [
-            *(["from zbooks.models import types as _t"] if "_t." in text else []),
-            *from_import("zbooks.models.base", base_names),
-        ],
+        [*ours, *from_import("zbooks.models.base", base_names)],
     ]
     doc = f"Models of Zoho Books {ms.info.plural} (``{ms.source.version}/{ms.source.stem}.yml``)."
     return assemble(doc, imports, blocks)
@@ -1830,8 +1847,6 @@ def render_models(ms: ModelSet) -> str:
 def _model_doc(ms: ModelSet, model: Model) -> str:
     if model.name == ms.info.model:
         return f"A {ms.info.singular}."
-    if model.kind == "request":
-        return "Request body of one operation; every field is optional here."
     if model.name.endswith("Response"):
         return "The fields of one operation's response envelope."
     return f"Part of the ``{ms.info.attr}`` module's data."
@@ -1904,11 +1919,7 @@ def _signature(op: Op, models: str, variant: bool = False) -> list[str]:
             continue
         default = "" if p.required else " = None"
         lines.append(f"        {p.py}: {p.annotation(models)}{default},")
-    if op.body_model:
-        lines.append(f"        body: {models}.{op.body_model} | Mapping[str, Any] | None = None,")
-    elif op.http in ("POST", "PUT"):
-        # Undocumented bodies still happen (the OAS omits some); allow a plain mapping.
-        lines.append("        body: Mapping[str, Any] | None = None,")
+    lines += rq.body_params(op, models)
     if paged:
         lines.append("        page: int = 1,")
         lines.append("        per_page: int = 200,")
@@ -1951,9 +1962,11 @@ def render_method(op: Op, models: str, asynchronous: bool, variant: bool = False
     lines = [head, *_signature(op, models, variant), f"    ) -> {annotation}:"]
     if variant:
         doc = f"Download {'an' if op.info.singular[0] in 'aeiou' else 'a'} {op.info.singular}"
-        lines.append(f'        """{doc} as a PDF (``get`` with ``accept=pdf``)."""')
+        lines += rq.method_docstring(
+            op, f"{doc} as a PDF (``get`` with ``accept=pdf``).", models, variant
+        )
     else:
-        lines.append(f'        """{method_doc(op)}"""')
+        lines += rq.method_docstring(op, method_doc(op), models, variant)
     indent = "        "
     query = [
         (p.name, p.py)
@@ -2007,6 +2020,7 @@ def render_method(op: Op, models: str, asynchronous: bool, variant: bool = False
         lines.append(f"{inner}files={_dict_literal(files, inner)},")
     if op.body_model or op.http in ("POST", "PUT"):
         lines.append(f"{inner}body=body,")
+        lines.append(f"{inner}extra_body=extra_body,")
     lines += [f"{inner}params=params,", f"{inner}organization_id=organization_id,", f"{indent})"]
     return lines
 
@@ -2207,6 +2221,8 @@ def generate(oas_root: Path) -> dict[str, str]:
     name_operations(ops)
     mark_pdf_variants(ops)
     sets = build_models(ops)
+    rq.add_line_item_fields(sets, Field, Type)
+    rq.apply_requirements(ops, sets)
     out: dict[str, str] = {}
     modules: dict[str, tuple[ModuleInfo, Source]] = {}
     by_module: dict[str, list[Op]] = defaultdict(list)
@@ -2215,6 +2231,9 @@ def generate(oas_root: Path) -> dict[str, str]:
         by_module[op.info.attr].append(op)
     for attr, (info, src) in sorted(modules.items()):
         out[f"models/{attr}.py"] = render_models(sets[attr])
+        twins = rq.render_dicts_module(sets[attr], _order(sets[attr]), q, assemble, from_import)
+        if twins:
+            out[f"models/{rq.dicts_module(attr)}.py"] = twins
         out[f"resources/{attr}.py"] = render_resources(info, src, by_module[attr])
     out["resources/_modules.py"] = render_modules(list(modules.values()))
     out["resources/_catalog.py"] = render_catalog(ops)

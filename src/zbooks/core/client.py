@@ -215,7 +215,40 @@ class _ClientBase:
 
 
 class Client(_ClientBase, SyncResources):
-    """Synchronous Zoho Books client."""
+    """Synchronous Zoho Books client: ``client.invoices.create(...)`` and the other
+    resources, plus ``request``/``paginate`` for any path. Use it as a context manager
+    (or call ``close()``) to release its connections.
+
+    Every setting is optional: an argument wins over its ``ZBOOKS_*`` environment
+    variable, which wins over the profile saved by ``zbooks login``.
+
+    Args:
+        client_id: OAuth client id of your Zoho API console app.
+        client_secret: That app's secret (never logged or shown in reprs).
+        refresh_token: A long-lived token to mint access tokens from; with it the
+            tokens stay in memory and the profile's stored tokens are left alone.
+        access_token: A ready access token (expires within the hour; used as given).
+        organization_id: The Books organization every call acts on unless a method's
+            own ``organization_id`` says otherwise.
+        region: Zoho data centre, by domain (``com``, ``eu``, ``com.au`` ...) or by
+            location (``us``, ``au`` ...); picks the accounts and API hosts.
+        accounts_url: Accounts server to use instead of the region's (a sandbox, a proxy).
+        api_url: Books API base to use instead of the region's.
+        profile: Saved profile to read settings and tokens from (``default`` if unset).
+        token_store: Where tokens are kept; by default the profile's file or keyring.
+        client_credentials: Use the client-credentials grant (server-to-server Self
+            Client) instead of a refresh token; needs ``organization_id``.
+        scopes: OAuth scopes requested by the client-credentials grant.
+        plan: Your Zoho Books plan, which sets the daily call budget of the default
+            rate limiter (unknown plans get the largest budget).
+        timeout: Seconds before one HTTP request gives up.
+        retry: When and how often to retry failed calls (a default policy if unset).
+        rate_limiter: A limiter to share between clients, ``False`` for none, or
+            ``None`` for one sized by ``plan``.
+        http_client: Your own HTTP client (then you close it; the client will not).
+        transport: An HTTP transport for the client's own HTTP client (tests, mocks).
+        env: Environment to read ``ZBOOKS_*`` settings from instead of ``os.environ``.
+    """
 
     def __init__(
         self,
@@ -359,7 +392,40 @@ class Client(_ClientBase, SyncResources):
 
 
 class AsyncClient(_ClientBase, AsyncResources):
-    """Asynchronous Zoho Books client; same arguments as ``Client``."""
+    """Asynchronous Zoho Books client: ``await client.invoices.create(...)`` and the
+    other resources, plus ``request``/``paginate`` for any path. Use it with ``async
+    with`` (or ``await client.aclose()``) to release its connections.
+
+    Every setting is optional: an argument wins over its ``ZBOOKS_*`` environment
+    variable, which wins over the profile saved by ``zbooks login``.
+
+    Args:
+        client_id: OAuth client id of your Zoho API console app.
+        client_secret: That app's secret (never logged or shown in reprs).
+        refresh_token: A long-lived token to mint access tokens from; with it the
+            tokens stay in memory and the profile's stored tokens are left alone.
+        access_token: A ready access token (expires within the hour; used as given).
+        organization_id: The Books organization every call acts on unless a method's
+            own ``organization_id`` says otherwise.
+        region: Zoho data centre, by domain (``com``, ``eu``, ``com.au`` ...) or by
+            location (``us``, ``au`` ...); picks the accounts and API hosts.
+        accounts_url: Accounts server to use instead of the region's (a sandbox, a proxy).
+        api_url: Books API base to use instead of the region's.
+        profile: Saved profile to read settings and tokens from (``default`` if unset).
+        token_store: Where tokens are kept; by default the profile's file or keyring.
+        client_credentials: Use the client-credentials grant (server-to-server Self
+            Client) instead of a refresh token; needs ``organization_id``.
+        scopes: OAuth scopes requested by the client-credentials grant.
+        plan: Your Zoho Books plan, which sets the daily call budget of the default
+            rate limiter (unknown plans get the largest budget).
+        timeout: Seconds before one HTTP request gives up.
+        retry: When and how often to retry failed calls (a default policy if unset).
+        rate_limiter: A limiter to share between clients, ``False`` for none, or
+            ``None`` for one sized by ``plan``.
+        http_client: Your own ``httpx2.AsyncClient`` (then you close it; the client will not).
+        transport: An HTTP transport for the client's own HTTP client (tests, mocks).
+        env: Environment to read ``ZBOOKS_*`` settings from instead of ``os.environ``.
+    """
 
     def __init__(
         self,

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx2
 
 from zbooks.auth.manager import TokenManager
+from zbooks.core import jsonwire
 from zbooks.core.ratelimit import DailyBudgetExhausted, RateLimiter
 from zbooks.core.retry import RetryPolicy, decide
 from zbooks.errors import (
@@ -121,27 +122,14 @@ def prepare(
         headers.update(call.headers)
     kwargs: dict[str, Any] = {}
     if call.json is not None:
-        kwargs["content"] = json.dumps(call.json, default=_json_default).encode()
+        # Decimal amounts keep their exact digits (never a float on the way).
+        kwargs["content"] = jsonwire.dumps(call.json).encode()
         headers["Content-Type"] = "application/json"
     elif call.data is not None or call.files is not None:
         kwargs["data"] = dict(call.data or {})
         kwargs["files"] = dict(call.files or {}) or None
     url = base.rstrip("/") + quote(path, safe="/%:@-._~!$&'()*+,;=")
     return httpx2.Request(call.method.upper(), url, params=params, headers=headers, **kwargs)
-
-
-def _json_default(value: Any) -> Any:
-    from datetime import date, datetime
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        # Zoho reads JSON numbers; Decimal keeps its exact digits.
-        return float(value) if value == value.to_integral_value() else float(str(value))
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S%z")
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serialisable")
 
 
 def _retry_after(response: httpx2.Response) -> float | None:

@@ -4,8 +4,9 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -43,13 +44,13 @@ class BankAccount(ZohoModel):
 
 
 class CreateBankAccountRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBankAccountRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("account_name", "account_type",)
+    account_name: _rq.ReqStr
+    account_type: _rq.ReqStr
     account_code: _t.Str = None
-    account_name: _t.Str = None
     account_number: _t.Str = None
-    account_type: _t.Str = None
     bank_name: _t.Str = None
     currency_code: _t.Str = None
     currency_id: _t.Str = None
@@ -62,27 +63,28 @@ class CreateBankAccountRequest(ZohoModel):
 
 
 class CreateBankReconciliationRequestTransactionsToBeReconciled(ZohoModel):
-    """Part of the ``bank_accounts`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankReconciliationRequestTransactionsToBeReconciledDict``."""
 
     transaction_id: _t.Str = None
 
 
 class CreateBankReconciliationRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateBankReconciliationRequestDict``."""
 
-    closing_balance: _t.Money = None
-    end_date: _t.ZohoDate = None
+    closing_balance: _rq.Money = None
+    end_date: _rq.Date = None
     save_option: _t.Str = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     transactions_to_be_reconciled: list[CreateBankReconciliationRequestTransactionsToBeReconciled] | None = None
 
 
 class ImportBankStatementsRequestTransaction(ZohoModel):
-    """Part of the ``bank_accounts`` module's data."""
+    """Part of a request body. Dict form: ``ImportBankStatementsRequestTransactionDict``."""
 
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
-    debit_or_credit: _t.Str = None
+    required_fields: ClassVar[tuple[str, ...]] = ("date", "debit_or_credit", "amount",)
+    amount: _rq.ReqMoney
+    date: _rq.ReqDate
+    debit_or_credit: _rq.ReqStr
     description: _t.Str = None
     payee: _t.Str = None
     reference_number: _t.Str = None
@@ -90,28 +92,28 @@ class ImportBankStatementsRequestTransaction(ZohoModel):
 
 
 class ImportBankStatementsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ImportBankStatementsRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("account_id", "transactions",)
-    account_id: _t.Str = None
-    end_date: _t.ZohoDate = None
-    start_date: _t.ZohoDate = None
-    transactions: list[ImportBankStatementsRequestTransaction] | None = None
+    account_id: _rq.ReqStr
+    transactions: list[ImportBankStatementsRequestTransaction]
+    end_date: _rq.Date = None
+    start_date: _rq.Date = None
 
 
 class SaveBankReconciliationDraftRequestTransactionsToBeReconciled(ZohoModel):
-    """Part of the ``bank_accounts`` module's data."""
+    """Part of a request body. Dict form: ``SaveBankReconciliationDraftRequestTransactionsToBeReconciledDict``."""
 
     transaction_id: _t.Str = None
 
 
 class SaveBankReconciliationDraftRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``SaveBankReconciliationDraftRequestDict``."""
 
-    closing_balance: _t.Money = None
-    end_date: _t.ZohoDate = None
+    closing_balance: _rq.Money = None
+    end_date: _rq.Date = None
     save_option: _t.Str = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     transactions_to_be_reconciled: list[SaveBankReconciliationDraftRequestTransactionsToBeReconciled] | None = None
 
 
@@ -140,9 +142,8 @@ class Statement(ZohoModel):
 
 
 class UpdateBankAccountRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateBankAccountRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("account_name", "account_type",)
     account_code: _t.Str = None
     account_name: _t.Str = None
     account_number: _t.Str = None
@@ -159,16 +160,42 @@ class UpdateBankAccountRequest(ZohoModel):
 
 
 class UpdateBankReconciliationRequestTransactionsToBeReconciled(ZohoModel):
-    """Part of the ``bank_accounts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankReconciliationRequestTransactionsToBeReconciledDict``."""
 
     transaction_id: _t.Str = None
 
 
 class UpdateBankReconciliationRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateBankReconciliationRequestDict``."""
 
-    closing_balance: _t.Money = None
-    end_date: _t.ZohoDate = None
+    closing_balance: _rq.Money = None
+    end_date: _rq.Date = None
     save_option: _t.Str = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     transactions_to_be_reconciled: list[UpdateBankReconciliationRequestTransactionsToBeReconciled] | None = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_bank_accounts as _twins
+
+    CreateBankAccountRequestDict = _twins.CreateBankAccountRequestDict
+    CreateBankReconciliationRequestDict = _twins.CreateBankReconciliationRequestDict
+    CreateBankReconciliationRequestTransactionsToBeReconciledDict = _twins.CreateBankReconciliationRequestTransactionsToBeReconciledDict
+    ImportBankStatementsRequestDict = _twins.ImportBankStatementsRequestDict
+    ImportBankStatementsRequestTransactionDict = _twins.ImportBankStatementsRequestTransactionDict
+    SaveBankReconciliationDraftRequestDict = _twins.SaveBankReconciliationDraftRequestDict
+    SaveBankReconciliationDraftRequestTransactionsToBeReconciledDict = _twins.SaveBankReconciliationDraftRequestTransactionsToBeReconciledDict
+    UpdateBankAccountRequestDict = _twins.UpdateBankAccountRequestDict
+    UpdateBankReconciliationRequestDict = _twins.UpdateBankReconciliationRequestDict
+    UpdateBankReconciliationRequestTransactionsToBeReconciledDict = _twins.UpdateBankReconciliationRequestTransactionsToBeReconciledDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_bank_accounts``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_bank_accounts")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,9 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -68,7 +69,7 @@ class BankRule(ZohoModel):
 
 
 class CreateBankAccountMatchFilterRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateBankAccountMatchFilterRequestDict``."""
 
     apply_to: _t.Str = None
     rule_name: _t.Str = None
@@ -76,7 +77,7 @@ class CreateBankAccountMatchFilterRequest(ZohoModel):
 
 
 class CreateBankAccountRuleRequestCriterion(ZohoModel):
-    """Part of the ``bank_rules`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankAccountRuleRequestCriterionDict``."""
 
     comparator: _t.Str = None
     field: _t.Str = None
@@ -84,23 +85,23 @@ class CreateBankAccountRuleRequestCriterion(ZohoModel):
 
 
 class CreateBankAccountRuleRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBankAccountRuleRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("rule_name", "rule_category", "apply_to", "criteria_type", "criterion", "record_as",)
+    apply_to: _rq.ReqStr
+    criteria_type: _rq.ReqStr
+    criterion: list[CreateBankAccountRuleRequestCriterion]
+    record_as: _rq.ReqStr
+    rule_category: _rq.ReqStr
+    rule_name: _rq.ReqStr
     account_id: _t.Str = None
     account_ids: _t.Str = None
-    apply_to: _t.Str = None
     auto_categorize: _t.Str = None
-    criteria_type: _t.Str = None
-    criterion: list[CreateBankAccountRuleRequestCriterion] | None = None
     customer_id: _t.Str = None
     is_reverse_charge_applied: _t.Bool = None
     location_id: _t.Str = None
     product_type: _t.Str = None
-    record_as: _t.Str = None
     reference_number: _t.Str = None
-    rule_category: _t.Str = None
-    rule_name: _t.Str = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
     tax_id: _t.Str = None
@@ -109,7 +110,7 @@ class CreateBankAccountRuleRequest(ZohoModel):
 
 
 class UpdateBankAccountMatchFilterRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateBankAccountMatchFilterRequestDict``."""
 
     apply_to: _t.Str = None
     rule_name: _t.Str = None
@@ -117,7 +118,7 @@ class UpdateBankAccountMatchFilterRequest(ZohoModel):
 
 
 class UpdateBankAccountRuleRequestCriterion(ZohoModel):
-    """Part of the ``bank_rules`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankAccountRuleRequestCriterionDict``."""
 
     comparator: _t.Str = None
     criteria_id: _t.Str = None
@@ -126,9 +127,8 @@ class UpdateBankAccountRuleRequestCriterion(ZohoModel):
 
 
 class UpdateBankAccountRuleRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateBankAccountRuleRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("rule_name", "rule_category", "apply_to", "criteria_type", "criterion", "record_as",)
     account_id: _t.Str = None
     account_ids: _t.Str = None
     apply_to: _t.Str = None
@@ -148,3 +148,25 @@ class UpdateBankAccountRuleRequest(ZohoModel):
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_bank_rules as _twins
+
+    CreateBankAccountMatchFilterRequestDict = _twins.CreateBankAccountMatchFilterRequestDict
+    CreateBankAccountRuleRequestCriterionDict = _twins.CreateBankAccountRuleRequestCriterionDict
+    CreateBankAccountRuleRequestDict = _twins.CreateBankAccountRuleRequestDict
+    UpdateBankAccountMatchFilterRequestDict = _twins.UpdateBankAccountMatchFilterRequestDict
+    UpdateBankAccountRuleRequestCriterionDict = _twins.UpdateBankAccountRuleRequestCriterionDict
+    UpdateBankAccountRuleRequestDict = _twins.UpdateBankAccountRuleRequestDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_bank_rules``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_bank_rules")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,9 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -134,84 +135,84 @@ class BankTransaction(ZohoModel):
 
 
 class CategorizeAsCreditNoteRefundsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeAsCreditNoteRefundsRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("creditnote_id", "date",)
-    amount: _t.Money = None
-    creditnote_id: _t.Str = None
-    date: _t.ZohoDate = None
+    creditnote_id: _rq.ReqStr
+    date: _rq.ReqDate
+    amount: _rq.Money = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     reference_number: _t.Str = None
     refund_mode: _t.Str = None
 
 
 class CategorizeAsVendorCreditRefundsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeAsVendorCreditRefundsRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("vendor_credit_id", "date",)
+    date: _rq.ReqDate
+    vendor_credit_id: _rq.ReqStr
     account_id: _t.Str = None
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.Money = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     reference_number: _t.Str = None
     refund_mode: _t.Str = None
-    vendor_credit_id: _t.Str = None
 
 
 class CategorizeAsVendorPaymentRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeAsVendorPaymentRefundRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "to_account_id",)
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.ReqMoney
+    date: _rq.ReqDate
+    to_account_id: _rq.ReqStr
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     reference_number: _t.Str = None
     refund_mode: _t.Str = None
-    to_account_id: _t.Str = None
     vendorpayment_id: _t.Str = None
 
 
 class CategorizeBankTransactionAsCustomerPaymentRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CategorizeBankTransactionAsCustomerPaymentRequestDocument(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class CategorizeBankTransactionAsCustomerPaymentRequestInvoice(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestInvoiceDict``."""
 
-    amount_applied: _t.Money = None
-    discount_amount: _t.Money = None
+    amount_applied: _rq.Money = None
+    discount_amount: _rq.Money = None
     invoice_id: _t.Str = None
     invoice_payment_id: _t.Str = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
 
 
 class CategorizeBankTransactionAsCustomerPaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestDict``."""
 
     account_id: _t.Str = None
-    amount: _t.Money = None
-    bank_charges: _t.Money = None
-    contact_persons: list[_t.Str] | None = None
+    amount: _rq.Money = None
+    bank_charges: _rq.Money = None
+    contact_persons: list[_rq.ReqStr] | None = None
     custom_fields: list[CategorizeBankTransactionAsCustomerPaymentRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     documents: list[CategorizeBankTransactionAsCustomerPaymentRequestDocument] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     invoices: list[CategorizeBankTransactionAsCustomerPaymentRequestInvoice] | None = None
     payment_mode: _t.Str = None
     reference_number: _t.Str = None
@@ -220,32 +221,32 @@ class CategorizeBankTransactionAsCustomerPaymentRequest(ZohoModel):
 
 
 class CategorizeBankTransactionAsExpenseRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CategorizeBankTransactionAsExpenseRequestDocument(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class CategorizeBankTransactionAsExpenseRequestLineItemTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionAsExpenseRequestLineItem(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Int = None
     line_item_id: _t.Str = None
@@ -258,45 +259,45 @@ class CategorizeBankTransactionAsExpenseRequestLineItem(ZohoModel):
 
 
 class CategorizeBankTransactionAsExpenseRequestTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionAsExpenseRequestTax(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestTaxDict``."""
 
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
 
 
 class CategorizeBankTransactionAsExpenseRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CategorizeBankTransactionAsExpenseRequestDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     can_reclaim_vat_on_mileage: _t.Bool = None
     currency_id: _t.Str = None
     custom_fields: list[CategorizeBankTransactionAsExpenseRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    distance: _t.Money = None
+    distance: _rq.Money = None
     documents: list[CategorizeBankTransactionAsExpenseRequestDocument] | None = None
     employee_id: _t.Str = None
     end_reading: _t.Str = None
     engine_capacity_range: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     expense_type: _t.Str = None
     fuel_type: _t.Str = None
     is_billable: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
     is_update_customer: _t.Bool = None
     line_items: list[CategorizeBankTransactionAsExpenseRequestLineItem] | None = None
-    mileage_rate: _t.Money = None
+    mileage_rate: _rq.Money = None
     mileage_type: _t.Str = None
     mileage_unit: _t.Str = None
     paid_through_account_id: _t.Str = None
@@ -323,51 +324,51 @@ class CategorizeBankTransactionAsExpenseRequest(ZohoModel):
 
 
 class CategorizeBankTransactionAsPaymentRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeBankTransactionAsPaymentRefundRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "from_account_id",)
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.ReqMoney
+    date: _rq.ReqDate
+    from_account_id: _rq.ReqStr
     description: _t.Str = None
-    exchange_rate: _t.Money = None
-    from_account_id: _t.Str = None
+    exchange_rate: _rq.Money = None
     reference_number: _t.Str = None
     refund_mode: _t.Str = None
 
 
 class CategorizeBankTransactionAsVendorPaymentRequestBill(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestBillDict``."""
 
-    amount_applied: _t.Money = None
+    amount_applied: _rq.Money = None
     bill_id: _t.Str = None
     bill_payment_id: _t.Str = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
 
 
 class CategorizeBankTransactionAsVendorPaymentRequestCheckDetail(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestCheckDetailDict``."""
 
     check_number: _t.Str = None
     memo: _t.Str = None
 
 
 class CategorizeBankTransactionAsVendorPaymentRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CategorizeBankTransactionAsVendorPaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestDict``."""
 
-    amount: _t.Money = None
+    amount: _rq.Money = None
     bills: list[CategorizeBankTransactionAsVendorPaymentRequestBill] | None = None
     check_details: list[CategorizeBankTransactionAsVendorPaymentRequestCheckDetail] | None = None
     custom_fields: list[CategorizeBankTransactionAsVendorPaymentRequestCustomField] | None = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     is_paid_via_print_check: _t.Bool = None
     paid_through_account_id: _t.Str = None
     payment_mode: _t.Str = None
@@ -376,7 +377,7 @@ class CategorizeBankTransactionAsVendorPaymentRequest(ZohoModel):
 
 
 class CategorizeBankTransactionRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -385,71 +386,72 @@ class CategorizeBankTransactionRequestCustomField(ZohoModel):
 
 
 class CategorizeBankTransactionRequestDocument(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class CategorizeBankTransactionRequestFromAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestFromAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionRequestLineItemTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionRequestLineItem(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestLineItemDict``."""
 
     account_id: _t.Str = None
     account_name: _t.Str = None
     description: _t.Str = None
     item_order: _t.Int = None
-    item_total: _t.Money = None
-    item_total_inclusive_of_tax: _t.Money = None
+    item_total: _rq.Money = None
+    item_total_inclusive_of_tax: _rq.Money = None
     line_id: _t.Str = None
     tags: list[CategorizeBankTransactionRequestLineItemTag] | None = None
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_type: _t.Str = None
 
 
 class CategorizeBankTransactionRequestTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionRequestToAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestToAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CategorizeBankTransactionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeBankTransactionRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("transaction_type",)
-    amount: _t.Money = None
-    bank_charges: _t.Money = None
+    transaction_type: _rq.ReqStr
+    amount: _rq.Money = None
+    bank_charges: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[CategorizeBankTransactionRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     documents: list[CategorizeBankTransactionRequestDocument] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     from_account_tags: list[CategorizeBankTransactionRequestFromAccountTag] | None = None
     is_inclusive_tax: _t.Bool = None
@@ -462,12 +464,11 @@ class CategorizeBankTransactionRequest(ZohoModel):
     tax_id: _t.Str = None
     to_account_id: _t.Str = None
     to_account_tags: list[CategorizeBankTransactionRequestToAccountTag] | None = None
-    transaction_type: _t.Str = None
     user_id: _t.Str = None
 
 
 class CreateBankTransactionRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankTransactionRequestCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -476,46 +477,47 @@ class CreateBankTransactionRequestCustomField(ZohoModel):
 
 
 class CreateBankTransactionRequestDocument(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankTransactionRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class CreateBankTransactionRequestFromAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankTransactionRequestFromAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateBankTransactionRequestTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankTransactionRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateBankTransactionRequestToAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``CreateBankTransactionRequestToAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateBankTransactionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBankTransactionRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("transaction_type",)
-    amount: _t.Money = None
-    bank_charges: _t.Money = None
+    transaction_type: _rq.ReqStr
+    amount: _rq.Money = None
+    bank_charges: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[CreateBankTransactionRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     documents: list[CreateBankTransactionRequestDocument] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     from_account_tags: list[CreateBankTransactionRequestFromAccountTag] | None = None
     is_inclusive_tax: _t.Bool = None
@@ -527,19 +529,18 @@ class CreateBankTransactionRequest(ZohoModel):
     tax_id: _t.Str = None
     to_account_id: _t.Str = None
     to_account_tags: list[CreateBankTransactionRequestToAccountTag] | None = None
-    transaction_type: _t.Str = None
     user_id: _t.Str = None
 
 
 class MatchBankTransactionRequestTransactionsToBeMatched(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``MatchBankTransactionRequestTransactionsToBeMatchedDict``."""
 
     transaction_id: _t.Str = None
     transaction_type: _t.Str = None
 
 
 class MatchBankTransactionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MatchBankTransactionRequestDict``."""
 
     transactions_to_be_matched: list[MatchBankTransactionRequestTransactionsToBeMatched] | None = None
 
@@ -560,7 +561,7 @@ class MatchingTransaction(ZohoModel):
 
 
 class UpdateBankTransactionRequestCustomField(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -569,71 +570,70 @@ class UpdateBankTransactionRequestCustomField(ZohoModel):
 
 
 class UpdateBankTransactionRequestDocument(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class UpdateBankTransactionRequestFromAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestFromAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateBankTransactionRequestLineItemTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateBankTransactionRequestLineItem(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestLineItemDict``."""
 
     account_id: _t.Str = None
     account_name: _t.Str = None
     description: _t.Str = None
     item_order: _t.Int = None
-    item_total: _t.Money = None
-    item_total_inclusive_of_tax: _t.Money = None
+    item_total: _rq.Money = None
+    item_total_inclusive_of_tax: _rq.Money = None
     line_id: _t.Str = None
     tags: list[UpdateBankTransactionRequestLineItemTag] | None = None
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_type: _t.Str = None
 
 
 class UpdateBankTransactionRequestTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateBankTransactionRequestToAccountTag(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateBankTransactionRequestToAccountTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateBankTransactionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateBankTransactionRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("transaction_type",)
-    amount: _t.Money = None
-    bank_charges: _t.Money = None
+    amount: _rq.Money = None
+    bank_charges: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateBankTransactionRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     documents: list[UpdateBankTransactionRequestDocument] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     from_account_tags: list[UpdateBankTransactionRequestFromAccountTag] | None = None
     is_inclusive_tax: _t.Bool = None
@@ -648,3 +648,62 @@ class UpdateBankTransactionRequest(ZohoModel):
     to_account_tags: list[UpdateBankTransactionRequestToAccountTag] | None = None
     transaction_type: _t.Str = None
     user_id: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_bank_transactions as _twins
+
+    CategorizeAsCreditNoteRefundsRequestDict = _twins.CategorizeAsCreditNoteRefundsRequestDict
+    CategorizeAsVendorCreditRefundsRequestDict = _twins.CategorizeAsVendorCreditRefundsRequestDict
+    CategorizeAsVendorPaymentRefundRequestDict = _twins.CategorizeAsVendorPaymentRefundRequestDict
+    CategorizeBankTransactionAsCustomerPaymentRequestCustomFieldDict = _twins.CategorizeBankTransactionAsCustomerPaymentRequestCustomFieldDict
+    CategorizeBankTransactionAsCustomerPaymentRequestDict = _twins.CategorizeBankTransactionAsCustomerPaymentRequestDict
+    CategorizeBankTransactionAsCustomerPaymentRequestDocumentDict = _twins.CategorizeBankTransactionAsCustomerPaymentRequestDocumentDict
+    CategorizeBankTransactionAsCustomerPaymentRequestInvoiceDict = _twins.CategorizeBankTransactionAsCustomerPaymentRequestInvoiceDict
+    CategorizeBankTransactionAsExpenseRequestCustomFieldDict = _twins.CategorizeBankTransactionAsExpenseRequestCustomFieldDict
+    CategorizeBankTransactionAsExpenseRequestDict = _twins.CategorizeBankTransactionAsExpenseRequestDict
+    CategorizeBankTransactionAsExpenseRequestDocumentDict = _twins.CategorizeBankTransactionAsExpenseRequestDocumentDict
+    CategorizeBankTransactionAsExpenseRequestLineItemDict = _twins.CategorizeBankTransactionAsExpenseRequestLineItemDict
+    CategorizeBankTransactionAsExpenseRequestLineItemTagDict = _twins.CategorizeBankTransactionAsExpenseRequestLineItemTagDict
+    CategorizeBankTransactionAsExpenseRequestTagDict = _twins.CategorizeBankTransactionAsExpenseRequestTagDict
+    CategorizeBankTransactionAsExpenseRequestTaxDict = _twins.CategorizeBankTransactionAsExpenseRequestTaxDict
+    CategorizeBankTransactionAsPaymentRefundRequestDict = _twins.CategorizeBankTransactionAsPaymentRefundRequestDict
+    CategorizeBankTransactionAsVendorPaymentRequestBillDict = _twins.CategorizeBankTransactionAsVendorPaymentRequestBillDict
+    CategorizeBankTransactionAsVendorPaymentRequestCheckDetailDict = _twins.CategorizeBankTransactionAsVendorPaymentRequestCheckDetailDict
+    CategorizeBankTransactionAsVendorPaymentRequestCustomFieldDict = _twins.CategorizeBankTransactionAsVendorPaymentRequestCustomFieldDict
+    CategorizeBankTransactionAsVendorPaymentRequestDict = _twins.CategorizeBankTransactionAsVendorPaymentRequestDict
+    CategorizeBankTransactionRequestCustomFieldDict = _twins.CategorizeBankTransactionRequestCustomFieldDict
+    CategorizeBankTransactionRequestDict = _twins.CategorizeBankTransactionRequestDict
+    CategorizeBankTransactionRequestDocumentDict = _twins.CategorizeBankTransactionRequestDocumentDict
+    CategorizeBankTransactionRequestFromAccountTagDict = _twins.CategorizeBankTransactionRequestFromAccountTagDict
+    CategorizeBankTransactionRequestLineItemDict = _twins.CategorizeBankTransactionRequestLineItemDict
+    CategorizeBankTransactionRequestLineItemTagDict = _twins.CategorizeBankTransactionRequestLineItemTagDict
+    CategorizeBankTransactionRequestTagDict = _twins.CategorizeBankTransactionRequestTagDict
+    CategorizeBankTransactionRequestToAccountTagDict = _twins.CategorizeBankTransactionRequestToAccountTagDict
+    CreateBankTransactionRequestCustomFieldDict = _twins.CreateBankTransactionRequestCustomFieldDict
+    CreateBankTransactionRequestDict = _twins.CreateBankTransactionRequestDict
+    CreateBankTransactionRequestDocumentDict = _twins.CreateBankTransactionRequestDocumentDict
+    CreateBankTransactionRequestFromAccountTagDict = _twins.CreateBankTransactionRequestFromAccountTagDict
+    CreateBankTransactionRequestTagDict = _twins.CreateBankTransactionRequestTagDict
+    CreateBankTransactionRequestToAccountTagDict = _twins.CreateBankTransactionRequestToAccountTagDict
+    MatchBankTransactionRequestDict = _twins.MatchBankTransactionRequestDict
+    MatchBankTransactionRequestTransactionsToBeMatchedDict = _twins.MatchBankTransactionRequestTransactionsToBeMatchedDict
+    UpdateBankTransactionRequestCustomFieldDict = _twins.UpdateBankTransactionRequestCustomFieldDict
+    UpdateBankTransactionRequestDict = _twins.UpdateBankTransactionRequestDict
+    UpdateBankTransactionRequestDocumentDict = _twins.UpdateBankTransactionRequestDocumentDict
+    UpdateBankTransactionRequestFromAccountTagDict = _twins.UpdateBankTransactionRequestFromAccountTagDict
+    UpdateBankTransactionRequestLineItemDict = _twins.UpdateBankTransactionRequestLineItemDict
+    UpdateBankTransactionRequestLineItemTagDict = _twins.UpdateBankTransactionRequestLineItemTagDict
+    UpdateBankTransactionRequestTagDict = _twins.UpdateBankTransactionRequestTagDict
+    UpdateBankTransactionRequestToAccountTagDict = _twins.UpdateBankTransactionRequestToAccountTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_bank_transactions``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_bank_transactions")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

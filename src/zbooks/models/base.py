@@ -8,7 +8,6 @@ importing a resource stays cheap.
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -49,7 +48,9 @@ class ZohoModel(BaseModel):
     def to_json(self) -> str:
         """The JSON Zoho expects: amounts as numbers, ``yyyy-mm-dd`` dates and
         ``2023-11-18T02:02:51-0800`` timestamps."""
-        return json.dumps(self.to_dict(), default=json_default, separators=(",", ":"))
+        from zbooks.core.jsonwire import dumps  # exact Decimal digits, never a float
+
+        return dumps(self.to_dict(), separators=(",", ":"))
 
 
 __all__ = ["ZohoEnum", "ZohoModel", "json_default"]

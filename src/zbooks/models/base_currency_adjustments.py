@@ -4,8 +4,9 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -47,10 +48,27 @@ class Contact(ZohoModel):
 
 
 class CreateBaseCurrencyAdjustmentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBaseCurrencyAdjustmentRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("currency_id", "adjustment_date", "exchange_rate", "notes",)
-    adjustment_date: _t.ZohoDate = None
-    currency_id: _t.Str = None
-    exchange_rate: _t.Money = None
-    notes: _t.Str = None
+    adjustment_date: _rq.ReqDate
+    currency_id: _rq.ReqStr
+    exchange_rate: _rq.ReqMoney
+    notes: _rq.ReqStr
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_base_currency_adjustments as _twins
+
+    CreateBaseCurrencyAdjustmentRequestDict = _twins.CreateBaseCurrencyAdjustmentRequestDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_base_currency_adjustments``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_base_currency_adjustments")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

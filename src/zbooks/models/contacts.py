@@ -4,10 +4,11 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -20,7 +21,7 @@ class ContactStatus(ZohoEnum):
 
 
 class AddContactAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddContactAddressRequestDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -34,7 +35,7 @@ class AddContactAddressRequest(ZohoModel):
 
 
 class AddContactBankAccountRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddContactBankAccountRequestDict``."""
 
     accept_license: _t.Bool = None
     account_number: _t.Str = None
@@ -55,7 +56,7 @@ class AddContactBankAccountRequest(ZohoModel):
 
 
 class AddContactCardRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddContactCardRequestDict``."""
 
     address: _t.Str = None
     card_number: _t.Str = None
@@ -75,7 +76,7 @@ class AddContactCardRequest(ZohoModel):
 
 
 class AddContactCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddContactCommentRequestDict``."""
 
     description: _t.Str = None
 
@@ -275,7 +276,7 @@ class ContactComment(ZohoModel):
 
 
 class CreateContactPersonRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateContactPersonRequestDict``."""
 
     department: _t.Str = None
     designation: _t.Str = None
@@ -293,7 +294,7 @@ class CreateContactPersonRequest(ZohoModel):
 
 
 class CreateContactRequestBillingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestBillingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -308,14 +309,14 @@ class CreateContactRequestBillingAddress(ZohoModel):
 
 
 class CreateContactRequestContactPersonCommunicationPreference(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestContactPersonCommunicationPreferenceDict``."""
 
     is_sms_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreateContactRequestContactPerson(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestContactPersonDict``."""
 
     communication_preference: CreateContactRequestContactPersonCommunicationPreference | None = None
     department: _t.Str = None
@@ -332,14 +333,14 @@ class CreateContactRequestContactPerson(ZohoModel):
 
 
 class CreateContactRequestCustomField(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CreateContactRequestDefaultTemplate(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestDefaultTemplateDict``."""
 
     bill_template_id: _t.Str = None
     creditnote_email_template_id: _t.Str = None
@@ -363,15 +364,15 @@ class CreateContactRequestDefaultTemplate(ZohoModel):
 
 
 class CreateContactRequestOpeningBalance(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestOpeningBalanceDict``."""
 
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     location_id: _t.Str = None
-    opening_balance_amount: _t.Money = None
+    opening_balance_amount: _rq.Money = None
 
 
 class CreateContactRequestShippingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestShippingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -386,26 +387,26 @@ class CreateContactRequestShippingAddress(ZohoModel):
 
 
 class CreateContactRequestTag(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``CreateContactRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateContactRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateContactRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("contact_name",)
+    contact_name: _rq.ReqStr
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     billing_address: CreateContactRequestBillingAddress | None = None
     company_name: _t.Str = None
-    contact_name: _t.Str = None
     contact_number: _t.Str = None
     contact_persons: list[CreateContactRequestContactPerson] | None = None
     contact_type: _t.Str = None
     country_code: _t.Str = None
-    credit_limit: _t.Money = None
+    credit_limit: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[CreateContactRequestCustomField] | None = None
     customer_sub_type: _t.Str = None
@@ -495,37 +496,37 @@ class Data(ZohoModel):
 
 
 class EmailContactRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailContactRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
+    body: _rq.ReqStr
+    subject: _rq.ReqStr
+    to_mail_ids: list[_rq.ReqStr]
     attachments: _t.Str = None
-    body: _t.Str = None
-    subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class EmailContactStatementRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailContactStatementRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
-    body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
+    body: _rq.ReqStr
+    subject: _rq.ReqStr
+    to_mail_ids: list[_rq.ReqStr]
+    cc_mail_ids: list[_rq.ReqStr] | None = None
     send_from_org_email_id: _t.Bool = None
-    subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class EnableContactPortalRequestContactPerson(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``EnableContactPortalRequestContactPersonDict``."""
 
     contact_person_id: _t.Str = None
 
 
 class EnableContactPortalRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EnableContactPortalRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("contact_persons",)
-    contact_persons: list[EnableContactPortalRequestContactPerson] | None = None
+    contact_persons: list[EnableContactPortalRequestContactPerson]
 
 
 class RecurringInvoice(ZohoModel):
@@ -552,9 +553,8 @@ class UnusedCreditsReceivable(ZohoModel):
 
 
 class UpdateContactAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactAddressRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("address_id",)
     address: _t.Str = None
     address_id: _t.Str = None
     attention: _t.Str = None
@@ -568,7 +568,7 @@ class UpdateContactAddressRequest(ZohoModel):
 
 
 class UpdateContactBankAccountRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactBankAccountRequestDict``."""
 
     accept_license: _t.Bool = None
     account_number: _t.Str = None
@@ -589,7 +589,7 @@ class UpdateContactBankAccountRequest(ZohoModel):
 
 
 class UpdateContactCardRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactCardRequestDict``."""
 
     address: _t.Str = None
     card_number: _t.Str = None
@@ -609,7 +609,7 @@ class UpdateContactCardRequest(ZohoModel):
 
 
 class UpdateContactPersonRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactPersonRequestDict``."""
 
     department: _t.Str = None
     designation: _t.Str = None
@@ -627,7 +627,7 @@ class UpdateContactPersonRequest(ZohoModel):
 
 
 class UpdateContactRequestBillingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestBillingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -642,14 +642,14 @@ class UpdateContactRequestBillingAddress(ZohoModel):
 
 
 class UpdateContactRequestContactPersonCommunicationPreference(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestContactPersonCommunicationPreferenceDict``."""
 
     is_sms_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateContactRequestContactPerson(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestContactPersonDict``."""
 
     communication_preference: UpdateContactRequestContactPersonCommunicationPreference | None = None
     contact_person_id: _t.Str = None
@@ -667,7 +667,7 @@ class UpdateContactRequestContactPerson(ZohoModel):
 
 
 class UpdateContactRequestCustomField(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestCustomFieldDict``."""
 
     index: _t.Int = None
     label: _t.Str = None
@@ -675,7 +675,7 @@ class UpdateContactRequestCustomField(ZohoModel):
 
 
 class UpdateContactRequestDefaultTemplate(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestDefaultTemplateDict``."""
 
     bill_template_id: _t.Str = None
     creditnote_email_template_id: _t.Str = None
@@ -699,15 +699,15 @@ class UpdateContactRequestDefaultTemplate(ZohoModel):
 
 
 class UpdateContactRequestOpeningBalance(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestOpeningBalanceDict``."""
 
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     location_id: _t.Str = None
-    opening_balance_amount: _t.Money = None
+    opening_balance_amount: _rq.Money = None
 
 
 class UpdateContactRequestShippingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestShippingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -722,16 +722,15 @@ class UpdateContactRequestShippingAddress(ZohoModel):
 
 
 class UpdateContactRequestTag(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateContactRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("contact_name", "contact_type",)
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     billing_address: UpdateContactRequestBillingAddress | None = None
@@ -741,7 +740,7 @@ class UpdateContactRequest(ZohoModel):
     contact_persons: list[UpdateContactRequestContactPerson] | None = None
     contact_type: _t.Str = None
     country_code: _t.Str = None
-    credit_limit: _t.Money = None
+    credit_limit: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateContactRequestCustomField] | None = None
     customer_sub_type: _t.Str = None
@@ -781,7 +780,7 @@ class UpdateContactRequest(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestBillingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestBillingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -796,14 +795,14 @@ class UpdateContactUsingCustomFieldRequestBillingAddress(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreference(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreferenceDict``."""
 
     is_sms_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateContactUsingCustomFieldRequestContactPerson(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestContactPersonDict``."""
 
     communication_preference: UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreference | None = None
     contact_person_id: _t.Str = None
@@ -821,7 +820,7 @@ class UpdateContactUsingCustomFieldRequestContactPerson(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestCustomFieldDict``."""
 
     index: _t.Int = None
     label: _t.Str = None
@@ -829,7 +828,7 @@ class UpdateContactUsingCustomFieldRequestCustomField(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestDefaultTemplate(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestDefaultTemplateDict``."""
 
     bill_template_id: _t.Str = None
     creditnote_email_template_id: _t.Str = None
@@ -853,15 +852,15 @@ class UpdateContactUsingCustomFieldRequestDefaultTemplate(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestOpeningBalance(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestOpeningBalanceDict``."""
 
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     location_id: _t.Str = None
-    opening_balance_amount: _t.Money = None
+    opening_balance_amount: _rq.Money = None
 
 
 class UpdateContactUsingCustomFieldRequestShippingAddress(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestShippingAddressDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -876,16 +875,15 @@ class UpdateContactUsingCustomFieldRequestShippingAddress(ZohoModel):
 
 
 class UpdateContactUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``contacts`` module's data."""
+    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateContactUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateContactUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("contact_name", "contact_type",)
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     billing_address: UpdateContactUsingCustomFieldRequestBillingAddress | None = None
@@ -895,7 +893,7 @@ class UpdateContactUsingCustomFieldRequest(ZohoModel):
     contact_persons: list[UpdateContactUsingCustomFieldRequestContactPerson] | None = None
     contact_type: _t.Str = None
     country_code: _t.Str = None
-    credit_limit: _t.Money = None
+    credit_limit: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateContactUsingCustomFieldRequestCustomField] | None = None
     customer_sub_type: _t.Str = None
@@ -932,3 +930,59 @@ class UpdateContactUsingCustomFieldRequest(ZohoModel):
     vat_reg_no: _t.Str = None
     vat_treatment: _t.Str = None
     website: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_contacts as _twins
+
+    AddContactAddressRequestDict = _twins.AddContactAddressRequestDict
+    AddContactBankAccountRequestDict = _twins.AddContactBankAccountRequestDict
+    AddContactCardRequestDict = _twins.AddContactCardRequestDict
+    AddContactCommentRequestDict = _twins.AddContactCommentRequestDict
+    CreateContactPersonRequestDict = _twins.CreateContactPersonRequestDict
+    CreateContactRequestBillingAddressDict = _twins.CreateContactRequestBillingAddressDict
+    CreateContactRequestContactPersonCommunicationPreferenceDict = _twins.CreateContactRequestContactPersonCommunicationPreferenceDict
+    CreateContactRequestContactPersonDict = _twins.CreateContactRequestContactPersonDict
+    CreateContactRequestCustomFieldDict = _twins.CreateContactRequestCustomFieldDict
+    CreateContactRequestDefaultTemplateDict = _twins.CreateContactRequestDefaultTemplateDict
+    CreateContactRequestDict = _twins.CreateContactRequestDict
+    CreateContactRequestOpeningBalanceDict = _twins.CreateContactRequestOpeningBalanceDict
+    CreateContactRequestShippingAddressDict = _twins.CreateContactRequestShippingAddressDict
+    CreateContactRequestTagDict = _twins.CreateContactRequestTagDict
+    EmailContactRequestDict = _twins.EmailContactRequestDict
+    EmailContactStatementRequestDict = _twins.EmailContactStatementRequestDict
+    EnableContactPortalRequestContactPersonDict = _twins.EnableContactPortalRequestContactPersonDict
+    EnableContactPortalRequestDict = _twins.EnableContactPortalRequestDict
+    UpdateContactAddressRequestDict = _twins.UpdateContactAddressRequestDict
+    UpdateContactBankAccountRequestDict = _twins.UpdateContactBankAccountRequestDict
+    UpdateContactCardRequestDict = _twins.UpdateContactCardRequestDict
+    UpdateContactPersonRequestDict = _twins.UpdateContactPersonRequestDict
+    UpdateContactRequestBillingAddressDict = _twins.UpdateContactRequestBillingAddressDict
+    UpdateContactRequestContactPersonCommunicationPreferenceDict = _twins.UpdateContactRequestContactPersonCommunicationPreferenceDict
+    UpdateContactRequestContactPersonDict = _twins.UpdateContactRequestContactPersonDict
+    UpdateContactRequestCustomFieldDict = _twins.UpdateContactRequestCustomFieldDict
+    UpdateContactRequestDefaultTemplateDict = _twins.UpdateContactRequestDefaultTemplateDict
+    UpdateContactRequestDict = _twins.UpdateContactRequestDict
+    UpdateContactRequestOpeningBalanceDict = _twins.UpdateContactRequestOpeningBalanceDict
+    UpdateContactRequestShippingAddressDict = _twins.UpdateContactRequestShippingAddressDict
+    UpdateContactRequestTagDict = _twins.UpdateContactRequestTagDict
+    UpdateContactUsingCustomFieldRequestBillingAddressDict = _twins.UpdateContactUsingCustomFieldRequestBillingAddressDict
+    UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreferenceDict = _twins.UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreferenceDict
+    UpdateContactUsingCustomFieldRequestContactPersonDict = _twins.UpdateContactUsingCustomFieldRequestContactPersonDict
+    UpdateContactUsingCustomFieldRequestCustomFieldDict = _twins.UpdateContactUsingCustomFieldRequestCustomFieldDict
+    UpdateContactUsingCustomFieldRequestDefaultTemplateDict = _twins.UpdateContactUsingCustomFieldRequestDefaultTemplateDict
+    UpdateContactUsingCustomFieldRequestDict = _twins.UpdateContactUsingCustomFieldRequestDict
+    UpdateContactUsingCustomFieldRequestOpeningBalanceDict = _twins.UpdateContactUsingCustomFieldRequestOpeningBalanceDict
+    UpdateContactUsingCustomFieldRequestShippingAddressDict = _twins.UpdateContactUsingCustomFieldRequestShippingAddressDict
+    UpdateContactUsingCustomFieldRequestTagDict = _twins.UpdateContactUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_contacts``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_contacts")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

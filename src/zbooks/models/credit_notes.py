@@ -4,10 +4,11 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -89,25 +90,26 @@ class CreditNoteStatus(ZohoEnum):
 
 
 class AddCreditNoteCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddCreditNoteCommentRequestDict``."""
 
     description: _t.Str = None
 
 
 class ApplyCreditNoteToInvoiceRequestInvoice(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``ApplyCreditNoteToInvoiceRequestInvoiceDict``."""
 
-    amount_applied: _t.Money = None
-    invoice_id: _t.Str = None
+    required_fields: ClassVar[tuple[str, ...]] = ("invoice_id", "amount_applied",)
+    amount_applied: _rq.ReqMoney
+    invoice_id: _rq.ReqStr
 
 
 class ApplyCreditNoteToInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ApplyCreditNoteToInvoiceRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("invoice_id", "amount_applied",)
-    amount_applied: _t.Money = None
+    required_fields: ClassVar[tuple[str, ...]] = ("invoices",)
+    invoices: list[ApplyCreditNoteToInvoiceRequestInvoice]
+    amount_applied: _rq.Money = None
     invoice_id: _t.Str = None
-    invoices: list[ApplyCreditNoteToInvoiceRequestInvoice] | None = None
 
 
 class Comment(ZohoModel):
@@ -128,12 +130,12 @@ class Comment(ZohoModel):
 
 
 class CreateCreditNoteRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateCreditNoteRefundRequestDict``."""
 
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.Money = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     payment_form: _t.Str = None
     reference_number: _t.Str = None
@@ -141,42 +143,46 @@ class CreateCreditNoteRefundRequest(ZohoModel):
 
 
 class CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreateCreditNoteRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCreditNoteRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateCreditNoteRequestLineItemTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCreditNoteRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateCreditNoteRequestLineItem(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCreditNoteRequestLineItemDict``."""
 
     account_id: _t.Str = None
     account_name: _t.Str = None
     code: _t.Str = None
     description: _t.Str = None
+    discount: _rq.Discount = None
     invoice_id: _t.Str = None
     invoice_item_id: _t.Str = None
     item_id: _t.Str = None
+    item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     serial_numbers: _t.Str = None
     tags: list[CreateCreditNoteRequestLineItemTag] | None = None
@@ -184,20 +190,24 @@ class CreateCreditNoteRequestLineItem(ZohoModel):
     tax_treatment_code: _t.Str = None
     tds_tax_id: _t.Str = None
     type: _t.Int = None
+    unit: _t.Str = None
     unitkey_code: _t.Str = None
 
 
 class CreateCreditNoteRequestTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCreditNoteRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateCreditNoteRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCreditNoteRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "date", "creditnote_number", "line_items",)
+    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "date", "line_items",)
+    customer_id: _rq.ReqStr
+    date: _rq.ReqDate
+    line_items: list[CreateCreditNoteRequestLineItem]
     avatax_exempt_no: _t.Str = None
     avatax_tax_code: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -206,17 +216,14 @@ class CreateCreditNoteRequest(ZohoModel):
     contact_persons_associated: list[CreateCreditNoteRequestContactPersonsAssociated] | None = None
     creditnote_number: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    custom_fields: list[_rq.ReqStr] | None = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     ignore_auto_number_generation: _t.Bool = None
     is_draft: _t.Bool = None
     is_inclusive_tax: Any = None
     is_reverse_charge_applied: _t.Bool = None
-    line_items: list[CreateCreditNoteRequestLineItem] | None = None
     location_id: _t.Str = None
     notes: _t.Str = None
     place_of_supply: _t.Str = None
@@ -465,13 +472,13 @@ class Data(ZohoModel):
 
 
 class EmailCreditNoteRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailCreditNoteRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
-    body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
-    subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
+    body: _rq.ReqStr
+    subject: _rq.ReqStr
+    to_mail_ids: list[_rq.ReqStr]
+    cc_mail_ids: list[_rq.ReqStr] | None = None
 
 
 class EmailHistory(ZohoModel):
@@ -497,9 +504,9 @@ class InvoicesCredited(ZohoModel):
 
 
 class MarkCreditNoteEinvoicePushedRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MarkCreditNoteEinvoicePushedRequestDict``."""
 
-    ack_date: _t.ZohoDate = None
+    ack_date: _rq.Date = None
     ack_no: _t.Str = None
     internal_data: _t.Str = None
     signed_qr_code: _t.Str = None
@@ -515,7 +522,7 @@ class Template(ZohoModel):
 
 
 class UpdateCreditNoteBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteBillingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -526,25 +533,25 @@ class UpdateCreditNoteBillingAddressRequest(ZohoModel):
 
 
 class UpdateCreditNoteCustomFieldsRequestCustomField(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteCustomFieldsRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdateCreditNoteCustomFieldsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteCustomFieldsRequestDict``."""
 
     custom_fields: list[UpdateCreditNoteCustomFieldsRequestCustomField] | None = None
 
 
 class UpdateCreditNoteRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteRefundRequestDict``."""
 
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.Money = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     payment_form: _t.Str = None
     reference_number: _t.Str = None
@@ -552,21 +559,21 @@ class UpdateCreditNoteRefundRequest(ZohoModel):
 
 
 class UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateCreditNoteRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateCreditNoteRequestLineItemTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -576,15 +583,15 @@ class UpdateCreditNoteRequestLineItemTag(ZohoModel):
 
 
 class UpdateCreditNoteRequestLineItem(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteRequestLineItemDict``."""
 
     account_id: _t.Str = None
     avatax_tax_code: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     hsn_or_sac: _t.Str = None
-    item_custom_fields: list[_t.Str] | None = None
+    item_custom_fields: list[_rq.ReqStr] | None = None
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
@@ -594,8 +601,8 @@ class UpdateCreditNoteRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     serial_numbers: _t.Str = None
     tags: list[UpdateCreditNoteRequestLineItemTag] | None = None
@@ -609,16 +616,15 @@ class UpdateCreditNoteRequestLineItem(ZohoModel):
 
 
 class UpdateCreditNoteRequestTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCreditNoteRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "date", "creditnote_number", "line_items",)
     account_id: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_tax_code: _t.Str = None
@@ -628,11 +634,11 @@ class UpdateCreditNoteRequest(ZohoModel):
     contact_persons_associated: list[UpdateCreditNoteRequestContactPersonsAssociated] | None = None
     creditnote_number: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
+    custom_fields: list[_rq.ReqStr] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     ignore_auto_number_generation: _t.Bool = None
@@ -645,8 +651,8 @@ class UpdateCreditNoteRequest(ZohoModel):
     name: _t.Str = None
     notes: _t.Str = None
     place_of_supply: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
     tags: list[UpdateCreditNoteRequestTag] | None = None
     tax_authority_id: _t.Str = None
@@ -660,7 +666,7 @@ class UpdateCreditNoteRequest(ZohoModel):
 
 
 class UpdateCreditNoteShippingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteShippingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -671,21 +677,21 @@ class UpdateCreditNoteShippingAddressRequest(ZohoModel):
 
 
 class UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateCreditNoteUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -695,15 +701,15 @@ class UpdateCreditNoteUsingCustomFieldRequestLineItemTag(ZohoModel):
 
 
 class UpdateCreditNoteUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestLineItemDict``."""
 
     account_id: _t.Str = None
     avatax_tax_code: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     hsn_or_sac: _t.Str = None
-    item_custom_fields: list[_t.Str] | None = None
+    item_custom_fields: list[_rq.ReqStr] | None = None
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
@@ -713,8 +719,8 @@ class UpdateCreditNoteUsingCustomFieldRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     serial_numbers: _t.Str = None
     tags: list[UpdateCreditNoteUsingCustomFieldRequestLineItemTag] | None = None
@@ -728,16 +734,15 @@ class UpdateCreditNoteUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateCreditNoteUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCreditNoteUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "date", "creditnote_number", "line_items",)
     account_id: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_tax_code: _t.Str = None
@@ -747,11 +752,11 @@ class UpdateCreditNoteUsingCustomFieldRequest(ZohoModel):
     contact_persons_associated: list[UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated] | None = None
     creditnote_number: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
+    custom_fields: list[_rq.ReqStr] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     ignore_auto_number_generation: _t.Bool = None
@@ -764,8 +769,8 @@ class UpdateCreditNoteUsingCustomFieldRequest(ZohoModel):
     name: _t.Str = None
     notes: _t.Str = None
     place_of_supply: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
     tags: list[UpdateCreditNoteUsingCustomFieldRequestTag] | None = None
     tax_authority_id: _t.Str = None
@@ -776,3 +781,48 @@ class UpdateCreditNoteUsingCustomFieldRequest(ZohoModel):
     terms: _t.Str = None
     unit: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_credit_notes as _twins
+
+    AddCreditNoteCommentRequestDict = _twins.AddCreditNoteCommentRequestDict
+    ApplyCreditNoteToInvoiceRequestDict = _twins.ApplyCreditNoteToInvoiceRequestDict
+    ApplyCreditNoteToInvoiceRequestInvoiceDict = _twins.ApplyCreditNoteToInvoiceRequestInvoiceDict
+    CreateCreditNoteRefundRequestDict = _twins.CreateCreditNoteRefundRequestDict
+    CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreateCreditNoteRequestContactPersonsAssociatedDict = _twins.CreateCreditNoteRequestContactPersonsAssociatedDict
+    CreateCreditNoteRequestDict = _twins.CreateCreditNoteRequestDict
+    CreateCreditNoteRequestLineItemDict = _twins.CreateCreditNoteRequestLineItemDict
+    CreateCreditNoteRequestLineItemTagDict = _twins.CreateCreditNoteRequestLineItemTagDict
+    CreateCreditNoteRequestTagDict = _twins.CreateCreditNoteRequestTagDict
+    EmailCreditNoteRequestDict = _twins.EmailCreditNoteRequestDict
+    MarkCreditNoteEinvoicePushedRequestDict = _twins.MarkCreditNoteEinvoicePushedRequestDict
+    UpdateCreditNoteBillingAddressRequestDict = _twins.UpdateCreditNoteBillingAddressRequestDict
+    UpdateCreditNoteCustomFieldsRequestCustomFieldDict = _twins.UpdateCreditNoteCustomFieldsRequestCustomFieldDict
+    UpdateCreditNoteCustomFieldsRequestDict = _twins.UpdateCreditNoteCustomFieldsRequestDict
+    UpdateCreditNoteRefundRequestDict = _twins.UpdateCreditNoteRefundRequestDict
+    UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateCreditNoteRequestContactPersonsAssociatedDict = _twins.UpdateCreditNoteRequestContactPersonsAssociatedDict
+    UpdateCreditNoteRequestDict = _twins.UpdateCreditNoteRequestDict
+    UpdateCreditNoteRequestLineItemDict = _twins.UpdateCreditNoteRequestLineItemDict
+    UpdateCreditNoteRequestLineItemTagDict = _twins.UpdateCreditNoteRequestLineItemTagDict
+    UpdateCreditNoteRequestTagDict = _twins.UpdateCreditNoteRequestTagDict
+    UpdateCreditNoteShippingAddressRequestDict = _twins.UpdateCreditNoteShippingAddressRequestDict
+    UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedDict = _twins.UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedDict
+    UpdateCreditNoteUsingCustomFieldRequestDict = _twins.UpdateCreditNoteUsingCustomFieldRequestDict
+    UpdateCreditNoteUsingCustomFieldRequestLineItemDict = _twins.UpdateCreditNoteUsingCustomFieldRequestLineItemDict
+    UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict = _twins.UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict
+    UpdateCreditNoteUsingCustomFieldRequestTagDict = _twins.UpdateCreditNoteUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_credit_notes``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_credit_notes")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
@@ -64,7 +64,7 @@ class UpdateCustomFunctionRequestReturnType(ZohoEnum):
 
 
 class CreateCustomFunctionRequestFunctionParam(ZohoModel):
-    """Part of the ``custom_functions`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomFunctionRequestFunctionParamDict``."""
 
     is_additional_param: _t.Bool = None
     param_name: _t.Str = None
@@ -73,7 +73,7 @@ class CreateCustomFunctionRequestFunctionParam(ZohoModel):
 
 
 class CreateCustomFunctionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateCustomFunctionRequestDict``."""
 
     creation_type: _t.Str = None
     description: _t.Str = None
@@ -158,7 +158,7 @@ class Response(ZohoModel):
 
 
 class UpdateCustomFunctionRequestFunctionParam(ZohoModel):
-    """Part of the ``custom_functions`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomFunctionRequestFunctionParamDict``."""
 
     is_additional_param: _t.Bool = None
     param_name: _t.Str = None
@@ -167,7 +167,7 @@ class UpdateCustomFunctionRequestFunctionParam(ZohoModel):
 
 
 class UpdateCustomFunctionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomFunctionRequestDict``."""
 
     creation_type: _t.Str = None
     description: _t.Str = None
@@ -190,3 +190,23 @@ class UpdateCustomFunctionResponse(ZohoModel):
 
     customfunction: dict[str, Any] | None = None
     execution_response: dict[str, Any] | None = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_custom_functions as _twins
+
+    CreateCustomFunctionRequestDict = _twins.CreateCustomFunctionRequestDict
+    CreateCustomFunctionRequestFunctionParamDict = _twins.CreateCustomFunctionRequestFunctionParamDict
+    UpdateCustomFunctionRequestDict = _twins.UpdateCustomFunctionRequestDict
+    UpdateCustomFunctionRequestFunctionParamDict = _twins.UpdateCustomFunctionRequestFunctionParamDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_custom_functions``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_custom_functions")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

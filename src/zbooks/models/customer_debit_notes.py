@@ -4,67 +4,68 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
 
 class CreateCustomerDebitNoteRequestCustomField(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateCustomerDebitNoteRequestLineItemTag(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateCustomerDebitNoteRequestLineItem(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestLineItemDict``."""
 
     description: _t.Str = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     line_item_category: _t.Str = None
     location_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     tags: list[CreateCustomerDebitNoteRequestLineItemTag] | None = None
     tax_id: _t.Str = None
 
 
 class CreateCustomerDebitNoteRequestTag(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateCustomerDebitNoteRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomerDebitNoteRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items", "type", "reference_invoice_id",)
-    contact_persons: list[_t.Str] | None = None
+    customer_id: _rq.ReqStr
+    line_items: list[CreateCustomerDebitNoteRequestLineItem]
+    reference_invoice_id: _rq.ReqStr
+    type: _rq.ReqStr
+    contact_persons: list[_rq.ReqStr] | None = None
     currency_id: _t.Str = None
     custom_fields: list[CreateCustomerDebitNoteRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    date: _rq.Date = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     invoice_number: _t.Str = None
-    line_items: list[CreateCustomerDebitNoteRequestLineItem] | None = None
     location_id: _t.Str = None
     payment_terms: _t.Int = None
     payment_terms_label: _t.Str = None
-    reference_invoice_id: _t.Str = None
     reference_invoice_type: _t.Str = None
     tags: list[CreateCustomerDebitNoteRequestTag] | None = None
-    type: _t.Str = None
 
 
 class CustomerDebitNoteLineItemTag(ZohoModel):
@@ -130,54 +131,53 @@ class CustomerDebitNote(ZohoModel):
 
 
 class UpdateCustomerDebitNoteRequestCustomField(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateCustomerDebitNoteRequestLineItemTag(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCustomerDebitNoteRequestLineItem(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestLineItemDict``."""
 
     description: _t.Str = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     location_id: _t.Str = None
     product_type: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     tags: list[UpdateCustomerDebitNoteRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     unit: _t.Str = None
 
 
 class UpdateCustomerDebitNoteRequestTag(ZohoModel):
-    """Part of the ``customer_debit_notes`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCustomerDebitNoteRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomerDebitNoteRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
     currency_id: _t.Str = None
     custom_fields: list[UpdateCustomerDebitNoteRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    discount: _t.Discount = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    date: _rq.Date = None
+    discount: _rq.Discount = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     invoice_number: _t.Str = None
     line_items: list[UpdateCustomerDebitNoteRequestLineItem] | None = None
     location_id: _t.Str = None
@@ -186,3 +186,29 @@ class UpdateCustomerDebitNoteRequest(ZohoModel):
     tags: list[UpdateCustomerDebitNoteRequestTag] | None = None
     template_id: _t.Str = None
     type: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_customer_debit_notes as _twins
+
+    CreateCustomerDebitNoteRequestCustomFieldDict = _twins.CreateCustomerDebitNoteRequestCustomFieldDict
+    CreateCustomerDebitNoteRequestDict = _twins.CreateCustomerDebitNoteRequestDict
+    CreateCustomerDebitNoteRequestLineItemDict = _twins.CreateCustomerDebitNoteRequestLineItemDict
+    CreateCustomerDebitNoteRequestLineItemTagDict = _twins.CreateCustomerDebitNoteRequestLineItemTagDict
+    CreateCustomerDebitNoteRequestTagDict = _twins.CreateCustomerDebitNoteRequestTagDict
+    UpdateCustomerDebitNoteRequestCustomFieldDict = _twins.UpdateCustomerDebitNoteRequestCustomFieldDict
+    UpdateCustomerDebitNoteRequestDict = _twins.UpdateCustomerDebitNoteRequestDict
+    UpdateCustomerDebitNoteRequestLineItemDict = _twins.UpdateCustomerDebitNoteRequestLineItemDict
+    UpdateCustomerDebitNoteRequestLineItemTagDict = _twins.UpdateCustomerDebitNoteRequestLineItemTagDict
+    UpdateCustomerDebitNoteRequestTagDict = _twins.UpdateCustomerDebitNoteRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_customer_debit_notes``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_customer_debit_notes")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,9 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -18,60 +19,61 @@ class CustomerPaymentAccept(ZohoEnum):
 
 
 class CreateCustomerPaymentRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomerPaymentRefundRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "from_account_id",)
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.ReqMoney
+    date: _rq.ReqDate
+    from_account_id: _rq.ReqStr
     description: _t.Str = None
-    exchange_rate: _t.Money = None
-    from_account_id: _t.Str = None
+    exchange_rate: _rq.Money = None
     payment_form: _t.Str = None
     reference_number: _t.Str = None
     refund_mode: _t.Str = None
 
 
 class CreateCustomerPaymentRequestCustomField(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerPaymentRequestCustomFieldDict``."""
 
     label: _t.Str = None
     value: _t.Str = None
 
 
 class CreateCustomerPaymentRequestInvoice(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerPaymentRequestInvoiceDict``."""
 
-    amount_applied: _t.Money = None
-    invoice_id: _t.Str = None
-    tax_amount_withheld: _t.Money = None
+    required_fields: ClassVar[tuple[str, ...]] = ("invoice_id", "amount_applied",)
+    amount_applied: _rq.ReqMoney
+    invoice_id: _rq.ReqStr
+    tax_amount_withheld: _rq.Money = None
 
 
 class CreateCustomerPaymentRequestTag(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``CreateCustomerPaymentRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateCustomerPaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomerPaymentRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "payment_mode", "amount", "invoices", "date", "invoice_id", "amount_applied",)
+    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "payment_mode", "amount", "invoices", "date",)
+    amount: _rq.ReqMoney
+    customer_id: _rq.ReqStr
+    date: _rq.ReqDate
+    invoices: list[CreateCustomerPaymentRequestInvoice]
+    payment_mode: _rq.ReqStr
     account_id: _t.Str = None
-    amount: _t.Money = None
-    amount_applied: _t.Money = None
-    bank_charges: _t.Money = None
-    contact_persons: list[_t.Str] | None = None
+    amount_applied: _rq.Money = None
+    bank_charges: _rq.Money = None
+    contact_persons: list[_rq.ReqStr] | None = None
     custom_fields: list[CreateCustomerPaymentRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     invoice_id: _t.Str = None
-    invoices: list[CreateCustomerPaymentRequestInvoice] | None = None
     location_id: _t.Str = None
     payment_form: _t.Str = None
-    payment_mode: _t.Str = None
     reference_number: _t.Str = None
     retainerinvoice_id: _t.Str = None
     tags: list[CreateCustomerPaymentRequestTag] | None = None
@@ -154,13 +156,12 @@ class PaymentRefund(ZohoModel):
 
 
 class UpdateCustomerPaymentRefundRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomerPaymentRefundRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "from_account_id",)
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
+    amount: _rq.Money = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     from_account_id: _t.Str = None
     payment_form: _t.Str = None
     reference_number: _t.Str = None
@@ -168,40 +169,39 @@ class UpdateCustomerPaymentRefundRequest(ZohoModel):
 
 
 class UpdateCustomerPaymentRequestCustomField(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentRequestCustomFieldDict``."""
 
     label: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateCustomerPaymentRequestInvoice(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentRequestInvoiceDict``."""
 
-    amount_applied: _t.Money = None
+    amount_applied: _rq.Money = None
     invoice_id: _t.Str = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
 
 
 class UpdateCustomerPaymentRequestTag(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCustomerPaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomerPaymentRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "payment_mode", "amount", "invoices", "invoice_id", "amount_applied",)
     account_id: _t.Str = None
-    amount: _t.Money = None
-    amount_applied: _t.Money = None
-    bank_charges: _t.Money = None
+    amount: _rq.Money = None
+    amount_applied: _rq.Money = None
+    bank_charges: _rq.Money = None
     custom_fields: list[UpdateCustomerPaymentRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     invoice_id: _t.Str = None
     invoices: list[UpdateCustomerPaymentRequestInvoice] | None = None
     location_id: _t.Str = None
@@ -210,44 +210,43 @@ class UpdateCustomerPaymentRequest(ZohoModel):
     reference_number: _t.Str = None
     retainerinvoice_id: _t.Str = None
     tags: list[UpdateCustomerPaymentRequestTag] | None = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
 
 
 class UpdateCustomerPaymentUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestCustomFieldDict``."""
 
     label: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateCustomerPaymentUsingCustomFieldRequestInvoice(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict``."""
 
-    amount_applied: _t.Money = None
+    amount_applied: _rq.Money = None
     invoice_id: _t.Str = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
 
 
 class UpdateCustomerPaymentUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
+    """Part of a request body. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateCustomerPaymentUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "payment_mode", "amount", "invoices", "invoice_id", "amount_applied",)
     account_id: _t.Str = None
-    amount: _t.Money = None
-    amount_applied: _t.Money = None
-    bank_charges: _t.Money = None
+    amount: _rq.Money = None
+    amount_applied: _rq.Money = None
+    bank_charges: _rq.Money = None
     custom_fields: list[UpdateCustomerPaymentUsingCustomFieldRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     invoice_id: _t.Str = None
     invoices: list[UpdateCustomerPaymentUsingCustomFieldRequestInvoice] | None = None
     location_id: _t.Str = None
@@ -256,4 +255,34 @@ class UpdateCustomerPaymentUsingCustomFieldRequest(ZohoModel):
     reference_number: _t.Str = None
     retainerinvoice_id: _t.Str = None
     tags: list[UpdateCustomerPaymentUsingCustomFieldRequestTag] | None = None
-    tax_amount_withheld: _t.Money = None
+    tax_amount_withheld: _rq.Money = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_customer_payments as _twins
+
+    CreateCustomerPaymentRefundRequestDict = _twins.CreateCustomerPaymentRefundRequestDict
+    CreateCustomerPaymentRequestCustomFieldDict = _twins.CreateCustomerPaymentRequestCustomFieldDict
+    CreateCustomerPaymentRequestDict = _twins.CreateCustomerPaymentRequestDict
+    CreateCustomerPaymentRequestInvoiceDict = _twins.CreateCustomerPaymentRequestInvoiceDict
+    CreateCustomerPaymentRequestTagDict = _twins.CreateCustomerPaymentRequestTagDict
+    UpdateCustomerPaymentRefundRequestDict = _twins.UpdateCustomerPaymentRefundRequestDict
+    UpdateCustomerPaymentRequestCustomFieldDict = _twins.UpdateCustomerPaymentRequestCustomFieldDict
+    UpdateCustomerPaymentRequestDict = _twins.UpdateCustomerPaymentRequestDict
+    UpdateCustomerPaymentRequestInvoiceDict = _twins.UpdateCustomerPaymentRequestInvoiceDict
+    UpdateCustomerPaymentRequestTagDict = _twins.UpdateCustomerPaymentRequestTagDict
+    UpdateCustomerPaymentUsingCustomFieldRequestCustomFieldDict = _twins.UpdateCustomerPaymentUsingCustomFieldRequestCustomFieldDict
+    UpdateCustomerPaymentUsingCustomFieldRequestDict = _twins.UpdateCustomerPaymentUsingCustomFieldRequestDict
+    UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict = _twins.UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict
+    UpdateCustomerPaymentUsingCustomFieldRequestTagDict = _twins.UpdateCustomerPaymentUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_customer_payments``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_customer_payments")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

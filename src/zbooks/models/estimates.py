@@ -4,10 +4,11 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -84,14 +85,14 @@ class Comment(ZohoModel):
 
 
 class CreateEstimateCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateEstimateCommentRequestDict``."""
 
     description: _t.Str = None
     show_comment_to_clients: _t.Bool = None
 
 
 class CreateEstimateRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -99,49 +100,50 @@ class CreateEstimateRequestContactPersonsAssociatedCommunicationPreference(ZohoM
 
 
 class CreateEstimateRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateEstimateRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateEstimateRequestCustomField(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CreateEstimateRequestLineItemTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateEstimateRequestLineItem(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    account_id: _t.Str = None
+    bcy_rate: _rq.Money = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     item_order: _t.Int = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[CreateEstimateRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
@@ -150,18 +152,20 @@ class CreateEstimateRequestLineItem(ZohoModel):
 
 
 class CreateEstimateRequestTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``CreateEstimateRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateEstimateRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateEstimateRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
+    customer_id: _rq.ReqStr
+    line_items: list[CreateEstimateRequestLineItem]
     accept_retainer: _t.Bool = None
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -170,14 +174,13 @@ class CreateEstimateRequest(ZohoModel):
     custom_body: _t.Str = None
     custom_fields: list[CreateEstimateRequestCustomField] | None = None
     custom_subject: _t.Str = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     estimate_number: _t.Str = None
-    exchange_rate: _t.Money = None
-    expiry_date: _t.ZohoDate = None
+    exchange_rate: _rq.Money = None
+    expiry_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -185,18 +188,17 @@ class CreateEstimateRequest(ZohoModel):
     is_reverse_charge_applied: _t.Bool = None
     item_id: _t.Str = None
     line_item_id: _t.Str = None
-    line_items: list[CreateEstimateRequestLineItem] | None = None
     location_id: _t.Str = None
     name: _t.Str = None
     notes: _t.Str = None
     place_of_supply: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
-    retainer_percentage: _t.Money = None
+    retainer_percentage: _rq.Money = None
     salesperson_name: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[CreateEstimateRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -209,15 +211,15 @@ class CreateEstimateRequest(ZohoModel):
 
 
 class EmailEstimateRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailEstimateRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids",)
+    to_mail_ids: list[_rq.ReqStr]
     body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
-    mail_documents: list[_t.Str] | None = None
+    cc_mail_ids: list[_rq.ReqStr] | None = None
+    mail_documents: list[_rq.ReqStr] | None = None
     send_from_org_email_id: _t.Bool = None
     subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class Emailtemplate(ZohoModel):
@@ -443,7 +445,7 @@ class Template(ZohoModel):
 
 
 class UpdateEstimateBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateEstimateBillingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -454,14 +456,14 @@ class UpdateEstimateBillingAddressRequest(ZohoModel):
 
 
 class UpdateEstimateCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateEstimateCommentRequestDict``."""
 
     description: _t.Str = None
     show_comment_to_clients: _t.Bool = None
 
 
 class UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -469,49 +471,50 @@ class UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference(ZohoM
 
 
 class UpdateEstimateRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateEstimateRequestCustomField(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdateEstimateRequestLineItemTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateEstimateRequestLineItem(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    account_id: _t.Str = None
+    bcy_rate: _rq.Money = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     item_order: _t.Int = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateEstimateRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
@@ -520,18 +523,17 @@ class UpdateEstimateRequestLineItem(ZohoModel):
 
 
 class UpdateEstimateRequestTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateEstimateRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateEstimateRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "custom_fields",)
     accept_retainer: _t.Bool = None
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -541,13 +543,13 @@ class UpdateEstimateRequest(ZohoModel):
     custom_fields: list[UpdateEstimateRequestCustomField] | None = None
     custom_subject: _t.Str = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     estimate_number: _t.Str = None
-    exchange_rate: _t.Money = None
-    expiry_date: _t.ZohoDate = None
+    exchange_rate: _rq.Money = None
+    expiry_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -561,12 +563,12 @@ class UpdateEstimateRequest(ZohoModel):
     notes: _t.Str = None
     place_of_supply: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
-    retainer_percentage: _t.Money = None
+    retainer_percentage: _rq.Money = None
     salesperson_name: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateEstimateRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -579,7 +581,7 @@ class UpdateEstimateRequest(ZohoModel):
 
 
 class UpdateEstimateShippingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateEstimateShippingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -590,7 +592,7 @@ class UpdateEstimateShippingAddressRequest(ZohoModel):
 
 
 class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -598,49 +600,50 @@ class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunication
 
 
 class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateEstimateUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdateEstimateUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateEstimateUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    account_id: _t.Str = None
+    bcy_rate: _rq.Money = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     item_order: _t.Int = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateEstimateUsingCustomFieldRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
@@ -649,18 +652,17 @@ class UpdateEstimateUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateEstimateUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``estimates`` module's data."""
+    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateEstimateUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateEstimateUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "custom_fields",)
     accept_retainer: _t.Bool = None
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -670,13 +672,13 @@ class UpdateEstimateUsingCustomFieldRequest(ZohoModel):
     custom_fields: list[UpdateEstimateUsingCustomFieldRequestCustomField] | None = None
     custom_subject: _t.Str = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     estimate_number: _t.Str = None
-    exchange_rate: _t.Money = None
-    expiry_date: _t.ZohoDate = None
+    exchange_rate: _rq.Money = None
+    expiry_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -690,12 +692,12 @@ class UpdateEstimateUsingCustomFieldRequest(ZohoModel):
     notes: _t.Str = None
     place_of_supply: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
-    retainer_percentage: _t.Money = None
+    retainer_percentage: _rq.Money = None
     salesperson_name: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateEstimateUsingCustomFieldRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -705,3 +707,45 @@ class UpdateEstimateUsingCustomFieldRequest(ZohoModel):
     terms: _t.Str = None
     unit: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_estimates as _twins
+
+    CreateEstimateCommentRequestDict = _twins.CreateEstimateCommentRequestDict
+    CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreateEstimateRequestContactPersonsAssociatedDict = _twins.CreateEstimateRequestContactPersonsAssociatedDict
+    CreateEstimateRequestCustomFieldDict = _twins.CreateEstimateRequestCustomFieldDict
+    CreateEstimateRequestDict = _twins.CreateEstimateRequestDict
+    CreateEstimateRequestLineItemDict = _twins.CreateEstimateRequestLineItemDict
+    CreateEstimateRequestLineItemTagDict = _twins.CreateEstimateRequestLineItemTagDict
+    CreateEstimateRequestTagDict = _twins.CreateEstimateRequestTagDict
+    EmailEstimateRequestDict = _twins.EmailEstimateRequestDict
+    UpdateEstimateBillingAddressRequestDict = _twins.UpdateEstimateBillingAddressRequestDict
+    UpdateEstimateCommentRequestDict = _twins.UpdateEstimateCommentRequestDict
+    UpdateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateEstimateRequestContactPersonsAssociatedDict = _twins.UpdateEstimateRequestContactPersonsAssociatedDict
+    UpdateEstimateRequestCustomFieldDict = _twins.UpdateEstimateRequestCustomFieldDict
+    UpdateEstimateRequestDict = _twins.UpdateEstimateRequestDict
+    UpdateEstimateRequestLineItemDict = _twins.UpdateEstimateRequestLineItemDict
+    UpdateEstimateRequestLineItemTagDict = _twins.UpdateEstimateRequestLineItemTagDict
+    UpdateEstimateRequestTagDict = _twins.UpdateEstimateRequestTagDict
+    UpdateEstimateShippingAddressRequestDict = _twins.UpdateEstimateShippingAddressRequestDict
+    UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedDict = _twins.UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedDict
+    UpdateEstimateUsingCustomFieldRequestCustomFieldDict = _twins.UpdateEstimateUsingCustomFieldRequestCustomFieldDict
+    UpdateEstimateUsingCustomFieldRequestDict = _twins.UpdateEstimateUsingCustomFieldRequestDict
+    UpdateEstimateUsingCustomFieldRequestLineItemDict = _twins.UpdateEstimateUsingCustomFieldRequestLineItemDict
+    UpdateEstimateUsingCustomFieldRequestLineItemTagDict = _twins.UpdateEstimateUsingCustomFieldRequestLineItemTagDict
+    UpdateEstimateUsingCustomFieldRequestTagDict = _twins.UpdateEstimateUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_estimates``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_estimates")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,11 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -23,9 +24,9 @@ class ExpenseStatus(ZohoEnum):
 
 
 class AddExpenseAttachmentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddExpenseAttachmentRequestDict``."""
 
-    document_ids: list[_t.Str] | None = None
+    document_ids: list[_rq.ReqStr] | None = None
     totalFiles: _t.Int = None
 
 
@@ -45,15 +46,15 @@ class Comment(ZohoModel):
 
 
 class CreateEmployeeRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateEmployeeRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("name", "email",)
-    email: _t.Str = None
-    name: _t.Str = None
+    email: _rq.ReqStr
+    name: _rq.ReqStr
 
 
 class CreateExpenseRequestLineItemTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateExpenseRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -63,11 +64,11 @@ class CreateExpenseRequestLineItemTag(ZohoModel):
 
 
 class CreateExpenseRequestLineItem(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateExpenseRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -82,38 +83,39 @@ class CreateExpenseRequestLineItem(ZohoModel):
 
 
 class CreateExpenseRequestTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateExpenseRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateExpenseRequestTax(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateExpenseRequestTaxDict``."""
 
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
 
 
 class CreateExpenseRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateExpenseRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("date", "account_id", "amount", "paid_through_account_id",)
-    account_id: _t.Str = None
+    account_id: _rq.ReqStr
+    amount: _rq.ReqMoney
+    date: _rq.ReqDate
+    paid_through_account_id: _rq.ReqStr
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
     can_reclaim_vat_on_mileage: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
+    custom_fields: list[_rq.ReqStr] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
     description: _t.Str = None
     destination_of_supply: _t.Str = None
     distance: _t.Str = None
     employee_id: _t.Str = None
-    end_reading: _t.Money = None
+    end_reading: _rq.Money = None
     engine_capacity_range: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     fuel_type: _t.Str = None
     gst_no: _t.Str = None
     hsn_or_sac: _t.Str = None
@@ -121,10 +123,9 @@ class CreateExpenseRequest(ZohoModel):
     is_inclusive_tax: _t.Bool = None
     line_items: list[CreateExpenseRequestLineItem] | None = None
     location_id: _t.Str = None
-    mileage_rate: _t.Money = None
+    mileage_rate: _rq.Money = None
     mileage_type: _t.Str = None
     mileage_unit: _t.Str = None
-    paid_through_account_id: _t.Str = None
     place_of_supply: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
@@ -132,7 +133,7 @@ class CreateExpenseRequest(ZohoModel):
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_reading: _t.Money = None
+    start_reading: _rq.Money = None
     tags: list[CreateExpenseRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
@@ -311,7 +312,7 @@ class Expense(ZohoModel):
 
 
 class UpdateExpenseRequestLineItemTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -321,11 +322,11 @@ class UpdateExpenseRequestLineItemTag(ZohoModel):
 
 
 class UpdateExpenseRequestLineItem(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -340,38 +341,37 @@ class UpdateExpenseRequestLineItem(ZohoModel):
 
 
 class UpdateExpenseRequestTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateExpenseRequestTax(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseRequestTaxDict``."""
 
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
 
 
 class UpdateExpenseRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateExpenseRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "account_id", "amount", "paid_through_account_id",)
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     can_reclaim_vat_on_mileage: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
+    custom_fields: list[_rq.ReqStr] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     destination_of_supply: _t.Str = None
     distance: _t.Str = None
     employee_id: _t.Str = None
-    end_reading: _t.Money = None
+    end_reading: _rq.Money = None
     engine_capacity_range: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     fuel_type: _t.Str = None
     gst_no: _t.Str = None
     hsn_or_sac: _t.Str = None
@@ -379,7 +379,7 @@ class UpdateExpenseRequest(ZohoModel):
     is_inclusive_tax: _t.Bool = None
     line_items: list[UpdateExpenseRequestLineItem] | None = None
     location_id: _t.Str = None
-    mileage_rate: _t.Money = None
+    mileage_rate: _rq.Money = None
     mileage_type: _t.Str = None
     mileage_unit: _t.Str = None
     paid_through_account_id: _t.Str = None
@@ -390,7 +390,7 @@ class UpdateExpenseRequest(ZohoModel):
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_reading: _t.Money = None
+    start_reading: _rq.Money = None
     tags: list[UpdateExpenseRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
@@ -401,7 +401,7 @@ class UpdateExpenseRequest(ZohoModel):
 
 
 class UpdateExpenseUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -411,11 +411,11 @@ class UpdateExpenseUsingCustomFieldRequestLineItemTag(ZohoModel):
 
 
 class UpdateExpenseUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -430,38 +430,37 @@ class UpdateExpenseUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateExpenseUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateExpenseUsingCustomFieldRequestTax(ZohoModel):
-    """Part of the ``expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestTaxDict``."""
 
-    tax_amount: _t.Money = None
+    tax_amount: _rq.Money = None
     tax_id: _t.Str = None
 
 
 class UpdateExpenseUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateExpenseUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "account_id", "amount", "paid_through_account_id",)
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     can_reclaim_vat_on_mileage: _t.Str = None
     currency_id: _t.Str = None
-    custom_fields: list[_t.Str] | None = None
+    custom_fields: list[_rq.ReqStr] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     description: _t.Str = None
     destination_of_supply: _t.Str = None
     distance: _t.Str = None
     employee_id: _t.Str = None
-    end_reading: _t.Money = None
+    end_reading: _rq.Money = None
     engine_capacity_range: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     fuel_type: _t.Str = None
     gst_no: _t.Str = None
     hsn_or_sac: _t.Str = None
@@ -469,7 +468,7 @@ class UpdateExpenseUsingCustomFieldRequest(ZohoModel):
     is_inclusive_tax: _t.Bool = None
     line_items: list[UpdateExpenseUsingCustomFieldRequestLineItem] | None = None
     location_id: _t.Str = None
-    mileage_rate: _t.Money = None
+    mileage_rate: _rq.Money = None
     mileage_type: _t.Str = None
     mileage_unit: _t.Str = None
     paid_through_account_id: _t.Str = None
@@ -480,7 +479,7 @@ class UpdateExpenseUsingCustomFieldRequest(ZohoModel):
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_reading: _t.Money = None
+    start_reading: _rq.Money = None
     tags: list[UpdateExpenseUsingCustomFieldRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
@@ -488,3 +487,36 @@ class UpdateExpenseUsingCustomFieldRequest(ZohoModel):
     vat_treatment: _t.Str = None
     vehicle_type: _t.Str = None
     vendor_id: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_expenses as _twins
+
+    AddExpenseAttachmentRequestDict = _twins.AddExpenseAttachmentRequestDict
+    CreateEmployeeRequestDict = _twins.CreateEmployeeRequestDict
+    CreateExpenseRequestDict = _twins.CreateExpenseRequestDict
+    CreateExpenseRequestLineItemDict = _twins.CreateExpenseRequestLineItemDict
+    CreateExpenseRequestLineItemTagDict = _twins.CreateExpenseRequestLineItemTagDict
+    CreateExpenseRequestTagDict = _twins.CreateExpenseRequestTagDict
+    CreateExpenseRequestTaxDict = _twins.CreateExpenseRequestTaxDict
+    UpdateExpenseRequestDict = _twins.UpdateExpenseRequestDict
+    UpdateExpenseRequestLineItemDict = _twins.UpdateExpenseRequestLineItemDict
+    UpdateExpenseRequestLineItemTagDict = _twins.UpdateExpenseRequestLineItemTagDict
+    UpdateExpenseRequestTagDict = _twins.UpdateExpenseRequestTagDict
+    UpdateExpenseRequestTaxDict = _twins.UpdateExpenseRequestTaxDict
+    UpdateExpenseUsingCustomFieldRequestDict = _twins.UpdateExpenseUsingCustomFieldRequestDict
+    UpdateExpenseUsingCustomFieldRequestLineItemDict = _twins.UpdateExpenseUsingCustomFieldRequestLineItemDict
+    UpdateExpenseUsingCustomFieldRequestLineItemTagDict = _twins.UpdateExpenseUsingCustomFieldRequestLineItemTagDict
+    UpdateExpenseUsingCustomFieldRequestTagDict = _twins.UpdateExpenseUsingCustomFieldRequestTagDict
+    UpdateExpenseUsingCustomFieldRequestTaxDict = _twins.UpdateExpenseUsingCustomFieldRequestTaxDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_expenses``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_expenses")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

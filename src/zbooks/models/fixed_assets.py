@@ -4,8 +4,9 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -38,64 +39,64 @@ class Comment(ZohoModel):
 
 
 class CreateFixedAssetCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateFixedAssetCommentRequestDict``."""
 
     description: _t.Str = None
 
 
 class CreateFixedAssetRequestCustomField(ZohoModel):
-    """Part of the ``fixed_assets`` module's data."""
+    """Part of a request body. Dict form: ``CreateFixedAssetRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateFixedAssetRequestTag(ZohoModel):
-    """Part of the ``fixed_assets`` module's data."""
+    """Part of a request body. Dict form: ``CreateFixedAssetRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateFixedAssetRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateFixedAssetRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("asset_name", "fixed_asset_type_id", "asset_account_id", "asset_cost", "asset_purchase_date",)
-    asset_account_id: _t.Str = None
-    asset_cost: _t.Money = None
-    asset_name: _t.Str = None
-    asset_purchase_date: _t.ZohoDate = None
+    asset_account_id: _rq.ReqStr
+    asset_cost: _rq.ReqMoney
+    asset_name: _rq.ReqStr
+    asset_purchase_date: _rq.ReqDate
+    fixed_asset_type_id: _rq.ReqStr
     computation_type: _t.Str = None
     custom_fields: list[CreateFixedAssetRequestCustomField] | None = None
-    dep_start_value: _t.Money = None
+    dep_start_value: _rq.Money = None
     depreciation_account_id: _t.Str = None
     depreciation_frequency: _t.Str = None
     depreciation_method: _t.Str = None
-    depreciation_percentage: _t.Money = None
-    depreciation_start_date: _t.ZohoDate = None
+    depreciation_percentage: _rq.Money = None
+    depreciation_start_date: _rq.Date = None
     description: _t.Str = None
     expense_account_id: _t.Str = None
-    fixed_asset_type_id: _t.Str = None
     notes: _t.Str = None
     salvage_value: _t.Str = None
     serial_no: _t.Str = None
     tags: list[CreateFixedAssetRequestTag] | None = None
-    total_life: _t.Money = None
-    warranty_expiry_date: _t.ZohoDate = None
+    total_life: _rq.Money = None
+    warranty_expiry_date: _rq.Date = None
 
 
 class CreateFixedAssetTypeRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateFixedAssetTypeRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("fixed_asset_type_name", "expense_account_id", "depreciation_account_id", "depreciation_method", "depreciation_frequency", "depreciation_percentage", "total_life", "computation_type",)
-    computation_type: _t.Str = None
-    depreciation_account_id: _t.Str = None
-    depreciation_frequency: _t.Str = None
-    depreciation_method: _t.Str = None
-    depreciation_percentage: _t.Money = None
-    expense_account_id: _t.Str = None
-    fixed_asset_type_name: _t.Str = None
-    total_life: _t.Money = None
+    computation_type: _rq.ReqStr
+    depreciation_account_id: _rq.ReqStr
+    depreciation_frequency: _rq.ReqStr
+    depreciation_method: _rq.ReqStr
+    depreciation_percentage: _rq.ReqMoney
+    expense_account_id: _rq.ReqStr
+    fixed_asset_type_name: _rq.ReqStr
+    total_life: _rq.ReqMoney
 
 
 class Data(ZohoModel):
@@ -195,45 +196,44 @@ class FixedAssetType(ZohoModel):
 
 
 class SellFixedAssetRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``SellFixedAssetRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("invoice_id", "line_item_id", "reason", "expense_account_id",)
-    expense_account_id: _t.Str = None
-    invoice_id: _t.Str = None
-    line_item_id: _t.Str = None
-    reason: _t.Str = None
+    expense_account_id: _rq.ReqStr
+    invoice_id: _rq.ReqStr
+    line_item_id: _rq.ReqStr
+    reason: _rq.ReqStr
 
 
 class UpdateFixedAssetRequestCustomField(ZohoModel):
-    """Part of the ``fixed_assets`` module's data."""
+    """Part of a request body. Dict form: ``UpdateFixedAssetRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateFixedAssetRequestTag(ZohoModel):
-    """Part of the ``fixed_assets`` module's data."""
+    """Part of a request body. Dict form: ``UpdateFixedAssetRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateFixedAssetRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateFixedAssetRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("asset_name", "fixed_asset_type_id", "asset_account_id", "asset_cost", "asset_purchase_date",)
     asset_account_id: _t.Str = None
-    asset_cost: _t.Money = None
+    asset_cost: _rq.Money = None
     asset_name: _t.Str = None
-    asset_purchase_date: _t.ZohoDate = None
+    asset_purchase_date: _rq.Date = None
     computation_type: _t.Str = None
     custom_fields: list[UpdateFixedAssetRequestCustomField] | None = None
-    dep_start_value: _t.Money = None
+    dep_start_value: _rq.Money = None
     depreciation_account_id: _t.Str = None
     depreciation_frequency: _t.Str = None
     depreciation_method: _t.Str = None
-    depreciation_percentage: _t.Money = None
-    depreciation_start_date: _t.ZohoDate = None
+    depreciation_percentage: _rq.Money = None
+    depreciation_start_date: _rq.Date = None
     description: _t.Str = None
     expense_account_id: _t.Str = None
     fixed_asset_type_id: _t.Str = None
@@ -241,28 +241,54 @@ class UpdateFixedAssetRequest(ZohoModel):
     salvage_value: _t.Str = None
     serial_no: _t.Str = None
     tags: list[UpdateFixedAssetRequestTag] | None = None
-    total_life: _t.Money = None
-    warranty_expiry_date: _t.ZohoDate = None
+    total_life: _rq.Money = None
+    warranty_expiry_date: _rq.Date = None
 
 
 class UpdateFixedAssetTypeRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateFixedAssetTypeRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("fixed_asset_type_name", "expense_account_id", "depreciation_account_id", "depreciation_method", "depreciation_frequency", "depreciation_percentage", "total_life", "computation_type",)
     computation_type: _t.Str = None
     depreciation_account_id: _t.Str = None
     depreciation_frequency: _t.Str = None
     depreciation_method: _t.Str = None
-    depreciation_percentage: _t.Money = None
+    depreciation_percentage: _rq.Money = None
     expense_account_id: _t.Str = None
     fixed_asset_type_name: _t.Str = None
-    total_life: _t.Money = None
+    total_life: _rq.Money = None
 
 
 class WriteOffFixedAssetRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``WriteOffFixedAssetRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("date", "expense_account_id", "reason",)
-    date: _t.ZohoDate = None
-    expense_account_id: _t.Str = None
-    reason: _t.Str = None
+    date: _rq.ReqDate
+    expense_account_id: _rq.ReqStr
+    reason: _rq.ReqStr
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_fixed_assets as _twins
+
+    CreateFixedAssetCommentRequestDict = _twins.CreateFixedAssetCommentRequestDict
+    CreateFixedAssetRequestCustomFieldDict = _twins.CreateFixedAssetRequestCustomFieldDict
+    CreateFixedAssetRequestDict = _twins.CreateFixedAssetRequestDict
+    CreateFixedAssetRequestTagDict = _twins.CreateFixedAssetRequestTagDict
+    CreateFixedAssetTypeRequestDict = _twins.CreateFixedAssetTypeRequestDict
+    SellFixedAssetRequestDict = _twins.SellFixedAssetRequestDict
+    UpdateFixedAssetRequestCustomFieldDict = _twins.UpdateFixedAssetRequestCustomFieldDict
+    UpdateFixedAssetRequestDict = _twins.UpdateFixedAssetRequestDict
+    UpdateFixedAssetRequestTagDict = _twins.UpdateFixedAssetRequestTagDict
+    UpdateFixedAssetTypeRequestDict = _twins.UpdateFixedAssetTypeRequestDict
+    WriteOffFixedAssetRequestDict = _twins.WriteOffFixedAssetRequestDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_fixed_assets``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_fixed_assets")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

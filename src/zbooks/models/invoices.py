@@ -4,10 +4,11 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -29,15 +30,15 @@ class InvoiceStatus(ZohoEnum):
 
 
 class AddInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddInvoiceCommentRequestDict``."""
 
     description: _t.Str = None
-    payment_expected_date: _t.ZohoDate = None
+    payment_expected_date: _rq.Date = None
     show_comment_to_clients: _t.Bool = None
 
 
 class AddInvoiceOnlinePaymentBankAccountRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddInvoiceOnlinePaymentBankAccountRequestDict``."""
 
     account_id: _t.Str = None
     account_number: _t.Str = None
@@ -49,30 +50,30 @@ class AddInvoiceOnlinePaymentBankAccountRequest(ZohoModel):
     gateway: _t.Str = None
     invoice_ids: _t.Str = None
     last_name: _t.Str = None
-    payment_amount: _t.Money = None
+    payment_amount: _rq.Money = None
     routing_number: _t.Str = None
 
 
 class ApplyCreditsToInvoiceRequestApplyCreditnote(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``ApplyCreditsToInvoiceRequestApplyCreditnoteDict``."""
 
-    amount_applied: _t.Money = None
+    amount_applied: _rq.Money = None
     creditnote_id: _t.Str = None
 
 
 class ApplyCreditsToInvoiceRequestInvoicePayment(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``ApplyCreditsToInvoiceRequestInvoicePaymentDict``."""
 
-    amount_applied: _t.Money = None
+    amount_applied: _rq.Money = None
     payment_id: _t.Str = None
 
 
 class ApplyCreditsToInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ApplyCreditsToInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("invoice_payments", "apply_creditnotes",)
-    apply_creditnotes: list[ApplyCreditsToInvoiceRequestApplyCreditnote] | None = None
-    invoice_payments: list[ApplyCreditsToInvoiceRequestInvoicePayment] | None = None
+    apply_creditnotes: list[ApplyCreditsToInvoiceRequestApplyCreditnote]
+    invoice_payments: list[ApplyCreditsToInvoiceRequestInvoicePayment]
 
 
 class Comment(ZohoModel):
@@ -93,23 +94,23 @@ class Comment(ZohoModel):
 
 
 class CreateInvoiceAsynchronousOnlinePaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateInvoiceAsynchronousOnlinePaymentRequestDict``."""
 
     gateway: _t.Str = None
     invoice_ids: _t.Str = None
-    payment_amount: _t.Money = None
+    payment_amount: _rq.Money = None
 
 
 class CreateInvoiceRequestBatchPayment(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestBatchPaymentDict``."""
 
     account_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     payment_mode: _t.Str = None
 
 
 class CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -117,63 +118,65 @@ class CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoMo
 
 
 class CreateInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateInvoiceRequestLineItemTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    account_id: _t.Str = None
+    bcy_rate: _rq.Money = None
     bill_id: _t.Str = None
     bill_item_id: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     expense_id: _t.Str = None
     expense_receipt_name: _t.Str = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     salesorder_item_id: _t.Str = None
     sat_item_key_code: _t.Str = None
     tags: list[CreateInvoiceRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     unit: _t.Str = None
     unitkey_code: _t.Str = None
 
 
 class CreateInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -181,23 +184,25 @@ class CreateInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class CreateInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[CreateInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class CreateInvoiceRequestTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    adjustment: _t.Money = None
+    customer_id: _rq.ReqStr
+    line_items: list[CreateInvoiceRequestLineItem]
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
@@ -206,18 +211,17 @@ class CreateInvoiceRequest(ZohoModel):
     batch_payments: list[CreateInvoiceRequestBatchPayment] | None = None
     billing_address_id: _t.Str = None
     cfdi_usage: _t.Str = None
-    contact_persons: list[_t.Str] | None = None
+    contact_persons: list[_rq.ReqStr] | None = None
     contact_persons_associated: list[CreateInvoiceRequestContactPersonsAssociated] | None = None
     currency_id: _t.Str = None
     custom_body: _t.Str = None
     custom_fields: list[CreateInvoiceRequestCustomField] | None = None
     custom_subject: _t.Str = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    discount: _t.Discount = None
+    date: _rq.Date = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     expense_id: _t.Str = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
@@ -226,7 +230,6 @@ class CreateInvoiceRequest(ZohoModel):
     is_discount_before_tax: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
     is_reverse_charge_applied: _t.Bool = None
-    line_items: list[CreateInvoiceRequestLineItem] | None = None
     location_id: _t.Str = None
     notes: _t.Str = None
     payment_options: CreateInvoiceRequestPaymentOption | None = None
@@ -240,7 +243,7 @@ class CreateInvoiceRequest(ZohoModel):
     salesperson_name: _t.Str = None
     send: _t.Bool = None
     shipping_address_id: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[CreateInvoiceRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -248,12 +251,12 @@ class CreateInvoiceRequest(ZohoModel):
     tax_treatment: _t.Str = None
     template_id: _t.Str = None
     terms: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     vat_treatment: _t.Str = None
 
 
 class CreateInvoiceSynchronousOnlinePaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateInvoiceSynchronousOnlinePaymentRequestDict``."""
 
     address: _t.Str = None
     card_number: _t.Str = None
@@ -265,7 +268,7 @@ class CreateInvoiceSynchronousOnlinePaymentRequest(ZohoModel):
     gateway: _t.Str = None
     invoice_ids: _t.Str = None
     last_name: _t.Str = None
-    payment_amount: _t.Money = None
+    payment_amount: _rq.Money = None
     state: _t.Str = None
 
 
@@ -349,19 +352,19 @@ class Data(ZohoModel):
 
 
 class EmailInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids",)
+    to_mail_ids: list[_rq.ReqStr]
     body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
+    cc_mail_ids: list[_rq.ReqStr] | None = None
     from_address_id: _t.Str = None
     send_from_org_email_id: _t.Bool = None
     subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class EmailInvoicesRequestContact(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``EmailInvoicesRequestContactDict``."""
 
     contact_id: _t.Str = None
     email: _t.Bool = None
@@ -369,7 +372,7 @@ class EmailInvoicesRequestContact(ZohoModel):
 
 
 class EmailInvoicesRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``EmailInvoicesRequestDict``."""
 
     contacts: list[EmailInvoicesRequestContact] | None = None
 
@@ -634,9 +637,9 @@ class Invoice(ZohoModel):
 
 
 class MarkInvoiceEinvoicePushedRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MarkInvoiceEinvoicePushedRequestDict``."""
 
-    ack_date: _t.ZohoDate = None
+    ack_date: _rq.Date = None
     ack_no: _t.Str = None
     internal_data: _t.Str = None
     signed_qr_code: _t.Str = None
@@ -662,15 +665,15 @@ class Payment(ZohoModel):
 
 
 class PreviewInvoiceCouponsRequestBatchPayment(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestBatchPaymentDict``."""
 
     account_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     payment_mode: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -678,63 +681,65 @@ class PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreferenc
 
 
 class PreviewInvoiceCouponsRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestContactPersonsAssociatedDict``."""
 
     communication_preference: PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequestCustomField(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequestLineItemTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequestLineItem(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    account_id: _t.Str = None
+    bcy_rate: _rq.Money = None
     bill_id: _t.Str = None
     bill_item_id: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     expense_id: _t.Str = None
     expense_receipt_name: _t.Str = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     salesorder_item_id: _t.Str = None
     sat_item_key_code: _t.Str = None
     tags: list[PreviewInvoiceCouponsRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     unit: _t.Str = None
     unitkey_code: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -742,23 +747,25 @@ class PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class PreviewInvoiceCouponsRequestPaymentOption(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestPaymentOptionDict``."""
 
     payment_gateways: list[PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway] | None = None
 
 
 class PreviewInvoiceCouponsRequestTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class PreviewInvoiceCouponsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``PreviewInvoiceCouponsRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    adjustment: _t.Money = None
+    customer_id: _rq.ReqStr
+    line_items: list[PreviewInvoiceCouponsRequestLineItem]
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
@@ -767,18 +774,17 @@ class PreviewInvoiceCouponsRequest(ZohoModel):
     batch_payments: list[PreviewInvoiceCouponsRequestBatchPayment] | None = None
     billing_address_id: _t.Str = None
     cfdi_usage: _t.Str = None
-    contact_persons: list[_t.Str] | None = None
+    contact_persons: list[_rq.ReqStr] | None = None
     contact_persons_associated: list[PreviewInvoiceCouponsRequestContactPersonsAssociated] | None = None
     currency_id: _t.Str = None
     custom_body: _t.Str = None
     custom_fields: list[PreviewInvoiceCouponsRequestCustomField] | None = None
     custom_subject: _t.Str = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    discount: _t.Discount = None
+    date: _rq.Date = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     expense_id: _t.Str = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
@@ -787,7 +793,6 @@ class PreviewInvoiceCouponsRequest(ZohoModel):
     is_discount_before_tax: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
     is_reverse_charge_applied: _t.Bool = None
-    line_items: list[PreviewInvoiceCouponsRequestLineItem] | None = None
     location_id: _t.Str = None
     notes: _t.Str = None
     payment_options: PreviewInvoiceCouponsRequestPaymentOption | None = None
@@ -801,7 +806,7 @@ class PreviewInvoiceCouponsRequest(ZohoModel):
     salesperson_name: _t.Str = None
     send: _t.Bool = None
     shipping_address_id: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[PreviewInvoiceCouponsRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -809,25 +814,25 @@ class PreviewInvoiceCouponsRequest(ZohoModel):
     tax_treatment: _t.Str = None
     template_id: _t.Str = None
     terms: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     vat_treatment: _t.Str = None
 
 
 class RemindCustomerForInvoicePaymentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``RemindCustomerForInvoicePaymentRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("cc_mail_ids",)
+    cc_mail_ids: list[_rq.ReqStr]
     body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
     send_from_org_email_id: _t.Bool = None
     subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
+    to_mail_ids: list[_rq.ReqStr] | None = None
 
 
 class ScheduleInvoiceEmailRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``ScheduleInvoiceEmailRequestDict``."""
 
-    schedule_time: _t.ZohoDateTime = None
+    schedule_time: _rq.DateTime = None
 
 
 class Template(ZohoModel):
@@ -839,7 +844,7 @@ class Template(ZohoModel):
 
 
 class UpdateInvoiceBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateInvoiceBillingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -850,14 +855,14 @@ class UpdateInvoiceBillingAddressRequest(ZohoModel):
 
 
 class UpdateInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateInvoiceCommentRequestDict``."""
 
     description: _t.Str = None
     show_comment_to_clients: _t.Bool = None
 
 
 class UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -865,60 +870,62 @@ class UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoMo
 
 
 class UpdateInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateInvoiceRequestLineItemTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    account_id: _t.Str = None
+    bcy_rate: _rq.Money = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     expense_id: _t.Str = None
     expense_receipt_name: _t.Str = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateInvoiceRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     unit: _t.Str = None
     unitkey_code: _t.Str = None
 
 
 class UpdateInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -926,23 +933,22 @@ class UpdateInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class UpdateInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[UpdateInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class UpdateInvoiceRequestTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateInvoiceRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
@@ -956,11 +962,11 @@ class UpdateInvoiceRequest(ZohoModel):
     custom_fields: list[UpdateInvoiceRequestCustomField] | None = None
     custom_subject: _t.Str = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    discount: _t.Discount = None
+    date: _rq.Date = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     expense_id: _t.Str = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
@@ -983,7 +989,7 @@ class UpdateInvoiceRequest(ZohoModel):
     reference_number: _t.Str = None
     salesorder_item_id: _t.Str = None
     salesperson_name: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateInvoiceRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -995,7 +1001,7 @@ class UpdateInvoiceRequest(ZohoModel):
 
 
 class UpdateInvoiceShippingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateInvoiceShippingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -1007,7 +1013,7 @@ class UpdateInvoiceShippingAddressRequest(ZohoModel):
 
 
 class UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_sms_enabled: _t.Bool = None
@@ -1015,60 +1021,62 @@ class UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationP
 
 
 class UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateInvoiceUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateInvoiceUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateInvoiceUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestLineItemDict``."""
 
-    bcy_rate: _t.Money = None
+    account_id: _t.Str = None
+    bcy_rate: _rq.Money = None
     description: _t.Str = None
-    discount: _t.Discount = None
-    discount_amount: _t.Money = None
+    discount: _rq.Discount = None
+    discount_amount: _rq.Money = None
     expense_id: _t.Str = None
     expense_receipt_name: _t.Str = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateInvoiceUsingCustomFieldRequestLineItemTag] | None = None
     tax_id: _t.Str = None
     tax_name: _t.Str = None
-    tax_percentage: _t.Money = None
+    tax_percentage: _rq.Money = None
     tax_treatment_code: _t.Str = None
     tax_type: _t.Str = None
     tds_tax_id: _t.Str = None
-    time_entry_ids: list[_t.Str] | None = None
+    time_entry_ids: list[_rq.ReqStr] | None = None
     unit: _t.Str = None
     unitkey_code: _t.Str = None
 
 
 class UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -1076,23 +1084,22 @@ class UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway(ZohoModel)
 
 
 class UpdateInvoiceUsingCustomFieldRequestPaymentOption(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestPaymentOptionDict``."""
 
     payment_gateways: list[UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway] | None = None
 
 
 class UpdateInvoiceUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateInvoiceUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateInvoiceUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
@@ -1106,11 +1113,11 @@ class UpdateInvoiceUsingCustomFieldRequest(ZohoModel):
     custom_fields: list[UpdateInvoiceUsingCustomFieldRequestCustomField] | None = None
     custom_subject: _t.Str = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    discount: _t.Discount = None
+    date: _rq.Date = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     expense_id: _t.Str = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
@@ -1133,7 +1140,7 @@ class UpdateInvoiceUsingCustomFieldRequest(ZohoModel):
     reference_number: _t.Str = None
     salesorder_item_id: _t.Str = None
     salesperson_name: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateInvoiceUsingCustomFieldRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -1142,3 +1149,73 @@ class UpdateInvoiceUsingCustomFieldRequest(ZohoModel):
     template_id: _t.Str = None
     terms: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_invoices as _twins
+
+    AddInvoiceCommentRequestDict = _twins.AddInvoiceCommentRequestDict
+    AddInvoiceOnlinePaymentBankAccountRequestDict = _twins.AddInvoiceOnlinePaymentBankAccountRequestDict
+    ApplyCreditsToInvoiceRequestApplyCreditnoteDict = _twins.ApplyCreditsToInvoiceRequestApplyCreditnoteDict
+    ApplyCreditsToInvoiceRequestDict = _twins.ApplyCreditsToInvoiceRequestDict
+    ApplyCreditsToInvoiceRequestInvoicePaymentDict = _twins.ApplyCreditsToInvoiceRequestInvoicePaymentDict
+    CreateInvoiceAsynchronousOnlinePaymentRequestDict = _twins.CreateInvoiceAsynchronousOnlinePaymentRequestDict
+    CreateInvoiceRequestBatchPaymentDict = _twins.CreateInvoiceRequestBatchPaymentDict
+    CreateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreateInvoiceRequestContactPersonsAssociatedDict = _twins.CreateInvoiceRequestContactPersonsAssociatedDict
+    CreateInvoiceRequestCustomFieldDict = _twins.CreateInvoiceRequestCustomFieldDict
+    CreateInvoiceRequestDict = _twins.CreateInvoiceRequestDict
+    CreateInvoiceRequestLineItemDict = _twins.CreateInvoiceRequestLineItemDict
+    CreateInvoiceRequestLineItemTagDict = _twins.CreateInvoiceRequestLineItemTagDict
+    CreateInvoiceRequestPaymentOptionDict = _twins.CreateInvoiceRequestPaymentOptionDict
+    CreateInvoiceRequestPaymentOptionPaymentGatewayDict = _twins.CreateInvoiceRequestPaymentOptionPaymentGatewayDict
+    CreateInvoiceRequestTagDict = _twins.CreateInvoiceRequestTagDict
+    CreateInvoiceSynchronousOnlinePaymentRequestDict = _twins.CreateInvoiceSynchronousOnlinePaymentRequestDict
+    EmailInvoiceRequestDict = _twins.EmailInvoiceRequestDict
+    EmailInvoicesRequestContactDict = _twins.EmailInvoicesRequestContactDict
+    EmailInvoicesRequestDict = _twins.EmailInvoicesRequestDict
+    MarkInvoiceEinvoicePushedRequestDict = _twins.MarkInvoiceEinvoicePushedRequestDict
+    PreviewInvoiceCouponsRequestBatchPaymentDict = _twins.PreviewInvoiceCouponsRequestBatchPaymentDict
+    PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreferenceDict
+    PreviewInvoiceCouponsRequestContactPersonsAssociatedDict = _twins.PreviewInvoiceCouponsRequestContactPersonsAssociatedDict
+    PreviewInvoiceCouponsRequestCustomFieldDict = _twins.PreviewInvoiceCouponsRequestCustomFieldDict
+    PreviewInvoiceCouponsRequestDict = _twins.PreviewInvoiceCouponsRequestDict
+    PreviewInvoiceCouponsRequestLineItemDict = _twins.PreviewInvoiceCouponsRequestLineItemDict
+    PreviewInvoiceCouponsRequestLineItemTagDict = _twins.PreviewInvoiceCouponsRequestLineItemTagDict
+    PreviewInvoiceCouponsRequestPaymentOptionDict = _twins.PreviewInvoiceCouponsRequestPaymentOptionDict
+    PreviewInvoiceCouponsRequestPaymentOptionPaymentGatewayDict = _twins.PreviewInvoiceCouponsRequestPaymentOptionPaymentGatewayDict
+    PreviewInvoiceCouponsRequestTagDict = _twins.PreviewInvoiceCouponsRequestTagDict
+    RemindCustomerForInvoicePaymentRequestDict = _twins.RemindCustomerForInvoicePaymentRequestDict
+    ScheduleInvoiceEmailRequestDict = _twins.ScheduleInvoiceEmailRequestDict
+    UpdateInvoiceBillingAddressRequestDict = _twins.UpdateInvoiceBillingAddressRequestDict
+    UpdateInvoiceCommentRequestDict = _twins.UpdateInvoiceCommentRequestDict
+    UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateInvoiceRequestContactPersonsAssociatedDict = _twins.UpdateInvoiceRequestContactPersonsAssociatedDict
+    UpdateInvoiceRequestCustomFieldDict = _twins.UpdateInvoiceRequestCustomFieldDict
+    UpdateInvoiceRequestDict = _twins.UpdateInvoiceRequestDict
+    UpdateInvoiceRequestLineItemDict = _twins.UpdateInvoiceRequestLineItemDict
+    UpdateInvoiceRequestLineItemTagDict = _twins.UpdateInvoiceRequestLineItemTagDict
+    UpdateInvoiceRequestPaymentOptionDict = _twins.UpdateInvoiceRequestPaymentOptionDict
+    UpdateInvoiceRequestPaymentOptionPaymentGatewayDict = _twins.UpdateInvoiceRequestPaymentOptionPaymentGatewayDict
+    UpdateInvoiceRequestTagDict = _twins.UpdateInvoiceRequestTagDict
+    UpdateInvoiceShippingAddressRequestDict = _twins.UpdateInvoiceShippingAddressRequestDict
+    UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict = _twins.UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict
+    UpdateInvoiceUsingCustomFieldRequestCustomFieldDict = _twins.UpdateInvoiceUsingCustomFieldRequestCustomFieldDict
+    UpdateInvoiceUsingCustomFieldRequestDict = _twins.UpdateInvoiceUsingCustomFieldRequestDict
+    UpdateInvoiceUsingCustomFieldRequestLineItemDict = _twins.UpdateInvoiceUsingCustomFieldRequestLineItemDict
+    UpdateInvoiceUsingCustomFieldRequestLineItemTagDict = _twins.UpdateInvoiceUsingCustomFieldRequestLineItemTagDict
+    UpdateInvoiceUsingCustomFieldRequestPaymentOptionDict = _twins.UpdateInvoiceUsingCustomFieldRequestPaymentOptionDict
+    UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict = _twins.UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict
+    UpdateInvoiceUsingCustomFieldRequestTagDict = _twins.UpdateInvoiceUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_invoices``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_invoices")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,14 +4,15 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
 
 class CreateOrganizationAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateOrganizationAddressRequestDict``."""
 
     address1: _t.Str = None
     address2: _t.Str = None
@@ -25,7 +26,7 @@ class CreateOrganizationAddressRequest(ZohoModel):
 
 
 class CreateOrganizationRequestAddress(ZohoModel):
-    """Part of the ``organizations`` module's data."""
+    """Part of a request body. Dict form: ``CreateOrganizationRequestAddressDict``."""
 
     city: _t.Str = None
     country: _t.Str = None
@@ -36,22 +37,22 @@ class CreateOrganizationRequestAddress(ZohoModel):
 
 
 class CreateOrganizationRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateOrganizationRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("name", "currency_code", "time_zone", "portal_name",)
+    currency_code: _rq.ReqStr
+    name: _rq.ReqStr
+    portal_name: _rq.ReqStr
+    time_zone: _rq.ReqStr
     address: CreateOrganizationRequestAddress | None = None
-    currency_code: _t.Str = None
     date_format: _t.Str = None
     field_separator: _t.Str = None
     fiscal_year_start_month: _t.Str = None
     industry_size: _t.Str = None
     industry_type: _t.Str = None
     language_code: _t.Str = None
-    name: _t.Str = None
     org_address: _t.Str = None
-    portal_name: _t.Str = None
     remit_to_address: _t.Str = None
-    time_zone: _t.Str = None
 
 
 class OrganizationAddress(ZohoModel):
@@ -123,7 +124,7 @@ class Organization(ZohoModel):
 
 
 class UpdateOrganizationAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateOrganizationAddressRequestDict``."""
 
     address1: _t.Str = None
     address2: _t.Str = None
@@ -137,7 +138,7 @@ class UpdateOrganizationAddressRequest(ZohoModel):
 
 
 class UpdateOrganizationRequestAddress(ZohoModel):
-    """Part of the ``organizations`` module's data."""
+    """Part of a request body. Dict form: ``UpdateOrganizationRequestAddressDict``."""
 
     city: _t.Str = None
     country: _t.Str = None
@@ -148,15 +149,15 @@ class UpdateOrganizationRequestAddress(ZohoModel):
 
 
 class UpdateOrganizationRequestCustomField(ZohoModel):
-    """Part of the ``organizations`` module's data."""
+    """Part of a request body. Dict form: ``UpdateOrganizationRequestCustomFieldDict``."""
 
-    index: _t.Money = None
+    index: _rq.Money = None
     label: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateOrganizationRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateOrganizationRequestDict``."""
 
     address: UpdateOrganizationRequestAddress | None = None
     companyid_label: _t.Str = None
@@ -179,3 +180,26 @@ class UpdateOrganizationRequest(ZohoModel):
     taxid_value: _t.Str = None
     time_zone: _t.Str = None
     website: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_organizations as _twins
+
+    CreateOrganizationAddressRequestDict = _twins.CreateOrganizationAddressRequestDict
+    CreateOrganizationRequestAddressDict = _twins.CreateOrganizationRequestAddressDict
+    CreateOrganizationRequestDict = _twins.CreateOrganizationRequestDict
+    UpdateOrganizationAddressRequestDict = _twins.UpdateOrganizationAddressRequestDict
+    UpdateOrganizationRequestAddressDict = _twins.UpdateOrganizationRequestAddressDict
+    UpdateOrganizationRequestCustomFieldDict = _twins.UpdateOrganizationRequestCustomFieldDict
+    UpdateOrganizationRequestDict = _twins.UpdateOrganizationRequestDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_organizations``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_organizations")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,49 +4,51 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
 
 class AddProjectCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddProjectCommentRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("description",)
-    description: _t.Str = None
+    description: _rq.ReqStr
 
 
 class AddProjectTaskRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddProjectTaskRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("task_name",)
+    task_name: _rq.ReqStr
     budget_hours: _t.Str = None
     description: _t.Str = None
-    rate: _t.Money = None
-    task_name: _t.Str = None
+    rate: _rq.Money = None
 
 
 class AddProjectUserRequestUser(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``AddProjectUserRequestUserDict``."""
 
-    user_id: _t.Str = None
+    required_fields: ClassVar[tuple[str, ...]] = ("user_id",)
+    user_id: _rq.ReqStr
 
 
 class AddProjectUserRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddProjectUserRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("cost_rate",)
-    cost_rate: _t.Money = None
+    cost_rate: _rq.ReqMoney
     users: list[AddProjectUserRequestUser] | None = None
 
 
 class CloneProjectRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CloneProjectRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("project_name",)
+    project_name: _rq.ReqStr
     description: _t.Str = None
-    project_name: _t.Str = None
 
 
 class Comment(ZohoModel):
@@ -64,23 +66,24 @@ class Comment(ZohoModel):
 
 
 class CreateProjectRequestTask(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``CreateProjectRequestTaskDict``."""
 
+    required_fields: ClassVar[tuple[str, ...]] = ("task_name",)
+    task_name: _rq.ReqStr
     budget_hours: _t.Str = None
     description: _t.Str = None
     rate: _t.Str = None
-    task_name: _t.Str = None
 
 
 class CreateProjectRequestUser(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``CreateProjectRequestUserDict``."""
 
     billed_hours: _t.Str = None
     budget_hours: _t.Str = None
-    cost_rate: _t.Money = None
+    cost_rate: _rq.Money = None
     email: _t.Str = None
     is_current_user: _t.Bool = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     status: _t.Str = None
     total_hours: _t.Str = None
     un_billed_hours: _t.Str = None
@@ -90,33 +93,33 @@ class CreateProjectRequestUser(ZohoModel):
 
 
 class CreateProjectRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateProjectRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("project_name", "customer_id", "billing_type", "user_id",)
-    billing_type: _t.Str = None
-    budget_amount: _t.Money = None
+    billing_type: _rq.ReqStr
+    customer_id: _rq.ReqStr
+    project_name: _rq.ReqStr
+    user_id: _rq.ReqStr
+    budget_amount: _rq.Money = None
     budget_hours: _t.Str = None
     budget_type: _t.Str = None
-    cost_budget_amount: _t.Money = None
+    cost_budget_amount: _rq.Money = None
     currency_id: _t.Str = None
-    customer_id: _t.Str = None
     description: _t.Str = None
-    project_name: _t.Str = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     tasks: list[CreateProjectRequestTask] | None = None
-    user_id: _t.Str = None
     users: list[CreateProjectRequestUser] | None = None
 
 
 class InviteProjectUserRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``InviteProjectUserRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("user_name", "email",)
+    email: _rq.ReqStr
+    user_name: _rq.ReqStr
     budget_hours: _t.Str = None
-    cost_rate: _t.Money = None
-    email: _t.Str = None
-    rate: _t.Money = None
-    user_name: _t.Str = None
+    cost_rate: _rq.Money = None
+    rate: _rq.Money = None
     user_role: _t.Str = None
 
 
@@ -222,7 +225,7 @@ class Task(ZohoModel):
 
 
 class UpdateProjectRequestTask(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``UpdateProjectRequestTaskDict``."""
 
     budget_hours: _t.Str = None
     description: _t.Str = None
@@ -231,14 +234,14 @@ class UpdateProjectRequestTask(ZohoModel):
 
 
 class UpdateProjectRequestUser(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``UpdateProjectRequestUserDict``."""
 
     billed_hours: _t.Str = None
     budget_hours: _t.Str = None
-    cost_rate: _t.Money = None
+    cost_rate: _rq.Money = None
     email: _t.Str = None
     is_current_user: _t.Bool = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     status: _t.Str = None
     total_hours: _t.Str = None
     un_billed_hours: _t.Str = None
@@ -248,46 +251,44 @@ class UpdateProjectRequestUser(ZohoModel):
 
 
 class UpdateProjectRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateProjectRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("project_name", "customer_id", "billing_type", "user_id",)
     billing_type: _t.Str = None
-    budget_amount: _t.Money = None
+    budget_amount: _rq.Money = None
     budget_hours: _t.Str = None
     budget_type: _t.Str = None
-    cost_budget_amount: _t.Money = None
+    cost_budget_amount: _rq.Money = None
     currency_id: _t.Str = None
     customer_id: _t.Str = None
     description: _t.Str = None
     project_name: _t.Str = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     tasks: list[UpdateProjectRequestTask] | None = None
     user_id: _t.Str = None
     users: list[UpdateProjectRequestUser] | None = None
 
 
 class UpdateProjectTaskRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateProjectTaskRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("task_name",)
     budget_hours: _t.Str = None
     description: _t.Str = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     task_name: _t.Str = None
 
 
 class UpdateProjectUserRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateProjectUserRequestDict``."""
 
     budget_hours: _t.Str = None
-    cost_rate: _t.Money = None
-    rate: _t.Money = None
+    cost_rate: _rq.Money = None
+    rate: _rq.Money = None
     user_name: _t.Str = None
     user_role: _t.Str = None
 
 
 class UpdateProjectsUsingCustomFieldRequestTask(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``UpdateProjectsUsingCustomFieldRequestTaskDict``."""
 
     budget_hours: _t.Str = None
     description: _t.Str = None
@@ -296,14 +297,14 @@ class UpdateProjectsUsingCustomFieldRequestTask(ZohoModel):
 
 
 class UpdateProjectsUsingCustomFieldRequestUser(ZohoModel):
-    """Part of the ``projects`` module's data."""
+    """Part of a request body. Dict form: ``UpdateProjectsUsingCustomFieldRequestUserDict``."""
 
     billed_hours: _t.Str = None
     budget_hours: _t.Str = None
-    cost_rate: _t.Money = None
+    cost_rate: _rq.Money = None
     email: _t.Str = None
     is_current_user: _t.Bool = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     status: _t.Str = None
     total_hours: _t.Str = None
     un_billed_hours: _t.Str = None
@@ -313,19 +314,18 @@ class UpdateProjectsUsingCustomFieldRequestUser(ZohoModel):
 
 
 class UpdateProjectsUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateProjectsUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("project_name", "customer_id", "billing_type", "user_id",)
     billing_type: _t.Str = None
-    budget_amount: _t.Money = None
+    budget_amount: _rq.Money = None
     budget_hours: _t.Str = None
     budget_type: _t.Str = None
-    cost_budget_amount: _t.Money = None
+    cost_budget_amount: _rq.Money = None
     currency_id: _t.Str = None
     customer_id: _t.Str = None
     description: _t.Str = None
     project_name: _t.Str = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
     tasks: list[UpdateProjectsUsingCustomFieldRequestTask] | None = None
     user_id: _t.Str = None
     users: list[UpdateProjectsUsingCustomFieldRequestUser] | None = None
@@ -343,3 +343,36 @@ class User(ZohoModel):
     user_id: _t.Str = None
     user_name: _t.Str = None
     user_role: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_projects as _twins
+
+    AddProjectCommentRequestDict = _twins.AddProjectCommentRequestDict
+    AddProjectTaskRequestDict = _twins.AddProjectTaskRequestDict
+    AddProjectUserRequestDict = _twins.AddProjectUserRequestDict
+    AddProjectUserRequestUserDict = _twins.AddProjectUserRequestUserDict
+    CloneProjectRequestDict = _twins.CloneProjectRequestDict
+    CreateProjectRequestDict = _twins.CreateProjectRequestDict
+    CreateProjectRequestTaskDict = _twins.CreateProjectRequestTaskDict
+    CreateProjectRequestUserDict = _twins.CreateProjectRequestUserDict
+    InviteProjectUserRequestDict = _twins.InviteProjectUserRequestDict
+    UpdateProjectRequestDict = _twins.UpdateProjectRequestDict
+    UpdateProjectRequestTaskDict = _twins.UpdateProjectRequestTaskDict
+    UpdateProjectRequestUserDict = _twins.UpdateProjectRequestUserDict
+    UpdateProjectTaskRequestDict = _twins.UpdateProjectTaskRequestDict
+    UpdateProjectUserRequestDict = _twins.UpdateProjectUserRequestDict
+    UpdateProjectsUsingCustomFieldRequestDict = _twins.UpdateProjectsUsingCustomFieldRequestDict
+    UpdateProjectsUsingCustomFieldRequestTaskDict = _twins.UpdateProjectsUsingCustomFieldRequestTaskDict
+    UpdateProjectsUsingCustomFieldRequestUserDict = _twins.UpdateProjectsUsingCustomFieldRequestUserDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_projects``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_projects")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,11 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -83,11 +84,11 @@ class PurchaseOrderStatus(ZohoEnum):
 
 
 class AddPurchaseOrderCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddPurchaseOrderCommentRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("description", "expected_delivery_date",)
-    description: _t.Str = None
-    expected_delivery_date: _t.ZohoDate = None
+    description: _rq.ReqStr
+    expected_delivery_date: _rq.ReqDate
 
 
 class Comment(ZohoModel):
@@ -108,49 +109,49 @@ class Comment(ZohoModel):
 
 
 class CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreatePurchaseOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreatePurchaseOrderRequestCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreatePurchaseOrderRequestDocument(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class CreatePurchaseOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestLineItemItemCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CreatePurchaseOrderRequestLineItemTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreatePurchaseOrderRequestLineItem(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -163,8 +164,8 @@ class CreatePurchaseOrderRequestLineItem(ZohoModel):
     location_id: _t.Str = None
     name: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     tags: list[CreatePurchaseOrderRequestLineItemTag] | None = None
@@ -177,16 +178,18 @@ class CreatePurchaseOrderRequestLineItem(ZohoModel):
 
 
 class CreatePurchaseOrderRequestTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreatePurchaseOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreatePurchaseOrderRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "line_items",)
+    line_items: list[CreatePurchaseOrderRequestLineItem]
+    vendor_id: _rq.ReqStr
     attention: _t.Str = None
     billing_address_id: _t.Str = None
     contact_persons_associated: list[CreatePurchaseOrderRequestContactPersonsAssociated] | None = None
@@ -194,22 +197,21 @@ class CreatePurchaseOrderRequest(ZohoModel):
     crm_owner_id: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[CreatePurchaseOrderRequestCustomField] | None = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_customer_id: _t.Str = None
-    delivery_date: _t.ZohoDate = None
+    delivery_date: _rq.Date = None
     delivery_org_address_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
     documents: list[CreatePurchaseOrderRequestDocument] | None = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
     is_update_customer: _t.Str = None
-    line_items: list[CreatePurchaseOrderRequestLineItem] | None = None
     location_id: _t.Str = None
     notes: _t.Str = None
     notes_default: _t.Str = None
@@ -226,28 +228,27 @@ class CreatePurchaseOrderRequest(ZohoModel):
     terms: _t.Str = None
     terms_default: _t.Str = None
     vat_treatment: _t.Str = None
-    vendor_id: _t.Str = None
 
 
 class EmailPurchaseOrderRequestMailDocument(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``EmailPurchaseOrderRequestMailDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class EmailPurchaseOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailPurchaseOrderRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "body",)
-    bcc_mail_ids: list[_t.Str] | None = None
-    body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
+    body: _rq.ReqStr
+    to_mail_ids: list[_rq.ReqStr]
+    bcc_mail_ids: list[_rq.ReqStr] | None = None
+    cc_mail_ids: list[_rq.ReqStr] | None = None
     from_address_id: _t.Str = None
     mail_documents: list[EmailPurchaseOrderRequestMailDocument] | None = None
     send_from_org_email_id: _t.Bool = None
     subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class PurchaseOrderAcquisitionVatSummary(ZohoModel):
@@ -487,7 +488,7 @@ class Template(ZohoModel):
 
 
 class UpdatePurchaseOrderBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdatePurchaseOrderBillingAddressRequestDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -500,56 +501,56 @@ class UpdatePurchaseOrderBillingAddressRequest(ZohoModel):
 
 
 class UpdatePurchaseOrderCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdatePurchaseOrderCommentRequestDict``."""
 
     description: _t.Str = None
-    expected_delivery_date: _t.ZohoDate = None
+    expected_delivery_date: _rq.Date = None
 
 
 class UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdatePurchaseOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdatePurchaseOrderRequestCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdatePurchaseOrderRequestDocument(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class UpdatePurchaseOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestLineItemItemCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdatePurchaseOrderRequestLineItemTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdatePurchaseOrderRequestLineItem(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -563,8 +564,8 @@ class UpdatePurchaseOrderRequestLineItem(ZohoModel):
     location_id: _t.Str = None
     name: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     tags: list[UpdatePurchaseOrderRequestLineItemTag] | None = None
@@ -577,16 +578,15 @@ class UpdatePurchaseOrderRequestLineItem(ZohoModel):
 
 
 class UpdatePurchaseOrderRequestTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdatePurchaseOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdatePurchaseOrderRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "line_items",)
     attention: _t.Str = None
     billing_address_id: _t.Str = None
     contact_persons_associated: list[UpdatePurchaseOrderRequestContactPersonsAssociated] | None = None
@@ -594,16 +594,16 @@ class UpdatePurchaseOrderRequest(ZohoModel):
     crm_owner_id: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[UpdatePurchaseOrderRequestCustomField] | None = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_customer_id: _t.Str = None
-    delivery_date: _t.ZohoDate = None
+    delivery_date: _rq.Date = None
     delivery_org_address_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
     documents: list[UpdatePurchaseOrderRequestDocument] | None = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -630,49 +630,49 @@ class UpdatePurchaseOrderRequest(ZohoModel):
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestDocument(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestDocumentDict``."""
 
     document_id: _t.Str = None
     file_name: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -686,8 +686,8 @@ class UpdatePurchaseOrderUsingCustomFieldRequestLineItem(ZohoModel):
     location_id: _t.Str = None
     name: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     tags: list[UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag] | None = None
@@ -700,16 +700,15 @@ class UpdatePurchaseOrderUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdatePurchaseOrderUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "line_items",)
     attention: _t.Str = None
     billing_address_id: _t.Str = None
     contact_persons_associated: list[UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated] | None = None
@@ -717,16 +716,16 @@ class UpdatePurchaseOrderUsingCustomFieldRequest(ZohoModel):
     crm_owner_id: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[UpdatePurchaseOrderUsingCustomFieldRequestCustomField] | None = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_customer_id: _t.Str = None
-    delivery_date: _t.ZohoDate = None
+    delivery_date: _rq.Date = None
     delivery_org_address_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
     documents: list[UpdatePurchaseOrderUsingCustomFieldRequestDocument] | None = None
-    due_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    due_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -750,3 +749,51 @@ class UpdatePurchaseOrderUsingCustomFieldRequest(ZohoModel):
     terms_default: _t.Str = None
     vat_treatment: _t.Str = None
     vendor_id: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_purchase_orders as _twins
+
+    AddPurchaseOrderCommentRequestDict = _twins.AddPurchaseOrderCommentRequestDict
+    CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreatePurchaseOrderRequestContactPersonsAssociatedDict = _twins.CreatePurchaseOrderRequestContactPersonsAssociatedDict
+    CreatePurchaseOrderRequestCustomFieldDict = _twins.CreatePurchaseOrderRequestCustomFieldDict
+    CreatePurchaseOrderRequestDict = _twins.CreatePurchaseOrderRequestDict
+    CreatePurchaseOrderRequestDocumentDict = _twins.CreatePurchaseOrderRequestDocumentDict
+    CreatePurchaseOrderRequestLineItemDict = _twins.CreatePurchaseOrderRequestLineItemDict
+    CreatePurchaseOrderRequestLineItemItemCustomFieldDict = _twins.CreatePurchaseOrderRequestLineItemItemCustomFieldDict
+    CreatePurchaseOrderRequestLineItemTagDict = _twins.CreatePurchaseOrderRequestLineItemTagDict
+    CreatePurchaseOrderRequestTagDict = _twins.CreatePurchaseOrderRequestTagDict
+    EmailPurchaseOrderRequestDict = _twins.EmailPurchaseOrderRequestDict
+    EmailPurchaseOrderRequestMailDocumentDict = _twins.EmailPurchaseOrderRequestMailDocumentDict
+    UpdatePurchaseOrderBillingAddressRequestDict = _twins.UpdatePurchaseOrderBillingAddressRequestDict
+    UpdatePurchaseOrderCommentRequestDict = _twins.UpdatePurchaseOrderCommentRequestDict
+    UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdatePurchaseOrderRequestContactPersonsAssociatedDict = _twins.UpdatePurchaseOrderRequestContactPersonsAssociatedDict
+    UpdatePurchaseOrderRequestCustomFieldDict = _twins.UpdatePurchaseOrderRequestCustomFieldDict
+    UpdatePurchaseOrderRequestDict = _twins.UpdatePurchaseOrderRequestDict
+    UpdatePurchaseOrderRequestDocumentDict = _twins.UpdatePurchaseOrderRequestDocumentDict
+    UpdatePurchaseOrderRequestLineItemDict = _twins.UpdatePurchaseOrderRequestLineItemDict
+    UpdatePurchaseOrderRequestLineItemItemCustomFieldDict = _twins.UpdatePurchaseOrderRequestLineItemItemCustomFieldDict
+    UpdatePurchaseOrderRequestLineItemTagDict = _twins.UpdatePurchaseOrderRequestLineItemTagDict
+    UpdatePurchaseOrderRequestTagDict = _twins.UpdatePurchaseOrderRequestTagDict
+    UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedDict
+    UpdatePurchaseOrderUsingCustomFieldRequestCustomFieldDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestCustomFieldDict
+    UpdatePurchaseOrderUsingCustomFieldRequestDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestDict
+    UpdatePurchaseOrderUsingCustomFieldRequestDocumentDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestDocumentDict
+    UpdatePurchaseOrderUsingCustomFieldRequestLineItemDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestLineItemDict
+    UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomFieldDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomFieldDict
+    UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict
+    UpdatePurchaseOrderUsingCustomFieldRequestTagDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_purchase_orders``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_purchase_orders")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,21 +4,22 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
 
 class CreateRecurringBillRequestCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringBillRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class CreateRecurringBillRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringBillRequestLineItemItemCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -27,14 +28,14 @@ class CreateRecurringBillRequestLineItemItemCustomField(ZohoModel):
 
 
 class CreateRecurringBillRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringBillRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRecurringBillRequestLineItem(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringBillRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -51,11 +52,11 @@ class CreateRecurringBillRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_t.Str] | None = None
+    serial_numbers: list[_rq.ReqStr] | None = None
     tags: list[CreateRecurringBillRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -66,23 +67,28 @@ class CreateRecurringBillRequestLineItem(ZohoModel):
 
 
 class CreateRecurringBillRequestTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringBillRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRecurringBillRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRecurringBillRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "recurrence_name", "start_date", "repeat_every", "recurrence_frequency",)
+    recurrence_frequency: _rq.ReqStr
+    recurrence_name: _rq.ReqStr
+    repeat_every: _rq.ReqStr
+    start_date: _rq.ReqDate
+    vendor_id: _rq.ReqStr
     abn: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[CreateRecurringBillRequestCustomField] | None = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
-    end_date: _t.ZohoDate = None
+    end_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_abn_quoted: _t.Str = None
@@ -97,17 +103,12 @@ class CreateRecurringBillRequest(ZohoModel):
     payment_terms_label: _t.Str = None
     place_of_supply: _t.Str = None
     pricebook_id: _t.Str = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
-    repeat_every: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDate = None
     tags: list[CreateRecurringBillRequestTag] | None = None
     tax_treatment: _t.Str = None
     terms: _t.Str = None
     vat_reg_no: _t.Str = None
     vat_treatment: _t.Str = None
-    vendor_id: _t.Str = None
 
 
 class RecurringBillAcquisitionVatSummary(ZohoModel):
@@ -261,14 +262,14 @@ class RecurringBill(ZohoModel):
 
 
 class UpdateRecurringBillRequestCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdateRecurringBillRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillRequestLineItemItemCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -277,14 +278,14 @@ class UpdateRecurringBillRequestLineItemItemCustomField(ZohoModel):
 
 
 class UpdateRecurringBillRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringBillRequestLineItem(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -301,11 +302,11 @@ class UpdateRecurringBillRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_t.Str] | None = None
+    serial_numbers: list[_rq.ReqStr] | None = None
     tags: list[UpdateRecurringBillRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -316,23 +317,22 @@ class UpdateRecurringBillRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringBillRequestTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringBillRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringBillRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "recurrence_name", "start_date", "repeat_every", "recurrence_frequency",)
     abn: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateRecurringBillRequestCustomField] | None = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
-    end_date: _t.ZohoDate = None
+    end_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_abn_quoted: _t.Str = None
@@ -353,7 +353,7 @@ class UpdateRecurringBillRequest(ZohoModel):
     recurring_bill_id: _t.Str = None
     repeat_every: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     status: _t.Str = None
     tags: list[UpdateRecurringBillRequestTag] | None = None
     tax_treatment: _t.Str = None
@@ -364,14 +364,14 @@ class UpdateRecurringBillRequest(ZohoModel):
 
 
 class UpdateRecurringBillUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestCustomFieldDict``."""
 
     index: _t.Int = None
     value: _t.Str = None
 
 
 class UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomFieldDict``."""
 
     custom_field_id: _t.Str = None
     index: _t.Int = None
@@ -380,14 +380,14 @@ class UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField(ZohoMode
 
 
 class UpdateRecurringBillUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringBillUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
@@ -404,11 +404,11 @@ class UpdateRecurringBillUsingCustomFieldRequestLineItem(ZohoModel):
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_t.Str] | None = None
+    serial_numbers: list[_rq.ReqStr] | None = None
     tags: list[UpdateRecurringBillUsingCustomFieldRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -419,23 +419,22 @@ class UpdateRecurringBillUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringBillUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``recurring_bills`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringBillUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "recurrence_name", "start_date", "repeat_every", "recurrence_frequency",)
     abn: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateRecurringBillUsingCustomFieldRequestCustomField] | None = None
     destination_of_supply: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_account_id: _t.Str = None
-    end_date: _t.ZohoDate = None
+    end_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_abn_quoted: _t.Str = None
@@ -456,7 +455,7 @@ class UpdateRecurringBillUsingCustomFieldRequest(ZohoModel):
     recurring_bill_id: _t.Str = None
     repeat_every: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     status: _t.Str = None
     tags: list[UpdateRecurringBillUsingCustomFieldRequestTag] | None = None
     tax_treatment: _t.Str = None
@@ -464,3 +463,37 @@ class UpdateRecurringBillUsingCustomFieldRequest(ZohoModel):
     vat_reg_no: _t.Str = None
     vat_treatment: _t.Str = None
     vendor_id: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_recurring_bills as _twins
+
+    CreateRecurringBillRequestCustomFieldDict = _twins.CreateRecurringBillRequestCustomFieldDict
+    CreateRecurringBillRequestDict = _twins.CreateRecurringBillRequestDict
+    CreateRecurringBillRequestLineItemDict = _twins.CreateRecurringBillRequestLineItemDict
+    CreateRecurringBillRequestLineItemItemCustomFieldDict = _twins.CreateRecurringBillRequestLineItemItemCustomFieldDict
+    CreateRecurringBillRequestLineItemTagDict = _twins.CreateRecurringBillRequestLineItemTagDict
+    CreateRecurringBillRequestTagDict = _twins.CreateRecurringBillRequestTagDict
+    UpdateRecurringBillRequestCustomFieldDict = _twins.UpdateRecurringBillRequestCustomFieldDict
+    UpdateRecurringBillRequestDict = _twins.UpdateRecurringBillRequestDict
+    UpdateRecurringBillRequestLineItemDict = _twins.UpdateRecurringBillRequestLineItemDict
+    UpdateRecurringBillRequestLineItemItemCustomFieldDict = _twins.UpdateRecurringBillRequestLineItemItemCustomFieldDict
+    UpdateRecurringBillRequestLineItemTagDict = _twins.UpdateRecurringBillRequestLineItemTagDict
+    UpdateRecurringBillRequestTagDict = _twins.UpdateRecurringBillRequestTagDict
+    UpdateRecurringBillUsingCustomFieldRequestCustomFieldDict = _twins.UpdateRecurringBillUsingCustomFieldRequestCustomFieldDict
+    UpdateRecurringBillUsingCustomFieldRequestDict = _twins.UpdateRecurringBillUsingCustomFieldRequestDict
+    UpdateRecurringBillUsingCustomFieldRequestLineItemDict = _twins.UpdateRecurringBillUsingCustomFieldRequestLineItemDict
+    UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomFieldDict = _twins.UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomFieldDict
+    UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict = _twins.UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict
+    UpdateRecurringBillUsingCustomFieldRequestTagDict = _twins.UpdateRecurringBillUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_recurring_bills``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_recurring_bills")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,9 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -26,14 +27,14 @@ class Comment(ZohoModel):
 
 
 class CreateRecurringExpenseRequestCustomField(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateRecurringExpenseRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -43,11 +44,11 @@ class CreateRecurringExpenseRequestLineItemTag(ZohoModel):
 
 
 class CreateRecurringExpenseRequestLineItem(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -61,25 +62,29 @@ class CreateRecurringExpenseRequestLineItem(ZohoModel):
 
 
 class CreateRecurringExpenseRequestTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRecurringExpenseRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRecurringExpenseRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("account_id", "recurrence_name", "start_date", "recurrence_frequency", "repeat_every", "amount",)
-    account_id: _t.Str = None
+    account_id: _rq.ReqStr
+    amount: _rq.ReqMoney
+    recurrence_frequency: _rq.ReqStr
+    recurrence_name: _rq.ReqStr
+    repeat_every: _rq.ReqStr
+    start_date: _rq.ReqDateTime
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
     currency_id: _t.Str = None
     custom_fields: list[CreateRecurringExpenseRequestCustomField] | None = None
     customer_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    end_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    end_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     is_billable: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
@@ -88,13 +93,9 @@ class CreateRecurringExpenseRequest(ZohoModel):
     place_of_supply: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
-    repeat_every: _t.Str = None
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDateTime = None
     tags: list[CreateRecurringExpenseRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
@@ -241,14 +242,14 @@ class RecurringExpense(ZohoModel):
 
 
 class UpdateRecurringExpenseRequestCustomField(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateRecurringExpenseRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -258,11 +259,11 @@ class UpdateRecurringExpenseRequestLineItemTag(ZohoModel):
 
 
 class UpdateRecurringExpenseRequestLineItem(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -276,25 +277,24 @@ class UpdateRecurringExpenseRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringExpenseRequestTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringExpenseRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringExpenseRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("account_id", "recurrence_name", "start_date", "recurrence_frequency", "repeat_every", "amount",)
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateRecurringExpenseRequestCustomField] | None = None
     customer_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    end_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    end_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     is_billable: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
@@ -309,7 +309,7 @@ class UpdateRecurringExpenseRequest(ZohoModel):
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDateTime = None
+    start_date: _rq.DateTime = None
     tags: list[UpdateRecurringExpenseRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
@@ -317,14 +317,14 @@ class UpdateRecurringExpenseRequest(ZohoModel):
 
 
 class UpdateRecurringExpenseUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict``."""
 
     is_tag_mandatory: _t.Bool = None
     tag_id: _t.Str = None
@@ -334,11 +334,11 @@ class UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag(ZohoModel):
 
 
 class UpdateRecurringExpenseUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestLineItemDict``."""
 
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     description: _t.Str = None
     item_order: _t.Str = None
     line_item_id: _t.Str = None
@@ -352,25 +352,24 @@ class UpdateRecurringExpenseUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringExpenseUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringExpenseUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("account_id", "recurrence_name", "start_date", "recurrence_frequency", "repeat_every", "amount",)
     account_id: _t.Str = None
     acquisition_vat_id: _t.Str = None
-    amount: _t.Money = None
+    amount: _rq.Money = None
     currency_id: _t.Str = None
     custom_fields: list[UpdateRecurringExpenseUsingCustomFieldRequestCustomField] | None = None
     customer_id: _t.Str = None
     destination_of_supply: _t.Str = None
-    end_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    end_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     is_billable: _t.Bool = None
     is_inclusive_tax: _t.Bool = None
@@ -385,8 +384,39 @@ class UpdateRecurringExpenseUsingCustomFieldRequest(ZohoModel):
     reverse_charge_tax_id: _t.Str = None
     reverse_charge_vat_id: _t.Str = None
     source_of_supply: _t.Str = None
-    start_date: _t.ZohoDateTime = None
+    start_date: _rq.DateTime = None
     tags: list[UpdateRecurringExpenseUsingCustomFieldRequestTag] | None = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_recurring_expenses as _twins
+
+    CreateRecurringExpenseRequestCustomFieldDict = _twins.CreateRecurringExpenseRequestCustomFieldDict
+    CreateRecurringExpenseRequestDict = _twins.CreateRecurringExpenseRequestDict
+    CreateRecurringExpenseRequestLineItemDict = _twins.CreateRecurringExpenseRequestLineItemDict
+    CreateRecurringExpenseRequestLineItemTagDict = _twins.CreateRecurringExpenseRequestLineItemTagDict
+    CreateRecurringExpenseRequestTagDict = _twins.CreateRecurringExpenseRequestTagDict
+    UpdateRecurringExpenseRequestCustomFieldDict = _twins.UpdateRecurringExpenseRequestCustomFieldDict
+    UpdateRecurringExpenseRequestDict = _twins.UpdateRecurringExpenseRequestDict
+    UpdateRecurringExpenseRequestLineItemDict = _twins.UpdateRecurringExpenseRequestLineItemDict
+    UpdateRecurringExpenseRequestLineItemTagDict = _twins.UpdateRecurringExpenseRequestLineItemTagDict
+    UpdateRecurringExpenseRequestTagDict = _twins.UpdateRecurringExpenseRequestTagDict
+    UpdateRecurringExpenseUsingCustomFieldRequestCustomFieldDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestCustomFieldDict
+    UpdateRecurringExpenseUsingCustomFieldRequestDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestDict
+    UpdateRecurringExpenseUsingCustomFieldRequestLineItemDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestLineItemDict
+    UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict
+    UpdateRecurringExpenseUsingCustomFieldRequestTagDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_recurring_expenses``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_recurring_expenses")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

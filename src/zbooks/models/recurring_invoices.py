@@ -4,8 +4,9 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -28,7 +29,7 @@ class Comment(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestBillingAddress(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestBillingAddressDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -40,21 +41,21 @@ class CreateRecurringInvoiceRequestBillingAddress(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreateRecurringInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateRecurringInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestCustomFieldDict``."""
 
     data_type: _t.Str = None
     label: _t.Str = None
@@ -62,24 +63,24 @@ class CreateRecurringInvoiceRequestCustomField(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRecurringInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestLineItemDict``."""
 
     hsn_or_sac: _t.Str = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
+    quantity: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[CreateRecurringInvoiceRequestLineItemTag] | None = None
     tax_id: _t.Str = None
@@ -89,7 +90,7 @@ class CreateRecurringInvoiceRequestLineItem(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -97,13 +98,13 @@ class CreateRecurringInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[CreateRecurringInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class CreateRecurringInvoiceRequestShippingAddress(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestShippingAddressDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -114,17 +115,20 @@ class CreateRecurringInvoiceRequestShippingAddress(ZohoModel):
 
 
 class CreateRecurringInvoiceRequestTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRecurringInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("recurrence_name", "customer_id", "recurrence_frequency",)
-    adjustment: _t.Money = None
+    customer_id: _rq.ReqStr
+    recurrence_frequency: _rq.ReqStr
+    recurrence_name: _rq.ReqStr
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
@@ -135,13 +139,12 @@ class CreateRecurringInvoiceRequest(ZohoModel):
     contact_persons_associated: list[CreateRecurringInvoiceRequestContactPersonsAssociated] | None = None
     currency_id: _t.Str = None
     custom_fields: list[CreateRecurringInvoiceRequestCustomField] | None = None
-    customer_id: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     email: _t.Str = None
-    end_date: _t.ZohoDate = None
-    exchange_rate: _t.Money = None
+    end_date: _rq.Date = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -155,16 +158,14 @@ class CreateRecurringInvoiceRequest(ZohoModel):
     payment_terms: _t.Int = None
     payment_terms_label: _t.Str = None
     place_of_supply: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     reference_number: _t.Str = None
     repeat_every: _t.Int = None
     salesperson_name: _t.Str = None
     shipping_address: CreateRecurringInvoiceRequestShippingAddress | None = None
-    shipping_charge: _t.Money = None
-    start_date: _t.ZohoDate = None
+    shipping_charge: _rq.Money = None
+    start_date: _rq.Date = None
     tags: list[CreateRecurringInvoiceRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -341,33 +342,33 @@ class RecurringInvoice(ZohoModel):
 
 
 class ResumeRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``ResumeRecurringInvoiceRequestDict``."""
 
     recurring_invoice_id: _t.Str = None
 
 
 class StopRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``StopRecurringInvoiceRequestDict``."""
 
     recurring_invoice_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateRecurringInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestCustomFieldDict``."""
 
     data_type: _t.Str = None
     label: _t.Str = None
@@ -375,29 +376,29 @@ class UpdateRecurringInvoiceRequestCustomField(ZohoModel):
 
 
 class UpdateRecurringInvoiceRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestLineItemDict``."""
 
     avatax_tax_code: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateRecurringInvoiceRequestLineItemTag] | None = None
     tax_exemption_id: _t.Str = None
@@ -408,7 +409,7 @@ class UpdateRecurringInvoiceRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -416,22 +417,21 @@ class UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class UpdateRecurringInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class UpdateRecurringInvoiceRequestTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringInvoiceRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("recurrence_name", "customer_id", "recurrence_frequency",)
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -441,7 +441,7 @@ class UpdateRecurringInvoiceRequest(ZohoModel):
     custom_fields: list[UpdateRecurringInvoiceRequestCustomField] | None = None
     customer_id: _t.Str = None
     email: _t.Str = None
-    end_date: _t.ZohoDate = None
+    end_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_reverse_charge_applied: _t.Bool = None
@@ -453,7 +453,7 @@ class UpdateRecurringInvoiceRequest(ZohoModel):
     recurrence_name: _t.Str = None
     reference_number: _t.Str = None
     repeat_every: _t.Int = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     tags: list[UpdateRecurringInvoiceRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -463,28 +463,28 @@ class UpdateRecurringInvoiceRequest(ZohoModel):
 
 
 class UpdateRecurringInvoiceTemplateRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringInvoiceTemplateRequestDict``."""
 
     recurring_invoice_id: _t.Str = None
     template_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestCustomFieldDict``."""
 
     data_type: _t.Str = None
     label: _t.Str = None
@@ -492,29 +492,29 @@ class UpdateRecurringInvoiceUsingCustomFieldRequestCustomField(ZohoModel):
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestLineItemDict``."""
 
     avatax_tax_code: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     hsn_or_sac: _t.Str = None
     item_id: _t.Str = None
-    item_total: _t.Money = None
+    item_total: _rq.Money = None
     line_item_category: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag] | None = None
     tax_exemption_id: _t.Str = None
@@ -525,7 +525,7 @@ class UpdateRecurringInvoiceUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -533,22 +533,21 @@ class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway(Z
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOption(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionDict``."""
 
     payment_gateways: list[UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway] | None = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRecurringInvoiceUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("recurrence_name", "customer_id", "recurrence_frequency",)
     allow_partial_payments: _t.Bool = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -558,7 +557,7 @@ class UpdateRecurringInvoiceUsingCustomFieldRequest(ZohoModel):
     custom_fields: list[UpdateRecurringInvoiceUsingCustomFieldRequestCustomField] | None = None
     customer_id: _t.Str = None
     email: _t.Str = None
-    end_date: _t.ZohoDate = None
+    end_date: _rq.Date = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_reverse_charge_applied: _t.Bool = None
@@ -570,10 +569,58 @@ class UpdateRecurringInvoiceUsingCustomFieldRequest(ZohoModel):
     recurrence_name: _t.Str = None
     reference_number: _t.Str = None
     repeat_every: _t.Int = None
-    start_date: _t.ZohoDate = None
+    start_date: _rq.Date = None
     tags: list[UpdateRecurringInvoiceUsingCustomFieldRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_exemption_id: _t.Str = None
     tax_id: _t.Str = None
     tax_treatment: _t.Str = None
     vat_treatment: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_recurring_invoices as _twins
+
+    CreateRecurringInvoiceRequestBillingAddressDict = _twins.CreateRecurringInvoiceRequestBillingAddressDict
+    CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreateRecurringInvoiceRequestContactPersonsAssociatedDict = _twins.CreateRecurringInvoiceRequestContactPersonsAssociatedDict
+    CreateRecurringInvoiceRequestCustomFieldDict = _twins.CreateRecurringInvoiceRequestCustomFieldDict
+    CreateRecurringInvoiceRequestDict = _twins.CreateRecurringInvoiceRequestDict
+    CreateRecurringInvoiceRequestLineItemDict = _twins.CreateRecurringInvoiceRequestLineItemDict
+    CreateRecurringInvoiceRequestLineItemTagDict = _twins.CreateRecurringInvoiceRequestLineItemTagDict
+    CreateRecurringInvoiceRequestPaymentOptionDict = _twins.CreateRecurringInvoiceRequestPaymentOptionDict
+    CreateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict = _twins.CreateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict
+    CreateRecurringInvoiceRequestShippingAddressDict = _twins.CreateRecurringInvoiceRequestShippingAddressDict
+    CreateRecurringInvoiceRequestTagDict = _twins.CreateRecurringInvoiceRequestTagDict
+    ResumeRecurringInvoiceRequestDict = _twins.ResumeRecurringInvoiceRequestDict
+    StopRecurringInvoiceRequestDict = _twins.StopRecurringInvoiceRequestDict
+    UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateRecurringInvoiceRequestContactPersonsAssociatedDict = _twins.UpdateRecurringInvoiceRequestContactPersonsAssociatedDict
+    UpdateRecurringInvoiceRequestCustomFieldDict = _twins.UpdateRecurringInvoiceRequestCustomFieldDict
+    UpdateRecurringInvoiceRequestDict = _twins.UpdateRecurringInvoiceRequestDict
+    UpdateRecurringInvoiceRequestLineItemDict = _twins.UpdateRecurringInvoiceRequestLineItemDict
+    UpdateRecurringInvoiceRequestLineItemTagDict = _twins.UpdateRecurringInvoiceRequestLineItemTagDict
+    UpdateRecurringInvoiceRequestPaymentOptionDict = _twins.UpdateRecurringInvoiceRequestPaymentOptionDict
+    UpdateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict = _twins.UpdateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict
+    UpdateRecurringInvoiceRequestTagDict = _twins.UpdateRecurringInvoiceRequestTagDict
+    UpdateRecurringInvoiceTemplateRequestDict = _twins.UpdateRecurringInvoiceTemplateRequestDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestCustomFieldDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestCustomFieldDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestLineItemDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestLineItemDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTagDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTagDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict
+    UpdateRecurringInvoiceUsingCustomFieldRequestTagDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_recurring_invoices``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_recurring_invoices")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,11 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -67,35 +68,35 @@ class UpdateTagRequestMultiPreferenceEntityEntityEntityName(ZohoEnum):
 
 
 class CreateTagRequestEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``CreateTagRequestEntityDict``."""
 
     entity_name: Annotated[CreateTagRequestEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
     is_enabled: _t.Bool = None
 
 
 class CreateTagRequestMultiPreferenceEntityEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``CreateTagRequestMultiPreferenceEntityEntityDict``."""
 
     entity_name: Annotated[CreateTagRequestMultiPreferenceEntityEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
     is_enabled: _t.Bool = None
 
 
 class CreateTagRequestMultiPreferenceEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``CreateTagRequestMultiPreferenceEntityDict``."""
 
     entities: list[CreateTagRequestMultiPreferenceEntityEntity] | None = None
     preference: _t.Str = None
 
 
 class CreateTagRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateTagRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("tag_name", "entities", "multi_preference_entities",)
+    entities: list[CreateTagRequestEntity]
+    multi_preference_entities: CreateTagRequestMultiPreferenceEntity
+    tag_name: _rq.ReqStr
     description: _t.Str = None
-    entities: list[CreateTagRequestEntity] | None = None
     is_mandatory: _t.Bool = None
-    multi_preference_entities: CreateTagRequestMultiPreferenceEntity | None = None
-    tag_name: _t.Str = None
 
 
 class DependentTagDependentOption(ZohoModel):
@@ -175,9 +176,9 @@ class OptionCriteria(ZohoModel):
 
 
 class ReorderTagsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``ReorderTagsRequestDict``."""
 
-    tag_ids: list[_t.Str] | None = None
+    tag_ids: list[_rq.ReqStr] | None = None
 
 
 class ReportingTagEntity(ZohoModel):
@@ -238,37 +239,36 @@ class Tag(ZohoModel):
 
 
 class UpdateTagCriteriaRequestCriteriaTag(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagCriteriaRequestCriteriaTagDict``."""
 
     tag_id: _t.Str = None
     type: _t.Str = None
 
 
 class UpdateTagCriteriaRequestOptionCriteriaOption(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagCriteriaRequestOptionCriteriaOptionDict``."""
 
-    options: list[_t.Str] | None = None
+    options: list[_rq.ReqStr] | None = None
     tag_id: _t.Str = None
     type: _t.Str = None
 
 
 class UpdateTagCriteriaRequestOption(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagCriteriaRequestOptionDict``."""
 
     criteria_options: list[UpdateTagCriteriaRequestOptionCriteriaOption] | None = None
     option_id: _t.Str = None
 
 
 class UpdateTagCriteriaRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateTagCriteriaRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("criteria_tags", "options",)
     criteria_tags: list[UpdateTagCriteriaRequestCriteriaTag] | None = None
     options: list[UpdateTagCriteriaRequestOption] | None = None
 
 
 class UpdateTagOptionsRequestOptionChildren(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagOptionsRequestOptionChildrenDict``."""
 
     is_active: _t.Bool = None
     is_default: _t.Bool = None
@@ -277,7 +277,7 @@ class UpdateTagOptionsRequestOptionChildren(ZohoModel):
 
 
 class UpdateTagOptionsRequestOption(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagOptionsRequestOptionDict``."""
 
     children: list[UpdateTagOptionsRequestOptionChildren] | None = None
     is_active: _t.Bool = None
@@ -287,39 +287,69 @@ class UpdateTagOptionsRequestOption(ZohoModel):
 
 
 class UpdateTagOptionsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateTagOptionsRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("options",)
     options: list[UpdateTagOptionsRequestOption] | None = None
 
 
 class UpdateTagRequestEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagRequestEntityDict``."""
 
     entity_name: Annotated[UpdateTagRequestEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
     is_enabled: _t.Bool = None
 
 
 class UpdateTagRequestMultiPreferenceEntityEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagRequestMultiPreferenceEntityEntityDict``."""
 
     entity_name: Annotated[UpdateTagRequestMultiPreferenceEntityEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
     is_enabled: _t.Bool = None
 
 
 class UpdateTagRequestMultiPreferenceEntity(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
+    """Part of a request body. Dict form: ``UpdateTagRequestMultiPreferenceEntityDict``."""
 
     entities: list[UpdateTagRequestMultiPreferenceEntityEntity] | None = None
     preference: _t.Str = None
 
 
 class UpdateTagRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateTagRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("tag_name", "entities", "multi_preference_entities",)
     description: _t.Str = None
     entities: list[UpdateTagRequestEntity] | None = None
     is_mandatory: _t.Bool = None
     multi_preference_entities: UpdateTagRequestMultiPreferenceEntity | None = None
     tag_name: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_reporting_tags as _twins
+
+    CreateTagRequestDict = _twins.CreateTagRequestDict
+    CreateTagRequestEntityDict = _twins.CreateTagRequestEntityDict
+    CreateTagRequestMultiPreferenceEntityDict = _twins.CreateTagRequestMultiPreferenceEntityDict
+    CreateTagRequestMultiPreferenceEntityEntityDict = _twins.CreateTagRequestMultiPreferenceEntityEntityDict
+    ReorderTagsRequestDict = _twins.ReorderTagsRequestDict
+    UpdateTagCriteriaRequestCriteriaTagDict = _twins.UpdateTagCriteriaRequestCriteriaTagDict
+    UpdateTagCriteriaRequestDict = _twins.UpdateTagCriteriaRequestDict
+    UpdateTagCriteriaRequestOptionCriteriaOptionDict = _twins.UpdateTagCriteriaRequestOptionCriteriaOptionDict
+    UpdateTagCriteriaRequestOptionDict = _twins.UpdateTagCriteriaRequestOptionDict
+    UpdateTagOptionsRequestDict = _twins.UpdateTagOptionsRequestDict
+    UpdateTagOptionsRequestOptionChildrenDict = _twins.UpdateTagOptionsRequestOptionChildrenDict
+    UpdateTagOptionsRequestOptionDict = _twins.UpdateTagOptionsRequestOptionDict
+    UpdateTagRequestDict = _twins.UpdateTagRequestDict
+    UpdateTagRequestEntityDict = _twins.UpdateTagRequestEntityDict
+    UpdateTagRequestMultiPreferenceEntityDict = _twins.UpdateTagRequestMultiPreferenceEntityDict
+    UpdateTagRequestMultiPreferenceEntityEntityDict = _twins.UpdateTagRequestMultiPreferenceEntityEntityDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_reporting_tags``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_reporting_tags")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

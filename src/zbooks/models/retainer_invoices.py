@@ -4,37 +4,38 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
 
 class AddRetainerInvoiceAttachmentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddRetainerInvoiceAttachmentRequestDict``."""
 
     attachment: _t.Str = None
     can_send_in_mail: _t.Bool = None
 
 
 class AddRetainerInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddRetainerInvoiceCommentRequestDict``."""
 
     description: _t.Str = None
-    payment_expected_date: _t.ZohoDate = None
+    payment_expected_date: _rq.Date = None
     show_comment_to_clients: _t.Bool = None
 
 
 class ApplyRetainerPaymentsToInvoicesRequestInvoicePayment(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``ApplyRetainerPaymentsToInvoicesRequestInvoicePaymentDict``."""
 
-    amount_applied: _t.Money = None
-    apply_date: _t.ZohoDate = None
+    amount_applied: _rq.Money = None
+    apply_date: _rq.Date = None
     invoice_id: _t.Str = None
 
 
 class ApplyRetainerPaymentsToInvoicesRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``ApplyRetainerPaymentsToInvoicesRequestDict``."""
 
     invoice_payments: list[ApplyRetainerPaymentsToInvoicesRequestInvoicePayment] | None = None
 
@@ -57,21 +58,21 @@ class Comment(ZohoModel):
 
 
 class CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreateRetainerInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateRetainerInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestCustomFieldDict``."""
 
     index: _t.Int = None
     label: _t.Str = None
@@ -80,15 +81,15 @@ class CreateRetainerInvoiceRequestCustomField(ZohoModel):
 
 
 class CreateRetainerInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestLineItemDict``."""
 
     description: _t.Str = None
     item_order: _t.Int = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
 
 
 class CreateRetainerInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -96,27 +97,27 @@ class CreateRetainerInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class CreateRetainerInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[CreateRetainerInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class CreateRetainerInvoiceRequestTag(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateRetainerInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRetainerInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
+    customer_id: _rq.ReqStr
+    line_items: list[CreateRetainerInvoiceRequestLineItem]
     contact_persons_associated: list[CreateRetainerInvoiceRequestContactPersonsAssociated] | None = None
     custom_fields: list[CreateRetainerInvoiceRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    line_items: list[CreateRetainerInvoiceRequestLineItem] | None = None
+    date: _rq.Date = None
     location_id: _t.Str = None
     notes: _t.Str = None
     payment_options: CreateRetainerInvoiceRequestPaymentOption | None = None
@@ -128,14 +129,14 @@ class CreateRetainerInvoiceRequest(ZohoModel):
 
 
 class EmailRetainerInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailRetainerInvoiceRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids",)
+    to_mail_ids: list[_rq.ReqStr]
     body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
+    cc_mail_ids: list[_rq.ReqStr] | None = None
     send_from_org_email_id: _t.Bool = None
     subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class FromEmail(ZohoModel):
@@ -343,7 +344,7 @@ class Template(ZohoModel):
 
 
 class UpdateRetainerInvoiceBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRetainerInvoiceBillingAddressRequestDict``."""
 
     address: _t.Str = None
     city: _t.Str = None
@@ -354,28 +355,28 @@ class UpdateRetainerInvoiceBillingAddressRequest(ZohoModel):
 
 
 class UpdateRetainerInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRetainerInvoiceCommentRequestDict``."""
 
     description: _t.Str = None
     show_comment_to_clients: _t.Bool = None
 
 
 class UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateRetainerInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateRetainerInvoiceRequestCustomField(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestCustomFieldDict``."""
 
     index: _t.Int = None
     label: _t.Str = None
@@ -384,15 +385,15 @@ class UpdateRetainerInvoiceRequestCustomField(ZohoModel):
 
 
 class UpdateRetainerInvoiceRequestLineItem(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestLineItemDict``."""
 
     description: _t.Str = None
     item_order: _t.Int = None
-    rate: _t.Money = None
+    rate: _rq.Money = None
 
 
 class UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict``."""
 
     additional_field1: _t.Str = None
     configured: _t.Bool = None
@@ -400,26 +401,25 @@ class UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
 
 
 class UpdateRetainerInvoiceRequestPaymentOption(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestPaymentOptionDict``."""
 
     payment_gateways: list[UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway] | None = None
 
 
 class UpdateRetainerInvoiceRequestTag(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
+    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateRetainerInvoiceRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRetainerInvoiceRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
     contact_persons_associated: list[UpdateRetainerInvoiceRequestContactPersonsAssociated] | None = None
     custom_fields: list[UpdateRetainerInvoiceRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     line_items: list[UpdateRetainerInvoiceRequestLineItem] | None = None
     location_id: _t.Str = None
     notes: _t.Str = None
@@ -430,3 +430,42 @@ class UpdateRetainerInvoiceRequest(ZohoModel):
     tags: list[UpdateRetainerInvoiceRequestTag] | None = None
     template_id: _t.Str = None
     terms: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_retainer_invoices as _twins
+
+    AddRetainerInvoiceAttachmentRequestDict = _twins.AddRetainerInvoiceAttachmentRequestDict
+    AddRetainerInvoiceCommentRequestDict = _twins.AddRetainerInvoiceCommentRequestDict
+    ApplyRetainerPaymentsToInvoicesRequestDict = _twins.ApplyRetainerPaymentsToInvoicesRequestDict
+    ApplyRetainerPaymentsToInvoicesRequestInvoicePaymentDict = _twins.ApplyRetainerPaymentsToInvoicesRequestInvoicePaymentDict
+    CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreateRetainerInvoiceRequestContactPersonsAssociatedDict = _twins.CreateRetainerInvoiceRequestContactPersonsAssociatedDict
+    CreateRetainerInvoiceRequestCustomFieldDict = _twins.CreateRetainerInvoiceRequestCustomFieldDict
+    CreateRetainerInvoiceRequestDict = _twins.CreateRetainerInvoiceRequestDict
+    CreateRetainerInvoiceRequestLineItemDict = _twins.CreateRetainerInvoiceRequestLineItemDict
+    CreateRetainerInvoiceRequestPaymentOptionDict = _twins.CreateRetainerInvoiceRequestPaymentOptionDict
+    CreateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict = _twins.CreateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict
+    CreateRetainerInvoiceRequestTagDict = _twins.CreateRetainerInvoiceRequestTagDict
+    EmailRetainerInvoiceRequestDict = _twins.EmailRetainerInvoiceRequestDict
+    UpdateRetainerInvoiceBillingAddressRequestDict = _twins.UpdateRetainerInvoiceBillingAddressRequestDict
+    UpdateRetainerInvoiceCommentRequestDict = _twins.UpdateRetainerInvoiceCommentRequestDict
+    UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateRetainerInvoiceRequestContactPersonsAssociatedDict = _twins.UpdateRetainerInvoiceRequestContactPersonsAssociatedDict
+    UpdateRetainerInvoiceRequestCustomFieldDict = _twins.UpdateRetainerInvoiceRequestCustomFieldDict
+    UpdateRetainerInvoiceRequestDict = _twins.UpdateRetainerInvoiceRequestDict
+    UpdateRetainerInvoiceRequestLineItemDict = _twins.UpdateRetainerInvoiceRequestLineItemDict
+    UpdateRetainerInvoiceRequestPaymentOptionDict = _twins.UpdateRetainerInvoiceRequestPaymentOptionDict
+    UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict = _twins.UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict
+    UpdateRetainerInvoiceRequestTagDict = _twins.UpdateRetainerInvoiceRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_retainer_invoices``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_retainer_invoices")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,11 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -112,7 +113,7 @@ class SalesOrderStatus(ZohoEnum):
 
 
 class AddSalesOrderCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``AddSalesOrderCommentRequestDict``."""
 
     description: _t.Str = None
 
@@ -135,58 +136,60 @@ class Comment(ZohoModel):
 
 
 class CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class CreateSalesOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestContactPersonsAssociatedDict``."""
 
     communication_preference: CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class CreateSalesOrderRequestCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateSalesOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestLineItemItemCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class CreateSalesOrderRequestLineItemTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateSalesOrderRequestLineItem(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     hsn_or_sac: _t.Str = None
     item_custom_fields: list[CreateSalesOrderRequestLineItemItemCustomField] | None = None
     item_id: _t.Str = None
     item_order: _t.Int = None
     line_item_category: _t.Str = None
+    line_item_id: _t.Str = None
     location_id: _t.Str = None
     name: _t.Str = None
     product_type: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     sat_item_key_code: _t.Str = None
     tags: list[CreateSalesOrderRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
@@ -199,17 +202,18 @@ class CreateSalesOrderRequestLineItem(ZohoModel):
 
 
 class CreateSalesOrderRequestTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``CreateSalesOrderRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class CreateSalesOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateSalesOrderRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("customer_id",)
-    adjustment: _t.Money = None
+    customer_id: _rq.ReqStr
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -219,14 +223,13 @@ class CreateSalesOrderRequest(ZohoModel):
     crm_owner_id: _t.Str = None
     currency_id: _t.Str = None
     custom_fields: list[CreateSalesOrderRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_method: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     documents: list[Any] | None = None
     estimate_id: _t.Str = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -244,9 +247,9 @@ class CreateSalesOrderRequest(ZohoModel):
     salesorder_number: _t.Str = None
     salesperson_id: _t.Str = None
     salesperson_name: _t.Str = None
-    shipment_date: _t.ZohoDate = None
+    shipment_date: _rq.Date = None
     shipping_address_id: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[CreateSalesOrderRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_authority_name: _t.Str = None
@@ -320,22 +323,22 @@ class Data(ZohoModel):
 
 
 class EmailSalesOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailSalesOrderRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
-    bcc_mail_ids: list[_t.Str] | None = None
-    body: _t.Str = None
-    cc_mail_ids: list[_t.Str] | None = None
+    body: _rq.ReqStr
+    subject: _rq.ReqStr
+    to_mail_ids: list[_rq.ReqStr]
+    bcc_mail_ids: list[_rq.ReqStr] | None = None
+    cc_mail_ids: list[_rq.ReqStr] | None = None
     documents: Any = None
     from_address_id: _t.Str = None
     invoice_id: _t.Str = None
     send_from_org_email_id: _t.Bool = None
-    subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
 
 
 class MarkSalesOrderAsVoidRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MarkSalesOrderAsVoidRequestDict``."""
 
     reason: _t.Str = None
 
@@ -592,7 +595,7 @@ class Template(ZohoModel):
 
 
 class UpdateSalesOrderBillingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSalesOrderBillingAddressRequestDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -608,53 +611,54 @@ class UpdateSalesOrderBillingAddressRequest(ZohoModel):
 
 
 class UpdateSalesOrderCommentRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSalesOrderCommentRequestDict``."""
 
     description: _t.Str = None
 
 
 class UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateSalesOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateSalesOrderRequestCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateSalesOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestLineItemItemCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateSalesOrderRequestLineItemTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateSalesOrderRequestLineItem(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     item_custom_fields: list[UpdateSalesOrderRequestLineItemItemCustomField] | None = None
     item_id: _t.Str = None
     item_order: _t.Int = None
@@ -663,8 +667,8 @@ class UpdateSalesOrderRequestLineItem(ZohoModel):
     location_id: _t.Str = None
     name: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     tags: list[UpdateSalesOrderRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -675,17 +679,16 @@ class UpdateSalesOrderRequestLineItem(ZohoModel):
 
 
 class UpdateSalesOrderRequestTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateSalesOrderRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSalesOrderRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id",)
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -696,12 +699,12 @@ class UpdateSalesOrderRequest(ZohoModel):
     currency_id: _t.Str = None
     custom_fields: list[UpdateSalesOrderRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_method: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     documents: list[Any] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -719,9 +722,9 @@ class UpdateSalesOrderRequest(ZohoModel):
     salesorder_number: _t.Str = None
     salesperson_id: _t.Str = None
     salesperson_name: _t.Str = None
-    shipment_date: _t.ZohoDate = None
+    shipment_date: _rq.Date = None
     shipping_address_id: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateSalesOrderRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_authority_name: _t.Str = None
@@ -738,7 +741,7 @@ class UpdateSalesOrderRequest(ZohoModel):
 
 
 class UpdateSalesOrderShippingAddressRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSalesOrderShippingAddressRequestDict``."""
 
     address: _t.Str = None
     attention: _t.Str = None
@@ -753,47 +756,48 @@ class UpdateSalesOrderShippingAddressRequest(ZohoModel):
 
 
 class UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
 
     is_email_enabled: _t.Bool = None
     is_whatsapp_enabled: _t.Bool = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedDict``."""
 
     communication_preference: UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
     contact_person_id: _t.Str = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomFieldDict``."""
 
     customfield_id: _t.Str = None
     value: _t.Str = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestLineItemDict``."""
 
+    account_id: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
     description: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     item_custom_fields: list[UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField] | None = None
     item_id: _t.Str = None
     item_order: _t.Int = None
@@ -802,8 +806,8 @@ class UpdateSalesOrderUsingCustomFieldRequestLineItem(ZohoModel):
     location_id: _t.Str = None
     name: _t.Str = None
     project_id: _t.Str = None
-    quantity: _t.Money = None
-    rate: _t.Money = None
+    quantity: _rq.Money = None
+    rate: _rq.Money = None
     tags: list[UpdateSalesOrderUsingCustomFieldRequestLineItemTag] | None = None
     tax_exemption_code: _t.Str = None
     tax_exemption_id: _t.Str = None
@@ -814,17 +818,16 @@ class UpdateSalesOrderUsingCustomFieldRequestLineItem(ZohoModel):
 
 
 class UpdateSalesOrderUsingCustomFieldRequestTag(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
+    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestTagDict``."""
 
     tag_id: _t.Str = None
     tag_option_id: _t.Str = None
 
 
 class UpdateSalesOrderUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id",)
-    adjustment: _t.Money = None
+    adjustment: _rq.Money = None
     adjustment_description: _t.Str = None
     avatax_exempt_no: _t.Str = None
     avatax_use_code: _t.Str = None
@@ -835,12 +838,12 @@ class UpdateSalesOrderUsingCustomFieldRequest(ZohoModel):
     currency_id: _t.Str = None
     custom_fields: list[UpdateSalesOrderUsingCustomFieldRequestCustomField] | None = None
     customer_id: _t.Str = None
-    date: _t.ZohoDate = None
+    date: _rq.Date = None
     delivery_method: _t.Str = None
-    discount: _t.Discount = None
+    discount: _rq.Discount = None
     discount_type: _t.Str = None
     documents: list[Any] | None = None
-    exchange_rate: _t.Money = None
+    exchange_rate: _rq.Money = None
     gst_no: _t.Str = None
     gst_treatment: _t.Str = None
     is_discount_before_tax: _t.Bool = None
@@ -858,9 +861,9 @@ class UpdateSalesOrderUsingCustomFieldRequest(ZohoModel):
     salesorder_number: _t.Str = None
     salesperson_id: _t.Str = None
     salesperson_name: _t.Str = None
-    shipment_date: _t.ZohoDate = None
+    shipment_date: _rq.Date = None
     shipping_address_id: _t.Str = None
-    shipping_charge: _t.Money = None
+    shipping_charge: _rq.Money = None
     tags: list[UpdateSalesOrderUsingCustomFieldRequestTag] | None = None
     tax_authority_id: _t.Str = None
     tax_authority_name: _t.Str = None
@@ -874,3 +877,49 @@ class UpdateSalesOrderUsingCustomFieldRequest(ZohoModel):
     vat_treatment: _t.Str = None
     zcrm_potential_id: _t.Str = None
     zcrm_potential_name: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_sales_orders as _twins
+
+    AddSalesOrderCommentRequestDict = _twins.AddSalesOrderCommentRequestDict
+    CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict
+    CreateSalesOrderRequestContactPersonsAssociatedDict = _twins.CreateSalesOrderRequestContactPersonsAssociatedDict
+    CreateSalesOrderRequestCustomFieldDict = _twins.CreateSalesOrderRequestCustomFieldDict
+    CreateSalesOrderRequestDict = _twins.CreateSalesOrderRequestDict
+    CreateSalesOrderRequestLineItemDict = _twins.CreateSalesOrderRequestLineItemDict
+    CreateSalesOrderRequestLineItemItemCustomFieldDict = _twins.CreateSalesOrderRequestLineItemItemCustomFieldDict
+    CreateSalesOrderRequestLineItemTagDict = _twins.CreateSalesOrderRequestLineItemTagDict
+    CreateSalesOrderRequestTagDict = _twins.CreateSalesOrderRequestTagDict
+    EmailSalesOrderRequestDict = _twins.EmailSalesOrderRequestDict
+    MarkSalesOrderAsVoidRequestDict = _twins.MarkSalesOrderAsVoidRequestDict
+    UpdateSalesOrderBillingAddressRequestDict = _twins.UpdateSalesOrderBillingAddressRequestDict
+    UpdateSalesOrderCommentRequestDict = _twins.UpdateSalesOrderCommentRequestDict
+    UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateSalesOrderRequestContactPersonsAssociatedDict = _twins.UpdateSalesOrderRequestContactPersonsAssociatedDict
+    UpdateSalesOrderRequestCustomFieldDict = _twins.UpdateSalesOrderRequestCustomFieldDict
+    UpdateSalesOrderRequestDict = _twins.UpdateSalesOrderRequestDict
+    UpdateSalesOrderRequestLineItemDict = _twins.UpdateSalesOrderRequestLineItemDict
+    UpdateSalesOrderRequestLineItemItemCustomFieldDict = _twins.UpdateSalesOrderRequestLineItemItemCustomFieldDict
+    UpdateSalesOrderRequestLineItemTagDict = _twins.UpdateSalesOrderRequestLineItemTagDict
+    UpdateSalesOrderRequestTagDict = _twins.UpdateSalesOrderRequestTagDict
+    UpdateSalesOrderShippingAddressRequestDict = _twins.UpdateSalesOrderShippingAddressRequestDict
+    UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict
+    UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedDict = _twins.UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedDict
+    UpdateSalesOrderUsingCustomFieldRequestCustomFieldDict = _twins.UpdateSalesOrderUsingCustomFieldRequestCustomFieldDict
+    UpdateSalesOrderUsingCustomFieldRequestDict = _twins.UpdateSalesOrderUsingCustomFieldRequestDict
+    UpdateSalesOrderUsingCustomFieldRequestLineItemDict = _twins.UpdateSalesOrderUsingCustomFieldRequestLineItemDict
+    UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomFieldDict = _twins.UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomFieldDict
+    UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict = _twins.UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict
+    UpdateSalesOrderUsingCustomFieldRequestTagDict = _twins.UpdateSalesOrderUsingCustomFieldRequestTagDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_sales_orders``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_sales_orders")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -74,7 +77,7 @@ class ChangeDetail(ZohoModel):
 
 
 class CreateSandboxRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``CreateSandboxRequestDict``."""
 
     description: _t.Str = None
     name: _t.Str = None
@@ -204,35 +207,57 @@ class GetSandboxEditPageResponse(ZohoModel):
 
 
 class MarkChangesAsReviewedRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MarkChangesAsReviewedRequestDict``."""
 
-    change_ids: list[_t.Str] | None = None
-    component_ids: list[_t.Str] | None = None
+    change_ids: list[_rq.ReqStr] | None = None
+    component_ids: list[_rq.ReqStr] | None = None
 
 
 class MarkChangesAsUnreviewedRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``MarkChangesAsUnreviewedRequestDict``."""
 
-    change_ids: list[_t.Str] | None = None
-    component_ids: list[_t.Str] | None = None
+    change_ids: list[_rq.ReqStr] | None = None
+    component_ids: list[_rq.ReqStr] | None = None
 
 
 class PushChangesToProductionRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``PushChangesToProductionRequestDict``."""
 
-    change_ids: list[_t.Str] | None = None
-    component_ids: list[_t.Str] | None = None
+    change_ids: list[_rq.ReqStr] | None = None
+    component_ids: list[_rq.ReqStr] | None = None
 
 
 class UpdateSandboxRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateSandboxRequestDict``."""
 
     description: _t.Str = None
     name: _t.Str = None
 
 
 class ValidatePushChangesRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``ValidatePushChangesRequestDict``."""
 
-    change_ids: list[_t.Str] | None = None
-    component_ids: list[_t.Str] | None = None
+    change_ids: list[_rq.ReqStr] | None = None
+    component_ids: list[_rq.ReqStr] | None = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_sandboxes as _twins
+
+    CreateSandboxRequestDict = _twins.CreateSandboxRequestDict
+    MarkChangesAsReviewedRequestDict = _twins.MarkChangesAsReviewedRequestDict
+    MarkChangesAsUnreviewedRequestDict = _twins.MarkChangesAsUnreviewedRequestDict
+    PushChangesToProductionRequestDict = _twins.PushChangesToProductionRequestDict
+    UpdateSandboxRequestDict = _twins.UpdateSandboxRequestDict
+    ValidatePushChangesRequestDict = _twins.ValidatePushChangesRequestDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_sandboxes``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_sandboxes")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

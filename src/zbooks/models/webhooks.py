@@ -4,10 +4,11 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -29,51 +30,52 @@ class UpdateWebhookRequestMethod(ZohoEnum):
 
 
 class CreateWebhookRequestAdditionalParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``CreateWebhookRequestAdditionalParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class CreateWebhookRequestEntityParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``CreateWebhookRequestEntityParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class CreateWebhookRequestFormData(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``CreateWebhookRequestFormDataDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class CreateWebhookRequestHeader(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``CreateWebhookRequestHeaderDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class CreateWebhookRequestQueryParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``CreateWebhookRequestQueryParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class CreateWebhookRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateWebhookRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("url",)
+    url: _rq.ReqStr
     additional_parameters: list[CreateWebhookRequestAdditionalParameter] | None = None
     body_type: _t.Str = None
     connection_link_name: _t.Str = None
     description: _t.Str = None
     entity: _t.Str = None
     entity_parameters: list[CreateWebhookRequestEntityParameter] | None = None
-    events: list[_t.Str] | None = None
+    events: list[_rq.ReqStr] | None = None
     form_data: list[CreateWebhookRequestFormData] | None = None
     headers: list[CreateWebhookRequestHeader] | None = None
     is_hidden: _t.Bool = None
@@ -85,7 +87,6 @@ class CreateWebhookRequest(ZohoModel):
     query_parameters: list[CreateWebhookRequestQueryParameter] | None = None
     raw_data: _t.Str = None
     secret: _t.Str = None
-    url: _t.Str = None
     user_defined_format_name: _t.Str = None
     user_defined_format_value: _t.Str = None
     webhook_name: _t.Str = None
@@ -206,51 +207,50 @@ class History(ZohoModel):
 
 
 class UpdateWebhookRequestAdditionalParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWebhookRequestAdditionalParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class UpdateWebhookRequestEntityParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWebhookRequestEntityParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class UpdateWebhookRequestFormData(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWebhookRequestFormDataDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class UpdateWebhookRequestHeader(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWebhookRequestHeaderDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class UpdateWebhookRequestQueryParameter(ZohoModel):
-    """Part of the ``webhooks`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWebhookRequestQueryParameterDict``."""
 
     param_name: _t.Str = None
     param_value: _t.Str = None
 
 
 class UpdateWebhookRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateWebhookRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("url",)
     additional_parameters: list[UpdateWebhookRequestAdditionalParameter] | None = None
     body_type: _t.Str = None
     connection_link_name: _t.Str = None
     description: _t.Str = None
     entity: _t.Str = None
     entity_parameters: list[UpdateWebhookRequestEntityParameter] | None = None
-    events: list[_t.Str] | None = None
+    events: list[_rq.ReqStr] | None = None
     form_data: list[UpdateWebhookRequestFormData] | None = None
     headers: list[UpdateWebhookRequestHeader] | None = None
     is_hidden: _t.Bool = None
@@ -266,3 +266,31 @@ class UpdateWebhookRequest(ZohoModel):
     user_defined_format_name: _t.Str = None
     user_defined_format_value: _t.Str = None
     webhook_name: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_webhooks as _twins
+
+    CreateWebhookRequestAdditionalParameterDict = _twins.CreateWebhookRequestAdditionalParameterDict
+    CreateWebhookRequestDict = _twins.CreateWebhookRequestDict
+    CreateWebhookRequestEntityParameterDict = _twins.CreateWebhookRequestEntityParameterDict
+    CreateWebhookRequestFormDataDict = _twins.CreateWebhookRequestFormDataDict
+    CreateWebhookRequestHeaderDict = _twins.CreateWebhookRequestHeaderDict
+    CreateWebhookRequestQueryParameterDict = _twins.CreateWebhookRequestQueryParameterDict
+    UpdateWebhookRequestAdditionalParameterDict = _twins.UpdateWebhookRequestAdditionalParameterDict
+    UpdateWebhookRequestDict = _twins.UpdateWebhookRequestDict
+    UpdateWebhookRequestEntityParameterDict = _twins.UpdateWebhookRequestEntityParameterDict
+    UpdateWebhookRequestFormDataDict = _twins.UpdateWebhookRequestFormDataDict
+    UpdateWebhookRequestHeaderDict = _twins.UpdateWebhookRequestHeaderDict
+    UpdateWebhookRequestQueryParameterDict = _twins.UpdateWebhookRequestQueryParameterDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_webhooks``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_webhooks")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

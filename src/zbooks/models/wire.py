@@ -38,7 +38,8 @@ def is_model(value: Any) -> bool:
 
 
 def json_default(value: Any) -> Any:
-    """``json.dumps`` fallback matching the request pipeline's encoding."""
+    """``json.dumps`` fallback for plain payloads (downloads, logs). Bodies sent to Zoho
+    go through ``zbooks.core.jsonwire`` instead, which keeps a Decimal's exact digits."""
     if isinstance(value, Decimal):
         return decimal_to_json(value)
     if isinstance(value, datetime):

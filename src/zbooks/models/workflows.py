@@ -4,10 +4,11 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -227,30 +228,30 @@ class WorkflowSortOrder(ZohoEnum):
 
 
 class CreateCustomTriggerRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomTriggerRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("entity",)
+    entity: _rq.ReqStr
     description: _t.Str = None
-    entity: _t.Str = None
     name: _t.Str = None
     placeholder: _t.Str = None
 
 
 class CreateRetryPolicyRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRetryPolicyRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("retry_type", "action_type", "retry_count",)
-    action_type: Annotated[CreateRetryPolicyRequestActionType | str | None, Field(union_mode='left_to_right')] = None
+    action_type: Annotated[CreateRetryPolicyRequestActionType | str, Field(union_mode='left_to_right')]
+    retry_count: int
+    retry_type: Annotated[CreateRetryPolicyRequestRetryType | str, Field(union_mode='left_to_right')]
     base_interval: _t.Int = None
     base_interval_unit: Annotated[CreateRetryPolicyRequestBaseIntervalUnit | str | None, Field(union_mode='left_to_right')] = None
     interval_modifier: _t.Int = None
     policy_name: _t.Str = None
-    retry_count: _t.Int = None
-    retry_type: Annotated[CreateRetryPolicyRequestRetryType | str | None, Field(union_mode='left_to_right')] = None
 
 
 class CreateWorkflowRequestInstantActionEmailTemplate(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``CreateWorkflowRequestInstantActionEmailTemplateDict``."""
 
     bcc_mail_ids: list[Any] | None = None
     body: _t.Str = None
@@ -265,7 +266,7 @@ class CreateWorkflowRequestInstantActionEmailTemplate(ZohoModel):
 
 
 class CreateWorkflowRequestInstantAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``CreateWorkflowRequestInstantActionDict``."""
 
     action_id: _t.Str = None
     action_ph: _t.Str = None
@@ -306,7 +307,7 @@ class CreateWorkflowRequestInstantAction(ZohoModel):
 
 
 class CreateWorkflowRequestTimeBasedActionActionEmailTemplate(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``CreateWorkflowRequestTimeBasedActionActionEmailTemplateDict``."""
 
     bcc_mail_ids: list[Any] | None = None
     body: _t.Str = None
@@ -321,7 +322,7 @@ class CreateWorkflowRequestTimeBasedActionActionEmailTemplate(ZohoModel):
 
 
 class CreateWorkflowRequestTimeBasedActionAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``CreateWorkflowRequestTimeBasedActionActionDict``."""
 
     action_id: _t.Str = None
     action_ph: _t.Str = None
@@ -362,7 +363,7 @@ class CreateWorkflowRequestTimeBasedActionAction(ZohoModel):
 
 
 class CreateWorkflowRequestTimeBasedAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``CreateWorkflowRequestTimeBasedActionDict``."""
 
     actions: list[CreateWorkflowRequestTimeBasedActionAction] | None = None
     delay: _t.Int = None
@@ -374,9 +375,12 @@ class CreateWorkflowRequestTimeBasedAction(ZohoModel):
 
 
 class CreateWorkflowRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateWorkflowRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("workflow_name", "entity", "rule_type",)
+    entity: _rq.ReqStr
+    rule_type: Annotated[CreateWorkflowRequestRuleType | str, Field(union_mode='left_to_right')]
+    workflow_name: _rq.ReqStr
     allowed_apps: _t.Str = None
     apply_rule_always: _t.Bool = None
     date_field: _t.Str = None
@@ -384,7 +388,6 @@ class CreateWorkflowRequest(ZohoModel):
     day_difference_type: _t.Str = None
     day_difference_unit: _t.Str = None
     description: _t.Str = None
-    entity: _t.Str = None
     entity_id: _t.Str = None
     events: list[Any] | None = None
     execution_timezone: _t.Str = None
@@ -399,14 +402,12 @@ class CreateWorkflowRequest(ZohoModel):
     lock_type: _t.Str = None
     placeholder: _t.Str = None
     rule: dict[str, Any] | None = None
-    rule_type: Annotated[CreateWorkflowRequestRuleType | str | None, Field(union_mode='left_to_right')] = None
     sub_entities: list[Any] | None = None
     sub_rules: list[Any] | None = None
     time: _t.Str = None
     time_based_actions: list[CreateWorkflowRequestTimeBasedAction] | None = None
     trigger_id: _t.Str = None
     trigger_ph: _t.Str = None
-    workflow_name: _t.Str = None
 
 
 class Customtrigger(ZohoModel):
@@ -447,12 +448,12 @@ class ModuleFilter(ZohoModel):
 
 
 class ReorderWorkflowsRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ReorderWorkflowsRequestDict``."""
 
     required_fields: ClassVar[tuple[str, ...]] = ("entity_type", "execution_order",)
+    entity_type: _rq.ReqStr
+    execution_order: list[_rq.ReqStr]
     entity_id: _t.Str = None
-    entity_type: _t.Str = None
-    execution_order: list[_t.Str] | None = None
 
 
 class RetryPolicy(ZohoModel):
@@ -511,9 +512,8 @@ class UpcomingWorkflowsDetail(ZohoModel):
 
 
 class UpdateCustomTriggerRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateCustomTriggerRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("entity",)
     description: _t.Str = None
     entity: _t.Str = None
     name: _t.Str = None
@@ -521,9 +521,8 @@ class UpdateCustomTriggerRequest(ZohoModel):
 
 
 class UpdateRetryPolicyRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateRetryPolicyRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("retry_type", "action_type", "retry_count",)
     action_type: Annotated[UpdateRetryPolicyRequestActionType | str | None, Field(union_mode='left_to_right')] = None
     base_interval: _t.Int = None
     base_interval_unit: Annotated[UpdateRetryPolicyRequestBaseIntervalUnit | str | None, Field(union_mode='left_to_right')] = None
@@ -534,7 +533,7 @@ class UpdateRetryPolicyRequest(ZohoModel):
 
 
 class UpdateWorkflowRequestInstantActionEmailTemplate(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWorkflowRequestInstantActionEmailTemplateDict``."""
 
     bcc_mail_ids: list[Any] | None = None
     body: _t.Str = None
@@ -549,7 +548,7 @@ class UpdateWorkflowRequestInstantActionEmailTemplate(ZohoModel):
 
 
 class UpdateWorkflowRequestInstantAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWorkflowRequestInstantActionDict``."""
 
     action_id: _t.Str = None
     action_ph: _t.Str = None
@@ -590,7 +589,7 @@ class UpdateWorkflowRequestInstantAction(ZohoModel):
 
 
 class UpdateWorkflowRequestTimeBasedActionActionEmailTemplate(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict``."""
 
     bcc_mail_ids: list[Any] | None = None
     body: _t.Str = None
@@ -605,7 +604,7 @@ class UpdateWorkflowRequestTimeBasedActionActionEmailTemplate(ZohoModel):
 
 
 class UpdateWorkflowRequestTimeBasedActionAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWorkflowRequestTimeBasedActionActionDict``."""
 
     action_id: _t.Str = None
     action_ph: _t.Str = None
@@ -646,7 +645,7 @@ class UpdateWorkflowRequestTimeBasedActionAction(ZohoModel):
 
 
 class UpdateWorkflowRequestTimeBasedAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
+    """Part of a request body. Dict form: ``UpdateWorkflowRequestTimeBasedActionDict``."""
 
     actions: list[UpdateWorkflowRequestTimeBasedActionAction] | None = None
     delay: _t.Int = None
@@ -658,9 +657,8 @@ class UpdateWorkflowRequestTimeBasedAction(ZohoModel):
 
 
 class UpdateWorkflowRequest(ZohoModel):
-    """Request body of one operation; every field is optional here."""
+    """Request body of one operation. Dict form: ``UpdateWorkflowRequestDict``."""
 
-    required_fields: ClassVar[tuple[str, ...]] = ("workflow_name", "entity", "rule_type",)
     allowed_apps: _t.Str = None
     apply_rule_always: _t.Bool = None
     date_field: _t.Str = None
@@ -708,3 +706,36 @@ class Workflow(ZohoModel):
     sub_entities: _t.Str = None
     workflow_id: _t.Str = None
     workflow_name: _t.Str = None
+
+
+if TYPE_CHECKING:
+    from zbooks.models import _dicts_workflows as _twins
+
+    CreateCustomTriggerRequestDict = _twins.CreateCustomTriggerRequestDict
+    CreateRetryPolicyRequestDict = _twins.CreateRetryPolicyRequestDict
+    CreateWorkflowRequestDict = _twins.CreateWorkflowRequestDict
+    CreateWorkflowRequestInstantActionDict = _twins.CreateWorkflowRequestInstantActionDict
+    CreateWorkflowRequestInstantActionEmailTemplateDict = _twins.CreateWorkflowRequestInstantActionEmailTemplateDict
+    CreateWorkflowRequestTimeBasedActionActionDict = _twins.CreateWorkflowRequestTimeBasedActionActionDict
+    CreateWorkflowRequestTimeBasedActionActionEmailTemplateDict = _twins.CreateWorkflowRequestTimeBasedActionActionEmailTemplateDict
+    CreateWorkflowRequestTimeBasedActionDict = _twins.CreateWorkflowRequestTimeBasedActionDict
+    ReorderWorkflowsRequestDict = _twins.ReorderWorkflowsRequestDict
+    UpdateCustomTriggerRequestDict = _twins.UpdateCustomTriggerRequestDict
+    UpdateRetryPolicyRequestDict = _twins.UpdateRetryPolicyRequestDict
+    UpdateWorkflowRequestDict = _twins.UpdateWorkflowRequestDict
+    UpdateWorkflowRequestInstantActionDict = _twins.UpdateWorkflowRequestInstantActionDict
+    UpdateWorkflowRequestInstantActionEmailTemplateDict = _twins.UpdateWorkflowRequestInstantActionEmailTemplateDict
+    UpdateWorkflowRequestTimeBasedActionActionDict = _twins.UpdateWorkflowRequestTimeBasedActionActionDict
+    UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict = _twins.UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict
+    UpdateWorkflowRequestTimeBasedActionDict = _twins.UpdateWorkflowRequestTimeBasedActionDict
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_workflows``."""
+        if name.endswith("Dict"):
+            import importlib
+
+            twins = importlib.import_module("zbooks.models._dicts_workflows")
+            if hasattr(twins, name):
+                return getattr(twins, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

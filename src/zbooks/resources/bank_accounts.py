@@ -26,15 +26,27 @@ class BankAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add reconciliation attachment (POST /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/attachment)."""
+        """Add reconciliation attachment (POST /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/attachment).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/bankaccounts/{}/reconciliations/{}/attachment", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -42,11 +54,22 @@ class BankAccounts(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankAccountRequest | m.CreateBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Create a bank account."""
+        """Create a bank account.
+
+        Args:
+            body: The fields to send: ``m.CreateBankAccountRequest`` or a dict typed by
+                ``m.CreateBankAccountRequestDict`` (Zoho's field names); Zoho requires
+                ``account_name``, ``account_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/bankaccounts",
@@ -54,6 +77,7 @@ class BankAccounts(SyncResource):
             m.BankAccount,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -63,16 +87,28 @@ class BankAccounts(SyncResource):
         account_id: str,
         /,
         *,
-        body: m.CreateBankReconciliationRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankReconciliationRequest | m.CreateBankReconciliationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create reconciliation (POST /bankaccounts/{account_id}/reconciliations)."""
+        """Create reconciliation (POST /bankaccounts/{account_id}/reconciliations).
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.CreateBankReconciliationRequest`` or a dict typed by
+                ``m.CreateBankReconciliationRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/bankaccounts/{}/reconciliations", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -85,7 +121,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a bank account."""
+        """Delete a bank account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/bankaccounts/{}", account_id),
@@ -103,7 +145,14 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete imported statement (DELETE /bankaccounts/{account_id}/statement/{statement_id})."""
+        """Delete imported statement (DELETE /bankaccounts/{account_id}/statement/{statement_id}).
+
+        Args:
+            account_id: Id of the account.
+            statement_id: Id of the statement.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/statement/{}", account_id, statement_id),
@@ -121,7 +170,14 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete reconciliation (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Delete reconciliation (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
@@ -140,7 +196,15 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete reconciliation document (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id})."""
+        """Delete reconciliation document (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/reconciliations/{}/documents/{}", account_id, reconciliation_id, document_id),
@@ -157,7 +221,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Get one bank account."""
+        """Get one bank account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/bankaccounts/{}", account_id),
@@ -176,7 +246,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get balance (GET /bankaccounts/{account_id}/balance)."""
+        """Get balance (GET /bankaccounts/{account_id}/balance).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/balance", account_id),
@@ -193,7 +269,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get balances (GET /bankaccounts/{account_id}/balances)."""
+        """Get balances (GET /bankaccounts/{account_id}/balances).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/balances", account_id),
@@ -210,7 +292,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get insights (GET /bankaccounts/{account_id}/insights)."""
+        """Get insights (GET /bankaccounts/{account_id}/insights).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/insights", account_id),
@@ -227,7 +315,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Statement:
-        """Get last imported statement (GET /bankaccounts/{account_id}/statement/lastimported)."""
+        """Get last imported statement (GET /bankaccounts/{account_id}/statement/lastimported).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/bankaccounts/{}/statement/lastimported", account_id),
@@ -246,7 +340,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get overview (GET /bankaccounts/{account_id}/overview)."""
+        """Get overview (GET /bankaccounts/{account_id}/overview).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/overview", account_id),
@@ -261,7 +361,12 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get overview all (GET /bankaccounts/overview)."""
+        """Get overview all (GET /bankaccounts/overview).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/bankaccounts/overview",
@@ -278,7 +383,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get preferences (GET /bankaccounts/{account_id}/preferences)."""
+        """Get preferences (GET /bankaccounts/{account_id}/preferences).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/preferences", account_id),
@@ -296,7 +407,14 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get reconciliation (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Get reconciliation (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
@@ -315,7 +433,15 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get reconciliation document (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id})."""
+        """Get reconciliation document (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations/{}/documents/{}", account_id, reconciliation_id, document_id),
@@ -330,7 +456,12 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement import encryption key (GET /bankaccounts/import/encryptionkey)."""
+        """Get statement import encryption key (GET /bankaccounts/import/encryptionkey).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/bankaccounts/import/encryptionkey",
@@ -347,7 +478,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement summary (GET /bankaccounts/{account_id}/statementsummary)."""
+        """Get statement summary (GET /bankaccounts/{account_id}/statementsummary).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/statementsummary", account_id),
@@ -359,16 +496,28 @@ class BankAccounts(SyncResource):
     def import_statements(
         self,
         *,
-        body: m.ImportBankStatementsRequest | Mapping[str, Any] | None = None,
+        body: m.ImportBankStatementsRequest | m.ImportBankStatementsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Import statements (POST /bankstatements)."""
+        """Import statements (POST /bankstatements).
+
+        Args:
+            body: The fields to send: ``m.ImportBankStatementsRequest`` or a dict typed by
+                ``m.ImportBankStatementsRequestDict`` (Zoho's field names); Zoho requires
+                ``account_id``, ``transactions``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/bankstatements",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -383,7 +532,16 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.BankAccount]:
-        """List bank accounts; further pages are fetched as you iterate."""
+        """List bank accounts; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/bankaccounts",
             ("bankaccounts",),
@@ -404,7 +562,12 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all balances (GET /bankaccounts/balances)."""
+        """List all balances (GET /bankaccounts/balances).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/bankaccounts/balances",
@@ -421,7 +584,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List reconciliations (GET /bankaccounts/{account_id}/reconciliations)."""
+        """List reconciliations (GET /bankaccounts/{account_id}/reconciliations).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations", account_id),
@@ -438,7 +607,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List statements (GET /bankaccounts/{account_id}/statements)."""
+        """List statements (GET /bankaccounts/{account_id}/statements).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/statements", account_id),
@@ -455,7 +630,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List subaccounts (GET /bankaccounts/{account_id}/subaccounts)."""
+        """List subaccounts (GET /bankaccounts/{account_id}/subaccounts).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/subaccounts", account_id),
@@ -472,7 +653,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List transactions (GET /bankaccounts/{account_id}/transactions)."""
+        """List transactions (GET /bankaccounts/{account_id}/transactions).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/transactions", account_id),
@@ -489,7 +676,13 @@ class BankAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List unreviewed statements (GET /bankaccounts/{account_id}/statements/unreviewed)."""
+        """List unreviewed statements (GET /bankaccounts/{account_id}/statements/unreviewed).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/bankaccounts/{}/statements/unreviewed", account_id),
@@ -504,15 +697,26 @@ class BankAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a bank account as active."""
+        """Mark a bank account as active.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/bankaccounts/{}/active", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -523,15 +727,26 @@ class BankAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a bank account as inactive."""
+        """Mark a bank account as inactive.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/bankaccounts/{}/inactive", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -542,16 +757,29 @@ class BankAccounts(SyncResource):
         reconciliation_id: str,
         /,
         *,
-        body: m.SaveBankReconciliationDraftRequest | Mapping[str, Any] | None = None,
+        body: m.SaveBankReconciliationDraftRequest | m.SaveBankReconciliationDraftRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Save reconciliation draft (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/draft)."""
+        """Save reconciliation draft (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/draft).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: The fields to send: ``m.SaveBankReconciliationDraftRequest`` or a dict typed by
+                ``m.SaveBankReconciliationDraftRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/bankaccounts/{}/reconciliations/{}/draft", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -561,11 +789,22 @@ class BankAccounts(SyncResource):
         account_id: str,
         /,
         *,
-        body: m.UpdateBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankAccountRequest | m.UpdateBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Update a bank account."""
+        """Update a bank account.
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.UpdateBankAccountRequest`` or a dict typed by
+                ``m.UpdateBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/bankaccounts/{}", account_id),
@@ -573,6 +812,7 @@ class BankAccounts(SyncResource):
             m.BankAccount,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -583,15 +823,26 @@ class BankAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update preferences (PUT /bankaccounts/{account_id}/preferences)."""
+        """Update preferences (PUT /bankaccounts/{account_id}/preferences).
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/bankaccounts/{}/preferences", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -602,16 +853,29 @@ class BankAccounts(SyncResource):
         reconciliation_id: str,
         /,
         *,
-        body: m.UpdateBankReconciliationRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankReconciliationRequest | m.UpdateBankReconciliationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update reconciliation (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Update reconciliation (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: The fields to send: ``m.UpdateBankReconciliationRequest`` or a dict typed by
+                ``m.UpdateBankReconciliationRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -627,15 +891,27 @@ class AsyncBankAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add reconciliation attachment (POST /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/attachment)."""
+        """Add reconciliation attachment (POST /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/attachment).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/bankaccounts/{}/reconciliations/{}/attachment", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -643,11 +919,22 @@ class AsyncBankAccounts(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankAccountRequest | m.CreateBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Create a bank account."""
+        """Create a bank account.
+
+        Args:
+            body: The fields to send: ``m.CreateBankAccountRequest`` or a dict typed by
+                ``m.CreateBankAccountRequestDict`` (Zoho's field names); Zoho requires
+                ``account_name``, ``account_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/bankaccounts",
@@ -655,6 +942,7 @@ class AsyncBankAccounts(AsyncResource):
             m.BankAccount,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -664,16 +952,28 @@ class AsyncBankAccounts(AsyncResource):
         account_id: str,
         /,
         *,
-        body: m.CreateBankReconciliationRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankReconciliationRequest | m.CreateBankReconciliationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create reconciliation (POST /bankaccounts/{account_id}/reconciliations)."""
+        """Create reconciliation (POST /bankaccounts/{account_id}/reconciliations).
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.CreateBankReconciliationRequest`` or a dict typed by
+                ``m.CreateBankReconciliationRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/bankaccounts/{}/reconciliations", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -686,7 +986,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a bank account."""
+        """Delete a bank account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/bankaccounts/{}", account_id),
@@ -704,7 +1010,14 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete imported statement (DELETE /bankaccounts/{account_id}/statement/{statement_id})."""
+        """Delete imported statement (DELETE /bankaccounts/{account_id}/statement/{statement_id}).
+
+        Args:
+            account_id: Id of the account.
+            statement_id: Id of the statement.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/statement/{}", account_id, statement_id),
@@ -722,7 +1035,14 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete reconciliation (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Delete reconciliation (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
@@ -741,7 +1061,15 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete reconciliation document (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id})."""
+        """Delete reconciliation document (DELETE /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/bankaccounts/{}/reconciliations/{}/documents/{}", account_id, reconciliation_id, document_id),
@@ -758,7 +1086,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Get one bank account."""
+        """Get one bank account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/bankaccounts/{}", account_id),
@@ -777,7 +1111,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get balance (GET /bankaccounts/{account_id}/balance)."""
+        """Get balance (GET /bankaccounts/{account_id}/balance).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/balance", account_id),
@@ -794,7 +1134,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get balances (GET /bankaccounts/{account_id}/balances)."""
+        """Get balances (GET /bankaccounts/{account_id}/balances).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/balances", account_id),
@@ -811,7 +1157,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get insights (GET /bankaccounts/{account_id}/insights)."""
+        """Get insights (GET /bankaccounts/{account_id}/insights).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/insights", account_id),
@@ -828,7 +1180,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Statement:
-        """Get last imported statement (GET /bankaccounts/{account_id}/statement/lastimported)."""
+        """Get last imported statement (GET /bankaccounts/{account_id}/statement/lastimported).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/bankaccounts/{}/statement/lastimported", account_id),
@@ -847,7 +1205,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get overview (GET /bankaccounts/{account_id}/overview)."""
+        """Get overview (GET /bankaccounts/{account_id}/overview).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/overview", account_id),
@@ -862,7 +1226,12 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get overview all (GET /bankaccounts/overview)."""
+        """Get overview all (GET /bankaccounts/overview).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/bankaccounts/overview",
@@ -879,7 +1248,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get preferences (GET /bankaccounts/{account_id}/preferences)."""
+        """Get preferences (GET /bankaccounts/{account_id}/preferences).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/preferences", account_id),
@@ -897,7 +1272,14 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get reconciliation (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Get reconciliation (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
@@ -916,7 +1298,15 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get reconciliation document (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id})."""
+        """Get reconciliation document (GET /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/documents/{document_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations/{}/documents/{}", account_id, reconciliation_id, document_id),
@@ -931,7 +1321,12 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement import encryption key (GET /bankaccounts/import/encryptionkey)."""
+        """Get statement import encryption key (GET /bankaccounts/import/encryptionkey).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/bankaccounts/import/encryptionkey",
@@ -948,7 +1343,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement summary (GET /bankaccounts/{account_id}/statementsummary)."""
+        """Get statement summary (GET /bankaccounts/{account_id}/statementsummary).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/statementsummary", account_id),
@@ -960,16 +1361,28 @@ class AsyncBankAccounts(AsyncResource):
     async def import_statements(
         self,
         *,
-        body: m.ImportBankStatementsRequest | Mapping[str, Any] | None = None,
+        body: m.ImportBankStatementsRequest | m.ImportBankStatementsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Import statements (POST /bankstatements)."""
+        """Import statements (POST /bankstatements).
+
+        Args:
+            body: The fields to send: ``m.ImportBankStatementsRequest`` or a dict typed by
+                ``m.ImportBankStatementsRequestDict`` (Zoho's field names); Zoho requires
+                ``account_id``, ``transactions``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/bankstatements",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -984,7 +1397,16 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.BankAccount]:
-        """List bank accounts; further pages are fetched as you iterate."""
+        """List bank accounts; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/bankaccounts",
             ("bankaccounts",),
@@ -1005,7 +1427,12 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all balances (GET /bankaccounts/balances)."""
+        """List all balances (GET /bankaccounts/balances).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/bankaccounts/balances",
@@ -1022,7 +1449,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List reconciliations (GET /bankaccounts/{account_id}/reconciliations)."""
+        """List reconciliations (GET /bankaccounts/{account_id}/reconciliations).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/reconciliations", account_id),
@@ -1039,7 +1472,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List statements (GET /bankaccounts/{account_id}/statements)."""
+        """List statements (GET /bankaccounts/{account_id}/statements).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/statements", account_id),
@@ -1056,7 +1495,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List subaccounts (GET /bankaccounts/{account_id}/subaccounts)."""
+        """List subaccounts (GET /bankaccounts/{account_id}/subaccounts).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/subaccounts", account_id),
@@ -1073,7 +1518,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List transactions (GET /bankaccounts/{account_id}/transactions)."""
+        """List transactions (GET /bankaccounts/{account_id}/transactions).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/transactions", account_id),
@@ -1090,7 +1541,13 @@ class AsyncBankAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List unreviewed statements (GET /bankaccounts/{account_id}/statements/unreviewed)."""
+        """List unreviewed statements (GET /bankaccounts/{account_id}/statements/unreviewed).
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/bankaccounts/{}/statements/unreviewed", account_id),
@@ -1105,15 +1562,26 @@ class AsyncBankAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a bank account as active."""
+        """Mark a bank account as active.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/bankaccounts/{}/active", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1124,15 +1592,26 @@ class AsyncBankAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a bank account as inactive."""
+        """Mark a bank account as inactive.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/bankaccounts/{}/inactive", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1143,16 +1622,29 @@ class AsyncBankAccounts(AsyncResource):
         reconciliation_id: str,
         /,
         *,
-        body: m.SaveBankReconciliationDraftRequest | Mapping[str, Any] | None = None,
+        body: m.SaveBankReconciliationDraftRequest | m.SaveBankReconciliationDraftRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Save reconciliation draft (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/draft)."""
+        """Save reconciliation draft (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}/draft).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: The fields to send: ``m.SaveBankReconciliationDraftRequest`` or a dict typed by
+                ``m.SaveBankReconciliationDraftRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/bankaccounts/{}/reconciliations/{}/draft", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1162,11 +1654,22 @@ class AsyncBankAccounts(AsyncResource):
         account_id: str,
         /,
         *,
-        body: m.UpdateBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankAccountRequest | m.UpdateBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankAccount:
-        """Update a bank account."""
+        """Update a bank account.
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.UpdateBankAccountRequest`` or a dict typed by
+                ``m.UpdateBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/bankaccounts/{}", account_id),
@@ -1174,6 +1677,7 @@ class AsyncBankAccounts(AsyncResource):
             m.BankAccount,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1184,15 +1688,26 @@ class AsyncBankAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update preferences (PUT /bankaccounts/{account_id}/preferences)."""
+        """Update preferences (PUT /bankaccounts/{account_id}/preferences).
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/bankaccounts/{}/preferences", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1203,16 +1718,29 @@ class AsyncBankAccounts(AsyncResource):
         reconciliation_id: str,
         /,
         *,
-        body: m.UpdateBankReconciliationRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankReconciliationRequest | m.UpdateBankReconciliationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update reconciliation (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id})."""
+        """Update reconciliation (PUT /bankaccounts/{account_id}/reconciliations/{reconciliation_id}).
+
+        Args:
+            account_id: Id of the account.
+            reconciliation_id: Id of the reconciliation.
+            body: The fields to send: ``m.UpdateBankReconciliationRequest`` or a dict typed by
+                ``m.UpdateBankReconciliationRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/bankaccounts/{}/reconciliations/{}", account_id, reconciliation_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -26,16 +26,29 @@ class BankTransactions(SyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionRequest | m.CategorizeBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize (POST /banktransactions/uncategorized/{transaction_id}/categorize)."""
+        """Categorize (POST /banktransactions/uncategorized/{transaction_id}/categorize).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionRequest`` or a dict typed by
+                ``m.CategorizeBankTransactionRequestDict`` (Zoho's field names); Zoho requires
+                ``transaction_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -45,16 +58,29 @@ class BankTransactions(SyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeAsCreditNoteRefundsRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsCreditNoteRefundsRequest | m.CategorizeAsCreditNoteRefundsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as credit note refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/creditnoterefunds)."""
+        """Categorize as credit note refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/creditnoterefunds).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeAsCreditNoteRefundsRequest`` or a dict typed by
+                ``m.CategorizeAsCreditNoteRefundsRequestDict`` (Zoho's field names); Zoho requires
+                ``creditnote_id``, ``date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/creditnoterefunds", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -64,16 +90,29 @@ class BankTransactions(SyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsCustomerPaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsCustomerPaymentRequest | m.CategorizeBankTransactionAsCustomerPaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as customer payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/customerpayments)."""
+        """Categorize as customer payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/customerpayments).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionAsCustomerPaymentRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsCustomerPaymentRequestDict`` (Zoho's
+                field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/customerpayments", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -86,11 +125,25 @@ class BankTransactions(SyncResource):
         doc: str | None = None,
         document_ids: str | Sequence[str] | None = None,
         totalfiles: int | None = None,
-        body: m.CategorizeBankTransactionAsExpenseRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsExpenseRequest | m.CategorizeBankTransactionAsExpenseRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as expense (POST /banktransactions/uncategorized/{transaction_id}/categorize/expenses)."""
+        """Categorize as expense (POST /banktransactions/uncategorized/{transaction_id}/categorize/expenses).
+
+        Args:
+            transaction_id: Id of the transaction.
+            doc: The file to upload.
+            document_ids: Ids of the documents (a list, sent comma-separated).
+            totalfiles: The totalFiles.
+            body: The fields to send: ``m.CategorizeBankTransactionAsExpenseRequest`` or a dict
+                typed by ``m.CategorizeBankTransactionAsExpenseRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/expenses", transaction_id),
@@ -100,6 +153,7 @@ class BankTransactions(SyncResource):
                 "totalFiles": totalfiles,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -109,16 +163,29 @@ class BankTransactions(SyncResource):
         statement_line_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsPaymentRefundRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsPaymentRefundRequest | m.CategorizeBankTransactionAsPaymentRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/paymentrefunds)."""
+        """Categorize as payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/paymentrefunds).
+
+        Args:
+            statement_line_id: Id of the statement line.
+            body: The fields to send: ``m.CategorizeBankTransactionAsPaymentRefundRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsPaymentRefundRequestDict`` (Zoho's
+                field names); Zoho requires ``date``, ``amount``, ``from_account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/paymentrefunds", statement_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -128,16 +195,29 @@ class BankTransactions(SyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeAsVendorCreditRefundsRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsVendorCreditRefundsRequest | m.CategorizeAsVendorCreditRefundsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor credit refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorcreditrefunds)."""
+        """Categorize as vendor credit refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorcreditrefunds).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeAsVendorCreditRefundsRequest`` or a dict typed
+                by ``m.CategorizeAsVendorCreditRefundsRequestDict`` (Zoho's field names); Zoho
+                requires ``vendor_credit_id``, ``date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorcreditrefunds", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -147,16 +227,29 @@ class BankTransactions(SyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsVendorPaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsVendorPaymentRequest | m.CategorizeBankTransactionAsVendorPaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorpayments)."""
+        """Categorize as vendor payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorpayments).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionAsVendorPaymentRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsVendorPaymentRequestDict`` (Zoho's
+                field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorpayments", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -166,16 +259,29 @@ class BankTransactions(SyncResource):
         statement_line_id: str,
         /,
         *,
-        body: m.CategorizeAsVendorPaymentRefundRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsVendorPaymentRefundRequest | m.CategorizeAsVendorPaymentRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/vendorpaymentrefunds)."""
+        """Categorize as vendor payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/vendorpaymentrefunds).
+
+        Args:
+            statement_line_id: Id of the statement line.
+            body: The fields to send: ``m.CategorizeAsVendorPaymentRefundRequest`` or a dict typed
+                by ``m.CategorizeAsVendorPaymentRefundRequestDict`` (Zoho's field names); Zoho
+                requires ``date``, ``amount``, ``to_account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorpaymentrefunds", statement_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -183,11 +289,22 @@ class BankTransactions(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankTransactionRequest | m.CreateBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Create a bank transaction."""
+        """Create a bank transaction.
+
+        Args:
+            body: The fields to send: ``m.CreateBankTransactionRequest`` or a dict typed by
+                ``m.CreateBankTransactionRequestDict`` (Zoho's field names); Zoho requires
+                ``transaction_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/banktransactions",
@@ -195,6 +312,7 @@ class BankTransactions(SyncResource):
             m.BankTransaction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -207,7 +325,13 @@ class BankTransactions(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a bank transaction."""
+        """Delete a bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -223,10 +347,21 @@ class BankTransactions(SyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Exclude (POST /banktransactions/uncategorized/{transaction_id}/exclude)."""
+        """Exclude (POST /banktransactions/uncategorized/{transaction_id}/exclude).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/exclude", transaction_id),
@@ -234,6 +369,7 @@ class BankTransactions(SyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -246,7 +382,13 @@ class BankTransactions(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Get one bank transaction."""
+        """Get one bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -276,7 +418,24 @@ class BankTransactions(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.MatchingTransaction]:
-        """Get matching (GET /banktransactions/uncategorized/{transaction_id}/match)."""
+        """Get matching (GET /banktransactions/uncategorized/{transaction_id}/match).
+
+        Args:
+            transaction_id: Id of the transaction.
+            amount_end: End of the amount range.
+            amount_start: Start of the amount range.
+            contact: Only records with this contact.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            reference_number: Only records with this reference number.
+            show_all_transactions: The show all transactions flag.
+            transaction_id_query: Only records with this transaction id.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/banktransactions/uncategorized/{}/match", transaction_id),
             ("matching_transactions",),
@@ -316,7 +475,24 @@ class BankTransactions(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.BankTransaction]:
-        """List bank transactions; further pages are fetched as you iterate."""
+        """List bank transactions; further pages are fetched as you iterate.
+
+        Args:
+            account_id: Only records with this account id.
+            amount: Only records with this amount.
+            date: Only records with this date.
+            filter_by: A predefined view to restrict the results to.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            transaction_status: Only records with this transaction status.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/banktransactions",
             ("banktransactions",),
@@ -345,11 +521,23 @@ class BankTransactions(SyncResource):
         /,
         *,
         account_id: str | None = None,
-        body: m.MatchBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.MatchBankTransactionRequest | m.MatchBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Match (POST /banktransactions/uncategorized/{transaction_id}/match)."""
+        """Match (POST /banktransactions/uncategorized/{transaction_id}/match).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: The fields to send: ``m.MatchBankTransactionRequest`` or a dict typed by
+                ``m.MatchBankTransactionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/match", transaction_id),
@@ -357,6 +545,7 @@ class BankTransactions(SyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -368,10 +557,21 @@ class BankTransactions(SyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Restore (POST /banktransactions/uncategorized/{transaction_id}/restore)."""
+        """Restore (POST /banktransactions/uncategorized/{transaction_id}/restore).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/restore", transaction_id),
@@ -379,6 +579,7 @@ class BankTransactions(SyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -390,10 +591,21 @@ class BankTransactions(SyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Uncategorize (POST /banktransactions/{transaction_id}/uncategorize)."""
+        """Uncategorize (POST /banktransactions/{transaction_id}/uncategorize).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/{}/uncategorize", transaction_id),
@@ -401,6 +613,7 @@ class BankTransactions(SyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -412,10 +625,21 @@ class BankTransactions(SyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unmatch (POST /banktransactions/{transaction_id}/unmatch)."""
+        """Unmatch (POST /banktransactions/{transaction_id}/unmatch).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/banktransactions/{}/unmatch", transaction_id),
@@ -423,6 +647,7 @@ class BankTransactions(SyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -432,11 +657,22 @@ class BankTransactions(SyncResource):
         bank_transaction_id: str,
         /,
         *,
-        body: m.UpdateBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankTransactionRequest | m.UpdateBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Update a bank transaction."""
+        """Update a bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            body: The fields to send: ``m.UpdateBankTransactionRequest`` or a dict typed by
+                ``m.UpdateBankTransactionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -444,6 +680,7 @@ class BankTransactions(SyncResource):
             m.BankTransaction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -457,16 +694,29 @@ class AsyncBankTransactions(AsyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionRequest | m.CategorizeBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize (POST /banktransactions/uncategorized/{transaction_id}/categorize)."""
+        """Categorize (POST /banktransactions/uncategorized/{transaction_id}/categorize).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionRequest`` or a dict typed by
+                ``m.CategorizeBankTransactionRequestDict`` (Zoho's field names); Zoho requires
+                ``transaction_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -476,16 +726,29 @@ class AsyncBankTransactions(AsyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeAsCreditNoteRefundsRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsCreditNoteRefundsRequest | m.CategorizeAsCreditNoteRefundsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as credit note refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/creditnoterefunds)."""
+        """Categorize as credit note refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/creditnoterefunds).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeAsCreditNoteRefundsRequest`` or a dict typed by
+                ``m.CategorizeAsCreditNoteRefundsRequestDict`` (Zoho's field names); Zoho requires
+                ``creditnote_id``, ``date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/creditnoterefunds", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -495,16 +758,29 @@ class AsyncBankTransactions(AsyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsCustomerPaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsCustomerPaymentRequest | m.CategorizeBankTransactionAsCustomerPaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as customer payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/customerpayments)."""
+        """Categorize as customer payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/customerpayments).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionAsCustomerPaymentRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsCustomerPaymentRequestDict`` (Zoho's
+                field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/customerpayments", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -517,11 +793,25 @@ class AsyncBankTransactions(AsyncResource):
         doc: str | None = None,
         document_ids: str | Sequence[str] | None = None,
         totalfiles: int | None = None,
-        body: m.CategorizeBankTransactionAsExpenseRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsExpenseRequest | m.CategorizeBankTransactionAsExpenseRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as expense (POST /banktransactions/uncategorized/{transaction_id}/categorize/expenses)."""
+        """Categorize as expense (POST /banktransactions/uncategorized/{transaction_id}/categorize/expenses).
+
+        Args:
+            transaction_id: Id of the transaction.
+            doc: The file to upload.
+            document_ids: Ids of the documents (a list, sent comma-separated).
+            totalfiles: The totalFiles.
+            body: The fields to send: ``m.CategorizeBankTransactionAsExpenseRequest`` or a dict
+                typed by ``m.CategorizeBankTransactionAsExpenseRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/expenses", transaction_id),
@@ -531,6 +821,7 @@ class AsyncBankTransactions(AsyncResource):
                 "totalFiles": totalfiles,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -540,16 +831,29 @@ class AsyncBankTransactions(AsyncResource):
         statement_line_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsPaymentRefundRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsPaymentRefundRequest | m.CategorizeBankTransactionAsPaymentRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/paymentrefunds)."""
+        """Categorize as payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/paymentrefunds).
+
+        Args:
+            statement_line_id: Id of the statement line.
+            body: The fields to send: ``m.CategorizeBankTransactionAsPaymentRefundRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsPaymentRefundRequestDict`` (Zoho's
+                field names); Zoho requires ``date``, ``amount``, ``from_account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/paymentrefunds", statement_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -559,16 +863,29 @@ class AsyncBankTransactions(AsyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeAsVendorCreditRefundsRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsVendorCreditRefundsRequest | m.CategorizeAsVendorCreditRefundsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor credit refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorcreditrefunds)."""
+        """Categorize as vendor credit refunds (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorcreditrefunds).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeAsVendorCreditRefundsRequest`` or a dict typed
+                by ``m.CategorizeAsVendorCreditRefundsRequestDict`` (Zoho's field names); Zoho
+                requires ``vendor_credit_id``, ``date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorcreditrefunds", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -578,16 +895,29 @@ class AsyncBankTransactions(AsyncResource):
         transaction_id: str,
         /,
         *,
-        body: m.CategorizeBankTransactionAsVendorPaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeBankTransactionAsVendorPaymentRequest | m.CategorizeBankTransactionAsVendorPaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorpayments)."""
+        """Categorize as vendor payment (POST /banktransactions/uncategorized/{transaction_id}/categorize/vendorpayments).
+
+        Args:
+            transaction_id: Id of the transaction.
+            body: The fields to send: ``m.CategorizeBankTransactionAsVendorPaymentRequest`` or a
+                dict typed by ``m.CategorizeBankTransactionAsVendorPaymentRequestDict`` (Zoho's
+                field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorpayments", transaction_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -597,16 +927,29 @@ class AsyncBankTransactions(AsyncResource):
         statement_line_id: str,
         /,
         *,
-        body: m.CategorizeAsVendorPaymentRefundRequest | Mapping[str, Any] | None = None,
+        body: m.CategorizeAsVendorPaymentRefundRequest | m.CategorizeAsVendorPaymentRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Categorize as vendor payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/vendorpaymentrefunds)."""
+        """Categorize as vendor payment refund (POST /banktransactions/uncategorized/{statement_line_id}/categorize/vendorpaymentrefunds).
+
+        Args:
+            statement_line_id: Id of the statement line.
+            body: The fields to send: ``m.CategorizeAsVendorPaymentRefundRequest`` or a dict typed
+                by ``m.CategorizeAsVendorPaymentRefundRequestDict`` (Zoho's field names); Zoho
+                requires ``date``, ``amount``, ``to_account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/categorize/vendorpaymentrefunds", statement_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -614,11 +957,22 @@ class AsyncBankTransactions(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBankTransactionRequest | m.CreateBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Create a bank transaction."""
+        """Create a bank transaction.
+
+        Args:
+            body: The fields to send: ``m.CreateBankTransactionRequest`` or a dict typed by
+                ``m.CreateBankTransactionRequestDict`` (Zoho's field names); Zoho requires
+                ``transaction_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/banktransactions",
@@ -626,6 +980,7 @@ class AsyncBankTransactions(AsyncResource):
             m.BankTransaction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -638,7 +993,13 @@ class AsyncBankTransactions(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a bank transaction."""
+        """Delete a bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -654,10 +1015,21 @@ class AsyncBankTransactions(AsyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Exclude (POST /banktransactions/uncategorized/{transaction_id}/exclude)."""
+        """Exclude (POST /banktransactions/uncategorized/{transaction_id}/exclude).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/exclude", transaction_id),
@@ -665,6 +1037,7 @@ class AsyncBankTransactions(AsyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -677,7 +1050,13 @@ class AsyncBankTransactions(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Get one bank transaction."""
+        """Get one bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -707,7 +1086,24 @@ class AsyncBankTransactions(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.MatchingTransaction]:
-        """Get matching (GET /banktransactions/uncategorized/{transaction_id}/match)."""
+        """Get matching (GET /banktransactions/uncategorized/{transaction_id}/match).
+
+        Args:
+            transaction_id: Id of the transaction.
+            amount_end: End of the amount range.
+            amount_start: Start of the amount range.
+            contact: Only records with this contact.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            reference_number: Only records with this reference number.
+            show_all_transactions: The show all transactions flag.
+            transaction_id_query: Only records with this transaction id.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/banktransactions/uncategorized/{}/match", transaction_id),
             ("matching_transactions",),
@@ -747,7 +1143,24 @@ class AsyncBankTransactions(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.BankTransaction]:
-        """List bank transactions; further pages are fetched as you iterate."""
+        """List bank transactions; further pages are fetched as you iterate.
+
+        Args:
+            account_id: Only records with this account id.
+            amount: Only records with this amount.
+            date: Only records with this date.
+            filter_by: A predefined view to restrict the results to.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            transaction_status: Only records with this transaction status.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/banktransactions",
             ("banktransactions",),
@@ -776,11 +1189,23 @@ class AsyncBankTransactions(AsyncResource):
         /,
         *,
         account_id: str | None = None,
-        body: m.MatchBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.MatchBankTransactionRequest | m.MatchBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Match (POST /banktransactions/uncategorized/{transaction_id}/match)."""
+        """Match (POST /banktransactions/uncategorized/{transaction_id}/match).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: The fields to send: ``m.MatchBankTransactionRequest`` or a dict typed by
+                ``m.MatchBankTransactionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/match", transaction_id),
@@ -788,6 +1213,7 @@ class AsyncBankTransactions(AsyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -799,10 +1225,21 @@ class AsyncBankTransactions(AsyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Restore (POST /banktransactions/uncategorized/{transaction_id}/restore)."""
+        """Restore (POST /banktransactions/uncategorized/{transaction_id}/restore).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/uncategorized/{}/restore", transaction_id),
@@ -810,6 +1247,7 @@ class AsyncBankTransactions(AsyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -821,10 +1259,21 @@ class AsyncBankTransactions(AsyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Uncategorize (POST /banktransactions/{transaction_id}/uncategorize)."""
+        """Uncategorize (POST /banktransactions/{transaction_id}/uncategorize).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/{}/uncategorize", transaction_id),
@@ -832,6 +1281,7 @@ class AsyncBankTransactions(AsyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -843,10 +1293,21 @@ class AsyncBankTransactions(AsyncResource):
         *,
         account_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unmatch (POST /banktransactions/{transaction_id}/unmatch)."""
+        """Unmatch (POST /banktransactions/{transaction_id}/unmatch).
+
+        Args:
+            transaction_id: Id of the transaction.
+            account_id: The account id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/banktransactions/{}/unmatch", transaction_id),
@@ -854,6 +1315,7 @@ class AsyncBankTransactions(AsyncResource):
                 "account_id": account_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -863,11 +1325,22 @@ class AsyncBankTransactions(AsyncResource):
         bank_transaction_id: str,
         /,
         *,
-        body: m.UpdateBankTransactionRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBankTransactionRequest | m.UpdateBankTransactionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BankTransaction:
-        """Update a bank transaction."""
+        """Update a bank transaction.
+
+        Args:
+            bank_transaction_id: Id of the bank transaction.
+            body: The fields to send: ``m.UpdateBankTransactionRequest`` or a dict typed by
+                ``m.UpdateBankTransactionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/banktransactions/{}", bank_transaction_id),
@@ -875,6 +1348,7 @@ class AsyncBankTransactions(AsyncResource):
             m.BankTransaction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

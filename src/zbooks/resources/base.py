@@ -6,7 +6,8 @@ send and read lives here once, shared by the sync and async classes:
 
 - query values are converted to what Zoho reads (enums to their value, dates to
   ``yyyy-mm-dd``, timestamps to ``2023-11-18T02:02:51-0800``, id lists to ``a,b,c``);
-- bodies are models (only fields that were set, by Zoho's names) or plain mappings;
+- bodies are models (only fields that were set, by Zoho's names) or typed dicts, with
+  ``extra_body`` (fields the OAS does not know yet) merged last;
   with files the body travels as the ``JSONString`` form field beside them, the way
   Zoho's multipart endpoints expect;
 - the result is found under the documented key, or under the key the API really uses
@@ -32,8 +33,9 @@ from enum import Enum
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
+from zbooks.core import jsonwire
 from zbooks.core.pagination import MAX_PER_PAGE, list_key_of, to_page
-from zbooks.models.wire import ZOHO_TIME_FORMAT, decimal_to_json, is_model, json_default
+from zbooks.models.wire import ZOHO_TIME_FORMAT, is_model, json_default
 
 if TYPE_CHECKING:
     from zbooks.core.client import AsyncClient, Client
@@ -75,7 +77,7 @@ def query_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(decimal_to_json(value))
+        return jsonwire.decimal_literal(value)
     if isinstance(value, list | tuple):
         return ",".join(str(query_value(v)) for v in value)
     return value
@@ -99,11 +101,28 @@ def plain(value: Any) -> Any:
     return value
 
 
+def merge_body(body: Any, extra_body: Mapping[str, Any] | None) -> Any:
+    """The JSON body: the typed ``body`` (model or dict) with ``extra_body`` merged last.
+
+    ``extra_body`` is the one door for fields Zoho accepts before its OpenAPI files
+    document them (as in openai-python): the typed ``body`` stays strict, and an
+    undocumented field is a visible, deliberate choice that wins over a typed one."""
+    payload = plain(body) if body is not None else None
+    if extra_body:
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict):
+            raise TypeError("extra_body can only extend a JSON object body")
+        payload.update(plain(dict(extra_body)))
+    return payload
+
+
 def prepare(
     *,
     query: Mapping[str, Any],
     params: Mapping[str, Any] | None,
     body: Any = None,
+    extra_body: Mapping[str, Any] | None = None,
     files: Mapping[str, Any] | None = None,
     headers: Mapping[str, Any] | None = None,
     organization_id: str | None = None,
@@ -122,12 +141,12 @@ def prepare(
     }
     if sent_headers:
         kwargs["headers"] = sent_headers
-    payload = plain(body) if body is not None else None
+    payload = merge_body(body, extra_body)
     uploads = {k: v for k, v in (files or {}).items() if v is not None}
     if uploads:
         kwargs["files"] = uploads
         if payload is not None:
-            kwargs["data"] = {"JSONString": json.dumps(payload, default=json_default)}
+            kwargs["data"] = {"JSONString": jsonwire.dumps(payload)}
     elif payload is not None:
         kwargs["json"] = payload
     return kwargs

@@ -29,7 +29,14 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several base currency adjustments at once."""
+        """Delete several base currency adjustments at once.
+
+        Args:
+            base_currency_adjustment_ids: Ids of the base currency adjustments (a list, sent
+                comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/basecurrencyadjustment/bulkdelete",
@@ -44,11 +51,23 @@ class BaseCurrencyAdjustments(SyncResource):
         self,
         *,
         account_ids: str | Sequence[str],
-        body: m.CreateBaseCurrencyAdjustmentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBaseCurrencyAdjustmentRequest | m.CreateBaseCurrencyAdjustmentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Create a base currency adjustment."""
+        """Create a base currency adjustment.
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: The fields to send: ``m.CreateBaseCurrencyAdjustmentRequest`` or a dict typed by
+                ``m.CreateBaseCurrencyAdjustmentRequestDict`` (Zoho's field names); Zoho requires
+                ``currency_id``, ``adjustment_date``, ``exchange_rate``, ``notes``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/basecurrencyadjustment",
@@ -58,6 +77,7 @@ class BaseCurrencyAdjustments(SyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -70,7 +90,13 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a base currency adjustment."""
+        """Delete a base currency adjustment.
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/basecurrencyadjustment/{}", base_currency_adjustment_id),
@@ -87,7 +113,13 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Get one base currency adjustment."""
+        """Get one base currency adjustment.
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/basecurrencyadjustment/{}", base_currency_adjustment_id),
@@ -109,7 +141,17 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.BaseCurrencyAdjustment]:
-        """List base currency adjustments; further pages are fetched as you iterate."""
+        """List base currency adjustments; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            last_modified_time: Only records changed at or after this time.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/basecurrencyadjustment",
             ("base_currency_adjustments",),
@@ -135,7 +177,16 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """List accounts (GET /basecurrencyadjustment/accounts)."""
+        """List accounts (GET /basecurrencyadjustment/accounts).
+
+        Args:
+            adjustment_date: The adjustment date (required).
+            currency_id: The currency id (required).
+            exchange_rate: The exchange rate (required).
+            notes: The notes (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/basecurrencyadjustment/accounts",
@@ -161,7 +212,16 @@ class BaseCurrencyAdjustments(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Contact]:
-        """List contacts (GET /basecurrencyadjustment/contacts)."""
+        """List contacts (GET /basecurrencyadjustment/contacts).
+
+        Args:
+            account_id: The account id (required).
+            adjustment_date: The adjustment date (required).
+            currency_id: The currency id (required).
+            exchange_rate: The exchange rate (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/basecurrencyadjustment/contacts",
@@ -183,10 +243,20 @@ class BaseCurrencyAdjustments(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Reevaluate (POST /basecurrencyadjustment/{base_currency_adjustment_id}/reevaluate)."""
+        """Reevaluate (POST /basecurrencyadjustment/{base_currency_adjustment_id}/reevaluate).
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/basecurrencyadjustment/{}/reevaluate", base_currency_adjustment_id),
@@ -194,6 +264,7 @@ class BaseCurrencyAdjustments(SyncResource):
             m.BaseCurrencyAdjustment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -209,7 +280,14 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several base currency adjustments at once."""
+        """Delete several base currency adjustments at once.
+
+        Args:
+            base_currency_adjustment_ids: Ids of the base currency adjustments (a list, sent
+                comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/basecurrencyadjustment/bulkdelete",
@@ -224,11 +302,23 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         self,
         *,
         account_ids: str | Sequence[str],
-        body: m.CreateBaseCurrencyAdjustmentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBaseCurrencyAdjustmentRequest | m.CreateBaseCurrencyAdjustmentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Create a base currency adjustment."""
+        """Create a base currency adjustment.
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: The fields to send: ``m.CreateBaseCurrencyAdjustmentRequest`` or a dict typed by
+                ``m.CreateBaseCurrencyAdjustmentRequestDict`` (Zoho's field names); Zoho requires
+                ``currency_id``, ``adjustment_date``, ``exchange_rate``, ``notes``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/basecurrencyadjustment",
@@ -238,6 +328,7 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -250,7 +341,13 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a base currency adjustment."""
+        """Delete a base currency adjustment.
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/basecurrencyadjustment/{}", base_currency_adjustment_id),
@@ -267,7 +364,13 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Get one base currency adjustment."""
+        """Get one base currency adjustment.
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/basecurrencyadjustment/{}", base_currency_adjustment_id),
@@ -289,7 +392,17 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.BaseCurrencyAdjustment]:
-        """List base currency adjustments; further pages are fetched as you iterate."""
+        """List base currency adjustments; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            last_modified_time: Only records changed at or after this time.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/basecurrencyadjustment",
             ("base_currency_adjustments",),
@@ -315,7 +428,16 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """List accounts (GET /basecurrencyadjustment/accounts)."""
+        """List accounts (GET /basecurrencyadjustment/accounts).
+
+        Args:
+            adjustment_date: The adjustment date (required).
+            currency_id: The currency id (required).
+            exchange_rate: The exchange rate (required).
+            notes: The notes (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/basecurrencyadjustment/accounts",
@@ -341,7 +463,16 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Contact]:
-        """List contacts (GET /basecurrencyadjustment/contacts)."""
+        """List contacts (GET /basecurrencyadjustment/contacts).
+
+        Args:
+            account_id: The account id (required).
+            adjustment_date: The adjustment date (required).
+            currency_id: The currency id (required).
+            exchange_rate: The exchange rate (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/basecurrencyadjustment/contacts",
@@ -363,10 +494,20 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.BaseCurrencyAdjustment:
-        """Reevaluate (POST /basecurrencyadjustment/{base_currency_adjustment_id}/reevaluate)."""
+        """Reevaluate (POST /basecurrencyadjustment/{base_currency_adjustment_id}/reevaluate).
+
+        Args:
+            base_currency_adjustment_id: Id of the base currency adjustment.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/basecurrencyadjustment/{}/reevaluate", base_currency_adjustment_id),
@@ -374,6 +515,7 @@ class AsyncBaseCurrencyAdjustments(AsyncResource):
             m.BaseCurrencyAdjustment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

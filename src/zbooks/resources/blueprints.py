@@ -21,11 +21,22 @@ class Blueprints(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateBlueprintRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBlueprintRequest | m.CreateBlueprintRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Create a blueprint."""
+        """Create a blueprint.
+
+        Args:
+            body: The fields to send: ``m.CreateBlueprintRequest`` or a dict typed by
+                ``m.CreateBlueprintRequestDict`` (Zoho's field names); Zoho requires
+                ``blueprint_name``, ``entity``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/blueprints",
@@ -33,6 +44,7 @@ class Blueprints(SyncResource):
             m.Blueprint,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -45,7 +57,13 @@ class Blueprints(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a blueprint."""
+        """Delete a blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -62,7 +80,13 @@ class Blueprints(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Get one blueprint."""
+        """Get one blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -82,7 +106,15 @@ class Blueprints(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Blueprint]:
-        """List blueprints; further pages are fetched as you iterate."""
+        """List blueprints; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/blueprints",
             ("blueprints",),
@@ -101,11 +133,22 @@ class Blueprints(SyncResource):
         blueprint_id: str,
         /,
         *,
-        body: m.UpdateBlueprintRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBlueprintRequest | m.UpdateBlueprintRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Update a blueprint."""
+        """Update a blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            body: The fields to send: ``m.UpdateBlueprintRequest`` or a dict typed by
+                ``m.UpdateBlueprintRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -113,6 +156,7 @@ class Blueprints(SyncResource):
             m.Blueprint,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -124,11 +168,22 @@ class AsyncBlueprints(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateBlueprintRequest | Mapping[str, Any] | None = None,
+        body: m.CreateBlueprintRequest | m.CreateBlueprintRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Create a blueprint."""
+        """Create a blueprint.
+
+        Args:
+            body: The fields to send: ``m.CreateBlueprintRequest`` or a dict typed by
+                ``m.CreateBlueprintRequestDict`` (Zoho's field names); Zoho requires
+                ``blueprint_name``, ``entity``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/blueprints",
@@ -136,6 +191,7 @@ class AsyncBlueprints(AsyncResource):
             m.Blueprint,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -148,7 +204,13 @@ class AsyncBlueprints(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a blueprint."""
+        """Delete a blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -165,7 +227,13 @@ class AsyncBlueprints(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Get one blueprint."""
+        """Get one blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -185,7 +253,15 @@ class AsyncBlueprints(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Blueprint]:
-        """List blueprints; further pages are fetched as you iterate."""
+        """List blueprints; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/blueprints",
             ("blueprints",),
@@ -204,11 +280,22 @@ class AsyncBlueprints(AsyncResource):
         blueprint_id: str,
         /,
         *,
-        body: m.UpdateBlueprintRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateBlueprintRequest | m.UpdateBlueprintRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Blueprint:
-        """Update a blueprint."""
+        """Update a blueprint.
+
+        Args:
+            blueprint_id: Id of the blueprint.
+            body: The fields to send: ``m.UpdateBlueprintRequest`` or a dict typed by
+                ``m.UpdateBlueprintRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/blueprints/{}", blueprint_id),
@@ -216,6 +303,7 @@ class AsyncBlueprints(AsyncResource):
             m.Blueprint,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -27,7 +27,13 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several accounts at once."""
+        """Delete several accounts at once.
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/chartofaccounts/bulkdelete",
@@ -43,10 +49,20 @@ class ChartOfAccounts(SyncResource):
         *,
         account_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark active (POST /chartofaccounts/active)."""
+        """Bulk mark active (POST /chartofaccounts/active).
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/chartofaccounts/active",
@@ -54,6 +70,7 @@ class ChartOfAccounts(SyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -63,10 +80,20 @@ class ChartOfAccounts(SyncResource):
         *,
         account_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark inactive (POST /chartofaccounts/inactive)."""
+        """Bulk mark inactive (POST /chartofaccounts/inactive).
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/chartofaccounts/inactive",
@@ -74,6 +101,7 @@ class ChartOfAccounts(SyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -81,11 +109,22 @@ class ChartOfAccounts(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateChartOfAccountRequest | Mapping[str, Any] | None = None,
+        body: m.CreateChartOfAccountRequest | m.CreateChartOfAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Create an account."""
+        """Create an account.
+
+        Args:
+            body: The fields to send: ``m.CreateChartOfAccountRequest`` or a dict typed by
+                ``m.CreateChartOfAccountRequestDict`` (Zoho's field names); Zoho requires
+                ``account_name``, ``account_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/chartofaccounts",
@@ -93,6 +132,7 @@ class ChartOfAccounts(SyncResource):
             m.Account,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -105,7 +145,13 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an account."""
+        """Delete an account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/chartofaccounts/{}", account_id),
@@ -122,7 +168,13 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete transaction (DELETE /chartofaccounts/transactions/{transaction_id})."""
+        """Delete transaction (DELETE /chartofaccounts/transactions/{transaction_id}).
+
+        Args:
+            transaction_id: Id of the transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/chartofaccounts/transactions/{}", transaction_id),
@@ -139,7 +191,13 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Get one account."""
+        """Get one account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/chartofaccounts/{}", account_id),
@@ -167,7 +225,23 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Account]:
-        """List accounts; further pages are fetched as you iterate."""
+        """List accounts; further pages are fetched as you iterate.
+
+        Args:
+            account_code: Only records with this account code.
+            account_id: Only records with this account id.
+            account_name: Only records with this account name.
+            customview_id: Only records with this customview id.
+            filter_by: A predefined view to restrict the results to.
+            last_modified_time: Only records changed at or after this time.
+            search_text: Text to search for in the records' main fields.
+            showbalance: The showbalance flag.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/chartofaccounts",
             ("chartofaccounts",),
@@ -211,7 +285,28 @@ class ChartOfAccounts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Transaction]:
-        """List transactions (GET /chartofaccounts/accounttransactions)."""
+        """List transactions (GET /chartofaccounts/accounttransactions).
+
+        Args:
+            account_id: Only records with this account id (required).
+            amount: Only records with this amount.
+            amount_greater_equals: Only records with this amount greater equals.
+            amount_greater_than: Only records with this amount greater than.
+            amount_less_equals: Only records with this amount less equals.
+            amount_less_than: Only records with this amount less than.
+            date: Only records with this date.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/chartofaccounts/accounttransactions",
             ("transactions",),
@@ -244,15 +339,26 @@ class ChartOfAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an account as active."""
+        """Mark an account as active.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/chartofaccounts/{}/active", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -263,15 +369,26 @@ class ChartOfAccounts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an account as inactive."""
+        """Mark an account as inactive.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/chartofaccounts/{}/inactive", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -281,11 +398,22 @@ class ChartOfAccounts(SyncResource):
         account_id: str,
         /,
         *,
-        body: m.UpdateChartOfAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateChartOfAccountRequest | m.UpdateChartOfAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Update an account."""
+        """Update an account.
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.UpdateChartOfAccountRequest`` or a dict typed by
+                ``m.UpdateChartOfAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/chartofaccounts/{}", account_id),
@@ -293,6 +421,7 @@ class ChartOfAccounts(SyncResource):
             m.Account,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -308,7 +437,13 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several accounts at once."""
+        """Delete several accounts at once.
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/chartofaccounts/bulkdelete",
@@ -324,10 +459,20 @@ class AsyncChartOfAccounts(AsyncResource):
         *,
         account_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark active (POST /chartofaccounts/active)."""
+        """Bulk mark active (POST /chartofaccounts/active).
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/chartofaccounts/active",
@@ -335,6 +480,7 @@ class AsyncChartOfAccounts(AsyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -344,10 +490,20 @@ class AsyncChartOfAccounts(AsyncResource):
         *,
         account_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark inactive (POST /chartofaccounts/inactive)."""
+        """Bulk mark inactive (POST /chartofaccounts/inactive).
+
+        Args:
+            account_ids: Ids of the accounts (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/chartofaccounts/inactive",
@@ -355,6 +511,7 @@ class AsyncChartOfAccounts(AsyncResource):
                 "account_ids": account_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -362,11 +519,22 @@ class AsyncChartOfAccounts(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateChartOfAccountRequest | Mapping[str, Any] | None = None,
+        body: m.CreateChartOfAccountRequest | m.CreateChartOfAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Create an account."""
+        """Create an account.
+
+        Args:
+            body: The fields to send: ``m.CreateChartOfAccountRequest`` or a dict typed by
+                ``m.CreateChartOfAccountRequestDict`` (Zoho's field names); Zoho requires
+                ``account_name``, ``account_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/chartofaccounts",
@@ -374,6 +542,7 @@ class AsyncChartOfAccounts(AsyncResource):
             m.Account,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -386,7 +555,13 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an account."""
+        """Delete an account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/chartofaccounts/{}", account_id),
@@ -403,7 +578,13 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete transaction (DELETE /chartofaccounts/transactions/{transaction_id})."""
+        """Delete transaction (DELETE /chartofaccounts/transactions/{transaction_id}).
+
+        Args:
+            transaction_id: Id of the transaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/chartofaccounts/transactions/{}", transaction_id),
@@ -420,7 +601,13 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Get one account."""
+        """Get one account.
+
+        Args:
+            account_id: Id of the account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/chartofaccounts/{}", account_id),
@@ -448,7 +635,23 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Account]:
-        """List accounts; further pages are fetched as you iterate."""
+        """List accounts; further pages are fetched as you iterate.
+
+        Args:
+            account_code: Only records with this account code.
+            account_id: Only records with this account id.
+            account_name: Only records with this account name.
+            customview_id: Only records with this customview id.
+            filter_by: A predefined view to restrict the results to.
+            last_modified_time: Only records changed at or after this time.
+            search_text: Text to search for in the records' main fields.
+            showbalance: The showbalance flag.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/chartofaccounts",
             ("chartofaccounts",),
@@ -492,7 +695,28 @@ class AsyncChartOfAccounts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Transaction]:
-        """List transactions (GET /chartofaccounts/accounttransactions)."""
+        """List transactions (GET /chartofaccounts/accounttransactions).
+
+        Args:
+            account_id: Only records with this account id (required).
+            amount: Only records with this amount.
+            amount_greater_equals: Only records with this amount greater equals.
+            amount_greater_than: Only records with this amount greater than.
+            amount_less_equals: Only records with this amount less equals.
+            amount_less_than: Only records with this amount less than.
+            date: Only records with this date.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            transaction_type: Only records with this transaction type.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/chartofaccounts/accounttransactions",
             ("transactions",),
@@ -525,15 +749,26 @@ class AsyncChartOfAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an account as active."""
+        """Mark an account as active.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/chartofaccounts/{}/active", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -544,15 +779,26 @@ class AsyncChartOfAccounts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an account as inactive."""
+        """Mark an account as inactive.
+
+        Args:
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/chartofaccounts/{}/inactive", account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -562,11 +808,22 @@ class AsyncChartOfAccounts(AsyncResource):
         account_id: str,
         /,
         *,
-        body: m.UpdateChartOfAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateChartOfAccountRequest | m.UpdateChartOfAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Account:
-        """Update an account."""
+        """Update an account.
+
+        Args:
+            account_id: Id of the account.
+            body: The fields to send: ``m.UpdateChartOfAccountRequest`` or a dict typed by
+                ``m.UpdateChartOfAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/chartofaccounts/{}", account_id),
@@ -574,6 +831,7 @@ class AsyncChartOfAccounts(AsyncResource):
             m.Account,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

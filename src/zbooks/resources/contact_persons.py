@@ -21,11 +21,22 @@ class ContactPersons(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactPersonRequest | m.CreateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ContactPerson:
-        """Create a contact person."""
+        """Create a contact person.
+
+        Args:
+            body: The fields to send: ``m.CreateContactPersonRequest`` or a dict typed by
+                ``m.CreateContactPersonRequestDict`` (Zoho's field names); Zoho requires
+                ``first_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/contacts/contactpersons",
@@ -33,6 +44,7 @@ class ContactPersons(SyncResource):
             m.ContactPerson,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -45,7 +57,13 @@ class ContactPersons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a contact person."""
+        """Delete a contact person.
+
+        Args:
+            contact_person_id: Id of the contact person.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/contactpersons/{}", contact_person_id),
@@ -63,7 +81,14 @@ class ContactPersons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ContactPerson:
-        """Get one contact person."""
+        """Get one contact person.
+
+        Args:
+            contact_id: Id of the contact.
+            contact_person_id: Id of the contact person.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/contacts/{}/contactpersons/{}", contact_id, contact_person_id),
@@ -84,7 +109,15 @@ class ContactPersons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.ContactPerson]:
-        """List contact persons; further pages are fetched as you iterate."""
+        """List contact persons; further pages are fetched as you iterate.
+
+        Args:
+            contact_id: Id of the contact.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/contacts/{}/contactpersons", contact_id),
             ("contact_persons",),
@@ -102,15 +135,26 @@ class ContactPersons(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact person as primary."""
+        """Mark a contact person as primary.
+
+        Args:
+            contact_person_id: Id of the contact person.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/primary", contact_person_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -120,11 +164,22 @@ class ContactPersons(SyncResource):
         contact_person_id: str,
         /,
         *,
-        body: m.UpdateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactPersonRequest | m.UpdateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ContactPerson:
-        """Update a contact person."""
+        """Update a contact person.
+
+        Args:
+            contact_person_id: Id of the contact person.
+            body: The fields to send: ``m.UpdateContactPersonRequest`` or a dict typed by
+                ``m.UpdateContactPersonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/contacts/contactpersons/{}", contact_person_id),
@@ -132,6 +187,7 @@ class ContactPersons(SyncResource):
             m.ContactPerson,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -143,11 +199,22 @@ class AsyncContactPersons(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactPersonRequest | m.CreateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ContactPerson:
-        """Create a contact person."""
+        """Create a contact person.
+
+        Args:
+            body: The fields to send: ``m.CreateContactPersonRequest`` or a dict typed by
+                ``m.CreateContactPersonRequestDict`` (Zoho's field names); Zoho requires
+                ``first_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/contacts/contactpersons",
@@ -155,6 +222,7 @@ class AsyncContactPersons(AsyncResource):
             m.ContactPerson,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -167,7 +235,13 @@ class AsyncContactPersons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a contact person."""
+        """Delete a contact person.
+
+        Args:
+            contact_person_id: Id of the contact person.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/contactpersons/{}", contact_person_id),
@@ -185,7 +259,14 @@ class AsyncContactPersons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ContactPerson:
-        """Get one contact person."""
+        """Get one contact person.
+
+        Args:
+            contact_id: Id of the contact.
+            contact_person_id: Id of the contact person.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/contacts/{}/contactpersons/{}", contact_id, contact_person_id),
@@ -206,7 +287,15 @@ class AsyncContactPersons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.ContactPerson]:
-        """List contact persons; further pages are fetched as you iterate."""
+        """List contact persons; further pages are fetched as you iterate.
+
+        Args:
+            contact_id: Id of the contact.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/contacts/{}/contactpersons", contact_id),
             ("contact_persons",),
@@ -224,15 +313,26 @@ class AsyncContactPersons(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact person as primary."""
+        """Mark a contact person as primary.
+
+        Args:
+            contact_person_id: Id of the contact person.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/primary", contact_person_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -242,11 +342,22 @@ class AsyncContactPersons(AsyncResource):
         contact_person_id: str,
         /,
         *,
-        body: m.UpdateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactPersonRequest | m.UpdateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ContactPerson:
-        """Update a contact person."""
+        """Update a contact person.
+
+        Args:
+            contact_person_id: Id of the contact person.
+            body: The fields to send: ``m.UpdateContactPersonRequest`` or a dict typed by
+                ``m.UpdateContactPersonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/contacts/contactpersons/{}", contact_person_id),
@@ -254,6 +365,7 @@ class AsyncContactPersons(AsyncResource):
             m.ContactPerson,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -26,11 +26,22 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactAddressRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactAddressRequest | m.AddContactAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.AddressInfo:
-        """Add address (POST /contacts/{contact_id}/address)."""
+        """Add address (POST /contacts/{contact_id}/address).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactAddressRequest`` or a dict typed by
+                ``m.AddContactAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/contacts/{}/address", contact_id),
@@ -38,6 +49,7 @@ class Contacts(SyncResource):
             m.AddressInfo,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -48,15 +60,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a contact."""
+        """Attach a file to a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/attachment", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -66,16 +89,28 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactBankAccountRequest | m.AddContactBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add bank account (POST /contacts/{contact_id}/bankaccount)."""
+        """Add bank account (POST /contacts/{contact_id}/bankaccount).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactBankAccountRequest`` or a dict typed by
+                ``m.AddContactBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -85,16 +120,28 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactCardRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactCardRequest | m.AddContactCardRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add card (POST /contacts/{contact_id}/card)."""
+        """Add card (POST /contacts/{contact_id}/card).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactCardRequest`` or a dict typed by
+                ``m.AddContactCardRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/card", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -104,16 +151,28 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactCommentRequest | m.AddContactCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to a contact."""
+        """Add a comment to a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactCommentRequest`` or a dict typed by
+                ``m.AddContactCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/comments", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -124,15 +183,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add tax info (POST /contacts/{contact_id}/taxinfo)."""
+        """Add tax info (POST /contacts/{contact_id}/taxinfo).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/taxinfo", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -144,15 +214,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/approve)."""
+        """Approve bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/approve).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/approve", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -164,10 +246,21 @@ class Contacts(SyncResource):
         *,
         owner_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Assign owner (POST /contacts/{contact_id}/owner)."""
+        """Assign owner (POST /contacts/{contact_id}/owner).
+
+        Args:
+            contact_id: Id of the contact.
+            owner_id: The owner id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/owner", contact_id),
@@ -175,6 +268,7 @@ class Contacts(SyncResource):
                 "owner_id": owner_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -185,10 +279,21 @@ class Contacts(SyncResource):
         contact_ids: str | Sequence[str],
         owner_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk assign owner (POST /contacts/owner)."""
+        """Bulk assign owner (POST /contacts/owner).
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated) (required).
+            owner_id: The owner id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/contacts/owner",
@@ -197,6 +302,7 @@ class Contacts(SyncResource):
                 "owner_id": owner_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -208,7 +314,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several contacts at once."""
+        """Delete several contacts at once.
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/contacts",
@@ -223,15 +335,25 @@ class Contacts(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk send sms (POST /contacts/sms)."""
+        """Bulk send sms (POST /contacts/sms).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/contacts/sms",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -241,10 +363,20 @@ class Contacts(SyncResource):
         *,
         contact_ids: str | Sequence[str] | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk track 1099 (POST /contacts/track1099)."""
+        """Bulk track 1099 (POST /contacts/track1099).
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/contacts/track1099",
@@ -252,6 +384,7 @@ class Contacts(SyncResource):
                 "contact_ids": contact_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -259,11 +392,21 @@ class Contacts(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateContactRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactRequest | m.CreateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Create a contact."""
+        """Create a contact.
+
+        Args:
+            body: The fields to send: ``m.CreateContactRequest`` or a dict typed by
+                ``m.CreateContactRequestDict`` (Zoho's field names); Zoho requires ``contact_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/contacts",
@@ -271,6 +414,7 @@ class Contacts(SyncResource):
             m.Contact,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -278,16 +422,27 @@ class Contacts(SyncResource):
     def create_contact_person(
         self,
         *,
-        body: m.CreateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactPersonRequest | m.CreateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create contact person (POST /contacts/contactpersons)."""
+        """Create contact person (POST /contacts/contactpersons).
+
+        Args:
+            body: The fields to send: ``m.CreateContactPersonRequest`` or a dict typed by
+                ``m.CreateContactPersonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/contacts/contactpersons",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -299,15 +454,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Decline bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/decline)."""
+        """Decline bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/decline).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/decline", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -320,7 +487,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a contact."""
+        """Delete a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}", contact_id),
@@ -338,7 +511,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete address (DELETE /contacts/{contact_id}/address/{address_id})."""
+        """Delete address (DELETE /contacts/{contact_id}/address/{address_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/address/{}", contact_id, address_id),
@@ -356,7 +536,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete bank account (DELETE /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Delete bank account (DELETE /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
@@ -374,7 +561,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete card (DELETE /contacts/{contact_id}/card/{card_id})."""
+        """Delete card (DELETE /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/card/{}", contact_id, card_id),
@@ -392,7 +586,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a contact."""
+        """Delete a comment from a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/comments/{}", contact_id, comment_id),
@@ -409,7 +610,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete contact person (DELETE /contacts/contactpersons/{contactperson_id})."""
+        """Delete contact person (DELETE /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/contactpersons/{}", contactperson_id),
@@ -427,7 +634,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /contacts/{contact_id}/documents/{document_id})."""
+        """Delete document (DELETE /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
@@ -445,7 +659,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete tag (DELETE /contacts/{contact_id}/tags/{tag_id})."""
+        """Delete tag (DELETE /contacts/{contact_id}/tags/{tag_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tag_id: Id of the tag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/tags/{}", contact_id, tag_id),
@@ -463,7 +684,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete tax info (DELETE /contacts/{contact_id}/taxinfo/{tax_info_id})."""
+        """Delete tax info (DELETE /contacts/{contact_id}/taxinfo/{tax_info_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tax_info_id: Id of the tax info.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/contacts/{}/taxinfo/{}", contact_id, tax_info_id),
@@ -478,15 +706,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/disable)."""
+        """Disable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/disable).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/sms/disable", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -497,15 +736,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable payment reminder (POST /contacts/{contact_id}/paymentreminder/disable)."""
+        """Disable payment reminder (POST /contacts/{contact_id}/paymentreminder/disable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/paymentreminder/disable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -516,15 +766,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable portal (POST /contacts/{contact_id}/portal/disable)."""
+        """Disable portal (POST /contacts/{contact_id}/portal/disable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/portal/disable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -535,11 +796,24 @@ class Contacts(SyncResource):
         /,
         *,
         send_customer_statement: bool | None = None,
-        body: m.EmailContactRequest | Mapping[str, Any] | None = None,
+        body: m.EmailContactRequest | m.EmailContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email a contact."""
+        """Email a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailContactRequest`` or a dict typed by
+                ``m.EmailContactRequestDict`` (Zoho's field names); Zoho requires ``to_mail_ids``,
+                ``subject``, ``body``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/email", contact_id),
@@ -547,6 +821,7 @@ class Contacts(SyncResource):
                 "send_customer_statement": send_customer_statement,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -559,11 +834,26 @@ class Contacts(SyncResource):
         end_date: _dt.date | str | None = None,
         multipart_or_formdata: str | None = None,
         start_date: _dt.date | str | None = None,
-        body: m.EmailContactStatementRequest | Mapping[str, Any] | None = None,
+        body: m.EmailContactStatementRequest | m.EmailContactStatementRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email statement (POST /contacts/{contact_id}/statements/email)."""
+        """Email statement (POST /contacts/{contact_id}/statements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            end_date: The end date.
+            multipart_or_formdata: The multipart or formdata.
+            start_date: The start date.
+            body: The fields to send: ``m.EmailContactStatementRequest`` or a dict typed by
+                ``m.EmailContactStatementRequestDict`` (Zoho's field names); Zoho requires
+                ``to_mail_ids``, ``subject``, ``body``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/statements/email", contact_id),
@@ -573,6 +863,7 @@ class Contacts(SyncResource):
                 "start_date": start_date,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -583,15 +874,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/enable)."""
+        """Enable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/enable).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/sms/enable", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -602,15 +904,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable payment reminder (POST /contacts/{contact_id}/paymentreminder/enable)."""
+        """Enable payment reminder (POST /contacts/{contact_id}/paymentreminder/enable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/paymentreminder/enable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -620,16 +933,29 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.EnableContactPortalRequest | Mapping[str, Any] | None = None,
+        body: m.EnableContactPortalRequest | m.EnableContactPortalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable portal (POST /contacts/{contact_id}/portal/enable)."""
+        """Enable portal (POST /contacts/{contact_id}/portal/enable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.EnableContactPortalRequest`` or a dict typed by
+                ``m.EnableContactPortalRequestDict`` (Zoho's field names); Zoho requires
+                ``contact_persons``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/portal/enable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -642,7 +968,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Get one contact."""
+        """Get one contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/contacts/{}", contact_id),
@@ -661,7 +993,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.AddressInfo]:
-        """Get address (GET /contacts/{contact_id}/address)."""
+        """Get address (GET /contacts/{contact_id}/address).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/contacts/{}/address", contact_id),
@@ -681,7 +1019,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get bank account (GET /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Get bank account (GET /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
@@ -696,7 +1041,12 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get bulk sms content (GET /contacts/sms)."""
+        """Get bulk sms content (GET /contacts/sms).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/sms",
@@ -713,7 +1063,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get by reference (GET /contacts/reference/{reference_id})."""
+        """Get by reference (GET /contacts/reference/{reference_id}).
+
+        Args:
+            reference_id: Id of the reference.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/reference/{}", reference_id),
@@ -731,7 +1087,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get card (GET /contacts/{contact_id}/card/{card_id})."""
+        """Get card (GET /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/card/{}", contact_id, card_id),
@@ -746,7 +1109,12 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get card count (GET /contacts/cardcount)."""
+        """Get card count (GET /contacts/cardcount).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/cardcount",
@@ -763,7 +1131,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get client review email (GET /contacts/{contact_id}/clientreviews/email)."""
+        """Get client review email (GET /contacts/{contact_id}/clientreviews/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/clientreviews/email", contact_id),
@@ -781,7 +1155,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get contact person (GET /contacts/{contact_id}/contactpersons/{contactperson_id})."""
+        """Get contact person (GET /contacts/{contact_id}/contactpersons/{contactperson_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/contactpersons/{}", contact_id, contactperson_id),
@@ -799,7 +1180,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get document (GET /contacts/{contact_id}/documents/{document_id})."""
+        """Get document (GET /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
@@ -816,7 +1204,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get the default email content for a contact."""
+        """Get the default email content for a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/email", contact_id),
@@ -833,7 +1227,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get income and expense (GET /contacts/{contact_id}/incomeandexpense)."""
+        """Get income and expense (GET /contacts/{contact_id}/incomeandexpense).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/incomeandexpense", contact_id),
@@ -850,7 +1250,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get inventory summary (GET /contacts/{contact_id}/inventorysummary)."""
+        """Get inventory summary (GET /contacts/{contact_id}/inventorysummary).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/inventorysummary", contact_id),
@@ -867,7 +1273,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get opening balances (GET /contacts/{contact_id}/openingbalances)."""
+        """Get opening balances (GET /contacts/{contact_id}/openingbalances).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/openingbalances", contact_id),
@@ -884,7 +1296,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment method email (GET /contacts/{contact_id}/paymentmethod/email)."""
+        """Get payment method email (GET /contacts/{contact_id}/paymentmethod/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/paymentmethod/email", contact_id),
@@ -901,7 +1319,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get person (GET /contacts/contactpersons/{contactperson_id})."""
+        """Get person (GET /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/contactpersons/{}", contactperson_id),
@@ -918,7 +1342,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get profit and loss (GET /contacts/{contact_id}/profitandloss)."""
+        """Get profit and loss (GET /contacts/{contact_id}/profitandloss).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/profitandloss", contact_id),
@@ -935,7 +1365,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get sms content (GET /contacts/{contact_id}/sms)."""
+        """Get sms content (GET /contacts/{contact_id}/sms).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/sms", contact_id),
@@ -952,7 +1388,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement (GET /contacts/{contact_id}/statements)."""
+        """Get statement (GET /contacts/{contact_id}/statements).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/statements", contact_id),
@@ -971,7 +1413,15 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get statement email content (GET /contacts/{contact_id}/statements/email)."""
+        """Get statement email content (GET /contacts/{contact_id}/statements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            end_date: The end date.
+            start_date: The start date.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/contacts/{}/statements/email", contact_id),
@@ -993,7 +1443,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get unused credits (GET /contacts/{contact_id}/receivables/unusedcredits)."""
+        """Get unused credits (GET /contacts/{contact_id}/receivables/unusedcredits).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/receivables/unusedcredits", contact_id),
@@ -1011,7 +1467,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.UnusedCreditsReceivable]:
-        """Get unused retainer payments (GET /contacts/{contact_id}/receivables/unusedretainerpayments)."""
+        """Get unused retainer payments (GET /contacts/{contact_id}/receivables/unusedretainerpayments).
+
+        Args:
+            contact_id: Id of the contact.
+            currency_id: The currency id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/contacts/{}/receivables/unusedretainerpayments", contact_id),
@@ -1032,7 +1495,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get vendor statement email (GET /contacts/{contact_id}/vendorstatements/email)."""
+        """Get vendor statement email (GET /contacts/{contact_id}/vendorstatements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/vendorstatements/email", contact_id),
@@ -1047,15 +1516,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Invite contact person to portal (POST /contacts/contactpersons/{contactperson_id}/portal/invite)."""
+        """Invite contact person to portal (POST /contacts/contactpersons/{contactperson_id}/portal/invite).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/portal/invite", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1082,7 +1562,28 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Contact]:
-        """List contacts; further pages are fetched as you iterate."""
+        """List contacts; further pages are fetched as you iterate.
+
+        Args:
+            address: Only records with this address.
+            company_name: Only records with this company name.
+            contact_name: Only records with this contact name.
+            contact_type: Only records with this contact type.
+            email: Only records with this email.
+            filter_by: A predefined view to restrict the results to.
+            first_name: Only records with this first name.
+            last_name: Only records with this last name.
+            phone: Only records with this phone.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            zcrm_account_id: Only records with this zcrm account id.
+            zcrm_contact_id: Only records with this zcrm contact id.
+            zcrm_vendor_id: Only records with this zcrm vendor id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/contacts",
             ("contacts",),
@@ -1115,7 +1616,12 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all addresses (GET /contacts/address)."""
+        """List all addresses (GET /contacts/address).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/address",
@@ -1130,7 +1636,12 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all bank accounts (GET /contacts/bankaccounts)."""
+        """List all bank accounts (GET /contacts/bankaccounts).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/bankaccounts",
@@ -1145,7 +1656,12 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all contact persons (GET /contacts/contactpersons)."""
+        """List all contact persons (GET /contacts/contactpersons).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/contactpersons",
@@ -1163,7 +1679,14 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.RecurringInvoice]:
-        """List autobill recurring invoices (GET /contacts/{contact_id}/card/{card_id}/recurringinvoices)."""
+        """List autobill recurring invoices (GET /contacts/{contact_id}/card/{card_id}/recurringinvoices).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/contacts/{}/card/{}/recurringinvoices", contact_id, card_id),
@@ -1182,7 +1705,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List bank accounts (GET /contacts/{contact_id}/bankaccounts)."""
+        """List bank accounts (GET /contacts/{contact_id}/bankaccounts).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/bankaccounts", contact_id),
@@ -1199,7 +1728,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List cards (GET /contacts/{contact_id}/cards)."""
+        """List cards (GET /contacts/{contact_id}/cards).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/cards", contact_id),
@@ -1218,7 +1753,15 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.ContactComment]:
-        """List the comments and history of a contact."""
+        """List the comments and history of a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/contacts/{}/comments", contact_id),
             ("contact_comments",),
@@ -1238,7 +1781,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List contact persons (GET /contacts/{contact_id}/contactpersons)."""
+        """List contact persons (GET /contacts/{contact_id}/contactpersons).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/contactpersons", contact_id),
@@ -1257,7 +1806,15 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.CreditnoteRefund]:
-        """List credit note refunds (GET /contacts/{contact_id}/refunds)."""
+        """List credit note refunds (GET /contacts/{contact_id}/refunds).
+
+        Args:
+            contact_id: Id of the contact.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/contacts/{}/refunds", contact_id),
             ("creditnote_refunds",),
@@ -1277,7 +1834,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List payment refunds (GET /contacts/{contact_id}/paymentrefunds)."""
+        """List payment refunds (GET /contacts/{contact_id}/paymentrefunds).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/paymentrefunds", contact_id),
@@ -1294,7 +1857,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List tax info (GET /contacts/{contact_id}/taxinfo)."""
+        """List tax info (GET /contacts/{contact_id}/taxinfo).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/taxinfo", contact_id),
@@ -1311,7 +1880,13 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List unpaid invoices (GET /contacts/{contact_id}/unpaidinvoices)."""
+        """List unpaid invoices (GET /contacts/{contact_id}/unpaidinvoices).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/contacts/{}/unpaidinvoices", contact_id),
@@ -1326,15 +1901,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as active."""
+        """Mark a contact as active.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/active", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1346,15 +1932,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as address as billing."""
+        """Mark a contact as address as billing.
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/markasbilling", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1366,15 +1964,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as address as shipping."""
+        """Mark a contact as address as shipping.
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/markasshipping", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1385,15 +1995,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as contact person primary."""
+        """Mark a contact as contact person primary.
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/primary", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1404,15 +2025,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as inactive."""
+        """Mark a contact as inactive.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/inactive", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1423,15 +2055,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Merge (POST /contacts/{contact_id}/merge)."""
+        """Merge (POST /contacts/{contact_id}/merge).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/merge", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1442,15 +2085,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resend contact person portal invite (POST /contacts/contactpersons/{contactperson_id}/portal/invite/resend)."""
+        """Resend contact person portal invite (POST /contacts/contactpersons/{contactperson_id}/portal/invite/resend).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/portal/invite/resend", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1459,15 +2113,25 @@ class Contacts(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Restore documents (POST /contacts/documents/restore)."""
+        """Restore documents (POST /contacts/documents/restore).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/contacts/documents/restore",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1478,15 +2142,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send client review email (POST /contacts/{contact_id}/clientreviews/email)."""
+        """Send client review email (POST /contacts/{contact_id}/clientreviews/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/clientreviews/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1497,15 +2172,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send payment method email (POST /contacts/{contact_id}/paymentmethod/email)."""
+        """Send payment method email (POST /contacts/{contact_id}/paymentmethod/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/paymentmethod/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1516,15 +2202,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send sms (POST /contacts/{contact_id}/sms)."""
+        """Send sms (POST /contacts/{contact_id}/sms).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/sms", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1535,15 +2232,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send vendor statement email (POST /contacts/{contact_id}/vendorstatements/email)."""
+        """Send vendor statement email (POST /contacts/{contact_id}/vendorstatements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/vendorstatements/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1554,15 +2262,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Track 1099 (POST /contacts/{contact_id}/track1099)."""
+        """Track 1099 (POST /contacts/{contact_id}/track1099).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/track1099", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1573,15 +2292,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Untrack 1099 (POST /contacts/{contact_id}/untrack1099)."""
+        """Untrack 1099 (POST /contacts/{contact_id}/untrack1099).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/untrack1099", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1591,11 +2321,22 @@ class Contacts(SyncResource):
         contact_id: str,
         /,
         *,
-        body: m.UpdateContactRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactRequest | m.UpdateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Update a contact."""
+        """Update a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.UpdateContactRequest`` or a dict typed by
+                ``m.UpdateContactRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/contacts/{}", contact_id),
@@ -1603,6 +2344,7 @@ class Contacts(SyncResource):
             m.Contact,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1613,11 +2355,23 @@ class Contacts(SyncResource):
         address_id: str,
         /,
         *,
-        body: m.UpdateContactAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactAddressRequest | m.UpdateContactAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.AddressInfo:
-        """Update address (PUT /contacts/{contact_id}/address/{address_id})."""
+        """Update address (PUT /contacts/{contact_id}/address/{address_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: The fields to send: ``m.UpdateContactAddressRequest`` or a dict typed by
+                ``m.UpdateContactAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/contacts/{}/address/{}", contact_id, address_id),
@@ -1625,6 +2379,7 @@ class Contacts(SyncResource):
             m.AddressInfo,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1635,16 +2390,29 @@ class Contacts(SyncResource):
         bank_account_id: str,
         /,
         *,
-        body: m.UpdateContactBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactBankAccountRequest | m.UpdateContactBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update bank account (PUT /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Update bank account (PUT /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: The fields to send: ``m.UpdateContactBankAccountRequest`` or a dict typed by
+                ``m.UpdateContactBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1655,16 +2423,29 @@ class Contacts(SyncResource):
         card_id: str,
         /,
         *,
-        body: m.UpdateContactCardRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactCardRequest | m.UpdateContactCardRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update card (PUT /contacts/{contact_id}/card/{card_id})."""
+        """Update card (PUT /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            body: The fields to send: ``m.UpdateContactCardRequest`` or a dict typed by
+                ``m.UpdateContactCardRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/{}/card/{}", contact_id, card_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1674,16 +2455,28 @@ class Contacts(SyncResource):
         contactperson_id: str,
         /,
         *,
-        body: m.UpdateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactPersonRequest | m.UpdateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update contact person (PUT /contacts/contactpersons/{contactperson_id})."""
+        """Update contact person (PUT /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: The fields to send: ``m.UpdateContactPersonRequest`` or a dict typed by
+                ``m.UpdateContactPersonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/contactpersons/{}", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1695,15 +2488,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update document (PUT /contacts/{contact_id}/documents/{document_id})."""
+        """Update document (PUT /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1714,15 +2519,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update tags (PUT /contacts/{contact_id}/tags)."""
+        """Update tags (PUT /contacts/{contact_id}/tags).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/{}/tags", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1734,15 +2550,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update tax info (PUT /contacts/{contact_id}/taxinfo/{tax_info_id})."""
+        """Update tax info (PUT /contacts/{contact_id}/taxinfo/{tax_info_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tax_info_id: Id of the tax info.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/contacts/{}/taxinfo/{}", contact_id, tax_info_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1753,15 +2581,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update trn status (POST /contacts/{contact_id}/trnstatus)."""
+        """Update trn status (POST /contacts/{contact_id}/trnstatus).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/trnstatus", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1772,11 +2611,25 @@ class Contacts(SyncResource):
         x_unique_identifier_key: str,
         x_unique_identifier_value: str,
         x_upsert: bool | None = None,
-        body: m.UpdateContactUsingCustomFieldRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactUsingCustomFieldRequest | m.UpdateContactUsingCustomFieldRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Create or update a contact matched by a unique custom field."""
+        """Create or update a contact matched by a unique custom field.
+
+        Args:
+            x_unique_identifier_key: The API name of the unique custom field to match on (required).
+            x_unique_identifier_value: The value of that custom field identifying the record
+                (required).
+            x_upsert: Create the record when no record matches.
+            body: The fields to send: ``m.UpdateContactUsingCustomFieldRequest`` or a dict typed by
+                ``m.UpdateContactUsingCustomFieldRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             "/contacts",
@@ -1789,6 +2642,7 @@ class Contacts(SyncResource):
                 "X-Upsert": x_upsert,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1804,7 +2658,17 @@ class Contacts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify address (GET /contacts/address/verify)."""
+        """Verify address (GET /contacts/address/verify).
+
+        Args:
+            line1: The line1 (required).
+            city: The city.
+            country: The country.
+            postal_code: The postal code.
+            region: The region.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/contacts/address/verify",
@@ -1826,15 +2690,27 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify address by id (POST /contacts/{contact_id}/address/{address_id}/verify)."""
+        """Verify address by id (POST /contacts/{contact_id}/address/{address_id}/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/verify", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1848,10 +2724,23 @@ class Contacts(SyncResource):
         first_deposit_amount: int | None = None,
         second_deposit_amount: int | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/verify)."""
+        """Verify bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            first_deposit_amount: The first deposit amount.
+            second_deposit_amount: The second deposit amount.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/verify", contact_id, bank_account_id),
@@ -1860,6 +2749,7 @@ class Contacts(SyncResource):
                 "second_deposit_amount": second_deposit_amount,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1870,15 +2760,26 @@ class Contacts(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify einvoice (POST /contacts/{contact_id}/einvoice/verify)."""
+        """Verify einvoice (POST /contacts/{contact_id}/einvoice/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/contacts/{}/einvoice/verify", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1892,11 +2793,22 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactAddressRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactAddressRequest | m.AddContactAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.AddressInfo:
-        """Add address (POST /contacts/{contact_id}/address)."""
+        """Add address (POST /contacts/{contact_id}/address).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactAddressRequest`` or a dict typed by
+                ``m.AddContactAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/contacts/{}/address", contact_id),
@@ -1904,6 +2816,7 @@ class AsyncContacts(AsyncResource):
             m.AddressInfo,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1914,15 +2827,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a contact."""
+        """Attach a file to a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/attachment", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1932,16 +2856,28 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactBankAccountRequest | m.AddContactBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add bank account (POST /contacts/{contact_id}/bankaccount)."""
+        """Add bank account (POST /contacts/{contact_id}/bankaccount).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactBankAccountRequest`` or a dict typed by
+                ``m.AddContactBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1951,16 +2887,28 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactCardRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactCardRequest | m.AddContactCardRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add card (POST /contacts/{contact_id}/card)."""
+        """Add card (POST /contacts/{contact_id}/card).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactCardRequest`` or a dict typed by
+                ``m.AddContactCardRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/card", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1970,16 +2918,28 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.AddContactCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddContactCommentRequest | m.AddContactCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to a contact."""
+        """Add a comment to a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.AddContactCommentRequest`` or a dict typed by
+                ``m.AddContactCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/comments", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1990,15 +2950,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add tax info (POST /contacts/{contact_id}/taxinfo)."""
+        """Add tax info (POST /contacts/{contact_id}/taxinfo).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/taxinfo", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2010,15 +2981,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/approve)."""
+        """Approve bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/approve).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/approve", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2030,10 +3013,21 @@ class AsyncContacts(AsyncResource):
         *,
         owner_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Assign owner (POST /contacts/{contact_id}/owner)."""
+        """Assign owner (POST /contacts/{contact_id}/owner).
+
+        Args:
+            contact_id: Id of the contact.
+            owner_id: The owner id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/owner", contact_id),
@@ -2041,6 +3035,7 @@ class AsyncContacts(AsyncResource):
                 "owner_id": owner_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2051,10 +3046,21 @@ class AsyncContacts(AsyncResource):
         contact_ids: str | Sequence[str],
         owner_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk assign owner (POST /contacts/owner)."""
+        """Bulk assign owner (POST /contacts/owner).
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated) (required).
+            owner_id: The owner id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/contacts/owner",
@@ -2063,6 +3069,7 @@ class AsyncContacts(AsyncResource):
                 "owner_id": owner_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2074,7 +3081,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several contacts at once."""
+        """Delete several contacts at once.
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/contacts",
@@ -2089,15 +3102,25 @@ class AsyncContacts(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk send sms (POST /contacts/sms)."""
+        """Bulk send sms (POST /contacts/sms).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/contacts/sms",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2107,10 +3130,20 @@ class AsyncContacts(AsyncResource):
         *,
         contact_ids: str | Sequence[str] | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk track 1099 (POST /contacts/track1099)."""
+        """Bulk track 1099 (POST /contacts/track1099).
+
+        Args:
+            contact_ids: Ids of the contacts (a list, sent comma-separated).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/contacts/track1099",
@@ -2118,6 +3151,7 @@ class AsyncContacts(AsyncResource):
                 "contact_ids": contact_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2125,11 +3159,21 @@ class AsyncContacts(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateContactRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactRequest | m.CreateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Create a contact."""
+        """Create a contact.
+
+        Args:
+            body: The fields to send: ``m.CreateContactRequest`` or a dict typed by
+                ``m.CreateContactRequestDict`` (Zoho's field names); Zoho requires ``contact_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/contacts",
@@ -2137,6 +3181,7 @@ class AsyncContacts(AsyncResource):
             m.Contact,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2144,16 +3189,27 @@ class AsyncContacts(AsyncResource):
     async def create_contact_person(
         self,
         *,
-        body: m.CreateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactPersonRequest | m.CreateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create contact person (POST /contacts/contactpersons)."""
+        """Create contact person (POST /contacts/contactpersons).
+
+        Args:
+            body: The fields to send: ``m.CreateContactPersonRequest`` or a dict typed by
+                ``m.CreateContactPersonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/contacts/contactpersons",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2165,15 +3221,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Decline bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/decline)."""
+        """Decline bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/decline).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/decline", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2186,7 +3254,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a contact."""
+        """Delete a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}", contact_id),
@@ -2204,7 +3278,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete address (DELETE /contacts/{contact_id}/address/{address_id})."""
+        """Delete address (DELETE /contacts/{contact_id}/address/{address_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/address/{}", contact_id, address_id),
@@ -2222,7 +3303,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete bank account (DELETE /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Delete bank account (DELETE /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
@@ -2240,7 +3328,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete card (DELETE /contacts/{contact_id}/card/{card_id})."""
+        """Delete card (DELETE /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/card/{}", contact_id, card_id),
@@ -2258,7 +3353,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a contact."""
+        """Delete a comment from a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/comments/{}", contact_id, comment_id),
@@ -2275,7 +3377,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete contact person (DELETE /contacts/contactpersons/{contactperson_id})."""
+        """Delete contact person (DELETE /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/contactpersons/{}", contactperson_id),
@@ -2293,7 +3401,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /contacts/{contact_id}/documents/{document_id})."""
+        """Delete document (DELETE /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
@@ -2311,7 +3426,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete tag (DELETE /contacts/{contact_id}/tags/{tag_id})."""
+        """Delete tag (DELETE /contacts/{contact_id}/tags/{tag_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tag_id: Id of the tag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/tags/{}", contact_id, tag_id),
@@ -2329,7 +3451,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete tax info (DELETE /contacts/{contact_id}/taxinfo/{tax_info_id})."""
+        """Delete tax info (DELETE /contacts/{contact_id}/taxinfo/{tax_info_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tax_info_id: Id of the tax info.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/contacts/{}/taxinfo/{}", contact_id, tax_info_id),
@@ -2344,15 +3473,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/disable)."""
+        """Disable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/disable).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/sms/disable", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2363,15 +3503,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable payment reminder (POST /contacts/{contact_id}/paymentreminder/disable)."""
+        """Disable payment reminder (POST /contacts/{contact_id}/paymentreminder/disable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/paymentreminder/disable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2382,15 +3533,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable portal (POST /contacts/{contact_id}/portal/disable)."""
+        """Disable portal (POST /contacts/{contact_id}/portal/disable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/portal/disable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2401,11 +3563,24 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         send_customer_statement: bool | None = None,
-        body: m.EmailContactRequest | Mapping[str, Any] | None = None,
+        body: m.EmailContactRequest | m.EmailContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email a contact."""
+        """Email a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailContactRequest`` or a dict typed by
+                ``m.EmailContactRequestDict`` (Zoho's field names); Zoho requires ``to_mail_ids``,
+                ``subject``, ``body``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/email", contact_id),
@@ -2413,6 +3588,7 @@ class AsyncContacts(AsyncResource):
                 "send_customer_statement": send_customer_statement,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2425,11 +3601,26 @@ class AsyncContacts(AsyncResource):
         end_date: _dt.date | str | None = None,
         multipart_or_formdata: str | None = None,
         start_date: _dt.date | str | None = None,
-        body: m.EmailContactStatementRequest | Mapping[str, Any] | None = None,
+        body: m.EmailContactStatementRequest | m.EmailContactStatementRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email statement (POST /contacts/{contact_id}/statements/email)."""
+        """Email statement (POST /contacts/{contact_id}/statements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            end_date: The end date.
+            multipart_or_formdata: The multipart or formdata.
+            start_date: The start date.
+            body: The fields to send: ``m.EmailContactStatementRequest`` or a dict typed by
+                ``m.EmailContactStatementRequestDict`` (Zoho's field names); Zoho requires
+                ``to_mail_ids``, ``subject``, ``body``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/statements/email", contact_id),
@@ -2439,6 +3630,7 @@ class AsyncContacts(AsyncResource):
                 "start_date": start_date,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2449,15 +3641,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/enable)."""
+        """Enable contact person sms (POST /contacts/contactpersons/{contactperson_id}/sms/enable).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/sms/enable", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2468,15 +3671,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable payment reminder (POST /contacts/{contact_id}/paymentreminder/enable)."""
+        """Enable payment reminder (POST /contacts/{contact_id}/paymentreminder/enable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/paymentreminder/enable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2486,16 +3700,29 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.EnableContactPortalRequest | Mapping[str, Any] | None = None,
+        body: m.EnableContactPortalRequest | m.EnableContactPortalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable portal (POST /contacts/{contact_id}/portal/enable)."""
+        """Enable portal (POST /contacts/{contact_id}/portal/enable).
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.EnableContactPortalRequest`` or a dict typed by
+                ``m.EnableContactPortalRequestDict`` (Zoho's field names); Zoho requires
+                ``contact_persons``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/portal/enable", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2508,7 +3735,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Get one contact."""
+        """Get one contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/contacts/{}", contact_id),
@@ -2527,7 +3760,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.AddressInfo]:
-        """Get address (GET /contacts/{contact_id}/address)."""
+        """Get address (GET /contacts/{contact_id}/address).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/contacts/{}/address", contact_id),
@@ -2547,7 +3786,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get bank account (GET /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Get bank account (GET /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
@@ -2562,7 +3808,12 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get bulk sms content (GET /contacts/sms)."""
+        """Get bulk sms content (GET /contacts/sms).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/sms",
@@ -2579,7 +3830,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get by reference (GET /contacts/reference/{reference_id})."""
+        """Get by reference (GET /contacts/reference/{reference_id}).
+
+        Args:
+            reference_id: Id of the reference.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/reference/{}", reference_id),
@@ -2597,7 +3854,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get card (GET /contacts/{contact_id}/card/{card_id})."""
+        """Get card (GET /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/card/{}", contact_id, card_id),
@@ -2612,7 +3876,12 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get card count (GET /contacts/cardcount)."""
+        """Get card count (GET /contacts/cardcount).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/cardcount",
@@ -2629,7 +3898,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get client review email (GET /contacts/{contact_id}/clientreviews/email)."""
+        """Get client review email (GET /contacts/{contact_id}/clientreviews/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/clientreviews/email", contact_id),
@@ -2647,7 +3922,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get contact person (GET /contacts/{contact_id}/contactpersons/{contactperson_id})."""
+        """Get contact person (GET /contacts/{contact_id}/contactpersons/{contactperson_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/contactpersons/{}", contact_id, contactperson_id),
@@ -2665,7 +3947,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get document (GET /contacts/{contact_id}/documents/{document_id})."""
+        """Get document (GET /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
@@ -2682,7 +3971,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get the default email content for a contact."""
+        """Get the default email content for a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/email", contact_id),
@@ -2699,7 +3994,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get income and expense (GET /contacts/{contact_id}/incomeandexpense)."""
+        """Get income and expense (GET /contacts/{contact_id}/incomeandexpense).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/incomeandexpense", contact_id),
@@ -2716,7 +4017,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get inventory summary (GET /contacts/{contact_id}/inventorysummary)."""
+        """Get inventory summary (GET /contacts/{contact_id}/inventorysummary).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/inventorysummary", contact_id),
@@ -2733,7 +4040,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get opening balances (GET /contacts/{contact_id}/openingbalances)."""
+        """Get opening balances (GET /contacts/{contact_id}/openingbalances).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/openingbalances", contact_id),
@@ -2750,7 +4063,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment method email (GET /contacts/{contact_id}/paymentmethod/email)."""
+        """Get payment method email (GET /contacts/{contact_id}/paymentmethod/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/paymentmethod/email", contact_id),
@@ -2767,7 +4086,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get person (GET /contacts/contactpersons/{contactperson_id})."""
+        """Get person (GET /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/contactpersons/{}", contactperson_id),
@@ -2784,7 +4109,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get profit and loss (GET /contacts/{contact_id}/profitandloss)."""
+        """Get profit and loss (GET /contacts/{contact_id}/profitandloss).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/profitandloss", contact_id),
@@ -2801,7 +4132,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get sms content (GET /contacts/{contact_id}/sms)."""
+        """Get sms content (GET /contacts/{contact_id}/sms).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/sms", contact_id),
@@ -2818,7 +4155,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get statement (GET /contacts/{contact_id}/statements)."""
+        """Get statement (GET /contacts/{contact_id}/statements).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/statements", contact_id),
@@ -2837,7 +4180,15 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get statement email content (GET /contacts/{contact_id}/statements/email)."""
+        """Get statement email content (GET /contacts/{contact_id}/statements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            end_date: The end date.
+            start_date: The start date.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/contacts/{}/statements/email", contact_id),
@@ -2859,7 +4210,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get unused credits (GET /contacts/{contact_id}/receivables/unusedcredits)."""
+        """Get unused credits (GET /contacts/{contact_id}/receivables/unusedcredits).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/receivables/unusedcredits", contact_id),
@@ -2877,7 +4234,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.UnusedCreditsReceivable]:
-        """Get unused retainer payments (GET /contacts/{contact_id}/receivables/unusedretainerpayments)."""
+        """Get unused retainer payments (GET /contacts/{contact_id}/receivables/unusedretainerpayments).
+
+        Args:
+            contact_id: Id of the contact.
+            currency_id: The currency id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/contacts/{}/receivables/unusedretainerpayments", contact_id),
@@ -2898,7 +4262,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get vendor statement email (GET /contacts/{contact_id}/vendorstatements/email)."""
+        """Get vendor statement email (GET /contacts/{contact_id}/vendorstatements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/vendorstatements/email", contact_id),
@@ -2913,15 +4283,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Invite contact person to portal (POST /contacts/contactpersons/{contactperson_id}/portal/invite)."""
+        """Invite contact person to portal (POST /contacts/contactpersons/{contactperson_id}/portal/invite).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/portal/invite", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2948,7 +4329,28 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Contact]:
-        """List contacts; further pages are fetched as you iterate."""
+        """List contacts; further pages are fetched as you iterate.
+
+        Args:
+            address: Only records with this address.
+            company_name: Only records with this company name.
+            contact_name: Only records with this contact name.
+            contact_type: Only records with this contact type.
+            email: Only records with this email.
+            filter_by: A predefined view to restrict the results to.
+            first_name: Only records with this first name.
+            last_name: Only records with this last name.
+            phone: Only records with this phone.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            zcrm_account_id: Only records with this zcrm account id.
+            zcrm_contact_id: Only records with this zcrm contact id.
+            zcrm_vendor_id: Only records with this zcrm vendor id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/contacts",
             ("contacts",),
@@ -2981,7 +4383,12 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all addresses (GET /contacts/address)."""
+        """List all addresses (GET /contacts/address).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/address",
@@ -2996,7 +4403,12 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all bank accounts (GET /contacts/bankaccounts)."""
+        """List all bank accounts (GET /contacts/bankaccounts).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/bankaccounts",
@@ -3011,7 +4423,12 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List all contact persons (GET /contacts/contactpersons)."""
+        """List all contact persons (GET /contacts/contactpersons).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/contactpersons",
@@ -3029,7 +4446,14 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.RecurringInvoice]:
-        """List autobill recurring invoices (GET /contacts/{contact_id}/card/{card_id}/recurringinvoices)."""
+        """List autobill recurring invoices (GET /contacts/{contact_id}/card/{card_id}/recurringinvoices).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/contacts/{}/card/{}/recurringinvoices", contact_id, card_id),
@@ -3048,7 +4472,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List bank accounts (GET /contacts/{contact_id}/bankaccounts)."""
+        """List bank accounts (GET /contacts/{contact_id}/bankaccounts).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/bankaccounts", contact_id),
@@ -3065,7 +4495,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List cards (GET /contacts/{contact_id}/cards)."""
+        """List cards (GET /contacts/{contact_id}/cards).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/cards", contact_id),
@@ -3084,7 +4520,15 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.ContactComment]:
-        """List the comments and history of a contact."""
+        """List the comments and history of a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/contacts/{}/comments", contact_id),
             ("contact_comments",),
@@ -3104,7 +4548,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List contact persons (GET /contacts/{contact_id}/contactpersons)."""
+        """List contact persons (GET /contacts/{contact_id}/contactpersons).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/contactpersons", contact_id),
@@ -3123,7 +4573,15 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.CreditnoteRefund]:
-        """List credit note refunds (GET /contacts/{contact_id}/refunds)."""
+        """List credit note refunds (GET /contacts/{contact_id}/refunds).
+
+        Args:
+            contact_id: Id of the contact.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/contacts/{}/refunds", contact_id),
             ("creditnote_refunds",),
@@ -3143,7 +4601,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List payment refunds (GET /contacts/{contact_id}/paymentrefunds)."""
+        """List payment refunds (GET /contacts/{contact_id}/paymentrefunds).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/paymentrefunds", contact_id),
@@ -3160,7 +4624,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List tax info (GET /contacts/{contact_id}/taxinfo)."""
+        """List tax info (GET /contacts/{contact_id}/taxinfo).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/taxinfo", contact_id),
@@ -3177,7 +4647,13 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List unpaid invoices (GET /contacts/{contact_id}/unpaidinvoices)."""
+        """List unpaid invoices (GET /contacts/{contact_id}/unpaidinvoices).
+
+        Args:
+            contact_id: Id of the contact.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/contacts/{}/unpaidinvoices", contact_id),
@@ -3192,15 +4668,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as active."""
+        """Mark a contact as active.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/active", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3212,15 +4699,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as address as billing."""
+        """Mark a contact as address as billing.
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/markasbilling", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3232,15 +4731,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as address as shipping."""
+        """Mark a contact as address as shipping.
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/markasshipping", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3251,15 +4762,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as contact person primary."""
+        """Mark a contact as contact person primary.
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/primary", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3270,15 +4792,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a contact as inactive."""
+        """Mark a contact as inactive.
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/inactive", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3289,15 +4822,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Merge (POST /contacts/{contact_id}/merge)."""
+        """Merge (POST /contacts/{contact_id}/merge).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/merge", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3308,15 +4852,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resend contact person portal invite (POST /contacts/contactpersons/{contactperson_id}/portal/invite/resend)."""
+        """Resend contact person portal invite (POST /contacts/contactpersons/{contactperson_id}/portal/invite/resend).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/contactpersons/{}/portal/invite/resend", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3325,15 +4880,25 @@ class AsyncContacts(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Restore documents (POST /contacts/documents/restore)."""
+        """Restore documents (POST /contacts/documents/restore).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/contacts/documents/restore",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3344,15 +4909,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send client review email (POST /contacts/{contact_id}/clientreviews/email)."""
+        """Send client review email (POST /contacts/{contact_id}/clientreviews/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/clientreviews/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3363,15 +4939,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send payment method email (POST /contacts/{contact_id}/paymentmethod/email)."""
+        """Send payment method email (POST /contacts/{contact_id}/paymentmethod/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/paymentmethod/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3382,15 +4969,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send sms (POST /contacts/{contact_id}/sms)."""
+        """Send sms (POST /contacts/{contact_id}/sms).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/sms", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3401,15 +4999,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send vendor statement email (POST /contacts/{contact_id}/vendorstatements/email)."""
+        """Send vendor statement email (POST /contacts/{contact_id}/vendorstatements/email).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/vendorstatements/email", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3420,15 +5029,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Track 1099 (POST /contacts/{contact_id}/track1099)."""
+        """Track 1099 (POST /contacts/{contact_id}/track1099).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/track1099", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3439,15 +5059,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Untrack 1099 (POST /contacts/{contact_id}/untrack1099)."""
+        """Untrack 1099 (POST /contacts/{contact_id}/untrack1099).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/untrack1099", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3457,11 +5088,22 @@ class AsyncContacts(AsyncResource):
         contact_id: str,
         /,
         *,
-        body: m.UpdateContactRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactRequest | m.UpdateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Update a contact."""
+        """Update a contact.
+
+        Args:
+            contact_id: Id of the contact.
+            body: The fields to send: ``m.UpdateContactRequest`` or a dict typed by
+                ``m.UpdateContactRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/contacts/{}", contact_id),
@@ -3469,6 +5111,7 @@ class AsyncContacts(AsyncResource):
             m.Contact,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3479,11 +5122,23 @@ class AsyncContacts(AsyncResource):
         address_id: str,
         /,
         *,
-        body: m.UpdateContactAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactAddressRequest | m.UpdateContactAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.AddressInfo:
-        """Update address (PUT /contacts/{contact_id}/address/{address_id})."""
+        """Update address (PUT /contacts/{contact_id}/address/{address_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: The fields to send: ``m.UpdateContactAddressRequest`` or a dict typed by
+                ``m.UpdateContactAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/contacts/{}/address/{}", contact_id, address_id),
@@ -3491,6 +5146,7 @@ class AsyncContacts(AsyncResource):
             m.AddressInfo,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3501,16 +5157,29 @@ class AsyncContacts(AsyncResource):
         bank_account_id: str,
         /,
         *,
-        body: m.UpdateContactBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactBankAccountRequest | m.UpdateContactBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update bank account (PUT /contacts/{contact_id}/bankaccount/{bank_account_id})."""
+        """Update bank account (PUT /contacts/{contact_id}/bankaccount/{bank_account_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            body: The fields to send: ``m.UpdateContactBankAccountRequest`` or a dict typed by
+                ``m.UpdateContactBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/{}/bankaccount/{}", contact_id, bank_account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3521,16 +5190,29 @@ class AsyncContacts(AsyncResource):
         card_id: str,
         /,
         *,
-        body: m.UpdateContactCardRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactCardRequest | m.UpdateContactCardRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update card (PUT /contacts/{contact_id}/card/{card_id})."""
+        """Update card (PUT /contacts/{contact_id}/card/{card_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            card_id: Id of the card.
+            body: The fields to send: ``m.UpdateContactCardRequest`` or a dict typed by
+                ``m.UpdateContactCardRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/{}/card/{}", contact_id, card_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3540,16 +5222,28 @@ class AsyncContacts(AsyncResource):
         contactperson_id: str,
         /,
         *,
-        body: m.UpdateContactPersonRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactPersonRequest | m.UpdateContactPersonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update contact person (PUT /contacts/contactpersons/{contactperson_id})."""
+        """Update contact person (PUT /contacts/contactpersons/{contactperson_id}).
+
+        Args:
+            contactperson_id: Id of the contactperson.
+            body: The fields to send: ``m.UpdateContactPersonRequest`` or a dict typed by
+                ``m.UpdateContactPersonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/contactpersons/{}", contactperson_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3561,15 +5255,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update document (PUT /contacts/{contact_id}/documents/{document_id})."""
+        """Update document (PUT /contacts/{contact_id}/documents/{document_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            document_id: Id of the document.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/{}/documents/{}", contact_id, document_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3580,15 +5286,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update tags (PUT /contacts/{contact_id}/tags)."""
+        """Update tags (PUT /contacts/{contact_id}/tags).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/{}/tags", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3600,15 +5317,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update tax info (PUT /contacts/{contact_id}/taxinfo/{tax_info_id})."""
+        """Update tax info (PUT /contacts/{contact_id}/taxinfo/{tax_info_id}).
+
+        Args:
+            contact_id: Id of the contact.
+            tax_info_id: Id of the tax info.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/contacts/{}/taxinfo/{}", contact_id, tax_info_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3619,15 +5348,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update trn status (POST /contacts/{contact_id}/trnstatus)."""
+        """Update trn status (POST /contacts/{contact_id}/trnstatus).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/trnstatus", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3638,11 +5378,25 @@ class AsyncContacts(AsyncResource):
         x_unique_identifier_key: str,
         x_unique_identifier_value: str,
         x_upsert: bool | None = None,
-        body: m.UpdateContactUsingCustomFieldRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactUsingCustomFieldRequest | m.UpdateContactUsingCustomFieldRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
-        """Create or update a contact matched by a unique custom field."""
+        """Create or update a contact matched by a unique custom field.
+
+        Args:
+            x_unique_identifier_key: The API name of the unique custom field to match on (required).
+            x_unique_identifier_value: The value of that custom field identifying the record
+                (required).
+            x_upsert: Create the record when no record matches.
+            body: The fields to send: ``m.UpdateContactUsingCustomFieldRequest`` or a dict typed by
+                ``m.UpdateContactUsingCustomFieldRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             "/contacts",
@@ -3655,6 +5409,7 @@ class AsyncContacts(AsyncResource):
                 "X-Upsert": x_upsert,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3670,7 +5425,17 @@ class AsyncContacts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify address (GET /contacts/address/verify)."""
+        """Verify address (GET /contacts/address/verify).
+
+        Args:
+            line1: The line1 (required).
+            city: The city.
+            country: The country.
+            postal_code: The postal code.
+            region: The region.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/contacts/address/verify",
@@ -3692,15 +5457,27 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify address by id (POST /contacts/{contact_id}/address/{address_id}/verify)."""
+        """Verify address by id (POST /contacts/{contact_id}/address/{address_id}/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            address_id: Id of the address.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/address/{}/verify", contact_id, address_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3714,10 +5491,23 @@ class AsyncContacts(AsyncResource):
         first_deposit_amount: int | None = None,
         second_deposit_amount: int | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/verify)."""
+        """Verify bank account (POST /contacts/{contact_id}/bankaccount/{bank_account_id}/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            bank_account_id: Id of the bank account.
+            first_deposit_amount: The first deposit amount.
+            second_deposit_amount: The second deposit amount.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/bankaccount/{}/verify", contact_id, bank_account_id),
@@ -3726,6 +5516,7 @@ class AsyncContacts(AsyncResource):
                 "second_deposit_amount": second_deposit_amount,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3736,15 +5527,26 @@ class AsyncContacts(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Verify einvoice (POST /contacts/{contact_id}/einvoice/verify)."""
+        """Verify einvoice (POST /contacts/{contact_id}/einvoice/verify).
+
+        Args:
+            contact_id: Id of the contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/contacts/{}/einvoice/verify", contact_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -24,11 +24,22 @@ class Currencies(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateCurrencyRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCurrencyRequest | m.CreateCurrencyRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Create a currency."""
+        """Create a currency.
+
+        Args:
+            body: The fields to send: ``m.CreateCurrencyRequest`` or a dict typed by
+                ``m.CreateCurrencyRequestDict`` (Zoho's field names); Zoho requires
+                ``currency_code``, ``currency_format``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/currencies",
@@ -36,6 +47,7 @@ class Currencies(SyncResource):
             m.Currency,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -45,11 +57,22 @@ class Currencies(SyncResource):
         currency_id: str,
         /,
         *,
-        body: m.CreateExchangeRateRequest | Mapping[str, Any] | None = None,
+        body: m.CreateExchangeRateRequest | m.CreateExchangeRateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ExchangeRate:
-        """Create exchange rate (POST /settings/currencies/{currency_id}/exchangerates)."""
+        """Create exchange rate (POST /settings/currencies/{currency_id}/exchangerates).
+
+        Args:
+            currency_id: Id of the currency.
+            body: The fields to send: ``m.CreateExchangeRateRequest`` or a dict typed by
+                ``m.CreateExchangeRateRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/settings/currencies/{}/exchangerates", currency_id),
@@ -57,6 +80,7 @@ class Currencies(SyncResource):
             m.ExchangeRate,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -69,7 +93,13 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a currency."""
+        """Delete a currency.
+
+        Args:
+            currency_id: Id of the currency.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/currencies/{}", currency_id),
@@ -87,7 +117,14 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete exchange rate (DELETE /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Delete exchange rate (DELETE /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
@@ -104,7 +141,13 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Get one currency."""
+        """Get one currency.
+
+        Args:
+            currency_id: Id of the currency.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/currencies/{}", currency_id),
@@ -124,7 +167,14 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ExchangeRate:
-        """Get exchange rate (GET /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Get exchange rate (GET /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
@@ -144,7 +194,15 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Currency]:
-        """List currencies; further pages are fetched as you iterate."""
+        """List currencies; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/currencies",
             ("currencies",),
@@ -169,7 +227,16 @@ class Currencies(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.ExchangeRate]:
-        """List exchange rates (GET /settings/currencies/{currency_id}/exchangerates)."""
+        """List exchange rates (GET /settings/currencies/{currency_id}/exchangerates).
+
+        Args:
+            currency_id: Id of the currency.
+            from_date: The from date.
+            is_current_date: The is current date flag.
+            sort_column: The field to sort the results by.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/settings/currencies/{}/exchangerates", currency_id),
@@ -189,11 +256,22 @@ class Currencies(SyncResource):
         currency_id: str,
         /,
         *,
-        body: m.UpdateCurrencyRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCurrencyRequest | m.UpdateCurrencyRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Update a currency."""
+        """Update a currency.
+
+        Args:
+            currency_id: Id of the currency.
+            body: The fields to send: ``m.UpdateCurrencyRequest`` or a dict typed by
+                ``m.UpdateCurrencyRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/currencies/{}", currency_id),
@@ -201,6 +279,7 @@ class Currencies(SyncResource):
             m.Currency,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -211,16 +290,29 @@ class Currencies(SyncResource):
         exchange_rate_id: str,
         /,
         *,
-        body: m.UpdateExchangeRateRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateExchangeRateRequest | m.UpdateExchangeRateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update exchange rate (PUT /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Update exchange rate (PUT /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            body: The fields to send: ``m.UpdateExchangeRateRequest`` or a dict typed by
+                ``m.UpdateExchangeRateRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -232,11 +324,22 @@ class AsyncCurrencies(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateCurrencyRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCurrencyRequest | m.CreateCurrencyRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Create a currency."""
+        """Create a currency.
+
+        Args:
+            body: The fields to send: ``m.CreateCurrencyRequest`` or a dict typed by
+                ``m.CreateCurrencyRequestDict`` (Zoho's field names); Zoho requires
+                ``currency_code``, ``currency_format``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/currencies",
@@ -244,6 +347,7 @@ class AsyncCurrencies(AsyncResource):
             m.Currency,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -253,11 +357,22 @@ class AsyncCurrencies(AsyncResource):
         currency_id: str,
         /,
         *,
-        body: m.CreateExchangeRateRequest | Mapping[str, Any] | None = None,
+        body: m.CreateExchangeRateRequest | m.CreateExchangeRateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ExchangeRate:
-        """Create exchange rate (POST /settings/currencies/{currency_id}/exchangerates)."""
+        """Create exchange rate (POST /settings/currencies/{currency_id}/exchangerates).
+
+        Args:
+            currency_id: Id of the currency.
+            body: The fields to send: ``m.CreateExchangeRateRequest`` or a dict typed by
+                ``m.CreateExchangeRateRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/settings/currencies/{}/exchangerates", currency_id),
@@ -265,6 +380,7 @@ class AsyncCurrencies(AsyncResource):
             m.ExchangeRate,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -277,7 +393,13 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a currency."""
+        """Delete a currency.
+
+        Args:
+            currency_id: Id of the currency.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/currencies/{}", currency_id),
@@ -295,7 +417,14 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete exchange rate (DELETE /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Delete exchange rate (DELETE /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
@@ -312,7 +441,13 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Get one currency."""
+        """Get one currency.
+
+        Args:
+            currency_id: Id of the currency.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/currencies/{}", currency_id),
@@ -332,7 +467,14 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ExchangeRate:
-        """Get exchange rate (GET /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Get exchange rate (GET /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
@@ -352,7 +494,15 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Currency]:
-        """List currencies; further pages are fetched as you iterate."""
+        """List currencies; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/currencies",
             ("currencies",),
@@ -377,7 +527,16 @@ class AsyncCurrencies(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.ExchangeRate]:
-        """List exchange rates (GET /settings/currencies/{currency_id}/exchangerates)."""
+        """List exchange rates (GET /settings/currencies/{currency_id}/exchangerates).
+
+        Args:
+            currency_id: Id of the currency.
+            from_date: The from date.
+            is_current_date: The is current date flag.
+            sort_column: The field to sort the results by.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/settings/currencies/{}/exchangerates", currency_id),
@@ -397,11 +556,22 @@ class AsyncCurrencies(AsyncResource):
         currency_id: str,
         /,
         *,
-        body: m.UpdateCurrencyRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCurrencyRequest | m.UpdateCurrencyRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Currency:
-        """Update a currency."""
+        """Update a currency.
+
+        Args:
+            currency_id: Id of the currency.
+            body: The fields to send: ``m.UpdateCurrencyRequest`` or a dict typed by
+                ``m.UpdateCurrencyRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/currencies/{}", currency_id),
@@ -409,6 +579,7 @@ class AsyncCurrencies(AsyncResource):
             m.Currency,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -419,16 +590,29 @@ class AsyncCurrencies(AsyncResource):
         exchange_rate_id: str,
         /,
         *,
-        body: m.UpdateExchangeRateRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateExchangeRateRequest | m.UpdateExchangeRateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update exchange rate (PUT /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id})."""
+        """Update exchange rate (PUT /settings/currencies/{currency_id}/exchangerates/{exchange_rate_id}).
+
+        Args:
+            currency_id: Id of the currency.
+            exchange_rate_id: Id of the exchange rate.
+            body: The fields to send: ``m.UpdateExchangeRateRequest`` or a dict typed by
+                ``m.UpdateExchangeRateRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/settings/currencies/{}/exchangerates/{}", currency_id, exchange_rate_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

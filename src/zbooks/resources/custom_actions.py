@@ -21,11 +21,22 @@ class CustomActions(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateCustomActionRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomActionRequest | m.CreateCustomActionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomAction:
-        """Create a custom action."""
+        """Create a custom action.
+
+        Args:
+            body: The fields to send: ``m.CreateCustomActionRequest`` or a dict typed by
+                ``m.CreateCustomActionRequestDict`` (Zoho's field names); Zoho requires
+                ``action_name``, ``entity``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/customactions",
@@ -33,6 +44,7 @@ class CustomActions(SyncResource):
             m.CustomAction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -45,7 +57,13 @@ class CustomActions(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a custom action."""
+        """Delete a custom action.
+
+        Args:
+            customaction_id: Id of the customaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/customactions/{}", customaction_id),
@@ -62,7 +80,13 @@ class CustomActions(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomAction:
-        """Get one custom action."""
+        """Get one custom action.
+
+        Args:
+            customaction_id: Id of the customaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/customactions/{}", customaction_id),
@@ -82,7 +106,15 @@ class CustomActions(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.CustomAction]:
-        """List custom actions; further pages are fetched as you iterate."""
+        """List custom actions; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/customactions",
             ("custom_actions",),
@@ -101,11 +133,22 @@ class CustomActions(SyncResource):
         customaction_id: str,
         /,
         *,
-        body: m.UpdateCustomActionRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomActionRequest | m.UpdateCustomActionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomAction:
-        """Update a custom action."""
+        """Update a custom action.
+
+        Args:
+            customaction_id: Id of the customaction.
+            body: The fields to send: ``m.UpdateCustomActionRequest`` or a dict typed by
+                ``m.UpdateCustomActionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/customactions/{}", customaction_id),
@@ -113,6 +156,7 @@ class CustomActions(SyncResource):
             m.CustomAction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -124,11 +168,22 @@ class AsyncCustomActions(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateCustomActionRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomActionRequest | m.CreateCustomActionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomAction:
-        """Create a custom action."""
+        """Create a custom action.
+
+        Args:
+            body: The fields to send: ``m.CreateCustomActionRequest`` or a dict typed by
+                ``m.CreateCustomActionRequestDict`` (Zoho's field names); Zoho requires
+                ``action_name``, ``entity``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/customactions",
@@ -136,6 +191,7 @@ class AsyncCustomActions(AsyncResource):
             m.CustomAction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -148,7 +204,13 @@ class AsyncCustomActions(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a custom action."""
+        """Delete a custom action.
+
+        Args:
+            customaction_id: Id of the customaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/customactions/{}", customaction_id),
@@ -165,7 +227,13 @@ class AsyncCustomActions(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomAction:
-        """Get one custom action."""
+        """Get one custom action.
+
+        Args:
+            customaction_id: Id of the customaction.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/customactions/{}", customaction_id),
@@ -185,7 +253,15 @@ class AsyncCustomActions(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.CustomAction]:
-        """List custom actions; further pages are fetched as you iterate."""
+        """List custom actions; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/customactions",
             ("custom_actions",),
@@ -204,11 +280,22 @@ class AsyncCustomActions(AsyncResource):
         customaction_id: str,
         /,
         *,
-        body: m.UpdateCustomActionRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomActionRequest | m.UpdateCustomActionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomAction:
-        """Update a custom action."""
+        """Update a custom action.
+
+        Args:
+            customaction_id: Id of the customaction.
+            body: The fields to send: ``m.UpdateCustomActionRequest`` or a dict typed by
+                ``m.UpdateCustomActionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/customactions/{}", customaction_id),
@@ -216,6 +303,7 @@ class AsyncCustomActions(AsyncResource):
             m.CustomAction,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

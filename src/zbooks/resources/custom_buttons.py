@@ -22,11 +22,22 @@ class CustomButtons(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateCustomButtonRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomButtonRequest | m.CreateCustomButtonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Create a custom button."""
+        """Create a custom button.
+
+        Args:
+            body: The fields to send: ``m.CreateCustomButtonRequest`` or a dict typed by
+                ``m.CreateCustomButtonRequestDict`` (Zoho's field names); Zoho requires ``name``,
+                ``entity_type``, ``page_view``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/custombuttons",
@@ -34,6 +45,7 @@ class CustomButtons(SyncResource):
             m.CustomButton,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -46,7 +58,13 @@ class CustomButtons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a custom button."""
+        """Delete a custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -63,7 +81,13 @@ class CustomButtons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Get one custom button."""
+        """Get one custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -82,7 +106,13 @@ class CustomButtons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButtonHistory:
-        """Get history (GET /settings/custombuttons/histories/{history_id})."""
+        """Get history (GET /settings/custombuttons/histories/{history_id}).
+
+        Args:
+            history_id: Id of the history.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/custombuttons/histories/{}", history_id),
@@ -102,7 +132,15 @@ class CustomButtons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.CustomButton]:
-        """List custom buttons; further pages are fetched as you iterate."""
+        """List custom buttons; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/custombuttons",
             ("custom_buttons",),
@@ -125,7 +163,15 @@ class CustomButtons(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.CustomButton]:
-        """List meta (GET /custombuttons/meta)."""
+        """List meta (GET /custombuttons/meta).
+
+        Args:
+            entity_id: The entity id.
+            entity_type: The entity type.
+            page_view: The page view.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/custombuttons/meta",
@@ -145,11 +191,22 @@ class CustomButtons(SyncResource):
         custombutton_id: str,
         /,
         *,
-        body: m.UpdateCustomButtonRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomButtonRequest | m.UpdateCustomButtonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Update a custom button."""
+        """Update a custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            body: The fields to send: ``m.UpdateCustomButtonRequest`` or a dict typed by
+                ``m.UpdateCustomButtonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -157,6 +214,7 @@ class CustomButtons(SyncResource):
             m.CustomButton,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -168,11 +226,22 @@ class AsyncCustomButtons(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateCustomButtonRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomButtonRequest | m.CreateCustomButtonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Create a custom button."""
+        """Create a custom button.
+
+        Args:
+            body: The fields to send: ``m.CreateCustomButtonRequest`` or a dict typed by
+                ``m.CreateCustomButtonRequestDict`` (Zoho's field names); Zoho requires ``name``,
+                ``entity_type``, ``page_view``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/custombuttons",
@@ -180,6 +249,7 @@ class AsyncCustomButtons(AsyncResource):
             m.CustomButton,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -192,7 +262,13 @@ class AsyncCustomButtons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a custom button."""
+        """Delete a custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -209,7 +285,13 @@ class AsyncCustomButtons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Get one custom button."""
+        """Get one custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -228,7 +310,13 @@ class AsyncCustomButtons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButtonHistory:
-        """Get history (GET /settings/custombuttons/histories/{history_id})."""
+        """Get history (GET /settings/custombuttons/histories/{history_id}).
+
+        Args:
+            history_id: Id of the history.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/custombuttons/histories/{}", history_id),
@@ -248,7 +336,15 @@ class AsyncCustomButtons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.CustomButton]:
-        """List custom buttons; further pages are fetched as you iterate."""
+        """List custom buttons; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/custombuttons",
             ("custom_buttons",),
@@ -271,7 +367,15 @@ class AsyncCustomButtons(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.CustomButton]:
-        """List meta (GET /custombuttons/meta)."""
+        """List meta (GET /custombuttons/meta).
+
+        Args:
+            entity_id: The entity id.
+            entity_type: The entity type.
+            page_view: The page view.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/custombuttons/meta",
@@ -291,11 +395,22 @@ class AsyncCustomButtons(AsyncResource):
         custombutton_id: str,
         /,
         *,
-        body: m.UpdateCustomButtonRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomButtonRequest | m.UpdateCustomButtonRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomButton:
-        """Update a custom button."""
+        """Update a custom button.
+
+        Args:
+            custombutton_id: Id of the custombutton.
+            body: The fields to send: ``m.UpdateCustomButtonRequest`` or a dict typed by
+                ``m.UpdateCustomButtonRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/custombuttons/{}", custombutton_id),
@@ -303,6 +418,7 @@ class AsyncCustomButtons(AsyncResource):
             m.CustomButton,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -21,11 +21,22 @@ class CustomSchedulers(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateCustomSchedulerRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomSchedulerRequest | m.CreateCustomSchedulerRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomScheduler:
-        """Create a custom scheduler."""
+        """Create a custom scheduler.
+
+        Args:
+            body: The fields to send: ``m.CreateCustomSchedulerRequest`` or a dict typed by
+                ``m.CreateCustomSchedulerRequestDict`` (Zoho's field names); Zoho requires
+                ``scheduler_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/customschedulers",
@@ -33,6 +44,7 @@ class CustomSchedulers(SyncResource):
             m.CustomScheduler,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -45,7 +57,13 @@ class CustomSchedulers(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a custom scheduler."""
+        """Delete a custom scheduler.
+
+        Args:
+            customscheduler_id: Id of the customscheduler.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/customschedulers/{}", customscheduler_id),
@@ -62,7 +80,13 @@ class CustomSchedulers(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomScheduler:
-        """Get one custom scheduler."""
+        """Get one custom scheduler.
+
+        Args:
+            customscheduler_id: Id of the customscheduler.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/customschedulers/{}", customscheduler_id),
@@ -81,7 +105,14 @@ class CustomSchedulers(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.CustomScheduler]:
-        """List custom schedulers; further pages are fetched as you iterate."""
+        """List custom schedulers; further pages are fetched as you iterate.
+
+        Args:
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/customschedulers",
             ("custom_schedulers",),
@@ -98,11 +129,22 @@ class CustomSchedulers(SyncResource):
         customscheduler_id: str,
         /,
         *,
-        body: m.UpdateCustomSchedulerRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomSchedulerRequest | m.UpdateCustomSchedulerRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomScheduler:
-        """Update a custom scheduler."""
+        """Update a custom scheduler.
+
+        Args:
+            customscheduler_id: Id of the customscheduler.
+            body: The fields to send: ``m.UpdateCustomSchedulerRequest`` or a dict typed by
+                ``m.UpdateCustomSchedulerRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/customschedulers/{}", customscheduler_id),
@@ -110,6 +152,7 @@ class CustomSchedulers(SyncResource):
             m.CustomScheduler,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -121,11 +164,22 @@ class AsyncCustomSchedulers(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateCustomSchedulerRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomSchedulerRequest | m.CreateCustomSchedulerRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomScheduler:
-        """Create a custom scheduler."""
+        """Create a custom scheduler.
+
+        Args:
+            body: The fields to send: ``m.CreateCustomSchedulerRequest`` or a dict typed by
+                ``m.CreateCustomSchedulerRequestDict`` (Zoho's field names); Zoho requires
+                ``scheduler_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/customschedulers",
@@ -133,6 +187,7 @@ class AsyncCustomSchedulers(AsyncResource):
             m.CustomScheduler,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -145,7 +200,13 @@ class AsyncCustomSchedulers(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a custom scheduler."""
+        """Delete a custom scheduler.
+
+        Args:
+            customscheduler_id: Id of the customscheduler.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/customschedulers/{}", customscheduler_id),
@@ -162,7 +223,13 @@ class AsyncCustomSchedulers(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomScheduler:
-        """Get one custom scheduler."""
+        """Get one custom scheduler.
+
+        Args:
+            customscheduler_id: Id of the customscheduler.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/customschedulers/{}", customscheduler_id),
@@ -181,7 +248,14 @@ class AsyncCustomSchedulers(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.CustomScheduler]:
-        """List custom schedulers; further pages are fetched as you iterate."""
+        """List custom schedulers; further pages are fetched as you iterate.
+
+        Args:
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/customschedulers",
             ("custom_schedulers",),
@@ -198,11 +272,22 @@ class AsyncCustomSchedulers(AsyncResource):
         customscheduler_id: str,
         /,
         *,
-        body: m.UpdateCustomSchedulerRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomSchedulerRequest | m.UpdateCustomSchedulerRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomScheduler:
-        """Update a custom scheduler."""
+        """Update a custom scheduler.
+
+        Args:
+            customscheduler_id: Id of the customscheduler.
+            body: The fields to send: ``m.UpdateCustomSchedulerRequest`` or a dict typed by
+                ``m.UpdateCustomSchedulerRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/customschedulers/{}", customscheduler_id),
@@ -210,6 +295,7 @@ class AsyncCustomSchedulers(AsyncResource):
             m.CustomScheduler,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -22,11 +22,22 @@ class CustomViews(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateCustomViewRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomViewRequest | m.CreateCustomViewRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomView:
-        """Create a custom view."""
+        """Create a custom view.
+
+        Args:
+            body: The fields to send: ``m.CreateCustomViewRequest`` or a dict typed by
+                ``m.CreateCustomViewRequestDict`` (Zoho's field names); Zoho requires ``name``,
+                ``entity_type``, ``select_columns``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/customviews",
@@ -34,6 +45,7 @@ class CustomViews(SyncResource):
             m.CustomView,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -46,7 +58,13 @@ class CustomViews(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a custom view."""
+        """Delete a custom view.
+
+        Args:
+            customview_id: Id of the customview.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/customviews/{}", customview_id),
@@ -65,7 +83,15 @@ class CustomViews(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomView:
-        """Get one custom view."""
+        """Get one custom view.
+
+        Args:
+            customview_id: Id of the customview.
+            entity_type: The entity type.
+            sub_entity_type: The sub entity type.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/customviews/{}", customview_id),
@@ -88,7 +114,15 @@ class CustomViews(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.FieldRecord]:
-        """Get advance search fields (GET /advancesearch)."""
+        """Get advance search fields (GET /advancesearch).
+
+        Args:
+            entity_type: The entity type (required).
+            for_lookup_criteria: The for lookup criteria flag.
+            from_entity_type: The from entity type.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/advancesearch",
@@ -111,7 +145,14 @@ class CustomViews(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.CustomView]:
-        """List custom views; further pages are fetched as you iterate."""
+        """List custom views; further pages are fetched as you iterate.
+
+        Args:
+            entity_type: The entity type.
+            sub_entity_type: The sub entity type.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/customviews",
@@ -134,7 +175,15 @@ class CustomViews(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.CustomView]:
-        """List created (GET /createdviews)."""
+        """List created (GET /createdviews).
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            sort_order: ``A`` for ascending or ``D`` for descending order.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/createdviews",
@@ -152,16 +201,28 @@ class CustomViews(SyncResource):
     def reorder(
         self,
         *,
-        body: m.ReorderCustomViewsRequest | Mapping[str, Any] | None = None,
+        body: m.ReorderCustomViewsRequest | m.ReorderCustomViewsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reorder (POST /customviews/reorder)."""
+        """Reorder (POST /customviews/reorder).
+
+        Args:
+            body: The fields to send: ``m.ReorderCustomViewsRequest`` or a dict typed by
+                ``m.ReorderCustomViewsRequestDict`` (Zoho's field names); Zoho requires
+                ``entity_type``, ``order``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/customviews/reorder",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -171,11 +232,22 @@ class CustomViews(SyncResource):
         customview_id: str,
         /,
         *,
-        body: m.UpdateCustomViewRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomViewRequest | m.UpdateCustomViewRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomView:
-        """Update a custom view."""
+        """Update a custom view.
+
+        Args:
+            customview_id: Id of the customview.
+            body: The fields to send: ``m.UpdateCustomViewRequest`` or a dict typed by
+                ``m.UpdateCustomViewRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/customviews/{}", customview_id),
@@ -183,6 +255,7 @@ class CustomViews(SyncResource):
             m.CustomView,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -194,11 +267,22 @@ class AsyncCustomViews(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateCustomViewRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomViewRequest | m.CreateCustomViewRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomView:
-        """Create a custom view."""
+        """Create a custom view.
+
+        Args:
+            body: The fields to send: ``m.CreateCustomViewRequest`` or a dict typed by
+                ``m.CreateCustomViewRequestDict`` (Zoho's field names); Zoho requires ``name``,
+                ``entity_type``, ``select_columns``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/customviews",
@@ -206,6 +290,7 @@ class AsyncCustomViews(AsyncResource):
             m.CustomView,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -218,7 +303,13 @@ class AsyncCustomViews(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a custom view."""
+        """Delete a custom view.
+
+        Args:
+            customview_id: Id of the customview.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/customviews/{}", customview_id),
@@ -237,7 +328,15 @@ class AsyncCustomViews(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomView:
-        """Get one custom view."""
+        """Get one custom view.
+
+        Args:
+            customview_id: Id of the customview.
+            entity_type: The entity type.
+            sub_entity_type: The sub entity type.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/customviews/{}", customview_id),
@@ -260,7 +359,15 @@ class AsyncCustomViews(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.FieldRecord]:
-        """Get advance search fields (GET /advancesearch)."""
+        """Get advance search fields (GET /advancesearch).
+
+        Args:
+            entity_type: The entity type (required).
+            for_lookup_criteria: The for lookup criteria flag.
+            from_entity_type: The from entity type.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/advancesearch",
@@ -283,7 +390,14 @@ class AsyncCustomViews(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.CustomView]:
-        """List custom views; further pages are fetched as you iterate."""
+        """List custom views; further pages are fetched as you iterate.
+
+        Args:
+            entity_type: The entity type.
+            sub_entity_type: The sub entity type.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/customviews",
@@ -306,7 +420,15 @@ class AsyncCustomViews(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.CustomView]:
-        """List created (GET /createdviews)."""
+        """List created (GET /createdviews).
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            sort_order: ``A`` for ascending or ``D`` for descending order.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/createdviews",
@@ -324,16 +446,28 @@ class AsyncCustomViews(AsyncResource):
     async def reorder(
         self,
         *,
-        body: m.ReorderCustomViewsRequest | Mapping[str, Any] | None = None,
+        body: m.ReorderCustomViewsRequest | m.ReorderCustomViewsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reorder (POST /customviews/reorder)."""
+        """Reorder (POST /customviews/reorder).
+
+        Args:
+            body: The fields to send: ``m.ReorderCustomViewsRequest`` or a dict typed by
+                ``m.ReorderCustomViewsRequestDict`` (Zoho's field names); Zoho requires
+                ``entity_type``, ``order``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/customviews/reorder",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -343,11 +477,22 @@ class AsyncCustomViews(AsyncResource):
         customview_id: str,
         /,
         *,
-        body: m.UpdateCustomViewRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomViewRequest | m.UpdateCustomViewRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomView:
-        """Update a custom view."""
+        """Update a custom view.
+
+        Args:
+            customview_id: Id of the customview.
+            body: The fields to send: ``m.UpdateCustomViewRequest`` or a dict typed by
+                ``m.UpdateCustomViewRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/customviews/{}", customview_id),
@@ -355,6 +500,7 @@ class AsyncCustomViews(AsyncResource):
             m.CustomView,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

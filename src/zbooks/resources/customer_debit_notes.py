@@ -25,11 +25,25 @@ class CustomerDebitNotes(SyncResource):
         *,
         ignore_auto_number_generation: bool | None = None,
         send: bool | None = None,
-        body: m.CreateCustomerDebitNoteRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomerDebitNoteRequest | m.CreateCustomerDebitNoteRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomerDebitNote:
-        """Create a customer debit note."""
+        """Create a customer debit note.
+
+        Args:
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            send: Whether Zoho also emails the record after saving it.
+            body: The fields to send: ``m.CreateCustomerDebitNoteRequest`` or a dict typed by
+                ``m.CreateCustomerDebitNoteRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``line_items``, ``type``, ``reference_invoice_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/invoices",
@@ -40,6 +54,7 @@ class CustomerDebitNotes(SyncResource):
                 "send": send,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -52,7 +67,13 @@ class CustomerDebitNotes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a customer debit note."""
+        """Delete a customer debit note.
+
+        Args:
+            debit_note_id: Id of the debit note.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}", debit_note_id),
@@ -70,7 +91,14 @@ class CustomerDebitNotes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomerDebitNote:
-        """Get one customer debit note."""
+        """Get one customer debit note.
+
+        Args:
+            debit_note_id: Id of the debit note.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/invoices/{}", debit_note_id),
@@ -92,7 +120,14 @@ class CustomerDebitNotes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download a customer debit note as a PDF (``get`` with ``accept=pdf``)."""
+        """Download a customer debit note as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            debit_note_id: Id of the debit note.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/invoices/{}", debit_note_id),
@@ -129,7 +164,31 @@ class CustomerDebitNotes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.CustomerDebitNote]:
-        """List customer debit notes; further pages are fetched as you iterate."""
+        """List customer debit notes; further pages are fetched as you iterate.
+
+        Args:
+            balance: Only records with this balance.
+            created_date: Only records with this created date.
+            custom_field: Only records with this custom field.
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            date: Only records with this date.
+            due_date: Only records with this due date.
+            email: Only records with this email.
+            filter_by: A predefined view to restrict the results to.
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            last_modified_time: Only records changed at or after this time.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            total: Only records with this total.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/invoices",
             ("debit_notes",),
@@ -165,11 +224,24 @@ class CustomerDebitNotes(SyncResource):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateCustomerDebitNoteRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomerDebitNoteRequest | m.UpdateCustomerDebitNoteRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomerDebitNote:
-        """Update a customer debit note."""
+        """Update a customer debit note.
+
+        Args:
+            debit_note_id: Id of the debit note.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.UpdateCustomerDebitNoteRequest`` or a dict typed by
+                ``m.UpdateCustomerDebitNoteRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/invoices/{}", debit_note_id),
@@ -179,6 +251,7 @@ class CustomerDebitNotes(SyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -192,11 +265,25 @@ class AsyncCustomerDebitNotes(AsyncResource):
         *,
         ignore_auto_number_generation: bool | None = None,
         send: bool | None = None,
-        body: m.CreateCustomerDebitNoteRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCustomerDebitNoteRequest | m.CreateCustomerDebitNoteRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomerDebitNote:
-        """Create a customer debit note."""
+        """Create a customer debit note.
+
+        Args:
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            send: Whether Zoho also emails the record after saving it.
+            body: The fields to send: ``m.CreateCustomerDebitNoteRequest`` or a dict typed by
+                ``m.CreateCustomerDebitNoteRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``line_items``, ``type``, ``reference_invoice_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/invoices",
@@ -207,6 +294,7 @@ class AsyncCustomerDebitNotes(AsyncResource):
                 "send": send,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -219,7 +307,13 @@ class AsyncCustomerDebitNotes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a customer debit note."""
+        """Delete a customer debit note.
+
+        Args:
+            debit_note_id: Id of the debit note.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}", debit_note_id),
@@ -237,7 +331,14 @@ class AsyncCustomerDebitNotes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomerDebitNote:
-        """Get one customer debit note."""
+        """Get one customer debit note.
+
+        Args:
+            debit_note_id: Id of the debit note.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/invoices/{}", debit_note_id),
@@ -259,7 +360,14 @@ class AsyncCustomerDebitNotes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download a customer debit note as a PDF (``get`` with ``accept=pdf``)."""
+        """Download a customer debit note as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            debit_note_id: Id of the debit note.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/invoices/{}", debit_note_id),
@@ -296,7 +404,31 @@ class AsyncCustomerDebitNotes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.CustomerDebitNote]:
-        """List customer debit notes; further pages are fetched as you iterate."""
+        """List customer debit notes; further pages are fetched as you iterate.
+
+        Args:
+            balance: Only records with this balance.
+            created_date: Only records with this created date.
+            custom_field: Only records with this custom field.
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            date: Only records with this date.
+            due_date: Only records with this due date.
+            email: Only records with this email.
+            filter_by: A predefined view to restrict the results to.
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            last_modified_time: Only records changed at or after this time.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            total: Only records with this total.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/invoices",
             ("debit_notes",),
@@ -332,11 +464,24 @@ class AsyncCustomerDebitNotes(AsyncResource):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateCustomerDebitNoteRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCustomerDebitNoteRequest | m.UpdateCustomerDebitNoteRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CustomerDebitNote:
-        """Update a customer debit note."""
+        """Update a customer debit note.
+
+        Args:
+            debit_note_id: Id of the debit note.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.UpdateCustomerDebitNoteRequest`` or a dict typed by
+                ``m.UpdateCustomerDebitNoteRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/invoices/{}", debit_note_id),
@@ -346,6 +491,7 @@ class AsyncCustomerDebitNotes(AsyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -24,11 +24,22 @@ class FixedAssets(SyncResource):
         fixed_asset_id: str,
         /,
         *,
-        body: m.CreateFixedAssetCommentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateFixedAssetCommentRequest | m.CreateFixedAssetCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a fixed asset."""
+        """Add a comment to a fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: The fields to send: ``m.CreateFixedAssetCommentRequest`` or a dict typed by
+                ``m.CreateFixedAssetCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/fixedassets/{}/comments", fixed_asset_id),
@@ -36,6 +47,7 @@ class FixedAssets(SyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -46,15 +58,26 @@ class FixedAssets(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel (POST /fixedassets/{fixed_asset_id}/status/cancel)."""
+        """Cancel (POST /fixedassets/{fixed_asset_id}/status/cancel).
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/fixedassets/{}/status/cancel", fixed_asset_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -62,11 +85,23 @@ class FixedAssets(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateFixedAssetRequest | Mapping[str, Any] | None = None,
+        body: m.CreateFixedAssetRequest | m.CreateFixedAssetRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.FixedAsset:
-        """Create a fixed asset."""
+        """Create a fixed asset.
+
+        Args:
+            body: The fields to send: ``m.CreateFixedAssetRequest`` or a dict typed by
+                ``m.CreateFixedAssetRequestDict`` (Zoho's field names); Zoho requires
+                ``asset_name``, ``fixed_asset_type_id``, ``asset_account_id``, ``asset_cost``,
+                ``asset_purchase_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/fixedassets",
@@ -74,6 +109,7 @@ class FixedAssets(SyncResource):
             m.FixedAsset,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -81,11 +117,24 @@ class FixedAssets(SyncResource):
     def create_type(
         self,
         *,
-        body: m.CreateFixedAssetTypeRequest | Mapping[str, Any] | None = None,
+        body: m.CreateFixedAssetTypeRequest | m.CreateFixedAssetTypeRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.FixedAssetType:
-        """Create type (POST /fixedassettypes)."""
+        """Create type (POST /fixedassettypes).
+
+        Args:
+            body: The fields to send: ``m.CreateFixedAssetTypeRequest`` or a dict typed by
+                ``m.CreateFixedAssetTypeRequestDict`` (Zoho's field names); Zoho requires
+                ``fixed_asset_type_name``, ``expense_account_id``, ``depreciation_account_id``,
+                ``depreciation_method``, ``depreciation_frequency``, ``depreciation_percentage``,
+                ``total_life``, ``computation_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/fixedassettypes",
@@ -93,6 +142,7 @@ class FixedAssets(SyncResource):
             m.FixedAssetType,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -105,7 +155,13 @@ class FixedAssets(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a fixed asset."""
+        """Delete a fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/fixedassets/{}", fixed_asset_id),
@@ -123,7 +179,14 @@ class FixedAssets(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a fixed asset."""
+        """Delete a comment from a fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/fixedassets/{}/comments/{}", fixed_asset_id, comment_id),
@@ -140,7 +203,13 @@ class FixedAssets(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete type (DELETE /fixedassettypes/{fixed_asset_type_id})."""
+        """Delete type (DELETE /fixedassettypes/{fixed_asset_type_id}).
+
+        Args:
+            fixed_asset_type_id: Id of the fixed asset type.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/fixedassettypes/{}", fixed_asset_type_id),
@@ -157,7 +226,13 @@ class FixedAssets(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.FixedAsset:
-        """Get one fixed asset."""
+        """Get one fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/fixedassets/{}", fixed_asset_id),
@@ -176,7 +251,13 @@ class FixedAssets(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Data]:
-        """Get forecast (GET /fixedassets/{fixed_asset_id}/forecast)."""
+        """Get forecast (GET /fixedassets/{fixed_asset_id}/forecast).
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/fixedassets/{}/forecast", fixed_asset_id),
@@ -197,7 +278,15 @@ class FixedAssets(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.AssetHistory]:
-        """Get history (GET /fixedassets/{fixed_asset_id}/history)."""
+        """Get history (GET /fixedassets/{fixed_asset_id}/history).
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/fixedassets/{}/history", fixed_asset_id),
             ("asset_history",),
@@ -217,7 +306,14 @@ class FixedAssets(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.FixedAssetType]:
-        """Get type list (GET /fixedassettypes)."""
+        """Get type list (GET /fixedassettypes).
+
+        Args:
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/fixedassettypes",
             ("fixed_asset_types",),
@@ -240,7 +336,17 @@ class FixedAssets(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.FixedAsset]:
-        """List fixed assets; further pages are fetched as you iterate."""
+        """List fixed assets; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            sort_order: ``A`` for ascending or ``D`` for descending order.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/fixedassets",
             ("fixedassets",),
@@ -262,15 +368,26 @@ class FixedAssets(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a fixed asset as active."""
+        """Mark a fixed asset as active.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/fixedassets/{}/status/active", fixed_asset_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -281,15 +398,26 @@ class FixedAssets(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a fixed asset as draft."""
+        """Mark a fixed asset as draft.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/fixedassets/{}/status/draft", fixed_asset_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -299,16 +427,29 @@ class FixedAssets(SyncResource):
         fixed_asset_id: str,
         /,
         *,
-        body: m.SellFixedAssetRequest | Mapping[str, Any] | None = None,
+        body: m.SellFixedAssetRequest | m.SellFixedAssetRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Sell (POST /fixedassets/{fixed_asset_id}/sell)."""
+        """Sell (POST /fixedassets/{fixed_asset_id}/sell).
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: The fields to send: ``m.SellFixedAssetRequest`` or a dict typed by
+                ``m.SellFixedAssetRequestDict`` (Zoho's field names); Zoho requires ``invoice_id``,
+                ``line_item_id``, ``reason``, ``expense_account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/fixedassets/{}/sell", fixed_asset_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -318,11 +459,22 @@ class FixedAssets(SyncResource):
         fixed_asset_id: str,
         /,
         *,
-        body: m.UpdateFixedAssetRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateFixedAssetRequest | m.UpdateFixedAssetRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.FixedAsset:
-        """Update a fixed asset."""
+        """Update a fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: The fields to send: ``m.UpdateFixedAssetRequest`` or a dict typed by
+                ``m.UpdateFixedAssetRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/fixedassets/{}", fixed_asset_id),
@@ -330,6 +482,7 @@ class FixedAssets(SyncResource):
             m.FixedAsset,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -339,11 +492,22 @@ class FixedAssets(SyncResource):
         fixed_asset_type_id: str,
         /,
         *,
-        body: m.UpdateFixedAssetTypeRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateFixedAssetTypeRequest | m.UpdateFixedAssetTypeRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.FixedAssetType:
-        """Update type (PUT /fixedassettypes/{fixed_asset_type_id})."""
+        """Update type (PUT /fixedassettypes/{fixed_asset_type_id}).
+
+        Args:
+            fixed_asset_type_id: Id of the fixed asset type.
+            body: The fields to send: ``m.UpdateFixedAssetTypeRequest`` or a dict typed by
+                ``m.UpdateFixedAssetTypeRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/fixedassettypes/{}", fixed_asset_type_id),
@@ -351,6 +515,7 @@ class FixedAssets(SyncResource):
             m.FixedAssetType,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -360,16 +525,29 @@ class FixedAssets(SyncResource):
         fixed_asset_id: str,
         /,
         *,
-        body: m.WriteOffFixedAssetRequest | Mapping[str, Any] | None = None,
+        body: m.WriteOffFixedAssetRequest | m.WriteOffFixedAssetRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Write off the balance of a fixed asset."""
+        """Write off the balance of a fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: The fields to send: ``m.WriteOffFixedAssetRequest`` or a dict typed by
+                ``m.WriteOffFixedAssetRequestDict`` (Zoho's field names); Zoho requires ``date``,
+                ``expense_account_id``, ``reason``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/fixedassets/{}/writeoff", fixed_asset_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -383,11 +561,22 @@ class AsyncFixedAssets(AsyncResource):
         fixed_asset_id: str,
         /,
         *,
-        body: m.CreateFixedAssetCommentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateFixedAssetCommentRequest | m.CreateFixedAssetCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a fixed asset."""
+        """Add a comment to a fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: The fields to send: ``m.CreateFixedAssetCommentRequest`` or a dict typed by
+                ``m.CreateFixedAssetCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/fixedassets/{}/comments", fixed_asset_id),
@@ -395,6 +584,7 @@ class AsyncFixedAssets(AsyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -405,15 +595,26 @@ class AsyncFixedAssets(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel (POST /fixedassets/{fixed_asset_id}/status/cancel)."""
+        """Cancel (POST /fixedassets/{fixed_asset_id}/status/cancel).
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/fixedassets/{}/status/cancel", fixed_asset_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -421,11 +622,23 @@ class AsyncFixedAssets(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateFixedAssetRequest | Mapping[str, Any] | None = None,
+        body: m.CreateFixedAssetRequest | m.CreateFixedAssetRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.FixedAsset:
-        """Create a fixed asset."""
+        """Create a fixed asset.
+
+        Args:
+            body: The fields to send: ``m.CreateFixedAssetRequest`` or a dict typed by
+                ``m.CreateFixedAssetRequestDict`` (Zoho's field names); Zoho requires
+                ``asset_name``, ``fixed_asset_type_id``, ``asset_account_id``, ``asset_cost``,
+                ``asset_purchase_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/fixedassets",
@@ -433,6 +646,7 @@ class AsyncFixedAssets(AsyncResource):
             m.FixedAsset,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -440,11 +654,24 @@ class AsyncFixedAssets(AsyncResource):
     async def create_type(
         self,
         *,
-        body: m.CreateFixedAssetTypeRequest | Mapping[str, Any] | None = None,
+        body: m.CreateFixedAssetTypeRequest | m.CreateFixedAssetTypeRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.FixedAssetType:
-        """Create type (POST /fixedassettypes)."""
+        """Create type (POST /fixedassettypes).
+
+        Args:
+            body: The fields to send: ``m.CreateFixedAssetTypeRequest`` or a dict typed by
+                ``m.CreateFixedAssetTypeRequestDict`` (Zoho's field names); Zoho requires
+                ``fixed_asset_type_name``, ``expense_account_id``, ``depreciation_account_id``,
+                ``depreciation_method``, ``depreciation_frequency``, ``depreciation_percentage``,
+                ``total_life``, ``computation_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/fixedassettypes",
@@ -452,6 +679,7 @@ class AsyncFixedAssets(AsyncResource):
             m.FixedAssetType,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -464,7 +692,13 @@ class AsyncFixedAssets(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a fixed asset."""
+        """Delete a fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/fixedassets/{}", fixed_asset_id),
@@ -482,7 +716,14 @@ class AsyncFixedAssets(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a fixed asset."""
+        """Delete a comment from a fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/fixedassets/{}/comments/{}", fixed_asset_id, comment_id),
@@ -499,7 +740,13 @@ class AsyncFixedAssets(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete type (DELETE /fixedassettypes/{fixed_asset_type_id})."""
+        """Delete type (DELETE /fixedassettypes/{fixed_asset_type_id}).
+
+        Args:
+            fixed_asset_type_id: Id of the fixed asset type.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/fixedassettypes/{}", fixed_asset_type_id),
@@ -516,7 +763,13 @@ class AsyncFixedAssets(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.FixedAsset:
-        """Get one fixed asset."""
+        """Get one fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/fixedassets/{}", fixed_asset_id),
@@ -535,7 +788,13 @@ class AsyncFixedAssets(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Data]:
-        """Get forecast (GET /fixedassets/{fixed_asset_id}/forecast)."""
+        """Get forecast (GET /fixedassets/{fixed_asset_id}/forecast).
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/fixedassets/{}/forecast", fixed_asset_id),
@@ -556,7 +815,15 @@ class AsyncFixedAssets(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.AssetHistory]:
-        """Get history (GET /fixedassets/{fixed_asset_id}/history)."""
+        """Get history (GET /fixedassets/{fixed_asset_id}/history).
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/fixedassets/{}/history", fixed_asset_id),
             ("asset_history",),
@@ -576,7 +843,14 @@ class AsyncFixedAssets(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.FixedAssetType]:
-        """Get type list (GET /fixedassettypes)."""
+        """Get type list (GET /fixedassettypes).
+
+        Args:
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/fixedassettypes",
             ("fixed_asset_types",),
@@ -599,7 +873,17 @@ class AsyncFixedAssets(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.FixedAsset]:
-        """List fixed assets; further pages are fetched as you iterate."""
+        """List fixed assets; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            sort_order: ``A`` for ascending or ``D`` for descending order.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/fixedassets",
             ("fixedassets",),
@@ -621,15 +905,26 @@ class AsyncFixedAssets(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a fixed asset as active."""
+        """Mark a fixed asset as active.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/fixedassets/{}/status/active", fixed_asset_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -640,15 +935,26 @@ class AsyncFixedAssets(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a fixed asset as draft."""
+        """Mark a fixed asset as draft.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/fixedassets/{}/status/draft", fixed_asset_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -658,16 +964,29 @@ class AsyncFixedAssets(AsyncResource):
         fixed_asset_id: str,
         /,
         *,
-        body: m.SellFixedAssetRequest | Mapping[str, Any] | None = None,
+        body: m.SellFixedAssetRequest | m.SellFixedAssetRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Sell (POST /fixedassets/{fixed_asset_id}/sell)."""
+        """Sell (POST /fixedassets/{fixed_asset_id}/sell).
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: The fields to send: ``m.SellFixedAssetRequest`` or a dict typed by
+                ``m.SellFixedAssetRequestDict`` (Zoho's field names); Zoho requires ``invoice_id``,
+                ``line_item_id``, ``reason``, ``expense_account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/fixedassets/{}/sell", fixed_asset_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -677,11 +996,22 @@ class AsyncFixedAssets(AsyncResource):
         fixed_asset_id: str,
         /,
         *,
-        body: m.UpdateFixedAssetRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateFixedAssetRequest | m.UpdateFixedAssetRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.FixedAsset:
-        """Update a fixed asset."""
+        """Update a fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: The fields to send: ``m.UpdateFixedAssetRequest`` or a dict typed by
+                ``m.UpdateFixedAssetRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/fixedassets/{}", fixed_asset_id),
@@ -689,6 +1019,7 @@ class AsyncFixedAssets(AsyncResource):
             m.FixedAsset,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -698,11 +1029,22 @@ class AsyncFixedAssets(AsyncResource):
         fixed_asset_type_id: str,
         /,
         *,
-        body: m.UpdateFixedAssetTypeRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateFixedAssetTypeRequest | m.UpdateFixedAssetTypeRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.FixedAssetType:
-        """Update type (PUT /fixedassettypes/{fixed_asset_type_id})."""
+        """Update type (PUT /fixedassettypes/{fixed_asset_type_id}).
+
+        Args:
+            fixed_asset_type_id: Id of the fixed asset type.
+            body: The fields to send: ``m.UpdateFixedAssetTypeRequest`` or a dict typed by
+                ``m.UpdateFixedAssetTypeRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/fixedassettypes/{}", fixed_asset_type_id),
@@ -710,6 +1052,7 @@ class AsyncFixedAssets(AsyncResource):
             m.FixedAssetType,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -719,16 +1062,29 @@ class AsyncFixedAssets(AsyncResource):
         fixed_asset_id: str,
         /,
         *,
-        body: m.WriteOffFixedAssetRequest | Mapping[str, Any] | None = None,
+        body: m.WriteOffFixedAssetRequest | m.WriteOffFixedAssetRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Write off the balance of a fixed asset."""
+        """Write off the balance of a fixed asset.
+
+        Args:
+            fixed_asset_id: Id of the fixed asset.
+            body: The fields to send: ``m.WriteOffFixedAssetRequest`` or a dict typed by
+                ``m.WriteOffFixedAssetRequestDict`` (Zoho's field names); Zoho requires ``date``,
+                ``expense_account_id``, ``reason``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/fixedassets/{}/writeoff", fixed_asset_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -24,10 +24,20 @@ class Integrations(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import customer using crm account id (POST /crm/account/{crm_account_id}/import)."""
+        """Import customer using crm account id (POST /crm/account/{crm_account_id}/import).
+
+        Args:
+            crm_account_id: Id of the crm account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/crm/account/{}/import", crm_account_id),
@@ -35,6 +45,7 @@ class Integrations(SyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -45,10 +56,20 @@ class Integrations(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import customer using crm contact id (POST /crm/contact/{crm_contact_id}/import)."""
+        """Import customer using crm contact id (POST /crm/contact/{crm_contact_id}/import).
+
+        Args:
+            crm_contact_id: Id of the crm contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/crm/contact/{}/import", crm_contact_id),
@@ -56,6 +77,7 @@ class Integrations(SyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -66,10 +88,20 @@ class Integrations(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import item using crm product id (POST /crm/item/{crm_product_id}/import)."""
+        """Import item using crm product id (POST /crm/item/{crm_product_id}/import).
+
+        Args:
+            crm_product_id: Id of the crm product.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/crm/item/{}/import", crm_product_id),
@@ -77,6 +109,7 @@ class Integrations(SyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -87,10 +120,20 @@ class Integrations(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import vendor using crm vendor id (POST /crm/vendor/{crm_vendor_id}/import)."""
+        """Import vendor using crm vendor id (POST /crm/vendor/{crm_vendor_id}/import).
+
+        Args:
+            crm_vendor_id: Id of the crm vendor.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/crm/vendor/{}/import", crm_vendor_id),
@@ -98,6 +141,7 @@ class Integrations(SyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -112,10 +156,20 @@ class AsyncIntegrations(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import customer using crm account id (POST /crm/account/{crm_account_id}/import)."""
+        """Import customer using crm account id (POST /crm/account/{crm_account_id}/import).
+
+        Args:
+            crm_account_id: Id of the crm account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/crm/account/{}/import", crm_account_id),
@@ -123,6 +177,7 @@ class AsyncIntegrations(AsyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -133,10 +188,20 @@ class AsyncIntegrations(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import customer using crm contact id (POST /crm/contact/{crm_contact_id}/import)."""
+        """Import customer using crm contact id (POST /crm/contact/{crm_contact_id}/import).
+
+        Args:
+            crm_contact_id: Id of the crm contact.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/crm/contact/{}/import", crm_contact_id),
@@ -144,6 +209,7 @@ class AsyncIntegrations(AsyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -154,10 +220,20 @@ class AsyncIntegrations(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import item using crm product id (POST /crm/item/{crm_product_id}/import)."""
+        """Import item using crm product id (POST /crm/item/{crm_product_id}/import).
+
+        Args:
+            crm_product_id: Id of the crm product.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/crm/item/{}/import", crm_product_id),
@@ -165,6 +241,7 @@ class AsyncIntegrations(AsyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -175,10 +252,20 @@ class AsyncIntegrations(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Import vendor using crm vendor id (POST /crm/vendor/{crm_vendor_id}/import)."""
+        """Import vendor using crm vendor id (POST /crm/vendor/{crm_vendor_id}/import).
+
+        Args:
+            crm_vendor_id: Id of the crm vendor.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/crm/vendor/{}/import", crm_vendor_id),
@@ -186,6 +273,7 @@ class AsyncIntegrations(AsyncResource):
             m.Data,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

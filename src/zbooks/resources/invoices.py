@@ -36,10 +36,22 @@ class Invoices(SyncResource):
         attachment: FileContent | None = None,
         can_send_in_mail: bool | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to an invoice."""
+        """Attach a file to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachment: A file to upload with the record.
+            can_send_in_mail: Whether the file goes with the record's emails.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/attachment", invoice_id),
@@ -50,6 +62,7 @@ class Invoices(SyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -59,16 +72,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.AddInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddInvoiceCommentRequest | m.AddInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to an invoice."""
+        """Add a comment to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.AddInvoiceCommentRequest`` or a dict typed by
+                ``m.AddInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/comments", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -79,15 +104,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add digital signature (POST /invoices/{invoice_id}/dsign)."""
+        """Add digital signature (POST /invoices/{invoice_id}/dsign).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/dsign", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -99,15 +135,27 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add document (POST /invoices/{invoice_id}/documents/{document_id})."""
+        """Add document (POST /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -117,16 +165,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.AddInvoiceOnlinePaymentBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.AddInvoiceOnlinePaymentBankAccountRequest | m.AddInvoiceOnlinePaymentBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add online payment bank account (POST /invoices/{invoice_id}/onlinepayments/bankaccount)."""
+        """Add online payment bank account (POST /invoices/{invoice_id}/onlinepayments/bankaccount).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.AddInvoiceOnlinePaymentBankAccountRequest`` or a dict
+                typed by ``m.AddInvoiceOnlinePaymentBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/bankaccount", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -136,16 +196,29 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.ApplyCreditsToInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyCreditsToInvoiceRequest | m.ApplyCreditsToInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply available credits to an invoice."""
+        """Apply available credits to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.ApplyCreditsToInvoiceRequest`` or a dict typed by
+                ``m.ApplyCreditsToInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``invoice_payments``, ``apply_creditnotes``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/credits", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -157,15 +230,27 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply pricebook (PUT /invoices/{invoice_id}/pricebooks/{pricebook_id})."""
+        """Apply pricebook (PUT /invoices/{invoice_id}/pricebooks/{pricebook_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            pricebook_id: Id of the pricebook.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/pricebooks/{}", invoice_id, pricebook_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -177,15 +262,27 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply substatus (POST /invoices/{invoice_id}/substatus/{substatus_id})."""
+        """Apply substatus (POST /invoices/{invoice_id}/substatus/{substatus_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            substatus_id: Id of the substatus.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/substatus/{}", invoice_id, substatus_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -196,15 +293,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve an invoice."""
+        """Approve an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/approve", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -214,10 +322,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk approve (POST /invoices/approve)."""
+        """Bulk approve (POST /invoices/approve).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/approve",
@@ -225,6 +343,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -233,15 +352,25 @@ class Invoices(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk cancel einvoice (POST /invoices/einvoice/cancel)."""
+        """Bulk cancel einvoice (POST /invoices/einvoice/cancel).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/einvoice/cancel",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -253,7 +382,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several invoices at once."""
+        """Delete several invoices at once.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/invoices",
@@ -268,11 +403,22 @@ class Invoices(SyncResource):
         self,
         *,
         invoice_ids: str | Sequence[str],
-        body: m.EmailInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.EmailInvoicesRequest | m.EmailInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk email (POST /invoices/email)."""
+        """Bulk email (POST /invoices/email).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: The fields to send: ``m.EmailInvoicesRequest`` or a dict typed by
+                ``m.EmailInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/email",
@@ -280,6 +426,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -289,10 +436,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark sent (POST /invoices/status/sent)."""
+        """Bulk mark sent (POST /invoices/status/sent).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/status/sent",
@@ -300,6 +457,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -311,7 +469,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download several invoices as one PDF."""
+        """Download several invoices as one PDF.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             "/invoices/pdf",
@@ -329,7 +493,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download several invoices as one printable PDF."""
+        """Download several invoices as one printable PDF.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             "/invoices/print",
@@ -344,15 +514,25 @@ class Invoices(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk push einvoice (POST /invoices/einvoice/push)."""
+        """Bulk push einvoice (POST /invoices/einvoice/push).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/einvoice/push",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -362,10 +542,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Info:
-        """Bulk send payment reminder (POST /invoices/paymentreminder)."""
+        """Bulk send payment reminder (POST /invoices/paymentreminder).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/invoices/paymentreminder",
@@ -375,6 +565,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -384,10 +575,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk submit (POST /invoices/submit)."""
+        """Bulk submit (POST /invoices/submit).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/submit",
@@ -395,6 +596,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -406,10 +608,22 @@ class Invoices(SyncResource):
         can_create_network_entity: bool | None = None,
         unmap_salesorder: bool | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk void (POST /invoices/status/void)."""
+        """Bulk void (POST /invoices/status/void).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            can_create_network_entity: The can create network entity flag.
+            unmap_salesorder: The unmap salesorder flag.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/status/void",
@@ -419,6 +633,7 @@ class Invoices(SyncResource):
                 "unmap_salesorder": unmap_salesorder,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -428,10 +643,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk write off (POST /invoices/writeoff)."""
+        """Bulk write off (POST /invoices/writeoff).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/writeoff",
@@ -439,6 +664,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -449,15 +675,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel (POST /invoices/{invoice_id}/status/cancel)."""
+        """Cancel (POST /invoices/{invoice_id}/status/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/status/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -468,15 +705,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel einvoice (POST /invoices/{invoice_id}/einvoice/cancel)."""
+        """Cancel einvoice (POST /invoices/{invoice_id}/einvoice/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -487,15 +735,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel einvoice document (POST /einvoices/invoices/{invoice_id}/cancel)."""
+        """Cancel einvoice document (POST /einvoices/invoices/{invoice_id}/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/einvoices/invoices/{}/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -508,7 +767,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel scheduled email (DELETE /invoices/{invoice_id}/email/schedule)."""
+        """Cancel scheduled email (DELETE /invoices/{invoice_id}/email/schedule).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/email/schedule", invoice_id),
@@ -523,15 +788,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Undo the write-off of an invoice."""
+        """Undo the write-off of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/writeoff/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -543,11 +819,27 @@ class Invoices(SyncResource):
         ignore_auto_number_generation: bool | None = None,
         is_quick_create: bool | None = None,
         send: bool | None = None,
-        body: m.CreateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceRequest | m.CreateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create an invoice."""
+        """Create an invoice.
+
+        Args:
+            batch_payments: Record the payment as part of a batch.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            is_quick_create: Create with the minimal set of fields.
+            send: Whether Zoho also emails the record after saving it.
+            body: The fields to send: ``m.CreateInvoiceRequest`` or a dict typed by
+                ``m.CreateInvoiceRequestDict`` (Zoho's field names); Zoho requires ``customer_id``,
+                ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/invoices",
@@ -560,6 +852,7 @@ class Invoices(SyncResource):
                 "send": send,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -569,16 +862,29 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.CreateInvoiceAsynchronousOnlinePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceAsynchronousOnlinePaymentRequest | m.CreateInvoiceAsynchronousOnlinePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create asynchronous online payment (POST /invoices/{invoice_id}/onlinepayments/asynchronous)."""
+        """Create asynchronous online payment (POST /invoices/{invoice_id}/onlinepayments/asynchronous).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.CreateInvoiceAsynchronousOnlinePaymentRequest`` or a dict
+                typed by ``m.CreateInvoiceAsynchronousOnlinePaymentRequestDict`` (Zoho's field
+                names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/asynchronous", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -588,10 +894,20 @@ class Invoices(SyncResource):
         *,
         estimate_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create from estimates (POST /invoices/fromestimates)."""
+        """Create from estimates (POST /invoices/fromestimates).
+
+        Args:
+            estimate_ids: Ids of the estimates (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/fromestimates",
@@ -599,6 +915,7 @@ class Invoices(SyncResource):
                 "estimate_ids": estimate_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -609,10 +926,21 @@ class Invoices(SyncResource):
         invoice_number: str | None = None,
         project_ids: str | Sequence[str] | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create from projects (POST /invoices/fromprojects)."""
+        """Create from projects (POST /invoices/fromprojects).
+
+        Args:
+            invoice_number: The invoice number.
+            project_ids: Ids of the projects (a list, sent comma-separated).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/fromprojects",
@@ -621,6 +949,7 @@ class Invoices(SyncResource):
                 "project_ids": project_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -630,10 +959,20 @@ class Invoices(SyncResource):
         *,
         salesorder_id: str,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create from sales order (POST /invoices/fromsalesorder)."""
+        """Create from sales order (POST /invoices/fromsalesorder).
+
+        Args:
+            salesorder_id: The salesorder id (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/invoices/fromsalesorder",
@@ -643,6 +982,7 @@ class Invoices(SyncResource):
                 "salesorder_id": salesorder_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -652,16 +992,29 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.CreateInvoiceSynchronousOnlinePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceSynchronousOnlinePaymentRequest | m.CreateInvoiceSynchronousOnlinePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create synchronous online payment (POST /invoices/{invoice_id}/onlinepayments/synchronous)."""
+        """Create synchronous online payment (POST /invoices/{invoice_id}/onlinepayments/synchronous).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.CreateInvoiceSynchronousOnlinePaymentRequest`` or a dict
+                typed by ``m.CreateInvoiceSynchronousOnlinePaymentRequestDict`` (Zoho's field
+                names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/synchronous", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -674,7 +1027,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an invoice."""
+        """Delete an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}", invoice_id),
@@ -692,7 +1051,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied credit (DELETE /invoices/{invoice_id}/creditsapplied/{creditnotes_invoice_id})."""
+        """Delete applied credit (DELETE /invoices/{invoice_id}/creditsapplied/{creditnotes_invoice_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            creditnotes_invoice_id: Id of the creditnotes invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/creditsapplied/{}", invoice_id, creditnotes_invoice_id),
@@ -709,7 +1075,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Remove the file attached to an invoice."""
+        """Remove the file attached to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/attachment", invoice_id),
@@ -727,7 +1099,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from an invoice."""
+        """Delete a comment from an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/comments/{}", invoice_id, comment_id),
@@ -745,7 +1124,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /invoices/{invoice_id}/documents/{document_id})."""
+        """Delete document (DELETE /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
@@ -762,7 +1148,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete einvoice status (DELETE /invoices/{invoice_id}/einvoice/status)."""
+        """Delete einvoice status (DELETE /invoices/{invoice_id}/einvoice/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/einvoice/status", invoice_id),
@@ -779,7 +1171,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete expense receipt (DELETE /invoices/expenses/{expense_id}/receipt)."""
+        """Delete expense receipt (DELETE /invoices/expenses/{expense_id}/receipt).
+
+        Args:
+            expense_id: Id of the expense.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/expenses/{}/receipt", expense_id),
@@ -797,7 +1195,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete line item (DELETE /invoices/{invoice_id}/lineitems/{line_item_id})."""
+        """Delete line item (DELETE /invoices/{invoice_id}/lineitems/{line_item_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            line_item_id: Id of the line item.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/lineitems/{}", invoice_id, line_item_id),
@@ -815,7 +1220,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete payment (DELETE /invoices/{invoice_id}/payments/{invoice_payment_id})."""
+        """Delete payment (DELETE /invoices/{invoice_id}/payments/{invoice_payment_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            invoice_payment_id: Id of the invoice payment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/payments/{}", invoice_id, invoice_payment_id),
@@ -833,7 +1245,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete substatus (DELETE /invoices/{invoice_id}/substatus/{substatus_id})."""
+        """Delete substatus (DELETE /invoices/{invoice_id}/substatus/{substatus_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            substatus_id: Id of the substatus.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/invoices/{}/substatus/{}", invoice_id, substatus_id),
@@ -848,15 +1267,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable payment reminder (POST /invoices/{invoice_id}/paymentreminder/disable)."""
+        """Disable payment reminder (POST /invoices/{invoice_id}/paymentreminder/disable).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder/disable", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -869,11 +1299,25 @@ class Invoices(SyncResource):
         attachments: FileContent | None = None,
         send_attachment: bool | None = None,
         send_customer_statement: bool | None = None,
-        body: m.EmailInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.EmailInvoiceRequest | m.EmailInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email an invoice."""
+        """Email an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachments: The attachments file to upload.
+            send_attachment: The send attachment flag.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailInvoiceRequest`` or a dict typed by
+                ``m.EmailInvoiceRequestDict`` (Zoho's field names); Zoho requires ``to_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/email", invoice_id),
@@ -885,6 +1329,7 @@ class Invoices(SyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -895,15 +1340,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable payment reminder (POST /invoices/{invoice_id}/paymentreminder/enable)."""
+        """Enable payment reminder (POST /invoices/{invoice_id}/paymentreminder/enable).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder/enable", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -914,15 +1370,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Fetch einvoice (POST /invoices/{invoice_id}/einvoice/fetch)."""
+        """Fetch einvoice (POST /invoices/{invoice_id}/einvoice/fetch).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/fetch", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -933,15 +1400,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Finalize approval (POST /invoices/{invoice_id}/approve/final)."""
+        """Finalize approval (POST /invoices/{invoice_id}/approve/final).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/approve/final", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -952,15 +1430,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Force pay (POST /invoices/{invoice_id}/forcepay)."""
+        """Force pay (POST /invoices/{invoice_id}/forcepay).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/forcepay", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -974,7 +1463,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Get one invoice."""
+        """Get one invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/invoices/{}", invoice_id),
@@ -996,7 +1492,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download an invoice as a PDF (``get`` with ``accept=pdf``)."""
+        """Download an invoice as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            invoice_id: Id of the invoice.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/invoices/{}", invoice_id),
@@ -1016,7 +1519,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get advanced tracking details (GET /invoices/{invoice_id}/advancedtrackingdetails)."""
+        """Get advanced tracking details (GET /invoices/{invoice_id}/advancedtrackingdetails).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/advancedtrackingdetails", invoice_id),
@@ -1034,7 +1543,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download the file attached to an invoice."""
+        """Download the file attached to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            preview: The preview flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/invoices/{}/attachment", invoice_id),
@@ -1053,7 +1569,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get by reference (GET /invoices/reference/{reference_id})."""
+        """Get by reference (GET /invoices/reference/{reference_id}).
+
+        Args:
+            reference_id: Id of the reference.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/reference/{}", reference_id),
@@ -1070,7 +1592,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get the custom fields of an invoice."""
+        """Get the custom fields of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/customfields", invoice_id),
@@ -1086,7 +1614,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get dashboard (GET /invoices/dashboard)."""
+        """Get dashboard (GET /invoices/dashboard).
+
+        Args:
+            invoice_agent: The invoice agent.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/invoices/dashboard",
@@ -1107,7 +1641,16 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get delivery notes (GET /invoices/deliverynotes)."""
+        """Get delivery notes (GET /invoices/deliverynotes).
+
+        Args:
+            accept: The format of the answer (required).
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            no_of_copies: The no of copies.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/invoices/deliverynotes",
@@ -1131,7 +1674,15 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Get document (GET /invoices/{invoice_id}/documents/{document_id})."""
+        """Get document (GET /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            responseformat: The responseformat.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
@@ -1150,7 +1701,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get einvoice (GET /invoices/{invoice_id}/einvoice)."""
+        """Get einvoice (GET /invoices/{invoice_id}/einvoice).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/einvoice", invoice_id),
@@ -1168,7 +1725,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get the default email content for an invoice."""
+        """Get the default email content for an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            email_template_id: The email template to start from.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/invoices/{}/email", invoice_id),
@@ -1190,7 +1754,14 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get metadata (GET /invoices/{invoice_id}/metadata/{metadata_name})."""
+        """Get metadata (GET /invoices/{invoice_id}/metadata/{metadata_name}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            metadata_name: The metadata name in the path.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/metadata/{}", invoice_id, metadata_name),
@@ -1209,7 +1780,16 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get packing slips (GET /invoices/packingslips)."""
+        """Get packing slips (GET /invoices/packingslips).
+
+        Args:
+            accept: The format of the answer (required).
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            no_of_copies: The no of copies.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/invoices/packingslips",
@@ -1231,7 +1811,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment qr (GET /invoices/{invoice_id}/onlinepayments/qr)."""
+        """Get payment qr (GET /invoices/{invoice_id}/onlinepayments/qr).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/onlinepayments/qr", invoice_id),
@@ -1248,7 +1834,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment qr status (GET /invoices/{invoice_id}/onlinepayments/qr/status)."""
+        """Get payment qr status (GET /invoices/{invoice_id}/onlinepayments/qr/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/onlinepayments/qr/status", invoice_id),
@@ -1265,7 +1857,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get payment reminder content (GET /invoices/{invoice_id}/paymentreminder)."""
+        """Get payment reminder content (GET /invoices/{invoice_id}/paymentreminder).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/invoices/{}/paymentreminder", invoice_id),
@@ -1284,7 +1882,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get qr code (GET /invoices/{invoice_id}/qrcode)."""
+        """Get qr code (GET /invoices/{invoice_id}/qrcode).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/qrcode", invoice_id),
@@ -1301,7 +1905,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get signature template (GET /invoices/{invoice_id}/dsign/template)."""
+        """Get signature template (GET /invoices/{invoice_id}/dsign/template).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/dsign/template", invoice_id),
@@ -1318,7 +1928,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get sms (GET /invoices/{invoice_id}/sms)."""
+        """Get sms (GET /invoices/{invoice_id}/sms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             _path("/invoices/{}/sms", invoice_id),
@@ -1367,7 +1983,48 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Invoice]:
-        """List invoices; further pages are fetched as you iterate."""
+        """List invoices; further pages are fetched as you iterate.
+
+        Args:
+            balance: Only records with this balance.
+            created_date: Only records with this created date.
+            created_date_end: End of the created date range.
+            created_date_start: Start of the created date range.
+            custom_field: Only records with this custom field.
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            date: Only records with this date.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            due_date: Only records with this due date.
+            due_date_after: Only records whose due date is after this date.
+            due_date_before: Only records whose due date is before this date.
+            due_date_end: End of the due date range.
+            due_date_start: Start of the due date range.
+            email: Only records with this email.
+            filter_by: A predefined view to restrict the results to.
+            invoice_number: Only records with this invoice number.
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            last_modified_time: Only records changed at or after this time.
+            recurring_invoice_id: Only records with this recurring invoice id.
+            reference_number: Only records with this reference number.
+            response_option: How much detail the answer carries.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status; one of ``draft``, ``sent``, ``viewed``,
+                ``overdue``, ``partially_paid``, ``paid``, ``void``, ``pending_approval`` and
+                others.
+            total: Only records with this total.
+            zcrm_potential_id: Only records with this zcrm potential id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/invoices",
             ("invoices",),
@@ -1420,7 +2077,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of an invoice."""
+        """List the comments and history of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/invoices/{}/comments", invoice_id),
@@ -1439,7 +2102,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Credit]:
-        """List credits applied (GET /invoices/{invoice_id}/creditsapplied)."""
+        """List credits applied (GET /invoices/{invoice_id}/creditsapplied).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/invoices/{}/creditsapplied", invoice_id),
@@ -1456,7 +2125,12 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List einvoice (GET /invoices/einvoice)."""
+        """List einvoice (GET /invoices/einvoice).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/invoices/einvoice",
@@ -1473,7 +2147,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Payment]:
-        """List the payments applied to an invoice."""
+        """List the payments applied to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/invoices/{}/payments", invoice_id),
@@ -1490,7 +2170,12 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Template]:
-        """List templates (GET /invoices/templates)."""
+        """List templates (GET /invoices/templates).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/invoices/templates",
@@ -1507,15 +2192,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mail pdf (POST /invoices/{invoice_id}/mailpdf)."""
+        """Mail pdf (POST /invoices/{invoice_id}/mailpdf).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/mailpdf", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1525,10 +2221,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Error]:
-        """Map with sales order (POST /invoices/mapwithorder)."""
+        """Map with sales order (POST /invoices/mapwithorder).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "POST",
             "/invoices/mapwithorder",
@@ -1538,6 +2244,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1548,15 +2255,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as draft."""
+        """Mark an invoice as draft.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/status/draft", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1567,15 +2285,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as einvoice cancelled."""
+        """Mark an invoice as einvoice cancelled.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1585,16 +2314,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.MarkInvoiceEinvoicePushedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkInvoiceEinvoicePushedRequest | m.MarkInvoiceEinvoicePushedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as einvoice pushed."""
+        """Mark an invoice as einvoice pushed.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.MarkInvoiceEinvoicePushedRequest`` or a dict typed by
+                ``m.MarkInvoiceEinvoicePushedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/push", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1605,15 +2346,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as ready to push."""
+        """Mark an invoice as ready to push.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/status/readytopush", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1624,15 +2376,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as sent."""
+        """Mark an invoice as sent.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/status/sent", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1642,10 +2405,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark shipped (POST /invoices/markasshipped)."""
+        """Mark shipped (POST /invoices/markasshipped).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/markasshipped",
@@ -1653,6 +2426,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1667,7 +2441,16 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Payment link (GET /share/paymentlink)."""
+        """Payment link (GET /share/paymentlink).
+
+        Args:
+            expiry_time: The expiry time (required).
+            link_type: The link type (required).
+            transaction_id: The transaction id (required).
+            transaction_type: The transaction type (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/share/paymentlink",
@@ -1686,16 +2469,28 @@ class Invoices(SyncResource):
     def preview_coupons(
         self,
         *,
-        body: m.PreviewInvoiceCouponsRequest | Mapping[str, Any] | None = None,
+        body: m.PreviewInvoiceCouponsRequest | m.PreviewInvoiceCouponsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Preview coupons (POST /invoices/coupons/preview)."""
+        """Preview coupons (POST /invoices/coupons/preview).
+
+        Args:
+            body: The fields to send: ``m.PreviewInvoiceCouponsRequest`` or a dict typed by
+                ``m.PreviewInvoiceCouponsRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/coupons/preview",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1708,7 +2503,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Print delivery note (GET /invoices/{invoice_id}/deliverynote/print)."""
+        """Print delivery note (GET /invoices/{invoice_id}/deliverynote/print).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/invoices/{}/deliverynote/print", invoice_id),
@@ -1725,7 +2526,13 @@ class Invoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Print packing slip (GET /invoices/{invoice_id}/packingslip/print)."""
+        """Print packing slip (GET /invoices/{invoice_id}/packingslip/print).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/invoices/{}/packingslip/print", invoice_id),
@@ -1740,15 +2547,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Push einvoice (POST /invoices/{invoice_id}/einvoice/push)."""
+        """Push einvoice (POST /invoices/{invoice_id}/einvoice/push).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/push", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1759,15 +2577,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Recall einvoice status (POST /invoices/{invoice_id}/einvoice/status/recall)."""
+        """Recall einvoice status (POST /invoices/{invoice_id}/einvoice/status/recall).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/recall", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1780,10 +2609,22 @@ class Invoices(SyncResource):
         iscallforoembed: bool | None = None,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reject an invoice."""
+        """Reject an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            iscallforoembed: The isCallForOEmbed flag.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/reject", invoice_id),
@@ -1792,6 +2633,7 @@ class Invoices(SyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1801,16 +2643,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.ScheduleInvoiceEmailRequest | Mapping[str, Any] | None = None,
+        body: m.ScheduleInvoiceEmailRequest | m.ScheduleInvoiceEmailRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Schedule email (POST /invoices/{invoice_id}/email/schedule)."""
+        """Schedule email (POST /invoices/{invoice_id}/email/schedule).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.ScheduleInvoiceEmailRequest`` or a dict typed by
+                ``m.ScheduleInvoiceEmailRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/email/schedule", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1821,15 +2675,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send dunning notifications (POST /invoices/{invoice_id}/senddunningnotifications)."""
+        """Send dunning notifications (POST /invoices/{invoice_id}/senddunningnotifications).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/senddunningnotifications", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1841,11 +2706,25 @@ class Invoices(SyncResource):
         *,
         attachments: FileContent | None = None,
         send_customer_statement: bool | None = None,
-        body: m.RemindCustomerForInvoicePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.RemindCustomerForInvoicePaymentRequest | m.RemindCustomerForInvoicePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send payment reminder (POST /invoices/{invoice_id}/paymentreminder)."""
+        """Send payment reminder (POST /invoices/{invoice_id}/paymentreminder).
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachments: The attachments file to upload.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.RemindCustomerForInvoicePaymentRequest`` or a dict typed
+                by ``m.RemindCustomerForInvoicePaymentRequestDict`` (Zoho's field names); Zoho
+                requires ``cc_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder", invoice_id),
@@ -1856,6 +2735,7 @@ class Invoices(SyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1866,15 +2746,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send retry sms (POST /invoices/{invoice_id}/sendretrysms)."""
+        """Send retry sms (POST /invoices/{invoice_id}/sendretrysms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/sendretrysms", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1885,15 +2776,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send sms (POST /invoices/{invoice_id}/sms)."""
+        """Send sms (POST /invoices/{invoice_id}/sms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/sms", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1905,10 +2807,21 @@ class Invoices(SyncResource):
         *,
         contact_person_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send via snail mail (POST /invoices/{invoice_id}/snailmail)."""
+        """Send via snail mail (POST /invoices/{invoice_id}/snailmail).
+
+        Args:
+            invoice_id: Id of the invoice.
+            contact_person_id: The contact person id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/snailmail", invoice_id),
@@ -1916,6 +2829,7 @@ class Invoices(SyncResource):
                 "contact_person_id": contact_person_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1926,15 +2840,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit an invoice for approval."""
+        """Submit an invoice for approval.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/submit", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1943,15 +2868,25 @@ class Invoices(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unmap sales orders (PUT /invoices/unmap/salesorders)."""
+        """Unmap sales orders (PUT /invoices/unmap/salesorders).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             "/invoices/unmap/salesorders",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1961,10 +2896,20 @@ class Invoices(SyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unship (POST /invoices/unship)."""
+        """Unship (POST /invoices/unship).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/invoices/unship",
@@ -1972,6 +2917,7 @@ class Invoices(SyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1982,11 +2928,24 @@ class Invoices(SyncResource):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceRequest | m.UpdateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Update an invoice."""
+        """Update an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.UpdateInvoiceRequest`` or a dict typed by
+                ``m.UpdateInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/invoices/{}", invoice_id),
@@ -1996,6 +2955,7 @@ class Invoices(SyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2006,15 +2966,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update advanced tracking details (PUT /invoices/{invoice_id}/advancedtrackingdetails)."""
+        """Update advanced tracking details (PUT /invoices/{invoice_id}/advancedtrackingdetails).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/advancedtrackingdetails", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2026,10 +2997,21 @@ class Invoices(SyncResource):
         *,
         can_send_in_mail: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Change the attachment settings of an invoice."""
+        """Change the attachment settings of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            can_send_in_mail: Whether the file goes with the record's emails (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/attachment", invoice_id),
@@ -2037,6 +3019,7 @@ class Invoices(SyncResource):
                 "can_send_in_mail": can_send_in_mail,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2046,16 +3029,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.UpdateInvoiceBillingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceBillingAddressRequest | m.UpdateInvoiceBillingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update billing address (PUT /invoices/{invoice_id}/address/billing)."""
+        """Update billing address (PUT /invoices/{invoice_id}/address/billing).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.UpdateInvoiceBillingAddressRequest`` or a dict typed by
+                ``m.UpdateInvoiceBillingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/address/billing", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2066,15 +3061,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update cfdi status (POST /invoices/{invoice_id}/cfdi/status)."""
+        """Update cfdi status (POST /invoices/{invoice_id}/cfdi/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/cfdi/status", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2085,11 +3091,23 @@ class Invoices(SyncResource):
         comment_id: str,
         /,
         *,
-        body: m.UpdateInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceCommentRequest | m.UpdateInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Edit a comment on an invoice."""
+        """Edit a comment on an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            comment_id: Id of the comment.
+            body: The fields to send: ``m.UpdateInvoiceCommentRequest`` or a dict typed by
+                ``m.UpdateInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/invoices/{}/comments/{}", invoice_id, comment_id),
@@ -2097,6 +3115,7 @@ class Invoices(SyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2107,15 +3126,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update only the custom fields of an invoice."""
+        """Update only the custom fields of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoice/{}/customfields", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2126,15 +3156,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update einvoice payment status (PUT /invoices/{invoice_id}/einvoice/paymentstatus)."""
+        """Update einvoice payment status (PUT /invoices/{invoice_id}/einvoice/paymentstatus).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/einvoice/paymentstatus", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2146,15 +3187,27 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update metadata (PUT /invoices/{invoice_id}/metadata/{metadata_name})."""
+        """Update metadata (PUT /invoices/{invoice_id}/metadata/{metadata_name}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            metadata_name: The metadata name in the path.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/metadata/{}", invoice_id, metadata_name),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2164,16 +3217,28 @@ class Invoices(SyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.UpdateInvoiceShippingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceShippingAddressRequest | m.UpdateInvoiceShippingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update shipping address (PUT /invoices/{invoice_id}/address/shipping)."""
+        """Update shipping address (PUT /invoices/{invoice_id}/address/shipping).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.UpdateInvoiceShippingAddressRequest`` or a dict typed by
+                ``m.UpdateInvoiceShippingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/address/shipping", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2185,15 +3250,27 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update template (PUT /invoices/{invoice_id}/templates/{template_id})."""
+        """Update template (PUT /invoices/{invoice_id}/templates/{template_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            template_id: Id of the template.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/invoices/{}/templates/{}", invoice_id, template_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2205,10 +3282,21 @@ class Invoices(SyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Upload digital signature (POST /invoices/{invoice_id}/dsign/upload)."""
+        """Upload digital signature (POST /invoices/{invoice_id}/dsign/upload).
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/dsign/upload", invoice_id),
@@ -2217,6 +3305,7 @@ class Invoices(SyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2229,10 +3318,22 @@ class Invoices(SyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Upload document (POST /invoices/{invoice_id}/documents/{document_id}/upload)."""
+        """Upload document (POST /invoices/{invoice_id}/documents/{document_id}/upload).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/documents/{}/upload", invoice_id, document_id),
@@ -2241,6 +3342,7 @@ class Invoices(SyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2251,11 +3353,25 @@ class Invoices(SyncResource):
         x_unique_identifier_key: str,
         x_unique_identifier_value: str,
         x_upsert: bool | None = None,
-        body: m.UpdateInvoiceUsingCustomFieldRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceUsingCustomFieldRequest | m.UpdateInvoiceUsingCustomFieldRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create or update an invoice matched by a unique custom field."""
+        """Create or update an invoice matched by a unique custom field.
+
+        Args:
+            x_unique_identifier_key: The API name of the unique custom field to match on (required).
+            x_unique_identifier_value: The value of that custom field identifying the record
+                (required).
+            x_upsert: Create the record when no record matches.
+            body: The fields to send: ``m.UpdateInvoiceUsingCustomFieldRequest`` or a dict typed by
+                ``m.UpdateInvoiceUsingCustomFieldRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             "/invoices",
@@ -2268,6 +3384,7 @@ class Invoices(SyncResource):
                 "X-Upsert": x_upsert,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2278,15 +3395,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void an invoice."""
+        """Void an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/status/void", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2297,15 +3425,26 @@ class Invoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Write off the balance of an invoice."""
+        """Write off the balance of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/invoices/{}/writeoff", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2322,10 +3461,22 @@ class AsyncInvoices(AsyncResource):
         attachment: FileContent | None = None,
         can_send_in_mail: bool | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to an invoice."""
+        """Attach a file to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachment: A file to upload with the record.
+            can_send_in_mail: Whether the file goes with the record's emails.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/attachment", invoice_id),
@@ -2336,6 +3487,7 @@ class AsyncInvoices(AsyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2345,16 +3497,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.AddInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddInvoiceCommentRequest | m.AddInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to an invoice."""
+        """Add a comment to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.AddInvoiceCommentRequest`` or a dict typed by
+                ``m.AddInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/comments", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2365,15 +3529,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add digital signature (POST /invoices/{invoice_id}/dsign)."""
+        """Add digital signature (POST /invoices/{invoice_id}/dsign).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/dsign", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2385,15 +3560,27 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add document (POST /invoices/{invoice_id}/documents/{document_id})."""
+        """Add document (POST /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2403,16 +3590,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.AddInvoiceOnlinePaymentBankAccountRequest | Mapping[str, Any] | None = None,
+        body: m.AddInvoiceOnlinePaymentBankAccountRequest | m.AddInvoiceOnlinePaymentBankAccountRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add online payment bank account (POST /invoices/{invoice_id}/onlinepayments/bankaccount)."""
+        """Add online payment bank account (POST /invoices/{invoice_id}/onlinepayments/bankaccount).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.AddInvoiceOnlinePaymentBankAccountRequest`` or a dict
+                typed by ``m.AddInvoiceOnlinePaymentBankAccountRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/bankaccount", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2422,16 +3621,29 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.ApplyCreditsToInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyCreditsToInvoiceRequest | m.ApplyCreditsToInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply available credits to an invoice."""
+        """Apply available credits to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.ApplyCreditsToInvoiceRequest`` or a dict typed by
+                ``m.ApplyCreditsToInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``invoice_payments``, ``apply_creditnotes``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/credits", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2443,15 +3655,27 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply pricebook (PUT /invoices/{invoice_id}/pricebooks/{pricebook_id})."""
+        """Apply pricebook (PUT /invoices/{invoice_id}/pricebooks/{pricebook_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            pricebook_id: Id of the pricebook.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/pricebooks/{}", invoice_id, pricebook_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2463,15 +3687,27 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply substatus (POST /invoices/{invoice_id}/substatus/{substatus_id})."""
+        """Apply substatus (POST /invoices/{invoice_id}/substatus/{substatus_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            substatus_id: Id of the substatus.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/substatus/{}", invoice_id, substatus_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2482,15 +3718,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve an invoice."""
+        """Approve an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/approve", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2500,10 +3747,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk approve (POST /invoices/approve)."""
+        """Bulk approve (POST /invoices/approve).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/approve",
@@ -2511,6 +3768,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2519,15 +3777,25 @@ class AsyncInvoices(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk cancel einvoice (POST /invoices/einvoice/cancel)."""
+        """Bulk cancel einvoice (POST /invoices/einvoice/cancel).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/einvoice/cancel",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2539,7 +3807,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several invoices at once."""
+        """Delete several invoices at once.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/invoices",
@@ -2554,11 +3828,22 @@ class AsyncInvoices(AsyncResource):
         self,
         *,
         invoice_ids: str | Sequence[str],
-        body: m.EmailInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.EmailInvoicesRequest | m.EmailInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk email (POST /invoices/email)."""
+        """Bulk email (POST /invoices/email).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: The fields to send: ``m.EmailInvoicesRequest`` or a dict typed by
+                ``m.EmailInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/email",
@@ -2566,6 +3851,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2575,10 +3861,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk mark sent (POST /invoices/status/sent)."""
+        """Bulk mark sent (POST /invoices/status/sent).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/status/sent",
@@ -2586,6 +3882,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2597,7 +3894,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download several invoices as one PDF."""
+        """Download several invoices as one PDF.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             "/invoices/pdf",
@@ -2615,7 +3918,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download several invoices as one printable PDF."""
+        """Download several invoices as one printable PDF.
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             "/invoices/print",
@@ -2630,15 +3939,25 @@ class AsyncInvoices(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk push einvoice (POST /invoices/einvoice/push)."""
+        """Bulk push einvoice (POST /invoices/einvoice/push).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/einvoice/push",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2648,10 +3967,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Info:
-        """Bulk send payment reminder (POST /invoices/paymentreminder)."""
+        """Bulk send payment reminder (POST /invoices/paymentreminder).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/invoices/paymentreminder",
@@ -2661,6 +3990,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2670,10 +4000,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk submit (POST /invoices/submit)."""
+        """Bulk submit (POST /invoices/submit).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/submit",
@@ -2681,6 +4021,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2692,10 +4033,22 @@ class AsyncInvoices(AsyncResource):
         can_create_network_entity: bool | None = None,
         unmap_salesorder: bool | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk void (POST /invoices/status/void)."""
+        """Bulk void (POST /invoices/status/void).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            can_create_network_entity: The can create network entity flag.
+            unmap_salesorder: The unmap salesorder flag.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/status/void",
@@ -2705,6 +4058,7 @@ class AsyncInvoices(AsyncResource):
                 "unmap_salesorder": unmap_salesorder,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2714,10 +4068,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk write off (POST /invoices/writeoff)."""
+        """Bulk write off (POST /invoices/writeoff).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/writeoff",
@@ -2725,6 +4089,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2735,15 +4100,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel (POST /invoices/{invoice_id}/status/cancel)."""
+        """Cancel (POST /invoices/{invoice_id}/status/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/status/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2754,15 +4130,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel einvoice (POST /invoices/{invoice_id}/einvoice/cancel)."""
+        """Cancel einvoice (POST /invoices/{invoice_id}/einvoice/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2773,15 +4160,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel einvoice document (POST /einvoices/invoices/{invoice_id}/cancel)."""
+        """Cancel einvoice document (POST /einvoices/invoices/{invoice_id}/cancel).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/einvoices/invoices/{}/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2794,7 +4192,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Cancel scheduled email (DELETE /invoices/{invoice_id}/email/schedule)."""
+        """Cancel scheduled email (DELETE /invoices/{invoice_id}/email/schedule).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/email/schedule", invoice_id),
@@ -2809,15 +4213,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Undo the write-off of an invoice."""
+        """Undo the write-off of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/writeoff/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2829,11 +4244,27 @@ class AsyncInvoices(AsyncResource):
         ignore_auto_number_generation: bool | None = None,
         is_quick_create: bool | None = None,
         send: bool | None = None,
-        body: m.CreateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceRequest | m.CreateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create an invoice."""
+        """Create an invoice.
+
+        Args:
+            batch_payments: Record the payment as part of a batch.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            is_quick_create: Create with the minimal set of fields.
+            send: Whether Zoho also emails the record after saving it.
+            body: The fields to send: ``m.CreateInvoiceRequest`` or a dict typed by
+                ``m.CreateInvoiceRequestDict`` (Zoho's field names); Zoho requires ``customer_id``,
+                ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/invoices",
@@ -2846,6 +4277,7 @@ class AsyncInvoices(AsyncResource):
                 "send": send,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2855,16 +4287,29 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.CreateInvoiceAsynchronousOnlinePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceAsynchronousOnlinePaymentRequest | m.CreateInvoiceAsynchronousOnlinePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create asynchronous online payment (POST /invoices/{invoice_id}/onlinepayments/asynchronous)."""
+        """Create asynchronous online payment (POST /invoices/{invoice_id}/onlinepayments/asynchronous).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.CreateInvoiceAsynchronousOnlinePaymentRequest`` or a dict
+                typed by ``m.CreateInvoiceAsynchronousOnlinePaymentRequestDict`` (Zoho's field
+                names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/asynchronous", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2874,10 +4319,20 @@ class AsyncInvoices(AsyncResource):
         *,
         estimate_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create from estimates (POST /invoices/fromestimates)."""
+        """Create from estimates (POST /invoices/fromestimates).
+
+        Args:
+            estimate_ids: Ids of the estimates (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/fromestimates",
@@ -2885,6 +4340,7 @@ class AsyncInvoices(AsyncResource):
                 "estimate_ids": estimate_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2895,10 +4351,21 @@ class AsyncInvoices(AsyncResource):
         invoice_number: str | None = None,
         project_ids: str | Sequence[str] | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create from projects (POST /invoices/fromprojects)."""
+        """Create from projects (POST /invoices/fromprojects).
+
+        Args:
+            invoice_number: The invoice number.
+            project_ids: Ids of the projects (a list, sent comma-separated).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/fromprojects",
@@ -2907,6 +4374,7 @@ class AsyncInvoices(AsyncResource):
                 "project_ids": project_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2916,10 +4384,20 @@ class AsyncInvoices(AsyncResource):
         *,
         salesorder_id: str,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create from sales order (POST /invoices/fromsalesorder)."""
+        """Create from sales order (POST /invoices/fromsalesorder).
+
+        Args:
+            salesorder_id: The salesorder id (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/invoices/fromsalesorder",
@@ -2929,6 +4407,7 @@ class AsyncInvoices(AsyncResource):
                 "salesorder_id": salesorder_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2938,16 +4417,29 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.CreateInvoiceSynchronousOnlinePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceSynchronousOnlinePaymentRequest | m.CreateInvoiceSynchronousOnlinePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create synchronous online payment (POST /invoices/{invoice_id}/onlinepayments/synchronous)."""
+        """Create synchronous online payment (POST /invoices/{invoice_id}/onlinepayments/synchronous).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.CreateInvoiceSynchronousOnlinePaymentRequest`` or a dict
+                typed by ``m.CreateInvoiceSynchronousOnlinePaymentRequestDict`` (Zoho's field
+                names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/onlinepayments/synchronous", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -2960,7 +4452,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an invoice."""
+        """Delete an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}", invoice_id),
@@ -2978,7 +4476,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied credit (DELETE /invoices/{invoice_id}/creditsapplied/{creditnotes_invoice_id})."""
+        """Delete applied credit (DELETE /invoices/{invoice_id}/creditsapplied/{creditnotes_invoice_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            creditnotes_invoice_id: Id of the creditnotes invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/creditsapplied/{}", invoice_id, creditnotes_invoice_id),
@@ -2995,7 +4500,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Remove the file attached to an invoice."""
+        """Remove the file attached to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/attachment", invoice_id),
@@ -3013,7 +4524,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from an invoice."""
+        """Delete a comment from an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/comments/{}", invoice_id, comment_id),
@@ -3031,7 +4549,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /invoices/{invoice_id}/documents/{document_id})."""
+        """Delete document (DELETE /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
@@ -3048,7 +4573,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete einvoice status (DELETE /invoices/{invoice_id}/einvoice/status)."""
+        """Delete einvoice status (DELETE /invoices/{invoice_id}/einvoice/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/einvoice/status", invoice_id),
@@ -3065,7 +4596,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete expense receipt (DELETE /invoices/expenses/{expense_id}/receipt)."""
+        """Delete expense receipt (DELETE /invoices/expenses/{expense_id}/receipt).
+
+        Args:
+            expense_id: Id of the expense.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/expenses/{}/receipt", expense_id),
@@ -3083,7 +4620,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete line item (DELETE /invoices/{invoice_id}/lineitems/{line_item_id})."""
+        """Delete line item (DELETE /invoices/{invoice_id}/lineitems/{line_item_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            line_item_id: Id of the line item.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/lineitems/{}", invoice_id, line_item_id),
@@ -3101,7 +4645,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete payment (DELETE /invoices/{invoice_id}/payments/{invoice_payment_id})."""
+        """Delete payment (DELETE /invoices/{invoice_id}/payments/{invoice_payment_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            invoice_payment_id: Id of the invoice payment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/payments/{}", invoice_id, invoice_payment_id),
@@ -3119,7 +4670,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete substatus (DELETE /invoices/{invoice_id}/substatus/{substatus_id})."""
+        """Delete substatus (DELETE /invoices/{invoice_id}/substatus/{substatus_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            substatus_id: Id of the substatus.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/invoices/{}/substatus/{}", invoice_id, substatus_id),
@@ -3134,15 +4692,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable payment reminder (POST /invoices/{invoice_id}/paymentreminder/disable)."""
+        """Disable payment reminder (POST /invoices/{invoice_id}/paymentreminder/disable).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder/disable", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3155,11 +4724,25 @@ class AsyncInvoices(AsyncResource):
         attachments: FileContent | None = None,
         send_attachment: bool | None = None,
         send_customer_statement: bool | None = None,
-        body: m.EmailInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.EmailInvoiceRequest | m.EmailInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email an invoice."""
+        """Email an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachments: The attachments file to upload.
+            send_attachment: The send attachment flag.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailInvoiceRequest`` or a dict typed by
+                ``m.EmailInvoiceRequestDict`` (Zoho's field names); Zoho requires ``to_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/email", invoice_id),
@@ -3171,6 +4754,7 @@ class AsyncInvoices(AsyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3181,15 +4765,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable payment reminder (POST /invoices/{invoice_id}/paymentreminder/enable)."""
+        """Enable payment reminder (POST /invoices/{invoice_id}/paymentreminder/enable).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder/enable", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3200,15 +4795,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Fetch einvoice (POST /invoices/{invoice_id}/einvoice/fetch)."""
+        """Fetch einvoice (POST /invoices/{invoice_id}/einvoice/fetch).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/fetch", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3219,15 +4825,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Finalize approval (POST /invoices/{invoice_id}/approve/final)."""
+        """Finalize approval (POST /invoices/{invoice_id}/approve/final).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/approve/final", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3238,15 +4855,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Force pay (POST /invoices/{invoice_id}/forcepay)."""
+        """Force pay (POST /invoices/{invoice_id}/forcepay).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/forcepay", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3260,7 +4888,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Get one invoice."""
+        """Get one invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/invoices/{}", invoice_id),
@@ -3282,7 +4917,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download an invoice as a PDF (``get`` with ``accept=pdf``)."""
+        """Download an invoice as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            invoice_id: Id of the invoice.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/invoices/{}", invoice_id),
@@ -3302,7 +4944,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get advanced tracking details (GET /invoices/{invoice_id}/advancedtrackingdetails)."""
+        """Get advanced tracking details (GET /invoices/{invoice_id}/advancedtrackingdetails).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/advancedtrackingdetails", invoice_id),
@@ -3320,7 +4968,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download the file attached to an invoice."""
+        """Download the file attached to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            preview: The preview flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/invoices/{}/attachment", invoice_id),
@@ -3339,7 +4994,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get by reference (GET /invoices/reference/{reference_id})."""
+        """Get by reference (GET /invoices/reference/{reference_id}).
+
+        Args:
+            reference_id: Id of the reference.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/reference/{}", reference_id),
@@ -3356,7 +5017,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get the custom fields of an invoice."""
+        """Get the custom fields of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/customfields", invoice_id),
@@ -3372,7 +5039,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get dashboard (GET /invoices/dashboard)."""
+        """Get dashboard (GET /invoices/dashboard).
+
+        Args:
+            invoice_agent: The invoice agent.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/invoices/dashboard",
@@ -3393,7 +5066,16 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get delivery notes (GET /invoices/deliverynotes)."""
+        """Get delivery notes (GET /invoices/deliverynotes).
+
+        Args:
+            accept: The format of the answer (required).
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            no_of_copies: The no of copies.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/invoices/deliverynotes",
@@ -3417,7 +5099,15 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Get document (GET /invoices/{invoice_id}/documents/{document_id})."""
+        """Get document (GET /invoices/{invoice_id}/documents/{document_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            responseformat: The responseformat.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/invoices/{}/documents/{}", invoice_id, document_id),
@@ -3436,7 +5126,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get einvoice (GET /invoices/{invoice_id}/einvoice)."""
+        """Get einvoice (GET /invoices/{invoice_id}/einvoice).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/einvoice", invoice_id),
@@ -3454,7 +5150,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get the default email content for an invoice."""
+        """Get the default email content for an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            email_template_id: The email template to start from.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/invoices/{}/email", invoice_id),
@@ -3476,7 +5179,14 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get metadata (GET /invoices/{invoice_id}/metadata/{metadata_name})."""
+        """Get metadata (GET /invoices/{invoice_id}/metadata/{metadata_name}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            metadata_name: The metadata name in the path.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/metadata/{}", invoice_id, metadata_name),
@@ -3495,7 +5205,16 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get packing slips (GET /invoices/packingslips)."""
+        """Get packing slips (GET /invoices/packingslips).
+
+        Args:
+            accept: The format of the answer (required).
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            no_of_copies: The no of copies.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/invoices/packingslips",
@@ -3517,7 +5236,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment qr (GET /invoices/{invoice_id}/onlinepayments/qr)."""
+        """Get payment qr (GET /invoices/{invoice_id}/onlinepayments/qr).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/onlinepayments/qr", invoice_id),
@@ -3534,7 +5259,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get payment qr status (GET /invoices/{invoice_id}/onlinepayments/qr/status)."""
+        """Get payment qr status (GET /invoices/{invoice_id}/onlinepayments/qr/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/onlinepayments/qr/status", invoice_id),
@@ -3551,7 +5282,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Get payment reminder content (GET /invoices/{invoice_id}/paymentreminder)."""
+        """Get payment reminder content (GET /invoices/{invoice_id}/paymentreminder).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/invoices/{}/paymentreminder", invoice_id),
@@ -3570,7 +5307,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get qr code (GET /invoices/{invoice_id}/qrcode)."""
+        """Get qr code (GET /invoices/{invoice_id}/qrcode).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/qrcode", invoice_id),
@@ -3587,7 +5330,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get signature template (GET /invoices/{invoice_id}/dsign/template)."""
+        """Get signature template (GET /invoices/{invoice_id}/dsign/template).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/dsign/template", invoice_id),
@@ -3604,7 +5353,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get sms (GET /invoices/{invoice_id}/sms)."""
+        """Get sms (GET /invoices/{invoice_id}/sms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             _path("/invoices/{}/sms", invoice_id),
@@ -3653,7 +5408,48 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Invoice]:
-        """List invoices; further pages are fetched as you iterate."""
+        """List invoices; further pages are fetched as you iterate.
+
+        Args:
+            balance: Only records with this balance.
+            created_date: Only records with this created date.
+            created_date_end: End of the created date range.
+            created_date_start: Start of the created date range.
+            custom_field: Only records with this custom field.
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            date: Only records with this date.
+            date_after: Only records whose date is after this date.
+            date_before: Only records whose date is before this date.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            due_date: Only records with this due date.
+            due_date_after: Only records whose due date is after this date.
+            due_date_before: Only records whose due date is before this date.
+            due_date_end: End of the due date range.
+            due_date_start: Start of the due date range.
+            email: Only records with this email.
+            filter_by: A predefined view to restrict the results to.
+            invoice_number: Only records with this invoice number.
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            last_modified_time: Only records changed at or after this time.
+            recurring_invoice_id: Only records with this recurring invoice id.
+            reference_number: Only records with this reference number.
+            response_option: How much detail the answer carries.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status; one of ``draft``, ``sent``, ``viewed``,
+                ``overdue``, ``partially_paid``, ``paid``, ``void``, ``pending_approval`` and
+                others.
+            total: Only records with this total.
+            zcrm_potential_id: Only records with this zcrm potential id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/invoices",
             ("invoices",),
@@ -3706,7 +5502,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of an invoice."""
+        """List the comments and history of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/invoices/{}/comments", invoice_id),
@@ -3725,7 +5527,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Credit]:
-        """List credits applied (GET /invoices/{invoice_id}/creditsapplied)."""
+        """List credits applied (GET /invoices/{invoice_id}/creditsapplied).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/invoices/{}/creditsapplied", invoice_id),
@@ -3742,7 +5550,12 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List einvoice (GET /invoices/einvoice)."""
+        """List einvoice (GET /invoices/einvoice).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/invoices/einvoice",
@@ -3759,7 +5572,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Payment]:
-        """List the payments applied to an invoice."""
+        """List the payments applied to an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/invoices/{}/payments", invoice_id),
@@ -3776,7 +5595,12 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Template]:
-        """List templates (GET /invoices/templates)."""
+        """List templates (GET /invoices/templates).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/invoices/templates",
@@ -3793,15 +5617,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mail pdf (POST /invoices/{invoice_id}/mailpdf)."""
+        """Mail pdf (POST /invoices/{invoice_id}/mailpdf).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/mailpdf", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3811,10 +5646,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Error]:
-        """Map with sales order (POST /invoices/mapwithorder)."""
+        """Map with sales order (POST /invoices/mapwithorder).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "POST",
             "/invoices/mapwithorder",
@@ -3824,6 +5669,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3834,15 +5680,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as draft."""
+        """Mark an invoice as draft.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/status/draft", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3853,15 +5710,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as einvoice cancelled."""
+        """Mark an invoice as einvoice cancelled.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/cancel", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3871,16 +5739,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.MarkInvoiceEinvoicePushedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkInvoiceEinvoicePushedRequest | m.MarkInvoiceEinvoicePushedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as einvoice pushed."""
+        """Mark an invoice as einvoice pushed.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.MarkInvoiceEinvoicePushedRequest`` or a dict typed by
+                ``m.MarkInvoiceEinvoicePushedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/push", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3891,15 +5771,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as ready to push."""
+        """Mark an invoice as ready to push.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/status/readytopush", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3910,15 +5801,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an invoice as sent."""
+        """Mark an invoice as sent.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/status/sent", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3928,10 +5830,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark shipped (POST /invoices/markasshipped)."""
+        """Mark shipped (POST /invoices/markasshipped).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/markasshipped",
@@ -3939,6 +5851,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3953,7 +5866,16 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Data:
-        """Payment link (GET /share/paymentlink)."""
+        """Payment link (GET /share/paymentlink).
+
+        Args:
+            expiry_time: The expiry time (required).
+            link_type: The link type (required).
+            transaction_id: The transaction id (required).
+            transaction_type: The transaction type (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/share/paymentlink",
@@ -3972,16 +5894,28 @@ class AsyncInvoices(AsyncResource):
     async def preview_coupons(
         self,
         *,
-        body: m.PreviewInvoiceCouponsRequest | Mapping[str, Any] | None = None,
+        body: m.PreviewInvoiceCouponsRequest | m.PreviewInvoiceCouponsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Preview coupons (POST /invoices/coupons/preview)."""
+        """Preview coupons (POST /invoices/coupons/preview).
+
+        Args:
+            body: The fields to send: ``m.PreviewInvoiceCouponsRequest`` or a dict typed by
+                ``m.PreviewInvoiceCouponsRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/coupons/preview",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -3994,7 +5928,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Print delivery note (GET /invoices/{invoice_id}/deliverynote/print)."""
+        """Print delivery note (GET /invoices/{invoice_id}/deliverynote/print).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/invoices/{}/deliverynote/print", invoice_id),
@@ -4011,7 +5951,13 @@ class AsyncInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Print packing slip (GET /invoices/{invoice_id}/packingslip/print)."""
+        """Print packing slip (GET /invoices/{invoice_id}/packingslip/print).
+
+        Args:
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/invoices/{}/packingslip/print", invoice_id),
@@ -4026,15 +5972,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Push einvoice (POST /invoices/{invoice_id}/einvoice/push)."""
+        """Push einvoice (POST /invoices/{invoice_id}/einvoice/push).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/push", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4045,15 +6002,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Recall einvoice status (POST /invoices/{invoice_id}/einvoice/status/recall)."""
+        """Recall einvoice status (POST /invoices/{invoice_id}/einvoice/status/recall).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/einvoice/status/recall", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4066,10 +6034,22 @@ class AsyncInvoices(AsyncResource):
         iscallforoembed: bool | None = None,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reject an invoice."""
+        """Reject an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            iscallforoembed: The isCallForOEmbed flag.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/reject", invoice_id),
@@ -4078,6 +6058,7 @@ class AsyncInvoices(AsyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4087,16 +6068,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.ScheduleInvoiceEmailRequest | Mapping[str, Any] | None = None,
+        body: m.ScheduleInvoiceEmailRequest | m.ScheduleInvoiceEmailRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Schedule email (POST /invoices/{invoice_id}/email/schedule)."""
+        """Schedule email (POST /invoices/{invoice_id}/email/schedule).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.ScheduleInvoiceEmailRequest`` or a dict typed by
+                ``m.ScheduleInvoiceEmailRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/email/schedule", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4107,15 +6100,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send dunning notifications (POST /invoices/{invoice_id}/senddunningnotifications)."""
+        """Send dunning notifications (POST /invoices/{invoice_id}/senddunningnotifications).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/senddunningnotifications", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4127,11 +6131,25 @@ class AsyncInvoices(AsyncResource):
         *,
         attachments: FileContent | None = None,
         send_customer_statement: bool | None = None,
-        body: m.RemindCustomerForInvoicePaymentRequest | Mapping[str, Any] | None = None,
+        body: m.RemindCustomerForInvoicePaymentRequest | m.RemindCustomerForInvoicePaymentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send payment reminder (POST /invoices/{invoice_id}/paymentreminder)."""
+        """Send payment reminder (POST /invoices/{invoice_id}/paymentreminder).
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachments: The attachments file to upload.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.RemindCustomerForInvoicePaymentRequest`` or a dict typed
+                by ``m.RemindCustomerForInvoicePaymentRequestDict`` (Zoho's field names); Zoho
+                requires ``cc_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/paymentreminder", invoice_id),
@@ -4142,6 +6160,7 @@ class AsyncInvoices(AsyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4152,15 +6171,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send retry sms (POST /invoices/{invoice_id}/sendretrysms)."""
+        """Send retry sms (POST /invoices/{invoice_id}/sendretrysms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/sendretrysms", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4171,15 +6201,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send sms (POST /invoices/{invoice_id}/sms)."""
+        """Send sms (POST /invoices/{invoice_id}/sms).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/sms", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4191,10 +6232,21 @@ class AsyncInvoices(AsyncResource):
         *,
         contact_person_id: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Send via snail mail (POST /invoices/{invoice_id}/snailmail)."""
+        """Send via snail mail (POST /invoices/{invoice_id}/snailmail).
+
+        Args:
+            invoice_id: Id of the invoice.
+            contact_person_id: The contact person id.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/snailmail", invoice_id),
@@ -4202,6 +6254,7 @@ class AsyncInvoices(AsyncResource):
                 "contact_person_id": contact_person_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4212,15 +6265,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit an invoice for approval."""
+        """Submit an invoice for approval.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/submit", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4229,15 +6293,25 @@ class AsyncInvoices(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unmap sales orders (PUT /invoices/unmap/salesorders)."""
+        """Unmap sales orders (PUT /invoices/unmap/salesorders).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             "/invoices/unmap/salesorders",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4247,10 +6321,20 @@ class AsyncInvoices(AsyncResource):
         *,
         invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Unship (POST /invoices/unship)."""
+        """Unship (POST /invoices/unship).
+
+        Args:
+            invoice_ids: Ids of the invoices (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/invoices/unship",
@@ -4258,6 +6342,7 @@ class AsyncInvoices(AsyncResource):
                 "invoice_ids": invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4268,11 +6353,24 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceRequest | m.UpdateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Update an invoice."""
+        """Update an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.UpdateInvoiceRequest`` or a dict typed by
+                ``m.UpdateInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/invoices/{}", invoice_id),
@@ -4282,6 +6380,7 @@ class AsyncInvoices(AsyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4292,15 +6391,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update advanced tracking details (PUT /invoices/{invoice_id}/advancedtrackingdetails)."""
+        """Update advanced tracking details (PUT /invoices/{invoice_id}/advancedtrackingdetails).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/advancedtrackingdetails", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4312,10 +6422,21 @@ class AsyncInvoices(AsyncResource):
         *,
         can_send_in_mail: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Change the attachment settings of an invoice."""
+        """Change the attachment settings of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            can_send_in_mail: Whether the file goes with the record's emails (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/attachment", invoice_id),
@@ -4323,6 +6444,7 @@ class AsyncInvoices(AsyncResource):
                 "can_send_in_mail": can_send_in_mail,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4332,16 +6454,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.UpdateInvoiceBillingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceBillingAddressRequest | m.UpdateInvoiceBillingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update billing address (PUT /invoices/{invoice_id}/address/billing)."""
+        """Update billing address (PUT /invoices/{invoice_id}/address/billing).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.UpdateInvoiceBillingAddressRequest`` or a dict typed by
+                ``m.UpdateInvoiceBillingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/address/billing", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4352,15 +6486,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update cfdi status (POST /invoices/{invoice_id}/cfdi/status)."""
+        """Update cfdi status (POST /invoices/{invoice_id}/cfdi/status).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/cfdi/status", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4371,11 +6516,23 @@ class AsyncInvoices(AsyncResource):
         comment_id: str,
         /,
         *,
-        body: m.UpdateInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceCommentRequest | m.UpdateInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Edit a comment on an invoice."""
+        """Edit a comment on an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            comment_id: Id of the comment.
+            body: The fields to send: ``m.UpdateInvoiceCommentRequest`` or a dict typed by
+                ``m.UpdateInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/invoices/{}/comments/{}", invoice_id, comment_id),
@@ -4383,6 +6540,7 @@ class AsyncInvoices(AsyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4393,15 +6551,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update only the custom fields of an invoice."""
+        """Update only the custom fields of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoice/{}/customfields", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4412,15 +6581,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update einvoice payment status (PUT /invoices/{invoice_id}/einvoice/paymentstatus)."""
+        """Update einvoice payment status (PUT /invoices/{invoice_id}/einvoice/paymentstatus).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/einvoice/paymentstatus", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4432,15 +6612,27 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update metadata (PUT /invoices/{invoice_id}/metadata/{metadata_name})."""
+        """Update metadata (PUT /invoices/{invoice_id}/metadata/{metadata_name}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            metadata_name: The metadata name in the path.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/metadata/{}", invoice_id, metadata_name),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4450,16 +6642,28 @@ class AsyncInvoices(AsyncResource):
         invoice_id: str,
         /,
         *,
-        body: m.UpdateInvoiceShippingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceShippingAddressRequest | m.UpdateInvoiceShippingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update shipping address (PUT /invoices/{invoice_id}/address/shipping)."""
+        """Update shipping address (PUT /invoices/{invoice_id}/address/shipping).
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: The fields to send: ``m.UpdateInvoiceShippingAddressRequest`` or a dict typed by
+                ``m.UpdateInvoiceShippingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/address/shipping", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4471,15 +6675,27 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update template (PUT /invoices/{invoice_id}/templates/{template_id})."""
+        """Update template (PUT /invoices/{invoice_id}/templates/{template_id}).
+
+        Args:
+            invoice_id: Id of the invoice.
+            template_id: Id of the template.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/invoices/{}/templates/{}", invoice_id, template_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4491,10 +6707,21 @@ class AsyncInvoices(AsyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Upload digital signature (POST /invoices/{invoice_id}/dsign/upload)."""
+        """Upload digital signature (POST /invoices/{invoice_id}/dsign/upload).
+
+        Args:
+            invoice_id: Id of the invoice.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/dsign/upload", invoice_id),
@@ -4503,6 +6730,7 @@ class AsyncInvoices(AsyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4515,10 +6743,22 @@ class AsyncInvoices(AsyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Upload document (POST /invoices/{invoice_id}/documents/{document_id}/upload)."""
+        """Upload document (POST /invoices/{invoice_id}/documents/{document_id}/upload).
+
+        Args:
+            invoice_id: Id of the invoice.
+            document_id: Id of the document.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/documents/{}/upload", invoice_id, document_id),
@@ -4527,6 +6767,7 @@ class AsyncInvoices(AsyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4537,11 +6778,25 @@ class AsyncInvoices(AsyncResource):
         x_unique_identifier_key: str,
         x_unique_identifier_value: str,
         x_upsert: bool | None = None,
-        body: m.UpdateInvoiceUsingCustomFieldRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceUsingCustomFieldRequest | m.UpdateInvoiceUsingCustomFieldRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
-        """Create or update an invoice matched by a unique custom field."""
+        """Create or update an invoice matched by a unique custom field.
+
+        Args:
+            x_unique_identifier_key: The API name of the unique custom field to match on (required).
+            x_unique_identifier_value: The value of that custom field identifying the record
+                (required).
+            x_upsert: Create the record when no record matches.
+            body: The fields to send: ``m.UpdateInvoiceUsingCustomFieldRequest`` or a dict typed by
+                ``m.UpdateInvoiceUsingCustomFieldRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             "/invoices",
@@ -4554,6 +6809,7 @@ class AsyncInvoices(AsyncResource):
                 "X-Upsert": x_upsert,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4564,15 +6820,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void an invoice."""
+        """Void an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/status/void", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -4583,15 +6850,26 @@ class AsyncInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Write off the balance of an invoice."""
+        """Write off the balance of an invoice.
+
+        Args:
+            invoice_id: Id of the invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/invoices/{}/writeoff", invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

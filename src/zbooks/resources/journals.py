@@ -39,10 +39,24 @@ class Journals(SyncResource):
         document_ids: str | Sequence[str] | None = None,
         totalfiles: int | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a journal."""
+        """Attach a file to a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            attachment: A file to upload with the record.
+            doc: The file to upload.
+            document_ids: Ids of the documents (a list, sent comma-separated).
+            totalfiles: The totalFiles.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/attachment", journal_id),
@@ -55,6 +69,7 @@ class Journals(SyncResource):
                 "doc": doc,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -64,11 +79,22 @@ class Journals(SyncResource):
         journal_id: str,
         /,
         *,
-        body: m.AddJournalCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddJournalCommentRequest | m.AddJournalCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a journal."""
+        """Add a comment to a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: The fields to send: ``m.AddJournalCommentRequest`` or a dict typed by
+                ``m.AddJournalCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/journals/{}/comments", journal_id),
@@ -76,6 +102,7 @@ class Journals(SyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -86,16 +113,29 @@ class Journals(SyncResource):
         journal_line_id: str,
         /,
         *,
-        body: m.ApplyJournalCreditsToBillsRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyJournalCreditsToBillsRequest | m.ApplyJournalCreditsToBillsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply credits to bills (POST /journals/{journal_id}/credits/{journal_line_id}/bills)."""
+        """Apply credits to bills (POST /journals/{journal_id}/credits/{journal_line_id}/bills).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            body: The fields to send: ``m.ApplyJournalCreditsToBillsRequest`` or a dict typed by
+                ``m.ApplyJournalCreditsToBillsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/credits/{}/bills", journal_id, journal_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -106,16 +146,29 @@ class Journals(SyncResource):
         journal_line_id: str,
         /,
         *,
-        body: m.ApplyJournalCreditsToInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyJournalCreditsToInvoicesRequest | m.ApplyJournalCreditsToInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply credits to invoices (POST /journals/{journal_id}/credits/{journal_line_id}/invoices)."""
+        """Apply credits to invoices (POST /journals/{journal_id}/credits/{journal_line_id}/invoices).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            body: The fields to send: ``m.ApplyJournalCreditsToInvoicesRequest`` or a dict typed by
+                ``m.ApplyJournalCreditsToInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/credits/{}/invoices", journal_id, journal_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -126,15 +179,26 @@ class Journals(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a journal."""
+        """Approve a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/approve", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -144,10 +208,20 @@ class Journals(SyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk approve (POST /journals/approve)."""
+        """Bulk approve (POST /journals/approve).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/journals/approve",
@@ -155,6 +229,7 @@ class Journals(SyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -166,7 +241,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several journals at once."""
+        """Delete several journals at once.
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/journals/bulkdelete",
@@ -182,10 +263,20 @@ class Journals(SyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk publish (POST /journals/status/publish)."""
+        """Bulk publish (POST /journals/status/publish).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/journals/status/publish",
@@ -193,6 +284,7 @@ class Journals(SyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -202,10 +294,20 @@ class Journals(SyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk submit (POST /journals/submit)."""
+        """Bulk submit (POST /journals/submit).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/journals/submit",
@@ -213,6 +315,7 @@ class Journals(SyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -220,11 +323,21 @@ class Journals(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateJournalRequest | Mapping[str, Any] | None = None,
+        body: m.CreateJournalRequest | m.CreateJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Create a journal."""
+        """Create a journal.
+
+        Args:
+            body: The fields to send: ``m.CreateJournalRequest`` or a dict typed by
+                ``m.CreateJournalRequestDict`` (Zoho's field names); Zoho requires ``journal_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/journals",
@@ -232,6 +345,7 @@ class Journals(SyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -239,11 +353,22 @@ class Journals(SyncResource):
     def create_recurring_journal(
         self,
         *,
-        body: m.CreateRecurringJournalRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRecurringJournalRequest | m.CreateRecurringJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Create recurring journal (POST /recurringjournals)."""
+        """Create recurring journal (POST /recurringjournals).
+
+        Args:
+            body: The fields to send: ``m.CreateRecurringJournalRequest`` or a dict typed by
+                ``m.CreateRecurringJournalRequestDict`` (Zoho's field names); Zoho requires
+                ``journal_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/recurringjournals",
@@ -251,6 +376,7 @@ class Journals(SyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -263,7 +389,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a journal."""
+        """Delete a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/journals/{}", journal_id),
@@ -281,7 +413,14 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a journal."""
+        """Delete a comment from a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/journals/{}/comments/{}", journal_id, comment_id),
@@ -299,7 +438,14 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete credits payables (DELETE /journals/{journal_id}/credits/{journal_line_id}/payables)."""
+        """Delete credits payables (DELETE /journals/{journal_id}/credits/{journal_line_id}/payables).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/journals/{}/credits/{}/payables", journal_id, journal_line_id),
@@ -317,7 +463,14 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete credits receivables (DELETE /journals/{journal_id}/credits/{journal_line_id}/receivables)."""
+        """Delete credits receivables (DELETE /journals/{journal_id}/credits/{journal_line_id}/receivables).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/journals/{}/credits/{}/receivables", journal_id, journal_line_id),
@@ -334,7 +487,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete recurring journal (DELETE /recurringjournals/{recurring_journal_id})."""
+        """Delete recurring journal (DELETE /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -351,7 +510,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get one journal."""
+        """Get one journal.
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/journals/{}", journal_id),
@@ -370,7 +535,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get recurring journal (GET /recurringjournals/{recurring_journal_id})."""
+        """Get recurring journal (GET /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -391,7 +562,15 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get transaction view (GET /transactions/{transaction_id}/journals)."""
+        """Get transaction view (GET /transactions/{transaction_id}/journals).
+
+        Args:
+            transaction_id: Id of the transaction.
+            entity_type: The entity type (required).
+            report_basis: The report basis.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/transactions/{}/journals", transaction_id),
@@ -439,7 +618,40 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Journal]:
-        """List journals; further pages are fetched as you iterate."""
+        """List journals; further pages are fetched as you iterate.
+
+        Args:
+            account_code: Only records with this account code.
+            account_id: Only records with this account id.
+            branch_ids: Ids of the branchs (a list, sent comma-separated).
+            currency: Only records with this currency.
+            customer_id: Only records with this customer id.
+            customview_id: Only records with this customview id.
+            date: Only records with this date.
+            entry_number: Only records with this entry number.
+            filter_by: A predefined view to restrict the results to.
+            journal_entity_type: Only records with this journal entity type.
+            journal_ids: Ids of the journals (a list, sent comma-separated).
+            journal_type: Only records with this journal type.
+            last_modified_time: Only records changed at or after this time.
+            location_ids: Ids of the locations (a list, sent comma-separated).
+            notes: Only records with this notes.
+            period_closure_id: Only records with this period closure id.
+            project_id: Only records with this project id.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            tax_authority_id: Only records with this tax authority id.
+            tax_exemption_id: Only records with this tax exemption id.
+            tax_id: Only records with this tax id.
+            total: Only records with this total.
+            vendor_id: Only records with this vendor id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/journals",
             ("journals",),
@@ -486,7 +698,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Journal]:
-        """List child journals (GET /recurringjournals/{recurring_journal_id}/journals)."""
+        """List child journals (GET /recurringjournals/{recurring_journal_id}/journals).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/recurringjournals/{}/journals", recurring_journal_id),
@@ -505,7 +723,13 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Credit]:
-        """List credits (GET /journals/{journal_id}/credits)."""
+        """List credits (GET /journals/{journal_id}/credits).
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/journals/{}/credits", journal_id),
@@ -527,7 +751,17 @@ class Journals(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Journal]:
-        """List recurring journals (GET /recurringjournals)."""
+        """List recurring journals (GET /recurringjournals).
+
+        Args:
+            account_id: Only records with this account id.
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/recurringjournals",
             ("recurring_journals",),
@@ -549,15 +783,26 @@ class Journals(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Publish (POST /journals/{journal_id}/status/publish)."""
+        """Publish (POST /journals/{journal_id}/status/publish).
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/status/publish", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -569,10 +814,21 @@ class Journals(SyncResource):
         *,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reject a journal."""
+        """Reject a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/reject", journal_id),
@@ -580,6 +836,7 @@ class Journals(SyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -590,15 +847,26 @@ class Journals(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resume recurring journal (POST /recurringjournals/{recurring_journal_id}/status/resume)."""
+        """Resume recurring journal (POST /recurringjournals/{recurring_journal_id}/status/resume).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/recurringjournals/{}/status/resume", recurring_journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -611,10 +879,22 @@ class Journals(SyncResource):
         is_reversal_scheduled: bool,
         reversal_date: _dt.date | str,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Reverse (POST /journals/{journal_id}/reverse)."""
+        """Reverse (POST /journals/{journal_id}/reverse).
+
+        Args:
+            journal_id: Id of the journal.
+            is_reversal_scheduled: The is reversal scheduled flag (required).
+            reversal_date: The reversal date (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/journals/{}/reverse", journal_id),
@@ -625,6 +905,7 @@ class Journals(SyncResource):
                 "reversal_date": reversal_date,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -635,15 +916,26 @@ class Journals(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Stop recurring journal (POST /recurringjournals/{recurring_journal_id}/status/stop)."""
+        """Stop recurring journal (POST /recurringjournals/{recurring_journal_id}/status/stop).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/recurringjournals/{}/status/stop", recurring_journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -654,15 +946,26 @@ class Journals(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a journal for approval."""
+        """Submit a journal for approval.
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/journals/{}/submit", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -672,11 +975,22 @@ class Journals(SyncResource):
         journal_id: str,
         /,
         *,
-        body: m.UpdateJournalRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateJournalRequest | m.UpdateJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Update a journal."""
+        """Update a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: The fields to send: ``m.UpdateJournalRequest`` or a dict typed by
+                ``m.UpdateJournalRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/journals/{}", journal_id),
@@ -684,6 +998,7 @@ class Journals(SyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -693,11 +1008,22 @@ class Journals(SyncResource):
         recurring_journal_id: str,
         /,
         *,
-        body: m.UpdateRecurringJournalRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRecurringJournalRequest | m.UpdateRecurringJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Update recurring journal (PUT /recurringjournals/{recurring_journal_id})."""
+        """Update recurring journal (PUT /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: The fields to send: ``m.UpdateRecurringJournalRequest`` or a dict typed by
+                ``m.UpdateRecurringJournalRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -705,6 +1031,7 @@ class Journals(SyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -723,10 +1050,24 @@ class AsyncJournals(AsyncResource):
         document_ids: str | Sequence[str] | None = None,
         totalfiles: int | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a journal."""
+        """Attach a file to a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            attachment: A file to upload with the record.
+            doc: The file to upload.
+            document_ids: Ids of the documents (a list, sent comma-separated).
+            totalfiles: The totalFiles.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/attachment", journal_id),
@@ -739,6 +1080,7 @@ class AsyncJournals(AsyncResource):
                 "doc": doc,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -748,11 +1090,22 @@ class AsyncJournals(AsyncResource):
         journal_id: str,
         /,
         *,
-        body: m.AddJournalCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddJournalCommentRequest | m.AddJournalCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a journal."""
+        """Add a comment to a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: The fields to send: ``m.AddJournalCommentRequest`` or a dict typed by
+                ``m.AddJournalCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/journals/{}/comments", journal_id),
@@ -760,6 +1113,7 @@ class AsyncJournals(AsyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -770,16 +1124,29 @@ class AsyncJournals(AsyncResource):
         journal_line_id: str,
         /,
         *,
-        body: m.ApplyJournalCreditsToBillsRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyJournalCreditsToBillsRequest | m.ApplyJournalCreditsToBillsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply credits to bills (POST /journals/{journal_id}/credits/{journal_line_id}/bills)."""
+        """Apply credits to bills (POST /journals/{journal_id}/credits/{journal_line_id}/bills).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            body: The fields to send: ``m.ApplyJournalCreditsToBillsRequest`` or a dict typed by
+                ``m.ApplyJournalCreditsToBillsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/credits/{}/bills", journal_id, journal_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -790,16 +1157,29 @@ class AsyncJournals(AsyncResource):
         journal_line_id: str,
         /,
         *,
-        body: m.ApplyJournalCreditsToInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyJournalCreditsToInvoicesRequest | m.ApplyJournalCreditsToInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply credits to invoices (POST /journals/{journal_id}/credits/{journal_line_id}/invoices)."""
+        """Apply credits to invoices (POST /journals/{journal_id}/credits/{journal_line_id}/invoices).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            body: The fields to send: ``m.ApplyJournalCreditsToInvoicesRequest`` or a dict typed by
+                ``m.ApplyJournalCreditsToInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/credits/{}/invoices", journal_id, journal_line_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -810,15 +1190,26 @@ class AsyncJournals(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a journal."""
+        """Approve a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/approve", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -828,10 +1219,20 @@ class AsyncJournals(AsyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk approve (POST /journals/approve)."""
+        """Bulk approve (POST /journals/approve).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/journals/approve",
@@ -839,6 +1240,7 @@ class AsyncJournals(AsyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -850,7 +1252,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several journals at once."""
+        """Delete several journals at once.
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/journals/bulkdelete",
@@ -866,10 +1274,20 @@ class AsyncJournals(AsyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk publish (POST /journals/status/publish)."""
+        """Bulk publish (POST /journals/status/publish).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/journals/status/publish",
@@ -877,6 +1295,7 @@ class AsyncJournals(AsyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -886,10 +1305,20 @@ class AsyncJournals(AsyncResource):
         *,
         journal_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk submit (POST /journals/submit)."""
+        """Bulk submit (POST /journals/submit).
+
+        Args:
+            journal_ids: Ids of the journals (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/journals/submit",
@@ -897,6 +1326,7 @@ class AsyncJournals(AsyncResource):
                 "journal_ids": journal_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -904,11 +1334,21 @@ class AsyncJournals(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateJournalRequest | Mapping[str, Any] | None = None,
+        body: m.CreateJournalRequest | m.CreateJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Create a journal."""
+        """Create a journal.
+
+        Args:
+            body: The fields to send: ``m.CreateJournalRequest`` or a dict typed by
+                ``m.CreateJournalRequestDict`` (Zoho's field names); Zoho requires ``journal_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/journals",
@@ -916,6 +1356,7 @@ class AsyncJournals(AsyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -923,11 +1364,22 @@ class AsyncJournals(AsyncResource):
     async def create_recurring_journal(
         self,
         *,
-        body: m.CreateRecurringJournalRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRecurringJournalRequest | m.CreateRecurringJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Create recurring journal (POST /recurringjournals)."""
+        """Create recurring journal (POST /recurringjournals).
+
+        Args:
+            body: The fields to send: ``m.CreateRecurringJournalRequest`` or a dict typed by
+                ``m.CreateRecurringJournalRequestDict`` (Zoho's field names); Zoho requires
+                ``journal_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/recurringjournals",
@@ -935,6 +1387,7 @@ class AsyncJournals(AsyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -947,7 +1400,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a journal."""
+        """Delete a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/journals/{}", journal_id),
@@ -965,7 +1424,14 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a journal."""
+        """Delete a comment from a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/journals/{}/comments/{}", journal_id, comment_id),
@@ -983,7 +1449,14 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete credits payables (DELETE /journals/{journal_id}/credits/{journal_line_id}/payables)."""
+        """Delete credits payables (DELETE /journals/{journal_id}/credits/{journal_line_id}/payables).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/journals/{}/credits/{}/payables", journal_id, journal_line_id),
@@ -1001,7 +1474,14 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete credits receivables (DELETE /journals/{journal_id}/credits/{journal_line_id}/receivables)."""
+        """Delete credits receivables (DELETE /journals/{journal_id}/credits/{journal_line_id}/receivables).
+
+        Args:
+            journal_id: Id of the journal.
+            journal_line_id: Id of the journal line.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/journals/{}/credits/{}/receivables", journal_id, journal_line_id),
@@ -1018,7 +1498,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete recurring journal (DELETE /recurringjournals/{recurring_journal_id})."""
+        """Delete recurring journal (DELETE /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -1035,7 +1521,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get one journal."""
+        """Get one journal.
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/journals/{}", journal_id),
@@ -1054,7 +1546,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get recurring journal (GET /recurringjournals/{recurring_journal_id})."""
+        """Get recurring journal (GET /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -1075,7 +1573,15 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Get transaction view (GET /transactions/{transaction_id}/journals)."""
+        """Get transaction view (GET /transactions/{transaction_id}/journals).
+
+        Args:
+            transaction_id: Id of the transaction.
+            entity_type: The entity type (required).
+            report_basis: The report basis.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/transactions/{}/journals", transaction_id),
@@ -1123,7 +1629,40 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Journal]:
-        """List journals; further pages are fetched as you iterate."""
+        """List journals; further pages are fetched as you iterate.
+
+        Args:
+            account_code: Only records with this account code.
+            account_id: Only records with this account id.
+            branch_ids: Ids of the branchs (a list, sent comma-separated).
+            currency: Only records with this currency.
+            customer_id: Only records with this customer id.
+            customview_id: Only records with this customview id.
+            date: Only records with this date.
+            entry_number: Only records with this entry number.
+            filter_by: A predefined view to restrict the results to.
+            journal_entity_type: Only records with this journal entity type.
+            journal_ids: Ids of the journals (a list, sent comma-separated).
+            journal_type: Only records with this journal type.
+            last_modified_time: Only records changed at or after this time.
+            location_ids: Ids of the locations (a list, sent comma-separated).
+            notes: Only records with this notes.
+            period_closure_id: Only records with this period closure id.
+            project_id: Only records with this project id.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            tax_authority_id: Only records with this tax authority id.
+            tax_exemption_id: Only records with this tax exemption id.
+            tax_id: Only records with this tax id.
+            total: Only records with this total.
+            vendor_id: Only records with this vendor id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/journals",
             ("journals",),
@@ -1170,7 +1709,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Journal]:
-        """List child journals (GET /recurringjournals/{recurring_journal_id}/journals)."""
+        """List child journals (GET /recurringjournals/{recurring_journal_id}/journals).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/recurringjournals/{}/journals", recurring_journal_id),
@@ -1189,7 +1734,13 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Credit]:
-        """List credits (GET /journals/{journal_id}/credits)."""
+        """List credits (GET /journals/{journal_id}/credits).
+
+        Args:
+            journal_id: Id of the journal.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/journals/{}/credits", journal_id),
@@ -1211,7 +1762,17 @@ class AsyncJournals(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Journal]:
-        """List recurring journals (GET /recurringjournals)."""
+        """List recurring journals (GET /recurringjournals).
+
+        Args:
+            account_id: Only records with this account id.
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/recurringjournals",
             ("recurring_journals",),
@@ -1233,15 +1794,26 @@ class AsyncJournals(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Publish (POST /journals/{journal_id}/status/publish)."""
+        """Publish (POST /journals/{journal_id}/status/publish).
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/status/publish", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1253,10 +1825,21 @@ class AsyncJournals(AsyncResource):
         *,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reject a journal."""
+        """Reject a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/reject", journal_id),
@@ -1264,6 +1847,7 @@ class AsyncJournals(AsyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1274,15 +1858,26 @@ class AsyncJournals(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resume recurring journal (POST /recurringjournals/{recurring_journal_id}/status/resume)."""
+        """Resume recurring journal (POST /recurringjournals/{recurring_journal_id}/status/resume).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/recurringjournals/{}/status/resume", recurring_journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1295,10 +1890,22 @@ class AsyncJournals(AsyncResource):
         is_reversal_scheduled: bool,
         reversal_date: _dt.date | str,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Reverse (POST /journals/{journal_id}/reverse)."""
+        """Reverse (POST /journals/{journal_id}/reverse).
+
+        Args:
+            journal_id: Id of the journal.
+            is_reversal_scheduled: The is reversal scheduled flag (required).
+            reversal_date: The reversal date (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/journals/{}/reverse", journal_id),
@@ -1309,6 +1916,7 @@ class AsyncJournals(AsyncResource):
                 "reversal_date": reversal_date,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1319,15 +1927,26 @@ class AsyncJournals(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Stop recurring journal (POST /recurringjournals/{recurring_journal_id}/status/stop)."""
+        """Stop recurring journal (POST /recurringjournals/{recurring_journal_id}/status/stop).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/recurringjournals/{}/status/stop", recurring_journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1338,15 +1957,26 @@ class AsyncJournals(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a journal for approval."""
+        """Submit a journal for approval.
+
+        Args:
+            journal_id: Id of the journal.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/journals/{}/submit", journal_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1356,11 +1986,22 @@ class AsyncJournals(AsyncResource):
         journal_id: str,
         /,
         *,
-        body: m.UpdateJournalRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateJournalRequest | m.UpdateJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Update a journal."""
+        """Update a journal.
+
+        Args:
+            journal_id: Id of the journal.
+            body: The fields to send: ``m.UpdateJournalRequest`` or a dict typed by
+                ``m.UpdateJournalRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/journals/{}", journal_id),
@@ -1368,6 +2009,7 @@ class AsyncJournals(AsyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1377,11 +2019,22 @@ class AsyncJournals(AsyncResource):
         recurring_journal_id: str,
         /,
         *,
-        body: m.UpdateRecurringJournalRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRecurringJournalRequest | m.UpdateRecurringJournalRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Journal:
-        """Update recurring journal (PUT /recurringjournals/{recurring_journal_id})."""
+        """Update recurring journal (PUT /recurringjournals/{recurring_journal_id}).
+
+        Args:
+            recurring_journal_id: Id of the recurring journal.
+            body: The fields to send: ``m.UpdateRecurringJournalRequest`` or a dict typed by
+                ``m.UpdateRecurringJournalRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/recurringjournals/{}", recurring_journal_id),
@@ -1389,6 +2042,7 @@ class AsyncJournals(AsyncResource):
             m.Journal,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

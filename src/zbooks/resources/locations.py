@@ -22,11 +22,22 @@ class Locations(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateLocationRequest | Mapping[str, Any] | None = None,
+        body: m.CreateLocationRequest | m.CreateLocationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Location:
-        """Create a location."""
+        """Create a location.
+
+        Args:
+            body: The fields to send: ``m.CreateLocationRequest`` or a dict typed by
+                ``m.CreateLocationRequestDict`` (Zoho's field names); Zoho requires
+                ``location_name``, ``country``, ``tax_settings_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/locations",
@@ -34,6 +45,7 @@ class Locations(SyncResource):
             m.Location,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -46,7 +58,13 @@ class Locations(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a location."""
+        """Delete a location.
+
+        Args:
+            location_id: Id of the location.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/locations/{}", location_id),
@@ -59,15 +77,25 @@ class Locations(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable (POST /settings/locations/enable)."""
+        """Enable (POST /settings/locations/enable).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/settings/locations/enable",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -78,7 +106,12 @@ class Locations(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Location]:
-        """List locations; further pages are fetched as you iterate."""
+        """List locations; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/locations",
@@ -95,15 +128,26 @@ class Locations(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a location as active."""
+        """Mark a location as active.
+
+        Args:
+            location_id: Id of the location.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/locations/{}/active", location_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -114,15 +158,26 @@ class Locations(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a location as inactive."""
+        """Mark a location as inactive.
+
+        Args:
+            location_id: Id of the location.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/locations/{}/inactive", location_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -133,15 +188,26 @@ class Locations(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a location as primary."""
+        """Mark a location as primary.
+
+        Args:
+            location_id: Id of the location.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/locations/{}/markasprimary", location_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -151,11 +217,22 @@ class Locations(SyncResource):
         location_id: str,
         /,
         *,
-        body: m.UpdateLocationRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateLocationRequest | m.UpdateLocationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Location:
-        """Update a location."""
+        """Update a location.
+
+        Args:
+            location_id: Id of the location.
+            body: The fields to send: ``m.UpdateLocationRequest`` or a dict typed by
+                ``m.UpdateLocationRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/locations/{}", location_id),
@@ -163,6 +240,7 @@ class Locations(SyncResource):
             m.Location,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -174,11 +252,22 @@ class AsyncLocations(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateLocationRequest | Mapping[str, Any] | None = None,
+        body: m.CreateLocationRequest | m.CreateLocationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Location:
-        """Create a location."""
+        """Create a location.
+
+        Args:
+            body: The fields to send: ``m.CreateLocationRequest`` or a dict typed by
+                ``m.CreateLocationRequestDict`` (Zoho's field names); Zoho requires
+                ``location_name``, ``country``, ``tax_settings_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/locations",
@@ -186,6 +275,7 @@ class AsyncLocations(AsyncResource):
             m.Location,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -198,7 +288,13 @@ class AsyncLocations(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a location."""
+        """Delete a location.
+
+        Args:
+            location_id: Id of the location.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/locations/{}", location_id),
@@ -211,15 +307,25 @@ class AsyncLocations(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable (POST /settings/locations/enable)."""
+        """Enable (POST /settings/locations/enable).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/settings/locations/enable",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -230,7 +336,12 @@ class AsyncLocations(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Location]:
-        """List locations; further pages are fetched as you iterate."""
+        """List locations; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/locations",
@@ -247,15 +358,26 @@ class AsyncLocations(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a location as active."""
+        """Mark a location as active.
+
+        Args:
+            location_id: Id of the location.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/locations/{}/active", location_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -266,15 +388,26 @@ class AsyncLocations(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a location as inactive."""
+        """Mark a location as inactive.
+
+        Args:
+            location_id: Id of the location.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/locations/{}/inactive", location_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -285,15 +418,26 @@ class AsyncLocations(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a location as primary."""
+        """Mark a location as primary.
+
+        Args:
+            location_id: Id of the location.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/locations/{}/markasprimary", location_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -303,11 +447,22 @@ class AsyncLocations(AsyncResource):
         location_id: str,
         /,
         *,
-        body: m.UpdateLocationRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateLocationRequest | m.UpdateLocationRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Location:
-        """Update a location."""
+        """Update a location.
+
+        Args:
+            location_id: Id of the location.
+            body: The fields to send: ``m.UpdateLocationRequest`` or a dict typed by
+                ``m.UpdateLocationRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/locations/{}", location_id),
@@ -315,6 +470,7 @@ class AsyncLocations(AsyncResource):
             m.Location,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

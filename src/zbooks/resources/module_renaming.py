@@ -26,7 +26,13 @@ class ModuleRenaming(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.SystemModule]:
-        """List modules; further pages are fetched as you iterate."""
+        """List modules; further pages are fetched as you iterate.
+
+        Args:
+            modules: The modules.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/settings/systemmodules",
@@ -44,11 +50,22 @@ class ModuleRenaming(SyncResource):
         module_api_name: str,
         /,
         *,
-        body: m.RenameModuleRequest | Mapping[str, Any] | None = None,
+        body: m.RenameModuleRequest | m.RenameModuleRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ModuleConfig:
-        """Rename (PUT /settings/defaultmodules/{module_api_name})."""
+        """Rename (PUT /settings/defaultmodules/{module_api_name}).
+
+        Args:
+            module_api_name: The module api name in the path.
+            body: The fields to send: ``m.RenameModuleRequest`` or a dict typed by
+                ``m.RenameModuleRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/defaultmodules/{}", module_api_name),
@@ -56,6 +73,7 @@ class ModuleRenaming(SyncResource):
             m.ModuleConfig,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -71,7 +89,13 @@ class AsyncModuleRenaming(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.SystemModule]:
-        """List modules; further pages are fetched as you iterate."""
+        """List modules; further pages are fetched as you iterate.
+
+        Args:
+            modules: The modules.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/settings/systemmodules",
@@ -89,11 +113,22 @@ class AsyncModuleRenaming(AsyncResource):
         module_api_name: str,
         /,
         *,
-        body: m.RenameModuleRequest | Mapping[str, Any] | None = None,
+        body: m.RenameModuleRequest | m.RenameModuleRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ModuleConfig:
-        """Rename (PUT /settings/defaultmodules/{module_api_name})."""
+        """Rename (PUT /settings/defaultmodules/{module_api_name}).
+
+        Args:
+            module_api_name: The module api name in the path.
+            body: The fields to send: ``m.RenameModuleRequest`` or a dict typed by
+                ``m.RenameModuleRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/defaultmodules/{}", module_api_name),
@@ -101,6 +136,7 @@ class AsyncModuleRenaming(AsyncResource):
             m.ModuleConfig,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

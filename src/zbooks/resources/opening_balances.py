@@ -26,15 +26,26 @@ class OpeningBalances(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Undo the write-off of an opening balance."""
+        """Undo the write-off of an opening balance.
+
+        Args:
+            opening_balance_id: Id of the opening balance.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/openingbalances/{}/writeoff/cancel", opening_balance_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -42,11 +53,21 @@ class OpeningBalances(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateOpeningBalanceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateOpeningBalanceRequest | m.CreateOpeningBalanceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.OpeningBalance:
-        """Create an opening balance."""
+        """Create an opening balance.
+
+        Args:
+            body: The fields to send: ``m.CreateOpeningBalanceRequest`` or a dict typed by
+                ``m.CreateOpeningBalanceRequestDict`` (Zoho's field names); Zoho requires ``date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/openingbalances",
@@ -54,6 +75,7 @@ class OpeningBalances(SyncResource):
             m.OpeningBalance,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -64,7 +86,12 @@ class OpeningBalances(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete (DELETE /settings/openingbalances)."""
+        """Delete (DELETE /settings/openingbalances).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/settings/openingbalances",
@@ -79,7 +106,12 @@ class OpeningBalances(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.OpeningBalance:
-        """Get (GET /settings/openingbalances)."""
+        """Get (GET /settings/openingbalances).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/settings/openingbalances",
@@ -97,7 +129,13 @@ class OpeningBalances(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.OpeningBalance:
-        """List details (GET /settings/openingbalancedetails)."""
+        """List details (GET /settings/openingbalancedetails).
+
+        Args:
+            account_id: The account id (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/settings/openingbalancedetails",
@@ -118,7 +156,14 @@ class OpeningBalances(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Transaction]:
-        """List transactions (GET /openingbalances/transactions)."""
+        """List transactions (GET /openingbalances/transactions).
+
+        Args:
+            account_id: The account id (required).
+            opening_balance_date: The opening balance date.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/openingbalances/transactions",
@@ -135,11 +180,21 @@ class OpeningBalances(SyncResource):
     def update(
         self,
         *,
-        body: m.UpdateOpeningBalanceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateOpeningBalanceRequest | m.UpdateOpeningBalanceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.OpeningBalance:
-        """Update (PUT /settings/openingbalances)."""
+        """Update (PUT /settings/openingbalances).
+
+        Args:
+            body: The fields to send: ``m.UpdateOpeningBalanceRequest`` or a dict typed by
+                ``m.UpdateOpeningBalanceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             "/settings/openingbalances",
@@ -147,6 +202,7 @@ class OpeningBalances(SyncResource):
             m.OpeningBalance,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -159,10 +215,22 @@ class OpeningBalances(SyncResource):
         reason: str | None = None,
         writeoff_date: _dt.date | str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Write off the balance of an opening balance."""
+        """Write off the balance of an opening balance.
+
+        Args:
+            opening_balance_id: Id of the opening balance.
+            reason: The reason.
+            writeoff_date: The writeoff date.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/openingbalances/{}/writeoff", opening_balance_id),
@@ -171,6 +239,7 @@ class OpeningBalances(SyncResource):
                 "writeoff_date": writeoff_date,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -185,15 +254,26 @@ class AsyncOpeningBalances(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Undo the write-off of an opening balance."""
+        """Undo the write-off of an opening balance.
+
+        Args:
+            opening_balance_id: Id of the opening balance.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/openingbalances/{}/writeoff/cancel", opening_balance_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -201,11 +281,21 @@ class AsyncOpeningBalances(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateOpeningBalanceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateOpeningBalanceRequest | m.CreateOpeningBalanceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.OpeningBalance:
-        """Create an opening balance."""
+        """Create an opening balance.
+
+        Args:
+            body: The fields to send: ``m.CreateOpeningBalanceRequest`` or a dict typed by
+                ``m.CreateOpeningBalanceRequestDict`` (Zoho's field names); Zoho requires ``date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/openingbalances",
@@ -213,6 +303,7 @@ class AsyncOpeningBalances(AsyncResource):
             m.OpeningBalance,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -223,7 +314,12 @@ class AsyncOpeningBalances(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete (DELETE /settings/openingbalances)."""
+        """Delete (DELETE /settings/openingbalances).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/settings/openingbalances",
@@ -238,7 +334,12 @@ class AsyncOpeningBalances(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.OpeningBalance:
-        """Get (GET /settings/openingbalances)."""
+        """Get (GET /settings/openingbalances).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/settings/openingbalances",
@@ -256,7 +357,13 @@ class AsyncOpeningBalances(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.OpeningBalance:
-        """List details (GET /settings/openingbalancedetails)."""
+        """List details (GET /settings/openingbalancedetails).
+
+        Args:
+            account_id: The account id (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/settings/openingbalancedetails",
@@ -277,7 +384,14 @@ class AsyncOpeningBalances(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Transaction]:
-        """List transactions (GET /openingbalances/transactions)."""
+        """List transactions (GET /openingbalances/transactions).
+
+        Args:
+            account_id: The account id (required).
+            opening_balance_date: The opening balance date.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/openingbalances/transactions",
@@ -294,11 +408,21 @@ class AsyncOpeningBalances(AsyncResource):
     async def update(
         self,
         *,
-        body: m.UpdateOpeningBalanceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateOpeningBalanceRequest | m.UpdateOpeningBalanceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.OpeningBalance:
-        """Update (PUT /settings/openingbalances)."""
+        """Update (PUT /settings/openingbalances).
+
+        Args:
+            body: The fields to send: ``m.UpdateOpeningBalanceRequest`` or a dict typed by
+                ``m.UpdateOpeningBalanceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             "/settings/openingbalances",
@@ -306,6 +430,7 @@ class AsyncOpeningBalances(AsyncResource):
             m.OpeningBalance,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -318,10 +443,22 @@ class AsyncOpeningBalances(AsyncResource):
         reason: str | None = None,
         writeoff_date: _dt.date | str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Write off the balance of an opening balance."""
+        """Write off the balance of an opening balance.
+
+        Args:
+            opening_balance_id: Id of the opening balance.
+            reason: The reason.
+            writeoff_date: The writeoff date.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/openingbalances/{}/writeoff", opening_balance_id),
@@ -330,6 +467,7 @@ class AsyncOpeningBalances(AsyncResource):
                 "writeoff_date": writeoff_date,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

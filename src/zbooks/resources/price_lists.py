@@ -29,7 +29,15 @@ class PriceLists(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk fetch (GET /pricebooks/bulkfetch)."""
+        """Bulk fetch (GET /pricebooks/bulkfetch).
+
+        Args:
+            currency_id: The currency id.
+            filter_by: A predefined view to restrict the results to.
+            last_modified_time: Only records changed at or after this time.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/pricebooks/bulkfetch",
@@ -45,11 +53,22 @@ class PriceLists(SyncResource):
     def create(
         self,
         *,
-        body: m.CreatePricebookRequest | Mapping[str, Any] | None = None,
+        body: m.CreatePricebookRequest | m.CreatePricebookRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.PriceBook:
-        """Create a price list."""
+        """Create a price list.
+
+        Args:
+            body: The fields to send: ``m.CreatePricebookRequest`` or a dict typed by
+                ``m.CreatePricebookRequestDict`` (Zoho's field names); Zoho requires ``name``,
+                ``pricebook_type``, ``sales_or_purchase_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/pricebooks",
@@ -57,6 +76,7 @@ class PriceLists(SyncResource):
             m.PriceBook,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -69,7 +89,13 @@ class PriceLists(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a price list."""
+        """Delete a price list.
+
+        Args:
+            pricebook_id: Id of the pricebook.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/pricebooks/{}", pricebook_id),
@@ -88,7 +114,16 @@ class PriceLists(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.PriceBook]:
-        """List price lists; further pages are fetched as you iterate."""
+        """List price lists; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            search_text: Text to search for in the records' main fields.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/pricebooks",
             ("pricebooks",),
@@ -123,7 +158,26 @@ class PriceLists(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List items (GET /pricebooks/items)."""
+        """List items (GET /pricebooks/items).
+
+        Args:
+            applicable_date: The applicable date.
+            category_id: The category id.
+            custom_fields: The custom fields.
+            package_weight: The package weight.
+            package_weight_greater_equals: The package weight greater equals.
+            package_weight_greater_than: The package weight greater than.
+            package_weight_less_equals: The package weight less equals.
+            package_weight_less_than: The package weight less than.
+            pricebook_id: The pricebook id.
+            pricing_scheme: The pricing scheme.
+            rule: The rule.
+            sales_or_purchase_type: The sales or purchase type.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/pricebooks/items",
@@ -153,15 +207,26 @@ class PriceLists(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a price list as active."""
+        """Mark a price list as active.
+
+        Args:
+            pricebook_id: Id of the pricebook.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/pricebooks/{}/active", pricebook_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -172,15 +237,26 @@ class PriceLists(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a price list as inactive."""
+        """Mark a price list as inactive.
+
+        Args:
+            pricebook_id: Id of the pricebook.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/pricebooks/{}/inactive", pricebook_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -190,11 +266,22 @@ class PriceLists(SyncResource):
         pricebook_id: str,
         /,
         *,
-        body: m.UpdatePricebookRequest | Mapping[str, Any] | None = None,
+        body: m.UpdatePricebookRequest | m.UpdatePricebookRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.PriceBook:
-        """Update a price list."""
+        """Update a price list.
+
+        Args:
+            pricebook_id: Id of the pricebook.
+            body: The fields to send: ``m.UpdatePricebookRequest`` or a dict typed by
+                ``m.UpdatePricebookRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/pricebooks/{}", pricebook_id),
@@ -202,6 +289,7 @@ class PriceLists(SyncResource):
             m.PriceBook,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -219,7 +307,15 @@ class AsyncPriceLists(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk fetch (GET /pricebooks/bulkfetch)."""
+        """Bulk fetch (GET /pricebooks/bulkfetch).
+
+        Args:
+            currency_id: The currency id.
+            filter_by: A predefined view to restrict the results to.
+            last_modified_time: Only records changed at or after this time.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/pricebooks/bulkfetch",
@@ -235,11 +331,22 @@ class AsyncPriceLists(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreatePricebookRequest | Mapping[str, Any] | None = None,
+        body: m.CreatePricebookRequest | m.CreatePricebookRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.PriceBook:
-        """Create a price list."""
+        """Create a price list.
+
+        Args:
+            body: The fields to send: ``m.CreatePricebookRequest`` or a dict typed by
+                ``m.CreatePricebookRequestDict`` (Zoho's field names); Zoho requires ``name``,
+                ``pricebook_type``, ``sales_or_purchase_type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/pricebooks",
@@ -247,6 +354,7 @@ class AsyncPriceLists(AsyncResource):
             m.PriceBook,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -259,7 +367,13 @@ class AsyncPriceLists(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a price list."""
+        """Delete a price list.
+
+        Args:
+            pricebook_id: Id of the pricebook.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/pricebooks/{}", pricebook_id),
@@ -278,7 +392,16 @@ class AsyncPriceLists(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.PriceBook]:
-        """List price lists; further pages are fetched as you iterate."""
+        """List price lists; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            search_text: Text to search for in the records' main fields.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/pricebooks",
             ("pricebooks",),
@@ -313,7 +436,26 @@ class AsyncPriceLists(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """List items (GET /pricebooks/items)."""
+        """List items (GET /pricebooks/items).
+
+        Args:
+            applicable_date: The applicable date.
+            category_id: The category id.
+            custom_fields: The custom fields.
+            package_weight: The package weight.
+            package_weight_greater_equals: The package weight greater equals.
+            package_weight_greater_than: The package weight greater than.
+            package_weight_less_equals: The package weight less equals.
+            package_weight_less_than: The package weight less than.
+            pricebook_id: The pricebook id.
+            pricing_scheme: The pricing scheme.
+            rule: The rule.
+            sales_or_purchase_type: The sales or purchase type.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/pricebooks/items",
@@ -343,15 +485,26 @@ class AsyncPriceLists(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a price list as active."""
+        """Mark a price list as active.
+
+        Args:
+            pricebook_id: Id of the pricebook.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/pricebooks/{}/active", pricebook_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -362,15 +515,26 @@ class AsyncPriceLists(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a price list as inactive."""
+        """Mark a price list as inactive.
+
+        Args:
+            pricebook_id: Id of the pricebook.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/pricebooks/{}/inactive", pricebook_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -380,11 +544,22 @@ class AsyncPriceLists(AsyncResource):
         pricebook_id: str,
         /,
         *,
-        body: m.UpdatePricebookRequest | Mapping[str, Any] | None = None,
+        body: m.UpdatePricebookRequest | m.UpdatePricebookRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.PriceBook:
-        """Update a price list."""
+        """Update a price list.
+
+        Args:
+            pricebook_id: Id of the pricebook.
+            body: The fields to send: ``m.UpdatePricebookRequest`` or a dict typed by
+                ``m.UpdatePricebookRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/pricebooks/{}", pricebook_id),
@@ -392,6 +567,7 @@ class AsyncPriceLists(AsyncResource):
             m.PriceBook,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -28,15 +28,27 @@ class RecurringInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Associate bank account (POST /recurringinvoices/{recurring_invoice_id}/bankaccount/{account_id})."""
+        """Associate bank account (POST /recurringinvoices/{recurring_invoice_id}/bankaccount/{account_id}).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/recurringinvoices/{}/bankaccount/{}", recurring_invoice_id, account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -48,15 +60,27 @@ class RecurringInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Associate card (POST /recurringinvoices/{recurring_invoice_id}/card/{card_id})."""
+        """Associate card (POST /recurringinvoices/{recurring_invoice_id}/card/{card_id}).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            card_id: Id of the card.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/recurringinvoices/{}/card/{}", recurring_invoice_id, card_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -66,10 +90,21 @@ class RecurringInvoices(SyncResource):
         *,
         recurring_invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk resume (POST /recurringinvoices/status/resume)."""
+        """Bulk resume (POST /recurringinvoices/status/resume).
+
+        Args:
+            recurring_invoice_ids: Ids of the recurring invoices (a list, sent comma-separated)
+                (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/recurringinvoices/status/resume",
@@ -77,6 +112,7 @@ class RecurringInvoices(SyncResource):
                 "recurring_invoice_ids": recurring_invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -86,10 +122,21 @@ class RecurringInvoices(SyncResource):
         *,
         recurring_invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk stop (POST /recurringinvoices/status/stop)."""
+        """Bulk stop (POST /recurringinvoices/status/stop).
+
+        Args:
+            recurring_invoice_ids: Ids of the recurring invoices (a list, sent comma-separated)
+                (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/recurringinvoices/status/stop",
@@ -97,6 +144,7 @@ class RecurringInvoices(SyncResource):
                 "recurring_invoice_ids": recurring_invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -104,11 +152,22 @@ class RecurringInvoices(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateRecurringInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRecurringInvoiceRequest | m.CreateRecurringInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RecurringInvoice:
-        """Create a recurring invoice."""
+        """Create a recurring invoice.
+
+        Args:
+            body: The fields to send: ``m.CreateRecurringInvoiceRequest`` or a dict typed by
+                ``m.CreateRecurringInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``recurrence_name``, ``customer_id``, ``recurrence_frequency``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/recurringinvoices",
@@ -116,6 +175,7 @@ class RecurringInvoices(SyncResource):
             m.RecurringInvoice,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -128,7 +188,13 @@ class RecurringInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a recurring invoice."""
+        """Delete a recurring invoice.
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/recurringinvoices/{}", recurring_invoice_id),
@@ -146,7 +212,14 @@ class RecurringInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete bank account (DELETE /recurringinvoices/{recurring_invoice_id}/bankaccount)."""
+        """Delete bank account (DELETE /recurringinvoices/{recurring_invoice_id}/bankaccount).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            can_delete_in_customer: The can delete in customer flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/recurringinvoices/{}/bankaccount", recurring_invoice_id),
@@ -166,7 +239,14 @@ class RecurringInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete card (DELETE /recurringinvoices/{recurring_invoice_id}/card)."""
+        """Delete card (DELETE /recurringinvoices/{recurring_invoice_id}/card).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            can_delete_in_customer: The can delete in customer flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/recurringinvoices/{}/card", recurring_invoice_id),
@@ -183,15 +263,26 @@ class RecurringInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable autobill (POST /recurringinvoices/{recurring_invoice_id}/autobill/disable)."""
+        """Disable autobill (POST /recurringinvoices/{recurring_invoice_id}/autobill/disable).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/recurringinvoices/{}/autobill/disable", recurring_invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -202,15 +293,26 @@ class RecurringInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable autobill (POST /recurringinvoices/{recurring_invoice_id}/autobill/enable)."""
+        """Enable autobill (POST /recurringinvoices/{recurring_invoice_id}/autobill/enable).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/recurringinvoices/{}/autobill/enable", recurring_invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -223,7 +325,13 @@ class RecurringInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RecurringInvoice:
-        """Get one recurring invoice."""
+        """Get one recurring invoice.
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/recurringinvoices/{}", recurring_invoice_id),
@@ -240,7 +348,12 @@ class RecurringInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get dashboard (GET /recurringinvoices/dashboard)."""
+        """Get dashboard (GET /recurringinvoices/dashboard).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "GET",
             "/recurringinvoices/dashboard",
@@ -272,7 +385,29 @@ class RecurringInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.RecurringInvoice]:
-        """List recurring invoices; further pages are fetched as you iterate."""
+        """List recurring invoices; further pages are fetched as you iterate.
+
+        Args:
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            end_date: Only records with this end date.
+            filter_by: A predefined view to restrict the results to.
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            line_item_id: Only records with this line item id.
+            notes: Only records with this notes.
+            recurrence_name: Only records with this recurrence name.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            start_date: Only records with this start date.
+            status: Only records with this status.
+            tax_id: Only records with this tax id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/recurringinvoices",
             ("recurring_invoices",),
@@ -313,7 +448,18 @@ class RecurringInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.InvoiceHistory]:
-        """List child invoices (GET /recurringinvoices/{recurring_invoice_id}/invoices)."""
+        """List child invoices (GET /recurringinvoices/{recurring_invoice_id}/invoices).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            filter_by: A predefined view to restrict the results to.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/recurringinvoices/{}/invoices", recurring_invoice_id),
             ("invoice_history",),
@@ -337,7 +483,13 @@ class RecurringInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a recurring invoice."""
+        """List the comments and history of a recurring invoice.
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/recurringinvoices/{}/comments", recurring_invoice_id),
@@ -353,16 +505,28 @@ class RecurringInvoices(SyncResource):
         recurring_invoice_id: str,
         /,
         *,
-        body: m.ResumeRecurringInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.ResumeRecurringInvoiceRequest | m.ResumeRecurringInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resume (POST /recurringinvoices/{recurring_invoice_id}/status/resume)."""
+        """Resume (POST /recurringinvoices/{recurring_invoice_id}/status/resume).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            body: The fields to send: ``m.ResumeRecurringInvoiceRequest`` or a dict typed by
+                ``m.ResumeRecurringInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/recurringinvoices/{}/status/resume", recurring_invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -372,16 +536,28 @@ class RecurringInvoices(SyncResource):
         recurring_invoice_id: str,
         /,
         *,
-        body: m.StopRecurringInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.StopRecurringInvoiceRequest | m.StopRecurringInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Stop (POST /recurringinvoices/{recurring_invoice_id}/status/stop)."""
+        """Stop (POST /recurringinvoices/{recurring_invoice_id}/status/stop).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            body: The fields to send: ``m.StopRecurringInvoiceRequest`` or a dict typed by
+                ``m.StopRecurringInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/recurringinvoices/{}/status/stop", recurring_invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -391,11 +567,22 @@ class RecurringInvoices(SyncResource):
         recurring_invoice_id: str,
         /,
         *,
-        body: m.UpdateRecurringInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRecurringInvoiceRequest | m.UpdateRecurringInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RecurringInvoice:
-        """Update a recurring invoice."""
+        """Update a recurring invoice.
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            body: The fields to send: ``m.UpdateRecurringInvoiceRequest`` or a dict typed by
+                ``m.UpdateRecurringInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/recurringinvoices/{}", recurring_invoice_id),
@@ -403,6 +590,7 @@ class RecurringInvoices(SyncResource):
             m.RecurringInvoice,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -413,16 +601,29 @@ class RecurringInvoices(SyncResource):
         template_id: str,
         /,
         *,
-        body: m.UpdateRecurringInvoiceTemplateRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRecurringInvoiceTemplateRequest | m.UpdateRecurringInvoiceTemplateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update template (PUT /recurringinvoices/{recurring_invoice_id}/templates/{template_id})."""
+        """Update template (PUT /recurringinvoices/{recurring_invoice_id}/templates/{template_id}).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            template_id: Id of the template.
+            body: The fields to send: ``m.UpdateRecurringInvoiceTemplateRequest`` or a dict typed by
+                ``m.UpdateRecurringInvoiceTemplateRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/recurringinvoices/{}/templates/{}", recurring_invoice_id, template_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -433,11 +634,26 @@ class RecurringInvoices(SyncResource):
         x_unique_identifier_key: str,
         x_unique_identifier_value: str,
         x_upsert: bool | None = None,
-        body: m.UpdateRecurringInvoiceUsingCustomFieldRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRecurringInvoiceUsingCustomFieldRequest | m.UpdateRecurringInvoiceUsingCustomFieldRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RecurringInvoice:
-        """Create or update a recurring invoice matched by a unique custom field."""
+        """Create or update a recurring invoice matched by a unique custom field.
+
+        Args:
+            x_unique_identifier_key: The API name of the unique custom field to match on (required).
+            x_unique_identifier_value: The value of that custom field identifying the record
+                (required).
+            x_upsert: Create the record when no record matches.
+            body: The fields to send: ``m.UpdateRecurringInvoiceUsingCustomFieldRequest`` or a dict
+                typed by ``m.UpdateRecurringInvoiceUsingCustomFieldRequestDict`` (Zoho's field
+                names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             "/recurringinvoices",
@@ -450,6 +666,7 @@ class RecurringInvoices(SyncResource):
                 "X-Upsert": x_upsert,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -465,15 +682,27 @@ class AsyncRecurringInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Associate bank account (POST /recurringinvoices/{recurring_invoice_id}/bankaccount/{account_id})."""
+        """Associate bank account (POST /recurringinvoices/{recurring_invoice_id}/bankaccount/{account_id}).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            account_id: Id of the account.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/recurringinvoices/{}/bankaccount/{}", recurring_invoice_id, account_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -485,15 +714,27 @@ class AsyncRecurringInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Associate card (POST /recurringinvoices/{recurring_invoice_id}/card/{card_id})."""
+        """Associate card (POST /recurringinvoices/{recurring_invoice_id}/card/{card_id}).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            card_id: Id of the card.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/recurringinvoices/{}/card/{}", recurring_invoice_id, card_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -503,10 +744,21 @@ class AsyncRecurringInvoices(AsyncResource):
         *,
         recurring_invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk resume (POST /recurringinvoices/status/resume)."""
+        """Bulk resume (POST /recurringinvoices/status/resume).
+
+        Args:
+            recurring_invoice_ids: Ids of the recurring invoices (a list, sent comma-separated)
+                (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/recurringinvoices/status/resume",
@@ -514,6 +766,7 @@ class AsyncRecurringInvoices(AsyncResource):
                 "recurring_invoice_ids": recurring_invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -523,10 +776,21 @@ class AsyncRecurringInvoices(AsyncResource):
         *,
         recurring_invoice_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk stop (POST /recurringinvoices/status/stop)."""
+        """Bulk stop (POST /recurringinvoices/status/stop).
+
+        Args:
+            recurring_invoice_ids: Ids of the recurring invoices (a list, sent comma-separated)
+                (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/recurringinvoices/status/stop",
@@ -534,6 +798,7 @@ class AsyncRecurringInvoices(AsyncResource):
                 "recurring_invoice_ids": recurring_invoice_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -541,11 +806,22 @@ class AsyncRecurringInvoices(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateRecurringInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRecurringInvoiceRequest | m.CreateRecurringInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RecurringInvoice:
-        """Create a recurring invoice."""
+        """Create a recurring invoice.
+
+        Args:
+            body: The fields to send: ``m.CreateRecurringInvoiceRequest`` or a dict typed by
+                ``m.CreateRecurringInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``recurrence_name``, ``customer_id``, ``recurrence_frequency``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/recurringinvoices",
@@ -553,6 +829,7 @@ class AsyncRecurringInvoices(AsyncResource):
             m.RecurringInvoice,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -565,7 +842,13 @@ class AsyncRecurringInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a recurring invoice."""
+        """Delete a recurring invoice.
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/recurringinvoices/{}", recurring_invoice_id),
@@ -583,7 +866,14 @@ class AsyncRecurringInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete bank account (DELETE /recurringinvoices/{recurring_invoice_id}/bankaccount)."""
+        """Delete bank account (DELETE /recurringinvoices/{recurring_invoice_id}/bankaccount).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            can_delete_in_customer: The can delete in customer flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/recurringinvoices/{}/bankaccount", recurring_invoice_id),
@@ -603,7 +893,14 @@ class AsyncRecurringInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete card (DELETE /recurringinvoices/{recurring_invoice_id}/card)."""
+        """Delete card (DELETE /recurringinvoices/{recurring_invoice_id}/card).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            can_delete_in_customer: The can delete in customer flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/recurringinvoices/{}/card", recurring_invoice_id),
@@ -620,15 +917,26 @@ class AsyncRecurringInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Disable autobill (POST /recurringinvoices/{recurring_invoice_id}/autobill/disable)."""
+        """Disable autobill (POST /recurringinvoices/{recurring_invoice_id}/autobill/disable).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/recurringinvoices/{}/autobill/disable", recurring_invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -639,15 +947,26 @@ class AsyncRecurringInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Enable autobill (POST /recurringinvoices/{recurring_invoice_id}/autobill/enable)."""
+        """Enable autobill (POST /recurringinvoices/{recurring_invoice_id}/autobill/enable).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/recurringinvoices/{}/autobill/enable", recurring_invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -660,7 +979,13 @@ class AsyncRecurringInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RecurringInvoice:
-        """Get one recurring invoice."""
+        """Get one recurring invoice.
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/recurringinvoices/{}", recurring_invoice_id),
@@ -677,7 +1002,12 @@ class AsyncRecurringInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Get dashboard (GET /recurringinvoices/dashboard)."""
+        """Get dashboard (GET /recurringinvoices/dashboard).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "GET",
             "/recurringinvoices/dashboard",
@@ -709,7 +1039,29 @@ class AsyncRecurringInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.RecurringInvoice]:
-        """List recurring invoices; further pages are fetched as you iterate."""
+        """List recurring invoices; further pages are fetched as you iterate.
+
+        Args:
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            end_date: Only records with this end date.
+            filter_by: A predefined view to restrict the results to.
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            line_item_id: Only records with this line item id.
+            notes: Only records with this notes.
+            recurrence_name: Only records with this recurrence name.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            start_date: Only records with this start date.
+            status: Only records with this status.
+            tax_id: Only records with this tax id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/recurringinvoices",
             ("recurring_invoices",),
@@ -750,7 +1102,18 @@ class AsyncRecurringInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.InvoiceHistory]:
-        """List child invoices (GET /recurringinvoices/{recurring_invoice_id}/invoices)."""
+        """List child invoices (GET /recurringinvoices/{recurring_invoice_id}/invoices).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            filter_by: A predefined view to restrict the results to.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/recurringinvoices/{}/invoices", recurring_invoice_id),
             ("invoice_history",),
@@ -774,7 +1137,13 @@ class AsyncRecurringInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a recurring invoice."""
+        """List the comments and history of a recurring invoice.
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/recurringinvoices/{}/comments", recurring_invoice_id),
@@ -790,16 +1159,28 @@ class AsyncRecurringInvoices(AsyncResource):
         recurring_invoice_id: str,
         /,
         *,
-        body: m.ResumeRecurringInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.ResumeRecurringInvoiceRequest | m.ResumeRecurringInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resume (POST /recurringinvoices/{recurring_invoice_id}/status/resume)."""
+        """Resume (POST /recurringinvoices/{recurring_invoice_id}/status/resume).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            body: The fields to send: ``m.ResumeRecurringInvoiceRequest`` or a dict typed by
+                ``m.ResumeRecurringInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/recurringinvoices/{}/status/resume", recurring_invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -809,16 +1190,28 @@ class AsyncRecurringInvoices(AsyncResource):
         recurring_invoice_id: str,
         /,
         *,
-        body: m.StopRecurringInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.StopRecurringInvoiceRequest | m.StopRecurringInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Stop (POST /recurringinvoices/{recurring_invoice_id}/status/stop)."""
+        """Stop (POST /recurringinvoices/{recurring_invoice_id}/status/stop).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            body: The fields to send: ``m.StopRecurringInvoiceRequest`` or a dict typed by
+                ``m.StopRecurringInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/recurringinvoices/{}/status/stop", recurring_invoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -828,11 +1221,22 @@ class AsyncRecurringInvoices(AsyncResource):
         recurring_invoice_id: str,
         /,
         *,
-        body: m.UpdateRecurringInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRecurringInvoiceRequest | m.UpdateRecurringInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RecurringInvoice:
-        """Update a recurring invoice."""
+        """Update a recurring invoice.
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            body: The fields to send: ``m.UpdateRecurringInvoiceRequest`` or a dict typed by
+                ``m.UpdateRecurringInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/recurringinvoices/{}", recurring_invoice_id),
@@ -840,6 +1244,7 @@ class AsyncRecurringInvoices(AsyncResource):
             m.RecurringInvoice,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -850,16 +1255,29 @@ class AsyncRecurringInvoices(AsyncResource):
         template_id: str,
         /,
         *,
-        body: m.UpdateRecurringInvoiceTemplateRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRecurringInvoiceTemplateRequest | m.UpdateRecurringInvoiceTemplateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update template (PUT /recurringinvoices/{recurring_invoice_id}/templates/{template_id})."""
+        """Update template (PUT /recurringinvoices/{recurring_invoice_id}/templates/{template_id}).
+
+        Args:
+            recurring_invoice_id: Id of the recurring invoice.
+            template_id: Id of the template.
+            body: The fields to send: ``m.UpdateRecurringInvoiceTemplateRequest`` or a dict typed by
+                ``m.UpdateRecurringInvoiceTemplateRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/recurringinvoices/{}/templates/{}", recurring_invoice_id, template_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -870,11 +1288,26 @@ class AsyncRecurringInvoices(AsyncResource):
         x_unique_identifier_key: str,
         x_unique_identifier_value: str,
         x_upsert: bool | None = None,
-        body: m.UpdateRecurringInvoiceUsingCustomFieldRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRecurringInvoiceUsingCustomFieldRequest | m.UpdateRecurringInvoiceUsingCustomFieldRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RecurringInvoice:
-        """Create or update a recurring invoice matched by a unique custom field."""
+        """Create or update a recurring invoice matched by a unique custom field.
+
+        Args:
+            x_unique_identifier_key: The API name of the unique custom field to match on (required).
+            x_unique_identifier_value: The value of that custom field identifying the record
+                (required).
+            x_upsert: Create the record when no record matches.
+            body: The fields to send: ``m.UpdateRecurringInvoiceUsingCustomFieldRequest`` or a dict
+                typed by ``m.UpdateRecurringInvoiceUsingCustomFieldRequestDict`` (Zoho's field
+                names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             "/recurringinvoices",
@@ -887,6 +1320,7 @@ class AsyncRecurringInvoices(AsyncResource):
                 "X-Upsert": x_upsert,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -22,11 +22,22 @@ class RelatedLists(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateRelatedListRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRelatedListRequest | m.CreateRelatedListRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Create a related list."""
+        """Create a related list.
+
+        Args:
+            body: The fields to send: ``m.CreateRelatedListRequest`` or a dict typed by
+                ``m.CreateRelatedListRequestDict`` (Zoho's field names); Zoho requires
+                ``related_list_name``, ``entity``, ``customfunction``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/relatedlists",
@@ -34,6 +45,7 @@ class RelatedLists(SyncResource):
             m.RelatedList,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -46,7 +58,13 @@ class RelatedLists(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a related list."""
+        """Delete a related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -63,7 +81,13 @@ class RelatedLists(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Get one related list."""
+        """Get one related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -82,7 +106,14 @@ class RelatedLists(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.RelatedList]:
-        """List related lists; further pages are fetched as you iterate."""
+        """List related lists; further pages are fetched as you iterate.
+
+        Args:
+            entity: The entity (required).
+            status: The status.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/settings/relatedlists",
@@ -100,11 +131,22 @@ class RelatedLists(SyncResource):
         self,
         *,
         entity: str,
-        body: m.ReorderRelatedListsRequest | Mapping[str, Any] | None = None,
+        body: m.ReorderRelatedListsRequest | m.ReorderRelatedListsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reorder (POST /settings/relatedlists/reorder)."""
+        """Reorder (POST /settings/relatedlists/reorder).
+
+        Args:
+            entity: The entity (required).
+            body: The fields to send: ``m.ReorderRelatedListsRequest`` or a dict typed by
+                ``m.ReorderRelatedListsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/settings/relatedlists/reorder",
@@ -112,6 +154,7 @@ class RelatedLists(SyncResource):
                 "entity": entity,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -121,11 +164,22 @@ class RelatedLists(SyncResource):
         relatedlist_id: str,
         /,
         *,
-        body: m.UpdateRelatedListRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRelatedListRequest | m.UpdateRelatedListRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Update a related list."""
+        """Update a related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            body: The fields to send: ``m.UpdateRelatedListRequest`` or a dict typed by
+                ``m.UpdateRelatedListRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -133,6 +187,7 @@ class RelatedLists(SyncResource):
             m.RelatedList,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -144,10 +199,21 @@ class RelatedLists(SyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (PUT /settings/relatedlists/{relatedlist_id}/status)."""
+        """Update status (PUT /settings/relatedlists/{relatedlist_id}/status).
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/settings/relatedlists/{}/status", relatedlist_id),
@@ -155,6 +221,7 @@ class RelatedLists(SyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -166,11 +233,22 @@ class AsyncRelatedLists(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateRelatedListRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRelatedListRequest | m.CreateRelatedListRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Create a related list."""
+        """Create a related list.
+
+        Args:
+            body: The fields to send: ``m.CreateRelatedListRequest`` or a dict typed by
+                ``m.CreateRelatedListRequestDict`` (Zoho's field names); Zoho requires
+                ``related_list_name``, ``entity``, ``customfunction``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/relatedlists",
@@ -178,6 +256,7 @@ class AsyncRelatedLists(AsyncResource):
             m.RelatedList,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -190,7 +269,13 @@ class AsyncRelatedLists(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a related list."""
+        """Delete a related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -207,7 +292,13 @@ class AsyncRelatedLists(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Get one related list."""
+        """Get one related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -226,7 +317,14 @@ class AsyncRelatedLists(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.RelatedList]:
-        """List related lists; further pages are fetched as you iterate."""
+        """List related lists; further pages are fetched as you iterate.
+
+        Args:
+            entity: The entity (required).
+            status: The status.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/settings/relatedlists",
@@ -244,11 +342,22 @@ class AsyncRelatedLists(AsyncResource):
         self,
         *,
         entity: str,
-        body: m.ReorderRelatedListsRequest | Mapping[str, Any] | None = None,
+        body: m.ReorderRelatedListsRequest | m.ReorderRelatedListsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reorder (POST /settings/relatedlists/reorder)."""
+        """Reorder (POST /settings/relatedlists/reorder).
+
+        Args:
+            entity: The entity (required).
+            body: The fields to send: ``m.ReorderRelatedListsRequest`` or a dict typed by
+                ``m.ReorderRelatedListsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/settings/relatedlists/reorder",
@@ -256,6 +365,7 @@ class AsyncRelatedLists(AsyncResource):
                 "entity": entity,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -265,11 +375,22 @@ class AsyncRelatedLists(AsyncResource):
         relatedlist_id: str,
         /,
         *,
-        body: m.UpdateRelatedListRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRelatedListRequest | m.UpdateRelatedListRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RelatedList:
-        """Update a related list."""
+        """Update a related list.
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            body: The fields to send: ``m.UpdateRelatedListRequest`` or a dict typed by
+                ``m.UpdateRelatedListRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/relatedlists/{}", relatedlist_id),
@@ -277,6 +398,7 @@ class AsyncRelatedLists(AsyncResource):
             m.RelatedList,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -288,10 +410,21 @@ class AsyncRelatedLists(AsyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (PUT /settings/relatedlists/{relatedlist_id}/status)."""
+        """Update status (PUT /settings/relatedlists/{relatedlist_id}/status).
+
+        Args:
+            relatedlist_id: Id of the relatedlist.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/settings/relatedlists/{}/status", relatedlist_id),
@@ -299,6 +432,7 @@ class AsyncRelatedLists(AsyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -22,11 +22,22 @@ class ReportingTags(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateTagRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTagRequest | m.CreateTagRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ReportingTag:
-        """Create a reporting tag."""
+        """Create a reporting tag.
+
+        Args:
+            body: The fields to send: ``m.CreateTagRequest`` or a dict typed by
+                ``m.CreateTagRequestDict`` (Zoho's field names); Zoho requires ``tag_name``,
+                ``entities``, ``multi_preference_entities``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/reportingtags",
@@ -34,6 +45,7 @@ class ReportingTags(SyncResource):
             m.ReportingTag,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -46,7 +58,13 @@ class ReportingTags(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a reporting tag."""
+        """Delete a reporting tag.
+
+        Args:
+            tag_id: Id of the tag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/reportingtags/{}", tag_id),
@@ -62,7 +80,13 @@ class ReportingTags(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetAllTagOptionsResponse:
-        """Get all options (GET /reportingtags/options)."""
+        """Get all options (GET /reportingtags/options).
+
+        Args:
+            tag_id: The tag id (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._record(
             "GET",
             "/reportingtags/options",
@@ -80,7 +104,12 @@ class ReportingTags(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.ReportingTag]:
-        """List reporting tags; further pages are fetched as you iterate."""
+        """List reporting tags; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/reportingtags",
@@ -101,7 +130,15 @@ class ReportingTags(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Result]:
-        """List all options (GET /reportingtags/{reportingtag_id}/options/all)."""
+        """List all options (GET /reportingtags/{reportingtag_id}/options/all).
+
+        Args:
+            reportingtag_id: Id of the reportingtag.
+            tag_id: The tag id (required).
+            show_untagged: The show untagged flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/reportingtags/{}/options/all", reportingtag_id),
@@ -121,15 +158,26 @@ class ReportingTags(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a reporting tag as active."""
+        """Mark a reporting tag as active.
+
+        Args:
+            tag_id: Id of the tag.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/reportingtags/{}/active", tag_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -141,10 +189,21 @@ class ReportingTags(SyncResource):
         *,
         default_option_id: str,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a reporting tag as default option."""
+        """Mark a reporting tag as default option.
+
+        Args:
+            tag_id: Id of the tag.
+            default_option_id: The default option id (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/reportingtags/{}", tag_id),
@@ -152,6 +211,7 @@ class ReportingTags(SyncResource):
                 "default_option_id": default_option_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -162,15 +222,26 @@ class ReportingTags(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a reporting tag as inactive."""
+        """Mark a reporting tag as inactive.
+
+        Args:
+            tag_id: Id of the tag.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/reportingtags/{}/inactive", tag_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -182,15 +253,27 @@ class ReportingTags(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a reporting tag as option active."""
+        """Mark a reporting tag as option active.
+
+        Args:
+            tag_id: Id of the tag.
+            option_id: Id of the option.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/reportingtags/{}/option/{}/active", tag_id, option_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -202,15 +285,27 @@ class ReportingTags(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a reporting tag as option inactive."""
+        """Mark a reporting tag as option inactive.
+
+        Args:
+            tag_id: Id of the tag.
+            option_id: Id of the option.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/reportingtags/{}/option/{}/inactive", tag_id, option_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -218,11 +313,21 @@ class ReportingTags(SyncResource):
     def reorder(
         self,
         *,
-        body: m.ReorderTagsRequest | Mapping[str, Any] | None = None,
+        body: m.ReorderTagsRequest | m.ReorderTagsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Tag]:
-        """Reorder (PUT /reportingtags/reorder)."""
+        """Reorder (PUT /reportingtags/reorder).
+
+        Args:
+            body: The fields to send: ``m.ReorderTagsRequest`` or a dict typed by
+                ``m.ReorderTagsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "PUT",
             "/reportingtags/reorder",
@@ -230,6 +335,7 @@ class ReportingTags(SyncResource):
             m.Tag,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -239,11 +345,22 @@ class ReportingTags(SyncResource):
         tag_id: str,
         /,
         *,
-        body: m.UpdateTagRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTagRequest | m.UpdateTagRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ReportingTag:
-        """Update a reporting tag."""
+        """Update a reporting tag.
+
+        Args:
+            tag_id: Id of the tag.
+            body: The fields to send: ``m.UpdateTagRequest`` or a dict typed by
+                ``m.UpdateTagRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/reportingtags/{}", tag_id),
@@ -251,6 +368,7 @@ class ReportingTags(SyncResource):
             m.ReportingTag,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -260,16 +378,28 @@ class ReportingTags(SyncResource):
         tag_id: str,
         /,
         *,
-        body: m.UpdateTagCriteriaRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTagCriteriaRequest | m.UpdateTagCriteriaRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update criteria (PUT /reportingtags/{tag_id}/criteria)."""
+        """Update criteria (PUT /reportingtags/{tag_id}/criteria).
+
+        Args:
+            tag_id: Id of the tag.
+            body: The fields to send: ``m.UpdateTagCriteriaRequest`` or a dict typed by
+                ``m.UpdateTagCriteriaRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/reportingtags/{}/criteria", tag_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -279,16 +409,28 @@ class ReportingTags(SyncResource):
         tag_id: str,
         /,
         *,
-        body: m.UpdateTagOptionsRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTagOptionsRequest | m.UpdateTagOptionsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update options (PUT /reportingtags/{tag_id}/options)."""
+        """Update options (PUT /reportingtags/{tag_id}/options).
+
+        Args:
+            tag_id: Id of the tag.
+            body: The fields to send: ``m.UpdateTagOptionsRequest`` or a dict typed by
+                ``m.UpdateTagOptionsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/reportingtags/{}/options", tag_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -300,11 +442,22 @@ class AsyncReportingTags(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateTagRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTagRequest | m.CreateTagRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ReportingTag:
-        """Create a reporting tag."""
+        """Create a reporting tag.
+
+        Args:
+            body: The fields to send: ``m.CreateTagRequest`` or a dict typed by
+                ``m.CreateTagRequestDict`` (Zoho's field names); Zoho requires ``tag_name``,
+                ``entities``, ``multi_preference_entities``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/reportingtags",
@@ -312,6 +465,7 @@ class AsyncReportingTags(AsyncResource):
             m.ReportingTag,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -324,7 +478,13 @@ class AsyncReportingTags(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a reporting tag."""
+        """Delete a reporting tag.
+
+        Args:
+            tag_id: Id of the tag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/reportingtags/{}", tag_id),
@@ -340,7 +500,13 @@ class AsyncReportingTags(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetAllTagOptionsResponse:
-        """Get all options (GET /reportingtags/options)."""
+        """Get all options (GET /reportingtags/options).
+
+        Args:
+            tag_id: The tag id (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._record(
             "GET",
             "/reportingtags/options",
@@ -358,7 +524,12 @@ class AsyncReportingTags(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.ReportingTag]:
-        """List reporting tags; further pages are fetched as you iterate."""
+        """List reporting tags; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/reportingtags",
@@ -379,7 +550,15 @@ class AsyncReportingTags(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Result]:
-        """List all options (GET /reportingtags/{reportingtag_id}/options/all)."""
+        """List all options (GET /reportingtags/{reportingtag_id}/options/all).
+
+        Args:
+            reportingtag_id: Id of the reportingtag.
+            tag_id: The tag id (required).
+            show_untagged: The show untagged flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/reportingtags/{}/options/all", reportingtag_id),
@@ -399,15 +578,26 @@ class AsyncReportingTags(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a reporting tag as active."""
+        """Mark a reporting tag as active.
+
+        Args:
+            tag_id: Id of the tag.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/reportingtags/{}/active", tag_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -419,10 +609,21 @@ class AsyncReportingTags(AsyncResource):
         *,
         default_option_id: str,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a reporting tag as default option."""
+        """Mark a reporting tag as default option.
+
+        Args:
+            tag_id: Id of the tag.
+            default_option_id: The default option id (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/reportingtags/{}", tag_id),
@@ -430,6 +631,7 @@ class AsyncReportingTags(AsyncResource):
                 "default_option_id": default_option_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -440,15 +642,26 @@ class AsyncReportingTags(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a reporting tag as inactive."""
+        """Mark a reporting tag as inactive.
+
+        Args:
+            tag_id: Id of the tag.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/reportingtags/{}/inactive", tag_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -460,15 +673,27 @@ class AsyncReportingTags(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a reporting tag as option active."""
+        """Mark a reporting tag as option active.
+
+        Args:
+            tag_id: Id of the tag.
+            option_id: Id of the option.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/reportingtags/{}/option/{}/active", tag_id, option_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -480,15 +705,27 @@ class AsyncReportingTags(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a reporting tag as option inactive."""
+        """Mark a reporting tag as option inactive.
+
+        Args:
+            tag_id: Id of the tag.
+            option_id: Id of the option.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/reportingtags/{}/option/{}/inactive", tag_id, option_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -496,11 +733,21 @@ class AsyncReportingTags(AsyncResource):
     async def reorder(
         self,
         *,
-        body: m.ReorderTagsRequest | Mapping[str, Any] | None = None,
+        body: m.ReorderTagsRequest | m.ReorderTagsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Tag]:
-        """Reorder (PUT /reportingtags/reorder)."""
+        """Reorder (PUT /reportingtags/reorder).
+
+        Args:
+            body: The fields to send: ``m.ReorderTagsRequest`` or a dict typed by
+                ``m.ReorderTagsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "PUT",
             "/reportingtags/reorder",
@@ -508,6 +755,7 @@ class AsyncReportingTags(AsyncResource):
             m.Tag,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -517,11 +765,22 @@ class AsyncReportingTags(AsyncResource):
         tag_id: str,
         /,
         *,
-        body: m.UpdateTagRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTagRequest | m.UpdateTagRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ReportingTag:
-        """Update a reporting tag."""
+        """Update a reporting tag.
+
+        Args:
+            tag_id: Id of the tag.
+            body: The fields to send: ``m.UpdateTagRequest`` or a dict typed by
+                ``m.UpdateTagRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/reportingtags/{}", tag_id),
@@ -529,6 +788,7 @@ class AsyncReportingTags(AsyncResource):
             m.ReportingTag,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -538,16 +798,28 @@ class AsyncReportingTags(AsyncResource):
         tag_id: str,
         /,
         *,
-        body: m.UpdateTagCriteriaRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTagCriteriaRequest | m.UpdateTagCriteriaRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update criteria (PUT /reportingtags/{tag_id}/criteria)."""
+        """Update criteria (PUT /reportingtags/{tag_id}/criteria).
+
+        Args:
+            tag_id: Id of the tag.
+            body: The fields to send: ``m.UpdateTagCriteriaRequest`` or a dict typed by
+                ``m.UpdateTagCriteriaRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/reportingtags/{}/criteria", tag_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -557,16 +829,28 @@ class AsyncReportingTags(AsyncResource):
         tag_id: str,
         /,
         *,
-        body: m.UpdateTagOptionsRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTagOptionsRequest | m.UpdateTagOptionsRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update options (PUT /reportingtags/{tag_id}/options)."""
+        """Update options (PUT /reportingtags/{tag_id}/options).
+
+        Args:
+            tag_id: Id of the tag.
+            body: The fields to send: ``m.UpdateTagOptionsRequest`` or a dict typed by
+                ``m.UpdateTagOptionsRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/reportingtags/{}/options", tag_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

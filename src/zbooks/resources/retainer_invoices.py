@@ -32,16 +32,28 @@ class RetainerInvoices(SyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.AddRetainerInvoiceAttachmentRequest | Mapping[str, Any] | None = None,
+        body: m.AddRetainerInvoiceAttachmentRequest | m.AddRetainerInvoiceAttachmentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a retainer invoice."""
+        """Attach a file to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.AddRetainerInvoiceAttachmentRequest`` or a dict typed by
+                ``m.AddRetainerInvoiceAttachmentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/attachment", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -51,16 +63,28 @@ class RetainerInvoices(SyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.AddRetainerInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddRetainerInvoiceCommentRequest | m.AddRetainerInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to a retainer invoice."""
+        """Add a comment to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.AddRetainerInvoiceCommentRequest`` or a dict typed by
+                ``m.AddRetainerInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/comments", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -70,16 +94,28 @@ class RetainerInvoices(SyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.ApplyRetainerPaymentsToInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyRetainerPaymentsToInvoicesRequest | m.ApplyRetainerPaymentsToInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply retainer payments to invoices (POST /retainerinvoices/{retainerinvoice_id}/invoices)."""
+        """Apply retainer payments to invoices (POST /retainerinvoices/{retainerinvoice_id}/invoices).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.ApplyRetainerPaymentsToInvoicesRequest`` or a dict typed
+                by ``m.ApplyRetainerPaymentsToInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/invoices", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -90,15 +126,26 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a retainer invoice."""
+        """Approve a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/approve", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -107,11 +154,24 @@ class RetainerInvoices(SyncResource):
         self,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.CreateRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRetainerInvoiceRequest | m.CreateRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Create a retainer invoice."""
+        """Create a retainer invoice.
+
+        Args:
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.CreateRetainerInvoiceRequest`` or a dict typed by
+                ``m.CreateRetainerInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/retainerinvoices",
@@ -121,6 +181,7 @@ class RetainerInvoices(SyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -131,15 +192,26 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create async online payment (POST /retainerinvoices/{retainerinvoice_id}/onlinepayments/asynchronous)."""
+        """Create async online payment (POST /retainerinvoices/{retainerinvoice_id}/onlinepayments/asynchronous).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/onlinepayments/asynchronous", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -152,7 +224,13 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a retainer invoice."""
+        """Delete a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -170,7 +248,14 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied retainer payment (DELETE /retainerinvoices/{retainerinvoice_id}/invoices/{invoice_id})."""
+        """Delete applied retainer payment (DELETE /retainerinvoices/{retainerinvoice_id}/invoices/{invoice_id}).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/invoices/{}", retainerinvoice_id, invoice_id),
@@ -188,7 +273,14 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Remove the file attached to a retainer invoice."""
+        """Remove the file attached to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/documents/{}", retainerinvoice_id, document_id),
@@ -206,7 +298,14 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a retainer invoice."""
+        """Delete a comment from a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/comments/{}", retainerinvoice_id, comment_id),
@@ -223,11 +322,26 @@ class RetainerInvoices(SyncResource):
         attachments: FileContent | None = None,
         send_attachment: bool | None = None,
         send_customer_statement: bool | None = None,
-        body: m.EmailRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.EmailRetainerInvoiceRequest | m.EmailRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email a retainer invoice."""
+        """Email a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            attachments: The attachments file to upload.
+            send_attachment: The send attachment flag.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailRetainerInvoiceRequest`` or a dict typed by
+                ``m.EmailRetainerInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``to_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/email", retainerinvoice_id),
@@ -239,6 +353,7 @@ class RetainerInvoices(SyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -251,7 +366,13 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Get one retainer invoice."""
+        """Get one retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -270,7 +391,13 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download the file attached to a retainer invoice."""
+        """Download the file attached to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/retainerinvoices/{}/attachment", retainerinvoice_id),
@@ -287,7 +414,13 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetRetainerInvoiceEmailResponse:
-        """Get the default email content for a retainer invoice."""
+        """Get the default email content for a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._record(
             "GET",
             _path("/retainerinvoices/{}/email", retainerinvoice_id),
@@ -309,7 +442,18 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.RetainerInvoice]:
-        """List retainer invoices; further pages are fetched as you iterate."""
+        """List retainer invoices; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            print: Whether to open the print dialog on the PDF.
+            sort_column: The field to sort the results by.
+            sort_order: ``A`` for ascending or ``D`` for descending order.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/retainerinvoices",
             ("retainerinvoices",),
@@ -334,7 +478,13 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a retainer invoice."""
+        """List the comments and history of a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/retainerinvoices/{}/comments", retainerinvoice_id),
@@ -351,7 +501,12 @@ class RetainerInvoices(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Template]:
-        """List templates (GET /retainerinvoices/templates)."""
+        """List templates (GET /retainerinvoices/templates).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/retainerinvoices/templates",
@@ -369,10 +524,21 @@ class RetainerInvoices(SyncResource):
         *,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a retainer invoice as draft."""
+        """Mark a retainer invoice as draft.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/draft", retainerinvoice_id),
@@ -380,6 +546,7 @@ class RetainerInvoices(SyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -390,15 +557,26 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a retainer invoice as sent."""
+        """Mark a retainer invoice as sent.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/sent", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -409,15 +587,26 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a retainer invoice for approval."""
+        """Submit a retainer invoice for approval.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/submit", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -427,11 +616,22 @@ class RetainerInvoices(SyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceRequest | m.UpdateRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Update a retainer invoice."""
+        """Update a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.UpdateRetainerInvoiceRequest`` or a dict typed by
+                ``m.UpdateRetainerInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -439,6 +639,7 @@ class RetainerInvoices(SyncResource):
             m.RetainerInvoice,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -448,16 +649,28 @@ class RetainerInvoices(SyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceBillingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceBillingAddressRequest | m.UpdateRetainerInvoiceBillingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update billing address (PUT /retainerinvoices/{retainerinvoice_id}/address/billing)."""
+        """Update billing address (PUT /retainerinvoices/{retainerinvoice_id}/address/billing).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.UpdateRetainerInvoiceBillingAddressRequest`` or a dict
+                typed by ``m.UpdateRetainerInvoiceBillingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/retainerinvoices/{}/address/billing", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -468,11 +681,23 @@ class RetainerInvoices(SyncResource):
         comment_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceCommentRequest | m.UpdateRetainerInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Edit a comment on a retainer invoice."""
+        """Edit a comment on a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            comment_id: Id of the comment.
+            body: The fields to send: ``m.UpdateRetainerInvoiceCommentRequest`` or a dict typed by
+                ``m.UpdateRetainerInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/retainerinvoices/{}/comments/{}", retainerinvoice_id, comment_id),
@@ -480,6 +705,7 @@ class RetainerInvoices(SyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -491,15 +717,27 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update template (PUT /retainerinvoices/{retainerinvoice_id}/templates/{template_id})."""
+        """Update template (PUT /retainerinvoices/{retainerinvoice_id}/templates/{template_id}).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            template_id: Id of the template.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/retainerinvoices/{}/templates/{}", retainerinvoice_id, template_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -510,15 +748,26 @@ class RetainerInvoices(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void a retainer invoice."""
+        """Void a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/void", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -532,16 +781,28 @@ class AsyncRetainerInvoices(AsyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.AddRetainerInvoiceAttachmentRequest | Mapping[str, Any] | None = None,
+        body: m.AddRetainerInvoiceAttachmentRequest | m.AddRetainerInvoiceAttachmentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Attach a file to a retainer invoice."""
+        """Attach a file to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.AddRetainerInvoiceAttachmentRequest`` or a dict typed by
+                ``m.AddRetainerInvoiceAttachmentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/attachment", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -551,16 +812,28 @@ class AsyncRetainerInvoices(AsyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.AddRetainerInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddRetainerInvoiceCommentRequest | m.AddRetainerInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add a comment to a retainer invoice."""
+        """Add a comment to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.AddRetainerInvoiceCommentRequest`` or a dict typed by
+                ``m.AddRetainerInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/comments", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -570,16 +843,28 @@ class AsyncRetainerInvoices(AsyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.ApplyRetainerPaymentsToInvoicesRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyRetainerPaymentsToInvoicesRequest | m.ApplyRetainerPaymentsToInvoicesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply retainer payments to invoices (POST /retainerinvoices/{retainerinvoice_id}/invoices)."""
+        """Apply retainer payments to invoices (POST /retainerinvoices/{retainerinvoice_id}/invoices).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.ApplyRetainerPaymentsToInvoicesRequest`` or a dict typed
+                by ``m.ApplyRetainerPaymentsToInvoicesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/invoices", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -590,15 +875,26 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a retainer invoice."""
+        """Approve a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/approve", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -607,11 +903,24 @@ class AsyncRetainerInvoices(AsyncResource):
         self,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.CreateRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateRetainerInvoiceRequest | m.CreateRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Create a retainer invoice."""
+        """Create a retainer invoice.
+
+        Args:
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.CreateRetainerInvoiceRequest`` or a dict typed by
+                ``m.CreateRetainerInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``line_items``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/retainerinvoices",
@@ -621,6 +930,7 @@ class AsyncRetainerInvoices(AsyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -631,15 +941,26 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create async online payment (POST /retainerinvoices/{retainerinvoice_id}/onlinepayments/asynchronous)."""
+        """Create async online payment (POST /retainerinvoices/{retainerinvoice_id}/onlinepayments/asynchronous).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/onlinepayments/asynchronous", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -652,7 +973,13 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a retainer invoice."""
+        """Delete a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -670,7 +997,14 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied retainer payment (DELETE /retainerinvoices/{retainerinvoice_id}/invoices/{invoice_id})."""
+        """Delete applied retainer payment (DELETE /retainerinvoices/{retainerinvoice_id}/invoices/{invoice_id}).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            invoice_id: Id of the invoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/invoices/{}", retainerinvoice_id, invoice_id),
@@ -688,7 +1022,14 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Remove the file attached to a retainer invoice."""
+        """Remove the file attached to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            document_id: Id of the document.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/documents/{}", retainerinvoice_id, document_id),
@@ -706,7 +1047,14 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a retainer invoice."""
+        """Delete a comment from a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/retainerinvoices/{}/comments/{}", retainerinvoice_id, comment_id),
@@ -723,11 +1071,26 @@ class AsyncRetainerInvoices(AsyncResource):
         attachments: FileContent | None = None,
         send_attachment: bool | None = None,
         send_customer_statement: bool | None = None,
-        body: m.EmailRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.EmailRetainerInvoiceRequest | m.EmailRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email a retainer invoice."""
+        """Email a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            attachments: The attachments file to upload.
+            send_attachment: The send attachment flag.
+            send_customer_statement: The send customer statement flag.
+            body: The fields to send: ``m.EmailRetainerInvoiceRequest`` or a dict typed by
+                ``m.EmailRetainerInvoiceRequestDict`` (Zoho's field names); Zoho requires
+                ``to_mail_ids``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/email", retainerinvoice_id),
@@ -739,6 +1102,7 @@ class AsyncRetainerInvoices(AsyncResource):
                 "attachments": attachments,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -751,7 +1115,13 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Get one retainer invoice."""
+        """Get one retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -770,7 +1140,13 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download the file attached to a retainer invoice."""
+        """Download the file attached to a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/retainerinvoices/{}/attachment", retainerinvoice_id),
@@ -787,7 +1163,13 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetRetainerInvoiceEmailResponse:
-        """Get the default email content for a retainer invoice."""
+        """Get the default email content for a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._record(
             "GET",
             _path("/retainerinvoices/{}/email", retainerinvoice_id),
@@ -809,7 +1191,18 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.RetainerInvoice]:
-        """List retainer invoices; further pages are fetched as you iterate."""
+        """List retainer invoices; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            print: Whether to open the print dialog on the PDF.
+            sort_column: The field to sort the results by.
+            sort_order: ``A`` for ascending or ``D`` for descending order.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/retainerinvoices",
             ("retainerinvoices",),
@@ -834,7 +1227,13 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a retainer invoice."""
+        """List the comments and history of a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/retainerinvoices/{}/comments", retainerinvoice_id),
@@ -851,7 +1250,12 @@ class AsyncRetainerInvoices(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Template]:
-        """List templates (GET /retainerinvoices/templates)."""
+        """List templates (GET /retainerinvoices/templates).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/retainerinvoices/templates",
@@ -869,10 +1273,21 @@ class AsyncRetainerInvoices(AsyncResource):
         *,
         reason: str | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a retainer invoice as draft."""
+        """Mark a retainer invoice as draft.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            reason: The reason.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/draft", retainerinvoice_id),
@@ -880,6 +1295,7 @@ class AsyncRetainerInvoices(AsyncResource):
                 "reason": reason,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -890,15 +1306,26 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a retainer invoice as sent."""
+        """Mark a retainer invoice as sent.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/sent", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -909,15 +1336,26 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a retainer invoice for approval."""
+        """Submit a retainer invoice for approval.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/submit", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -927,11 +1365,22 @@ class AsyncRetainerInvoices(AsyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceRequest | m.UpdateRetainerInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.RetainerInvoice:
-        """Update a retainer invoice."""
+        """Update a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.UpdateRetainerInvoiceRequest`` or a dict typed by
+                ``m.UpdateRetainerInvoiceRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/retainerinvoices/{}", retainerinvoice_id),
@@ -939,6 +1388,7 @@ class AsyncRetainerInvoices(AsyncResource):
             m.RetainerInvoice,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -948,16 +1398,28 @@ class AsyncRetainerInvoices(AsyncResource):
         retainerinvoice_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceBillingAddressRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceBillingAddressRequest | m.UpdateRetainerInvoiceBillingAddressRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update billing address (PUT /retainerinvoices/{retainerinvoice_id}/address/billing)."""
+        """Update billing address (PUT /retainerinvoices/{retainerinvoice_id}/address/billing).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: The fields to send: ``m.UpdateRetainerInvoiceBillingAddressRequest`` or a dict
+                typed by ``m.UpdateRetainerInvoiceBillingAddressRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/retainerinvoices/{}/address/billing", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -968,11 +1430,23 @@ class AsyncRetainerInvoices(AsyncResource):
         comment_id: str,
         /,
         *,
-        body: m.UpdateRetainerInvoiceCommentRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateRetainerInvoiceCommentRequest | m.UpdateRetainerInvoiceCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Edit a comment on a retainer invoice."""
+        """Edit a comment on a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            comment_id: Id of the comment.
+            body: The fields to send: ``m.UpdateRetainerInvoiceCommentRequest`` or a dict typed by
+                ``m.UpdateRetainerInvoiceCommentRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/retainerinvoices/{}/comments/{}", retainerinvoice_id, comment_id),
@@ -980,6 +1454,7 @@ class AsyncRetainerInvoices(AsyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -991,15 +1466,27 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update template (PUT /retainerinvoices/{retainerinvoice_id}/templates/{template_id})."""
+        """Update template (PUT /retainerinvoices/{retainerinvoice_id}/templates/{template_id}).
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            template_id: Id of the template.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/retainerinvoices/{}/templates/{}", retainerinvoice_id, template_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -1010,15 +1497,26 @@ class AsyncRetainerInvoices(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void a retainer invoice."""
+        """Void a retainer invoice.
+
+        Args:
+            retainerinvoice_id: Id of the retainerinvoice.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/retainerinvoices/{}/status/void", retainerinvoice_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -25,11 +25,25 @@ class SalesReceipts(SyncResource):
         *,
         can_send_in_mail: bool | None = None,
         ignore_auto_number_generation: bool | None = None,
-        body: m.CreateSalesReceiptRequest | Mapping[str, Any] | None = None,
+        body: m.CreateSalesReceiptRequest | m.CreateSalesReceiptRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.SalesReceipt:
-        """Create a sales receipt."""
+        """Create a sales receipt.
+
+        Args:
+            can_send_in_mail: Whether the file goes with the record's emails.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.CreateSalesReceiptRequest`` or a dict typed by
+                ``m.CreateSalesReceiptRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``payment_mode``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/salesreceipts",
@@ -40,6 +54,7 @@ class SalesReceipts(SyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -52,7 +67,13 @@ class SalesReceipts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a sales receipt."""
+        """Delete a sales receipt.
+
+        Args:
+            sales_receipt_id: Id of the sales receipt.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/salesreceipts/{}", sales_receipt_id),
@@ -67,11 +88,24 @@ class SalesReceipts(SyncResource):
         /,
         *,
         attach_pdf: bool | None = None,
-        body: m.EmailSalesReceiptRequest | Mapping[str, Any] | None = None,
+        body: m.EmailSalesReceiptRequest | m.EmailSalesReceiptRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email a sales receipt."""
+        """Email a sales receipt.
+
+        Args:
+            sales_receipt_id: Id of the sales receipt.
+            attach_pdf: The attach pdf flag.
+            body: The fields to send: ``m.EmailSalesReceiptRequest`` or a dict typed by
+                ``m.EmailSalesReceiptRequestDict`` (Zoho's field names); Zoho requires
+                ``to_mail_ids``, ``subject``, ``body``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/salesreceipts/{}/email", sales_receipt_id),
@@ -79,6 +113,7 @@ class SalesReceipts(SyncResource):
                 "attach_pdf": attach_pdf,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -91,7 +126,13 @@ class SalesReceipts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.SalesReceipt:
-        """Get one sales receipt."""
+        """Get one sales receipt.
+
+        Args:
+            sales_receipt_id: Id of the sales receipt.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/salesreceipts/{}", sales_receipt_id),
@@ -110,7 +151,13 @@ class SalesReceipts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download a sales receipt as a PDF (``get`` with ``accept=pdf``)."""
+        """Download a sales receipt as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            sales_receipt_id: Id of the sales receipt.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/salesreceipts/{}", sales_receipt_id),
@@ -136,7 +183,21 @@ class SalesReceipts(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.SalesReceipt]:
-        """List sales receipts; further pages are fetched as you iterate."""
+        """List sales receipts; further pages are fetched as you iterate.
+
+        Args:
+            customer_id: Only records with this customer id.
+            date: Only records with this date.
+            filter_by: A predefined view to restrict the results to.
+            item_name: Only records with this item name.
+            receipt_number: Only records with this receipt number.
+            sort_column: The field to sort the results by.
+            total: Only records with this total.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/salesreceipts",
             ("salesreceipts",),
@@ -161,11 +222,22 @@ class SalesReceipts(SyncResource):
         sales_receipt_id: str,
         /,
         *,
-        body: m.UpdateSalesReceiptRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateSalesReceiptRequest | m.UpdateSalesReceiptRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.SalesReceipt:
-        """Update a sales receipt."""
+        """Update a sales receipt.
+
+        Args:
+            sales_receipt_id: Id of the sales receipt.
+            body: The fields to send: ``m.UpdateSalesReceiptRequest`` or a dict typed by
+                ``m.UpdateSalesReceiptRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/salesreceipts/{}", sales_receipt_id),
@@ -173,6 +245,7 @@ class SalesReceipts(SyncResource):
             m.SalesReceipt,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -186,11 +259,25 @@ class AsyncSalesReceipts(AsyncResource):
         *,
         can_send_in_mail: bool | None = None,
         ignore_auto_number_generation: bool | None = None,
-        body: m.CreateSalesReceiptRequest | Mapping[str, Any] | None = None,
+        body: m.CreateSalesReceiptRequest | m.CreateSalesReceiptRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.SalesReceipt:
-        """Create a sales receipt."""
+        """Create a sales receipt.
+
+        Args:
+            can_send_in_mail: Whether the file goes with the record's emails.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.CreateSalesReceiptRequest`` or a dict typed by
+                ``m.CreateSalesReceiptRequestDict`` (Zoho's field names); Zoho requires
+                ``customer_id``, ``payment_mode``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/salesreceipts",
@@ -201,6 +288,7 @@ class AsyncSalesReceipts(AsyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -213,7 +301,13 @@ class AsyncSalesReceipts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a sales receipt."""
+        """Delete a sales receipt.
+
+        Args:
+            sales_receipt_id: Id of the sales receipt.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/salesreceipts/{}", sales_receipt_id),
@@ -228,11 +322,24 @@ class AsyncSalesReceipts(AsyncResource):
         /,
         *,
         attach_pdf: bool | None = None,
-        body: m.EmailSalesReceiptRequest | Mapping[str, Any] | None = None,
+        body: m.EmailSalesReceiptRequest | m.EmailSalesReceiptRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Email a sales receipt."""
+        """Email a sales receipt.
+
+        Args:
+            sales_receipt_id: Id of the sales receipt.
+            attach_pdf: The attach pdf flag.
+            body: The fields to send: ``m.EmailSalesReceiptRequest`` or a dict typed by
+                ``m.EmailSalesReceiptRequestDict`` (Zoho's field names); Zoho requires
+                ``to_mail_ids``, ``subject``, ``body``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/salesreceipts/{}/email", sales_receipt_id),
@@ -240,6 +347,7 @@ class AsyncSalesReceipts(AsyncResource):
                 "attach_pdf": attach_pdf,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -252,7 +360,13 @@ class AsyncSalesReceipts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.SalesReceipt:
-        """Get one sales receipt."""
+        """Get one sales receipt.
+
+        Args:
+            sales_receipt_id: Id of the sales receipt.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/salesreceipts/{}", sales_receipt_id),
@@ -271,7 +385,13 @@ class AsyncSalesReceipts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download a sales receipt as a PDF (``get`` with ``accept=pdf``)."""
+        """Download a sales receipt as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            sales_receipt_id: Id of the sales receipt.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/salesreceipts/{}", sales_receipt_id),
@@ -297,7 +417,21 @@ class AsyncSalesReceipts(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.SalesReceipt]:
-        """List sales receipts; further pages are fetched as you iterate."""
+        """List sales receipts; further pages are fetched as you iterate.
+
+        Args:
+            customer_id: Only records with this customer id.
+            date: Only records with this date.
+            filter_by: A predefined view to restrict the results to.
+            item_name: Only records with this item name.
+            receipt_number: Only records with this receipt number.
+            sort_column: The field to sort the results by.
+            total: Only records with this total.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/salesreceipts",
             ("salesreceipts",),
@@ -322,11 +456,22 @@ class AsyncSalesReceipts(AsyncResource):
         sales_receipt_id: str,
         /,
         *,
-        body: m.UpdateSalesReceiptRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateSalesReceiptRequest | m.UpdateSalesReceiptRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.SalesReceipt:
-        """Update a sales receipt."""
+        """Update a sales receipt.
+
+        Args:
+            sales_receipt_id: Id of the sales receipt.
+            body: The fields to send: ``m.UpdateSalesReceiptRequest`` or a dict typed by
+                ``m.UpdateSalesReceiptRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/salesreceipts/{}", sales_receipt_id),
@@ -334,6 +479,7 @@ class AsyncSalesReceipts(AsyncResource):
             m.SalesReceipt,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -23,11 +23,21 @@ class Sandboxes(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateSandboxRequest | Mapping[str, Any] | None = None,
+        body: m.CreateSandboxRequest | m.CreateSandboxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Create a sandbox."""
+        """Create a sandbox.
+
+        Args:
+            body: The fields to send: ``m.CreateSandboxRequest`` or a dict typed by
+                ``m.CreateSandboxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/sandboxes",
@@ -35,6 +45,7 @@ class Sandboxes(SyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -48,7 +59,14 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a sandbox."""
+        """Delete a sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            force_delete: The force delete flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/sandboxes/{}", sandbox_id),
@@ -67,7 +85,13 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Get one sandbox."""
+        """Get one sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/sandboxes/{}", sandbox_id),
@@ -85,7 +109,13 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetSandboxEditPageResponse:
-        """Get edit page (GET /sandboxes/editpage)."""
+        """Get edit page (GET /sandboxes/editpage).
+
+        Args:
+            sandbox_id: The sandbox id (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._record(
             "GET",
             "/sandboxes/editpage",
@@ -103,7 +133,12 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Sandbox]:
-        """List sandboxes; further pages are fetched as you iterate."""
+        """List sandboxes; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/sandboxes",
@@ -122,7 +157,14 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """List all changes (GET /sandboxes/changes)."""
+        """List all changes (GET /sandboxes/changes).
+
+        Args:
+            change_type: The change type; one of ``new_changes``, ``tested_changes`` (required).
+            status: The status; one of ``deployed``, ``yet_to_be_deployed``.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/sandboxes/changes",
@@ -144,7 +186,13 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """List changes production (GET /sandboxes/{sandbox_id}/changes)."""
+        """List changes production (GET /sandboxes/{sandbox_id}/changes).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/sandboxes/{}/changes", sandbox_id),
@@ -168,7 +216,19 @@ class Sandboxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.DeploymentLog]:
-        """List deployment logs (GET /sandboxes/logs)."""
+        """List deployment logs (GET /sandboxes/logs).
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            from_date: Only records with this from date.
+            sandbox_id: Only records with this sandbox id.
+            to_date: Only records with this to date.
+            user_id: Only records with this user id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/sandboxes/logs",
             ("deployment_logs",),
@@ -189,16 +249,27 @@ class Sandboxes(SyncResource):
     def mark_changes_as_reviewed(
         self,
         *,
-        body: m.MarkChangesAsReviewedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkChangesAsReviewedRequest | m.MarkChangesAsReviewedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark changes as reviewed (PUT /sandboxes/changes/markasreviewed)."""
+        """Mark changes as reviewed (PUT /sandboxes/changes/markasreviewed).
+
+        Args:
+            body: The fields to send: ``m.MarkChangesAsReviewedRequest`` or a dict typed by
+                ``m.MarkChangesAsReviewedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             "/sandboxes/changes/markasreviewed",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -206,16 +277,27 @@ class Sandboxes(SyncResource):
     def mark_changes_as_unreviewed(
         self,
         *,
-        body: m.MarkChangesAsUnreviewedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkChangesAsUnreviewedRequest | m.MarkChangesAsUnreviewedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark changes as unreviewed (PUT /sandboxes/changes/markasunreviewed)."""
+        """Mark changes as unreviewed (PUT /sandboxes/changes/markasunreviewed).
+
+        Args:
+            body: The fields to send: ``m.MarkChangesAsUnreviewedRequest`` or a dict typed by
+                ``m.MarkChangesAsUnreviewedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             "/sandboxes/changes/markasunreviewed",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -225,11 +307,22 @@ class Sandboxes(SyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.PushChangesToProductionRequest | Mapping[str, Any] | None = None,
+        body: m.PushChangesToProductionRequest | m.PushChangesToProductionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """Push changes to production (POST /sandboxes/{sandbox_id}/changes/push)."""
+        """Push changes to production (POST /sandboxes/{sandbox_id}/changes/push).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.PushChangesToProductionRequest`` or a dict typed by
+                ``m.PushChangesToProductionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "POST",
             _path("/sandboxes/{}/changes/push", sandbox_id),
@@ -237,6 +330,7 @@ class Sandboxes(SyncResource):
             m.Change,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -247,10 +341,20 @@ class Sandboxes(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Rebuild (PUT /sandboxes/{sandbox_id}/rebuild)."""
+        """Rebuild (PUT /sandboxes/{sandbox_id}/rebuild).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/sandboxes/{}/rebuild", sandbox_id),
@@ -258,6 +362,7 @@ class Sandboxes(SyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -267,11 +372,22 @@ class Sandboxes(SyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.UpdateSandboxRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateSandboxRequest | m.UpdateSandboxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Update a sandbox."""
+        """Update a sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.UpdateSandboxRequest`` or a dict typed by
+                ``m.UpdateSandboxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/sandboxes/{}", sandbox_id),
@@ -279,6 +395,7 @@ class Sandboxes(SyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -290,10 +407,21 @@ class Sandboxes(SyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (PUT /sandboxes/{sandbox_id}/status)."""
+        """Update status (PUT /sandboxes/{sandbox_id}/status).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/sandboxes/{}/status", sandbox_id),
@@ -301,6 +429,7 @@ class Sandboxes(SyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -310,11 +439,22 @@ class Sandboxes(SyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.ValidatePushChangesRequest | Mapping[str, Any] | None = None,
+        body: m.ValidatePushChangesRequest | m.ValidatePushChangesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ChangeDetail:
-        """Validate push changes (POST /sandboxes/{sandbox_id}/changes/validatepush)."""
+        """Validate push changes (POST /sandboxes/{sandbox_id}/changes/validatepush).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.ValidatePushChangesRequest`` or a dict typed by
+                ``m.ValidatePushChangesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/sandboxes/{}/changes/validatepush", sandbox_id),
@@ -322,6 +462,7 @@ class Sandboxes(SyncResource):
             m.ChangeDetail,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -333,11 +474,21 @@ class AsyncSandboxes(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateSandboxRequest | Mapping[str, Any] | None = None,
+        body: m.CreateSandboxRequest | m.CreateSandboxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Create a sandbox."""
+        """Create a sandbox.
+
+        Args:
+            body: The fields to send: ``m.CreateSandboxRequest`` or a dict typed by
+                ``m.CreateSandboxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/sandboxes",
@@ -345,6 +496,7 @@ class AsyncSandboxes(AsyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -358,7 +510,14 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a sandbox."""
+        """Delete a sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            force_delete: The force delete flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/sandboxes/{}", sandbox_id),
@@ -377,7 +536,13 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Get one sandbox."""
+        """Get one sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/sandboxes/{}", sandbox_id),
@@ -395,7 +560,13 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetSandboxEditPageResponse:
-        """Get edit page (GET /sandboxes/editpage)."""
+        """Get edit page (GET /sandboxes/editpage).
+
+        Args:
+            sandbox_id: The sandbox id (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._record(
             "GET",
             "/sandboxes/editpage",
@@ -413,7 +584,12 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Sandbox]:
-        """List sandboxes; further pages are fetched as you iterate."""
+        """List sandboxes; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/sandboxes",
@@ -432,7 +608,14 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """List all changes (GET /sandboxes/changes)."""
+        """List all changes (GET /sandboxes/changes).
+
+        Args:
+            change_type: The change type; one of ``new_changes``, ``tested_changes`` (required).
+            status: The status; one of ``deployed``, ``yet_to_be_deployed``.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/sandboxes/changes",
@@ -454,7 +637,13 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """List changes production (GET /sandboxes/{sandbox_id}/changes)."""
+        """List changes production (GET /sandboxes/{sandbox_id}/changes).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/sandboxes/{}/changes", sandbox_id),
@@ -478,7 +667,19 @@ class AsyncSandboxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.DeploymentLog]:
-        """List deployment logs (GET /sandboxes/logs)."""
+        """List deployment logs (GET /sandboxes/logs).
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            from_date: Only records with this from date.
+            sandbox_id: Only records with this sandbox id.
+            to_date: Only records with this to date.
+            user_id: Only records with this user id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/sandboxes/logs",
             ("deployment_logs",),
@@ -499,16 +700,27 @@ class AsyncSandboxes(AsyncResource):
     async def mark_changes_as_reviewed(
         self,
         *,
-        body: m.MarkChangesAsReviewedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkChangesAsReviewedRequest | m.MarkChangesAsReviewedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark changes as reviewed (PUT /sandboxes/changes/markasreviewed)."""
+        """Mark changes as reviewed (PUT /sandboxes/changes/markasreviewed).
+
+        Args:
+            body: The fields to send: ``m.MarkChangesAsReviewedRequest`` or a dict typed by
+                ``m.MarkChangesAsReviewedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             "/sandboxes/changes/markasreviewed",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -516,16 +728,27 @@ class AsyncSandboxes(AsyncResource):
     async def mark_changes_as_unreviewed(
         self,
         *,
-        body: m.MarkChangesAsUnreviewedRequest | Mapping[str, Any] | None = None,
+        body: m.MarkChangesAsUnreviewedRequest | m.MarkChangesAsUnreviewedRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark changes as unreviewed (PUT /sandboxes/changes/markasunreviewed)."""
+        """Mark changes as unreviewed (PUT /sandboxes/changes/markasunreviewed).
+
+        Args:
+            body: The fields to send: ``m.MarkChangesAsUnreviewedRequest`` or a dict typed by
+                ``m.MarkChangesAsUnreviewedRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             "/sandboxes/changes/markasunreviewed",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -535,11 +758,22 @@ class AsyncSandboxes(AsyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.PushChangesToProductionRequest | Mapping[str, Any] | None = None,
+        body: m.PushChangesToProductionRequest | m.PushChangesToProductionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Change]:
-        """Push changes to production (POST /sandboxes/{sandbox_id}/changes/push)."""
+        """Push changes to production (POST /sandboxes/{sandbox_id}/changes/push).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.PushChangesToProductionRequest`` or a dict typed by
+                ``m.PushChangesToProductionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "POST",
             _path("/sandboxes/{}/changes/push", sandbox_id),
@@ -547,6 +781,7 @@ class AsyncSandboxes(AsyncResource):
             m.Change,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -557,10 +792,20 @@ class AsyncSandboxes(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Rebuild (PUT /sandboxes/{sandbox_id}/rebuild)."""
+        """Rebuild (PUT /sandboxes/{sandbox_id}/rebuild).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/sandboxes/{}/rebuild", sandbox_id),
@@ -568,6 +813,7 @@ class AsyncSandboxes(AsyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -577,11 +823,22 @@ class AsyncSandboxes(AsyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.UpdateSandboxRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateSandboxRequest | m.UpdateSandboxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Sandbox:
-        """Update a sandbox."""
+        """Update a sandbox.
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.UpdateSandboxRequest`` or a dict typed by
+                ``m.UpdateSandboxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/sandboxes/{}", sandbox_id),
@@ -589,6 +846,7 @@ class AsyncSandboxes(AsyncResource):
             m.Sandbox,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -600,10 +858,21 @@ class AsyncSandboxes(AsyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (PUT /sandboxes/{sandbox_id}/status)."""
+        """Update status (PUT /sandboxes/{sandbox_id}/status).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/sandboxes/{}/status", sandbox_id),
@@ -611,6 +880,7 @@ class AsyncSandboxes(AsyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -620,11 +890,22 @@ class AsyncSandboxes(AsyncResource):
         sandbox_id: str,
         /,
         *,
-        body: m.ValidatePushChangesRequest | Mapping[str, Any] | None = None,
+        body: m.ValidatePushChangesRequest | m.ValidatePushChangesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.ChangeDetail:
-        """Validate push changes (POST /sandboxes/{sandbox_id}/changes/validatepush)."""
+        """Validate push changes (POST /sandboxes/{sandbox_id}/changes/validatepush).
+
+        Args:
+            sandbox_id: Id of the sandbox.
+            body: The fields to send: ``m.ValidatePushChangesRequest`` or a dict typed by
+                ``m.ValidatePushChangesRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/sandboxes/{}/changes/validatepush", sandbox_id),
@@ -632,6 +913,7 @@ class AsyncSandboxes(AsyncResource):
             m.ChangeDetail,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

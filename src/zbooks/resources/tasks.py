@@ -34,10 +34,21 @@ class Tasks(SyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Document]:
-        """Attach a file to a task."""
+        """Attach a file to a task.
+
+        Args:
+            task_id: Id of the task.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "POST",
             _path("/tasks/{}/attachment", task_id),
@@ -48,6 +59,7 @@ class Tasks(SyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -57,11 +69,22 @@ class Tasks(SyncResource):
         task_id: str,
         /,
         *,
-        body: m.AddTaskCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddTaskCommentRequest | m.AddTaskCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a task."""
+        """Add a comment to a task.
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.AddTaskCommentRequest`` or a dict typed by
+                ``m.AddTaskCommentRequestDict`` (Zoho's field names); Zoho requires ``description``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/tasks/{}/comments", task_id),
@@ -69,6 +92,7 @@ class Tasks(SyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -80,7 +104,13 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several tasks at once."""
+        """Delete several tasks at once.
+
+        Args:
+            task_ids: Ids of the tasks (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/tasks",
@@ -96,10 +126,20 @@ class Tasks(SyncResource):
         *,
         bulk_update: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Task]:
-        """Bulk update (PUT /tasks)."""
+        """Bulk update (PUT /tasks).
+
+        Args:
+            bulk_update: The bulk update flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "PUT",
             "/tasks",
@@ -109,6 +149,7 @@ class Tasks(SyncResource):
                 "bulk_update": bulk_update,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -116,11 +157,21 @@ class Tasks(SyncResource):
     def create(
         self,
         *,
-        body: m.AddTaskRequest | Mapping[str, Any] | None = None,
+        body: m.AddTaskRequest | m.AddTaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Create a task."""
+        """Create a task.
+
+        Args:
+            body: The fields to send: ``m.AddTaskRequest`` or a dict typed by
+                ``m.AddTaskRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/tasks",
@@ -128,6 +179,7 @@ class Tasks(SyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -140,7 +192,13 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a task."""
+        """Delete a task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/tasks/{}", task_id),
@@ -158,7 +216,14 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a task."""
+        """Delete a comment from a task.
+
+        Args:
+            task_id: Id of the task.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/tasks/{}/comments/{}", task_id, comment_id),
@@ -177,7 +242,15 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /tasks/{task_id}/documents/{document_id})."""
+        """Delete document (DELETE /tasks/{task_id}/documents/{document_id}).
+
+        Args:
+            task_id: Id of the task.
+            document_id: Id of the document.
+            un_associate: The un associate flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/tasks/{}/documents/{}", task_id, document_id),
@@ -196,7 +269,13 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Get one task."""
+        """Get one task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/tasks/{}", task_id),
@@ -219,7 +298,17 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Document:
-        """Get document (GET /tasks/{task_id}/documents/{document_id})."""
+        """Get document (GET /tasks/{task_id}/documents/{document_id}).
+
+        Args:
+            task_id: Id of the task.
+            document_id: Id of the document.
+            image_size: The image size.
+            inline: The inline flag.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/tasks/{}/documents/{}", task_id, document_id),
@@ -265,7 +354,37 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Task]:
-        """List tasks; further pages are fetched as you iterate."""
+        """List tasks; further pages are fetched as you iterate.
+
+        Args:
+            client_id: Only records with this client id.
+            client_ids: Ids of the clients (a list, sent comma-separated).
+            contact_id: Only records with this contact id.
+            contact_ids: Ids of the contacts (a list, sent comma-separated).
+            created_by: Only records with this created by.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            entity_id: Only records with this entity id.
+            entity_type: Only records with this entity type.
+            filter_by: A predefined view to restrict the results to.
+            is_accountant_task: Only records with this is accountant task.
+            is_overdue: Only records with this is overdue.
+            owner_id: Only records with this owner id.
+            owner_ids: Ids of the owners (a list, sent comma-separated).
+            parent_status: Only records with this parent status.
+            priority: Only records with this priority.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            sub_entity_id: Only records with this sub entity id.
+            task_description: Only records with this task description.
+            task_number: Only records with this task number.
+            title: Only records with this title.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/tasks",
             ("tasks",),
@@ -309,7 +428,13 @@ class Tasks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a task."""
+        """List the comments and history of a task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/tasks/{}/comments", task_id),
@@ -326,15 +451,26 @@ class Tasks(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as completed."""
+        """Mark a task as as completed.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/tasks/{}/markascompleted", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -345,15 +481,26 @@ class Tasks(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as ongoing."""
+        """Mark a task as as ongoing.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/tasks/{}/markasongoing", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -364,15 +511,26 @@ class Tasks(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as open."""
+        """Mark a task as as open.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/tasks/{}/markasopen", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -382,11 +540,22 @@ class Tasks(SyncResource):
         task_id: str,
         /,
         *,
-        body: m.UpdateATaskRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateATaskRequest | m.UpdateATaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Update a task."""
+        """Update a task.
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.UpdateATaskRequest`` or a dict typed by
+                ``m.UpdateATaskRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/tasks/{}", task_id),
@@ -394,6 +563,7 @@ class Tasks(SyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -403,11 +573,23 @@ class Tasks(SyncResource):
         task_id: str,
         /,
         *,
-        body: m.UpdatePercentageTaskRequest | Mapping[str, Any] | None = None,
+        body: m.UpdatePercentageTaskRequest | m.UpdatePercentageTaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Update percentage (POST /tasks/{task_id}/percentage)."""
+        """Update percentage (POST /tasks/{task_id}/percentage).
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.UpdatePercentageTaskRequest`` or a dict typed by
+                ``m.UpdatePercentageTaskRequestDict`` (Zoho's field names); Zoho requires
+                ``completion_percentage``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/tasks/{}/percentage", task_id),
@@ -415,6 +597,7 @@ class Tasks(SyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -430,10 +613,21 @@ class AsyncTasks(AsyncResource):
         *,
         attachment: FileContent | None = None,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Document]:
-        """Attach a file to a task."""
+        """Attach a file to a task.
+
+        Args:
+            task_id: Id of the task.
+            attachment: A file to upload with the record.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "POST",
             _path("/tasks/{}/attachment", task_id),
@@ -444,6 +638,7 @@ class AsyncTasks(AsyncResource):
                 "attachment": attachment,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -453,11 +648,22 @@ class AsyncTasks(AsyncResource):
         task_id: str,
         /,
         *,
-        body: m.AddTaskCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddTaskCommentRequest | m.AddTaskCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a task."""
+        """Add a comment to a task.
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.AddTaskCommentRequest`` or a dict typed by
+                ``m.AddTaskCommentRequestDict`` (Zoho's field names); Zoho requires ``description``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/tasks/{}/comments", task_id),
@@ -465,6 +671,7 @@ class AsyncTasks(AsyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -476,7 +683,13 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several tasks at once."""
+        """Delete several tasks at once.
+
+        Args:
+            task_ids: Ids of the tasks (a list, sent comma-separated) (required).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/tasks",
@@ -492,10 +705,20 @@ class AsyncTasks(AsyncResource):
         *,
         bulk_update: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Task]:
-        """Bulk update (PUT /tasks)."""
+        """Bulk update (PUT /tasks).
+
+        Args:
+            bulk_update: The bulk update flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "PUT",
             "/tasks",
@@ -505,6 +728,7 @@ class AsyncTasks(AsyncResource):
                 "bulk_update": bulk_update,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -512,11 +736,21 @@ class AsyncTasks(AsyncResource):
     async def create(
         self,
         *,
-        body: m.AddTaskRequest | Mapping[str, Any] | None = None,
+        body: m.AddTaskRequest | m.AddTaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Create a task."""
+        """Create a task.
+
+        Args:
+            body: The fields to send: ``m.AddTaskRequest`` or a dict typed by
+                ``m.AddTaskRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/tasks",
@@ -524,6 +758,7 @@ class AsyncTasks(AsyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -536,7 +771,13 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a task."""
+        """Delete a task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/tasks/{}", task_id),
@@ -554,7 +795,14 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a task."""
+        """Delete a comment from a task.
+
+        Args:
+            task_id: Id of the task.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/tasks/{}/comments/{}", task_id, comment_id),
@@ -573,7 +821,15 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete document (DELETE /tasks/{task_id}/documents/{document_id})."""
+        """Delete document (DELETE /tasks/{task_id}/documents/{document_id}).
+
+        Args:
+            task_id: Id of the task.
+            document_id: Id of the document.
+            un_associate: The un associate flag.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/tasks/{}/documents/{}", task_id, document_id),
@@ -592,7 +848,13 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Get one task."""
+        """Get one task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/tasks/{}", task_id),
@@ -615,7 +877,17 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Document:
-        """Get document (GET /tasks/{task_id}/documents/{document_id})."""
+        """Get document (GET /tasks/{task_id}/documents/{document_id}).
+
+        Args:
+            task_id: Id of the task.
+            document_id: Id of the document.
+            image_size: The image size.
+            inline: The inline flag.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/tasks/{}/documents/{}", task_id, document_id),
@@ -661,7 +933,37 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Task]:
-        """List tasks; further pages are fetched as you iterate."""
+        """List tasks; further pages are fetched as you iterate.
+
+        Args:
+            client_id: Only records with this client id.
+            client_ids: Ids of the clients (a list, sent comma-separated).
+            contact_id: Only records with this contact id.
+            contact_ids: Ids of the contacts (a list, sent comma-separated).
+            created_by: Only records with this created by.
+            date_end: End of a date range (inclusive).
+            date_start: Start of a date range (inclusive).
+            entity_id: Only records with this entity id.
+            entity_type: Only records with this entity type.
+            filter_by: A predefined view to restrict the results to.
+            is_accountant_task: Only records with this is accountant task.
+            is_overdue: Only records with this is overdue.
+            owner_id: Only records with this owner id.
+            owner_ids: Ids of the owners (a list, sent comma-separated).
+            parent_status: Only records with this parent status.
+            priority: Only records with this priority.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by.
+            status: Only records with this status.
+            sub_entity_id: Only records with this sub entity id.
+            task_description: Only records with this task description.
+            task_number: Only records with this task number.
+            title: Only records with this title.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/tasks",
             ("tasks",),
@@ -705,7 +1007,13 @@ class AsyncTasks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a task."""
+        """List the comments and history of a task.
+
+        Args:
+            task_id: Id of the task.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/tasks/{}/comments", task_id),
@@ -722,15 +1030,26 @@ class AsyncTasks(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as completed."""
+        """Mark a task as as completed.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/tasks/{}/markascompleted", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -741,15 +1060,26 @@ class AsyncTasks(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as ongoing."""
+        """Mark a task as as ongoing.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/tasks/{}/markasongoing", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -760,15 +1090,26 @@ class AsyncTasks(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a task as as open."""
+        """Mark a task as as open.
+
+        Args:
+            task_id: Id of the task.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/tasks/{}/markasopen", task_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -778,11 +1119,22 @@ class AsyncTasks(AsyncResource):
         task_id: str,
         /,
         *,
-        body: m.UpdateATaskRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateATaskRequest | m.UpdateATaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Update a task."""
+        """Update a task.
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.UpdateATaskRequest`` or a dict typed by
+                ``m.UpdateATaskRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/tasks/{}", task_id),
@@ -790,6 +1142,7 @@ class AsyncTasks(AsyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -799,11 +1152,23 @@ class AsyncTasks(AsyncResource):
         task_id: str,
         /,
         *,
-        body: m.UpdatePercentageTaskRequest | Mapping[str, Any] | None = None,
+        body: m.UpdatePercentageTaskRequest | m.UpdatePercentageTaskRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Task:
-        """Update percentage (POST /tasks/{task_id}/percentage)."""
+        """Update percentage (POST /tasks/{task_id}/percentage).
+
+        Args:
+            task_id: Id of the task.
+            body: The fields to send: ``m.UpdatePercentageTaskRequest`` or a dict typed by
+                ``m.UpdatePercentageTaskRequestDict`` (Zoho's field names); Zoho requires
+                ``completion_percentage``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/tasks/{}/percentage", task_id),
@@ -811,6 +1176,7 @@ class AsyncTasks(AsyncResource):
             m.Task,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -22,11 +22,21 @@ class Taxes(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateTaxRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxRequest | m.CreateTaxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Create a tax."""
+        """Create a tax.
+
+        Args:
+            body: The fields to send: ``m.CreateTaxRequest`` or a dict typed by
+                ``m.CreateTaxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/taxes",
@@ -34,6 +44,7 @@ class Taxes(SyncResource):
             m.Tax,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -41,11 +52,22 @@ class Taxes(SyncResource):
     def create_authority(
         self,
         *,
-        body: m.CreateTaxAuthorityRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxAuthorityRequest | m.CreateTaxAuthorityRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Create authority (POST /settings/taxauthorities)."""
+        """Create authority (POST /settings/taxauthorities).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxAuthorityRequest`` or a dict typed by
+                ``m.CreateTaxAuthorityRequestDict`` (Zoho's field names); Zoho requires
+                ``tax_authority_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/taxauthorities",
@@ -53,6 +75,7 @@ class Taxes(SyncResource):
             m.TaxAuthority,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -60,11 +83,22 @@ class Taxes(SyncResource):
     def create_exemption(
         self,
         *,
-        body: m.CreateTaxExemptionRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxExemptionRequest | m.CreateTaxExemptionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Create exemption (POST /settings/taxexemptions)."""
+        """Create exemption (POST /settings/taxexemptions).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxExemptionRequest`` or a dict typed by
+                ``m.CreateTaxExemptionRequestDict`` (Zoho's field names); Zoho requires
+                ``tax_exemption_code``, ``type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/taxexemptions",
@@ -72,6 +106,7 @@ class Taxes(SyncResource):
             m.TaxExemption,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -79,11 +114,21 @@ class Taxes(SyncResource):
     def create_group(
         self,
         *,
-        body: m.CreateTaxGroupRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxGroupRequest | m.CreateTaxGroupRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Create group (POST /settings/taxgroups)."""
+        """Create group (POST /settings/taxgroups).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxGroupRequest`` or a dict typed by
+                ``m.CreateTaxGroupRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/taxgroups",
@@ -91,6 +136,7 @@ class Taxes(SyncResource):
             m.TaxGroup,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -103,7 +149,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a tax."""
+        """Delete a tax.
+
+        Args:
+            tax_id: Id of the tax.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/taxes/{}", tax_id),
@@ -120,7 +172,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete authority (DELETE /settings/taxauthorities/{tax_authority_id})."""
+        """Delete authority (DELETE /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -137,7 +195,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete exemption (DELETE /settings/taxexemptions/{tax_exemption_id})."""
+        """Delete exemption (DELETE /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -154,7 +218,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete group (DELETE /settings/taxgroups/{tax_group_id})."""
+        """Delete group (DELETE /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -171,7 +241,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Get one tax."""
+        """Get one tax.
+
+        Args:
+            tax_id: Id of the tax.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/taxes/{}", tax_id),
@@ -190,7 +266,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Get authority (GET /settings/taxauthorities/{tax_authority_id})."""
+        """Get authority (GET /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -209,7 +291,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Get exemption (GET /settings/taxexemptions/{tax_exemption_id})."""
+        """Get exemption (GET /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -228,7 +316,13 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Get group (GET /settings/taxgroups/{tax_group_id})."""
+        """Get group (GET /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -247,7 +341,14 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Tax]:
-        """List taxes; further pages are fetched as you iterate."""
+        """List taxes; further pages are fetched as you iterate.
+
+        Args:
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/taxes",
             ("taxes",),
@@ -265,7 +366,12 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.TaxAuthority]:
-        """List authorities (GET /settings/taxauthorities)."""
+        """List authorities (GET /settings/taxauthorities).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/settings/taxauthorities",
@@ -282,7 +388,12 @@ class Taxes(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.TaxExemption]:
-        """List exemptions (GET /settings/taxexemptions)."""
+        """List exemptions (GET /settings/taxexemptions).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/settings/taxexemptions",
@@ -298,11 +409,22 @@ class Taxes(SyncResource):
         tax_id: str,
         /,
         *,
-        body: m.UpdateTaxRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxRequest | m.UpdateTaxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Update a tax."""
+        """Update a tax.
+
+        Args:
+            tax_id: Id of the tax.
+            body: The fields to send: ``m.UpdateTaxRequest`` or a dict typed by
+                ``m.UpdateTaxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/taxes/{}", tax_id),
@@ -310,6 +432,7 @@ class Taxes(SyncResource):
             m.Tax,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -319,11 +442,22 @@ class Taxes(SyncResource):
         tax_authority_id: str,
         /,
         *,
-        body: m.UpdateTaxAuthorityRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxAuthorityRequest | m.UpdateTaxAuthorityRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Update authority (PUT /settings/taxauthorities/{tax_authority_id})."""
+        """Update authority (PUT /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            body: The fields to send: ``m.UpdateTaxAuthorityRequest`` or a dict typed by
+                ``m.UpdateTaxAuthorityRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -331,6 +465,7 @@ class Taxes(SyncResource):
             m.TaxAuthority,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -340,11 +475,22 @@ class Taxes(SyncResource):
         tax_exemption_id: str,
         /,
         *,
-        body: m.UpdateTaxExemptionRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxExemptionRequest | m.UpdateTaxExemptionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Update exemption (PUT /settings/taxexemptions/{tax_exemption_id})."""
+        """Update exemption (PUT /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            body: The fields to send: ``m.UpdateTaxExemptionRequest`` or a dict typed by
+                ``m.UpdateTaxExemptionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -352,6 +498,7 @@ class Taxes(SyncResource):
             m.TaxExemption,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -361,11 +508,22 @@ class Taxes(SyncResource):
         tax_group_id: str,
         /,
         *,
-        body: m.UpdateTaxGroupRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxGroupRequest | m.UpdateTaxGroupRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Update group (PUT /settings/taxgroups/{tax_group_id})."""
+        """Update group (PUT /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            body: The fields to send: ``m.UpdateTaxGroupRequest`` or a dict typed by
+                ``m.UpdateTaxGroupRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -373,6 +531,7 @@ class Taxes(SyncResource):
             m.TaxGroup,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -384,11 +543,21 @@ class AsyncTaxes(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateTaxRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxRequest | m.CreateTaxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Create a tax."""
+        """Create a tax.
+
+        Args:
+            body: The fields to send: ``m.CreateTaxRequest`` or a dict typed by
+                ``m.CreateTaxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/taxes",
@@ -396,6 +565,7 @@ class AsyncTaxes(AsyncResource):
             m.Tax,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -403,11 +573,22 @@ class AsyncTaxes(AsyncResource):
     async def create_authority(
         self,
         *,
-        body: m.CreateTaxAuthorityRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxAuthorityRequest | m.CreateTaxAuthorityRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Create authority (POST /settings/taxauthorities)."""
+        """Create authority (POST /settings/taxauthorities).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxAuthorityRequest`` or a dict typed by
+                ``m.CreateTaxAuthorityRequestDict`` (Zoho's field names); Zoho requires
+                ``tax_authority_name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/taxauthorities",
@@ -415,6 +596,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxAuthority,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -422,11 +604,22 @@ class AsyncTaxes(AsyncResource):
     async def create_exemption(
         self,
         *,
-        body: m.CreateTaxExemptionRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxExemptionRequest | m.CreateTaxExemptionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Create exemption (POST /settings/taxexemptions)."""
+        """Create exemption (POST /settings/taxexemptions).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxExemptionRequest`` or a dict typed by
+                ``m.CreateTaxExemptionRequestDict`` (Zoho's field names); Zoho requires
+                ``tax_exemption_code``, ``type``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/taxexemptions",
@@ -434,6 +627,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxExemption,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -441,11 +635,21 @@ class AsyncTaxes(AsyncResource):
     async def create_group(
         self,
         *,
-        body: m.CreateTaxGroupRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTaxGroupRequest | m.CreateTaxGroupRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Create group (POST /settings/taxgroups)."""
+        """Create group (POST /settings/taxgroups).
+
+        Args:
+            body: The fields to send: ``m.CreateTaxGroupRequest`` or a dict typed by
+                ``m.CreateTaxGroupRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/taxgroups",
@@ -453,6 +657,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxGroup,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -465,7 +670,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a tax."""
+        """Delete a tax.
+
+        Args:
+            tax_id: Id of the tax.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/taxes/{}", tax_id),
@@ -482,7 +693,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete authority (DELETE /settings/taxauthorities/{tax_authority_id})."""
+        """Delete authority (DELETE /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -499,7 +716,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete exemption (DELETE /settings/taxexemptions/{tax_exemption_id})."""
+        """Delete exemption (DELETE /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -516,7 +739,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete group (DELETE /settings/taxgroups/{tax_group_id})."""
+        """Delete group (DELETE /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -533,7 +762,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Get one tax."""
+        """Get one tax.
+
+        Args:
+            tax_id: Id of the tax.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/taxes/{}", tax_id),
@@ -552,7 +787,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Get authority (GET /settings/taxauthorities/{tax_authority_id})."""
+        """Get authority (GET /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -571,7 +812,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Get exemption (GET /settings/taxexemptions/{tax_exemption_id})."""
+        """Get exemption (GET /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -590,7 +837,13 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Get group (GET /settings/taxgroups/{tax_group_id})."""
+        """Get group (GET /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -609,7 +862,14 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Tax]:
-        """List taxes; further pages are fetched as you iterate."""
+        """List taxes; further pages are fetched as you iterate.
+
+        Args:
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/taxes",
             ("taxes",),
@@ -627,7 +887,12 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.TaxAuthority]:
-        """List authorities (GET /settings/taxauthorities)."""
+        """List authorities (GET /settings/taxauthorities).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/settings/taxauthorities",
@@ -644,7 +909,12 @@ class AsyncTaxes(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.TaxExemption]:
-        """List exemptions (GET /settings/taxexemptions)."""
+        """List exemptions (GET /settings/taxexemptions).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/settings/taxexemptions",
@@ -660,11 +930,22 @@ class AsyncTaxes(AsyncResource):
         tax_id: str,
         /,
         *,
-        body: m.UpdateTaxRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxRequest | m.UpdateTaxRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Tax:
-        """Update a tax."""
+        """Update a tax.
+
+        Args:
+            tax_id: Id of the tax.
+            body: The fields to send: ``m.UpdateTaxRequest`` or a dict typed by
+                ``m.UpdateTaxRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/taxes/{}", tax_id),
@@ -672,6 +953,7 @@ class AsyncTaxes(AsyncResource):
             m.Tax,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -681,11 +963,22 @@ class AsyncTaxes(AsyncResource):
         tax_authority_id: str,
         /,
         *,
-        body: m.UpdateTaxAuthorityRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxAuthorityRequest | m.UpdateTaxAuthorityRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxAuthority:
-        """Update authority (PUT /settings/taxauthorities/{tax_authority_id})."""
+        """Update authority (PUT /settings/taxauthorities/{tax_authority_id}).
+
+        Args:
+            tax_authority_id: Id of the tax authority.
+            body: The fields to send: ``m.UpdateTaxAuthorityRequest`` or a dict typed by
+                ``m.UpdateTaxAuthorityRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/taxauthorities/{}", tax_authority_id),
@@ -693,6 +986,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxAuthority,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -702,11 +996,22 @@ class AsyncTaxes(AsyncResource):
         tax_exemption_id: str,
         /,
         *,
-        body: m.UpdateTaxExemptionRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxExemptionRequest | m.UpdateTaxExemptionRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxExemption:
-        """Update exemption (PUT /settings/taxexemptions/{tax_exemption_id})."""
+        """Update exemption (PUT /settings/taxexemptions/{tax_exemption_id}).
+
+        Args:
+            tax_exemption_id: Id of the tax exemption.
+            body: The fields to send: ``m.UpdateTaxExemptionRequest`` or a dict typed by
+                ``m.UpdateTaxExemptionRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/taxexemptions/{}", tax_exemption_id),
@@ -714,6 +1019,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxExemption,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -723,11 +1029,22 @@ class AsyncTaxes(AsyncResource):
         tax_group_id: str,
         /,
         *,
-        body: m.UpdateTaxGroupRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTaxGroupRequest | m.UpdateTaxGroupRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TaxGroup:
-        """Update group (PUT /settings/taxgroups/{tax_group_id})."""
+        """Update group (PUT /settings/taxgroups/{tax_group_id}).
+
+        Args:
+            tax_group_id: Id of the tax group.
+            body: The fields to send: ``m.UpdateTaxGroupRequest`` or a dict typed by
+                ``m.UpdateTaxGroupRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/taxgroups/{}", tax_group_id),
@@ -735,6 +1052,7 @@ class AsyncTaxes(AsyncResource):
             m.TaxGroup,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

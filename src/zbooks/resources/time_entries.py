@@ -25,7 +25,12 @@ class TimeEntries(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several time entries at once."""
+        """Delete several time entries at once.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/projects/timeentries",
@@ -37,11 +42,22 @@ class TimeEntries(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateTimeEntriesRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTimeEntriesRequest | m.CreateTimeEntriesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Create a time entry."""
+        """Create a time entry.
+
+        Args:
+            body: The fields to send: ``m.CreateTimeEntriesRequest`` or a dict typed by
+                ``m.CreateTimeEntriesRequestDict`` (Zoho's field names); Zoho requires
+                ``project_id``, ``task_id``, ``user_id``, ``log_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/projects/timeentries",
@@ -49,6 +65,7 @@ class TimeEntries(SyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -61,7 +78,13 @@ class TimeEntries(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a time entry."""
+        """Delete a time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -78,7 +101,13 @@ class TimeEntries(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Get one time entry."""
+        """Get one time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -95,7 +124,12 @@ class TimeEntries(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Get running timer (GET /projects/timeentries/runningtimer/me)."""
+        """Get running timer (GET /projects/timeentries/runningtimer/me).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/projects/timeentries/runningtimer/me",
@@ -120,7 +154,20 @@ class TimeEntries(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.TimeEntry]:
-        """List time entries; further pages are fetched as you iterate."""
+        """List time entries; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            from_date: Only records with this from date.
+            project_id: Only records with this project id.
+            sort_column: The field to sort the results by.
+            to_date: Only records with this to date.
+            user_id: Only records with this user id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/projects/timeentries",
             ("time_entries",),
@@ -145,10 +192,20 @@ class TimeEntries(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Start timer (POST /projects/timeentries/{time_entry_id}/timer/start)."""
+        """Start timer (POST /projects/timeentries/{time_entry_id}/timer/start).
+
+        Args:
+            time_entry_id: Id of the time entry.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/projects/timeentries/{}/timer/start", time_entry_id),
@@ -156,6 +213,7 @@ class TimeEntries(SyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -164,10 +222,19 @@ class TimeEntries(SyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Stop timer (POST /projects/timeentries/timer/stop)."""
+        """Stop timer (POST /projects/timeentries/timer/stop).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/projects/timeentries/timer/stop",
@@ -175,6 +242,7 @@ class TimeEntries(SyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -184,11 +252,22 @@ class TimeEntries(SyncResource):
         time_entry_id: str,
         /,
         *,
-        body: m.UpdateTimeEntryRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTimeEntryRequest | m.UpdateTimeEntryRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Update a time entry."""
+        """Update a time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            body: The fields to send: ``m.UpdateTimeEntryRequest`` or a dict typed by
+                ``m.UpdateTimeEntryRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -196,6 +275,7 @@ class TimeEntries(SyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -210,7 +290,12 @@ class AsyncTimeEntries(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete several time entries at once."""
+        """Delete several time entries at once.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/projects/timeentries",
@@ -222,11 +307,22 @@ class AsyncTimeEntries(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateTimeEntriesRequest | Mapping[str, Any] | None = None,
+        body: m.CreateTimeEntriesRequest | m.CreateTimeEntriesRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Create a time entry."""
+        """Create a time entry.
+
+        Args:
+            body: The fields to send: ``m.CreateTimeEntriesRequest`` or a dict typed by
+                ``m.CreateTimeEntriesRequestDict`` (Zoho's field names); Zoho requires
+                ``project_id``, ``task_id``, ``user_id``, ``log_date``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/projects/timeentries",
@@ -234,6 +330,7 @@ class AsyncTimeEntries(AsyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -246,7 +343,13 @@ class AsyncTimeEntries(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a time entry."""
+        """Delete a time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -263,7 +366,13 @@ class AsyncTimeEntries(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Get one time entry."""
+        """Get one time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -280,7 +389,12 @@ class AsyncTimeEntries(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Get running timer (GET /projects/timeentries/runningtimer/me)."""
+        """Get running timer (GET /projects/timeentries/runningtimer/me).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/projects/timeentries/runningtimer/me",
@@ -305,7 +419,20 @@ class AsyncTimeEntries(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.TimeEntry]:
-        """List time entries; further pages are fetched as you iterate."""
+        """List time entries; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            from_date: Only records with this from date.
+            project_id: Only records with this project id.
+            sort_column: The field to sort the results by.
+            to_date: Only records with this to date.
+            user_id: Only records with this user id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/projects/timeentries",
             ("time_entries",),
@@ -330,10 +457,20 @@ class AsyncTimeEntries(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Start timer (POST /projects/timeentries/{time_entry_id}/timer/start)."""
+        """Start timer (POST /projects/timeentries/{time_entry_id}/timer/start).
+
+        Args:
+            time_entry_id: Id of the time entry.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/projects/timeentries/{}/timer/start", time_entry_id),
@@ -341,6 +478,7 @@ class AsyncTimeEntries(AsyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -349,10 +487,19 @@ class AsyncTimeEntries(AsyncResource):
         self,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Stop timer (POST /projects/timeentries/timer/stop)."""
+        """Stop timer (POST /projects/timeentries/timer/stop).
+
+        Args:
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/projects/timeentries/timer/stop",
@@ -360,6 +507,7 @@ class AsyncTimeEntries(AsyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -369,11 +517,22 @@ class AsyncTimeEntries(AsyncResource):
         time_entry_id: str,
         /,
         *,
-        body: m.UpdateTimeEntryRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTimeEntryRequest | m.UpdateTimeEntryRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TimeEntry:
-        """Update a time entry."""
+        """Update a time entry.
+
+        Args:
+            time_entry_id: Id of the time entry.
+            body: The fields to send: ``m.UpdateTimeEntryRequest`` or a dict typed by
+                ``m.UpdateTimeEntryRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/projects/timeentries/{}", time_entry_id),
@@ -381,6 +540,7 @@ class AsyncTimeEntries(AsyncResource):
             m.TimeEntry,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

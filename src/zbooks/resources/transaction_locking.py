@@ -22,11 +22,22 @@ class TransactionLocking(SyncResource):
         self,
         *,
         transaction_lock_id: str,
-        body: m.DeleteTransactionLockRequest | Mapping[str, Any] | None = None,
+        body: m.DeleteTransactionLockRequest | m.DeleteTransactionLockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete (DELETE /transactionlock)."""
+        """Delete (DELETE /transactionlock).
+
+        Args:
+            transaction_lock_id: The transaction lock id (required).
+            body: The fields to send: ``m.DeleteTransactionLockRequest`` or a dict typed by
+                ``m.DeleteTransactionLockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             "/transactionlock",
@@ -34,6 +45,7 @@ class TransactionLocking(SyncResource):
                 "transaction_lock_id": transaction_lock_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -46,7 +58,14 @@ class TransactionLocking(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Get (GET /transactionlock)."""
+        """Get (GET /transactionlock).
+
+        Args:
+            accounting_period_id: The accounting period id.
+            transaction_lock_id: The transaction lock id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/transactionlock",
@@ -68,7 +87,14 @@ class TransactionLocking(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Get accounting period (GET /accountingperiods/transactionlock)."""
+        """Get accounting period (GET /accountingperiods/transactionlock).
+
+        Args:
+            accounting_period_id: The accounting period id.
+            transaction_lock_id: The transaction lock id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/accountingperiods/transactionlock",
@@ -92,7 +118,16 @@ class TransactionLocking(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.TransactionLock]:
-        """List transaction locks; further pages are fetched as you iterate."""
+        """List transaction locks; further pages are fetched as you iterate.
+
+        Args:
+            accounting_period_id: Only records with this accounting period id.
+            lock_scope: Only records with this lock scope.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/transactionlocks",
             ("transaction_locks",),
@@ -110,11 +145,21 @@ class TransactionLocking(SyncResource):
     def update(
         self,
         *,
-        body: m.UpdateTransactionLockRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTransactionLockRequest | m.UpdateTransactionLockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Update (PUT /transactionlock)."""
+        """Update (PUT /transactionlock).
+
+        Args:
+            body: The fields to send: ``m.UpdateTransactionLockRequest`` or a dict typed by
+                ``m.UpdateTransactionLockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             "/transactionlock",
@@ -122,6 +167,7 @@ class TransactionLocking(SyncResource):
             m.TransactionLock,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -129,11 +175,21 @@ class TransactionLocking(SyncResource):
     def update_partial_unlock(
         self,
         *,
-        body: m.UpdatePartialUnlockRequest | Mapping[str, Any] | None = None,
+        body: m.UpdatePartialUnlockRequest | m.UpdatePartialUnlockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Update partial unlock (PUT /transactionlock/partialunlock)."""
+        """Update partial unlock (PUT /transactionlock/partialunlock).
+
+        Args:
+            body: The fields to send: ``m.UpdatePartialUnlockRequest`` or a dict typed by
+                ``m.UpdatePartialUnlockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             "/transactionlock/partialunlock",
@@ -141,6 +197,7 @@ class TransactionLocking(SyncResource):
             m.TransactionLock,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -153,11 +210,22 @@ class AsyncTransactionLocking(AsyncResource):
         self,
         *,
         transaction_lock_id: str,
-        body: m.DeleteTransactionLockRequest | Mapping[str, Any] | None = None,
+        body: m.DeleteTransactionLockRequest | m.DeleteTransactionLockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete (DELETE /transactionlock)."""
+        """Delete (DELETE /transactionlock).
+
+        Args:
+            transaction_lock_id: The transaction lock id (required).
+            body: The fields to send: ``m.DeleteTransactionLockRequest`` or a dict typed by
+                ``m.DeleteTransactionLockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             "/transactionlock",
@@ -165,6 +233,7 @@ class AsyncTransactionLocking(AsyncResource):
                 "transaction_lock_id": transaction_lock_id,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -177,7 +246,14 @@ class AsyncTransactionLocking(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Get (GET /transactionlock)."""
+        """Get (GET /transactionlock).
+
+        Args:
+            accounting_period_id: The accounting period id.
+            transaction_lock_id: The transaction lock id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/transactionlock",
@@ -199,7 +275,14 @@ class AsyncTransactionLocking(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Get accounting period (GET /accountingperiods/transactionlock)."""
+        """Get accounting period (GET /accountingperiods/transactionlock).
+
+        Args:
+            accounting_period_id: The accounting period id.
+            transaction_lock_id: The transaction lock id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/accountingperiods/transactionlock",
@@ -223,7 +306,16 @@ class AsyncTransactionLocking(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.TransactionLock]:
-        """List transaction locks; further pages are fetched as you iterate."""
+        """List transaction locks; further pages are fetched as you iterate.
+
+        Args:
+            accounting_period_id: Only records with this accounting period id.
+            lock_scope: Only records with this lock scope.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/transactionlocks",
             ("transaction_locks",),
@@ -241,11 +333,21 @@ class AsyncTransactionLocking(AsyncResource):
     async def update(
         self,
         *,
-        body: m.UpdateTransactionLockRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateTransactionLockRequest | m.UpdateTransactionLockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Update (PUT /transactionlock)."""
+        """Update (PUT /transactionlock).
+
+        Args:
+            body: The fields to send: ``m.UpdateTransactionLockRequest`` or a dict typed by
+                ``m.UpdateTransactionLockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             "/transactionlock",
@@ -253,6 +355,7 @@ class AsyncTransactionLocking(AsyncResource):
             m.TransactionLock,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -260,11 +363,21 @@ class AsyncTransactionLocking(AsyncResource):
     async def update_partial_unlock(
         self,
         *,
-        body: m.UpdatePartialUnlockRequest | Mapping[str, Any] | None = None,
+        body: m.UpdatePartialUnlockRequest | m.UpdatePartialUnlockRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.TransactionLock:
-        """Update partial unlock (PUT /transactionlock/partialunlock)."""
+        """Update partial unlock (PUT /transactionlock/partialunlock).
+
+        Args:
+            body: The fields to send: ``m.UpdatePartialUnlockRequest`` or a dict typed by
+                ``m.UpdatePartialUnlockRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             "/transactionlock/partialunlock",
@@ -272,6 +385,7 @@ class AsyncTransactionLocking(AsyncResource):
             m.TransactionLock,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -21,16 +21,27 @@ class Users(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateUserRequest | Mapping[str, Any] | None = None,
+        body: m.CreateUserRequest | m.CreateUserRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create an user."""
+        """Create an user.
+
+        Args:
+            body: The fields to send: ``m.CreateUserRequest`` or a dict typed by
+                ``m.CreateUserRequestDict`` (Zoho's field names); Zoho requires ``name``, ``email``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/users",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -43,7 +54,13 @@ class Users(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an user."""
+        """Delete an user.
+
+        Args:
+            user_id: Id of the user.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/users/{}", user_id),
@@ -60,7 +77,13 @@ class Users(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.User:
-        """Get one user."""
+        """Get one user.
+
+        Args:
+            user_id: Id of the user.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/users/{}", user_id),
@@ -77,7 +100,12 @@ class Users(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.User:
-        """Get current (GET /users/me)."""
+        """Get current (GET /users/me).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             "/users/me",
@@ -94,15 +122,26 @@ class Users(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Invite (POST /users/{user_id}/invite)."""
+        """Invite (POST /users/{user_id}/invite).
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/users/{}/invite", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -117,7 +156,16 @@ class Users(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.User]:
-        """List users; further pages are fetched as you iterate."""
+        """List users; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/users",
             ("users",),
@@ -138,15 +186,26 @@ class Users(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an user as active."""
+        """Mark an user as active.
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/users/{}/active", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -157,15 +216,26 @@ class Users(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an user as inactive."""
+        """Mark an user as inactive.
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/users/{}/inactive", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -175,16 +245,28 @@ class Users(SyncResource):
         user_id: str,
         /,
         *,
-        body: m.UpdateUserRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateUserRequest | m.UpdateUserRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update an user."""
+        """Update an user.
+
+        Args:
+            user_id: Id of the user.
+            body: The fields to send: ``m.UpdateUserRequest`` or a dict typed by
+                ``m.UpdateUserRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "PUT",
             _path("/users/{}", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -196,16 +278,27 @@ class AsyncUsers(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateUserRequest | Mapping[str, Any] | None = None,
+        body: m.CreateUserRequest | m.CreateUserRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create an user."""
+        """Create an user.
+
+        Args:
+            body: The fields to send: ``m.CreateUserRequest`` or a dict typed by
+                ``m.CreateUserRequestDict`` (Zoho's field names); Zoho requires ``name``, ``email``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/users",
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -218,7 +311,13 @@ class AsyncUsers(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete an user."""
+        """Delete an user.
+
+        Args:
+            user_id: Id of the user.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/users/{}", user_id),
@@ -235,7 +334,13 @@ class AsyncUsers(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.User:
-        """Get one user."""
+        """Get one user.
+
+        Args:
+            user_id: Id of the user.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/users/{}", user_id),
@@ -252,7 +357,12 @@ class AsyncUsers(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.User:
-        """Get current (GET /users/me)."""
+        """Get current (GET /users/me).
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             "/users/me",
@@ -269,15 +379,26 @@ class AsyncUsers(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Invite (POST /users/{user_id}/invite)."""
+        """Invite (POST /users/{user_id}/invite).
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/users/{}/invite", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -292,7 +413,16 @@ class AsyncUsers(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.User]:
-        """List users; further pages are fetched as you iterate."""
+        """List users; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/users",
             ("users",),
@@ -313,15 +443,26 @@ class AsyncUsers(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an user as active."""
+        """Mark an user as active.
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/users/{}/active", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -332,15 +473,26 @@ class AsyncUsers(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark an user as inactive."""
+        """Mark an user as inactive.
+
+        Args:
+            user_id: Id of the user.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/users/{}/inactive", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -350,16 +502,28 @@ class AsyncUsers(AsyncResource):
         user_id: str,
         /,
         *,
-        body: m.UpdateUserRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateUserRequest | m.UpdateUserRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update an user."""
+        """Update an user.
+
+        Args:
+            user_id: Id of the user.
+            body: The fields to send: ``m.UpdateUserRequest`` or a dict typed by
+                ``m.UpdateUserRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "PUT",
             _path("/users/{}", user_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -26,11 +26,23 @@ class VendorCredits(SyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.AddVendorCreditCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddVendorCreditCommentRequest | m.AddVendorCreditCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a vendor credit."""
+        """Add a comment to a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.AddVendorCreditCommentRequest`` or a dict typed by
+                ``m.AddVendorCreditCommentRequestDict`` (Zoho's field names); Zoho requires
+                ``description``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/vendorcredits/{}/comments", vendor_credit_id),
@@ -38,6 +50,7 @@ class VendorCredits(SyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -47,16 +60,28 @@ class VendorCredits(SyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.ApplyCreditsToABillRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyCreditsToABillRequest | m.ApplyCreditsToABillRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply to bills (POST /vendorcredits/{vendor_credit_id}/bills)."""
+        """Apply to bills (POST /vendorcredits/{vendor_credit_id}/bills).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.ApplyCreditsToABillRequest`` or a dict typed by
+                ``m.ApplyCreditsToABillRequestDict`` (Zoho's field names); Zoho requires ``bills``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/vendorcredits/{}/bills", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -67,15 +92,26 @@ class VendorCredits(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a vendor credit."""
+        """Approve a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/vendorcredits/{}/approve", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -85,11 +121,25 @@ class VendorCredits(SyncResource):
         *,
         bill_id: str | None = None,
         ignore_auto_number_generation: bool | None = None,
-        body: m.CreateVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.CreateVendorCreditRequest | m.CreateVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Create a vendor credit."""
+        """Create a vendor credit.
+
+        Args:
+            bill_id: The bill id.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.CreateVendorCreditRequest`` or a dict typed by
+                ``m.CreateVendorCreditRequestDict`` (Zoho's field names); Zoho requires
+                ``vendor_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/vendorcredits",
@@ -100,6 +150,7 @@ class VendorCredits(SyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -112,7 +163,13 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a vendor credit."""
+        """Delete a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -130,7 +187,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied bill (DELETE /vendorcredits/{vendor_credit_id}/bills/{vendor_credit_bill_id})."""
+        """Delete applied bill (DELETE /vendorcredits/{vendor_credit_id}/bills/{vendor_credit_bill_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_bill_id: Id of the vendor credit bill.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/bills/{}", vendor_credit_id, vendor_credit_bill_id),
@@ -148,7 +212,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a vendor credit."""
+        """Delete a comment from a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/comments/{}", vendor_credit_id, comment_id),
@@ -166,7 +237,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete refund (DELETE /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Delete refund (DELETE /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -184,7 +262,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Get one vendor credit."""
+        """Get one vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -206,7 +291,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download a vendor credit as a PDF (``get`` with ``accept=pdf``)."""
+        """Download a vendor credit as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._bytes(
             "GET",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -227,7 +319,14 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Get refund (GET /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Get refund (GET /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -265,7 +364,38 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.VendorCredit]:
-        """List vendor credits; further pages are fetched as you iterate."""
+        """List vendor credits; further pages are fetched as you iterate.
+
+        Args:
+            custom_field: Only records with this custom field.
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            date: Only records with this date.
+            filter_by: A predefined view to restrict the results to; one of ``Status.All``,
+                ``Status.Open``, ``Status.Closed``, ``Status.Void``, ``Status.Draft``,
+                ``Status.Pending``, ``Status.ApprovalOverdue``, ``Status.MyApprovals`` and others.
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            last_modified_time: Only records changed at or after this time.
+            line_item_id: Only records with this line item id.
+            location_ids: Ids of the locations (a list, sent comma-separated).
+            notes: Only records with this notes.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by; one of ``vendor_name``,
+                ``vendor_credit_number``, ``balance``, ``total``, ``date``, ``created_time``,
+                ``last_modified_time``, ``reference_number`` and others.
+            status: Only records with this status; one of ``open``, ``draft``, ``void``, ``closed``,
+                ``pending_approval``, ``approval_overdue``, ``rejected``, ``approved``.
+            tax_id: Only records with this tax id.
+            total: Only records with this total.
+            vendor_credit_number: Only records with this vendor credit number.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/vendorcredits",
             ("vendorcredits",),
@@ -308,7 +438,17 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.VendorCreditRefund]:
-        """List all refunds (GET /vendorcredits/refunds)."""
+        """List all refunds (GET /vendorcredits/refunds).
+
+        Args:
+            customer_id: Only records with this customer id.
+            last_modified_time: Only records changed at or after this time.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/vendorcredits/refunds",
             ("vendor_credit_refunds",),
@@ -332,7 +472,13 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.BillsCredited]:
-        """List bills (GET /vendorcredits/{vendor_credit_id}/bills)."""
+        """List bills (GET /vendorcredits/{vendor_credit_id}/bills).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/vendorcredits/{}/bills", vendor_credit_id),
@@ -351,7 +497,13 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a vendor credit."""
+        """List the comments and history of a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             _path("/vendorcredits/{}/comments", vendor_credit_id),
@@ -372,7 +524,15 @@ class VendorCredits(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.VendorCreditRefund]:
-        """List refunds (GET /vendorcredits/{vendor_credit_id}/refunds)."""
+        """List refunds (GET /vendorcredits/{vendor_credit_id}/refunds).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/vendorcredits/{}/refunds", vendor_credit_id),
             ("vendor_credit_refunds",),
@@ -390,15 +550,26 @@ class VendorCredits(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a vendor credit as open."""
+        """Mark a vendor credit as open.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/vendorcredits/{}/status/open", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -408,11 +579,23 @@ class VendorCredits(SyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.RefundVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.RefundVendorCreditRequest | m.RefundVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Refund (POST /vendorcredits/{vendor_credit_id}/refunds)."""
+        """Refund (POST /vendorcredits/{vendor_credit_id}/refunds).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.RefundVendorCreditRequest`` or a dict typed by
+                ``m.RefundVendorCreditRequestDict`` (Zoho's field names); Zoho requires ``date``,
+                ``amount``, ``account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             _path("/vendorcredits/{}/refunds", vendor_credit_id),
@@ -420,6 +603,7 @@ class VendorCredits(SyncResource):
             m.VendorCreditRefund,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -430,15 +614,26 @@ class VendorCredits(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a vendor credit for approval."""
+        """Submit a vendor credit for approval.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/vendorcredits/{}/submit", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -448,11 +643,22 @@ class VendorCredits(SyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.UpdateVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateVendorCreditRequest | m.UpdateVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Update a vendor credit."""
+        """Update a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.UpdateVendorCreditRequest`` or a dict typed by
+                ``m.UpdateVendorCreditRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -460,6 +666,7 @@ class VendorCredits(SyncResource):
             m.VendorCredit,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -470,11 +677,23 @@ class VendorCredits(SyncResource):
         vendor_credit_refund_id: str,
         /,
         *,
-        body: m.UpdateVendorCreditRefundRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateVendorCreditRefundRequest | m.UpdateVendorCreditRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Update refund (PUT /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Update refund (PUT /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            body: The fields to send: ``m.UpdateVendorCreditRefundRequest`` or a dict typed by
+                ``m.UpdateVendorCreditRefundRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -482,6 +701,7 @@ class VendorCredits(SyncResource):
             m.VendorCreditRefund,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -492,15 +712,26 @@ class VendorCredits(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void a vendor credit."""
+        """Void a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/vendorcredits/{}/status/void", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -514,11 +745,23 @@ class AsyncVendorCredits(AsyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.AddVendorCreditCommentRequest | Mapping[str, Any] | None = None,
+        body: m.AddVendorCreditCommentRequest | m.AddVendorCreditCommentRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Comment:
-        """Add a comment to a vendor credit."""
+        """Add a comment to a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.AddVendorCreditCommentRequest`` or a dict typed by
+                ``m.AddVendorCreditCommentRequestDict`` (Zoho's field names); Zoho requires
+                ``description``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/vendorcredits/{}/comments", vendor_credit_id),
@@ -526,6 +769,7 @@ class AsyncVendorCredits(AsyncResource):
             m.Comment,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -535,16 +779,28 @@ class AsyncVendorCredits(AsyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.ApplyCreditsToABillRequest | Mapping[str, Any] | None = None,
+        body: m.ApplyCreditsToABillRequest | m.ApplyCreditsToABillRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Apply to bills (POST /vendorcredits/{vendor_credit_id}/bills)."""
+        """Apply to bills (POST /vendorcredits/{vendor_credit_id}/bills).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.ApplyCreditsToABillRequest`` or a dict typed by
+                ``m.ApplyCreditsToABillRequestDict`` (Zoho's field names); Zoho requires ``bills``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/vendorcredits/{}/bills", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -555,15 +811,26 @@ class AsyncVendorCredits(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Approve a vendor credit."""
+        """Approve a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/vendorcredits/{}/approve", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -573,11 +840,25 @@ class AsyncVendorCredits(AsyncResource):
         *,
         bill_id: str | None = None,
         ignore_auto_number_generation: bool | None = None,
-        body: m.CreateVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.CreateVendorCreditRequest | m.CreateVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Create a vendor credit."""
+        """Create a vendor credit.
+
+        Args:
+            bill_id: The bill id.
+            ignore_auto_number_generation: Keep the number given in the body instead of the next
+                auto-generated one.
+            body: The fields to send: ``m.CreateVendorCreditRequest`` or a dict typed by
+                ``m.CreateVendorCreditRequestDict`` (Zoho's field names); Zoho requires
+                ``vendor_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/vendorcredits",
@@ -588,6 +869,7 @@ class AsyncVendorCredits(AsyncResource):
                 "ignore_auto_number_generation": ignore_auto_number_generation,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -600,7 +882,13 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a vendor credit."""
+        """Delete a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -618,7 +906,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete applied bill (DELETE /vendorcredits/{vendor_credit_id}/bills/{vendor_credit_bill_id})."""
+        """Delete applied bill (DELETE /vendorcredits/{vendor_credit_id}/bills/{vendor_credit_bill_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_bill_id: Id of the vendor credit bill.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/bills/{}", vendor_credit_id, vendor_credit_bill_id),
@@ -636,7 +931,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a comment from a vendor credit."""
+        """Delete a comment from a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            comment_id: Id of the comment.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/comments/{}", vendor_credit_id, comment_id),
@@ -654,7 +956,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete refund (DELETE /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Delete refund (DELETE /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -672,7 +981,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Get one vendor credit."""
+        """Get one vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -694,7 +1010,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> bytes:
-        """Download a vendor credit as a PDF (``get`` with ``accept=pdf``)."""
+        """Download a vendor credit as a PDF (``get`` with ``accept=pdf``).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            print: Whether to open the print dialog on the PDF.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._bytes(
             "GET",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -715,7 +1038,14 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Get refund (GET /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Get refund (GET /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -753,7 +1083,38 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.VendorCredit]:
-        """List vendor credits; further pages are fetched as you iterate."""
+        """List vendor credits; further pages are fetched as you iterate.
+
+        Args:
+            custom_field: Only records with this custom field.
+            customer_id: Only records with this customer id.
+            customer_name: Only records with this customer name.
+            date: Only records with this date.
+            filter_by: A predefined view to restrict the results to; one of ``Status.All``,
+                ``Status.Open``, ``Status.Closed``, ``Status.Void``, ``Status.Draft``,
+                ``Status.Pending``, ``Status.ApprovalOverdue``, ``Status.MyApprovals`` and others.
+            item_description: Only records with this item description.
+            item_id: Only records with this item id.
+            item_name: Only records with this item name.
+            last_modified_time: Only records changed at or after this time.
+            line_item_id: Only records with this line item id.
+            location_ids: Ids of the locations (a list, sent comma-separated).
+            notes: Only records with this notes.
+            reference_number: Only records with this reference number.
+            search_text: Text to search for in the records' main fields.
+            sort_column: The field to sort the results by; one of ``vendor_name``,
+                ``vendor_credit_number``, ``balance``, ``total``, ``date``, ``created_time``,
+                ``last_modified_time``, ``reference_number`` and others.
+            status: Only records with this status; one of ``open``, ``draft``, ``void``, ``closed``,
+                ``pending_approval``, ``approval_overdue``, ``rejected``, ``approved``.
+            tax_id: Only records with this tax id.
+            total: Only records with this total.
+            vendor_credit_number: Only records with this vendor credit number.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/vendorcredits",
             ("vendorcredits",),
@@ -796,7 +1157,17 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.VendorCreditRefund]:
-        """List all refunds (GET /vendorcredits/refunds)."""
+        """List all refunds (GET /vendorcredits/refunds).
+
+        Args:
+            customer_id: Only records with this customer id.
+            last_modified_time: Only records changed at or after this time.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/vendorcredits/refunds",
             ("vendor_credit_refunds",),
@@ -820,7 +1191,13 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.BillsCredited]:
-        """List bills (GET /vendorcredits/{vendor_credit_id}/bills)."""
+        """List bills (GET /vendorcredits/{vendor_credit_id}/bills).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/vendorcredits/{}/bills", vendor_credit_id),
@@ -839,7 +1216,13 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.Comment]:
-        """List the comments and history of a vendor credit."""
+        """List the comments and history of a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             _path("/vendorcredits/{}/comments", vendor_credit_id),
@@ -860,7 +1243,15 @@ class AsyncVendorCredits(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.VendorCreditRefund]:
-        """List refunds (GET /vendorcredits/{vendor_credit_id}/refunds)."""
+        """List refunds (GET /vendorcredits/{vendor_credit_id}/refunds).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             _path("/vendorcredits/{}/refunds", vendor_credit_id),
             ("vendor_credit_refunds",),
@@ -878,15 +1269,26 @@ class AsyncVendorCredits(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Mark a vendor credit as open."""
+        """Mark a vendor credit as open.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/vendorcredits/{}/status/open", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -896,11 +1298,23 @@ class AsyncVendorCredits(AsyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.RefundVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.RefundVendorCreditRequest | m.RefundVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Refund (POST /vendorcredits/{vendor_credit_id}/refunds)."""
+        """Refund (POST /vendorcredits/{vendor_credit_id}/refunds).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.RefundVendorCreditRequest`` or a dict typed by
+                ``m.RefundVendorCreditRequestDict`` (Zoho's field names); Zoho requires ``date``,
+                ``amount``, ``account_id``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             _path("/vendorcredits/{}/refunds", vendor_credit_id),
@@ -908,6 +1322,7 @@ class AsyncVendorCredits(AsyncResource):
             m.VendorCreditRefund,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -918,15 +1333,26 @@ class AsyncVendorCredits(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a vendor credit for approval."""
+        """Submit a vendor credit for approval.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/vendorcredits/{}/submit", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -936,11 +1362,22 @@ class AsyncVendorCredits(AsyncResource):
         vendor_credit_id: str,
         /,
         *,
-        body: m.UpdateVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateVendorCreditRequest | m.UpdateVendorCreditRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCredit:
-        """Update a vendor credit."""
+        """Update a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: The fields to send: ``m.UpdateVendorCreditRequest`` or a dict typed by
+                ``m.UpdateVendorCreditRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/vendorcredits/{}", vendor_credit_id),
@@ -948,6 +1385,7 @@ class AsyncVendorCredits(AsyncResource):
             m.VendorCredit,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -958,11 +1396,23 @@ class AsyncVendorCredits(AsyncResource):
         vendor_credit_refund_id: str,
         /,
         *,
-        body: m.UpdateVendorCreditRefundRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateVendorCreditRefundRequest | m.UpdateVendorCreditRefundRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.VendorCreditRefund:
-        """Update refund (PUT /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id})."""
+        """Update refund (PUT /vendorcredits/{vendor_credit_id}/refunds/{vendor_credit_refund_id}).
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            vendor_credit_refund_id: Id of the vendor credit refund.
+            body: The fields to send: ``m.UpdateVendorCreditRefundRequest`` or a dict typed by
+                ``m.UpdateVendorCreditRefundRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/vendorcredits/{}/refunds/{}", vendor_credit_id, vendor_credit_refund_id),
@@ -970,6 +1420,7 @@ class AsyncVendorCredits(AsyncResource):
             m.VendorCreditRefund,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -980,15 +1431,26 @@ class AsyncVendorCredits(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Void a vendor credit."""
+        """Void a vendor credit.
+
+        Args:
+            vendor_credit_id: Id of the vendor credit.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/vendorcredits/{}/status/void", vendor_credit_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

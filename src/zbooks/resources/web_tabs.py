@@ -22,11 +22,21 @@ class WebTabs(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateWebTabRequest | Mapping[str, Any] | None = None,
+        body: m.CreateWebTabRequest | m.CreateWebTabRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Create a web tab."""
+        """Create a web tab.
+
+        Args:
+            body: The fields to send: ``m.CreateWebTabRequest`` or a dict typed by
+                ``m.CreateWebTabRequestDict`` (Zoho's field names); Zoho requires ``name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/tabs",
@@ -34,6 +44,7 @@ class WebTabs(SyncResource):
             m.WebTab,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -46,7 +57,13 @@ class WebTabs(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a web tab."""
+        """Delete a web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/tabs/{}", webtab_id),
@@ -63,7 +80,13 @@ class WebTabs(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Get one web tab."""
+        """Get one web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/tabs/{}", webtab_id),
@@ -80,7 +103,12 @@ class WebTabs(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.WebTab]:
-        """List web tabs; further pages are fetched as you iterate."""
+        """List web tabs; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._models(
             "GET",
             "/settings/tabs",
@@ -96,10 +124,20 @@ class WebTabs(SyncResource):
         *,
         tab_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reorder (POST /settings/tabs/reorder)."""
+        """Reorder (POST /settings/tabs/reorder).
+
+        Args:
+            tab_ids: Ids of the tabs (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/settings/tabs/reorder",
@@ -107,6 +145,7 @@ class WebTabs(SyncResource):
                 "tab_ids": tab_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -116,11 +155,22 @@ class WebTabs(SyncResource):
         webtab_id: str,
         /,
         *,
-        body: m.UpdateWebTabRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateWebTabRequest | m.UpdateWebTabRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Update a web tab."""
+        """Update a web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            body: The fields to send: ``m.UpdateWebTabRequest`` or a dict typed by
+                ``m.UpdateWebTabRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/tabs/{}", webtab_id),
@@ -128,6 +178,7 @@ class WebTabs(SyncResource):
             m.WebTab,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -139,10 +190,21 @@ class WebTabs(SyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (POST /settings/tabs/{webtab_id}/status)."""
+        """Update status (POST /settings/tabs/{webtab_id}/status).
+
+        Args:
+            webtab_id: Id of the webtab.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/settings/tabs/{}/status", webtab_id),
@@ -150,6 +212,7 @@ class WebTabs(SyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -161,11 +224,21 @@ class AsyncWebTabs(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateWebTabRequest | Mapping[str, Any] | None = None,
+        body: m.CreateWebTabRequest | m.CreateWebTabRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Create a web tab."""
+        """Create a web tab.
+
+        Args:
+            body: The fields to send: ``m.CreateWebTabRequest`` or a dict typed by
+                ``m.CreateWebTabRequestDict`` (Zoho's field names); Zoho requires ``name``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/tabs",
@@ -173,6 +246,7 @@ class AsyncWebTabs(AsyncResource):
             m.WebTab,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -185,7 +259,13 @@ class AsyncWebTabs(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a web tab."""
+        """Delete a web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/tabs/{}", webtab_id),
@@ -202,7 +282,13 @@ class AsyncWebTabs(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Get one web tab."""
+        """Get one web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/tabs/{}", webtab_id),
@@ -219,7 +305,12 @@ class AsyncWebTabs(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> builtins.list[m.WebTab]:
-        """List web tabs; further pages are fetched as you iterate."""
+        """List web tabs; further pages are fetched as you iterate.
+
+        Args:
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._models(
             "GET",
             "/settings/tabs",
@@ -235,10 +326,20 @@ class AsyncWebTabs(AsyncResource):
         *,
         tab_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Reorder (POST /settings/tabs/reorder)."""
+        """Reorder (POST /settings/tabs/reorder).
+
+        Args:
+            tab_ids: Ids of the tabs (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/settings/tabs/reorder",
@@ -246,6 +347,7 @@ class AsyncWebTabs(AsyncResource):
                 "tab_ids": tab_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -255,11 +357,22 @@ class AsyncWebTabs(AsyncResource):
         webtab_id: str,
         /,
         *,
-        body: m.UpdateWebTabRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateWebTabRequest | m.UpdateWebTabRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.WebTab:
-        """Update a web tab."""
+        """Update a web tab.
+
+        Args:
+            webtab_id: Id of the webtab.
+            body: The fields to send: ``m.UpdateWebTabRequest`` or a dict typed by
+                ``m.UpdateWebTabRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/tabs/{}", webtab_id),
@@ -267,6 +380,7 @@ class AsyncWebTabs(AsyncResource):
             m.WebTab,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -278,10 +392,21 @@ class AsyncWebTabs(AsyncResource):
         *,
         active: bool,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Update status (POST /settings/tabs/{webtab_id}/status)."""
+        """Update status (POST /settings/tabs/{webtab_id}/status).
+
+        Args:
+            webtab_id: Id of the webtab.
+            active: The active flag (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/settings/tabs/{}/status", webtab_id),
@@ -289,6 +414,7 @@ class AsyncWebTabs(AsyncResource):
                 "active": active,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

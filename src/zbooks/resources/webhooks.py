@@ -24,10 +24,20 @@ class Webhooks(SyncResource):
         *,
         history_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk resend (POST /settings/webhooks/histories/bulkresend)."""
+        """Bulk resend (POST /settings/webhooks/histories/bulkresend).
+
+        Args:
+            history_ids: Ids of the historys (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             "/settings/webhooks/histories/bulkresend",
@@ -35,6 +45,7 @@ class Webhooks(SyncResource):
                 "history_ids": history_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -42,11 +53,21 @@ class Webhooks(SyncResource):
     def create(
         self,
         *,
-        body: m.CreateWebhookRequest | Mapping[str, Any] | None = None,
+        body: m.CreateWebhookRequest | m.CreateWebhookRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Webhook:
-        """Create a webhook."""
+        """Create a webhook.
+
+        Args:
+            body: The fields to send: ``m.CreateWebhookRequest`` or a dict typed by
+                ``m.CreateWebhookRequestDict`` (Zoho's field names); Zoho requires ``url``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "POST",
             "/settings/webhooks",
@@ -54,6 +75,7 @@ class Webhooks(SyncResource):
             m.Webhook,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -66,7 +88,13 @@ class Webhooks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a webhook."""
+        """Delete a webhook.
+
+        Args:
+            webhook_id: Id of the webhook.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "DELETE",
             _path("/settings/webhooks/{}", webhook_id),
@@ -83,7 +111,13 @@ class Webhooks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Webhook:
-        """Get one webhook."""
+        """Get one webhook.
+
+        Args:
+            webhook_id: Id of the webhook.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/webhooks/{}", webhook_id),
@@ -102,7 +136,14 @@ class Webhooks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetWebhookEditpageResponse:
-        """Get editpage (GET /settings/webhooks/editpage)."""
+        """Get editpage (GET /settings/webhooks/editpage).
+
+        Args:
+            entity: The entity.
+            webhook_id: The webhook id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._record(
             "GET",
             "/settings/webhooks/editpage",
@@ -123,7 +164,13 @@ class Webhooks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.History:
-        """Get history (GET /settings/webhooks/histories/{history_id})."""
+        """Get history (GET /settings/webhooks/histories/{history_id}).
+
+        Args:
+            history_id: Id of the history.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "GET",
             _path("/settings/webhooks/histories/{}", history_id),
@@ -144,7 +191,16 @@ class Webhooks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.Webhook]:
-        """List webhooks; further pages are fetched as you iterate."""
+        """List webhooks; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/webhooks",
             ("webhooks",),
@@ -175,7 +231,22 @@ class Webhooks(SyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> Paginator[m.History]:
-        """List histories (GET /settings/webhooks/histories)."""
+        """List histories (GET /settings/webhooks/histories).
+
+        Args:
+            end_time: Only records with this end time.
+            entity_id: Only records with this entity id.
+            filter_by: A predefined view to restrict the results to.
+            from_date: Only records with this from date.
+            sort_column: The field to sort the results by.
+            start_time: Only records with this start time.
+            to_date: Only records with this to date.
+            webhook_id: Only records with this webhook id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/webhooks/histories",
             ("histories",),
@@ -202,15 +273,26 @@ class Webhooks(SyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resend (POST /settings/webhooks/histories/{history_id}/resend)."""
+        """Resend (POST /settings/webhooks/histories/{history_id}/resend).
+
+        Args:
+            history_id: Id of the history.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._envelope(
             "POST",
             _path("/settings/webhooks/histories/{}/resend", history_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -220,11 +302,22 @@ class Webhooks(SyncResource):
         webhook_id: str,
         /,
         *,
-        body: m.UpdateWebhookRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateWebhookRequest | m.UpdateWebhookRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Webhook:
-        """Update a webhook."""
+        """Update a webhook.
+
+        Args:
+            webhook_id: Id of the webhook.
+            body: The fields to send: ``m.UpdateWebhookRequest`` or a dict typed by
+                ``m.UpdateWebhookRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._model(
             "PUT",
             _path("/settings/webhooks/{}", webhook_id),
@@ -232,6 +325,7 @@ class Webhooks(SyncResource):
             m.Webhook,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -245,10 +339,20 @@ class AsyncWebhooks(AsyncResource):
         *,
         history_ids: str | Sequence[str],
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Bulk resend (POST /settings/webhooks/histories/bulkresend)."""
+        """Bulk resend (POST /settings/webhooks/histories/bulkresend).
+
+        Args:
+            history_ids: Ids of the historys (a list, sent comma-separated) (required).
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             "/settings/webhooks/histories/bulkresend",
@@ -256,6 +360,7 @@ class AsyncWebhooks(AsyncResource):
                 "history_ids": history_ids,
             },
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -263,11 +368,21 @@ class AsyncWebhooks(AsyncResource):
     async def create(
         self,
         *,
-        body: m.CreateWebhookRequest | Mapping[str, Any] | None = None,
+        body: m.CreateWebhookRequest | m.CreateWebhookRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Webhook:
-        """Create a webhook."""
+        """Create a webhook.
+
+        Args:
+            body: The fields to send: ``m.CreateWebhookRequest`` or a dict typed by
+                ``m.CreateWebhookRequestDict`` (Zoho's field names); Zoho requires ``url``.
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "POST",
             "/settings/webhooks",
@@ -275,6 +390,7 @@ class AsyncWebhooks(AsyncResource):
             m.Webhook,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -287,7 +403,13 @@ class AsyncWebhooks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Delete a webhook."""
+        """Delete a webhook.
+
+        Args:
+            webhook_id: Id of the webhook.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "DELETE",
             _path("/settings/webhooks/{}", webhook_id),
@@ -304,7 +426,13 @@ class AsyncWebhooks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Webhook:
-        """Get one webhook."""
+        """Get one webhook.
+
+        Args:
+            webhook_id: Id of the webhook.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/webhooks/{}", webhook_id),
@@ -323,7 +451,14 @@ class AsyncWebhooks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.GetWebhookEditpageResponse:
-        """Get editpage (GET /settings/webhooks/editpage)."""
+        """Get editpage (GET /settings/webhooks/editpage).
+
+        Args:
+            entity: The entity.
+            webhook_id: The webhook id.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._record(
             "GET",
             "/settings/webhooks/editpage",
@@ -344,7 +479,13 @@ class AsyncWebhooks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.History:
-        """Get history (GET /settings/webhooks/histories/{history_id})."""
+        """Get history (GET /settings/webhooks/histories/{history_id}).
+
+        Args:
+            history_id: Id of the history.
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "GET",
             _path("/settings/webhooks/histories/{}", history_id),
@@ -365,7 +506,16 @@ class AsyncWebhooks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.Webhook]:
-        """List webhooks; further pages are fetched as you iterate."""
+        """List webhooks; further pages are fetched as you iterate.
+
+        Args:
+            filter_by: A predefined view to restrict the results to.
+            sort_column: The field to sort the results by.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/webhooks",
             ("webhooks",),
@@ -396,7 +546,22 @@ class AsyncWebhooks(AsyncResource):
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> AsyncPaginator[m.History]:
-        """List histories (GET /settings/webhooks/histories)."""
+        """List histories (GET /settings/webhooks/histories).
+
+        Args:
+            end_time: Only records with this end time.
+            entity_id: Only records with this entity id.
+            filter_by: A predefined view to restrict the results to.
+            from_date: Only records with this from date.
+            sort_column: The field to sort the results by.
+            start_time: Only records with this start time.
+            to_date: Only records with this to date.
+            webhook_id: Only records with this webhook id.
+            page: The first page to fetch.
+            per_page: Records per page (Zoho allows at most 200).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return self._paginate(
             "/settings/webhooks/histories",
             ("histories",),
@@ -423,15 +588,26 @@ class AsyncWebhooks(AsyncResource):
         /,
         *,
         body: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> dict[str, Any]:
-        """Resend (POST /settings/webhooks/histories/{history_id}/resend)."""
+        """Resend (POST /settings/webhooks/histories/{history_id}/resend).
+
+        Args:
+            history_id: Id of the history.
+            body: A JSON object to send (the OAS documents none).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._envelope(
             "POST",
             _path("/settings/webhooks/histories/{}/resend", history_id),
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -441,11 +617,22 @@ class AsyncWebhooks(AsyncResource):
         webhook_id: str,
         /,
         *,
-        body: m.UpdateWebhookRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateWebhookRequest | m.UpdateWebhookRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Webhook:
-        """Update a webhook."""
+        """Update a webhook.
+
+        Args:
+            webhook_id: Id of the webhook.
+            body: The fields to send: ``m.UpdateWebhookRequest`` or a dict typed by
+                ``m.UpdateWebhookRequestDict`` (Zoho's field names).
+            extra_body: Fields the OAS does not document yet, merged into the body last (they win
+                over ``body``).
+            params: More query parameters; the documented ones above win.
+            organization_id: The organization to act on; the client's by default.
+        """
         return await self._model(
             "PUT",
             _path("/settings/webhooks/{}", webhook_id),
@@ -453,6 +640,7 @@ class AsyncWebhooks(AsyncResource):
             m.Webhook,
             query={},
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -59,13 +59,17 @@ class Contacts(generated.Contacts):
     def create(
         self,
         *,
-        body: m.CreateContactRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactRequest | m.CreateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
         """Create a contact; a body with ``contact_number`` keeps that number."""
         return super().create(
-            body=own_number_in_body(body, NUMBER), params=params, organization_id=organization_id
+            body=own_number_in_body(body, NUMBER),
+            extra_body=extra_body,
+            params=params,
+            organization_id=organization_id,
         )
 
     def update(
@@ -73,7 +77,8 @@ class Contacts(generated.Contacts):
         contact_id: str,
         /,
         *,
-        body: m.UpdateContactRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactRequest | m.UpdateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
@@ -81,6 +86,7 @@ class Contacts(generated.Contacts):
         return super().update(
             contact_id,
             body=own_number_in_body(body, NUMBER),
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -118,13 +124,17 @@ class AsyncContacts(generated.AsyncContacts):
     async def create(
         self,
         *,
-        body: m.CreateContactRequest | Mapping[str, Any] | None = None,
+        body: m.CreateContactRequest | m.CreateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
         """Create a contact; a body with ``contact_number`` keeps that number."""
         return await super().create(
-            body=own_number_in_body(body, NUMBER), params=params, organization_id=organization_id
+            body=own_number_in_body(body, NUMBER),
+            extra_body=extra_body,
+            params=params,
+            organization_id=organization_id,
         )
 
     async def update(
@@ -132,7 +142,8 @@ class AsyncContacts(generated.AsyncContacts):
         contact_id: str,
         /,
         *,
-        body: m.UpdateContactRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateContactRequest | m.UpdateContactRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Contact:
@@ -140,6 +151,7 @@ class AsyncContacts(generated.AsyncContacts):
         return await super().update(
             contact_id,
             body=own_number_in_body(body, NUMBER),
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -30,7 +30,7 @@ NUMBER = "creditnote_number"
 Amounts = Mapping[str, Decimal | float | str]
 
 
-def _applications(amounts: Amounts) -> dict[str, Any]:
+def _applications(amounts: Amounts) -> m.ApplyCreditNoteToInvoiceRequestDict:
     return {
         "invoices": [
             {"invoice_id": invoice_id, "amount_applied": Decimal(str(amount))}
@@ -76,7 +76,8 @@ class CreditNotes(generated.CreditNotes):
         *,
         ignore_auto_number_generation: bool | None = None,
         invoice_id: str | None = None,
-        body: m.CreateCreditNoteRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCreditNoteRequest | m.CreateCreditNoteRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CreditNote:
@@ -85,6 +86,7 @@ class CreditNotes(generated.CreditNotes):
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             invoice_id=invoice_id,
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -95,7 +97,8 @@ class CreditNotes(generated.CreditNotes):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateCreditNoteRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCreditNoteRequest | m.UpdateCreditNoteRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CreditNote:
@@ -104,6 +107,7 @@ class CreditNotes(generated.CreditNotes):
             creditnote_id,
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -156,7 +160,8 @@ class AsyncCreditNotes(generated.AsyncCreditNotes):
         *,
         ignore_auto_number_generation: bool | None = None,
         invoice_id: str | None = None,
-        body: m.CreateCreditNoteRequest | Mapping[str, Any] | None = None,
+        body: m.CreateCreditNoteRequest | m.CreateCreditNoteRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CreditNote:
@@ -165,6 +170,7 @@ class AsyncCreditNotes(generated.AsyncCreditNotes):
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             invoice_id=invoice_id,
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -175,7 +181,8 @@ class AsyncCreditNotes(generated.AsyncCreditNotes):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateCreditNoteRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateCreditNoteRequest | m.UpdateCreditNoteRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.CreditNote:
@@ -184,6 +191,7 @@ class AsyncCreditNotes(generated.AsyncCreditNotes):
             creditnote_id,
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -100,7 +100,8 @@ class Estimates(generated.Estimates):
         *,
         ignore_auto_number_generation: bool | None = None,
         send: bool | None = None,
-        body: m.CreateEstimateRequest | Mapping[str, Any] | None = None,
+        body: m.CreateEstimateRequest | m.CreateEstimateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Estimate:
@@ -109,6 +110,7 @@ class Estimates(generated.Estimates):
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             send=send,
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -119,7 +121,8 @@ class Estimates(generated.Estimates):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateEstimateRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateEstimateRequest | m.UpdateEstimateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Estimate:
@@ -128,6 +131,7 @@ class Estimates(generated.Estimates):
             estimate_id,
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -195,7 +199,8 @@ class AsyncEstimates(generated.AsyncEstimates):
         *,
         ignore_auto_number_generation: bool | None = None,
         send: bool | None = None,
-        body: m.CreateEstimateRequest | Mapping[str, Any] | None = None,
+        body: m.CreateEstimateRequest | m.CreateEstimateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Estimate:
@@ -204,6 +209,7 @@ class AsyncEstimates(generated.AsyncEstimates):
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             send=send,
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -214,7 +220,8 @@ class AsyncEstimates(generated.AsyncEstimates):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateEstimateRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateEstimateRequest | m.UpdateEstimateRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Estimate:
@@ -223,6 +230,7 @@ class AsyncEstimates(generated.AsyncEstimates):
             estimate_id,
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )

@@ -99,7 +99,8 @@ class Invoices(generated.Invoices):
         ignore_auto_number_generation: bool | None = None,
         is_quick_create: bool | None = None,
         send: bool | None = None,
-        body: m.CreateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceRequest | m.CreateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
@@ -110,6 +111,7 @@ class Invoices(generated.Invoices):
             is_quick_create=is_quick_create,
             send=send,
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -120,7 +122,8 @@ class Invoices(generated.Invoices):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceRequest | m.UpdateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
@@ -129,6 +132,7 @@ class Invoices(generated.Invoices):
             invoice_id,
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -215,7 +219,8 @@ class AsyncInvoices(generated.AsyncInvoices):
         ignore_auto_number_generation: bool | None = None,
         is_quick_create: bool | None = None,
         send: bool | None = None,
-        body: m.CreateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.CreateInvoiceRequest | m.CreateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
@@ -226,6 +231,7 @@ class AsyncInvoices(generated.AsyncInvoices):
             is_quick_create=is_quick_create,
             send=send,
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
@@ -236,7 +242,8 @@ class AsyncInvoices(generated.AsyncInvoices):
         /,
         *,
         ignore_auto_number_generation: bool | None = None,
-        body: m.UpdateInvoiceRequest | Mapping[str, Any] | None = None,
+        body: m.UpdateInvoiceRequest | m.UpdateInvoiceRequestDict | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         organization_id: str | None = None,
     ) -> m.Invoice:
@@ -245,6 +252,7 @@ class AsyncInvoices(generated.AsyncInvoices):
             invoice_id,
             ignore_auto_number_generation=own_number(body, NUMBER, ignore_auto_number_generation),
             body=body,
+            extra_body=extra_body,
             params=params,
             organization_id=organization_id,
         )
