@@ -12,10 +12,9 @@ the pure helpers below so that every backend applies exactly the same arithmetic
 backend only decides where the numbers are stored and how the check-and-record is made
 atomic.
 
-Future work (not built): a Redis backend for workers spread over several machines. It
-would keep the grant log in a sorted set per key (ZREMRANGEBYSCORE / ZCARD / ZADD) and the
-daily and block fields in a hash, run the whole `try_take` as one Lua script so it stays
-atomic, and read the time from Redis (`TIME`) so that machines with skewed clocks agree.
+Backends shared by several machines (PostgreSQL, Redis) live in `zbooks.fleet` and are
+chosen by URL through `zbooks.core.store_urls`, which imports them only when asked. They
+also implement `SlotBackend`, so the concurrency cap holds across machines too.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 __all__ = [
     "DAY",
@@ -40,6 +39,7 @@ __all__ = [
     "MemoryBackend",
     "RateLimitBackend",
     "SQLiteBackend",
+    "SlotBackend",
     "next_daily_reset",
 ]
 
@@ -60,8 +60,7 @@ class DailyBudgetExhausted(Exception):
         self.reset_in = reset_in
         when = f"; it resets in about {reset_in:.0f} s" if reset_in is not None else ""
         super().__init__(
-            f"the daily budget of {limit:,} API requests for organization {org_id} "
-            f"is used up{when}"
+            f"the daily budget of {limit:,} API requests for organization {org_id} is used up{when}"
         )
 
     def __reduce__(self) -> tuple[type[DailyBudgetExhausted], tuple[str, int, float | None]]:
@@ -217,6 +216,26 @@ class RateLimitBackend(Protocol):
 
     def reset(self, key: str) -> None:
         """Forget everything about `key` (window log, daily count, block)."""
+        ...
+
+
+@runtime_checkable
+class SlotBackend(Protocol):
+    """A backend that also holds the concurrency cap, for callers on many machines.
+
+    The in-process cap of `RateLimiter` cannot see other processes; a shared backend
+    counts in-flight requests itself. Each slot is a lease: it expires `lease` seconds
+    after it was taken, so a process that dies holding slots frees them on its own.
+    """
+
+    def try_slot(
+        self, key: str, clock: Callable[[], float], concurrency: int, lease: float
+    ) -> tuple[str | None, float]:
+        """Atomically take one of `concurrency` slots: (slot id, 0.0) or (None, wait)."""
+        ...
+
+    def release_slot(self, key: str, slot: str) -> None:
+        """Give a slot back (a slot whose lease expired is already gone; no error)."""
         ...
 
 
@@ -415,9 +434,7 @@ class SQLiteBackend:
         return DailyState(day_end, anchor, used, override), float(blocked_until)
 
     @staticmethod
-    def _save(
-        conn: sqlite3.Connection, key: str, daily: DailyState, blocked_until: float
-    ) -> None:
+    def _save(conn: sqlite3.Connection, key: str, daily: DailyState, blocked_until: float) -> None:
         conn.execute(
             "INSERT INTO zbooks_ratelimit_state"
             " (key, day_end, day_anchor, day_used, limit_override, blocked_until)"
