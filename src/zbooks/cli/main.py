@@ -36,9 +36,10 @@ _CORE: dict[str, tuple[str, str, str]] = {
     "sandbox": ("zbooks.cli.sandbox", "app", "Run the local Zoho Books emulator."),
     "sync": ("zbooks.cli.sync", "sync_app", "Copy Books data into SQLite or PostgreSQL."),
     "webhooks": ("zbooks.cli.webhooks", "app", "Receive webhooks; make the sandbox send one."),
+    "connections": ("zbooks.cli.connections", "app", "Manage a fleet's Zoho connections."),
 }
 
-_GROUPS = frozenset({"profiles", "sandbox", "webhooks"})
+_GROUPS = frozenset({"profiles", "sandbox", "webhooks", "connections"})
 
 
 class ZbooksGroup(TyperGroup):
