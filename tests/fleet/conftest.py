@@ -13,6 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+
+from tests.sync.support import SandboxProc, sandbox_process
 
 POSTGRES_URL = os.environ.get("ZBOOKS_TEST_POSTGRES_URL")
 
@@ -101,3 +104,29 @@ def limiter_url(request: pytest.FixtureRequest) -> str:
 def unique() -> str:
     """A fresh name: tests share one Redis and one database without cleaning up."""
     return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxProc]:
+    """A sandbox in a child process (limits lifted; fleets are created per test)."""
+    with sandbox_process(seed="empty") as proc:
+        yield proc
+
+
+@pytest.fixture
+def target_db(postgres_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for synced data (dropped afterwards)."""
+    name = f"zbooks_fleet_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(
+        postgres_url.replace("postgresql://", "postgresql+psycopg://"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = postgres_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -8,13 +8,12 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.sync.support import SandboxProc, sandbox_process
+from tests.sync.support import SandboxProc
 from zbooks.fleet import Connections
 from zbooks.fleet.crypto import Cipher
 from zbooks.fleet.orglock import RedisLocks
@@ -25,32 +24,8 @@ from .test_shared_stores import ROOT
 ORGS, INVOICES = 6, 4
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProc]:
-    with sandbox_process(seed="empty") as proc:
-        yield proc
-
-
-@pytest.fixture
-def target_db(postgres_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database for the synced data (dropped afterwards)."""
-    name = f"zbooks_fleet_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(
-        postgres_url.replace("postgresql://", "postgresql+psycopg://"),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = postgres_url.rsplit("/", 1)[0] + "/" + name
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _invoice_orgs(url: str) -> dict[str, int]:
+def invoice_orgs(url: str) -> dict[str, int]:
+    """Invoices per organization in a synced database."""
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         with engine.connect() as conn:
@@ -136,17 +111,17 @@ def test_worker_pool_syncs_every_connection_once(
         assert sorted(names) == sorted(t.name for t in tenants)
         expected = {t.organization_id: INVOICES for t in tenants}
         deadline = time.monotonic() + 90
-        while _invoice_orgs(target_db) != expected and time.monotonic() < deadline:
+        while invoice_orgs(target_db) != expected and time.monotonic() < deadline:
             assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
             time.sleep(0.5)
-        assert _invoice_orgs(target_db) == expected
+        assert invoice_orgs(target_db) == expected
         # A second round is idempotent: same rows, no new refresh.
         again = sender.send_task(
             "zbooks.sync_connection", args=[tenants[0].name], kwargs={"modules": ["invoices"]}
         ).get(timeout=60)
         assert again["status"] == "ok"
         assert again["organizations"][tenants[0].organization_id]["inserted"] == 0
-        assert _invoice_orgs(target_db) == expected
+        assert invoice_orgs(target_db) == expected
     finally:
         worker.terminate()
         try:

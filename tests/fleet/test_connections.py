@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.sync.support import SandboxProc, sandbox_process
+from tests.sync.support import SandboxProc
 from zbooks.auth.oauth import OAuthClient
 from zbooks.errors import ConfigurationError
 from zbooks.fleet import Connections
 from zbooks.fleet.connections import ConnectionUnavailable, State
 from zbooks.fleet.crypto import Cipher
 from zbooks.fleet.sandbox import SandboxControl, Tenant, register
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProc]:
-    with sandbox_process(seed="empty") as proc:
-        yield proc
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ def run_sync(client: Any, database: str, **options: Any) -> Any:
     is newer than this module); an option the sync does not know is dropped when it is
     None and refused otherwise, never silently ignored.
     """
+    import sqlalchemy as sa
+
     import zbooks.sync as zsync
 
     accepted = inspect.signature(zsync.run).parameters
@@ -55,7 +58,16 @@ def run_sync(client: Any, database: str, **options: Any) -> Any:
             kwargs[key] = value
         elif value is not None:
             raise TypeError(f"this zbooks.sync.run does not support {key}=")
-    return zsync.run(client, database, **kwargs)
+    for attempt in range(4):
+        try:
+            return zsync.run(client, database, **kwargs)
+        except sa.exc.DBAPIError as exc:
+            # Workers starting on a fresh database race to CREATE TABLE; PostgreSQL
+            # reports the loser as a duplicate. The sync is idempotent: run it again.
+            if attempt == 3 or "already exists" not in str(exc.orig):
+                raise
+            time.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def sync_connection(
