@@ -152,3 +152,110 @@ def test_one_worker_per_organization(redis_url: str) -> None:
             assert not theirs
     with other.hold(org) as theirs:
         assert theirs
+
+
+def _rows(url: str) -> set[tuple[str, str, str]]:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(sa.text("SELECT organization_id, id, row_hash FROM invoices"))
+            return {(str(a), str(b), str(c)) for a, b, c in found}
+    finally:
+        engine.dispose()
+
+
+def _start_worker(
+    env: dict[str, str], concurrency: int, log: Path | None = None
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "zbooks.fleet.celery", "worker",
+            "--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "WARNING",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "--hostname", f"fleet-kill-{uuid.uuid4().hex[:6]}@%h",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w") if log else subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # its own process group: SIGKILL takes the pool with it
+    )  # fmt: skip
+
+
+def test_sigkilled_worker_loses_and_duplicates_nothing(
+    sandbox: SandboxProc,
+    redis_url: str,
+    target_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import signal
+
+    monkeypatch.setenv("ZBOOKS_ENCRYPTION_KEY", Cipher.generate_key())
+    registry_url = f"sqlite:///{tmp_path / 'connections.db'}"
+    broker = redis_url.rsplit("/", 1)[0] + "/4"
+    with SandboxControl(sandbox.base_url, sandbox.control_token) as control:
+        # 60 invoices: the killed run and the rerun together stay under one organization's
+        # 100 requests a minute, which the shared limiter enforces across both workers.
+        (tenant,) = control.seed_fleet(1, invoices=60, prefix="kill")
+        # Slow invoice answers so the kill lands mid-sync.
+        control.call(
+            "POST", "/faults", {"kind": "slow", "delay": 0.3, "path_prefix": "/books/v3/invoices"}
+        )
+    registry = Connections(registry_url, token_store=redis_url, rate_limiter=redis_url)
+    register(registry, [tenant], sandbox.base_url)
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(ROOT / "src"),
+        ZBOOKS_CELERY_BROKER=broker,
+        ZBOOKS_CONNECTIONS_URL=registry_url,
+        ZBOOKS_SYNC_DATABASE_URL=target_db,
+        ZBOOKS_TOKEN_STORE=redis_url,
+        ZBOOKS_RATE_LIMIT_STORE=redis_url,
+        ZBOOKS_CELERY_VISIBILITY_TIMEOUT="4",
+        ZBOOKS_SYNC_LOCK_LEASE="3",
+        ZBOOKS_CELERY_BUSY_RETRY="1",
+        ZBOOKS_RATE_LIMIT_SLOT_LEASE="3",  # the killed worker's in-flight slots
+    )
+    from celery import Celery
+
+    sender = Celery("zbooks-test", broker=broker, backend=broker)
+    first = _start_worker(env, 1)
+    second: subprocess.Popen[str] | None = None
+    try:
+        result = sender.send_task(
+            "zbooks.sync_connection", args=[tenant.name], kwargs={"modules": ["invoices"]}
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            log = sandbox.control("GET", "/requests?limit=2000")["requests"]
+            if sum(1 for e in log if e.get("org_id") == tenant.organization_id) >= 8:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the worker never started syncing")
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        assert invoice_orgs(target_db).get(tenant.organization_id, 0) < 60  # mid-sync
+        with SandboxControl(sandbox.base_url, sandbox.control_token) as control:
+            control.call("DELETE", "/faults")
+        second = _start_worker(env, 1)
+        outcome = result.get(timeout=90)  # the same task, redelivered and finished
+        assert outcome["status"] == "ok"
+        assert invoice_orgs(target_db) == {tenant.organization_id: 60}
+        # Identical to a clean run: the same rows with the same content hashes.
+        import zbooks.sync
+
+        clean = f"sqlite:///{tmp_path / 'clean.db'}"
+        with registry.client(tenant.name, rate_limiter=False) as client:  # not the fleet's budget
+            zbooks.sync.run(client, clean, modules=["invoices"])
+        assert _rows(target_db) == _rows(clean) and len(_rows(clean)) == 60
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()

@@ -7,7 +7,8 @@ Environment: ``ZBOOKS_CELERY_BROKER`` (default ``redis://127.0.0.1:6379/0``; als
 result backend and the per-organization locks), ``ZBOOKS_CONNECTIONS_URL`` (the registry),
 ``ZBOOKS_SYNC_DATABASE_URL`` (where data lands), ``ZBOOKS_ENCRYPTION_KEY``, and
 ``ZBOOKS_TOKEN_STORE`` / ``ZBOOKS_RATE_LIMIT_STORE`` (default: the registry's database; set
-them to the Redis URL for a large fleet).
+them to the Redis URL for a large fleet). Tuning: ``ZBOOKS_CELERY_VISIBILITY_TIMEOUT``
+(3600 s), ``ZBOOKS_SYNC_LOCK_LEASE`` (60 s), ``ZBOOKS_CELERY_BUSY_RETRY`` (30 s).
 
 Tasks are ``acks_late`` with ``reject_on_worker_lost``: a worker killed mid-task leaves
 its message unacknowledged, Redis redelivers it (after ``visibility_timeout``), and the
@@ -27,7 +28,25 @@ from celery.schedules import crontab
 from zbooks.fleet.orglock import RedisLocks
 
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
-BUSY_RETRY = 30  # seconds before a task whose organization was busy tries again
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        from zbooks.errors import ConfigurationError
+
+        raise ConfigurationError(f"{name} must be a number of seconds, not {raw!r}.") from None
+
+
+# Seconds before a task whose organization was busy tries again.
+BUSY_RETRY = _seconds("ZBOOKS_CELERY_BUSY_RETRY", 30.0)
+# How long the broker waits for an acknowledgement before redelivering a task whose
+# worker died: longer than the longest sync of one connection.
+VISIBILITY_TIMEOUT = _seconds("ZBOOKS_CELERY_VISIBILITY_TIMEOUT", 3600.0)
+# The per-organization lock's lease (renewed while the sync runs; ends for a dead worker).
+LOCK_LEASE = _seconds("ZBOOKS_SYNC_LOCK_LEASE", 60.0)
 
 
 def broker_url() -> str:
@@ -57,7 +76,7 @@ app.conf.update(
     result_serializer="json",
     accept_content=["json"],
     result_expires=24 * 3600,
-    broker_transport_options={"visibility_timeout": 3600},
+    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
     broker_connection_retry_on_startup=True,
     # An example schedule: every connection every 15 minutes. Replace or extend it in
     # your own Celery config (app.conf.beat_schedule).
@@ -80,7 +99,7 @@ def sync_connection(
         Connections(registry_url),
         name,
         database,
-        locks=RedisLocks(broker_url()),
+        locks=RedisLocks(broker_url(), lease=LOCK_LEASE),
         modules=modules,
         details=details,
     )

@@ -149,6 +149,15 @@ class Connections:
             rate_limiter or environ.get("ZBOOKS_RATE_LIMIT_STORE", "").strip() or self.url
         )
         self._limiters: dict[str, RateLimiter] = {}
+        # How long a concurrency slot of a dead worker stays taken: longer than one request
+        # (30 s timeout), short enough that a killed worker's slots come back soon.
+        lease = environ.get("ZBOOKS_RATE_LIMIT_SLOT_LEASE", "").strip()
+        try:
+            self.slot_lease = float(lease) if lease else 60.0
+        except ValueError:
+            raise ConfigurationError(
+                f"ZBOOKS_RATE_LIMIT_SLOT_LEASE must be seconds, not {lease!r}."
+            ) from None
 
     def __repr__(self) -> str:
         return f"Connections({redact(self.url)!r})"
@@ -321,7 +330,9 @@ class Connections:
         limiter = self._limiters.get(plan)
         if limiter is None:
             backend = open_limiter_backend(self.rate_limiter_url)
-            limiter = self._limiters[plan] = RateLimiter(plan=plan, backend=backend)
+            limiter = self._limiters[plan] = RateLimiter(
+                plan=plan, backend=backend, slot_lease=self.slot_lease
+            )
         return limiter
 
     def _client_args(self, name: str) -> tuple[Connection, dict[str, Any]]:
@@ -362,13 +373,16 @@ class Connections:
         return connection, args
 
     def client(self, name: str, **options: Any) -> Client:
-        """A `Client` for connection `name`; a rejected grant marks it `needs_reauth`."""
+        """A `Client` for connection `name`; a rejected grant marks it `needs_reauth`.
+
+        `options` go to `Client` and override the registry's wiring (``timeout=``,
+        ``retry=``, or ``rate_limiter=False`` for a tool that must not share the budget)."""
         _connection, args = self._client_args(name)
-        return _ConnectionClient(self, name, **args, **options)
+        return _ConnectionClient(self, name, **{**args, **options})
 
     def async_client(self, name: str, **options: Any) -> AsyncClient:
         _connection, args = self._client_args(name)
-        return _AsyncConnectionClient(self, name, **args, **options)
+        return _AsyncConnectionClient(self, name, **{**args, **options})
 
     def test(self, name: str) -> Connection:
         """Call Zoho once with the connection; record its organizations; return the state.
