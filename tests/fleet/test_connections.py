@@ -140,3 +140,41 @@ def test_registry_needs_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         Connections(f"sqlite:///{tmp_path / 'c.db'}")
     with pytest.raises(ConfigurationError, match="PostgreSQL or SQLite"):
         Connections("redis://127.0.0.1:1/0", cipher=Cipher(Cipher.generate_key()))
+
+
+async def test_async_client_shares_the_connection(
+    sandbox: SandboxProc, tenants: list[Tenant], tmp_path: Path, key: str, redis_url: str
+) -> None:
+    registry = Connections(
+        f"sqlite:///{tmp_path / 'c.db'}", token_store=redis_url, rate_limiter=redis_url
+    )
+    tenant = tenants[0]
+    mine = Tenant(
+        tenant.name + "-a", tenant.organization_id, tenant.user_id, tenant.client_id,
+        tenant.client_secret, tenant.refresh_token, tenant.plan,
+    )  # fmt: skip
+    register(registry, [mine], sandbox.base_url)
+    async with registry.async_client(mine.name) as client:
+        orgs = await client.organizations()
+        assert [o["organization_id"] for o in orgs] == [tenant.organization_id]
+        assert client.rate_limiter is registry.limiter(tenant.plan)
+        assert client.rate_limiter is not None
+        assert type(client.rate_limiter.backend).__name__ == "RedisBackend"
+    stored = registry._store(mine.name).load()
+    assert stored is not None and stored.access_token  # the shared store got the token
+
+
+def test_fleet_control_call_refuses_bad_input(sandbox: SandboxProc) -> None:
+    import httpx2
+
+    headers = {"Authorization": f"Bearer {sandbox.control_token}"}
+    for body, needle in (
+        ({"orgs": 0}, "orgs must be between"),
+        ({"orgs": "ten"}, "orgs must be an integer"),
+        ({"orgs": 1, "plan": "gold"}, "plan must be one of"),
+        ({"orgs": 1, "invoices": -1}, "invoices must be between"),
+    ):
+        answer = httpx2.post(f"{sandbox.base_url}/_sandbox/fleet", json=body, headers=headers)
+        assert answer.status_code == 400 and needle in answer.text
+    anonymous = httpx2.post(f"{sandbox.base_url}/_sandbox/fleet", json={"orgs": 1})
+    assert anonymous.status_code in (401, 403)

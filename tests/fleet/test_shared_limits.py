@@ -49,7 +49,7 @@ def test_window_and_concurrency_hold_across_processes(
         in_window = sum(1 for u in grants[i:] if u < t + 0.9)
         assert in_window <= 10, f"{in_window} grants within 0.9 s"
     # About 10/s: the limiter admitted work (it did not just stall), and no more overall.
-    span = grants[-1] - grants[0]
+    span = grants[-1] - grants[0] + 0.2  # the same slack: recorded after the decision
     assert 20 <= len(grants) <= 10 * (int(span) + 1)
 
 

@@ -130,3 +130,38 @@ def test_unknown_scheme_is_a_clear_error() -> None:
     with pytest.raises(ConfigurationError) as info:
         open_token_store("mongodb://u:hunter2@host/db", "x")
     assert "hunter2" not in str(info.value)
+
+
+def test_client_joins_a_fleet_by_url(redis_url: str, unique: str, tmp_path: Path) -> None:
+    """`token_store=` / `rate_limiter=` URLs, or ZBOOKS_TOKEN_STORE / ZBOOKS_RATE_LIMIT_STORE."""
+    from zbooks import Client
+    from zbooks.fleet.redis_limits import RedisBackend
+    from zbooks.fleet.redis_tokens import RedisTokenStore
+
+    env = {"ZBOOKS_CONFIG_DIR": str(tmp_path)}
+    with Client(
+        profile=None,
+        access_token="1000.access",
+        refresh_token="1000.refresh",
+        token_store=redis_url,
+        rate_limiter=redis_url,
+        region="eu",
+        env=env,
+    ) as client:
+        assert isinstance(client.token_store, RedisTokenStore)
+        assert client.rate_limiter is not None
+        assert isinstance(client.rate_limiter.backend, RedisBackend)
+    seeded = open_token_store(redis_url, "default").load()
+    assert seeded is not None and seeded.refresh_token == "1000.refresh"
+
+    env.update(
+        ZBOOKS_TOKEN_STORE=f"sqlite:///{tmp_path / 'tokens.db'}",
+        ZBOOKS_RATE_LIMIT_STORE=f"sqlite:///{tmp_path / 'limits.db'}",
+        ZBOOKS_PROFILE=unique,
+    )
+    with Client(access_token="1000.other", region="eu", env=env) as client:
+        assert type(client.token_store).__name__ == "SQLTokenStore"
+        assert client.rate_limiter is not None
+        assert type(client.rate_limiter.backend).__name__ == "SQLiteBackend"
+        token = client.token_store.load()
+        assert token is not None and token.access_token == "1000.other"
