@@ -129,3 +129,29 @@ def test_core_does_not_import_fleet() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_redis_restart_mid_run(tmp_path: Path, unique: str) -> None:
+    """Redis restarts (no persistence): scripts reload, clients reconnect, work goes on."""
+    from .conftest import start_redis
+
+    proc, url = start_redis(tmp_path)
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    org = f"org-{unique}"
+    limiter = RateLimiter(
+        requests_per_window=5, window=60.0, concurrency=2, backend=open_limiter_backend(url)
+    )
+    try:
+        for _ in range(5):
+            limiter.acquire(org).release()
+        assert limiter.snapshot(org)["window_remaining"] == 0
+        proc.terminate()
+        proc.wait(10)
+        proc, url = start_redis(tmp_path, port)
+        # redis-py reconnects and re-loads the Lua scripts (NOSCRIPT) by itself.
+        limiter.acquire(org).release()
+        # Without persistence the window restarted empty: 1 used of 5 now.
+        assert limiter.snapshot(org)["window_used"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(10)
