@@ -38,9 +38,10 @@ _CORE: dict[str, tuple[str, str, str]] = {
     "listen": ("zbooks.cli.webhooks", "listen_app", "Receive webhooks here; print each one."),
     "usage": ("zbooks.cli.usage", "usage_app", "Show API calls used and left, per organization."),
     "mcp": ("zbooks.cli.mcp", "mcp_app", "Serve Zoho Books to AI agents (MCP)."),
+    "connections": ("zbooks.cli.connections", "app", "Manage a fleet's Zoho connections."),
 }
 
-_GROUPS = frozenset({"profiles", "sandbox"})
+_GROUPS = frozenset({"profiles", "sandbox", "connections"})
 
 
 # Formats a global ``--output`` can name; ``invoices pdf ID --output FILE`` keeps its own

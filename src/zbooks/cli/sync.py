@@ -160,10 +160,33 @@ def sync(
             "against today's remaining budget.",
         ),
     ] = False,
+    all_connections: Annotated[
+        bool,
+        typer.Option(
+            "--all-connections",
+            help="Sync every active connection of the registry ($ZBOOKS_CONNECTIONS_URL).",
+        ),
+    ] = False,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=1, max=256, help="Connections synced at once."),
+    ] = 4,
 ) -> None:
     """Copy Zoho Books data into SQLite or PostgreSQL, incrementally and resumably."""
     import zbooks.sync as zsync
     from zbooks.sync.modules import resolve_modules
+
+    if all_connections:
+        from zbooks.cli.fleet_sync import sync_all_connections
+
+        if org or all_orgs or dry_run:
+            raise typer.BadParameter(
+                "--all-connections syncs each connection's own organizations; "
+                "drop --org/--all-orgs/--dry-run",
+                param_hint="--all-connections",
+            )
+        sync_all_connections(db, modules=modules, workers=workers, full_refresh=full_refresh)
+        return
 
     if org and all_orgs:
         raise typer.BadParameter("use either --org or --all-orgs", param_hint="--org")

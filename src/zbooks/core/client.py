@@ -10,6 +10,7 @@ token manager and pipeline configuration, and differ only in the I/O shell.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from zbooks.core.pagination import MAX_PER_PAGE, Page, aiter_pages, iter_pages
 from zbooks.core.pipeline import AsyncPipeline, Call, PipelineConfig, SyncPipeline
 from zbooks.core.ratelimit import RateLimiter
 from zbooks.core.retry import RetryPolicy
+from zbooks.core.store_urls import open_limiter_backend, open_token_store
 from zbooks.core.tls import default_ssl_context
 from zbooks.errors import ConfigurationError
 
@@ -42,6 +44,7 @@ class _Parts:
     client_secret: str | None
     client_credentials_org: str | None
     scopes: tuple[str, ...]
+    limiter_store: str | None = None  # ZBOOKS_RATE_LIMIT_STORE: where the limiter counts
 
 
 def _seed_store(store: TokenStore, *, access_token: str | None, refresh_token: str | None) -> None:
@@ -76,7 +79,7 @@ def _build_parts(
     region: str | None,
     accounts_url: str | None,
     api_url: str | None,
-    token_store: TokenStore | None,
+    token_store: TokenStore | str | None,
     client_credentials: bool,
     scopes: tuple[str, ...],
     plan: str | None,
@@ -94,9 +97,25 @@ def _build_parts(
         plan=plan,
         env=env,
     )
+    environ = os.environ if env is None else env
+    # A URL (argument, ZBOOKS_TOKEN_STORE, or the profile's token_store) names a shared
+    # store; the token in it is keyed by the profile name.
+    # Credentials given directly are seeded into an explicit shared store.
+    spec = token_store if isinstance(token_store, str) else None
+    if token_store is None:
+        spec = environ.get("ZBOOKS_TOKEN_STORE", "").strip() or None
+        direct = settings.refresh_token or access_token or client_credentials
+        if spec is None and not direct and settings.token_store not in ("file", "keyring"):
+            spec = settings.token_store
+    from_url = spec is not None
+    given: TokenStore | None = None if isinstance(token_store, str) else token_store
+    if spec is not None:
+        given = open_token_store(
+            spec, settings.profile, default_file=token_path(settings.profile, env)
+        )
     store: TokenStore
-    if token_store is not None:
-        store = token_store
+    if given is not None:
+        store = given
         if settings.refresh_token or access_token:
             _seed_store(store, access_token=access_token, refresh_token=settings.refresh_token)
     elif settings.refresh_token or access_token or client_credentials:
@@ -108,7 +127,7 @@ def _build_parts(
     else:
         store = FileStore(token_path(settings.profile, env))
     secret = settings.client_secret
-    if secret is None and not settings.refresh_token and token_store is None:
+    if secret is None and (from_url or (not settings.refresh_token and given is None)):
         stored = store.load()
         secret = stored.client_secret if stored else None
     org_for_cc = settings.organization_id if client_credentials else None
@@ -117,7 +136,8 @@ def _build_parts(
             "The client-credentials grant needs an organization_id.",
             hint="Pass organization_id=... or set ZBOOKS_ORGANIZATION_ID.",
         )
-    return _Parts(settings, store, secret, org_for_cc, scopes)
+    limiter_store = environ.get("ZBOOKS_RATE_LIMIT_STORE", "").strip() or None
+    return _Parts(settings, store, secret, org_for_cc, scopes, limiter_store)
 
 
 def _token_accounts_url(parts: _Parts, token: Token | None) -> str:
@@ -154,14 +174,23 @@ class _ClientBase:
         parts: _Parts,
         tokens: TokenManager,
         retry: RetryPolicy | None,
-        rate_limiter: RateLimiter | bool | None,
+        rate_limiter: RateLimiter | str | bool | None,
     ) -> PipelineConfig:
-        """``rate_limiter``: a limiter to share, ``False`` for none, ``None`` for a default."""
+        """``rate_limiter``: a limiter to share, ``False`` for none, a backend URL
+        (``redis://…``, ``postgresql://…``, ``sqlite:///…``), or ``None`` for a default
+        (``ZBOOKS_RATE_LIMIT_STORE`` when set, else in memory)."""
         limiter: RateLimiter | None
+        spec = rate_limiter if isinstance(rate_limiter, str) else None
+        if rate_limiter is None:
+            spec = parts.limiter_store
         if isinstance(rate_limiter, RateLimiter):
             limiter = rate_limiter
         elif rate_limiter is False:
             limiter = None
+        elif spec is not None:
+            limiter = RateLimiter(
+                plan=parts.settings.plan or "premium", backend=open_limiter_backend(spec)
+            )
         else:
             # Unknown plan: assume the largest daily budget rather than stop a paying
             # customer at 1,000 calls; the server's X-Rate-Limit-* headers correct it.
@@ -262,13 +291,13 @@ class Client(_ClientBase, SyncResources):
         accounts_url: str | None = None,
         api_url: str | None = None,
         profile: str | None = None,
-        token_store: TokenStore | None = None,
+        token_store: TokenStore | str | None = None,
         client_credentials: bool = False,
         scopes: tuple[str, ...] = DEFAULT_SCOPES,
         plan: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | bool | None = None,
+        rate_limiter: RateLimiter | str | bool | None = None,
         http_client: httpx2.Client | None = None,
         transport: httpx2.BaseTransport | None = None,
         env: Mapping[str, str] | None = None,
@@ -439,13 +468,13 @@ class AsyncClient(_ClientBase, AsyncResources):
         accounts_url: str | None = None,
         api_url: str | None = None,
         profile: str | None = None,
-        token_store: TokenStore | None = None,
+        token_store: TokenStore | str | None = None,
         client_credentials: bool = False,
         scopes: tuple[str, ...] = DEFAULT_SCOPES,
         plan: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | bool | None = None,
+        rate_limiter: RateLimiter | str | bool | None = None,
         http_client: httpx2.AsyncClient | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
         env: Mapping[str, str] | None = None,

@@ -15,9 +15,10 @@ this limiter for a `Permit` before every HTTP request:
 `acquire` waits for a concurrency slot, then for room in the sliding per-minute window,
 and raises `DailyBudgetExhausted` at once when the day's budget is spent. The window and
 daily state live in a `RateLimitBackend` (memory for one process, SQLite for several
-processes on one machine; see `ratelimit_backends` for a note on a future Redis backend).
-The concurrency cap is per process: it is shared by every thread and asyncio task (on any
-event loop) using the same limiter, and kept in the limiter itself. Nothing is global: two
+processes on one machine, PostgreSQL or Redis from `zbooks.fleet` for many machines).
+The concurrency cap is kept in the limiter for one process (shared by every thread and
+asyncio task on any event loop); a backend that is a `SlotBackend` also holds it across
+processes and machines, each in-flight request owning a leased slot there. Nothing is global: two
 limiters never share state unless they share a backend.
 """
 
@@ -41,6 +42,7 @@ from zbooks.core.ratelimit_backends import (
     Limits,
     MemoryBackend,
     RateLimitBackend,
+    SlotBackend,
     SQLiteBackend,
 )
 
@@ -79,11 +81,12 @@ class Permit:
     ignored so `finally` blocks and context managers can both call it safely.
     """
 
-    __slots__ = ("_limiter", "_released", "org_id")
+    __slots__ = ("_limiter", "_released", "_slot", "org_id")
 
     def __init__(self, limiter: RateLimiter, org_id: str) -> None:
         self._limiter = limiter
         self._released = False
+        self._slot: str | None = None  # the shared backend's slot, when it holds the cap
         self.org_id = org_id
 
     @property
@@ -190,6 +193,7 @@ class RateLimiter:
         daily_limit: int | None = None,
         concurrency: int | None = None,
         backend: RateLimitBackend | None = None,
+        slot_lease: float = 120.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -204,6 +208,11 @@ class RateLimiter:
         if self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.backend: RateLimitBackend = MemoryBackend() if backend is None else backend
+        # A shared backend holding the concurrency cap leases each slot for this long: longer
+        # than any request (timeout and retries included), short enough that slots of a
+        # killed process come back soon.
+        self._slot_backend = self.backend if isinstance(self.backend, SlotBackend) else None
+        self.slot_lease = float(slot_lease)
         self._clock = clock
         self._sleep = sleep
         self._async_sleep = async_sleep
@@ -237,6 +246,15 @@ class RateLimiter:
                 raise
         permit = Permit(self, org)
         try:
+            if self._slot_backend is not None:
+                while True:
+                    slot, wait = self._slot_backend.try_slot(
+                        org, self._clock, self.concurrency, self.slot_lease
+                    )
+                    if slot is not None:
+                        permit._slot = slot
+                        break
+                    self._sleep(wait)
             while (wait := self.backend.try_take(org, self._clock, self.limits)) > 0:
                 self._sleep(wait)
         except BaseException:
@@ -261,6 +279,19 @@ class RateLimiter:
                 raise
         permit = Permit(self, org)
         try:
+            if self._slot_backend is not None:
+                while True:
+                    slot, wait = await asyncio.to_thread(
+                        self._slot_backend.try_slot,
+                        org,
+                        self._clock,
+                        self.concurrency,
+                        self.slot_lease,
+                    )
+                    if slot is not None:
+                        permit._slot = slot
+                        break
+                    await self._async_sleep(wait)
             while (wait := await self._try_take_async(org)) > 0:
                 await self._async_sleep(wait)
         except BaseException:
@@ -311,7 +342,14 @@ class RateLimiter:
             if permit._released:
                 return
             permit._released = True
+            slot, permit._slot = permit._slot, None
             self._hand_off(permit.org_id)
+        if slot is not None and self._slot_backend is not None:
+            # One short network call (a Lua script or one DELETE); a lost release only
+            # delays the slot until its lease expires, so a failing backend is not an error
+            # of the request that just finished.
+            with contextlib.suppress(Exception):
+                self._slot_backend.release_slot(permit.org_id, slot)
 
     # -- feedback from the server ----------------------------------------------------------
 

@@ -12,10 +12,9 @@ the pure helpers below so that every backend applies exactly the same arithmetic
 backend only decides where the numbers are stored and how the check-and-record is made
 atomic.
 
-Future work (not built): a Redis backend for workers spread over several machines. It
-would keep the grant log in a sorted set per key (ZREMRANGEBYSCORE / ZCARD / ZADD) and the
-daily and block fields in a hash, run the whole `try_take` as one Lua script so it stays
-atomic, and read the time from Redis (`TIME`) so that machines with skewed clocks agree.
+Backends shared by several machines (PostgreSQL, Redis) live in `zbooks.fleet` and are
+chosen by URL through `zbooks.core.store_urls`, which imports them only when asked. They
+also implement `SlotBackend`, so the concurrency cap holds across machines too.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # sqlite3 loads with the first SQLiteBackend, not with every client
     import sqlite3
@@ -42,6 +41,7 @@ __all__ = [
     "MemoryBackend",
     "RateLimitBackend",
     "SQLiteBackend",
+    "SlotBackend",
     "next_daily_reset",
 ]
 
@@ -218,6 +218,26 @@ class RateLimitBackend(Protocol):
 
     def reset(self, key: str) -> None:
         """Forget everything about `key` (window log, daily count, block)."""
+        ...
+
+
+@runtime_checkable
+class SlotBackend(Protocol):
+    """A backend that also holds the concurrency cap, for callers on many machines.
+
+    The in-process cap of `RateLimiter` cannot see other processes; a shared backend
+    counts in-flight requests itself. Each slot is a lease: it expires `lease` seconds
+    after it was taken, so a process that dies holding slots frees them on its own.
+    """
+
+    def try_slot(
+        self, key: str, clock: Callable[[], float], concurrency: int, lease: float
+    ) -> tuple[str | None, float]:
+        """Atomically take one of `concurrency` slots: (slot id, 0.0) or (None, wait)."""
+        ...
+
+    def release_slot(self, key: str, slot: str) -> None:
+        """Give a slot back (a slot whose lease expired is already gone; no error)."""
         ...
 
 

@@ -241,6 +241,30 @@ def control_routes(app: SandboxApp) -> list[BaseRoute]:
         org = await run_in_threadpool(create)
         return JSONResponse({"organization": org}, status_code=201)
 
+    async def fleet(request: Request) -> Response:
+        from zbooks.sandbox.fleet import MAX_FLEET, create_fleet
+
+        data = await _json_body(request)
+        orgs = _int(data, "orgs")
+        invoices = _int(data, "invoices", 0)
+        if not 1 <= orgs <= MAX_FLEET:
+            raise ControlError(f"orgs must be between 1 and {MAX_FLEET}")
+        if not 0 <= invoices <= MAX_SEED_COUNT:
+            raise ControlError(f"invoices must be between 0 and {MAX_SEED_COUNT}")
+        plan = data.get("plan")
+        if plan is not None and plan not in PLANS:
+            raise ControlError(f"plan must be one of {', '.join(PLANS)}")
+        prefix = _str(data, "prefix", "tenant")
+        seed_value = data.get("seed")
+        if seed_value is not None and not isinstance(seed_value, int):
+            raise ControlError("seed must be an integer")
+        tenants = await run_in_threadpool(
+            lambda: create_fleet(
+                app, orgs=orgs, invoices=invoices, plan=plan, prefix=prefix, seed=seed_value
+            )
+        )
+        return JSONResponse({"tenants": tenants}, status_code=201)
+
     async def requests_log(request: Request) -> Response:
         try:
             limit = int(request.query_params.get("limit", "100"))
@@ -284,6 +308,7 @@ def control_routes(app: SandboxApp) -> list[BaseRoute]:
         ("/self-client/code", self_client_code, "POST"),
         ("/clients", clients, "POST"),
         ("/organizations", organizations, "POST"),
+        ("/fleet", fleet, "POST"),
         ("/requests", requests_log, "GET"),
         ("/faults", faults_list, "GET"),
         ("/faults", faults_add, "POST"),
