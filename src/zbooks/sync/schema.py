@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +30,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
-    Float,
     Integer,
     MetaData,
     Numeric,
@@ -40,41 +39,61 @@ from sqlalchemy import (
     and_,
     delete,
     insert,
+    inspect,
+    text,
     tuple_,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from zbooks.errors import ConfigurationError
 from zbooks.sync import timeutil
 from zbooks.sync.modules import ChildSpec, Col, ColumnType, ModuleSpec
 
 STATE_TABLE = "zbooks_sync_state"
 META_COLUMNS = ("organization_id", "id", "data", "row_hash", "source_modified", "synced_at",
-                "deleted_at")
+                "detail_synced_at", "deleted_at")
 ID_LENGTH = 64
 
 
+# SQLite has no exact decimal type: money is stored there as an INTEGER count of
+# millionths (``total`` = 12.34 is stored as 12340000), so ``sum(total)`` is an exact
+# integer and ``sum(total) / 1e6`` the amount. Zoho rounds amounts to the currency's
+# precision (0 to 3 decimals) and rates rarely carry more than 6; a value with more
+# decimals is rounded half-even to 6 (the JSON ``data`` keeps the original).
+SQLITE_MONEY_SCALE = 6
+_SQLITE_QUANTUM = Decimal(1).scaleb(-SQLITE_MONEY_SCALE)
+
+
 class Money(TypeDecorator[Decimal]):
-    """Exact ``NUMERIC`` where the database has it; ``REAL`` on SQLite (which has no
-    decimal type and whose driver rejects ``Decimal``). Exact values stay in ``data``."""
+    """Exact money in every target: ``NUMERIC(28,8)`` in PostgreSQL, ``DECIMAL(28,8)`` in
+    DuckDB, integer millionths in SQLite (see ``SQLITE_MONEY_SCALE``). Reads always give
+    ``Decimal``."""
 
     impl = Numeric(28, 8)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(Float())
+            return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(28, 8, asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        return float(value) if dialect.name == "sqlite" else Decimal(value)
+        exact = value if isinstance(value, Decimal) else Decimal(str(value))
+        if dialect.name == "sqlite":
+            return int(exact.quantize(_SQLITE_QUANTUM, rounding=ROUND_HALF_EVEN)
+                       .scaleb(SQLITE_MONEY_SCALE))
+        return exact
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-SQLITE_MONEY_SCALE)
         return Decimal(str(value))
 
 
@@ -148,6 +167,9 @@ class SyncSchema:
             Column("row_hash", String(64), nullable=False),
             Column("source_modified", String(40)),
             Column("synced_at", DateTime(timezone=False), nullable=False),
+            # When the full record (GET /<module>/{id}) was stored; NULL: the row holds
+            # only the list row (``details="none"``) and a run with details fills it.
+            Column("detail_synced_at", DateTime(timezone=False)),
             Column("deleted_at", DateTime(timezone=False)),
         )
         children = []
@@ -170,7 +192,31 @@ class SyncSchema:
         return ModuleTables(spec, table, tuple(children))
 
     def create_all(self, engine: Engine) -> None:
+        """Create missing tables; tables of an older zbooks get ``detail_synced_at`` (their
+        rows were full records) and SQLite money stored as REAL is refused."""
+        existing = set(inspect(engine).get_table_names())
         self.metadata.create_all(engine)
+        for tables in self.modules.values():
+            table = tables.table
+            if table.name not in existing:
+                continue
+            columns = {c["name"]: c for c in inspect(engine).get_columns(table.name)}
+            money = [c.name for c in table.columns if isinstance(c.type, Money)]
+            if engine.dialect.name == "sqlite" and any(
+                "REAL" in str(columns[m]["type"]).upper() or "FLOAT" in str(
+                    columns[m]["type"]).upper() for m in money if m in columns
+            ):
+                raise ConfigurationError(
+                    f"Table {table.name} was made by an older zbooks that stored money as "
+                    "REAL (inexact).",
+                    hint="Sync into a new database file (money is now exact), or drop the "
+                    "sync tables and run again.",
+                )
+            if "detail_synced_at" not in columns:
+                with engine.begin() as conn:
+                    conn.execute(text(
+                        f'ALTER TABLE "{table.name}" ADD COLUMN detail_synced_at TIMESTAMP'))
+                    conn.execute(update(table).values(detail_synced_at=table.c.synced_at))
 
 
 # --- values -----------------------------------------------------------------------------
@@ -215,8 +261,11 @@ def _typed(columns: Sequence[Col], record: Mapping[str, Any], skip: set[str]) ->
 
 
 def module_row(
-    tables: ModuleTables, org_id: str, record: Mapping[str, Any], now: datetime
+    tables: ModuleTables, org_id: str, record: Mapping[str, Any], now: datetime,
+    *, detailed: bool = True,
 ) -> dict[str, Any]:
+    """The row for ``record``; ``detailed`` says it is the full record (stamps
+    ``detail_synced_at``) rather than a list row."""
     spec = tables.spec
     modified = record.get("last_modified_time")
     row = {
@@ -227,6 +276,7 @@ def module_row(
         "row_hash": record_hash(record),
         "source_modified": modified if isinstance(modified, str) and modified else None,
         "synced_at": now,
+        "detail_synced_at": now if detailed else None,
         "deleted_at": None,
     }
     return row
@@ -265,7 +315,8 @@ def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) ->
         return
     keys = [c.name for c in table.primary_key.columns]
     dialect = conn.dialect.name
-    if dialect in ("sqlite", "postgresql"):
+    if dialect in ("sqlite", "postgresql", "duckdb"):
+        # DuckDB speaks PostgreSQL's INSERT ... ON CONFLICT DO UPDATE.
         module = sqlite if dialect == "sqlite" else postgresql
         stmt = module.insert(table)
         updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
