@@ -64,7 +64,9 @@ def normalise_url(url: str | URL) -> URL:
 def is_file_database(url: URL) -> str | None:
     """The file path of a SQLite or DuckDB target, None for memory or a server."""
     if url.get_backend_name() in ("sqlite", "duckdb") and url.database not in (
-        None, "", ":memory:"
+        None,
+        "",
+        ":memory:",
     ):
         return str(url.database)
     return None
@@ -87,9 +89,7 @@ def make_engine(target: str | URL | Engine) -> Engine:
     if backend != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if url.database in (None, "", ":memory:"):
-        return create_engine(
-            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
+        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

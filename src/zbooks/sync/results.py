@@ -171,7 +171,8 @@ class SyncSummary:
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """Plain data; a dry run says ``would_insert``/``would_update`` (nothing was)."""
+        data: dict[str, Any] = {
             "ok": self.ok,
             "dry_run": self.dry_run,
             "inserted": self.inserted,
@@ -183,9 +184,15 @@ class SyncSummary:
             "days_of_budget": ({org: self.days_of_budget(org) for org in self.daily_remaining}
                                if self.dry_run else None),
             "daily_remaining": self.daily_remaining,
+            "daily_limit": self.daily_limit,
             "seconds": round(self.seconds, 3),
             "modules": [r.as_dict() for r in self.results],
         }
+        if self.dry_run:
+            for entry in (data, *data["modules"]):
+                entry["would_insert"] = entry.pop("inserted")
+                entry["would_update"] = entry.pop("updated")
+        return data
 
 
 class SyncFailed(ZBooksError):

@@ -200,12 +200,13 @@ class SyncSchema:
             table = tables.table
             if table.name not in existing:
                 continue
-            columns = {c["name"]: c for c in inspect(engine).get_columns(table.name)}
+            with engine.connect() as conn:  # (duckdb-engine's inspector cannot list them)
+                columns = set(conn.exec_driver_sql(f'SELECT * FROM "{table.name}" LIMIT 0').keys())
+                declared = ({str(r[1]): str(r[2]).upper() for r in conn.exec_driver_sql(
+                    f'PRAGMA table_info("{table.name}")')}
+                    if engine.dialect.name == "sqlite" else {})
             money = [c.name for c in table.columns if isinstance(c.type, Money)]
-            if engine.dialect.name == "sqlite" and any(
-                "REAL" in str(columns[m]["type"]).upper() or "FLOAT" in str(
-                    columns[m]["type"]).upper() for m in money if m in columns
-            ):
+            if any(declared.get(m, "") in ("REAL", "FLOAT", "DOUBLE") for m in money):
                 raise ConfigurationError(
                     f"Table {table.name} was made by an older zbooks that stored money as "
                     "REAL (inexact).",
