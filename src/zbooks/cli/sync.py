@@ -141,9 +141,14 @@ def _summary_table(summary: SyncSummary, several_orgs: bool) -> None:
         table.add_column("organization")
     table.add_column("module")
     table.add_column("mode")
-    table.add_column("details")
-    names = ("listed", "would insert", "would update", "deleted", "requests") if dry else (
-        "listed", "inserted", "updated", "filled", "deleted", "requests")
+    show_details = any(r.details == "none" and r.module for r in summary.results)
+    show_filled = not dry and any(r.filled for r in summary.results)
+    if show_details:
+        table.add_column("details")
+    names = ["listed", "would insert" if dry else "inserted",
+             "would update" if dry else "updated"]
+    names += ["filled"] if show_filled else []
+    names += ["deleted", "requests"]
     for name in names:
         table.add_column(name, justify="right")
     if summary.dry_run:
@@ -154,12 +159,12 @@ def _summary_table(summary: SyncSummary, several_orgs: bool) -> None:
         cells += [
             r.module,
             r.strategy,
-            r.details,
+            *([r.details] if show_details else []),
             f"{r.listed:,}",
             f"{r.inserted:,}",
             f"{r.updated:,}",
         ]
-        if not dry:
+        if show_filled:
             cells.append(f"{r.filled:,}")
         cells += [f"{r.deleted:,}", f"{r.requests:,}"]
         if summary.dry_run:
