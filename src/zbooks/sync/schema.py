@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -316,8 +317,10 @@ def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) ->
         return
     keys = [c.name for c in table.primary_key.columns]
     dialect = conn.dialect.name
-    if dialect in ("sqlite", "postgresql", "duckdb"):
-        # DuckDB speaks PostgreSQL's INSERT ... ON CONFLICT DO UPDATE.
+    if dialect == "duckdb":
+        _duckdb_upsert(conn, table, rows, keys)
+        return
+    if dialect in ("sqlite", "postgresql"):
         module = sqlite if dialect == "sqlite" else postgresql
         stmt = module.insert(table)
         updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
@@ -327,6 +330,42 @@ def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) ->
     conn.execute(delete(table).where(tuple_(*key_cols).in_([tuple(r[k] for k in keys)
                                                             for r in rows])))
     conn.execute(insert(table), list(rows))
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duckdb_upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]],
+                   keys: list[str]) -> None:
+    """DuckDB binds parameters one by one (about 700 rows/s through SQLAlchemy, measured
+    in ``benchmarks/sync_details.py``); an Arrow batch handed to its native API is ten
+    times faster, inside the same transaction. Values keep their exact types: money as
+    ``Decimal`` (Arrow decimal128, cast to DECIMAL(28,8)), dates, timestamps, JSON text."""
+    import pyarrow as pa
+
+    columns = [c.name for c in table.columns]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    data = {
+        name: [json.dumps(r.get(name)) if name in json_columns and r.get(name) is not None
+               else r.get(name) for r in rows]
+        for name in columns
+    }
+    batch = pa.table(data)
+    native = conn.connection.driver_connection
+    assert native is not None
+    view = f"zbooks_batch_{threading.get_ident()}"
+    names = ", ".join(_quote(c) for c in columns)
+    updates = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in columns
+                        if c not in keys)
+    native.register(view, batch)
+    try:
+        native.execute(
+            f"INSERT INTO {_quote(table.name)} ({names}) SELECT {names} FROM {view} "
+            f"ON CONFLICT ({', '.join(_quote(k) for k in keys)}) DO UPDATE SET {updates}"
+        )
+    finally:
+        native.unregister(view)
 
 
 def delete_children(
