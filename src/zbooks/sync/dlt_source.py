@@ -31,7 +31,6 @@ modification time (a few dozen bytes per record).
 from __future__ import annotations
 
 import json
-
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
