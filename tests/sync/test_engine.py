@@ -245,14 +245,17 @@ def test_the_budget_note_says_when_a_plan_does_not_fit_today() -> None:
 def test_the_guides_example_queries_run_on_a_synced_database(
     demo: SandboxProc, demo_creds: Credentials, tmp_path: Path
 ) -> None:
-    url = _url(tmp_path)
-    with demo.client(demo_creds) as client:
-        zsync.run(client, url)
-    statements = doc_queries("sqlite")
-    assert len(statements) >= 4
-    with zsync.make_engine(url).connect() as conn:
-        results = [conn.execute(sa.text(sql)).all() for sql in statements]
-    assert all(results[:3]), "receivables, top items and payments should find demo data"
+    for url, dialect in ((_url(tmp_path), "sqlite"),
+                         (f"duckdb:///{tmp_path / 'books.duckdb'}", "duckdb")):
+        with demo.client(demo_creds) as client:
+            zsync.run(client, url)
+        statements = doc_queries(dialect)
+        assert len(statements) >= (4 if dialect == "sqlite" else 7)
+        engine = zsync.make_engine(url)
+        with engine.connect() as conn:
+            results = [conn.execute(sa.text(sql)).all() for sql in statements]
+        engine.dispose()
+        assert all(results[:3]), "receivables, top items and payments should find demo data"
 
 
 def test_a_used_up_daily_budget_stops_the_run_and_the_next_day_resumes(

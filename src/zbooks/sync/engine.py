@@ -538,10 +538,12 @@ class SyncEngine:
                 raise _Aborted()
             query = (select(table.c.id).where(self._lacking(org, tables, refetch))
                      .order_by(order.desc().nulls_last(), table.c.id.desc())
-                     .limit(FILL_BATCH + len(tried)))
+                     .limit(FILL_BATCH))
             with self._read() as conn:
-                ids = [str(r.id) for r in conn.execute(query) if str(r.id) not in tried]
-            ids = ids[:FILL_BATCH]
+                ids = [str(r.id) for r in conn.execute(query)]
+            # Every fetched row leaves the selection (stamped, rewritten or removed); one
+            # that would not must not be fetched again and again.
+            ids = [rid for rid in ids if rid not in tried]
             if not ids:
                 return
             tried.update(ids)
