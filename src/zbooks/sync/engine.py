@@ -344,7 +344,7 @@ class SyncEngine:
         whole = start == Position(None, 1) and self.reconcile_deletes
         listed_ids: set[str] | None = set() if whole else None
         planned_details = 0
-        for page in scan:
+        for page in _prefetched(iter(scan)):
             if self._abort.is_set() or org in self._exhausted:
                 raise _Aborted()
             result.listed += len(page.rows)
@@ -666,6 +666,24 @@ class SyncEngine:
         with self._write() as conn:
             self._remove(conn, org, tables, gone, now)
         result.deleted += len(gone)
+
+
+_END = object()
+
+
+def _prefetched(pages: Iterator[ScanPage]) -> Iterator[ScanPage]:
+    """The scan one page ahead: page N+1 is requested (its position is known as soon as
+    page N is parsed) while page N is written, so writing never idles the rate limit.
+    Positions are still committed in order, with the rows they follow."""
+    with ThreadPoolExecutor(1, thread_name_prefix="zbooks-sync-list") as ahead:
+        pending = ahead.submit(next, pages, _END)
+        while True:
+            page = pending.result()
+            if page is _END:
+                return
+            pending = ahead.submit(next, pages, _END)
+            assert isinstance(page, ScanPage)
+            yield page
 
 
 def _dedupe(spec: ModuleSpec, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
