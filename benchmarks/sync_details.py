@@ -64,24 +64,39 @@ def rate_run(invoices: int, window: float = WINDOW) -> dict[str, Any]:
         if "/books/v3/invoices" in str(request.url):
             sent.append(time.monotonic())
 
-    with tempfile.TemporaryDirectory() as tmp, sandbox_process(
-        seed="empty", rate_limit=LIMIT, rate_window=window
-    ) as sandbox:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        sandbox_process(seed="empty", rate_limit=LIMIT, rate_window=window) as sandbox,
+    ):
         sandbox.seed("contacts", 500)
         started = time.monotonic()
         seed_many(sandbox, "invoices", invoices)
         seeding = time.monotonic() - started
         creds = sandbox.credentials()
-        limiter = RateLimiter(requests_per_window=LIMIT, window=window * CLIENT_MARGIN,
-                              plan="premium", daily_limit=HUGE)
+        limiter = RateLimiter(
+            requests_per_window=LIMIT,
+            window=window * CLIENT_MARGIN,
+            plan="premium",
+            daily_limit=HUGE,
+        )
         marker = sandbox.mark()
         url = f"duckdb:///{tmp}/books.duckdb"
         http = httpx2.Client(timeout=60, event_hooks={"request": [record]})
-        with http, sandbox.client(creds, limiter=limiter, retry=RetryPolicy(max_attempts=1),
-                                  http_client=http) as client:
+        with (
+            http,
+            sandbox.client(
+                creds, limiter=limiter, retry=RetryPolicy(max_attempts=1), http_client=http
+            ) as client,
+        ):
             started = time.monotonic()
-            summary = zsync.run(client, url, modules="invoices", details="none",
-                                raise_on_error=False, now=sandbox_now)
+            summary = zsync.run(
+                client,
+                url,
+                modules="invoices",
+                details="none",
+                raise_on_error=False,
+                now=sandbox_now,
+            )
             elapsed = time.monotonic() - started
         log = sandbox.requests_since(marker) if summary.requests < 2000 else []
         truth = Truth(sandbox)
@@ -130,10 +145,20 @@ def rate_run(invoices: int, window: float = WINDOW) -> dict[str, Any]:
     }
 
 
-COST_PLAN = (("items", 50), ("contacts", 4), ("invoices", 1), ("creditnotes", 100),
-             ("estimates", 50), ("salesorders", 50), ("bills", 20), ("vendorpayments", 100),
-             ("purchaseorders", 100), ("expenses", 50), ("journals", 100),
-             ("banktransactions", 50))
+COST_PLAN = (
+    ("items", 50),
+    ("contacts", 4),
+    ("invoices", 1),
+    ("creditnotes", 100),
+    ("estimates", 50),
+    ("salesorders", 50),
+    ("bills", 20),
+    ("vendorpayments", 100),
+    ("purchaseorders", 100),
+    ("expenses", 50),
+    ("journals", 100),
+    ("banktransactions", 50),
+)
 
 
 def cost_runs(invoices: int) -> dict[str, dict[str, tuple[int, int]]]:
@@ -146,8 +171,9 @@ def cost_runs(invoices: int) -> dict[str, dict[str, tuple[int, int]]]:
         creds = sandbox.credentials()
         for mode in ("none", "changed"):
             with sandbox.client(creds) as client:
-                summary = zsync.run(client, f"duckdb:///{tmp}/{mode}.duckdb", details=mode,
-                                    now=sandbox_now)
+                summary = zsync.run(
+                    client, f"duckdb:///{tmp}/{mode}.duckdb", details=mode, now=sandbox_now
+                )
             for r in summary.results:
                 out.setdefault(r.module, {})[mode] = (r.inserted, r.requests)
     return out
@@ -169,10 +195,18 @@ def target_compare(rows: int) -> dict[str, float]:
     tables = schema.modules["invoices"]
     table = tables.table
     now = datetime.now(UTC).replace(tzinfo=None)
-    records = [{"invoice_id": str(10**12 + i), "invoice_number": f"INV-{i:06d}",
-                "status": "sent", "date": "2026-11-20", "total": f"{i % 997}.{i % 100:02d}",
-                "sub_total": "10.00", "last_modified_time": "2026-11-24T15:30:00+0530"}
-               for i in range(rows)]
+    records = [
+        {
+            "invoice_id": str(10**12 + i),
+            "invoice_number": f"INV-{i:06d}",
+            "status": "sent",
+            "date": "2026-11-20",
+            "total": f"{i % 997}.{i % 100:02d}",
+            "sub_total": "10.00",
+            "last_modified_time": "2026-11-24T15:30:00+0530",
+        }
+        for i in range(rows)
+    ]
     prepared = [module_row(tables, "1", r, now) for r in records]
     keys = ["organization_id", "id"]
     out: dict[str, float] = {}
@@ -183,9 +217,13 @@ def target_compare(rows: int) -> dict[str, float]:
         for i in range(0, rows, 20):
             with engine.begin() as conn:
                 stmt = postgresql.insert(table)
-                stmt = stmt.on_conflict_do_update(index_elements=keys, set_={
-                    c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys})
-                conn.execute(stmt, prepared[i:i + 20])
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=keys,
+                    set_={
+                        c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys
+                    },
+                )
+                conn.execute(stmt, prepared[i : i + 20])
         out["sqlalchemy"] = time.perf_counter() - started
         engine.dispose()
 
@@ -194,7 +232,7 @@ def target_compare(rows: int) -> dict[str, float]:
         started = time.perf_counter()
         for i in range(0, rows, 20):
             with engine.begin() as conn:
-                upsert(conn, table, prepared[i:i + 20])  # the engine's path: Arrow
+                upsert(conn, table, prepared[i : i + 20])  # the engine's path: Arrow
         out["arrow"] = time.perf_counter() - started
         engine.dispose()
 
@@ -203,13 +241,15 @@ def target_compare(rows: int) -> dict[str, float]:
         cols = [c.name for c in table.columns]
         placeholders = ", ".join("?" for _ in cols)
         updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys)
-        sql = (f"INSERT INTO invoices ({', '.join(cols)}) VALUES ({placeholders}) "
-               f"ON CONFLICT (organization_id, id) DO UPDATE SET {updates}")
+        sql = (
+            f"INSERT INTO invoices ({', '.join(cols)}) VALUES ({placeholders}) "
+            f"ON CONFLICT (organization_id, id) DO UPDATE SET {updates}"
+        )
         values = [[json.dumps(r[c]) if c == "data" else r[c] for c in cols] for r in prepared]
         started = time.perf_counter()
         for i in range(0, rows, 20):
             con.execute("BEGIN")
-            con.executemany(sql, values[i:i + 20])
+            con.executemany(sql, values[i : i + 20])
             con.execute("COMMIT")
         out["native"] = time.perf_counter() - started
         con.close()
@@ -228,10 +268,17 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--cost-invoices", type=int, default=4000)
     parser.add_argument("--target-rows", type=int, default=4000)
-    parser.add_argument("--window", type=float, default=WINDOW,
-                        help="seconds of the sandbox's 100-request window (60 = Zoho's)")
-    parser.add_argument("--rate-only", action="store_true",
-                        help="only the --details none rate run, printed (not written)")
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=WINDOW,
+        help="seconds of the sandbox's 100-request window (60 = Zoho's)",
+    )
+    parser.add_argument(
+        "--rate-only",
+        action="store_true",
+        help="only the --details none rate run, printed (not written)",
+    )
     args = parser.parse_args()
 
     if args.rate_only:
@@ -263,12 +310,17 @@ def main() -> None:
             span = f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
             row.append(f"{span} of rate, {days} day{'s' if days > 1 else ''} of budget")
         plans.append("| " + " | ".join(row) + " |")
-    rate_cells = " | ".join([
-        f"**{rate['requests']:,}**", f"{rate['seconds']:.1f}",
-        f"{rate['records_per_request']:.1f}", f"{rate['steady_records_per_min']:,.0f}",
-        f"**{rate['ratio']:.1%}**", f"{rate['whole_run_ratio']:.0%}",
-        f"{rate['status_429']}",
-    ])
+    rate_cells = " | ".join(
+        [
+            f"**{rate['requests']:,}**",
+            f"{rate['seconds']:.1f}",
+            f"{rate['records_per_request']:.1f}",
+            f"{rate['steady_records_per_min']:,.0f}",
+            f"**{rate['ratio']:.1%}**",
+            f"{rate['whole_run_ratio']:.0%}",
+            f"{rate['status_429']}",
+        ]
+    )
     labels = {
         "sqlalchemy": "duckdb-engine, `INSERT ... ON CONFLICT` executemany",
         "native": "native API, executemany",
@@ -280,9 +332,9 @@ def main() -> None:
     )
     body = f"""## Sync: `--details none` and `changed` (`benchmarks/sync_details.py`)
 
-**`--details none` of {rate['invoices']:,} invoices** into DuckDB (the default target),
-sandbox limit {LIMIT} requests per {rate['window']:g} s (Zoho's is 100 per 60 s), client
-limiter {LIMIT} per {rate['window'] * CLIENT_MARGIN:g} s, one attempt per request:
+**`--details none` of {rate["invoices"]:,} invoices** into DuckDB (the default target),
+sandbox limit {LIMIT} requests per {rate["window"]:g} s (Zoho's is 100 per 60 s), client
+limiter {LIMIT} per {rate["window"] * CLIENT_MARGIN:g} s, one attempt per request:
 
 | requests | seconds | records per request | sustained records per (Zoho) minute \
 | of the 20,000/min ceiling | whole run | 429s |
@@ -290,14 +342,14 @@ limiter {LIMIT} per {rate['window'] * CLIENT_MARGIN:g} s, one attempt per reques
 | {rate_cells} |
 
 Targets: <= 505 requests per 100,000 invoices and >= 95 % of the ceiling:
-**{'met' if rate_ok else 'NOT met'}**. Sustained: records per request x {LIMIT} / the
+**{"met" if rate_ok else "NOT met"}**. Sustained: records per request x {LIMIT} / the
 mean time between a request and the one {LIMIT} places earlier (the whole-run figure
 counts the first window, which starts empty, and is above 100 % for that reason).
-Seeding the sandbox took {rate['seeding']:.0f} s.
+Seeding the sandbox took {rate["seeding"]:.0f} s.
 
-**Exact money.** `SELECT sum(total) FROM invoices` in DuckDB = {rate['sql_sum']} over
-{rate['sql_rows']:,} rows; the `Decimal` sum of the API's values = {rate['api_sum']} over
-{rate['api_rows']:,}: **{'equal' if exact else 'DIFFERENT'}**.
+**Exact money.** `SELECT sum(total) FROM invoices` in DuckDB = {rate["sql_sum"]} over
+{rate["sql_rows"]:,} rows; the `Decimal` sum of the API's values = {rate["api_sum"]} over
+{rate["api_rows"]:,}: **{"equal" if exact else "DIFFERENT"}**.
 
 **Requests per 1,000 records** of a first sync (measured; seeded organization, one
 list request per 200 rows, plus one detail request per record with `changed`):
@@ -322,7 +374,7 @@ api-facts §5), from the measured 505 requests (`none`) and 100,505 (`changed`):
 
 The engine keeps duckdb-engine for its queries, DDL and transactions (one code path for
 every target) and writes rows through the native API with Arrow, inside the same
-transaction: **{targets['sqlalchemy'] / targets['arrow']:.1f}x** the dialect's speed.
+transaction: **{targets["sqlalchemy"] / targets["arrow"]:.1f}x** the dialect's speed.
 """
     write_section("sync-details", body)
     print(body)
