@@ -384,6 +384,6 @@ def doc_queries(dialect: str) -> list[str]:
             sqlite_only = "json_extract" in statement
             if (dialect == "sqlite" and not postgres_only) or (
                 dialect == "postgresql" and not sqlite_only
-            ):
+            ) or dialect == "duckdb":
                 statements.append(statement.strip())
     return statements

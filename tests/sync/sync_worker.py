@@ -1,7 +1,8 @@
 """A sync in its own process, for the kill -9 test: ``python sync_worker.py DB_URL MODULES``.
 
 Credentials come from ``ZB_*`` variables (see ``support.Credentials.env``); the summary is
-printed as JSON when the run completes.
+printed as JSON when the run completes. ``ZB_RATE_LIMIT=N/SECONDS`` sets the client's
+per-window limit (default: none).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from zbooks.sync import run
 if __name__ == "__main__":
     env = os.environ
     base = env["ZB_BASE_URL"]
+    per, _, window = env.get("ZB_RATE_LIMIT", f"{10**9}/60").partition("/")
     client = Client(
         client_id=env["ZB_CLIENT_ID"],
         client_secret=env["ZB_CLIENT_SECRET"],
@@ -29,7 +31,8 @@ if __name__ == "__main__":
         organization_id=env["ZB_ORG_ID"],
         env={},
         rate_limiter=RateLimiter(
-            requests_per_window=10**9, window=60, daily_limit=10**9, plan="premium"
+            requests_per_window=int(per), window=float(window), daily_limit=10**9,
+            plan="premium"
         ),
         retry=RetryPolicy(max_attempts=8, backoff_base=0.01, backoff_max=0.2),
     )

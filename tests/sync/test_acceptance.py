@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -85,13 +86,14 @@ def snapshot(big: SandboxProc) -> Snapshot:
 @pytest.fixture(scope="module")
 def baseline(big: SandboxProc, creds: Credentials,
              tmp_path_factory: pytest.TempPathFactory) -> tuple[sa.Engine, zsync.SyncSummary]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('baseline') / 'books.sqlite'}"
+    # The default target (DuckDB), as a user gets it.
+    url = f"duckdb:///{tmp_path_factory.mktemp('baseline') / 'books.duckdb'}"
     with big.client(creds) as client:
         summary = zsync.run(client, url, now=sandbox_now)
     return zsync.make_engine(url), summary
 
 
-def test_sqlite_matches_the_sandbox_record_for_record(
+def test_default_target_matches_the_sandbox_record_for_record(
     baseline: tuple[sa.Engine, zsync.SyncSummary], snapshot: Snapshot, big: SandboxProc,
     creds: Credentials,
 ) -> None:
@@ -111,6 +113,15 @@ def test_sqlite_matches_the_sandbox_record_for_record(
     assert sum(r.detail_requests for r in again.results) == 0
     assert again.requests < summary.requests / 10
 
+    # Exact money: SQL sums equal the Decimal sums of the API's values.
+    total = sum((Decimal(str(r["total"])) for r in snapshot["invoices"].values()), Decimal(0))
+    lines = sum((Decimal(str(li["item_total"])) for r in snapshot["invoices"].values()
+                 for li in r.get("line_items") or []), Decimal(0))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT sum(total) FROM invoices")).scalar() == total
+        assert conn.execute(
+            sa.text("SELECT sum(item_total) FROM invoices_line_items")).scalar() == lines
+
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="ZBOOKS_TEST_POSTGRES_URL is not set")
 def test_postgresql_matches_the_sandbox_record_for_record(
@@ -128,8 +139,9 @@ def test_postgresql_matches_the_sandbox_record_for_record(
             total = conn.execute(sa.text(
                 "SELECT sum(total) FROM invoices WHERE organization_id = :org"
             ), {"org": big.org_id}).scalar()
-        expected = sum(float(r["total"]) for r in snapshot["invoices"].values())
-        assert float(total) == pytest.approx(expected)
+        expected = sum((Decimal(str(r["total"])) for r in snapshot["invoices"].values()),
+                       Decimal(0))
+        assert total == expected  # exact: NUMERIC(28,8)
         with engine.connect() as conn:  # the guide's PostgreSQL examples run as written
             for sql in doc_queries("postgresql"):
                 assert conn.execute(sa.text(sql)).all(), sql
@@ -232,7 +244,9 @@ def test_dlt_load_into_duckdb_matches_sqlite(
         # Incremental: no detail requests the second time.
         pipeline.run(zoho_books_source(client, modules=modules, now=sandbox_now))
     second = big.requests_since(marker)
-    assert second and all(_is_list(entry["path"]) for entry in second)
+    # (and the organization's record, read once for its price precision)
+    assert second and all(_is_list(entry["path"]) or "/organizations/" in entry["path"]
+                          for entry in second)
 
     engine, _ = baseline
     db = duckdb.connect(str(tmp_path / "books.duckdb"))

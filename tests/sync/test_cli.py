@@ -84,8 +84,8 @@ def test_bad_flags_are_usage_errors(app: typer.Typer, args: list[str], message: 
 def test_the_lazy_loader_gets_the_command_from_sync_app() -> None:
     command = typer.main.get_command(cli_sync.sync_app)
     names = {p.name for p in command.params}
-    assert {"db", "modules", "org", "all_orgs", "full_refresh", "reconcile_deletes",
-            "dry_run"} <= names
+    assert {"db", "modules", "details", "org", "all_orgs", "full_refresh",
+            "reconcile_deletes", "dry_run"} <= names
 
 
 def test_people_get_a_table_and_progress_bars(capsys: pytest.CaptureFixture[str]) -> None:
@@ -96,9 +96,51 @@ def test_people_get_a_table_and_progress_bars(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "invoices" in out and "keyset" in out
     assert "2 inserted, 1 updated, 0 deleted, 4 requests" in out
+    summary.dry_run = True
+    cli_sync._summary_table(summary, several_orgs=False)
+    out = capsys.readouterr().out
+    assert "Would insert 2 and update 1 rows" in out and "inserted," not in out
 
     bars = cli_sync._Bars(several_orgs=True)
     bars(Progress("start", result))
     bars(Progress("done", result))
     task = bars.progress.tasks[0]
     assert task.description == "invoices (42)" and task.finished
+
+
+@pytest.mark.parametrize("url", ["notaurl", "mysql://me@localhost/books"])
+def test_unsupported_database_urls_are_usage_errors_listing_the_supported_ones(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zbooks.cli.errors import USAGE
+    from zbooks.cli.main import main
+
+    code = main(["sync", "--db", url])
+    err = capsys.readouterr().err
+    assert code == USAGE
+    assert "unexpected failure" not in err and "report it" not in err
+    for supported in ("duckdb:///", "sqlite:///", "postgresql://"):
+        assert supported in err
+
+
+def test_modules_accept_the_cli_command_names(app: typer.Typer, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'names.sqlite'}"
+    args = ["sync", "--db", url, "--modules", "sales-orders,chart-of-accounts",
+            "--details", "sales-orders=none"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    modules = json.loads(result.stdout)["modules"]
+    assert [m["module"] for m in modules] == ["chartofaccounts", "salesorders"]
+    assert modules[1]["details"] == "none" and modules[1]["detail_requests"] == 0
+
+
+@pytest.mark.parametrize(
+    ("details", "message"),
+    [("some", "not a detail mode"), ("invoices=all", "not a detail mode"),
+     ("nope=none", "unknown module"), ("contacts=none", "not being synced")],
+)
+def test_bad_details_are_usage_errors(app: typer.Typer, details: str, message: str) -> None:
+    result = CliRunner().invoke(app, ["sync", "--modules", "invoices", "--details", details])
+    assert result.exit_code == 2
+    flat = "".join(result.output.replace("│", "").split())  # rich wraps the message
+    assert "".join(message.split()) in flat

@@ -229,27 +229,33 @@ def test_several_modules_in_flight_stay_under_the_rate_limit(tmp_path: Path) -> 
 
 
 def test_the_budget_note_says_when_a_plan_does_not_fit_today() -> None:
-    summary = zsync.SyncSummary(dry_run=True, daily_remaining={"1": 400, "2": None})
+    summary = zsync.SyncSummary(dry_run=True, daily_remaining={"1": 400, "2": None},
+                                daily_limit={"1": 500, "2": None})
     summary.results = [
         zsync.ModuleResult("1", "invoices", planned_requests=1000),
         zsync.ModuleResult("2", "invoices", planned_requests=10),
     ]
     note = summary.budget_note()
-    assert "1,000 requests planned, only 400 left today: about 3 days" in note
+    # 400 today, then 500 a day: 400 + 500 + 100 -> three days.
+    assert "1,000 requests planned, only 400 left today: 3 days of budget at 500 a day" in note
+    assert summary.days_of_budget("1") == 3 and summary.as_dict()["days_of_budget"]["1"] == 3
     assert "organization 2: 10 requests planned; remaining daily budget unknown" in note
 
 
 def test_the_guides_example_queries_run_on_a_synced_database(
     demo: SandboxProc, demo_creds: Credentials, tmp_path: Path
 ) -> None:
-    url = _url(tmp_path)
-    with demo.client(demo_creds) as client:
-        zsync.run(client, url)
-    statements = doc_queries("sqlite")
-    assert len(statements) >= 4
-    with zsync.make_engine(url).connect() as conn:
-        results = [conn.execute(sa.text(sql)).all() for sql in statements]
-    assert all(results[:3]), "receivables, top items and payments should find demo data"
+    for url, dialect in ((_url(tmp_path), "sqlite"),
+                         (f"duckdb:///{tmp_path / 'books.duckdb'}", "duckdb")):
+        with demo.client(demo_creds) as client:
+            zsync.run(client, url)
+        statements = doc_queries(dialect)
+        assert len(statements) >= (4 if dialect == "sqlite" else 6)  # duckdb: all of them
+        engine = zsync.make_engine(url)
+        with engine.connect() as conn:
+            results = [conn.execute(sa.text(sql)).all() for sql in statements]
+        engine.dispose()
+        assert all(results[:3]), "receivables, top items and payments should find demo data"
 
 
 def test_a_used_up_daily_budget_stops_the_run_and_the_next_day_resumes(

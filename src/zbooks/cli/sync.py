@@ -1,4 +1,4 @@
-"""``zbooks sync``: copy Zoho Books data into SQLite or PostgreSQL, incrementally.
+"""``zbooks sync``: copy Zoho Books data into DuckDB, SQLite or PostgreSQL, incrementally.
 
 Thin by design: parse the flags, build the client the CLI way (profile or ``ZBOOKS_*``
 environment), call ``zbooks.sync.run`` and print. Progress bars (one per module) go to
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from zbooks.core.client import Client
     from zbooks.sync.results import Progress, SyncSummary
 
-DEFAULT_DB = "sqlite:///zbooks.sqlite"
+DEFAULT_DB = "duckdb:///zbooks.duckdb"
 
 sync_app = typer.Typer(rich_markup_mode=None)
 
@@ -36,6 +36,42 @@ def open_sync_client(organization_id: str | None) -> Client:
 
         return Client(organization_id=organization_id)
     return open_client(None, organization_id=organization_id)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} d"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def budget_text(event: Progress) -> str:
+    """``312 used, 9,688 left today  ETA 4:10`` from a progress event."""
+    parts = []
+    if event.daily_used is not None and event.daily_remaining is not None:
+        parts.append(f"{event.daily_used:,} used, {event.daily_remaining:,} left today")
+    if event.eta_seconds is not None:
+        parts.append(f"ETA {_duration(event.eta_seconds)}")
+    return "  ".join(parts)
+
+
+def plan_warning(event: Progress) -> str | None:
+    """Before the detail requests start: the warning when today's budget runs out first
+    (the same arithmetic as ``--dry-run``)."""
+    from zbooks.sync.results import days_of_budget
+
+    r = event.result
+    needed = r.details_pending or 0
+    days = days_of_budget(needed, event.daily_remaining, event.daily_limit)
+    if days is None or days <= 1:
+        return None
+    per_day = f"{event.daily_limit:,}" if event.daily_limit else "?"
+    return (f"Warning: {r.module}: {needed:,} detail requests needed, "
+            f"{event.daily_remaining:,} left today: the daily budget runs out first; this "
+            f"first sync takes about {days} days of budget at {per_day} a day (it stops at "
+            "the limit; run it again the next day and it continues, newest records first). "
+            f"Use --details {r.module}=none to copy list rows only.")
 
 
 class _Bars:
@@ -65,6 +101,13 @@ class _Bars:
             f"listed {r.listed:,}  +{r.inserted:,} ~{r.updated:,} -{r.deleted:,}  "
             f"{r.requests:,} requests"
         )
+        if r.details_pending:
+            counts += f"  details {r.details_done:,}/{r.details_pending:,}"
+        budget = budget_text(event)
+        if budget:
+            counts += f"  {budget}"
+        if event.phase == "plan" and (warning := plan_warning(event)):
+            self.progress.console.print(warning)
         if event.phase == "failed":
             counts += f"  FAILED: {r.error}"
         elif event.phase == "reconcile":
@@ -81,17 +124,32 @@ class _Bars:
             )
 
 
+def _warn_only(event: Progress) -> None:
+    """Without a terminal there are no bars, but the budget warning still goes to stderr."""
+    if event.phase == "plan" and (warning := plan_warning(event)):
+        sys.stderr.write(warning + "\n")
+
+
 def _summary_table(summary: SyncSummary, several_orgs: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    title = "zbooks sync (dry run: nothing written)" if summary.dry_run else "zbooks sync"
+    dry = summary.dry_run
+    title = "zbooks sync (dry run: nothing written)" if dry else "zbooks sync"
     table = Table(title=title)
     if several_orgs:
         table.add_column("organization")
     table.add_column("module")
     table.add_column("mode")
-    for name in ("listed", "inserted", "updated", "deleted", "requests"):
+    show_details = any(r.details == "none" and r.module for r in summary.results)
+    show_filled = not dry and any(r.filled for r in summary.results)
+    if show_details:
+        table.add_column("details")
+    names = ["listed", "would insert" if dry else "inserted",
+             "would update" if dry else "updated"]
+    names += ["filled"] if show_filled else []
+    names += ["deleted", "requests"]
+    for name in names:
         table.add_column(name, justify="right")
     if summary.dry_run:
         table.add_column("planned", justify="right")
@@ -101,23 +159,32 @@ def _summary_table(summary: SyncSummary, several_orgs: bool) -> None:
         cells += [
             r.module,
             r.strategy,
+            *([r.details] if show_details else []),
             f"{r.listed:,}",
             f"{r.inserted:,}",
             f"{r.updated:,}",
-            f"{r.deleted:,}",
-            f"{r.requests:,}",
         ]
+        if show_filled:
+            cells.append(f"{r.filled:,}")
+        cells += [f"{r.deleted:,}", f"{r.requests:,}"]
         if summary.dry_run:
             cells.append(f"{r.planned_requests or 0:,}")
         cells.append("ok" if r.ok else f"failed: {r.error}")
         table.add_row(*cells)
     console = Console()
     console.print(table)
-    verb = "would insert" if summary.dry_run else "inserted"
-    console.print(
-        f"{summary.inserted:,} {verb}, {summary.updated:,} updated, {summary.deleted:,} "
-        f"deleted, {summary.requests:,} requests in {summary.seconds:.1f} s."
-    )
+    if dry:
+        console.print(
+            f"Would insert {summary.inserted:,} and update {summary.updated:,} rows; "
+            f"{summary.requests:,} requests to plan, {summary.planned_requests:,} for the "
+            f"real run ({summary.seconds:.1f} s)."
+        )
+    else:
+        console.print(
+            f"{summary.inserted:,} inserted, {summary.updated:,} updated, "
+            f"{summary.deleted:,} deleted, {summary.requests:,} requests in "
+            f"{summary.seconds:.1f} s."
+        )
     if summary.dry_run:
         console.print(summary.budget_note())
 
@@ -126,7 +193,10 @@ def sync(
     db: Annotated[
         str,
         typer.Option(
-            "--db", metavar="URL", help="Target database URL: sqlite:///FILE or postgresql://..."
+            "--db",
+            metavar="URL",
+            help="Target database URL: duckdb:///FILE (default), sqlite:///FILE or "
+            "postgresql://...",
         ),
     ] = DEFAULT_DB,
     modules: Annotated[
@@ -135,6 +205,16 @@ def sync(
             "--modules",
             metavar="LIST",
             help="Comma-separated modules (default: all), e.g. invoices,contacts.",
+        ),
+    ] = None,
+    details: Annotated[
+        str | None,
+        typer.Option(
+            "--details",
+            metavar="MODE",
+            help="changed (default: the full record of each new or changed row, one request "
+            "each) or none (list rows only, one request per 200 rows); per module: "
+            "invoices=none,contacts=changed.",
         ),
     ] = None,
     org: Annotated[
@@ -172,9 +252,11 @@ def sync(
         typer.Option("--workers", min=1, max=256, help="Connections synced at once."),
     ] = 4,
 ) -> None:
-    """Copy Zoho Books data into SQLite or PostgreSQL, incrementally and resumably."""
+    """Copy Zoho Books data into DuckDB, SQLite or PostgreSQL, incrementally and
+    resumably."""
     import zbooks.sync as zsync
-    from zbooks.sync.modules import resolve_modules
+    from zbooks.sync.database import UnsupportedDatabaseURL, normalise_url
+    from zbooks.sync.modules import resolve_details, resolve_modules
 
     if all_connections:
         from zbooks.cli.fleet_sync import sync_all_connections
@@ -192,14 +274,23 @@ def sync(
         raise typer.BadParameter("use either --org or --all-orgs", param_hint="--org")
     modules = sync_module_names(modules)
     try:
-        resolve_modules(modules)
+        specs = resolve_modules(modules)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--modules") from None
+    try:
+        resolve_details(details, specs)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--details") from None
+    try:
+        normalise_url(db)
+    except UnsupportedDatabaseURL as exc:
+        raise typer.BadParameter(exc.message, param_hint="--db") from None
     client = open_sync_client(org)
     try:
-        bars = _Bars(all_orgs) if sys.stderr.isatty() else None
+        bars: Any = _Bars(all_orgs) if sys.stderr.isatty() else _warn_only
         kwargs: dict[str, Any] = {
             "modules": modules,
+            "details": details,
             "organization_id": org,
             "all_orgs": all_orgs,
             "full_refresh": full_refresh,
@@ -208,7 +299,7 @@ def sync(
             "raise_on_error": False,
             "on_progress": bars,
         }
-        if bars is not None:
+        if isinstance(bars, _Bars):
             with bars.progress:
                 summary = zsync.run(client, db, **kwargs)
         else:
@@ -220,6 +311,8 @@ def sync(
         _summary_table(summary, several)
     else:
         sys.stdout.write(json.dumps(summary.as_dict(), indent=2, default=str) + "\n")
+        if summary.dry_run:
+            sys.stderr.write(summary.budget_note() + "\n")
     if not summary.ok:
         raise zsync.SyncFailed(summary)
 

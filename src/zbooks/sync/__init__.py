@@ -3,11 +3,12 @@
     import zbooks, zbooks.sync
 
     with zbooks.Client() as client:
-        summary = zbooks.sync.run(client, "sqlite:///books.sqlite", modules="invoices,contacts")
+        summary = zbooks.sync.run(client, "duckdb:///books.duckdb", modules="invoices,contacts",
+                                  details="invoices=none")
         print(summary.inserted, summary.updated, summary.requests)
 
-Needs the ``sync`` extra (SQLAlchemy 2; psycopg 3 for PostgreSQL). The guide with the
-table layout and example queries is ``docs/sync.md``.
+Needs the ``sync`` extra (SQLAlchemy 2, DuckDB and duckdb-engine; psycopg 3 for
+PostgreSQL). The guide with the table layout and example queries is ``docs/sync.md``.
 """
 
 from __future__ import annotations
@@ -21,9 +22,18 @@ from sqlalchemy.engine import URL
 from zbooks.core.client import Client
 from zbooks.errors import ConfigurationError
 from zbooks.sync import timeutil
-from zbooks.sync.database import DEFAULT_URL, make_engine
+from zbooks.sync.database import DEFAULT_URL, SUPPORTED_URLS, make_engine
 from zbooks.sync.engine import DEFAULT_LOOKBACK, DeleteMode, SyncEngine
-from zbooks.sync.modules import MODULES, ChildSpec, Col, ModuleSpec, resolve_modules
+from zbooks.sync.modules import (
+    MODULES,
+    ChildSpec,
+    Col,
+    DetailMode,
+    Details,
+    ModuleSpec,
+    resolve_details,
+    resolve_modules,
+)
 from zbooks.sync.results import ModuleResult, Progress, ProgressCallback, SyncFailed, SyncSummary
 from zbooks.sync.schema import SyncSchema, record_hash
 
@@ -31,8 +41,11 @@ __all__ = [
     "DEFAULT_LOOKBACK",
     "DEFAULT_URL",
     "MODULES",
+    "SUPPORTED_URLS",
     "ChildSpec",
     "Col",
+    "DetailMode",
+    "Details",
     "ModuleResult",
     "ModuleSpec",
     "Progress",
@@ -78,6 +91,7 @@ def run(
     engine_or_url: str | URL | Engine = DEFAULT_URL,
     modules: str | Sequence[str] | None = None,
     *,
+    details: Details | None = None,
     on_progress: ProgressCallback | None = None,
     organization_id: str | None = None,
     all_orgs: bool = False,
@@ -94,6 +108,13 @@ def run(
 ) -> SyncSummary:
     """Copy ``modules`` (all by default) of the organization(s) into the database.
 
+    ``details`` chooses how much detail to pay for: ``"changed"`` (the default: the full
+    record of every new or changed row, one GET each) or ``"none"`` (list rows only: one
+    request per 200 records; child tables stay empty), for all modules or per module
+    (``"invoices=none,contacts=changed"`` or ``{"invoices": "none"}``). Rows say which
+    they hold: ``detail_synced_at`` is NULL for a list row. A later run with details fills
+    exactly the rows lacking them, newest first, until the daily budget runs out.
+
     Incremental after the first run: only records modified since the stored cursor
     (minus ``lookback``) are listed, and only those whose ``last_modified_time``
     changed are fetched. An interrupted run resumes where it stopped.
@@ -106,6 +127,7 @@ def run(
     """
     specs = resolve_modules(modules if modules is None or isinstance(modules, str)
                             else list(modules))
+    modes = resolve_details(details, specs)
     engine = make_engine(engine_or_url)
     orgs = organizations_to_sync(client, organization_id, all_orgs)
     sync = SyncEngine(
@@ -121,6 +143,7 @@ def run(
         module_workers=module_workers,
         detail_workers=detail_workers,
         now=now or timeutil.utc_now,
+        details=modes,
     )
     try:
         summary = sync.run(orgs)

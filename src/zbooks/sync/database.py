@@ -1,41 +1,95 @@
 """Open the target database from a URL with settings that suit a sync.
 
-- SQLite files use WAL and ``synchronous=NORMAL``: a killed process keeps every committed
-  page, and readers (your queries) do not block the sync.
-- ``sqlite://`` (memory) uses one shared connection, or each thread would see its own
-  empty database.
-- ``postgresql://`` gets the psycopg 3 driver (the ``sync`` extra installs it) instead of
+Supported targets (``SUPPORTED_URLS``):
+
+- ``duckdb:///books.duckdb`` (the default, ``DEFAULT_URL``): one file, exact
+  ``DECIMAL(28,8)`` money, real ``DATE``/``TIMESTAMP`` columns, fast analytics. Through
+  its SQLAlchemy dialect (``duckdb-engine``): measured against DuckDB's native API in
+  ``benchmarks/sync_targets.py``, and it keeps one code path for every target. DuckDB
+  allows one writer, so the engine serialises its writes.
+- ``sqlite:///FILE``: WAL and ``synchronous=NORMAL`` (a killed process keeps every
+  committed page; readers do not block the sync); money as integer millionths
+  (``schema.SQLITE_MONEY_SCALE``). ``sqlite://`` (memory) uses one shared connection.
+- ``postgresql://``: the psycopg 3 driver (the ``sync`` extra installs it) instead of
   SQLAlchemy's default psycopg2.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-DEFAULT_URL = "sqlite:///zbooks.sqlite"
+from zbooks.errors import ConfigurationError
+
+DEFAULT_URL = "duckdb:///zbooks.duckdb"
+SUPPORTED_URLS = (
+    "duckdb:///FILE.duckdb",
+    "sqlite:///FILE.sqlite",
+    "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
+)
+_BACKENDS = ("duckdb", "sqlite", "postgresql", "postgres")
+
+
+class UnsupportedDatabaseURL(ConfigurationError):
+    """The ``--db`` URL is not one of the supported targets."""
+
+
+def _unsupported(url: object, why: str) -> UnsupportedDatabaseURL:
+    return UnsupportedDatabaseURL(
+        f"{why}: {url!s}. Supported: {', '.join(SUPPORTED_URLS)}.",
+        hint="For example --db duckdb:///books.duckdb (the default: exact money, one file).",
+    )
 
 
 def normalise_url(url: str | URL) -> URL:
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
+    """A parsed, supported URL (``UnsupportedDatabaseURL`` otherwise)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise _unsupported(url, "not a database URL") from None
+    backend = parsed.get_backend_name()
+    if backend not in _BACKENDS:
+        safe = parsed.render_as_string(hide_password=True)
+        raise _unsupported(safe, f"unsupported database {backend!r}")
+    if parsed.drivername in ("postgresql", "postgres"):  # an explicit driver is kept
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
+
+
+def is_file_database(url: URL) -> str | None:
+    """The file path of a SQLite or DuckDB target, None for memory or a server."""
+    if url.get_backend_name() in ("sqlite", "duckdb") and url.database not in (
+        None,
+        "",
+        ":memory:",
+    ):
+        return str(url.database)
+    return None
+
+
+def target_exists(engine: Engine) -> bool:
+    """Whether connecting would find a database rather than create one (a dry run must
+    not create the file)."""
+    path = is_file_database(engine.url)
+    return path is None or os.path.exists(path)
 
 
 def make_engine(target: str | URL | Engine) -> Engine:
     if isinstance(target, Engine):
         return target
     url = normalise_url(target)
-    if url.get_backend_name() != "sqlite":
+    backend = url.get_backend_name()
+    if backend == "duckdb":
+        return _duckdb_engine(url)
+    if backend != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if url.database in (None, "", ":memory:"):
-        return create_engine(
-            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
+        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -46,3 +100,17 @@ def make_engine(target: str | URL | Engine) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _duckdb_engine(url: URL) -> Engine:
+    try:
+        import duckdb_engine  # noqa: F401
+    except ImportError:
+        raise ConfigurationError(
+            "The DuckDB target needs the duckdb and duckdb-engine packages.",
+            hint="pip install 'zbooks[sync]'",
+        ) from None
+    if url.database in (None, "", ":memory:"):
+        # Every DuckDB memory connection is its own database: share one.
+        return create_engine(url, poolclass=StaticPool)
+    return create_engine(url)

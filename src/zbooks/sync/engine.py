@@ -1,5 +1,15 @@
-"""The sync engine: list what changed, fetch details for exactly those records, and
-commit rows and cursor together, page by page.
+"""The sync engine: list what changed, then fetch the full records that are missing,
+newest first, committing as it goes.
+
+A module is synced in two phases:
+1. **List.** Read the list pages of what changed and commit each page's rows (list rows
+   for modules with details, with ``detail_synced_at`` NULL) and the module's position in
+   one transaction. One request per 200 records: with ``details="none"`` this is all.
+2. **Details** (``details="changed"``, modules whose list rows are not the whole record).
+   Fetch ``GET /<module>/{id}`` for exactly the rows lacking the full record, newest first,
+   and commit every ``commit_every`` (20) records or ``commit_seconds`` (10 s), whichever
+   comes first. Knowing the count before this phase starts is what lets the run say how
+   many days of budget it takes.
 
 Concurrency: several modules are read at once (``module_workers`` threads) and detail
 GETs go through one shared pool; every request still passes the client's rate limiter,
@@ -8,13 +18,16 @@ so the run goes as fast as the limits allow and never faster. SQLite allows one 
 so writes to it are serialised by a lock; PostgreSQL takes them in parallel.
 
 Correctness rests on three rules:
-1. A page's rows, their child rows and the module's new position are one transaction.
-   A crash loses at most the page in flight; it is read again and upserted again.
+1. A page's rows and the module's new position are one transaction; a batch of full
+   records and their child rows is another. A crash loses at most the page or batch in
+   flight: the page is read again and upserted again, and rows still lacking their full
+   record are found again by their NULL ``detail_synced_at``.
 2. The cursor only moves when a scan has finished, to the latest modification time
    seen, but never past the upper bound fixed when the run started; the next run reads
    from ``cursor - lookback`` (the filter is inclusive), and unchanged rows are skipped
    by comparing ``last_modified_time`` with the stored one, so re-reading costs list
-   pages only, never detail GETs.
+   pages only, never detail GETs (a changed row gets its list row and a NULL
+   ``detail_synced_at``, and phase 2 fetches it).
 3. A record is written only when it is new or different (same hash: counted unchanged).
 """
 
@@ -26,17 +39,18 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, delete, func, inspect, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, inspect, or_, select, update
 
 from zbooks.core.client import Client
 from zbooks.errors import APIError, ConfigurationError, DailyLimitExceededError, NotFoundError
 from zbooks.sync import timeutil
-from zbooks.sync.modules import ModuleSpec, Strategy
+from zbooks.sync.database import target_exists
+from zbooks.sync.modules import DetailMode, ModuleSpec, Strategy
 from zbooks.sync.results import ModuleResult, Phase, Progress, ProgressCallback, SyncSummary
 from zbooks.sync.scan import PER_PAGE, ListScan, Position, ScanPage
 from zbooks.sync.schema import (
@@ -58,6 +72,9 @@ _EXHAUSTED = "the organization's daily API budget is used up; the next run resum
 # Rows missing from the id listing are confirmed one by one (a 404) up to this many;
 # beyond it the listing is repeated and only ids missing from both are deleted.
 VERIFY_LIMIT = 200
+COMMIT_EVERY = 20  # full records per commit, at most ...
+COMMIT_SECONDS = 10.0  # ... and at least this often while records arrive
+FILL_BATCH = 200  # rows lacking details selected (newest first) per round
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,7 @@ class Existing:
     source_modified: str | None
     row_hash: str
     deleted: bool
+    detailed: bool = True  # holds the full record (detail_synced_at set)
 
 
 class _Aborted(Exception):
@@ -88,6 +106,9 @@ class SyncEngine:
         detail_workers: int | None = None,
         now: Callable[[], datetime] = timeutil.utc_now,
         per_page: int = PER_PAGE,
+        details: Mapping[str, DetailMode] | None = None,
+        commit_every: int = COMMIT_EVERY,
+        commit_seconds: float = COMMIT_SECONDS,
     ) -> None:
         if delete_mode not in ("remove", "mark"):
             raise ValueError("delete_mode must be 'remove' or 'mark'")
@@ -106,21 +127,30 @@ class SyncEngine:
         self.detail_workers = max(1, detail_workers or default_details)
         self._now = now
         self.per_page = per_page
+        self.details: dict[str, DetailMode] = dict(details or {})
+        self.commit_every = max(1, commit_every)
+        self.commit_seconds = commit_seconds
+        # SQLite and DuckDB take one writer at a time: serialise every access to them.
         self._db_lock: contextlib.AbstractContextManager[Any] = (
-            threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+            threading.Lock() if engine.dialect.name in ("sqlite", "duckdb")
+            else contextlib.nullcontext()
         )
+        # A dry run never creates the database file: with none there, nothing is read.
+        self._no_target = dry_run and not target_exists(engine)
         self._abort = threading.Event()  # stop everything (Ctrl-C)
         self._abort_reason = ""
         self._exhausted: set[str] = set()  # organizations whose daily budget ran out
         self._count_lock = threading.Lock()
         self._exists: dict[str, bool] = {}
         self.upper = ""
+        self.started_at = datetime.min
 
     # --- the run ----------------------------------------------------------------------
     def run(self, org_ids: Sequence[str]) -> SyncSummary:
         started = time.monotonic()
         # The upper bound: this run is responsible for changes up to now; anything later
         # belongs to the next run (see rule 2 above).
+        self.started_at = self._stamp()
         self.upper = timeutil.format_zoho(self._now())
         if not self.dry_run:
             with self._db_lock:
@@ -150,20 +180,40 @@ class SyncEngine:
         limiter = self.client.rate_limiter
         for org in org_ids:
             summary.daily_remaining[org] = limiter.daily_remaining(org) if limiter else None
+            summary.daily_limit[org] = (limiter.snapshot(org)["daily_limit"] if limiter
+                                        else None)
         summary.seconds = time.monotonic() - started
         return summary
 
-    def _emit(self, phase: Phase, result: ModuleResult) -> None:
-        if self.on_progress is not None:
+    def _stamp(self) -> datetime:
+        """Now, UTC without tzinfo, to the microsecond (``synced_at`` and friends)."""
+        value = self._now()
+        if value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def _emit(self, phase: Phase, result: ModuleResult, eta: float | None = None) -> None:
+        if self.on_progress is None:
+            return
+        used = remaining = limit = None
+        limiter = self.client.rate_limiter
+        if limiter is not None:
             try:
-                self.on_progress(Progress(phase, result.snapshot()))
-            except Exception:  # a broken progress bar must not break the sync
-                logger.exception("progress callback failed")
+                snap = limiter.snapshot(result.organization_id)
+                used, remaining = snap["daily_used"], snap["daily_remaining"]
+                limit = snap["daily_limit"]
+            except Exception:  # a shared backend that cannot answer: no numbers
+                logger.debug("rate limiter snapshot failed", exc_info=True)
+        try:
+            self.on_progress(Progress(phase, result.snapshot(), used, remaining, limit, eta))
+        except Exception:  # a broken progress bar must not break the sync
+            logger.exception("progress callback failed")
 
     def _module_job(
         self, org: str, tables: ModuleTables, details: ThreadPoolExecutor
     ) -> ModuleResult:
-        result = ModuleResult(org, tables.spec.name, strategy=tables.spec.strategy)
+        result = ModuleResult(org, tables.spec.name, strategy=tables.spec.strategy,
+                              details=self._mode(tables.spec))
         started = time.monotonic()
         if self._abort.is_set() or org in self._exhausted:
             reason = self._abort_reason if self._abort.is_set() else _EXHAUSTED
@@ -238,29 +288,6 @@ class SyncEngine:
             )
         return record
 
-    def _details(
-        self,
-        org: str,
-        spec: ModuleSpec,
-        ids: list[str],
-        pool: ThreadPoolExecutor,
-        result: ModuleResult,
-    ) -> dict[str, dict[str, Any] | None]:
-        futures: list[tuple[str, Future[dict[str, Any] | None]]] = []
-        for record_id in ids:
-            futures.append((record_id, pool.submit(self._detail, org, spec, record_id,
-                                                   result)))
-        out: dict[str, dict[str, Any] | None] = {}
-        error: BaseException | None = None
-        for record_id, future in futures:  # wait for every request, even after a failure
-            try:
-                out[record_id] = future.result()
-            except BaseException as exc:
-                error = error or exc
-        if error is not None:
-            raise error
-        return out
-
     # --- one module -------------------------------------------------------------------
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -287,14 +314,21 @@ class SyncEngine:
             return Position(None, 1), full, None
         return Position(timeutil.minus(state.cursor, self.lookback), 1), False, None
 
+    def _mode(self, spec: ModuleSpec) -> DetailMode:
+        """``none`` for modules whose list rows are the record (nothing to fetch)."""
+        if spec.detail_key is None:
+            return "none"
+        return self.details.get(spec.name, "changed")
+
     def _sync_module(
         self, org: str, tables: ModuleTables, pool: ThreadPoolExecutor, result: ModuleResult
     ) -> set[str] | None:
-        """Run the module's scan; returns every id listed when the scan covered the
-        whole module in this run (reconciling can then skip its own listing)."""
+        """Run the module's scan, then its detail phase; returns every id listed when the
+        scan covered the whole module in this run (reconciling can then skip its own
+        listing)."""
         spec = tables.spec
         state = ModuleState(org, spec.name)
-        if not self.dry_run or self._tables_exist(tables):
+        if self._tables_exist(tables):
             with self._read() as conn:
                 state = load_state(conn, self.schema, org, spec.name)
         start, full, seen_max = self._start(tables, state, result)
@@ -304,12 +338,13 @@ class SyncEngine:
         state.resume_full = full
         scan = ListScan(spec, strategy, self._list_fetcher(org, spec, result, "list_requests"),
                         start, per_page=self.per_page)
+        fetch_details = self._mode(spec) == "changed"
         # A scan from the very beginning lists every id: reconciling can reuse them
         # (kept only when asked, so memory stays flat however large the module).
         whole = start == Position(None, 1) and self.reconcile_deletes
         listed_ids: set[str] | None = set() if whole else None
         planned_details = 0
-        for page in scan:
+        for page in _prefetched(iter(scan)):
             if self._abort.is_set() or org in self._exhausted:
                 raise _Aborted()
             result.listed += len(page.rows)
@@ -321,33 +356,43 @@ class SyncEngine:
                 listed_ids.update(rows)
             existing = self._existing(org, tables, list(rows)) if rows else {}
             changed = [rid for rid, row in rows.items()
-                       if full or _is_changed(spec, row, existing.get(rid))]
-            self._advance(state, page, seen_max)
+                       if _is_changed(spec, row, existing.get(rid))]
+            state = self._advanced(state, page, seen_max)
+            # Under a full refresh of a module with details the detail phase re-fetches
+            # and counts every row; the list phase only stores what visibly changed.
+            quiet = full and fetch_details
             if self.dry_run:
-                planned_details += len(changed) if spec.detail_key else 0
-                result.unchanged += len(rows) - len(changed)
+                if fetch_details:  # rows already lacking details are counted below
+                    planned_details += sum(1 for rid in changed if rid not in existing
+                                           or existing[rid].detailed)
+                result.unchanged += 0 if quiet else len(rows) - len(changed)
                 result.inserted += sum(1 for rid in changed if rid not in existing)
                 result.updated += sum(1 for rid in changed if rid in existing)
                 self._emit("page", result)
                 continue
-            if spec.detail_key is not None:
-                fetched = self._details(org, spec, changed, pool, result)
-            else:
-                fetched = {rid: rows[rid] for rid in changed}
-            result.unchanged += len(rows) - len(changed)
-            self._commit_page(org, tables, state, fetched, existing, result)
+            result.unchanged += 0 if quiet else len(rows) - len(changed)
+            self._commit_page(org, tables, state, {rid: rows[rid] for rid in changed},
+                              existing, result, detailed=spec.detail_key is None)
             self._emit("page", result)
+        if fetch_details:
+            refetch = self.started_at if full else None
+            if self.dry_run:
+                planned_details += self._lacking_details(org, tables, refetch)
+            else:
+                self._fill_details(org, tables, pool, result, refetch)
         if self.dry_run:
             result.planned_requests = result.list_requests + planned_details
         return listed_ids
 
-    def _advance(self, state: ModuleState, page: ScanPage, seen_max: str | None) -> None:
-        """The state to commit with this page's rows."""
+    def _advanced(self, state: ModuleState, page: ScanPage, seen_max: str | None
+                  ) -> ModuleState:
+        """The state to commit with this page's rows (a copy: the caller commits it)."""
+        state = replace(state)
         if page.next is not None:
             state.resume_since = page.next.since
             state.resume_page = page.next.page
             state.resume_max = seen_max
-            return
+            return state
         if seen_max is not None:
             reached = timeutil.earlier(seen_max, self.upper)
             # Never backwards (the newest record may have been deleted since), except
@@ -359,9 +404,14 @@ class SyncEngine:
         state.resume_max = None
         state.resume_full = False
         state.last_success_at = timeutil.to_utc_naive(self.upper)
+        return state
 
     def _tables_exist(self, tables: ModuleTables) -> bool:
         """A dry run creates nothing, so it must not query tables that are not there."""
+        if not self.dry_run:
+            return True
+        if self._no_target:
+            return False
         name = tables.table.name
         if name not in self._exists:
             with self._db_lock:
@@ -372,15 +422,16 @@ class SyncEngine:
         return self._exists[name]
 
     def _existing(self, org: str, tables: ModuleTables, ids: list[str]) -> dict[str, Existing]:
-        if self.dry_run and not self._tables_exist(tables):
+        if not self._tables_exist(tables):
             return {}
         table = tables.table
         query = select(table.c.id, table.c.source_modified, table.c.row_hash,
-                       table.c.deleted_at).where(table.c.organization_id == org,
-                                                 table.c.id.in_(ids))
+                       table.c.deleted_at, table.c.detail_synced_at).where(
+            table.c.organization_id == org, table.c.id.in_(ids))
         with self._read() as conn:
             return {
-                str(r.id): Existing(r.source_modified, r.row_hash, r.deleted_at is not None)
+                str(r.id): Existing(r.source_modified, r.row_hash, r.deleted_at is not None,
+                                    r.detail_synced_at is not None)
                 for r in conn.execute(query)
             }
 
@@ -388,45 +439,163 @@ class SyncEngine:
         self,
         org: str,
         tables: ModuleTables,
-        state: ModuleState,
+        state: ModuleState | None,
         fetched: Mapping[str, dict[str, Any] | None],
         existing: Mapping[str, Existing],
         result: ModuleResult,
+        *,
+        detailed: bool,
     ) -> None:
-        now = timeutil.to_utc_naive(timeutil.format_zoho(self._now()))
-        assert now is not None
+        """Write ``fetched`` (list rows, or full records when ``detailed``), their child
+        rows, and ``state`` if given, in one transaction. A None record was deleted
+        upstream. Counts: inserted/updated/unchanged; a full record replacing a list row
+        counts as ``filled``."""
+        now = self._stamp()
         rows: list[dict[str, Any]] = []
         gone: list[str] = []
-        inserted = updated = unchanged = 0
+        stamp: list[str] = []  # unchanged full records re-fetched: only the stamp moves
+        inserted = updated = unchanged = filled = 0
         for rid, record in fetched.items():
             before = existing.get(rid)
             if record is None:  # deleted upstream between the list and the GET
                 if before is not None and not before.deleted:
                     gone.append(rid)
                 continue
-            row = module_row(tables, org, record, now)
-            if before is not None and not before.deleted and before.row_hash == row["row_hash"]:
+            row = module_row(tables, org, record, now, detailed=detailed)
+            live = before is not None and not before.deleted
+            if live and before is not None and before.row_hash == row["row_hash"] and (
+                before.detailed or not detailed
+            ):
                 unchanged += 1
+                if detailed:
+                    stamp.append(rid)
                 continue
             rows.append(row)
-            if before is None:
+            if before is None or before.deleted:
                 inserted += 1
+            elif detailed and not before.detailed:
+                filled += 1
             else:
                 updated += 1
+        table = tables.table
         with self._write() as conn:
-            upsert(conn, tables.table, rows)
+            upsert(conn, table, rows)
             ids = [r["id"] for r in rows]
             for child in tables.children:
                 delete_children(conn, child, org, ids)
                 kids = [k for r in rows for k in child_rows(child, org, r["id"], r["data"])]
                 if kids:
                     upsert(conn, child.table, kids)
+            if stamp:
+                conn.execute(update(table).where(
+                    table.c.organization_id == org, table.c.id.in_(stamp)
+                ).values(detail_synced_at=now))
             self._remove(conn, org, tables, gone, now)
-            save_state(conn, self.schema, state, now)
-        result.inserted += inserted
-        result.updated += updated
-        result.unchanged += unchanged
-        result.deleted += len(gone)
+            if state is not None:
+                save_state(conn, self.schema, state, now)
+        with self._count_lock:
+            result.inserted += inserted
+            result.updated += updated
+            result.unchanged += unchanged
+            result.filled += filled
+            result.deleted += len(gone)
+
+    # --- phase 2: full records, newest first ---------------------------------------------
+    def _lacking(self, org: str, tables: ModuleTables, refetch: datetime | None) -> Any:
+        table = tables.table
+        lacking: Any = table.c.detail_synced_at.is_(None)
+        if refetch is not None:  # full refresh: every row not fetched during this run
+            lacking = or_(lacking, table.c.detail_synced_at < refetch)
+        return and_(table.c.organization_id == org, table.c.deleted_at.is_(None), lacking)
+
+    def _lacking_details(self, org: str, tables: ModuleTables, refetch: datetime | None
+                         ) -> int:
+        if not self._tables_exist(tables):
+            return 0
+        table = tables.table
+        with self._read() as conn:
+            value = conn.execute(select(func.count()).select_from(table).where(
+                self._lacking(org, tables, refetch))).scalar()
+        return int(value or 0)
+
+    def _fill_details(self, org: str, tables: ModuleTables, pool: ThreadPoolExecutor,
+                      result: ModuleResult, refetch: datetime | None) -> None:
+        """Fetch the full record of every row that lacks it, newest first, committing
+        as records arrive; a run cut short (budget, Ctrl-C, kill) keeps what it fetched
+        and the next run continues with the rest."""
+        table = tables.table
+        order = (table.c.last_modified_time if "last_modified_time" in table.c
+                 else table.c.synced_at)
+        result.details_pending = self._lacking_details(org, tables, refetch)
+        result.details_done = 0
+        if not result.details_pending:
+            return
+        started = time.monotonic()
+        self._emit("plan", result)
+        tried: set[str] = set()
+        while True:
+            if self._abort.is_set() or org in self._exhausted:
+                raise _Aborted()
+            query = (select(table.c.id).where(self._lacking(org, tables, refetch))
+                     .order_by(order.desc().nulls_last(), table.c.id.desc())
+                     .limit(FILL_BATCH))
+            with self._read() as conn:
+                ids = [str(r.id) for r in conn.execute(query)]
+            # Every fetched row leaves the selection (stamped, rewritten or removed); one
+            # that would not must not be fetched again and again.
+            ids = [rid for rid in ids if rid not in tried]
+            if not ids:
+                return
+            tried.update(ids)
+            self._fetch_and_commit(org, tables, ids, pool, result, started)
+
+    def _fetch_and_commit(self, org: str, tables: ModuleTables, ids: list[str],
+                          pool: ThreadPoolExecutor, result: ModuleResult,
+                          started: float) -> None:
+        """GET each id on the shared pool; commit every ``commit_every`` records or
+        ``commit_seconds``, whichever comes first. On a failure, requests not yet sent
+        are cancelled, the records already fetched are committed, then it raises."""
+        spec = tables.spec
+        futures = {pool.submit(self._detail, org, spec, rid, result): rid for rid in ids}
+        pending: set[Future[dict[str, Any] | None]] = set(futures)
+        buffer: dict[str, dict[str, Any] | None] = {}
+        error: BaseException | None = None
+        last = time.monotonic()
+        while pending:
+            timeout = max(0.0, self.commit_seconds - (time.monotonic() - last))
+            done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    buffer[futures[future]] = future.result()
+                except BaseException as exc:
+                    error = error or exc
+            if error is not None and pending:
+                for future in pending:
+                    future.cancel()
+                finished, _ = wait(pending)
+                for future in finished:
+                    if not future.cancelled() and future.exception() is None:
+                        buffer[futures[future]] = future.result()
+                pending = set()
+            due = (len(buffer) >= self.commit_every or not pending
+                   or time.monotonic() - last >= self.commit_seconds)
+            if buffer and due:
+                self._commit_details(org, tables, buffer, result, started)
+                buffer = {}
+                last = time.monotonic()
+        if error is not None:
+            raise error
+
+    def _commit_details(self, org: str, tables: ModuleTables,
+                        fetched: dict[str, dict[str, Any] | None], result: ModuleResult,
+                        started: float) -> None:
+        existing = self._existing(org, tables, list(fetched))
+        self._commit_page(org, tables, None, fetched, existing, result, detailed=True)
+        result.details_done += len(fetched)
+        elapsed = time.monotonic() - started
+        left = max(0, (result.details_pending or 0) - result.details_done)
+        eta = left * elapsed / result.details_done if result.details_done else None
+        self._emit("details", result, eta)
 
     def _remove(
         self, conn: Connection, org: str, tables: ModuleTables, ids: list[str], now: datetime
@@ -497,6 +666,24 @@ class SyncEngine:
         with self._write() as conn:
             self._remove(conn, org, tables, gone, now)
         result.deleted += len(gone)
+
+
+_END = object()
+
+
+def _prefetched(pages: Iterator[ScanPage]) -> Iterator[ScanPage]:
+    """The scan one page ahead: page N+1 is requested (its position is known as soon as
+    page N is parsed) while page N is written, so writing never idles the rate limit.
+    Positions are still committed in order, with the rows they follow."""
+    with ThreadPoolExecutor(1, thread_name_prefix="zbooks-sync-list") as ahead:
+        pending = ahead.submit(next, pages, _END)
+        while True:
+            page = pending.result()
+            if page is _END:
+                return
+            pending = ahead.submit(next, pages, _END)
+            assert isinstance(page, ScanPage)
+            yield page
 
 
 def _dedupe(spec: ModuleSpec, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

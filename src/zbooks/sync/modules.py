@@ -18,6 +18,7 @@ contacts/items filtering were OBSERVED in sync tools, not documented).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -584,16 +585,84 @@ _register(
 DEFAULT_MODULES: tuple[str, ...] = tuple(MODULES)
 
 
+def module_key(name: str) -> str:
+    """``sales-orders`` (the CLI's command name), ``sales_orders`` and ``salesorders``
+    (Zoho's) all name one module."""
+    return name.strip().lower().replace("-", "").replace("_", "")
+
+
 def resolve_modules(names: str | list[str] | tuple[str, ...] | None) -> list[ModuleSpec]:
-    """``"invoices,contacts"`` or a list -> specs in dependency order; None = all."""
+    """``"invoices,contacts"`` or a list -> specs in dependency order; None = all.
+
+    Names are Zoho's (``salesorders``) or the CLI's command names (``sales-orders``)."""
     if names is None:
         return list(MODULES.values())
-    wanted = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
-    wanted = [n for n in wanted if n]
-    unknown = [n for n in wanted if n not in MODULES]
+    raw = names.split(",") if isinstance(names, str) else list(names)
+    wanted = [module_key(n) for n in raw if n.strip()]
+    unknown = [n.strip() for n in raw if n.strip() and module_key(n) not in MODULES]
     if unknown:
         known = ", ".join(MODULES)
         raise ValueError(f"unknown module(s): {', '.join(unknown)}; known modules: {known}")
     if not wanted:
         raise ValueError("no modules given")
     return [spec for name, spec in MODULES.items() if name in wanted]
+
+
+# --- how much detail to pay for ----------------------------------------------------------
+DetailMode = Literal["changed", "none"]
+DETAIL_MODES: tuple[DetailMode, ...] = ("changed", "none")
+Details = str | Mapping[str, str]
+
+
+def _mode(value: str, where: str) -> DetailMode:
+    cleaned = value.strip().lower()
+    if cleaned == "changed":
+        return "changed"
+    if cleaned == "none":
+        return "none"
+    raise ValueError(f"{where}: {value!r} is not a detail mode; use 'changed' or 'none'")
+
+
+def resolve_details(details: Details | None, specs: Sequence[ModuleSpec]
+                    ) -> dict[str, DetailMode]:
+    """The detail mode of every module in ``specs``.
+
+    ``"changed"`` (the default: one GET per new or changed record) or ``"none"`` (list
+    rows only) for all modules; ``"invoices=none,contacts=changed"`` or a mapping per
+    module (unnamed modules: ``changed``); a bare mode among the pairs sets the default
+    for the rest (``"none,contacts=changed"``). Module names as in ``resolve_modules``.
+    """
+    default: DetailMode = "changed"
+    per_module: dict[str, DetailMode] = {}
+    if details is None:
+        pairs: list[tuple[str | None, str]] = []
+    elif isinstance(details, str):
+        pairs = []
+        for part in details.split(","):
+            if not part.strip():
+                continue
+            if "=" in part:
+                name, _, value = part.partition("=")
+                pairs.append((name, value))
+            else:
+                pairs.append((None, part))
+        if not pairs:
+            raise ValueError("no detail mode given; use 'changed', 'none' or "
+                             "'invoices=none,contacts=changed'")
+    else:
+        pairs = [(str(k), str(v)) for k, v in details.items()]
+    for label, value in pairs:
+        if label is None:
+            default = _mode(value, "details")
+            continue
+        name = label
+        key = module_key(name)
+        if key not in MODULES:
+            raise ValueError(f"details: unknown module {name.strip()!r}; known modules: "
+                             f"{', '.join(MODULES)}")
+        per_module[key] = _mode(value, f"details for {name.strip()}")
+    selected = {spec.name for spec in specs}
+    stray = sorted(set(per_module) - selected)
+    if stray:
+        raise ValueError(f"details given for module(s) not being synced: {', '.join(stray)}")
+    return {spec.name: per_module.get(spec.name, default) for spec in specs}

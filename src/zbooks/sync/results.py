@@ -9,7 +9,21 @@ from typing import Any, Literal
 
 from zbooks.errors import ZBooksError
 
-Phase = Literal["start", "page", "reconcile", "done", "failed", "skipped"]
+Phase = Literal["start", "page", "plan", "details", "reconcile", "done", "failed", "skipped"]
+
+
+def days_of_budget(needed: int, remaining: int | None, daily_limit: int | None) -> int | None:
+    """Days of API budget ``needed`` requests take: today's ``remaining`` first, then
+    ``daily_limit`` a day (1 = fits today). None when the budget is unknown."""
+    if needed <= 0:
+        return 0
+    if remaining is None:
+        return None
+    if needed <= remaining:
+        return 1
+    if not daily_limit or daily_limit <= 0:
+        return None
+    return 1 + math.ceil((needed - remaining) / daily_limit)
 
 
 @dataclass
@@ -29,6 +43,10 @@ class ModuleResult:
     detail_requests: int = 0
     reconcile_requests: int = 0
     planned_requests: int | None = None  # --dry-run: what a real run would send
+    details: str = "changed"  # the detail mode: "changed" or "none"
+    filled: int = 0  # rows that held a list row and now hold the full record
+    details_pending: int | None = None  # detail GETs the fill phase set out to make
+    details_done: int = 0  # ... and made so far
     resumed: bool = False  # continued a scan an earlier run left unfinished
     error: str | None = None
     seconds: float = 0.0
@@ -56,6 +74,10 @@ class Progress:
 
     phase: Phase
     result: ModuleResult
+    daily_used: int | None = None  # requests counted today (limiter's view)
+    daily_remaining: int | None = None  # requests left today
+    daily_limit: int | None = None
+    eta_seconds: float | None = None  # this module's remaining detail requests / rate
 
     @property
     def module(self) -> str:
@@ -75,6 +97,7 @@ class SyncSummary:
     dry_run: bool = False
     # organization -> requests left today as the rate limiter sees it (None: unknown)
     daily_remaining: dict[str, int | None] = field(default_factory=dict)
+    daily_limit: dict[str, int | None] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -118,27 +141,38 @@ class SyncSummary:
                 return r
         raise KeyError(module)
 
+    def days_of_budget(self, organization_id: str) -> int | None:
+        """Days of the organization's API budget the planned requests take (dry run)."""
+        planned = sum(r.planned_requests or 0 for r in self.results
+                      if r.organization_id == organization_id)
+        return days_of_budget(planned, self.daily_remaining.get(organization_id),
+                              self.daily_limit.get(organization_id))
+
     def budget_note(self) -> str:
         """For --dry-run: does the plan fit in what is left of today's budget?"""
         lines = []
         for org, remaining in self.daily_remaining.items():
             planned = sum(r.planned_requests or 0 for r in self.results
                           if r.organization_id == org)
+            days = self.days_of_budget(org)
             if remaining is None:
                 lines.append(f"organization {org}: {planned:,} requests planned; "
                              "remaining daily budget unknown")
             elif planned <= remaining:
                 lines.append(f"organization {org}: {planned:,} requests planned, "
-                             f"{remaining:,} left today: fits")
+                             f"{remaining:,} left today: fits (1 day of budget)")
             else:
-                days = math.ceil(planned / max(remaining, 1))
+                per_day = self.daily_limit.get(org)
+                daily = f" at {per_day:,} a day" if per_day else ""
+                span = f"{days} days of budget" if days else "more than today's budget"
                 lines.append(f"organization {org}: {planned:,} requests planned, only "
-                             f"{remaining:,} left today: about {days} days of budget; the "
-                             "sync stops at the limit and resumes where it stopped")
+                             f"{remaining:,} left today: {span}{daily}; the sync stops at "
+                             "the limit and resumes where it stopped")
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """Plain data; a dry run says ``would_insert``/``would_update`` (nothing was)."""
+        data: dict[str, Any] = {
             "ok": self.ok,
             "dry_run": self.dry_run,
             "inserted": self.inserted,
@@ -147,10 +181,18 @@ class SyncSummary:
             "unchanged": self.unchanged,
             "requests": self.requests,
             "planned_requests": self.planned_requests if self.dry_run else None,
+            "days_of_budget": ({org: self.days_of_budget(org) for org in self.daily_remaining}
+                               if self.dry_run else None),
             "daily_remaining": self.daily_remaining,
+            "daily_limit": self.daily_limit,
             "seconds": round(self.seconds, 3),
             "modules": [r.as_dict() for r in self.results],
         }
+        if self.dry_run:
+            for entry in (data, *data["modules"]):
+                entry["would_insert"] = entry.pop("inserted")
+                entry["would_update"] = entry.pop("updated")
+        return data
 
 
 class SyncFailed(ZBooksError):

@@ -6,13 +6,22 @@ time-zone change in one) give different offsets, and ``+0530`` sorts wrongly as 
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 
 ZOHO_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> datetime:
-    """An aware datetime; accepts Zoho's form and the usual ISO variants."""
+    """An aware datetime; accepts Zoho's form and the usual ISO variants. (Cached, and
+    ``fromisoformat`` first: ``strptime`` was a fifth of a sync's CPU.)"""
+    try:
+        fast = datetime.fromisoformat(text)
+    except ValueError:
+        fast = None
+    if fast is not None and fast.tzinfo is not None:
+        return fast
     cleaned = text.strip().replace(" ", "+")
     if cleaned.endswith("Z"):
         cleaned = cleaned[:-1] + "+0000"
