@@ -24,7 +24,7 @@ SECRETS = (CLIENT_SECRET, GRANT_CODE, REFRESH)
 
 
 def test_debug_flow_leaks_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="zbooks")  # whatever an earlier CLI run set
     fake = FakeZoho()
     issued: list[str] = []
 
