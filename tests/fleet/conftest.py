@@ -29,7 +29,12 @@ def free_port() -> int:
 def start_redis(tmp: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail("redis-server is not installed (apt-get install redis-server)")
+        # A developer's fresh machine may lack it: skip with the fix. CI (CI=true, where
+        # .ci/redis.sh installs it) must never skip the fleet tests.
+        message = "redis-server is not installed (apt-get install redis-server; .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     port = port or free_port()
     proc = subprocess.Popen(
         [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -185,3 +186,35 @@ def test_the_plugin_api_steers_a_sandbox_in_another_process(served: ServedSandbo
         assert "Cross Process" in names and "Gone After Restore" not in names
         sb.reset()
         assert "Cross Process" not in {c.contact_name for c in sb.client().contacts.list()}
+
+
+def test_seed_orgs_hosts_a_fleet_with_its_own_credentials(
+    cli: Any, control: ControlClient, tmp_path: Any
+) -> None:
+    before = {o["organization_id"] for o in control.state()["organizations"]}
+    path = tmp_path / "tenants.json"
+    code, out, err = cli("seed", "--orgs", "3", "--invoices", "4", "--credentials", str(path))
+    assert code == 0, err
+    assert "Seeded 3 organizations with 4 invoices each" in out
+    assert "refresh" not in out  # no secret on the terminal
+    assert path.stat().st_mode & 0o777 == 0o600
+    tenants = json.loads(path.read_text())
+    assert len({t["refresh_token"] for t in tenants}) == 3
+    assert len({t["client_id"] for t in tenants}) == 3
+    orgs = {o["organization_id"]: o for o in control.state()["organizations"]}
+    new = [orgs[t["organization_id"]] for t in tenants]
+    assert not before & {t["organization_id"] for t in tenants}
+    assert [o["modules"].get("invoices") for o in new] == [4, 4, 4]
+    # Each tenant's refresh token works for its own organization only.
+    tenant = tenants[0]
+    with zbooks.Client(
+        client_id=tenant["client_id"],
+        client_secret=tenant["client_secret"],
+        refresh_token=tenant["refresh_token"],
+        accounts_url=control.base_url,
+        api_url=control.base_url + "/books/v3",
+        env={},
+    ) as client:
+        assert [o["organization_id"] for o in client.organizations()] == [tenant["organization_id"]]
+    code, _, err = cli("seed", "--orgs", "2", "--contacts", "3")
+    assert code == 1 and "combine it only with --invoices" in err

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
+import secrets
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -114,6 +117,9 @@ def _seed_command() -> Any:
     def seed(**kwargs: Any) -> None:
         """Add generated records to a running sandbox (contacts before invoices, ...)."""
         counts = {m: kwargs[m] for m in SEEDABLE if kwargs.get(m)}
+        if kwargs["orgs"]:
+            _seed_fleet(kwargs, counts)
+            return
         demo = bool(kwargs["demo"])
         if demo == bool(counts):
             raise CliError(
@@ -157,6 +163,35 @@ def _seed_command() -> Any:
             default=False,
         ),
         inspect.Parameter(
+            "orgs",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[
+                int,
+                typer.Option(
+                    "--orgs",
+                    min=0,
+                    max=10_000,
+                    metavar="N",
+                    help="Add a fleet: N organizations, each with its own user, client and "
+                    "refresh token (with --invoices M: M invoices each).",
+                ),
+            ],
+            default=0,
+        ),
+        inspect.Parameter(
+            "credentials",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[
+                Path | None,
+                typer.Option(
+                    "--credentials",
+                    metavar="FILE",
+                    help="With --orgs: write the tenants' credentials here as JSON (mode 0600).",
+                ),
+            ],
+            default=None,
+        ),
+        inspect.Parameter(
             "org",
             inspect.Parameter.KEYWORD_ONLY,
             annotation=Annotated[
@@ -181,6 +216,40 @@ def _seed_command() -> Any:
     ]
     seed.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return seed
+
+
+def _seed_fleet(options: dict[str, Any], counts: dict[str, int]) -> None:
+    """``seed --orgs N [--invoices M]``: tenants for fleet tests (``POST /_sandbox/fleet``)."""
+    if set(counts) - {"invoices"} or options["demo"]:
+        raise CliError(
+            "--orgs seeds whole organizations: combine it only with --invoices.",
+            hint="e.g. zbooks sandbox seed --orgs 50 --invoices 100",
+        )
+    # Tenant names must be new on every call: a fresh prefix per run.
+    prefix = f"fleet-{secrets.token_hex(3)}"
+    control = _control(options["url"], options["token"])
+    started = time.perf_counter()
+    with control:
+        tenants = _call(
+            control,
+            control.fleet,
+            options["orgs"],
+            invoices=counts.get("invoices", 0),
+            prefix=prefix,
+            rng_seed=options["rng_seed"],
+        )
+    took = time.perf_counter() - started
+    path: Path | None = options["credentials"]
+    if path is not None:
+        # Refresh tokens and client secrets: only into a file of the user's own.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+            json.dump(tenants, out, indent=2)
+        os.chmod(path, 0o600)
+    each = f" with {counts['invoices']} invoices each" if counts.get("invoices") else ""
+    typer.echo(
+        f"Seeded {len(tenants)} organizations{each} ({prefix}-00000 ...) in {took:.1f} s"
+        + (f"; credentials in {path}" if path is not None else "")
+    )
 
 
 def reset(url: UrlOption = None, token: TokenOption = None) -> None:

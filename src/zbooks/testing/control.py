@@ -162,6 +162,24 @@ class ControlClient:
             body["seed"] = rng_seed
         return dict(self.call("POST", "/seed/many", json=body))
 
+    def fleet(
+        self,
+        orgs: int,
+        *,
+        invoices: int = 0,
+        plan: str | None = None,
+        prefix: str = "tenant",
+        rng_seed: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Create ``orgs`` tenants, each with its own user, organization (and limits),
+        Self Client and refresh token, and ``invoices`` invoices: their credentials."""
+        body: dict[str, Any] = {"orgs": orgs, "invoices": invoices, "prefix": prefix}
+        if plan:
+            body["plan"] = plan
+        if rng_seed is not None:
+            body["seed"] = rng_seed
+        return list(self.call("POST", "/fleet", json=body)["tenants"])
+
     def clock(self) -> dict[str, Any]:
         return dict(self.call("GET", "/clock"))
 
