@@ -264,7 +264,9 @@ class Client(_ClientBase, SyncResources):
         accounts_url: Accounts server to use instead of the region's (a sandbox, a proxy).
         api_url: Books API base to use instead of the region's.
         profile: Saved profile to read settings and tokens from (``default`` if unset).
-        token_store: Where tokens are kept; by default the profile's file or keyring.
+        token_store: Where tokens are kept: a store, or a URL shared by many machines
+            (``redis://``, ``postgresql://``, ``sqlite:///``; also ``file``, ``keyring``,
+            ``memory``; ``ZBOOKS_TOKEN_STORE``). By default the profile's file or keyring.
         client_credentials: Use the client-credentials grant (server-to-server Self
             Client) instead of a refresh token; needs ``organization_id``.
         scopes: OAuth scopes requested by the client-credentials grant.
@@ -272,8 +274,10 @@ class Client(_ClientBase, SyncResources):
             rate limiter (unknown plans get the largest budget).
         timeout: Seconds before one HTTP request gives up.
         retry: When and how often to retry failed calls (a default policy if unset).
-        rate_limiter: A limiter to share between clients, ``False`` for none, or
-            ``None`` for one sized by ``plan``.
+        rate_limiter: A limiter to share between clients, a backend URL whose counts
+            every process shares (``redis://``, ``postgresql://``, ``sqlite:///``;
+            ``ZBOOKS_RATE_LIMIT_STORE``), ``False`` for none, or ``None`` for one sized
+            by ``plan``.
         http_client: Your own HTTP client (then you close it; the client will not).
         transport: An HTTP transport for the client's own HTTP client (tests, mocks).
         env: Environment to read ``ZBOOKS_*`` settings from instead of ``os.environ``.
@@ -441,7 +445,9 @@ class AsyncClient(_ClientBase, AsyncResources):
         accounts_url: Accounts server to use instead of the region's (a sandbox, a proxy).
         api_url: Books API base to use instead of the region's.
         profile: Saved profile to read settings and tokens from (``default`` if unset).
-        token_store: Where tokens are kept; by default the profile's file or keyring.
+        token_store: Where tokens are kept: a store, or a URL shared by many machines
+            (``redis://``, ``postgresql://``, ``sqlite:///``; also ``file``, ``keyring``,
+            ``memory``; ``ZBOOKS_TOKEN_STORE``). By default the profile's file or keyring.
         client_credentials: Use the client-credentials grant (server-to-server Self
             Client) instead of a refresh token; needs ``organization_id``.
         scopes: OAuth scopes requested by the client-credentials grant.
@@ -449,8 +455,10 @@ class AsyncClient(_ClientBase, AsyncResources):
             rate limiter (unknown plans get the largest budget).
         timeout: Seconds before one HTTP request gives up.
         retry: When and how often to retry failed calls (a default policy if unset).
-        rate_limiter: A limiter to share between clients, ``False`` for none, or
-            ``None`` for one sized by ``plan``.
+        rate_limiter: A limiter to share between clients, a backend URL whose counts
+            every process shares (``redis://``, ``postgresql://``, ``sqlite:///``;
+            ``ZBOOKS_RATE_LIMIT_STORE``), ``False`` for none, or ``None`` for one sized
+            by ``plan``.
         http_client: Your own ``httpx2.AsyncClient`` (then you close it; the client will not).
         transport: An HTTP transport for the client's own HTTP client (tests, mocks).
         env: Environment to read ``ZBOOKS_*`` settings from instead of ``os.environ``.
