@@ -7,9 +7,9 @@ answers, so it works against a sandbox in another process or machine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import httpx2
+from zbooks.testing.control import ControlClient
 
 if TYPE_CHECKING:
     from zbooks.fleet.connections import Connections
@@ -26,26 +26,11 @@ class Tenant:
     plan: str | None = None
 
 
-class SandboxControl:
-    def __init__(self, base_url: str, control_token: str | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        headers = {"Authorization": f"Bearer {control_token}"} if control_token else {}
-        self._http = httpx2.Client(base_url=self.base_url, headers=headers, timeout=600)
+class SandboxControl(ControlClient):
+    """The sandbox's control plane (``zbooks.testing``'s client), plus typed tenants."""
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> SandboxControl:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = self._http.request(method, f"/_sandbox{path}", json=body)
-        if response.status_code >= 400:
-            raise RuntimeError(f"sandbox {method} {path}: {response.status_code} {response.text}")
-        return response.json()
+    def __init__(self, base_url: str, control_token: str, *, timeout: float = 600.0) -> None:
+        super().__init__(base_url, control_token, timeout=timeout)
 
     def seed_fleet(
         self,
@@ -59,11 +44,7 @@ class SandboxControl:
         """``POST /_sandbox/fleet``: `orgs` tenants, each with its own user, organization,
         Self Client and refresh token, and `invoices` invoices. Use a new `prefix` for
         each call (names repeat otherwise)."""
-        body: dict[str, Any] = {"orgs": orgs, "invoices": invoices, "prefix": prefix}
-        if plan:
-            body["plan"] = plan
-        if seed is not None:
-            body["seed"] = seed
+        answer = self.fleet(orgs, invoices=invoices, plan=plan, prefix=prefix, rng_seed=seed)
         return [
             Tenant(
                 t["name"],
@@ -74,7 +55,7 @@ class SandboxControl:
                 t["refresh_token"],
                 t.get("plan"),
             )
-            for t in self.call("POST", "/fleet", body)["tenants"]
+            for t in answer
         ]
 
 
