@@ -34,7 +34,7 @@ _CORE: dict[str, tuple[str, str, str]] = {
     "doctor": ("zbooks.cli.doctor", "doctor_app", "Check the setup and say how to fix it."),
     "demo": ("zbooks.cli.demo", "demo_app", "Walk the OAuth + API flow on a local sandbox."),
     "sandbox": ("zbooks.cli.sandbox", "app", "Run the local Zoho Books emulator."),
-    "sync": ("zbooks.cli.sync", "sync_app", "Copy Books data into SQLite or PostgreSQL."),
+    "sync": ("zbooks.cli.sync", "sync_app", "Copy Books data into DuckDB, SQLite or PostgreSQL."),
     "listen": ("zbooks.cli.webhooks", "listen_app", "Receive webhooks here; print each one."),
     "usage": ("zbooks.cli.usage", "usage_app", "Show API calls used and left, per organization."),
     "mcp": ("zbooks.cli.mcp", "mcp_app", "Serve Zoho Books to AI agents (MCP)."),
