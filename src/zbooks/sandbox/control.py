@@ -78,6 +78,25 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def guard(app: SandboxApp, endpoint: Endpoint) -> Endpoint:
+    """Every control route, wherever it is defined: loopback and the control token
+    first, then a ``ControlError`` becomes its JSON error answer (never a 500)."""
+
+    async def wrapper(request: Request) -> Response:
+        client = request.client.host if request.client else None
+        denied = check_control_access(
+            client, request.headers.get("authorization"), app.config.control_token
+        )
+        if denied is not None:
+            return _error(*denied)
+        try:
+            return await endpoint(request)
+        except ControlError as exc:
+            return _error(exc.status, str(exc))
+
+    return wrapper
+
+
 async def _json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
@@ -119,19 +138,7 @@ def control_routes(app: SandboxApp) -> list[BaseRoute]:
     """The ``/_sandbox`` routes bound to one running sandbox."""
 
     def guarded(endpoint: Endpoint) -> Endpoint:
-        async def wrapper(request: Request) -> Response:
-            client = request.client.host if request.client else None
-            denied = check_control_access(
-                client, request.headers.get("authorization"), app.config.control_token
-            )
-            if denied is not None:
-                return _error(*denied)
-            try:
-                return await endpoint(request)
-            except ControlError as exc:
-                return _error(exc.status, str(exc))
-
-        return wrapper
+        return guard(app, endpoint)
 
     async def info(request: Request) -> Response:
         return JSONResponse(

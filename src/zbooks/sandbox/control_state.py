@@ -27,7 +27,7 @@ from zbooks.sandbox.control import (
     ControlError,
     _clock_body,
     _json_body,
-    check_control_access,
+    guard,
 )
 from zbooks.sandbox.ledger.organizations import get_organization
 from zbooks.sandbox.snapshots import SnapshotError
@@ -278,21 +278,7 @@ def state_routes(app: SandboxApp) -> list[BaseRoute]:
     ``/state``, ``/records/...`` and ``/webhooks/deliveries``."""
 
     def guarded(endpoint: Endpoint) -> Endpoint:
-        async def wrapper(request: Request) -> Response:
-            client = request.client.host if request.client else None
-            denied = check_control_access(
-                client, request.headers.get("authorization"), app.config.control_token
-            )
-            if denied is not None:
-                status, message = denied
-                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-                return JSONResponse({"error": message}, status_code=status, headers=headers)
-            try:
-                return await endpoint(request)
-            except ControlError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=exc.status)
-
-        return wrapper
+        return guard(app, endpoint)
 
     async def snapshots_list(request: Request) -> Response:
         return JSONResponse({"snapshots": [s.as_json() for s in app.snapshots.list()]})

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from zbooks.sandbox.control import PREFIX, check_control_access
+from zbooks.sandbox.control import PREFIX, ControlError, guard
 from zbooks.sandbox.errors import ApiError
 from zbooks.sandbox.ledger.base import Ledger
 from zbooks.sandbox.ledger.organizations import get_organization
@@ -35,10 +35,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_WAIT = 120.0
 
 
-class _Refused(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+class _Refused(ControlError):
+    """A webhook control request that cannot be done (answered as its JSON error)."""
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -86,21 +84,7 @@ def delivery_summary(record: dict[str, Any]) -> dict[str, Any]:
 
 def webhook_control_routes(app: SandboxApp, engine: WebhookEngine) -> list[BaseRoute]:
     def guarded(endpoint: Endpoint) -> Endpoint:
-        async def wrapper(request: Request) -> Response:
-            client = request.client.host if request.client else None
-            denied = check_control_access(
-                client, request.headers.get("authorization"), app.config.control_token
-            )
-            if denied is not None:
-                status, message = denied
-                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-                return JSONResponse({"error": message}, status_code=status, headers=headers)
-            try:
-                return await endpoint(request)
-            except _Refused as exc:
-                return JSONResponse({"error": str(exc)}, status_code=exc.status)
-
-        return wrapper
+        return guard(app, endpoint)
 
     async def trigger(request: Request) -> Response:
         data = await _body(request)
