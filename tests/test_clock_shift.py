@@ -1,7 +1,7 @@
 """The shifted-clock run really is shifted: proves the second CI pass is not a repeat.
 
 The kernel stamps a new file with the real time; ``time.time()`` and ``date.today()``
-must be ``ZBOOKS_CLOCK_SHIFT_DAYS`` ahead of it, in this process and in a child.
+must be ``CLOCK_SHIFT_DAYS`` ahead of it, in this process and in a child.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-SHIFT = os.environ.get("ZBOOKS_CLOCK_SHIFT_DAYS")
+SHIFT = os.environ.get("CLOCK_SHIFT_DAYS")
 pytestmark = pytest.mark.skipif(
-    not SHIFT, reason="only in the shifted-clock run (ZBOOKS_CLOCK_SHIFT_DAYS unset)"
+    not SHIFT, reason="only in the shifted-clock run (CLOCK_SHIFT_DAYS unset)"
 )
 
 

@@ -1,10 +1,11 @@
 """Move the wall clock of every Python process of a test run far ahead.
 
 CI runs the date-sensitive suites twice: once today, once with this folder on
-``PYTHONPATH`` and ``ZBOOKS_CLOCK_SHIFT_DAYS`` set. Python imports ``sitecustomize`` at
-start-up, so the shift reaches pytest, the in-process sandbox, and every Python
-subprocess the tests start (``zbooks`` commands, sandbox servers, workers): the whole
-process tree agrees on the shifted date.
+``PYTHONPATH`` and ``CLOCK_SHIFT_DAYS`` set (not a ``ZBOOKS_`` name: tests strip those
+from the environments they give subprocesses, and the shift must reach them). Python
+imports ``sitecustomize`` at start-up, so the shift reaches pytest, the in-process
+sandbox, and every Python subprocess the tests start (``zbooks`` commands, sandbox
+servers, workers): the whole process tree agrees on the shifted date.
 
 Why not libfaketime (Debian's ``faketime``, 0.9.10): it hangs Python 3.11's timed lock
 waits (``sem_clockwait`` on a faked monotonic clock is not intercepted), and with
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-_days = os.environ.get("ZBOOKS_CLOCK_SHIFT_DAYS")
+_days = os.environ.get("CLOCK_SHIFT_DAYS")
 if _days:
     import time
     from datetime import UTC, datetime, timedelta

@@ -155,13 +155,8 @@ def sandbox_secret(store_file: Path) -> str:
 
 def _run_workers(env: dict[str, str], mode: str, processes: int, per_process: int) -> list[Any]:
     start_at = time.monotonic() + 2.0  # system-wide; every process has imported zbooks by then
-    # The workers see only the profile's settings (not the developer's ZBOOKS_*), but
-    # keep the CI run's clock shift so that every process agrees on the time.
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("ZBOOKS_") or k == "ZBOOKS_CLOCK_SHIFT_DAYS"
-    }
+    # The workers see only the profile's settings, not the developer's ZBOOKS_*.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ZBOOKS_")}
     procs = [
         subprocess.Popen(
             [sys.executable, str(WORKER), mode, str(per_process), str(start_at)],
