@@ -10,11 +10,13 @@ dropping the old one.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from zbooks.auth.tokens import Token
 from zbooks.errors import ConfigurationError
 
 ENV_KEY = "ZBOOKS_ENCRYPTION_KEY"
@@ -80,3 +82,23 @@ class Cipher:
 
     def __repr__(self) -> str:
         return f"Cipher(keys={self.key_count})"
+
+
+def seal_token(token: Token, cipher: Cipher | None) -> str:
+    """A token as the text a shared store keeps: JSON, encrypted when there is a key."""
+    text = json.dumps(token.to_dict())
+    return cipher.encrypt(text) if cipher is not None else text
+
+
+def open_token(text: str, cipher: Cipher | None, name: str) -> Token:
+    """The token a shared store kept as ``seal_token`` text."""
+    if cipher is not None:
+        text = cipher.decrypt(text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise ConfigurationError(
+            f"The stored token {name!r} is not readable JSON.",
+            hint=f"If it was stored encrypted, set {ENV_KEY}.",
+        ) from None
+    return Token.from_dict(data)

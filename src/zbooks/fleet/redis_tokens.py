@@ -9,7 +9,6 @@ deciding to refresh (`zbooks.auth.manager`).
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from contextlib import AbstractContextManager
@@ -20,7 +19,7 @@ import redis
 from zbooks.auth.tokens import Token
 from zbooks.core.store_urls import redact
 from zbooks.errors import ConfigurationError
-from zbooks.fleet.crypto import ENV_KEY, Cipher
+from zbooks.fleet.crypto import ENV_KEY, Cipher, open_token, seal_token
 from zbooks.fleet.lease import DEFAULT_TTL, Lease
 
 _RELEASE = """
@@ -81,22 +80,10 @@ class RedisTokenStore:
         if raw is None:
             return None
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        if self._cipher is not None:
-            text = self._cipher.decrypt(text)
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            raise ConfigurationError(
-                f"The token {self.name!r} in Redis is not readable JSON.",
-                hint=f"If it was stored encrypted, set {ENV_KEY}.",
-            ) from None
-        return Token.from_dict(data)
+        return open_token(text, self._cipher, self.name)
 
     def save(self, token: Token) -> None:
-        text = json.dumps(token.to_dict())
-        if self._cipher is not None:
-            text = self._cipher.encrypt(text)
-        self._redis.set(self._key, text)
+        self._redis.set(self._key, seal_token(token, self._cipher))
 
     def delete(self) -> None:
         self._redis.delete(self._key)

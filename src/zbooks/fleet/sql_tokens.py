@@ -9,7 +9,6 @@ agree; it is given back by deleting our own row. A dead holder's lease simply ex
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from contextlib import AbstractContextManager
@@ -20,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from zbooks.auth.tokens import Token
 from zbooks.core.store_urls import redact
 from zbooks.errors import ConfigurationError
-from zbooks.fleet.crypto import ENV_KEY, Cipher
+from zbooks.fleet.crypto import ENV_KEY, Cipher, open_token, seal_token
 from zbooks.fleet.lease import DEFAULT_TTL, Lease
 from zbooks.fleet.sqlengine import create_once, engine_for, is_sqlite
 
@@ -82,21 +81,10 @@ class SQLTokenStore:
             ).scalar()
         if text is None:
             return None
-        if self._cipher is not None:
-            text = self._cipher.decrypt(text)
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            raise ConfigurationError(
-                f"The stored token {self.name!r} is not readable JSON.",
-                hint=f"If it was stored encrypted, set {ENV_KEY}.",
-            ) from None
-        return Token.from_dict(data)
+        return open_token(str(text), self._cipher, self.name)
 
     def save(self, token: Token) -> None:
-        text = json.dumps(token.to_dict())
-        if self._cipher is not None:
-            text = self._cipher.encrypt(text)
+        text = seal_token(token, self._cipher)
         insert = postgresql.insert if not is_sqlite(self._engine) else sqlite.insert
         statement = insert(tokens_table).values(name=self.name, data=text, updated_at=time.time())
         statement = statement.on_conflict_do_update(
