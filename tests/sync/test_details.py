@@ -275,6 +275,44 @@ def test_dry_run_creates_no_file_and_states_days_of_budget(
         assert f"{days} days of budget at 300 a day" in plan.budget_note()
 
 
+def test_the_forecast_comes_before_any_work_and_agrees_with_the_dry_run(
+    limited: SandboxProc, creds: Credentials, tmp_path: Path
+) -> None:
+    url = f"duckdb:///{tmp_path / 'f.duckdb'}"
+    events: list[object] = []
+    with daily_budget(limited, 200), limited.client(creds, limiter=limiter()) as client:
+        plan = zsync.run(client, url, modules="contacts,invoices", dry_run=True,
+                         now=sandbox_now)
+        marker = limited.mark()
+        summary = zsync.run(client, url, modules="contacts,invoices", raise_on_error=False,
+                            on_progress=events.append, on_forecast=events.append,
+                            now=sandbox_now)
+        log = limited.requests_since(marker)
+    org = limited.org_id
+    forecast = events[0]
+    # Told first, before any module started or any list page was read.
+    assert isinstance(forecast, zsync.Forecast) and forecast.organization_id == org
+    assert sum(isinstance(e, zsync.Forecast) for e in events) == 1
+    assert summary.forecasts[org] is forecast
+    by_module = {m.module: m for m in forecast.modules}
+    assert by_module["invoices"].records == plan.result("invoices").inserted >= INVOICES
+    assert by_module["contacts"].records == plan.result("contacts").inserted
+    # Counting is cheap: one request answers for invoices (response_option=2), a few
+    # page probes for contacts, and the run's total includes them.
+    assert forecast.counting_requests <= 1 + 6
+    assert summary.counting_requests == forecast.counting_requests
+    assert len(log) == summary.requests
+    assert [e["path"] for e in log[: forecast.counting_requests]].count(
+        "/books/v3/invoices") >= 1
+    # The same arithmetic as --dry-run: its planned requests, within a boundary page
+    # or two per module, and so the same days of budget.
+    assert abs(forecast.requests - plan.planned_requests) <= 4
+    assert forecast.daily_limit == 200 and forecast.days is not None and forecast.days >= 2
+    assert forecast.days == zsync.results.days_of_budget(
+        plan.planned_requests, forecast.daily_remaining, forecast.daily_limit)
+    assert not summary.ok  # it then stopped at the limit, resumable
+
+
 def test_money_sums_exactly_in_duckdb_and_sqlite(
     limited: SandboxProc, creds: Credentials, tmp_path: Path
 ) -> None:
@@ -328,5 +366,8 @@ def test_the_cli_warns_before_the_details_when_the_budget_runs_out(
     assert result.exit_code != 0  # stopped at the daily limit, resumable
     assert "the daily budget runs out first" in result.stderr
     assert "days of budget" in result.stderr
+    # Said once, before starting (from the forecast), not again before the details.
+    assert result.stderr.lstrip().startswith(f"Warning: organization {limited.org_id}")
+    assert result.stderr.count("the daily budget runs out first") == 1
     summary = json.loads(result.stdout)
     assert summary["modules"][0]["filled"] > 0  # it still filled what the budget allowed

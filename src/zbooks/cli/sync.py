@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from zbooks.core.client import Client
+    from zbooks.sync.forecast import Forecast
     from zbooks.sync.results import Progress, SyncSummary
 
 DEFAULT_DB = "duckdb:///zbooks.duckdb"
@@ -74,6 +76,28 @@ def plan_warning(event: Progress) -> str | None:
             f"Use --details {r.module}=none to copy list rows only.")
 
 
+class BudgetWarnings:
+    """Says once per organization when today's budget runs out before the sync ends:
+    before starting (from the forecast), or else before the detail requests of a module
+    (when its list held more than the forecast counted, or no forecast was possible)."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+        self.warned: set[str] = set()
+
+    def forecast(self, forecast: Forecast) -> None:
+        if (warning := forecast.warning()) is not None:
+            self.warned.add(forecast.organization_id)
+            self.write(warning)
+
+    def plan(self, event: Progress) -> None:
+        if event.phase != "plan" or event.organization_id in self.warned:
+            return
+        if (warning := plan_warning(event)) is not None:
+            self.warned.add(event.organization_id)
+            self.write(warning)
+
+
 class _Bars:
     """One rich progress bar per (organization, module), fed from worker threads."""
 
@@ -92,6 +116,7 @@ class _Bars:
         )
         self.tasks: dict[tuple[str, str], TaskID] = {}
         self.lock = threading.Lock()
+        self.warnings = BudgetWarnings(self.progress.console.print)
 
     def __call__(self, event: Progress) -> None:
         r = event.result
@@ -106,8 +131,7 @@ class _Bars:
         budget = budget_text(event)
         if budget:
             counts += f"  {budget}"
-        if event.phase == "plan" and (warning := plan_warning(event)):
-            self.progress.console.print(warning)
+        self.warnings.plan(event)
         if event.phase == "failed":
             counts += f"  FAILED: {r.error}"
         elif event.phase == "reconcile":
@@ -124,10 +148,18 @@ class _Bars:
             )
 
 
-def _warn_only(event: Progress) -> None:
-    """Without a terminal there are no bars, but the budget warning still goes to stderr."""
-    if event.phase == "plan" and (warning := plan_warning(event)):
-        sys.stderr.write(warning + "\n")
+class _WarnOnly:
+    """Without a terminal there are no bars, but the budget warnings still go to stderr."""
+
+    def __init__(self) -> None:
+        self.warnings = BudgetWarnings(self._write)
+
+    @staticmethod
+    def _write(text: str) -> None:
+        sys.stderr.write(text + "\n")
+
+    def __call__(self, event: Progress) -> None:
+        self.warnings.plan(event)
 
 
 def _summary_table(summary: SyncSummary, several_orgs: bool) -> None:
@@ -287,7 +319,7 @@ def sync(
         raise typer.BadParameter(exc.message, param_hint="--db") from None
     client = open_sync_client(org)
     try:
-        bars: Any = _Bars(all_orgs) if sys.stderr.isatty() else _warn_only
+        bars: _Bars | _WarnOnly = _Bars(all_orgs) if sys.stderr.isatty() else _WarnOnly()
         kwargs: dict[str, Any] = {
             "modules": modules,
             "details": details,
@@ -298,6 +330,7 @@ def sync(
             "dry_run": dry_run,
             "raise_on_error": False,
             "on_progress": bars,
+            "on_forecast": bars.warnings.forecast,
         }
         if isinstance(bars, _Bars):
             with bars.progress:

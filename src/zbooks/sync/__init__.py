@@ -24,6 +24,7 @@ from zbooks.errors import ConfigurationError
 from zbooks.sync import timeutil
 from zbooks.sync.database import DEFAULT_URL, SUPPORTED_URLS, make_engine
 from zbooks.sync.engine import DEFAULT_LOOKBACK, DeleteMode, SyncEngine
+from zbooks.sync.forecast import Forecast, ModuleForecast
 from zbooks.sync.modules import (
     MODULES,
     ChildSpec,
@@ -46,6 +47,8 @@ __all__ = [
     "Col",
     "DetailMode",
     "Details",
+    "Forecast",
+    "ModuleForecast",
     "ModuleResult",
     "ModuleSpec",
     "Progress",
@@ -93,6 +96,8 @@ def run(
     *,
     details: Details | None = None,
     on_progress: ProgressCallback | None = None,
+    on_forecast: Callable[[Forecast], None] | None = None,
+    forecast: bool = True,
     organization_id: str | None = None,
     all_orgs: bool = False,
     full_refresh: bool = False,
@@ -122,6 +127,10 @@ def run(
     ``reconcile_deletes`` removes rows Zoho no longer has (``delete_mode="mark"`` sets
     ``deleted_at`` instead). ``dry_run`` reads the lists (that costs list requests) but
     writes nothing and reports ``planned_requests`` against ``daily_remaining``.
+    Before starting, unless ``forecast=False``, the modules with details count what they
+    will fetch (one request for invoices, a few page probes for others) and
+    ``on_forecast`` gets a ``Forecast`` per organization: requests needed, what is left
+    today, and ``days`` of budget (``Forecast.warning()`` is the sentence to show).
     ``now`` supplies the clock for the run's upper bound (the server's clock if known).
     Raises ``SyncFailed`` (with the summary) if a module failed and ``raise_on_error``.
     """
@@ -140,6 +149,8 @@ def run(
         dry_run=dry_run,
         lookback=lookback,
         on_progress=on_progress,
+        forecast=forecast,
+        on_forecast=on_forecast,
         module_workers=module_workers,
         detail_workers=detail_workers,
         now=now or timeutil.utc_now,

@@ -50,6 +50,7 @@ from zbooks.core.client import Client
 from zbooks.errors import APIError, ConfigurationError, DailyLimitExceededError, NotFoundError
 from zbooks.sync import timeutil
 from zbooks.sync.database import target_exists
+from zbooks.sync.forecast import Forecast, ModuleForecast, count_records
 from zbooks.sync.modules import DetailMode, ModuleSpec, Strategy
 from zbooks.sync.results import ModuleResult, Phase, Progress, ProgressCallback, SyncSummary
 from zbooks.sync.scan import PER_PAGE, ListScan, Position, ScanPage
@@ -109,6 +110,8 @@ class SyncEngine:
         details: Mapping[str, DetailMode] | None = None,
         commit_every: int = COMMIT_EVERY,
         commit_seconds: float = COMMIT_SECONDS,
+        forecast: bool = True,
+        on_forecast: Callable[[Forecast], None] | None = None,
     ) -> None:
         if delete_mode not in ("remove", "mark"):
             raise ValueError("delete_mode must be 'remove' or 'mark'")
@@ -130,6 +133,8 @@ class SyncEngine:
         self.details: dict[str, DetailMode] = dict(details or {})
         self.commit_every = max(1, commit_every)
         self.commit_seconds = commit_seconds
+        self.forecast = forecast
+        self.on_forecast = on_forecast
         # SQLite and DuckDB take one writer at a time: serialise every access to them.
         self._db_lock: contextlib.AbstractContextManager[Any] = (
             threading.Lock() if engine.dialect.name in ("sqlite", "duckdb")
@@ -156,6 +161,8 @@ class SyncEngine:
             with self._db_lock:
                 self.schema.create_all(self.engine)
         summary = SyncSummary(dry_run=self.dry_run)
+        if self.forecast and not self.dry_run:
+            self._tell_forecasts(org_ids, summary)
         jobs = [(org, tables) for org in org_ids for tables in self.schema.modules.values()]
         results: dict[tuple[str, str], ModuleResult] = {}
         with (
@@ -184,6 +191,58 @@ class SyncEngine:
                                         else None)
         summary.seconds = time.monotonic() - started
         return summary
+
+    # --- before starting: what the run will cost ----------------------------------------
+    def _tell_forecasts(self, org_ids: Sequence[str], summary: SyncSummary) -> None:
+        for org in org_ids:
+            forecast = self._forecast(org)
+            if forecast is None:
+                continue
+            summary.forecasts[org] = forecast
+            summary.counting_requests += forecast.counting_requests
+            if self.on_forecast is not None:
+                try:
+                    self.on_forecast(forecast)
+                except Exception:  # a broken callback must not break the sync
+                    logger.exception("forecast callback failed")
+
+    def _forecast(self, org: str) -> Forecast | None:
+        """Count what the modules with details will fetch (cheaply: see ``forecast``).
+        Only when a rate limiter keeps the daily budget, and only for modules that fetch
+        details: list-only modules cost one request per 200 records."""
+        limiter = self.client.rate_limiter
+        costly = [t for t in self.schema.modules.values() if self._mode(t.spec) == "changed"]
+        if limiter is None or not costly:
+            return None
+        counter = ModuleResult(org, "forecast")
+        entries: list[ModuleForecast] = []
+        try:
+            for tables in costly:
+                spec = tables.spec
+                state = ModuleState(org, spec.name)
+                if self._tables_exist(tables):
+                    with self._read() as conn:
+                        state = load_state(conn, self.schema, org, spec.name)
+                start, full, _ = self._start(tables, state, ModuleResult(org, spec.name))
+                fetch = self._list_fetcher(org, spec, counter, "list_requests")
+                scan = ListScan(spec, spec.strategy, fetch, start, per_page=self.per_page)
+                params = {k: v for k, v in scan.params(Position(start.since)).items()
+                          if k not in ("page", "per_page")}
+                records, _ = count_records(fetch, params, per_page=self.per_page,
+                                           list_key=spec.list_key,
+                                           count_params=spec.count_params)
+                if start.page > 1:  # resuming: the pages before it are done
+                    records = max(0, records - (start.page - 1) * self.per_page)
+                lacking = self._lacking_details(org, tables, self.started_at if full else None)
+                detail = max(records, lacking) if full else records + lacking
+                entries.append(ModuleForecast(spec.name, records,
+                                              math.ceil(records / self.per_page) or 1, detail))
+        except (_Aborted, DailyLimitExceededError, APIError) as exc:
+            logger.info("no forecast for %s: %s", org, exc)
+            return None
+        snap = limiter.snapshot(org)
+        return Forecast(org, tuple(entries), snap["daily_remaining"], snap["daily_limit"],
+                        counter.list_requests)
 
     def _stamp(self) -> datetime:
         """Now, UTC without tzinfo, to the microsecond (``synced_at`` and friends)."""
@@ -344,6 +403,7 @@ class SyncEngine:
         whole = start == Position(None, 1) and self.reconcile_deletes
         listed_ids: set[str] | None = set() if whole else None
         planned_details = 0
+        planned_ids: set[str] = set()  # dry run: ids already counted
         for page in _prefetched(iter(scan)):
             if self._abort.is_set() or org in self._exhausted:
                 raise _Aborted()
@@ -362,6 +422,10 @@ class SyncEngine:
             # and counts every row; the list phase only stores what visibly changed.
             quiet = full and fetch_details
             if self.dry_run:
+                # Nothing is written, so a row the keyset scan reads again at a page
+                # boundary is not in ``existing``: count each id once.
+                changed = [rid for rid in changed if rid not in planned_ids]
+                planned_ids.update(changed)
                 if fetch_details:  # rows already lacking details are counted below
                     planned_details += sum(1 for rid in changed if rid not in existing
                                            or existing[rid].detailed)

@@ -66,6 +66,9 @@ class ModuleSpec:
     # by modification time (new records land at the end instead of shifting pages).
     stable_sort: tuple[str, str] | None = ("created_time", "A")
     list_params: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # Parameters that make the list answer only the number of records (the forecast's
+    # one-request count); empty where Zoho documents none.
+    count_params: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_modified_time(self) -> bool:
@@ -106,9 +109,11 @@ _DOC_LINES = ChildSpec(
 
 
 def _sales_doc(
-    name: str, number: str, detail_key: str, *, sort: bool, extra: tuple[Col, ...] = ()
+    name: str, number: str, detail_key: str, *, sort: bool, extra: tuple[Col, ...] = (),
+    count_params: tuple[tuple[str, str], ...] = (),
 ) -> ModuleSpec:
     return ModuleSpec(
+        count_params=count_params,
         name=name,
         path=f"/{name}",
         list_key=name,
@@ -310,6 +315,7 @@ _register(
         "invoice_number",
         "invoice",
         sort=True,  # OBSERVED (api-facts §2.4)
+        count_params=(("response_option", "2"),),  # OAS: "only the number of invoices"
         extra=(
             Col("due_date", "date"),
             Col("balance", "money"),

@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from zbooks.errors import ZBooksError
+
+if TYPE_CHECKING:
+    from zbooks.sync.forecast import Forecast
 
 Phase = Literal["start", "page", "plan", "details", "reconcile", "done", "failed", "skipped"]
 
@@ -99,6 +102,10 @@ class SyncSummary:
     daily_remaining: dict[str, int | None] = field(default_factory=dict)
     daily_limit: dict[str, int | None] = field(default_factory=dict)
     seconds: float = 0.0
+    # organization -> what the run was expected to cost, told before it started
+    forecasts: dict[str, Forecast] = field(default_factory=dict)
+    counting_requests: int = 0  # requests the forecasts spent counting records
+
 
     @property
     def ok(self) -> bool:
@@ -129,7 +136,7 @@ class SyncSummary:
 
     @property
     def requests(self) -> int:
-        return self._total("requests")
+        return self._total("requests") + self.counting_requests
 
     @property
     def planned_requests(self) -> int:

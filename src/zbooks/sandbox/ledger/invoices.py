@@ -796,6 +796,7 @@ LIST_SPEC = ListSpec(
     module=MODULE,
     list_key="invoices",
     report_name="Invoices",
+    counts=True,
     sort_columns=frozenset(
         {
             "customer_name",
@@ -886,7 +887,6 @@ def seed_invoices(ledger: Ledger, count: int, rng: random.Random) -> list[str]:
     touched: set[str] = set()
     for chunk in docs.batches(count):
         with ledger.db.transaction():
-            now = ledger.now()
             rows: list[tuple[str, dict[str, Any], str]] = []
             payments: list[tuple[str, dict[str, Any], str]] = []
             for _ in chunk:
@@ -895,8 +895,18 @@ def seed_invoices(ledger: Ledger, count: int, rng: random.Random) -> list[str]:
                 invoice = seeded_invoice(
                     ctx, invoice_id=invoice_id, number=numbers.next(), line_ids=line_ids
                 )
-                _seed_outcome(ctx, invoice, by_contact, payment_numbers, payments, now)
-                rows.append((invoice_id, invoice, now))
+                paid_before = len(payments)
+                _seed_outcome(ctx, invoice, by_contact, payment_numbers, payments)
+                # Last touched when it was issued, or when its payment was recorded: the
+                # history of real books, spread over months, rather than every invoice
+                # sharing the second it was seeded in (which no organization has, and
+                # which made incremental scans re-read whole pages).
+                # (Stamps of one organization share its offset: as text they sort in
+                # time order.)
+                touched_at = _seeded_moment(ctx, invoice)
+                if len(payments) > paid_before:
+                    touched_at = max(touched_at, payments[-1][2])
+                rows.append((invoice_id, invoice, touched_at))
                 touched.add(str(invoice["customer_id"]))
                 created.append(invoice_id)
             store.insert_many(MODULE, rows)
@@ -915,7 +925,6 @@ def _seed_outcome(
     by_contact: Mapping[str, Mapping[str, Any]],
     payment_numbers: docs.NumberSeries,
     payments: list[tuple[str, dict[str, Any], str]],
-    now: str,
 ) -> None:
     """Decide what happened to a seeded invoice since it was issued."""
     from zbooks.sandbox.ledger import customerpayments as cp
@@ -965,7 +974,20 @@ def _seed_outcome(
         day=day,
         applications=[(invoice, ctx.ids.one(), value)],
     )
-    payments.append((payment_id, payment, now))
+    payments.append((payment_id, payment, _seeded_moment(ctx, payment)))
+
+
+def _seeded_moment(ctx: docs.SeedContext, record: Mapping[str, Any]) -> str:
+    """A seeded record's modification time: its creation stamp (a minute of a working
+    day, never after now) with seconds taken from its id, so that records created in the
+    same minute still differ, as typed-in records do. Today's records keep ``00:00:00``,
+    which is never after now."""
+    stamp = str(record["created_time"])
+    if stamp.startswith(ctx.today.isoformat()):
+        return stamp
+    id_key = "payment_id" if "payment_id" in record else "invoice_id"
+    seconds = int(str(record[id_key])[-6:]) % 60
+    return f"{stamp[:17]}{seconds:02d}{stamp[19:]}"
 
 
 def seeded_conversion(

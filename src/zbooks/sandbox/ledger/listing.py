@@ -53,6 +53,9 @@ class ListSpec:
     date_fields: tuple[str, ...] = ("date",)
     number_fields: tuple[str, ...] = ()
     present: Presenter | None = None
+    # ``response_option=2`` answers only the number of matching records. Documented for
+    # invoices only (OAS); other modules ignore the parameter, as Zoho's docs suggest.
+    counts: bool = False
 
 
 def status_in(*statuses: str) -> FilterFactory:
@@ -66,6 +69,7 @@ class ListResult:
     page_context: dict[str, Any]
 
 
+COUNT_ONLY = "2"  # response_option: "Includes only the number of invoices"
 MAX_PAGE_NUMBER = (2**63 - 1) // 200  # UNCONFIRMED bound; see _int_param
 
 
@@ -154,6 +158,20 @@ def list_page(ledger: Ledger, query: Mapping[str, str], spec: ListSpec) -> ListR
     if sort_order not in ("A", "D"):
         raise invalid_value("sort_order")
     sort = None if sort_column == "created_time" else sort_column
+
+    if spec.counts and query.get("response_option", "") == COUNT_ONLY:
+        # UNCONFIRMED shape: the count in page_context as ``total`` (and ``total_pages``),
+        # with an empty list, the form Zoho's list answers take with response_option.
+        total = ledger.store.count(spec.module, filters, any_of=any_of)
+        return ListResult([], {
+            "page": 1,
+            "per_page": per_page,
+            "has_more_page": False,
+            "report_name": spec.report_name,
+            "applied_filter": filter_by,
+            "total": total,
+            "total_pages": -(-total // per_page),
+        })
 
     result = ledger.store.query(
         spec.module,

@@ -180,6 +180,19 @@ class RecordStore:
             params.extend(clause_params)
         return " AND ".join(clauses), params
 
+    def _where_any(self, module: str, filters: Sequence[Filter],
+                   any_of: Sequence[Sequence[Filter]]) -> tuple[str, list[Any]]:
+        """``_where`` plus OR-groups (each group must match one of its filters)."""
+        where, params = self._where(module, filters)
+        for group in any_of:
+            ors = []
+            for flt in group:
+                clause, clause_params = _clause(flt)
+                ors.append(clause)
+                params.extend(clause_params)
+            where += " AND (" + (" OR ".join(ors) or "0") + ")"
+        return where, params
+
     def query(
         self,
         module: str,
@@ -195,14 +208,7 @@ class RecordStore:
 
         Without ``sort`` the order is creation order, newest first (Zoho's default).
         """
-        where, params = self._where(module, filters)
-        for group in any_of:
-            ors = []
-            for flt in group:
-                clause, clause_params = _clause(flt)
-                ors.append(clause)
-                params.extend(clause_params)
-            where += " AND (" + (" OR ".join(ors) or "0") + ")"
+        where, params = self._where_any(module, filters, any_of)
         direction = "DESC" if descending else "ASC"
         if sort is None:
             order = f"rowid {direction}"
@@ -234,8 +240,9 @@ class RecordStore:
         found = self.query(module, [Filter(field, "eq", value)], per_page=1).records
         return found[0] if found else None
 
-    def count(self, module: str, filters: Sequence[Filter] = ()) -> int:
-        where, params = self._where(module, filters)
+    def count(self, module: str, filters: Sequence[Filter] = (), *,
+              any_of: Sequence[Sequence[Filter]] = ()) -> int:
+        where, params = self._where_any(module, filters, any_of)
         with self.db.read() as conn:
             row: sqlite3.Row = conn.execute(
                 f"SELECT count(*) AS n FROM records WHERE {where}", params
