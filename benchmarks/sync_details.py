@@ -347,6 +347,14 @@ mean time between a request and the one {LIMIT} places earlier (the whole-run fi
 counts the first window, which starts empty, and is above 100 % for that reason).
 Seeding the sandbox took {rate["seeding"]:.0f} s.
 
+Records per request: the keyset scan restarts each page at the page's newest
+`last_modified_time` and reads again the rows that share that second, so that a record
+edited during the scan can neither be skipped nor make the scan skip another. The sandbox
+seeds invoices with modification times spread over their history (issued, later paid), as
+real books have them, so the overlap is about a row per page. Records that share one
+second (a bulk import) cost more: when the seeder stamped each batch of 2,000 invoices
+with one second, the same run made 542 requests (88.6 % of the ceiling).
+
 **Exact money.** `SELECT sum(total) FROM invoices` in DuckDB = {rate["sql_sum"]} over
 {rate["sql_rows"]:,} rows; the `Decimal` sum of the API's values = {rate["api_sum"]} over
 {rate["api_rows"]:,}: **{"equal" if exact else "DIFFERENT"}**.

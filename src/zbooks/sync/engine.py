@@ -59,6 +59,7 @@ from zbooks.sync.schema import (
     SyncSchema,
     child_rows,
     delete_children,
+    document,
     module_row,
     record_hash,
     upsert,
@@ -547,7 +548,7 @@ class SyncEngine:
             ids = [r["id"] for r in rows]
             for child in tables.children:
                 delete_children(conn, child, org, ids)
-                kids = [k for r in rows for k in child_rows(child, org, r["id"], r["data"])]
+                kids = [k for r in rows for k in child_rows(child, org, r["id"], document(r))]
                 if kids:
                     upsert(conn, child.table, kids)
             if stamp:
