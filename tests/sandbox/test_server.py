@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tests.sandbox.helpers import make_config, probe_registry
 from zbooks.cli.main import app as cli_app
 from zbooks.cli.main import run
-from zbooks.sandbox.server import SandboxServer, banner
+from zbooks.sandbox.server import SandboxServer, banner, bind_socket
 
 
 def test_server_picks_a_free_port_serves_and_stops() -> None:
@@ -29,6 +29,18 @@ def test_server_picks_a_free_port_serves_and_stops() -> None:
         port = config.port
     with pytest.raises(httpx2.ConnectError):
         httpx2.get(f"http://127.0.0.1:{port}/oauth/serverinfo", timeout=2)
+
+
+def test_the_socket_listens_before_the_url_is_announced() -> None:
+    """The banner (and ``SandboxServer.base_url``) name the port before uvicorn runs: a
+    client that connects in that moment queues instead of being refused."""
+    config = make_config()
+    sock = bind_socket(config)
+    try:
+        with socket.create_connection(("127.0.0.1", config.port), timeout=2):
+            pass
+    finally:
+        sock.close()
 
 
 def test_banner_names_everything_a_client_needs() -> None:

@@ -41,6 +41,10 @@ def bind_socket(config: SandboxConfig) -> socket.socket:
         sock.close()
         raise
     sock.set_inheritable(True)
+    # Listening now, not when uvicorn starts: the URL is printed (and handed to callers)
+    # before that, and a client that connects in between must queue, not be refused
+    # (seen under load: ``Connection refused`` right after "listening on").
+    sock.listen(2048)
     config.port = int(sock.getsockname()[1])
     return sock
 
