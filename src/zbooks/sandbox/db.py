@@ -69,7 +69,28 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_module ON records (org_id, module);
 CREATE INDEX IF NOT EXISTS records_by_modified ON records (org_id, module, last_modified_time);
+CREATE TABLE IF NOT EXISTS record_rows (
+    org_id TEXT NOT NULL,
+    module TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (org_id, module, record_id)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS record_rows_on_edit AFTER UPDATE OF data ON records
+BEGIN
+    DELETE FROM record_rows
+    WHERE org_id=OLD.org_id AND module=OLD.module AND record_id=OLD.record_id;
+END;
+CREATE TRIGGER IF NOT EXISTS record_rows_on_delete AFTER DELETE ON records
+BEGIN
+    DELETE FROM record_rows
+    WHERE org_id=OLD.org_id AND module=OLD.module AND record_id=OLD.record_id;
+END;
 """
+# ``record_rows`` holds list-row projections (``ledger.rows``): the triggers drop a
+# record's projection whenever anyone (an older sandbox version too) changes or deletes
+# the record, so a projection is either current or absent. A database file from before
+# it gains the table and triggers here, and its projections are built on open.
 
 
 class Database:
