@@ -385,7 +385,7 @@ class BooksDispatcher:
                 result = self._invoke(resolved.route, books_request)
                 if cache_key is not None and result.status == 200:
                     result = _rendered(result)
-                    self._single_reads.put(cache_key, result, generation)
+                    self._single_reads.put(cache_key, _bytes_only(result), generation)
                 return result
             # Lists and writes may take milliseconds: keep the event loop free for them.
             return await run_in_threadpool(self._invoke, resolved.route, books_request)
@@ -553,6 +553,20 @@ def _rendered(result: BooksResponse) -> BooksResponse:
         body=body,  # kept for the request log's Zoho code
         content=render_json(body),
         media_type=JSON_MEDIA_TYPE,
+        headers=result.headers,
+    )
+
+
+def _bytes_only(result: BooksResponse) -> BooksResponse:
+    """A rendered answer for the read memo: its bytes, and of its envelope only the
+    code the request log records. A memo full of parsed documents kept a few hundred
+    thousand objects alive for the garbage collector to walk again and again."""
+    code = None if result.body is None else result.body.get("code")
+    return BooksResponse(
+        status=result.status,
+        body={"code": code},
+        content=result.content,
+        media_type=result.media_type,
         headers=result.headers,
     )
 

@@ -758,22 +758,60 @@ def _public_with_defaults(
     """``with_defaults(defaults, strip_private(values))`` in one pass, the hot half of
     every GET by id. Merging first and then dropping the few private keys beats
     filtering every key; with ``rebuilt``, defaults that ``present`` replaces anyway
-    (the line list, and address dicts it re-merges) are not copied first."""
+    (the line list, and address dicts it re-merges) are not copied first.
+
+    Which keys to restore, drop and fill depends only on the defaults and on the
+    record's keys, and stored records come in a handful of shapes: that plan is worked
+    out once per shape (``_plan``) instead of testing every key of every read."""
     merged = {**defaults, **values}
-    for key in [k for k in values if k.startswith(PRIVATE_PREFIX)]:
-        if key in defaults:
-            merged[key] = defaults[key]  # as strip-then-merge: the default shows through
-        else:
-            del merged[key]
-    for key, empty in _mutable_keys(defaults):
-        if key in values and not key.startswith(PRIVATE_PREFIX):
-            continue
-        if rebuilt and (
-            key == "line_items" or (key in _ADDRESS_KEYS and isinstance(defaults[key], Mapping))
-        ):
-            continue
+    plan = _plan(defaults, values, rebuilt)
+    for key in plan.restore:
+        merged[key] = defaults[key]  # as strip-then-merge: the default shows through
+    for key in plan.drop:
+        del merged[key]
+    for key, empty in plan.fill:
         merged[key] = [] if empty is list else {} if empty is dict else _fresh(empty)
     return merged
+
+
+@dataclass(frozen=True)
+class _MergePlan:
+    defaults: Mapping[str, Any]  # held so that its id cannot be reused while cached
+    restore: tuple[str, ...]
+    drop: tuple[str, ...]
+    fill: tuple[tuple[str, Any], ...]
+
+
+_PLANS: dict[tuple[int, tuple[str, ...], bool], _MergePlan] = {}
+_MAX_PLANS = 4096
+
+
+def _plan(defaults: Mapping[str, Any], values: Mapping[str, Any], rebuilt: bool) -> _MergePlan:
+    shape = tuple(values)
+    key = (id(defaults), shape, rebuilt)
+    plan = _PLANS.get(key)
+    if plan is not None and plan.defaults is defaults:
+        return plan
+    private = [k for k in shape if k.startswith(PRIVATE_PREFIX)]
+    fill = []
+    for name, empty in _mutable_keys(defaults):
+        if name in values and not name.startswith(PRIVATE_PREFIX):
+            continue
+        if rebuilt and (
+            name == "line_items" or (name in _ADDRESS_KEYS and isinstance(defaults[name], Mapping))
+        ):
+            continue
+        fill.append((name, empty))
+    plan = _MergePlan(
+        defaults=defaults,
+        restore=tuple(k for k in private if k in defaults),
+        drop=tuple(k for k in private if k not in defaults),
+        fill=tuple(fill),
+    )
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[key] = plan
+    return plan
 
 
 def present_row(
