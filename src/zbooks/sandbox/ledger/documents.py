@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -634,7 +634,7 @@ def read_status(
     doc: Mapping[str, Any],
     today: str,
     *,
-    open_statuses: Iterable[str],
+    open_statuses: Collection[str],
     late_status: str,
     date_field: str,
     needs_balance: bool = True,
@@ -644,7 +644,7 @@ def read_status(
     advancing the clock is enough; list filters use ``late_filters`` to agree."""
     status = str(doc.get("status", ""))
     deadline = str(doc.get(date_field) or "")
-    if not deadline or deadline >= today or status not in frozenset(open_statuses):
+    if not deadline or deadline >= today or status not in open_statuses:
         return status
     if needs_balance and dec(doc.get("balance")) <= 0:
         return status
@@ -821,8 +821,13 @@ def present_row(
     built from a freshly parsed record, so its values need no copying; only a list or
     dict default the record lacks is copied (a page renders 200 rows: one comprehension
     and a pass over the few mutable defaults cost a third of a per-field loop)."""
-    get = record.get
-    row = {name: get(name, default) for name, default in fields.items()}
+    # ``{**fields, **record}`` minus the record's other keys is ``{name:
+    # record.get(name, default)}`` in the fields' order, built in C: a projected row
+    # (``ledger.rows``) has no other keys at all, so nothing is left to drop.
+    row = {**fields, **record}
+    if len(row) > len(fields):
+        for key in row.keys() - fields.keys():
+            del row[key]
     for key, empty in _mutable_keys(fields):
         if key not in record:
             row[key] = [] if empty is list else {} if empty is dict else _fresh(empty)
