@@ -537,10 +537,20 @@ class BooksDispatcher:
             (b"content-type", media_type.encode("latin-1")),
             (b"content-length", str(len(payload)).encode("latin-1")),
         ]
-        for key, value in {**rate_headers, **result.headers}.items():
-            headers.append((key.lower().encode("latin-1"), value.encode("latin-1", "replace")))
+        extra = {**rate_headers, **result.headers} if result.headers else rate_headers
+        for key, value in extra.items():
+            name = _HEADER_NAMES.get(key)
+            if name is None:
+                name = key.lower().encode("latin-1")
+                if len(_HEADER_NAMES) < 256:
+                    _HEADER_NAMES[key] = name
+            headers.append((name, value.encode("latin-1", "replace")))
         await send({"type": "http.response.start", "status": result.status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+# Response header names as sent (lower-cased bytes): the same few on every answer.
+_HEADER_NAMES: dict[str, bytes] = {}
 
 
 def _rendered(result: BooksResponse) -> BooksResponse:
