@@ -446,6 +446,7 @@ def main() -> None:
     list_target = "-"
     random_vs = ""
     create_vs = ""
+    closing = ""
     if before:
         old_list_rps, old_list_cpu = before["list"]
         old_rps, old_cpu = before["random"]
@@ -458,6 +459,16 @@ def main() -> None:
         random_vs = (
             f"; before: {old_rps:,.0f} req/s, {old_cpu:.0f} µs "
             f"(**{cpu_bare / old_cpu:.2f}x** of bare's rate)"
+        )
+        closing = (
+            "\n\nBefore/after (fresh reads, side by side in this run, before = the code of "
+            f"`{args.baseline_src}`): a `per_page=200` list page took {old_list_cpu:,.0f} µs "
+            f"of server CPU before and {cpu_list:,.0f} µs after ({list_gain:.2f}x the pages "
+            f"per CPU second; target 2x); a GET by id of a random invoice took "
+            f"{old_cpu:.0f} µs before and {cpu_random:.0f} µs after, "
+            f"{cpu_bare / old_cpu:.2f}x -> {random_cpu_ratio:.2f}x of the bare endpoint's "
+            f"rate per CPU second and {old_rps / rps_bare:.2f}x -> {random_ratio:.2f}x of "
+            "its req/s (target 0.5x on both)."
         )
     if old_rounds:
         old_first = old_rounds[0][2]
@@ -524,7 +535,7 @@ def main() -> None:
         "cost of a memoised read). What is left above the bare endpoint is mostly that "
         "fixed cost, the three `X-Rate-Limit-*` headers every answer carries (each "
         "validated again by h11) and SQLite's indexed read of one document among "
-        f"{args.invoices:,}."
+        f"{args.invoices:,}.{closing}"
     )
     write_section("sandbox", body)
     print(body)
