@@ -295,6 +295,11 @@ def main() -> None:
         "DIR (e.g. an exported older src/) and load it row by row, side by "
         "side, for before/after ratios",
     )
+    parser.add_argument(
+        "--baseline-label",
+        metavar="TEXT",
+        help="what the baseline code is (e.g. a commit), named in the report",
+    )
     parser.add_argument("--baseline-creates", type=int, default=2_000)
     parser.add_argument("--serve-sandbox", nargs=2, metavar=("DB", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare", nargs=2, metavar=("BODY", "PORT"), help=argparse.SUPPRESS)
@@ -442,6 +447,9 @@ def main() -> None:
     def verdict(ok: bool) -> str:
         return "**met**" if ok else "**not met**"
 
+    baseline_name = f"`{args.baseline_src}`" + (
+        f" ({args.baseline_label})" if args.baseline_label else ""
+    )
     list_vs = ""
     list_target = "-"
     random_vs = ""
@@ -462,7 +470,7 @@ def main() -> None:
         )
         closing = (
             "\n\nBefore/after (fresh reads, side by side in this run, before = the code of "
-            f"`{args.baseline_src}`): a `per_page=200` list page took {old_list_cpu:,.0f} µs "
+            f"{baseline_name}): a `per_page=200` list page took {old_list_cpu:,.0f} µs "
             f"of server CPU before and {cpu_list:,.0f} µs after ({list_gain:.2f}x the pages "
             f"per CPU second; target 2x); a GET by id of a random invoice took "
             f"{old_cpu:.0f} µs before and {cpu_random:.0f} µs after, "
@@ -482,7 +490,7 @@ def main() -> None:
         )
     baseline_note = (
         f' Rows marked "before" were served at the same time by the code of '
-        f"`{args.baseline_src}` from a copy of the same database (`--baseline-src`)."
+        f"{baseline_name} from a copy of the same database (`--baseline-src`)."
         if before
         else ""
     )
