@@ -172,15 +172,18 @@ def list_page(ledger: Ledger, query: Mapping[str, str], spec: ListSpec) -> ListR
         # UNCONFIRMED shape: the count in page_context as ``total`` (and ``total_pages``),
         # with an empty list, the form Zoho's list answers take with response_option.
         total = ledger.store.count(spec.module, filters, any_of=any_of)
-        return ListResult([], {
-            "page": 1,
-            "per_page": per_page,
-            "has_more_page": False,
-            "report_name": spec.report_name,
-            "applied_filter": filter_by,
-            "total": total,
-            "total_pages": -(-total // per_page),
-        })
+        return ListResult(
+            [],
+            {
+                "page": 1,
+                "per_page": per_page,
+                "has_more_page": False,
+                "report_name": spec.report_name,
+                "applied_filter": filter_by,
+                "total": total,
+                "total_pages": -(-total // per_page),
+            },
+        )
 
     result = ledger.store.query(
         spec.module,

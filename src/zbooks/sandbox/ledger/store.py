@@ -204,8 +204,9 @@ class RecordStore:
             params.extend(clause_params)
         return " AND ".join(clauses), params
 
-    def _where_any(self, module: str, filters: Sequence[Filter],
-                   any_of: Sequence[Sequence[Filter]]) -> tuple[str, list[Any]]:
+    def _where_any(
+        self, module: str, filters: Sequence[Filter], any_of: Sequence[Sequence[Filter]]
+    ) -> tuple[str, list[Any]]:
         """``_where`` plus OR-groups (each group must match one of its filters)."""
         where, params = self._where(module, filters)
         for group in any_of:
@@ -302,8 +303,13 @@ class RecordStore:
         found = self.query(module, [Filter(field, "eq", value)], per_page=1).records
         return found[0] if found else None
 
-    def count(self, module: str, filters: Sequence[Filter] = (), *,
-              any_of: Sequence[Sequence[Filter]] = ()) -> int:
+    def count(
+        self,
+        module: str,
+        filters: Sequence[Filter] = (),
+        *,
+        any_of: Sequence[Sequence[Filter]] = (),
+    ) -> int:
         where, params = self._where_any(module, filters, any_of)
         with self.db.read() as conn:
             row: sqlite3.Row = conn.execute(
