@@ -16,7 +16,7 @@ class Clock:
         self._offset = offset_seconds
         self._lock = threading.Lock()
         self._tz = timezone(timedelta(minutes=tz_offset_minutes))
-        self._today: tuple[int, date] = (-1, date.min)  # (whole second, its date)
+        self._today: tuple[int, date, str] = (-1, date.min, "")  # (second, date, ISO)
 
     @property
     def offset(self) -> float:
@@ -41,13 +41,20 @@ class Clock:
         """The organization's date now. Asked several times by every request (statuses,
         memo keys), so it is worked out once per second: the time-zone offset is whole
         minutes, so a date never changes within a second."""
+        return self._day()[1]
+
+    def today_iso(self) -> str:
+        """``today().isoformat()``, cached alike: a list page asks once per row."""
+        return self._day()[2]
+
+    def _day(self) -> tuple[int, date, str]:
         second = int(self.time() // 1)
         cached = self._today
         if cached[0] == second:
-            return cached[1]
+            return cached
         day = datetime.fromtimestamp(second, tz=UTC).astimezone(self._tz).date()
-        self._today = (second, day)
-        return day
+        self._today = (second, day, day.isoformat())
+        return self._today
 
     def zoho_timestamp(self) -> str:
         """Zoho's timestamp form: ``2013-11-18T02:17:40-0800`` (no colon in the offset)."""

@@ -69,7 +69,46 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_module ON records (org_id, module);
 CREATE INDEX IF NOT EXISTS records_by_modified ON records (org_id, module, last_modified_time);
+CREATE TABLE IF NOT EXISTS record_rows (
+    org_id TEXT NOT NULL,
+    module TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (org_id, module, record_id)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS record_rows_on_edit AFTER UPDATE OF data ON records
+BEGIN
+    DELETE FROM record_rows
+    WHERE org_id=OLD.org_id AND module=OLD.module AND record_id=OLD.record_id;
+END;
+CREATE TRIGGER IF NOT EXISTS record_rows_on_delete AFTER DELETE ON records
+BEGIN
+    DELETE FROM record_rows
+    WHERE org_id=OLD.org_id AND module=OLD.module AND record_id=OLD.record_id;
+END;
 """
+# ``record_rows`` holds list-row projections (``ledger.rows``): the triggers drop a
+# record's projection whenever anyone (an older sandbox version too) changes or deletes
+# the record, so a projection is either current or absent. A database file from before
+# it gains the table and triggers here, and its projections are built on open.
+
+
+class _Reading:
+    """``with db.read() as conn``: hold the database lock, hand out the connection.
+    Stateless apart from the (re-entrant) lock, so one instance serves every thread."""
+
+    __slots__ = ("_conn", "_lock")
+
+    def __init__(self, lock: threading.RLock, conn: sqlite3.Connection) -> None:
+        self._lock = lock
+        self._conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._lock.acquire()
+        return self._conn
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
 
 
 class Database:
@@ -88,6 +127,7 @@ class Database:
         self._conn.execute("PRAGMA cache_size=-32768")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
+        self._reading = _Reading(self._lock, self._conn)
         self._depth = 0
         self._pending: list[Change] = []
         self._listeners: list[ChangeListener] = []
@@ -167,11 +207,12 @@ class Database:
             finally:
                 self._depth = 0
 
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """Reads share the lock so they never see another thread's half-done transaction."""
-        with self._lock:
-            yield self._conn
+    def read(self) -> _Reading:
+        """Reads share the lock so they never see another thread's half-done transaction.
+
+        A plain context manager, not a generator one: every request reads, and building
+        a generator-based manager per read cost more than the lock itself."""
+        return self._reading
 
     def next_counter(self, scope: str, name: str, start: int = 1) -> int:
         """Atomically take the next value of a named counter (ids, document numbers)."""

@@ -385,7 +385,7 @@ class BooksDispatcher:
                 result = self._invoke(resolved.route, books_request)
                 if cache_key is not None and result.status == 200:
                     result = _rendered(result)
-                    self._single_reads.put(cache_key, result, generation)
+                    self._single_reads.put(cache_key, _bytes_only(result), generation)
                 return result
             # Lists and writes may take milliseconds: keep the event loop free for them.
             return await run_in_threadpool(self._invoke, resolved.route, books_request)
@@ -537,10 +537,20 @@ class BooksDispatcher:
             (b"content-type", media_type.encode("latin-1")),
             (b"content-length", str(len(payload)).encode("latin-1")),
         ]
-        for key, value in {**rate_headers, **result.headers}.items():
-            headers.append((key.lower().encode("latin-1"), value.encode("latin-1", "replace")))
+        extra = {**rate_headers, **result.headers} if result.headers else rate_headers
+        for key, value in extra.items():
+            name = _HEADER_NAMES.get(key)
+            if name is None:
+                name = key.lower().encode("latin-1")
+                if len(_HEADER_NAMES) < 256:
+                    _HEADER_NAMES[key] = name
+            headers.append((name, value.encode("latin-1", "replace")))
         await send({"type": "http.response.start", "status": result.status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+# Response header names as sent (lower-cased bytes): the same few on every answer.
+_HEADER_NAMES: dict[str, bytes] = {}
 
 
 def _rendered(result: BooksResponse) -> BooksResponse:
@@ -553,6 +563,20 @@ def _rendered(result: BooksResponse) -> BooksResponse:
         body=body,  # kept for the request log's Zoho code
         content=render_json(body),
         media_type=JSON_MEDIA_TYPE,
+        headers=result.headers,
+    )
+
+
+def _bytes_only(result: BooksResponse) -> BooksResponse:
+    """A rendered answer for the read memo: its bytes, and of its envelope only the
+    code the request log records. A memo full of parsed documents kept a few hundred
+    thousand objects alive for the garbage collector to walk again and again."""
+    code = None if result.body is None else result.body.get("code")
+    return BooksResponse(
+        status=result.status,
+        body={"code": code},
+        content=result.content,
+        media_type=result.media_type,
         headers=result.headers,
     )
 

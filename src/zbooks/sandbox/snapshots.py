@@ -137,7 +137,9 @@ class SnapshotStore:
         with db.read() as conn:
             conn.execute("ATTACH DATABASE ? AS snap", (str(snapshot.path),))
             try:
-                live = _tables(conn, "main")
+                # Projections after their records: deleting records drops projections
+                # (a trigger), so the restored ones must come in afterwards.
+                live = sorted(_tables(conn, "main"), key=lambda name: name == "record_rows")
                 saved = set(_tables(conn, "snap"))
                 with db.transaction() as tx:
                     tx.execute("PRAGMA defer_foreign_keys=ON")

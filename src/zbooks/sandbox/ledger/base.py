@@ -49,7 +49,7 @@ class Ledger:
         return self.clock.zoho_timestamp()
 
     def today(self) -> str:
-        return self.clock.today().isoformat()
+        return self.clock.today_iso()
 
     def money(self, value: Decimal | float | int | str) -> float:
         """Round to the organization's price precision, half up, as a JSON number."""

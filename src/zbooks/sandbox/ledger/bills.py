@@ -693,6 +693,7 @@ LIST_SPEC = ListSpec(
     date_fields=("date", "due_date"),
     number_fields=("total", "balance"),
     present=present_row,
+    row_keys=frozenset({*ROW_FIELDS, "status", "due_date", "balance"}),
 )
 
 

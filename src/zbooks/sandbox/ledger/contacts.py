@@ -761,6 +761,7 @@ LIST_SPEC = ListSpec(
     exact_fields=("contact_type", "customer_sub_type"),
     date_fields=(),
     present=present_row,
+    row_keys=frozenset({*LIST_FIELDS, "contact_name"}),
 )
 
 

@@ -497,6 +497,7 @@ LIST_SPEC = ListSpec(
     date_fields=("date",),
     number_fields=("amount",),
     present=present_row,
+    row_keys=frozenset({*ROW_FIELDS, "invoice_numbers", "unused_amount"}),
 )
 
 

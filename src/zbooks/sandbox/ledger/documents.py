@@ -16,13 +16,17 @@ defaults at read time. That keeps 100,000 seeded documents small.
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
+
+import orjson
 
 from zbooks.sandbox.errors import ApiError, invalid_value, not_found, rule_violation
 from zbooks.sandbox.ledger.base import Ledger
@@ -634,7 +638,7 @@ def read_status(
     doc: Mapping[str, Any],
     today: str,
     *,
-    open_statuses: Iterable[str],
+    open_statuses: Collection[str],
     late_status: str,
     date_field: str,
     needs_balance: bool = True,
@@ -644,7 +648,7 @@ def read_status(
     advancing the clock is enough; list filters use ``late_filters`` to agree."""
     status = str(doc.get("status", ""))
     deadline = str(doc.get(date_field) or "")
-    if not deadline or deadline >= today or status not in frozenset(open_statuses):
+    if not deadline or deadline >= today or status not in open_statuses:
         return status
     if needs_balance and dec(doc.get("balance")) <= 0:
         return status
@@ -758,22 +762,84 @@ def _public_with_defaults(
     """``with_defaults(defaults, strip_private(values))`` in one pass, the hot half of
     every GET by id. Merging first and then dropping the few private keys beats
     filtering every key; with ``rebuilt``, defaults that ``present`` replaces anyway
-    (the line list, and address dicts it re-merges) are not copied first."""
+    (the line list, and address dicts it re-merges) are not copied first.
+
+    Which keys to restore, drop and fill depends only on the defaults and on the
+    record's keys, and stored records come in a handful of shapes: that plan is worked
+    out once per shape (``_plan``) instead of testing every key of every read."""
     merged = {**defaults, **values}
-    for key in [k for k in values if k.startswith(PRIVATE_PREFIX)]:
-        if key in defaults:
-            merged[key] = defaults[key]  # as strip-then-merge: the default shows through
-        else:
-            del merged[key]
-    for key, empty in _mutable_keys(defaults):
-        if key in values and not key.startswith(PRIVATE_PREFIX):
+    plan = _plan(defaults, values, rebuilt)
+    for key in plan.restore:
+        merged[key] = defaults[key]  # as strip-then-merge: the default shows through
+    for key in plan.drop:
+        del merged[key]
+    for key, make in plan.fill:
+        merged[key] = make()
+    return merged
+
+
+@dataclass(frozen=True)
+class _MergePlan:
+    defaults: Mapping[str, Any]  # held so that its id cannot be reused while cached
+    restore: tuple[str, ...]
+    drop: tuple[str, ...]
+    fill: tuple[tuple[str, Callable[[], Any]], ...]  # (key, maker of a private copy)
+
+
+def _copier(empty: Any) -> Callable[[], Any]:
+    """A maker of fresh copies of a default: ``list``/``dict`` for empty ones, else
+    parsing its JSON (several times cheaper than walking it in Python) when the default
+    is plain JSON, else ``_fresh``."""
+    if empty is list or empty is dict:
+        return cast("Callable[[], Any]", empty)
+    if _plain_json(empty):
+        try:
+            return functools.partial(orjson.loads, orjson.dumps(empty))
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits
+            pass
+    return functools.partial(_fresh, empty)
+
+
+def _plain_json(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_json(v) for v in value)
+    if isinstance(value, float):
+        return type(value) is float and math.isfinite(value)  # orjson writes NaN as null
+    return value is None or type(value) in (str, int, bool)
+
+
+_PLANS: dict[tuple[int, tuple[str, ...], bool], _MergePlan] = {}
+_MAX_PLANS = 4096
+
+
+def _plan(defaults: Mapping[str, Any], values: Mapping[str, Any], rebuilt: bool) -> _MergePlan:
+    shape = tuple(values)
+    key = (id(defaults), shape, rebuilt)
+    plan = _PLANS.get(key)
+    if plan is not None and plan.defaults is defaults:
+        return plan
+    private = [k for k in shape if k.startswith(PRIVATE_PREFIX)]
+    fill = []
+    for name, empty in _mutable_keys(defaults):
+        if name in values and not name.startswith(PRIVATE_PREFIX):
             continue
         if rebuilt and (
-            key == "line_items" or (key in _ADDRESS_KEYS and isinstance(defaults[key], Mapping))
+            name == "line_items" or (name in _ADDRESS_KEYS and isinstance(defaults[name], Mapping))
         ):
             continue
-        merged[key] = [] if empty is list else {} if empty is dict else _fresh(empty)
-    return merged
+        fill.append((name, _copier(empty)))
+    plan = _MergePlan(
+        defaults=defaults,
+        restore=tuple(k for k in private if k in defaults),
+        drop=tuple(k for k in private if k not in defaults),
+        fill=tuple(fill),
+    )
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[key] = plan
+    return plan
 
 
 def present_row(
@@ -783,8 +849,13 @@ def present_row(
     built from a freshly parsed record, so its values need no copying; only a list or
     dict default the record lacks is copied (a page renders 200 rows: one comprehension
     and a pass over the few mutable defaults cost a third of a per-field loop)."""
-    get = record.get
-    row = {name: get(name, default) for name, default in fields.items()}
+    # ``{**fields, **record}`` minus the record's other keys is ``{name:
+    # record.get(name, default)}`` in the fields' order, built in C: a projected row
+    # (``ledger.rows``) has no other keys at all, so nothing is left to drop.
+    row = {**fields, **record}
+    if len(row) > len(fields):
+        for key in row.keys() - fields.keys():
+            del row[key]
     for key, empty in _mutable_keys(fields):
         if key not in record:
             row[key] = [] if empty is list else {} if empty is dict else _fresh(empty)

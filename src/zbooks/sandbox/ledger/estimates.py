@@ -308,6 +308,7 @@ LIST_SPEC = ListSpec(
     date_fields=("date", "expiry_date"),
     number_fields=("total",),
     present=present_row,
+    row_keys=frozenset({*ROW_FIELDS, "status", "_expires"}),
 )
 
 

@@ -434,6 +434,7 @@ LIST_SPEC = ListSpec(
     date_fields=("date",),
     number_fields=("amount", "total"),
     present=present_row,
+    row_keys=frozenset(ROW_FIELDS),
 )
 
 

@@ -285,6 +285,7 @@ LIST_SPEC = ListSpec(
     number_fields=("rate",),
     date_fields=(),
     present=present_row,
+    row_keys=frozenset(LIST_FIELDS),
 )
 
 

@@ -512,6 +512,7 @@ LIST_SPEC = ListSpec(
     date_fields=("journal_date",),
     number_fields=("total",),
     present=present_row,
+    row_keys=frozenset(ROW_FIELDS),
 )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from zbooks.sandbox.clock import format_zoho_time, parse_zoho_time
 from zbooks.sandbox.errors import invalid_value, too_long
+from zbooks.sandbox.ledger import rows
 from zbooks.sandbox.ledger.base import Ledger
 from zbooks.sandbox.ledger.store import Filter
 
@@ -37,6 +38,9 @@ class ListSpec:
     ``filter_by`` maps Zoho's constants (``Status.Sent``) to filters; ``statuses`` maps
     the ``status=`` query values the same way (defaults to equality on ``status``).
     ``present`` shapes each stored record for the list (derived status, fewer fields).
+    ``row_keys``: every top-level record key ``present`` reads, when that is a fixed set;
+    the store then keeps each record's projection onto them (``ledger.rows``) and list
+    pages present those instead of parsing whole documents.
     """
 
     module: str
@@ -56,6 +60,11 @@ class ListSpec:
     # ``response_option=2`` answers only the number of matching records. Documented for
     # invoices only (OAS); other modules ignore the parameter, as Zoho's docs suggest.
     counts: bool = False
+    row_keys: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.row_keys is not None:
+            rows.register(self.module, self.row_keys)
 
 
 def status_in(*statuses: str) -> FilterFactory:
@@ -163,15 +172,18 @@ def list_page(ledger: Ledger, query: Mapping[str, str], spec: ListSpec) -> ListR
         # UNCONFIRMED shape: the count in page_context as ``total`` (and ``total_pages``),
         # with an empty list, the form Zoho's list answers take with response_option.
         total = ledger.store.count(spec.module, filters, any_of=any_of)
-        return ListResult([], {
-            "page": 1,
-            "per_page": per_page,
-            "has_more_page": False,
-            "report_name": spec.report_name,
-            "applied_filter": filter_by,
-            "total": total,
-            "total_pages": -(-total // per_page),
-        })
+        return ListResult(
+            [],
+            {
+                "page": 1,
+                "per_page": per_page,
+                "has_more_page": False,
+                "report_name": spec.report_name,
+                "applied_filter": filter_by,
+                "total": total,
+                "total_pages": -(-total // per_page),
+            },
+        )
 
     result = ledger.store.query(
         spec.module,
@@ -181,6 +193,7 @@ def list_page(ledger: Ledger, query: Mapping[str, str], spec: ListSpec) -> ListR
         descending=sort_order == "D",
         page=page,
         per_page=per_page,
+        projected=spec.row_keys is not None,
     )
     records = result.records
     if spec.present is not None:

@@ -327,6 +327,7 @@ LIST_SPEC = ListSpec(
     date_fields=("date", "delivery_date"),
     number_fields=("total",),
     present=present_row,
+    row_keys=frozenset(ROW_FIELDS),
 )
 
 

@@ -351,6 +351,7 @@ LIST_SPEC = ListSpec(
     date_fields=("date", "shipment_date"),
     number_fields=("total",),
     present=present_row,
+    row_keys=frozenset({*ROW_FIELDS, "shipment_date", "exchange_rate", "total", "status"}),
 )
 
 

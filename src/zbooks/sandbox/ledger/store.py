@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from zbooks.sandbox import jsonfast
 from zbooks.sandbox.db import Change, Database
+from zbooks.sandbox.ledger import rows as row_projections
 
 Op = Literal["eq", "ne", "in", "startswith", "contains", "lt", "le", "gt", "ge", "isnull"]
 
@@ -54,6 +55,8 @@ def dumps(data: object) -> str:
 def _path(field: str) -> str:
     return field if field.startswith("$") else f"$.{field}"
 
+
+_PUT_ROW = "INSERT OR REPLACE INTO record_rows(org_id, module, record_id, data) VALUES (?, ?, ?, ?)"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -101,20 +104,31 @@ class RecordStore:
                 "last_modified_time) VALUES (?, ?, ?, ?, ?, ?)",
                 (self.org_id, module, record_id, dumps(data), data["created_time"], now),
             )
+            self._put_row(conn, module, record_id, data)
             self.db.record_change(Change(self.org_id, module, record_id, "add", None, data))
 
     def insert_many(self, module: str, rows: Iterable[tuple[str, dict[str, Any], str]]) -> int:
         """Bulk insert ``(record_id, data, now)`` rows in one transaction (seeding)."""
-        params = (
-            (self.org_id, module, rid, dumps(_stamped(data, now)), data["created_time"], now)
-            for rid, data, now in rows
-        )
+        keys = row_projections.ROW_KEYS.get(module)
+        projections: list[tuple[str, str, str, str]] = []
+
+        def params() -> Iterable[tuple[str, str, str, str, str, str]]:
+            for rid, data, now in rows:
+                stamped = _stamped(data, now)
+                if keys is not None:
+                    projections.append(
+                        (self.org_id, module, rid, row_projections.project(keys, stamped))
+                    )
+                yield (self.org_id, module, rid, dumps(stamped), data["created_time"], now)
+
         with self.db.transaction() as conn:
             cursor = conn.executemany(
                 "INSERT INTO records(org_id, module, record_id, data, created_time, "
                 "last_modified_time) VALUES (?, ?, ?, ?, ?, ?)",
-                params,
+                params(),
             )
+            if projections:
+                conn.executemany(_PUT_ROW, projections)
             return cursor.rowcount
 
     def get(self, module: str, record_id: str) -> dict[str, Any] | None:
@@ -135,17 +149,20 @@ class RecordStore:
         with self.db.transaction() as conn:
             if touch:
                 before = self._load(conn, module, record_id)
-                conn.execute(
+                cursor = conn.execute(
                     "UPDATE records SET data=?, last_modified_time=? "
                     "WHERE org_id=? AND module=? AND record_id=?",
                     (dumps(data), now, self.org_id, module, record_id),
                 )
                 self.db.record_change(Change(self.org_id, module, record_id, "edit", before, data))
             else:
-                conn.execute(
+                cursor = conn.execute(
                     "UPDATE records SET data=? WHERE org_id=? AND module=? AND record_id=?",
                     (dumps(data), self.org_id, module, record_id),
                 )
+            if cursor.rowcount:
+                # The edit trigger has just dropped the old projection.
+                self._put_row(conn, module, record_id, data)
 
     def delete(self, module: str, record_id: str) -> bool:
         with self.db.transaction() as conn:
@@ -159,6 +176,13 @@ class RecordStore:
                     Change(self.org_id, module, record_id, "delete", before, None)
                 )
             return cursor.rowcount > 0
+
+    def _put_row(
+        self, conn: sqlite3.Connection, module: str, record_id: str, data: dict[str, Any]
+    ) -> None:
+        text = row_projections.projection_of(module, data)
+        if text is not None:
+            conn.execute(_PUT_ROW, (self.org_id, module, record_id, text))
 
     def _load(self, conn: sqlite3.Connection, module: str, record_id: str) -> dict[str, Any] | None:
         """The stored record, read only when someone listens for changes."""
@@ -180,8 +204,9 @@ class RecordStore:
             params.extend(clause_params)
         return " AND ".join(clauses), params
 
-    def _where_any(self, module: str, filters: Sequence[Filter],
-                   any_of: Sequence[Sequence[Filter]]) -> tuple[str, list[Any]]:
+    def _where_any(
+        self, module: str, filters: Sequence[Filter], any_of: Sequence[Sequence[Filter]]
+    ) -> tuple[str, list[Any]]:
         """``_where`` plus OR-groups (each group must match one of its filters)."""
         where, params = self._where(module, filters)
         for group in any_of:
@@ -203,10 +228,13 @@ class RecordStore:
         descending: bool = True,
         page: int = 1,
         per_page: int = 200,
+        projected: bool = False,
     ) -> Page:
         """One page of records. ``any_of`` adds OR-groups (e.g. search_text over fields).
 
         Without ``sort`` the order is creation order, newest first (Zoho's default).
+        With ``projected`` (list pages of a module that declares list-row keys), each
+        record is its stored list-row projection (``ledger.rows``) where it has one.
         """
         where, params = self._where_any(module, filters, any_of)
         direction = "DESC" if descending else "ASC"
@@ -221,11 +249,46 @@ class RecordStore:
             params.extend(path)
         offset = (max(page, 1) - 1) * per_page
         params.extend([per_page + 1, offset])
+        if projected and row_projections.ensure(self.db, module):
+            sql = f"SELECT record_id FROM records WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+            with self.db.read() as conn:
+                ids = [str(r[0]) for r in conn.execute(sql, params).fetchall()]
+                records = self._projected(conn, module, ids[:per_page])
+            return Page(records, page, per_page, len(ids) > per_page)
         sql = f"SELECT data FROM records WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
         with self.db.read() as conn:
             rows = conn.execute(sql, params).fetchall()
         records = [_as_record(jsonfast.loads(r["data"])) for r in rows[:per_page]]
         return Page(records, page, per_page, len(rows) > per_page)
+
+    def _projected(
+        self, conn: sqlite3.Connection, module: str, ids: list[str]
+    ) -> list[dict[str, Any]]:
+        """The list-row projections of ``ids`` in that order; a record without one (none
+        written yet, or dropped by an edit from elsewhere) is read whole instead."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        texts: dict[str, str] = {
+            str(r[0]): r[1]
+            for r in conn.execute(
+                f"SELECT record_id, data FROM record_rows "
+                f"WHERE org_id=? AND module=? AND record_id IN ({marks})",
+                (self.org_id, module, *ids),
+            )
+        }
+        if len(texts) < len(ids):
+            missing = [i for i in ids if i not in texts]
+            marks = ",".join("?" * len(missing))
+            texts.update(
+                (str(r[0]), r[1])
+                for r in conn.execute(
+                    f"SELECT record_id, data FROM records "
+                    f"WHERE org_id=? AND module=? AND record_id IN ({marks})",
+                    (self.org_id, module, *missing),
+                )
+            )
+        return [_as_record(jsonfast.loads(texts[i])) for i in ids if i in texts]
 
     def find(self, module: str, filters: Sequence[Filter]) -> list[dict[str, Any]]:
         """Every matching record (for rules that need them all, e.g. balances)."""
@@ -240,8 +303,13 @@ class RecordStore:
         found = self.query(module, [Filter(field, "eq", value)], per_page=1).records
         return found[0] if found else None
 
-    def count(self, module: str, filters: Sequence[Filter] = (), *,
-              any_of: Sequence[Sequence[Filter]] = ()) -> int:
+    def count(
+        self,
+        module: str,
+        filters: Sequence[Filter] = (),
+        *,
+        any_of: Sequence[Sequence[Filter]] = (),
+    ) -> int:
         where, params = self._where_any(module, filters, any_of)
         with self.db.read() as conn:
             row: sqlite3.Row = conn.execute(

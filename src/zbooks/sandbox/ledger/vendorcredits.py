@@ -468,6 +468,7 @@ LIST_SPEC = ListSpec(
     date_fields=("date",),
     number_fields=("total", "balance"),
     present=present_row,
+    row_keys=frozenset(ROW_FIELDS),
 )
 
 REFUND_LIST_SPEC = ListSpec(
