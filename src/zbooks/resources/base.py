@@ -289,13 +289,18 @@ class Paginator(Generic[M]):
         while True:
             page = _model_page(self._fetch(number), self._keys, self._model, number)
             yield page
-            if not page.has_more or not page.items:
+            more = page.has_more and bool(page.items)
+            del page  # not alive while the next page is read (peak memory: one page)
+            if not more:
                 return
             number += 1
 
     def __iter__(self) -> Iterator[M]:
         for page in self.pages():
-            yield from page.items
+            items = page.items
+            del page
+            yield from items
+            del items
 
     def first(self) -> M | None:
         """The first record, fetching one page at most."""
@@ -323,14 +328,19 @@ class AsyncPaginator(Generic[M]):
         while True:
             page = _model_page(await self._fetch(number), self._keys, self._model, number)
             yield page
-            if not page.has_more or not page.items:
+            more = page.has_more and bool(page.items)
+            del page  # not alive while the next page is read (peak memory: one page)
+            if not more:
                 return
             number += 1
 
     async def __aiter__(self) -> AsyncIterator[M]:
         async for page in self.pages():
-            for item in page.items:
+            items = page.items
+            del page
+            for item in items:
                 yield item
+            del items
 
     async def first(self) -> M | None:
         """The first record, fetching one page at most."""
