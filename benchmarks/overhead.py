@@ -12,12 +12,14 @@ Two measurements, side by side in one run:
    installed (they are not project dependencies). Rounds are interleaved and the
    median of each column is reported, so drift hits every client alike.
 2. **Ready to call**: a fresh process doing ``import zbooks; c = zbooks.Client(...);
-   c.invoices``, against ``python -c 'import httpx'`` in the same run.
+   c.invoices``, and one going on to the first call (one typed page from the sandbox),
+   against ``python -c 'import httpx'`` in the same run.
 3. **In-process transport** (the original row): the same pages served from memory, so
    only zbooks' pipeline (token, limiter, request building, classification, pagination)
    differs from bare httpx2 + json.
 
     .venv/bin/python benchmarks/overhead.py [--rounds 3] [--compare] [--invoices 10000]
+        [--baseline-src /path/to/base/src]
 
 Results go to docs/benchmarks.md (section ``overhead``).
 """
@@ -247,7 +249,19 @@ c = zbooks.Client(access_token="1000.x", organization_id="1", env={})
 c.invoices
 print(0)
 """,
+    # The user's first call, not only a client ready to make it: one typed page.
+    "first": """
+import os, zbooks
+env = os.environ
+c = zbooks.Client(access_token=env["ZB_ACCESS_TOKEN"], organization_id=env["ZB_ORG_ID"],
+                  api_url=env["ZB_BASE_URL"] + "/books/v3", accounts_url=env["ZB_BASE_URL"],
+                  env={})
+print(c.invoices.list(per_page=10).first() is not None)
+""",
 }
+
+#: Rows run on the base commit's code too (``--baseline-src``), marked "before".
+BEFORE = "@before"
 
 
 # --- the parent: spawn, measure, compare ----------------------------------------------------
@@ -293,7 +307,14 @@ def measure(argv: list[str], env: dict[str, str]) -> Sample:
 
 
 def child_argv(kind: str) -> list[str]:
-    return [sys.executable, "-c", CHILDREN[kind]]
+    return [sys.executable, "-c", CHILDREN[kind.removesuffix(BEFORE)]]
+
+
+def child_env(kind: str, env: dict[str, str], baseline: str | None) -> dict[str, str]:
+    """A "before" row imports zbooks from the baseline source tree (first on the path)."""
+    if kind.endswith(BEFORE) and baseline:
+        return {**env, "PYTHONPATH": baseline}
+    return env
 
 
 def medians(samples: list[Sample]) -> Sample:
@@ -308,10 +329,15 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "not met"
 
 
-def loopback(rounds: int, invoices: int, compare: bool) -> tuple[list[str], dict[str, Sample]]:
+def loopback(
+    rounds: int, invoices: int, compare: bool, baseline: str | None
+) -> tuple[list[str], dict[str, Sample], dict[str, Sample]]:
+    """The listing rows, then the ready-to-call rows (against the same sandbox)."""
     from tests.sync.support import sandbox_process
 
     kinds = ["bare", "typed", "paginate"]
+    if baseline:
+        kinds += ["typed" + BEFORE, "paginate" + BEFORE]
     if compare:
         kinds += [k for k in ("zohopy", "pyzohoapi") if importlib.util.find_spec(k)]
     with sandbox_process(seed="empty") as sandbox:
@@ -319,31 +345,46 @@ def loopback(rounds: int, invoices: int, compare: bool) -> tuple[list[str], dict
             sandbox.seed(module, count)
         sandbox.seed("invoices", invoices)
         env = {**os.environ, **sandbox.credentials().env(sandbox)}
-        env = {k: v for k, v in env.items() if not k.startswith("ZBOOKS_")}
+        # Bytecode is cached, as in any installed package: with PYTHONDONTWRITEBYTECODE
+        # inherited from a dev shell, every run would compile zbooks' large generated
+        # modules from source (the checks below warm the caches).
+        env = {
+            k: v
+            for k, v in env.items()
+            if not k.startswith("ZBOOKS_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
         for kind in kinds:  # every client reads everything once (and is checked) first
-            out = subprocess.run(child_argv(kind), env=env, capture_output=True, text=True)
+            out = subprocess.run(
+                child_argv(kind), env=child_env(kind, env, baseline), capture_output=True, text=True
+            )
             if out.returncode != 0 or int(out.stdout.split()[-1]) != invoices:
                 raise RuntimeError(f"{kind} did not read {invoices} invoices: {out}")
         samples: dict[str, list[Sample]] = {kind: [] for kind in kinds}
         for _ in range(rounds):
             for kind in kinds:
-                samples[kind].append(measure(child_argv(kind), env))
-    return kinds, {kind: medians(s) for kind, s in samples.items()}
+                samples[kind].append(measure(child_argv(kind), child_env(kind, env, baseline)))
+        ready = ready_to_call(max(rounds, 5), env, baseline)
+    return kinds, {kind: medians(s) for kind, s in samples.items()}, ready
 
 
-def ready_to_call(rounds: int) -> dict[str, Sample]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZBOOKS_")}
-    cases = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "python -c 'import httpx'": [sys.executable, "-c", "import httpx"],
-        "ready": child_argv("ready"),
+READY_CASES = ["python -c pass", "python -c 'import httpx'", "ready", "first"]
+
+
+def ready_to_call(rounds: int, env: dict[str, str], baseline: str | None) -> dict[str, Sample]:
+    cases: dict[str, tuple[list[str], dict[str, str]]] = {
+        "python -c pass": ([sys.executable, "-c", "pass"], env),
+        "python -c 'import httpx'": ([sys.executable, "-c", "import httpx"], env),
     }
+    for kind in ("ready", "first"):
+        cases[kind] = (child_argv(kind), env)
+        if baseline:
+            cases[kind + BEFORE] = (child_argv(kind), child_env(kind + BEFORE, env, baseline))
     samples: dict[str, list[Sample]] = {name: [] for name in cases}
-    for argv in cases.values():
-        measure(argv, env)  # warm the bytecode and file caches
+    for argv, case_env in cases.values():
+        measure(argv, case_env)  # warm the bytecode and file caches
     for _ in range(rounds):
-        for name, argv in cases.items():
-            samples[name].append(measure(argv, env))
+        for name, (argv, case_env) in cases.items():
+            samples[name].append(measure(argv, case_env))
     return {name: medians(s) for name, s in samples.items()}
 
 
@@ -369,12 +410,51 @@ LABELS = {
     "paginate": 'zbooks `client.paginate("/invoices")` (raw dicts)',
     "zohopy": "zohopy `invoices.list_all` (plain dicts)",
     "pyzohoapi": "pyzohoapi `Invoice().Iter(raw=True)` (plain dicts)",
+    "ready": "import zbooks; zbooks.Client(...).invoices",
+    "first": "... + first call: `client.invoices.list(per_page=10).first()`",
+    "python -c pass": "python -c pass",
+    "python -c 'import httpx'": "python -c 'import httpx'",
 }
 
 
+def label(kind: str) -> str:
+    name = kind.removesuffix(BEFORE)
+    text = LABELS[name]
+    if name in ("ready", "first", "python -c pass", "python -c 'import httpx'"):
+        text = f"`{text}`" if name != "first" else text
+    return text + (" **before**" if kind.endswith(BEFORE) else "")
+
+
+def target_rows(loop: dict[str, Sample], ready: dict[str, Sample], suffix: str) -> list[str]:
+    """The issue's targets, read on one side (``suffix`` "" for now, BEFORE for before)."""
+    ref = loop["bare"]
+    t = loop["typed" + suffix]
+    wall_r, cpu_r, rss_r = t.wall / ref.wall, t.cpu / ref.cpu, t.rss / ref.rss
+    base = ready["python -c 'import httpx'"]
+    r = ready["ready" + suffix]
+    rows = [
+        f"| typed list, wall <= 1.3x bare | {wall_r:.2f}x | {verdict(wall_r <= 1.3)} |",
+        f"| typed list, CPU <= 1.6x bare | {cpu_r:.2f}x | {verdict(cpu_r <= 1.6)} |",
+        f"| typed list, peak RSS <= 1.4x bare | {rss_r:.2f}x | {verdict(rss_r <= 1.4)} |",
+    ]
+    if "zohopy" in loop:
+        zw = loop["zohopy"].wall
+        rows.append(
+            f"| typed list faster than zohopy `list_all` (wall) | {t.wall / zw:.2f}x of its "
+            f"wall | {verdict(t.wall < zw)} |"
+        )
+    rows += [
+        f"| ready to call <= 250 ms wall | {r.wall * 1000:.0f} ms | {verdict(r.wall <= 0.25)} |",
+        f"| ready to call <= 40 MiB | {r.rss:.1f} MiB | {verdict(r.rss <= 40)} |",
+        f"| ready to call <= 2x `import httpx` (wall) | {r.wall / base.wall:.2f}x | "
+        f"{verdict(r.wall <= 2 * base.wall)} |",
+    ]
+    return rows
+
+
 def report(args: argparse.Namespace) -> str:
-    kinds, loop = loopback(args.rounds, args.invoices, args.compare)
-    ready = ready_to_call(max(args.rounds, 5))
+    baseline = str(Path(args.baseline_src).resolve()) if args.baseline_src else None
+    kinds, loop, ready = loopback(args.rounds, args.invoices, args.compare, baseline)
     b, z, size_mb = in_process(7)
     ref = loop["bare"]
     lines = [
@@ -384,6 +464,15 @@ def report(args: argparse.Namespace) -> str:
         f"{args.invoices:,} invoices of a sandbox organization ({PER_PAGE} per page) over "
         f"127.0.0.1; the whole process is measured (start-up and imports included). Median "
         f"of {args.rounds} interleaved rounds; ratios are to the bare loop of the same run.",
+    ]
+    if baseline:
+        lines += [
+            "",
+            f"Rows marked **before** run the same child script with the base commit's "
+            f"source first on `PYTHONPATH` (`--baseline-src {args.baseline_src}`), "
+            "interleaved with the others in every round.",
+        ]
+    lines += [
         "",
         "| client | wall | CPU | peak RSS | wall ratio | CPU ratio | RSS ratio |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -391,27 +480,26 @@ def report(args: argparse.Namespace) -> str:
     for kind in kinds:
         s = loop[kind]
         lines.append(
-            f"| {LABELS[kind]} | {s.wall * 1000:.0f} ms | {s.cpu * 1000:.0f} ms | "
+            f"| {label(kind)} | {s.wall * 1000:.0f} ms | {s.cpu * 1000:.0f} ms | "
             f"{s.rss:.1f} MiB | {s.wall / ref.wall:.2f}x | {s.cpu / ref.cpu:.2f}x | "
             f"{s.rss / ref.rss:.2f}x |"
         )
     missing = [k for k in ("zohopy", "pyzohoapi") if k not in kinds]
     if missing and args.compare:
         lines += ["", f"Not installed, so not compared: {', '.join(missing)}."]
-    t = loop["typed"]
-    wall_r, cpu_r, rss_r = t.wall / ref.wall, t.cpu / ref.cpu, t.rss / ref.rss
+    n_ready = max(args.rounds, 5)
     base = ready["python -c 'import httpx'"]
-    r = ready["ready"]
     lines += [
         "",
         "**Ready to call**: a fresh process doing `import zbooks; c = zbooks.Client(...); "
-        f"c.invoices`, median of {max(args.rounds, 5)} (interleaved with the references).",
+        "c.invoices`, and the same process going on to the user's first call (one typed "
+        f"page from the sandbox), median of {n_ready} (interleaved with the references).",
         "",
-        "| process | wall | CPU | peak RSS |",
-        "|---|---:|---:|---:|",
+        "| process | wall | CPU | peak RSS | wall / `import httpx` | CPU / `import httpx` |",
+        "|---|---:|---:|---:|---:|---:|",
         *[
-            f"| `{name if name != 'ready' else 'import zbooks; zbooks.Client(...).invoices'}` | "
-            f"{s.wall * 1000:.0f} ms | {s.cpu * 1000:.0f} ms | {s.rss:.1f} MiB |"
+            f"| {label(name)} | {s.wall * 1000:.0f} ms | {s.cpu * 1000:.0f} ms | "
+            f"{s.rss:.1f} MiB | {s.wall / base.wall:.2f}x | {s.cpu / base.cpu:.2f}x |"
             for name, s in ready.items()
         ],
         "",
@@ -424,23 +512,18 @@ def report(args: argparse.Namespace) -> str:
         "",
         "| target | measured | verdict |",
         "|---|---:|---|",
-        f"| typed list, wall <= 1.3x bare | {wall_r:.2f}x | {verdict(wall_r <= 1.3)} |",
-        f"| typed list, CPU <= 1.6x bare | {cpu_r:.2f}x | {verdict(cpu_r <= 1.6)} |",
-        f"| typed list, peak RSS <= 1.4x bare | {rss_r:.2f}x | {verdict(rss_r <= 1.4)} |",
-    ]
-    if "zohopy" in loop:
-        zw = loop["zohopy"].wall
-        lines.append(
-            f"| typed list faster than zohopy `list_all` | {t.wall / zw:.2f}x of its wall | "
-            f"{verdict(t.wall < zw)} |"
-        )
-    lines += [
-        f"| ready to call <= 250 ms wall | {r.wall * 1000:.0f} ms | {verdict(r.wall <= 0.25)} |",
-        f"| ready to call <= 40 MiB | {r.rss:.1f} MiB | {verdict(r.rss <= 40)} |",
-        f"| ready to call <= 2x `import httpx` (wall) | {r.wall / base.wall:.2f}x | "
-        f"{verdict(r.wall <= 2 * base.wall)} |",
+        *target_rows(loop, ready, ""),
         f"| in-process `paginate` <= 1.3x bare | {z / b:.2f}x | {verdict(z / b <= 1.3)} |",
     ]
+    if baseline:
+        lines += [
+            "",
+            "The same targets read on the **before** rows of this run:",
+            "",
+            "| target (before) | measured | verdict |",
+            "|---|---:|---|",
+            *target_rows(loop, ready, BEFORE),
+        ]
     return "\n".join(lines)
 
 
@@ -449,6 +532,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--invoices", type=int, default=PAGES * PER_PAGE)
     parser.add_argument("--compare", action="store_true", help="add zohopy and pyzohoapi")
+    parser.add_argument(
+        "--baseline-src",
+        help="a base commit's src/ folder: its typed, paginate and ready rows run side by side",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, leave the docs alone")
     args = parser.parse_args()
     body = report(args)

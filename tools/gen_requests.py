@@ -350,37 +350,6 @@ def dicts_module(attr: str) -> str:
     return f"_dicts_{attr}"
 
 
-def render_twin_access(attr: str, names: list[str]) -> list[str]:
-    """The models module's door to its twins: type checkers see a re-export, and at run
-    time a module ``__getattr__`` imports the twins on first use (class creation of a
-    ``TypedDict`` costs about 0.2 ms: a large module's fifty would tax every import)."""
-    module = f"zbooks.models.{dicts_module(attr)}"
-    block = [
-        "if TYPE_CHECKING:",
-        f"    from zbooks.models import {dicts_module(attr)} as _twins",
-        "",
-    ]
-    block += [f"    {n} = _twins.{n}" for n in sorted(names)]
-    block += [
-        "else:",
-        "",
-        "    def __getattr__(name: str) -> Any:",
-        f'        """``...Dict`` twins of the request models, from ``{module}``."""',
-        '        if name.endswith("Dict"):',
-        "            import importlib",
-        "",
-        f"            twins = importlib.import_module({_quote(module)})",
-        "            if hasattr(twins, name):",
-        "                return getattr(twins, name)",
-        '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")',
-    ]
-    return block
-
-
-def _quote(text: str) -> str:
-    return '"' + text + '"'
-
-
 def render_dicts_module(
     ms: ModelSet, ordered: list[Model], q: Any, assemble: Any, from_import: Any
 ) -> str:

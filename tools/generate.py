@@ -1785,46 +1785,64 @@ def assemble(docstring: str, imports: list[list[str]], blocks: list[list[str]]) 
     return "\n".join(head) + "\n" + code
 
 
-def render_models(ms: ModelSet) -> str:
-    blocks: list[list[str]] = []
-    for enum in sorted(ms.enums.values(), key=lambda e: e.name):
-        block = [f"class {enum.name}(ZohoEnum):", f'    """Known values of ``{enum.name}``."""', ""]
-        used: set[str] = set()
-        for value in enum.values:
-            block.append(f"    {enum_member(value, used)} = {q(value)}")
-        blocks.append(block)
-    twins: list[str] = []
-    for model in _order(ms):
-        if rq.is_request(model):
-            doc = rq.request_model_doc(model)
-            blocks.append(rq.render_request_model(model, doc, py_field_name, q))
-            twins.append(rq.dict_name(model.name))
+def more_module(attr: str) -> str:
+    """The module holding a models module's other models (imported on first use)."""
+    return f"_more_{attr}"
+
+
+def main_closure(ms: ModelSet) -> set[str]:
+    """The module's main model and every model nested in it: what a listing parses.
+
+    They stay in ``models/<attr>.py``; the other models (request bodies, other
+    operations' results) go to ``models/_more_<attr>.py``, loaded on first use, so a
+    first ``client.invoices.list()`` builds 13 classes instead of 80."""
+    if ms.info.model not in ms.models:
+        return set(ms.models)
+    seen: set[str] = set()
+    stack = [ms.info.model]
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in ms.models:
             continue
-        block = [f"class {model.name}(ZohoModel):", f'    """{_model_doc(ms, model)}"""', ""]
-        if model.required:
-            req = ", ".join(q(r) for r in model.required)
-            block.append(f"    required_fields: ClassVar[tuple[str, ...]] = ({req},)")
-        for wire in sorted(model.fields):
-            f = model.fields[wire]
-            py = py_field_name(wire)
-            annotation = f.type.annotation()
-            if model.id_field == wire:
-                default = f" = Field(alias={q(wire)})" if py != wire else ""
-                block.append(f"    {py}: _t.Id{default}")
-            elif py != wire:
-                block.append(f"    {py}: {annotation} = Field(default=None, alias={q(wire)})")
-            else:
-                block.append(f"    {py}: {annotation} = None")
-        if block[-1] == "":
-            block.pop()
-        blocks.append(block)
-    if twins:
-        blocks.append(rq.render_twin_access(ms.info.attr, twins))
-    text = "\n".join(line for block in blocks for line in block)
+        seen.add(name)
+        for f in ms.models[name].fields.values():
+            t = f.type
+            while t.kind == "list" and t.item is not None:
+                t = t.item
+            if t.kind == "model":
+                stack.append(t.ref)
+    return seen
+
+
+def _model_block(ms: ModelSet, model: Model) -> list[str]:
+    if rq.is_request(model):
+        return list(rq.render_request_model(model, rq.request_model_doc(model), py_field_name, q))
+    block = [f"class {model.name}(ZohoModel):", f'    """{_model_doc(ms, model)}"""', ""]
+    if model.required:
+        req = ", ".join(q(r) for r in model.required)
+        block.append(f"    required_fields: ClassVar[tuple[str, ...]] = ({req},)")
+    for wire in sorted(model.fields):
+        f = model.fields[wire]
+        py = py_field_name(wire)
+        annotation = f.type.annotation()
+        if model.id_field == wire:
+            default = f" = Field(alias={q(wire)})" if py != wire else ""
+            block.append(f"    {py}: _t.Id{default}")
+        elif py != wire:
+            block.append(f"    {py}: {annotation} = Field(default=None, alias={q(wire)})")
+        else:
+            block.append(f"    {py}: {annotation} = None")
+    if block[-1] == "":
+        block.pop()
+    return block
+
+
+def _model_imports(
+    text: str, base_names: list[str], shared: tuple[str, list[str]] = ("", [])
+) -> list[list[str]]:
     typing_names = [
         n for n in ("TYPE_CHECKING", "Annotated", "Any", "ClassVar") if re.search(rf"\b{n}\b", text)
     ]
-    base_names = ["ZohoModel"] + (["ZohoEnum"] if ms.enums else [])
     std = ["import datetime as _dt"] if "_dt." in text else []
     abc = [n for n in ("Mapping", "Sequence") if re.search(rf"\b{n}\[", text)]
     std += from_import("collections.abc", abc) if abc else []
@@ -1834,14 +1852,107 @@ def render_models(ms: ModelSet) -> str:
         *(["from zbooks.models import request_types as _rq"] if "_rq." in text else []),
         *(["from zbooks.models import types as _t"] if "_t." in text else []),
     ]
-    imports = [
+    froms = [("zbooks.models.base", base_names)]
+    if shared[1]:
+        froms.append((f"zbooks.models.{shared[0]}", shared[1]))
+    first_party = list(ours)
+    for module, names in sorted(froms):  # isort: by module name
+        first_party += from_import(module, names)
+    return [
         ["from __future__ import annotations"],
         std,
         ["from pydantic import Field"] if re.search(r"\bField\(", text) else [],
-        [*ours, *from_import("zbooks.models.base", base_names)],
+        first_party,
     ]
+
+
+def _lazy_access(attr: str, more: list[str], twins: list[str]) -> list[str]:
+    """The models module's door to its other models and twins: type checkers see
+    re-exports, and at run time a module ``__getattr__`` imports them on first use."""
+    more_mod = f"zbooks.models.{more_module(attr)}"
+    twins_mod = f"zbooks.models.{rq.dicts_module(attr)}"
+    block = ["if TYPE_CHECKING:"]
+    if twins:
+        block.append(f"    from zbooks.models import {rq.dicts_module(attr)} as _twins")
+    if more:
+        block.append(f"    from zbooks.models import {more_module(attr)} as _more")
+    block.append("")
+    block += [f"    {n} = _more.{n}" for n in sorted(more)]
+    block += [f"    {n} = _twins.{n}" for n in sorted(twins)]
+    block += ["else:"]
+    if more:
+        block += ["    _MORE = frozenset(", "        {"]
+        block += [f"            {q(n)}," for n in sorted(more)]
+        block += ["        }", "    )"]
+    block += [
+        "",
+        "    def __getattr__(name: str) -> Any:",
+        f'        """Other models from ``{more_mod}``, ``...Dict`` twins from'
+        if more
+        else f'        """``...Dict`` twins of the request models, from ``{twins_mod}``."""',
+    ]
+    if more:
+        block.append(f'        ``{twins_mod}``, each imported on first use."""')
+    block.append("        import importlib")
+    block.append("")
+    if more:
+        block += [
+            "        if name in _MORE:",
+            f"            value = getattr(importlib.import_module({q(more_mod)}), name)",
+            "            globals()[name] = value",
+            "            return value",
+        ]
+    if twins:
+        block += [
+            '        if name.endswith("Dict"):',
+            f"            twins = importlib.import_module({q(twins_mod)})",
+            "            if hasattr(twins, name):",
+            "                return getattr(twins, name)",
+        ]
+    block.append('        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")')
+    return block
+
+
+def render_models(ms: ModelSet) -> tuple[str, str]:
+    """``models/<attr>.py`` (enums, the main model and its parts) and the text of
+    ``models/_more_<attr>.py`` (every other model; empty when there is none)."""
+    closure = main_closure(ms)
+    blocks: list[list[str]] = []
+    for enum in sorted(ms.enums.values(), key=lambda e: e.name):
+        block = [f"class {enum.name}(ZohoEnum):", f'    """Known values of ``{enum.name}``."""', ""]
+        used: set[str] = set()
+        for value in enum.values:
+            block.append(f"    {enum_member(value, used)} = {q(value)}")
+        blocks.append(block)
+    more_blocks: list[list[str]] = []
+    more: list[str] = []
+    twins: list[str] = []
+    for model in _order(ms):
+        if rq.is_request(model):
+            twins.append(rq.dict_name(model.name))
+        if model.name in closure:
+            blocks.append(_model_block(ms, model))
+        else:
+            more_blocks.append(_model_block(ms, model))
+            more.append(model.name)
+    if twins or more:
+        blocks.append(_lazy_access(ms.info.attr, more, twins))
+    text = "\n".join(line for block in blocks for line in block)
+    base_names = ["ZohoModel"] + (["ZohoEnum"] if ms.enums else [])
     doc = f"Models of Zoho Books {ms.info.plural} (``{ms.source.version}/{ms.source.stem}.yml``)."
-    return assemble(doc, imports, blocks)
+    main_text = assemble(doc, _model_imports(text, base_names), blocks)
+    if not more_blocks:
+        return main_text, ""
+    more_text = "\n".join(line for block in more_blocks for line in block)
+    words = set(re.findall(r"\b[A-Za-z_][A-Za-z0-9_]*\b", more_text))
+    shared = sorted(n for n in [*closure, *ms.enums] if n in words)
+    imports = _model_imports(more_text, ["ZohoModel"], shared=(ms.info.attr, shared))
+    more_doc = (
+        f"Models of Zoho Books {ms.info.plural} other than ``{ms.info.model}`` and its parts\n"
+        f"(``{ms.source.version}/{ms.source.stem}.yml``). Import them from\n"
+        f"``zbooks.models.{ms.info.attr}``, which loads this module on first use.\n"
+    )
+    return main_text, assemble(more_doc, imports, more_blocks)
 
 
 def _model_doc(ms: ModelSet, model: Model) -> str:
@@ -2230,7 +2341,10 @@ def generate(oas_root: Path) -> dict[str, str]:
         modules[op.info.attr] = (op.info, op.source)
         by_module[op.info.attr].append(op)
     for attr, (info, src) in sorted(modules.items()):
-        out[f"models/{attr}.py"] = render_models(sets[attr])
+        main_text, more_text = render_models(sets[attr])
+        out[f"models/{attr}.py"] = main_text
+        if more_text:
+            out[f"models/{more_module(attr)}.py"] = more_text
         twins = rq.render_dicts_module(sets[attr], _order(sets[attr]), q, assemble, from_import)
         if twins:
             out[f"models/{rq.dicts_module(attr)}.py"] = twins

@@ -38,6 +38,30 @@ def test_the_first_typed_call_loads_the_models_it_needs() -> None:
         "assert type(invoice).__module__ == 'zbooks.models.invoices', type(invoice)\n"
         "assert invoice.total == Decimal('10.5') and invoice.date is None\n"
         "assert 'zbooks.resources._catalog' not in sys.modules\n"
+        "lazy = ('zbooks.models._more_invoices', 'zbooks.models._dicts_invoices',\n"
+        "        'zbooks.models._index', 'asyncio', 'filelock')\n"
+        "assert not [m for m in lazy if m in sys.modules], [m for m in lazy if m in sys.modules]\n"
+    )
+
+
+def test_other_models_of_a_module_load_on_first_use() -> None:
+    _run(
+        "import sys\n"
+        "from zbooks.models import invoices\n"
+        "assert 'zbooks.models._more_invoices' not in sys.modules\n"
+        "from zbooks.models.invoices import CreateInvoiceRequest, CreateInvoiceRequestDict\n"
+        "assert CreateInvoiceRequest.__module__ == 'zbooks.models._more_invoices'\n"
+        "assert invoices.CreateInvoiceRequest is CreateInvoiceRequest\n"
+        "body = CreateInvoiceRequest(customer_id='1', line_items=[{'rate': '1.50'}])\n"
+        'assert body.to_json() == \'{"customer_id":"1","line_items":[{"rate":1.50}]}\'\n'
+        "import zbooks.models as models\n"
+        "assert models.CreateInvoiceRequest is CreateInvoiceRequest\n"
+        "try:\n"
+        "    invoices.NoSuchModel\n"
+        "except AttributeError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('an unknown name must raise AttributeError')\n"
     )
 
 

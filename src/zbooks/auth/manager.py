@@ -19,15 +19,18 @@ longer read or write the token file and everybody stalled until the lock timed o
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from zbooks.auth.tokens import REFRESH_LEEWAY, Token, TokenStore
 from zbooks.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import asyncio
 
 Refresher = Callable[[Token | None], Token]
 AsyncRefresher = Callable[[Token | None], Awaitable[Token]]
@@ -58,6 +61,8 @@ class _Slot:
 
     def loop_lock(self) -> asyncio.Lock:
         """This store's lock for the tasks of the running event loop."""
+        import asyncio  # only async clients get here: a sync client never imports it
+
         loop = asyncio.get_running_loop()
         with _GUARD:
             lock = self.loop_locks.get(loop)
@@ -97,6 +102,8 @@ async def acquire_off_loop(acquire: Callable[[], object], release: Callable[[], 
     still gets the lock eventually; it is then released at once, so a cancelled caller
     can never leave the lock held for ever.
     """
+    import asyncio
+
     future = asyncio.get_running_loop().run_in_executor(None, acquire)
     try:
         await asyncio.shield(future)
@@ -219,6 +226,8 @@ class TokenManager:
         return token.access_token
 
     async def _locked_refresh_async(self, rejected: str | None) -> Token:
+        import asyncio
+
         found = self._adopt(self._shared.token, rejected)
         if found is None:
             found = self._adopt(await asyncio.to_thread(self.store.load), rejected)

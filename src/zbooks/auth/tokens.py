@@ -27,8 +27,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from filelock import FileLock
-
 from zbooks.errors import ConfigurationError, ZBooksError
 
 REFRESH_LEEWAY = 300.0  # refresh this many seconds before expiry: 5 minutes
@@ -150,6 +148,8 @@ class FileStore:
         self.lock_key: tuple[str, str] = ("file", os.path.realpath(self.path))
         # thread_local=False: the async token manager acquires in a worker thread and
         # releases from the event loop's thread.
+        from filelock import FileLock  # loaded by the stores that lock a file, not before
+
         self._filelock = FileLock(
             str(self.path) + ".lock", timeout=lock_timeout, thread_local=False
         )
@@ -229,6 +229,8 @@ class KeyringStore:
 
             lock_path = Path(user_data_dir("zbooks")) / f"keyring-{username}.lock"
         Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+        from filelock import FileLock
+
         self._filelock = FileLock(str(lock_path), timeout=60.0, thread_local=False)
 
     def _call(self, fn: Any, *args: Any) -> Any:

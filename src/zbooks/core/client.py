@@ -373,6 +373,10 @@ class Client(_ClientBase, SyncResources):
         )
         return self._pipeline.send(call)
 
+    def _send_call(self, call: Call) -> Any:
+        """One prepared call through the pipeline (the resources' typed list pages)."""
+        return self._pipeline.send(call)
+
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs)
 
@@ -550,6 +554,10 @@ class AsyncClient(_ClientBase, AsyncResources):
             organization_id=organization_id,
             binary=binary,
         )
+        return await self._pipeline.send(call)
+
+    async def _send_call(self, call: Call) -> Any:
+        """One prepared call through the pipeline (the resources' typed list pages)."""
         return await self._pipeline.send(call)
 
     async def get(self, path: str, **kwargs: Any) -> Any:

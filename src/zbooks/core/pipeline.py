@@ -64,6 +64,9 @@ class Call:
     organization_id: str | None = None
     needs_org: bool | None = None
     binary: bool = False  # expect bytes (a PDF) instead of a JSON envelope
+    #: Reads a success body straight from its bytes (a typed list page); ``None`` from
+    #: it means "read it the usual way" (``json.loads``, then the error checks).
+    decode: Callable[[bytes], Any] | None = None
 
 
 @dataclass
@@ -152,6 +155,10 @@ def interpret(response: httpx2.Response, call: Call) -> Any:
     content_type = response.headers.get("content-type", "")
     if call.binary and status < 400 and "json" not in content_type:
         return content
+    if call.decode is not None and status < 400:
+        decoded = call.decode(content)
+        if decoded is not None:
+            return decoded
     try:
         body = json.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError):

@@ -24,7 +24,6 @@ limiters never share state unless they share a backend.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 import threading
@@ -33,7 +32,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from zbooks.core.ratelimit_backends import (
     DAY,
@@ -45,6 +44,9 @@ from zbooks.core.ratelimit_backends import (
     SlotBackend,
     SQLiteBackend,
 )
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "PLAN_CONCURRENCY",
@@ -148,6 +150,13 @@ class _ThreadWaiter(_Waiter):
         return True
 
 
+async def _sleep_async(seconds: float) -> None:
+    """``asyncio.sleep``, imported by the first async wait (a sync client never needs it)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():  # a cancelled waiter hands its slot on itself (see _abandon)
         future.set_result(None)
@@ -196,7 +205,7 @@ class RateLimiter:
         slot_lease: float = 120.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.plan = _plan_name(plan)
         self.limits = Limits(
@@ -215,7 +224,7 @@ class RateLimiter:
         self.slot_lease = float(slot_lease)
         self._clock = clock
         self._sleep = sleep
-        self._async_sleep = async_sleep
+        self._async_sleep = async_sleep or _sleep_async
         self._lock = threading.Lock()
         self._slots: dict[str, _Slots] = {}
 
@@ -268,6 +277,8 @@ class RateLimiter:
         Same rules as `acquire`. Backends that do blocking I/O (SQLite) are called in a
         worker thread. If the task is cancelled while waiting, nothing stays reserved.
         """
+        import asyncio
+
         org = _check_org(org_id)
         loop = asyncio.get_running_loop()
         waiter = self._enqueue(org, lambda: _TaskWaiter(loop))
@@ -301,6 +312,8 @@ class RateLimiter:
 
     async def _try_take_async(self, org: str) -> float:
         if self.backend.blocking:
+            import asyncio
+
             return await asyncio.to_thread(self.backend.try_take, org, self._clock, self.limits)
         return self.backend.try_take(org, self._clock, self.limits)
 

@@ -29,6 +29,10 @@ def __getattr__(name: str) -> Any:
 
         globals()[name] = ZohoModel
         return ZohoModel
+    if not name[:1].isupper():
+        # Models and enums are CamelCase. ``from zbooks.models import types`` asks here
+        # first for every submodule: answer at once instead of loading the 1,100-name map.
+        raise AttributeError(f"module 'zbooks.models' has no attribute {name!r}")
     from zbooks.models._index import MODELS
 
     module = MODELS.get(name)

@@ -4,9 +4,8 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -43,141 +42,22 @@ class BankAccount(ZohoModel):
     uncategorized_transactions: _t.Int = None
 
 
-class CreateBankAccountRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBankAccountRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("account_name", "account_type",)
-    account_name: _rq.ReqStr
-    account_type: _rq.ReqStr
-    account_code: _t.Str = None
-    account_number: _t.Str = None
-    bank_name: _t.Str = None
-    currency_code: _t.Str = None
-    currency_id: _t.Str = None
-    description: _t.Str = None
-    is_paypal_account: _t.Bool = None
-    is_primary_account: _t.Bool = None
-    paypal_email_address: _t.Str = None
-    paypal_type: _t.Str = None
-    routing_number: _t.Str = None
-
-
-class CreateBankReconciliationRequestTransactionsToBeReconciled(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBankReconciliationRequestTransactionsToBeReconciledDict``."""
-
-    transaction_id: _t.Str = None
-
-
-class CreateBankReconciliationRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``CreateBankReconciliationRequestDict``."""
-
-    closing_balance: _rq.Money = None
-    end_date: _rq.Date = None
-    save_option: _t.Str = None
-    start_date: _rq.Date = None
-    transactions_to_be_reconciled: list[CreateBankReconciliationRequestTransactionsToBeReconciled] | None = None
-
-
-class ImportBankStatementsRequestTransaction(ZohoModel):
-    """Part of a request body. Dict form: ``ImportBankStatementsRequestTransactionDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "debit_or_credit", "amount",)
-    amount: _rq.ReqMoney
-    date: _rq.ReqDate
-    debit_or_credit: _rq.ReqStr
-    description: _t.Str = None
-    payee: _t.Str = None
-    reference_number: _t.Str = None
-    transaction_id: _t.Str = None
-
-
-class ImportBankStatementsRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ImportBankStatementsRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("account_id", "transactions",)
-    account_id: _rq.ReqStr
-    transactions: list[ImportBankStatementsRequestTransaction]
-    end_date: _rq.Date = None
-    start_date: _rq.Date = None
-
-
-class SaveBankReconciliationDraftRequestTransactionsToBeReconciled(ZohoModel):
-    """Part of a request body. Dict form: ``SaveBankReconciliationDraftRequestTransactionsToBeReconciledDict``."""
-
-    transaction_id: _t.Str = None
-
-
-class SaveBankReconciliationDraftRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``SaveBankReconciliationDraftRequestDict``."""
-
-    closing_balance: _rq.Money = None
-    end_date: _rq.Date = None
-    save_option: _t.Str = None
-    start_date: _rq.Date = None
-    transactions_to_be_reconciled: list[SaveBankReconciliationDraftRequestTransactionsToBeReconciled] | None = None
-
-
-class StatementTransaction(ZohoModel):
-    """Part of the ``bank_accounts`` module's data."""
-
-    amount: _t.Money = None
-    customer_id: _t.Str = None
-    date: _t.ZohoDate = None
-    debit_or_credit: _t.Str = None
-    payee: _t.Str = None
-    reference_number: _t.Str = None
-    status: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class Statement(ZohoModel):
-    """Part of the ``bank_accounts`` module's data."""
-
-    from_date: _t.ZohoDate = None
-    source: _t.Str = None
-    statement_id: _t.Str = None
-    to_date: _t.ZohoDate = None
-    transactions: list[StatementTransaction] | None = None
-
-
-class UpdateBankAccountRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateBankAccountRequestDict``."""
-
-    account_code: _t.Str = None
-    account_name: _t.Str = None
-    account_number: _t.Str = None
-    account_type: _t.Str = None
-    bank_name: _t.Str = None
-    currency_code: _t.Str = None
-    currency_id: _t.Str = None
-    description: _t.Str = None
-    is_paypal_account: _t.Bool = None
-    is_primary_account: _t.Bool = None
-    paypal_email_address: _t.Str = None
-    paypal_type: _t.Str = None
-    routing_number: _t.Str = None
-
-
-class UpdateBankReconciliationRequestTransactionsToBeReconciled(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBankReconciliationRequestTransactionsToBeReconciledDict``."""
-
-    transaction_id: _t.Str = None
-
-
-class UpdateBankReconciliationRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateBankReconciliationRequestDict``."""
-
-    closing_balance: _rq.Money = None
-    end_date: _rq.Date = None
-    save_option: _t.Str = None
-    start_date: _rq.Date = None
-    transactions_to_be_reconciled: list[UpdateBankReconciliationRequestTransactionsToBeReconciled] | None = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_bank_accounts as _twins
+    from zbooks.models import _more_bank_accounts as _more
 
+    CreateBankAccountRequest = _more.CreateBankAccountRequest
+    CreateBankReconciliationRequest = _more.CreateBankReconciliationRequest
+    CreateBankReconciliationRequestTransactionsToBeReconciled = _more.CreateBankReconciliationRequestTransactionsToBeReconciled
+    ImportBankStatementsRequest = _more.ImportBankStatementsRequest
+    ImportBankStatementsRequestTransaction = _more.ImportBankStatementsRequestTransaction
+    SaveBankReconciliationDraftRequest = _more.SaveBankReconciliationDraftRequest
+    SaveBankReconciliationDraftRequestTransactionsToBeReconciled = _more.SaveBankReconciliationDraftRequestTransactionsToBeReconciled
+    Statement = _more.Statement
+    StatementTransaction = _more.StatementTransaction
+    UpdateBankAccountRequest = _more.UpdateBankAccountRequest
+    UpdateBankReconciliationRequest = _more.UpdateBankReconciliationRequest
+    UpdateBankReconciliationRequestTransactionsToBeReconciled = _more.UpdateBankReconciliationRequestTransactionsToBeReconciled
     CreateBankAccountRequestDict = _twins.CreateBankAccountRequestDict
     CreateBankReconciliationRequestDict = _twins.CreateBankReconciliationRequestDict
     CreateBankReconciliationRequestTransactionsToBeReconciledDict = _twins.CreateBankReconciliationRequestTransactionsToBeReconciledDict
@@ -189,12 +69,33 @@ if TYPE_CHECKING:
     UpdateBankReconciliationRequestDict = _twins.UpdateBankReconciliationRequestDict
     UpdateBankReconciliationRequestTransactionsToBeReconciledDict = _twins.UpdateBankReconciliationRequestTransactionsToBeReconciledDict
 else:
+    _MORE = frozenset(
+        {
+            "CreateBankAccountRequest",
+            "CreateBankReconciliationRequest",
+            "CreateBankReconciliationRequestTransactionsToBeReconciled",
+            "ImportBankStatementsRequest",
+            "ImportBankStatementsRequestTransaction",
+            "SaveBankReconciliationDraftRequest",
+            "SaveBankReconciliationDraftRequestTransactionsToBeReconciled",
+            "Statement",
+            "StatementTransaction",
+            "UpdateBankAccountRequest",
+            "UpdateBankReconciliationRequest",
+            "UpdateBankReconciliationRequestTransactionsToBeReconciled",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_bank_accounts``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_bank_accounts``, ``...Dict`` twins from
+        ``zbooks.models._dicts_bank_accounts``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_bank_accounts"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_bank_accounts")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,9 +4,8 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -134,525 +133,54 @@ class BankTransaction(ZohoModel):
     vendor_name: _t.Str = None
 
 
-class CategorizeAsCreditNoteRefundsRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeAsCreditNoteRefundsRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("creditnote_id", "date",)
-    creditnote_id: _rq.ReqStr
-    date: _rq.ReqDate
-    amount: _rq.Money = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    from_account_id: _t.Str = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class CategorizeAsVendorCreditRefundsRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeAsVendorCreditRefundsRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_credit_id", "date",)
-    date: _rq.ReqDate
-    vendor_credit_id: _rq.ReqStr
-    account_id: _t.Str = None
-    amount: _rq.Money = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class CategorizeAsVendorPaymentRefundRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeAsVendorPaymentRefundRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "to_account_id",)
-    amount: _rq.ReqMoney
-    date: _rq.ReqDate
-    to_account_id: _rq.ReqStr
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-    vendorpayment_id: _t.Str = None
-
-
-class CategorizeBankTransactionAsCustomerPaymentRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class CategorizeBankTransactionAsCustomerPaymentRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class CategorizeBankTransactionAsCustomerPaymentRequestInvoice(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestInvoiceDict``."""
-
-    amount_applied: _rq.Money = None
-    discount_amount: _rq.Money = None
-    invoice_id: _t.Str = None
-    invoice_payment_id: _t.Str = None
-    tax_amount_withheld: _rq.Money = None
-
-
-class CategorizeBankTransactionAsCustomerPaymentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``CategorizeBankTransactionAsCustomerPaymentRequestDict``."""
-
-    account_id: _t.Str = None
-    amount: _rq.Money = None
-    bank_charges: _rq.Money = None
-    contact_persons: list[_rq.ReqStr] | None = None
-    custom_fields: list[CategorizeBankTransactionAsCustomerPaymentRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    documents: list[CategorizeBankTransactionAsCustomerPaymentRequestDocument] | None = None
-    exchange_rate: _rq.Money = None
-    invoices: list[CategorizeBankTransactionAsCustomerPaymentRequestInvoice] | None = None
-    payment_mode: _t.Str = None
-    reference_number: _t.Str = None
-    retainerinvoice_id: _t.Str = None
-    template_id: _t.Str = None
-
-
-class CategorizeBankTransactionAsExpenseRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class CategorizeBankTransactionAsExpenseRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class CategorizeBankTransactionAsExpenseRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CategorizeBankTransactionAsExpenseRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    description: _t.Str = None
-    item_order: _t.Int = None
-    line_item_id: _t.Str = None
-    product_type: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[CategorizeBankTransactionAsExpenseRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-
-
-class CategorizeBankTransactionAsExpenseRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CategorizeBankTransactionAsExpenseRequestTax(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsExpenseRequestTaxDict``."""
-
-    tax_amount: _rq.Money = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-
-
-class CategorizeBankTransactionAsExpenseRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``CategorizeBankTransactionAsExpenseRequestDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    can_reclaim_vat_on_mileage: _t.Bool = None
-    currency_id: _t.Str = None
-    custom_fields: list[CategorizeBankTransactionAsExpenseRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    distance: _rq.Money = None
-    documents: list[CategorizeBankTransactionAsExpenseRequestDocument] | None = None
-    employee_id: _t.Str = None
-    end_reading: _t.Str = None
-    engine_capacity_range: _t.Str = None
-    exchange_rate: _rq.Money = None
-    expense_type: _t.Str = None
-    fuel_type: _t.Str = None
-    is_billable: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_update_customer: _t.Bool = None
-    line_items: list[CategorizeBankTransactionAsExpenseRequestLineItem] | None = None
-    mileage_rate: _rq.Money = None
-    mileage_type: _t.Str = None
-    mileage_unit: _t.Str = None
-    paid_through_account_id: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    reason: _t.Str = None
-    recurring_expense_id: _t.Str = None
-    reference_number: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    start_reading: _t.Str = None
-    tags: list[CategorizeBankTransactionAsExpenseRequestTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    taxes: list[CategorizeBankTransactionAsExpenseRequestTax] | None = None
-    vat_treatment: _t.Str = None
-    vehicle_id: _t.Str = None
-    vendor_id: _t.Str = None
-    zcrm_potential_id: _t.Str = None
-    zp_client_id: _t.Str = None
-    zp_project_id: _t.Str = None
-    zp_project_name: _t.Str = None
-
-
-class CategorizeBankTransactionAsPaymentRefundRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeBankTransactionAsPaymentRefundRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "from_account_id",)
-    amount: _rq.ReqMoney
-    date: _rq.ReqDate
-    from_account_id: _rq.ReqStr
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class CategorizeBankTransactionAsVendorPaymentRequestBill(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestBillDict``."""
-
-    amount_applied: _rq.Money = None
-    bill_id: _t.Str = None
-    bill_payment_id: _t.Str = None
-    tax_amount_withheld: _rq.Money = None
-
-
-class CategorizeBankTransactionAsVendorPaymentRequestCheckDetail(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestCheckDetailDict``."""
-
-    check_number: _t.Str = None
-    memo: _t.Str = None
-
-
-class CategorizeBankTransactionAsVendorPaymentRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class CategorizeBankTransactionAsVendorPaymentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``CategorizeBankTransactionAsVendorPaymentRequestDict``."""
-
-    amount: _rq.Money = None
-    bills: list[CategorizeBankTransactionAsVendorPaymentRequestBill] | None = None
-    check_details: list[CategorizeBankTransactionAsVendorPaymentRequestCheckDetail] | None = None
-    custom_fields: list[CategorizeBankTransactionAsVendorPaymentRequestCustomField] | None = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    is_paid_via_print_check: _t.Bool = None
-    paid_through_account_id: _t.Str = None
-    payment_mode: _t.Str = None
-    reference_number: _t.Str = None
-    vendor_id: _t.Str = None
-
-
-class CategorizeBankTransactionRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class CategorizeBankTransactionRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class CategorizeBankTransactionRequestFromAccountTag(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestFromAccountTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CategorizeBankTransactionRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CategorizeBankTransactionRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    account_name: _t.Str = None
-    description: _t.Str = None
-    item_order: _t.Int = None
-    item_total: _rq.Money = None
-    item_total_inclusive_of_tax: _rq.Money = None
-    line_id: _t.Str = None
-    tags: list[CategorizeBankTransactionRequestLineItemTag] | None = None
-    tax_amount: _rq.Money = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-    tax_percentage: _rq.Money = None
-    tax_type: _t.Str = None
-
-
-class CategorizeBankTransactionRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CategorizeBankTransactionRequestToAccountTag(ZohoModel):
-    """Part of a request body. Dict form: ``CategorizeBankTransactionRequestToAccountTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CategorizeBankTransactionRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CategorizeBankTransactionRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("transaction_type",)
-    transaction_type: _rq.ReqStr
-    amount: _rq.Money = None
-    bank_charges: _rq.Money = None
-    currency_id: _t.Str = None
-    custom_fields: list[CategorizeBankTransactionRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    documents: list[CategorizeBankTransactionRequestDocument] | None = None
-    exchange_rate: _rq.Money = None
-    from_account_id: _t.Str = None
-    from_account_tags: list[CategorizeBankTransactionRequestFromAccountTag] | None = None
-    is_inclusive_tax: _t.Bool = None
-    line_items: list[CategorizeBankTransactionRequestLineItem] | None = None
-    payment_mode: _t.Str = None
-    reference_number: _t.Str = None
-    tags: list[CategorizeBankTransactionRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    to_account_id: _t.Str = None
-    to_account_tags: list[CategorizeBankTransactionRequestToAccountTag] | None = None
-    user_id: _t.Str = None
-
-
-class CreateBankTransactionRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBankTransactionRequestCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateBankTransactionRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBankTransactionRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class CreateBankTransactionRequestFromAccountTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBankTransactionRequestFromAccountTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateBankTransactionRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBankTransactionRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateBankTransactionRequestToAccountTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBankTransactionRequestToAccountTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateBankTransactionRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBankTransactionRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("transaction_type",)
-    transaction_type: _rq.ReqStr
-    amount: _rq.Money = None
-    bank_charges: _rq.Money = None
-    currency_id: _t.Str = None
-    custom_fields: list[CreateBankTransactionRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    documents: list[CreateBankTransactionRequestDocument] | None = None
-    exchange_rate: _rq.Money = None
-    from_account_id: _t.Str = None
-    from_account_tags: list[CreateBankTransactionRequestFromAccountTag] | None = None
-    is_inclusive_tax: _t.Bool = None
-    payment_mode: _t.Str = None
-    reference_number: _t.Str = None
-    tags: list[CreateBankTransactionRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    to_account_id: _t.Str = None
-    to_account_tags: list[CreateBankTransactionRequestToAccountTag] | None = None
-    user_id: _t.Str = None
-
-
-class MatchBankTransactionRequestTransactionsToBeMatched(ZohoModel):
-    """Part of a request body. Dict form: ``MatchBankTransactionRequestTransactionsToBeMatchedDict``."""
-
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class MatchBankTransactionRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``MatchBankTransactionRequestDict``."""
-
-    transactions_to_be_matched: list[MatchBankTransactionRequestTransactionsToBeMatched] | None = None
-
-
-class MatchingTransaction(ZohoModel):
-    """Part of the ``bank_transactions`` module's data."""
-
-    amount: _t.Money = None
-    contact_name: _t.Str = None
-    date: _t.ZohoDate = None
-    debit_or_credit: _t.Str = None
-    is_best_match: _t.Bool = None
-    is_paid_via_print_check: _t.Bool = None
-    reference_number: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_number: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class UpdateBankTransactionRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBankTransactionRequestCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateBankTransactionRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBankTransactionRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class UpdateBankTransactionRequestFromAccountTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBankTransactionRequestFromAccountTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateBankTransactionRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBankTransactionRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateBankTransactionRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBankTransactionRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    account_name: _t.Str = None
-    description: _t.Str = None
-    item_order: _t.Int = None
-    item_total: _rq.Money = None
-    item_total_inclusive_of_tax: _rq.Money = None
-    line_id: _t.Str = None
-    tags: list[UpdateBankTransactionRequestLineItemTag] | None = None
-    tax_amount: _rq.Money = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-    tax_percentage: _rq.Money = None
-    tax_type: _t.Str = None
-
-
-class UpdateBankTransactionRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBankTransactionRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateBankTransactionRequestToAccountTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBankTransactionRequestToAccountTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateBankTransactionRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateBankTransactionRequestDict``."""
-
-    amount: _rq.Money = None
-    bank_charges: _rq.Money = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateBankTransactionRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    documents: list[UpdateBankTransactionRequestDocument] | None = None
-    exchange_rate: _rq.Money = None
-    from_account_id: _t.Str = None
-    from_account_tags: list[UpdateBankTransactionRequestFromAccountTag] | None = None
-    is_inclusive_tax: _t.Bool = None
-    line_items: list[UpdateBankTransactionRequestLineItem] | None = None
-    payment_mode: _t.Str = None
-    reference_number: _t.Str = None
-    tags: list[UpdateBankTransactionRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    to_account_id: _t.Str = None
-    to_account_tags: list[UpdateBankTransactionRequestToAccountTag] | None = None
-    transaction_type: _t.Str = None
-    user_id: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_bank_transactions as _twins
+    from zbooks.models import _more_bank_transactions as _more
 
+    CategorizeAsCreditNoteRefundsRequest = _more.CategorizeAsCreditNoteRefundsRequest
+    CategorizeAsVendorCreditRefundsRequest = _more.CategorizeAsVendorCreditRefundsRequest
+    CategorizeAsVendorPaymentRefundRequest = _more.CategorizeAsVendorPaymentRefundRequest
+    CategorizeBankTransactionAsCustomerPaymentRequest = _more.CategorizeBankTransactionAsCustomerPaymentRequest
+    CategorizeBankTransactionAsCustomerPaymentRequestCustomField = _more.CategorizeBankTransactionAsCustomerPaymentRequestCustomField
+    CategorizeBankTransactionAsCustomerPaymentRequestDocument = _more.CategorizeBankTransactionAsCustomerPaymentRequestDocument
+    CategorizeBankTransactionAsCustomerPaymentRequestInvoice = _more.CategorizeBankTransactionAsCustomerPaymentRequestInvoice
+    CategorizeBankTransactionAsExpenseRequest = _more.CategorizeBankTransactionAsExpenseRequest
+    CategorizeBankTransactionAsExpenseRequestCustomField = _more.CategorizeBankTransactionAsExpenseRequestCustomField
+    CategorizeBankTransactionAsExpenseRequestDocument = _more.CategorizeBankTransactionAsExpenseRequestDocument
+    CategorizeBankTransactionAsExpenseRequestLineItem = _more.CategorizeBankTransactionAsExpenseRequestLineItem
+    CategorizeBankTransactionAsExpenseRequestLineItemTag = _more.CategorizeBankTransactionAsExpenseRequestLineItemTag
+    CategorizeBankTransactionAsExpenseRequestTag = _more.CategorizeBankTransactionAsExpenseRequestTag
+    CategorizeBankTransactionAsExpenseRequestTax = _more.CategorizeBankTransactionAsExpenseRequestTax
+    CategorizeBankTransactionAsPaymentRefundRequest = _more.CategorizeBankTransactionAsPaymentRefundRequest
+    CategorizeBankTransactionAsVendorPaymentRequest = _more.CategorizeBankTransactionAsVendorPaymentRequest
+    CategorizeBankTransactionAsVendorPaymentRequestBill = _more.CategorizeBankTransactionAsVendorPaymentRequestBill
+    CategorizeBankTransactionAsVendorPaymentRequestCheckDetail = _more.CategorizeBankTransactionAsVendorPaymentRequestCheckDetail
+    CategorizeBankTransactionAsVendorPaymentRequestCustomField = _more.CategorizeBankTransactionAsVendorPaymentRequestCustomField
+    CategorizeBankTransactionRequest = _more.CategorizeBankTransactionRequest
+    CategorizeBankTransactionRequestCustomField = _more.CategorizeBankTransactionRequestCustomField
+    CategorizeBankTransactionRequestDocument = _more.CategorizeBankTransactionRequestDocument
+    CategorizeBankTransactionRequestFromAccountTag = _more.CategorizeBankTransactionRequestFromAccountTag
+    CategorizeBankTransactionRequestLineItem = _more.CategorizeBankTransactionRequestLineItem
+    CategorizeBankTransactionRequestLineItemTag = _more.CategorizeBankTransactionRequestLineItemTag
+    CategorizeBankTransactionRequestTag = _more.CategorizeBankTransactionRequestTag
+    CategorizeBankTransactionRequestToAccountTag = _more.CategorizeBankTransactionRequestToAccountTag
+    CreateBankTransactionRequest = _more.CreateBankTransactionRequest
+    CreateBankTransactionRequestCustomField = _more.CreateBankTransactionRequestCustomField
+    CreateBankTransactionRequestDocument = _more.CreateBankTransactionRequestDocument
+    CreateBankTransactionRequestFromAccountTag = _more.CreateBankTransactionRequestFromAccountTag
+    CreateBankTransactionRequestTag = _more.CreateBankTransactionRequestTag
+    CreateBankTransactionRequestToAccountTag = _more.CreateBankTransactionRequestToAccountTag
+    MatchBankTransactionRequest = _more.MatchBankTransactionRequest
+    MatchBankTransactionRequestTransactionsToBeMatched = _more.MatchBankTransactionRequestTransactionsToBeMatched
+    MatchingTransaction = _more.MatchingTransaction
+    UpdateBankTransactionRequest = _more.UpdateBankTransactionRequest
+    UpdateBankTransactionRequestCustomField = _more.UpdateBankTransactionRequestCustomField
+    UpdateBankTransactionRequestDocument = _more.UpdateBankTransactionRequestDocument
+    UpdateBankTransactionRequestFromAccountTag = _more.UpdateBankTransactionRequestFromAccountTag
+    UpdateBankTransactionRequestLineItem = _more.UpdateBankTransactionRequestLineItem
+    UpdateBankTransactionRequestLineItemTag = _more.UpdateBankTransactionRequestLineItemTag
+    UpdateBankTransactionRequestTag = _more.UpdateBankTransactionRequestTag
+    UpdateBankTransactionRequestToAccountTag = _more.UpdateBankTransactionRequestToAccountTag
     CategorizeAsCreditNoteRefundsRequestDict = _twins.CategorizeAsCreditNoteRefundsRequestDict
     CategorizeAsVendorCreditRefundsRequestDict = _twins.CategorizeAsVendorCreditRefundsRequestDict
     CategorizeAsVendorPaymentRefundRequestDict = _twins.CategorizeAsVendorPaymentRefundRequestDict
@@ -697,12 +225,65 @@ if TYPE_CHECKING:
     UpdateBankTransactionRequestTagDict = _twins.UpdateBankTransactionRequestTagDict
     UpdateBankTransactionRequestToAccountTagDict = _twins.UpdateBankTransactionRequestToAccountTagDict
 else:
+    _MORE = frozenset(
+        {
+            "CategorizeAsCreditNoteRefundsRequest",
+            "CategorizeAsVendorCreditRefundsRequest",
+            "CategorizeAsVendorPaymentRefundRequest",
+            "CategorizeBankTransactionAsCustomerPaymentRequest",
+            "CategorizeBankTransactionAsCustomerPaymentRequestCustomField",
+            "CategorizeBankTransactionAsCustomerPaymentRequestDocument",
+            "CategorizeBankTransactionAsCustomerPaymentRequestInvoice",
+            "CategorizeBankTransactionAsExpenseRequest",
+            "CategorizeBankTransactionAsExpenseRequestCustomField",
+            "CategorizeBankTransactionAsExpenseRequestDocument",
+            "CategorizeBankTransactionAsExpenseRequestLineItem",
+            "CategorizeBankTransactionAsExpenseRequestLineItemTag",
+            "CategorizeBankTransactionAsExpenseRequestTag",
+            "CategorizeBankTransactionAsExpenseRequestTax",
+            "CategorizeBankTransactionAsPaymentRefundRequest",
+            "CategorizeBankTransactionAsVendorPaymentRequest",
+            "CategorizeBankTransactionAsVendorPaymentRequestBill",
+            "CategorizeBankTransactionAsVendorPaymentRequestCheckDetail",
+            "CategorizeBankTransactionAsVendorPaymentRequestCustomField",
+            "CategorizeBankTransactionRequest",
+            "CategorizeBankTransactionRequestCustomField",
+            "CategorizeBankTransactionRequestDocument",
+            "CategorizeBankTransactionRequestFromAccountTag",
+            "CategorizeBankTransactionRequestLineItem",
+            "CategorizeBankTransactionRequestLineItemTag",
+            "CategorizeBankTransactionRequestTag",
+            "CategorizeBankTransactionRequestToAccountTag",
+            "CreateBankTransactionRequest",
+            "CreateBankTransactionRequestCustomField",
+            "CreateBankTransactionRequestDocument",
+            "CreateBankTransactionRequestFromAccountTag",
+            "CreateBankTransactionRequestTag",
+            "CreateBankTransactionRequestToAccountTag",
+            "MatchBankTransactionRequest",
+            "MatchBankTransactionRequestTransactionsToBeMatched",
+            "MatchingTransaction",
+            "UpdateBankTransactionRequest",
+            "UpdateBankTransactionRequestCustomField",
+            "UpdateBankTransactionRequestDocument",
+            "UpdateBankTransactionRequestFromAccountTag",
+            "UpdateBankTransactionRequestLineItem",
+            "UpdateBankTransactionRequestLineItemTag",
+            "UpdateBankTransactionRequestTag",
+            "UpdateBankTransactionRequestToAccountTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_bank_transactions``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_bank_transactions``, ``...Dict`` twins from
+        ``zbooks.models._dicts_bank_transactions``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_bank_transactions"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_bank_transactions")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,9 +4,8 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -36,38 +35,31 @@ class BaseCurrencyAdjustment(ZohoModel):
     notes: _t.Str = None
 
 
-class Contact(ZohoModel):
-    """Part of the ``base_currency_adjustments`` module's data."""
-
-    adjusted_balance: _t.Money = None
-    bcy_balance: _t.Money = None
-    contact_id: _t.Str = None
-    contact_name: _t.Str = None
-    fcy_balance: _t.Money = None
-    gain_or_loss: _t.Money = None
-
-
-class CreateBaseCurrencyAdjustmentRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBaseCurrencyAdjustmentRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("currency_id", "adjustment_date", "exchange_rate", "notes",)
-    adjustment_date: _rq.ReqDate
-    currency_id: _rq.ReqStr
-    exchange_rate: _rq.ReqMoney
-    notes: _rq.ReqStr
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_base_currency_adjustments as _twins
+    from zbooks.models import _more_base_currency_adjustments as _more
 
+    Contact = _more.Contact
+    CreateBaseCurrencyAdjustmentRequest = _more.CreateBaseCurrencyAdjustmentRequest
     CreateBaseCurrencyAdjustmentRequestDict = _twins.CreateBaseCurrencyAdjustmentRequestDict
 else:
+    _MORE = frozenset(
+        {
+            "Contact",
+            "CreateBaseCurrencyAdjustmentRequest",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_base_currency_adjustments``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_base_currency_adjustments``, ``...Dict`` twins from
+        ``zbooks.models._dicts_base_currency_adjustments``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_base_currency_adjustments"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_base_currency_adjustments")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -87,34 +86,6 @@ class BillStatus(ZohoEnum):
     MY_APPROVALS = "my_approvals"
     REJECTED = "rejected"
     APPROVED = "approved"
-
-
-class AddBillCommentRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddBillCommentRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("description",)
-    description: _rq.ReqStr
-
-
-class ApplyCreditsToBillRequestApplyVendorCredit(ZohoModel):
-    """Part of a request body. Dict form: ``ApplyCreditsToBillRequestApplyVendorCreditDict``."""
-
-    amount_applied: _rq.Money = None
-    vendor_credit_id: _t.Str = None
-
-
-class ApplyCreditsToBillRequestBillPayment(ZohoModel):
-    """Part of a request body. Dict form: ``ApplyCreditsToBillRequestBillPaymentDict``."""
-
-    amount_applied: _rq.Money = None
-    payment_id: _t.Str = None
-
-
-class ApplyCreditsToBillRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``ApplyCreditsToBillRequestDict``."""
-
-    apply_vendor_credits: list[ApplyCreditsToBillRequestApplyVendorCredit] | None = None
-    bill_payments: list[ApplyCreditsToBillRequestBillPayment] | None = None
 
 
 class BillAcquisitionVatSummary(ZohoModel):
@@ -380,450 +351,46 @@ class Bill(ZohoModel):
     vendor_name: _t.Str = None
 
 
-class BillingAddress(ZohoModel):
-    """Part of the ``bills`` module's data."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    state: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
-class Comment(ZohoModel):
-    """Part of the ``bills`` module's data."""
-
-    bill_id: _t.Str = None
-    comment_id: _t.Str = None
-    comment_type: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: Any = None
-    date_description: _t.Str = None
-    description: _t.Str = None
-    operation_type: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class ConvertPurchaseOrderToBillResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    bill: Bill | None = None
-    purchaseorder_ids: list[_t.Str] | None = None
-
-
-class CreateBillRequestApprover(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBillRequestApproverDict``."""
-
-    approver_id: _t.Str = None
-    order: _t.Int = None
-
-
-class CreateBillRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBillRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class CreateBillRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBillRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class CreateBillRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBillRequestLineItemItemCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateBillRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBillRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateBillRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBillRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    customer_id: _t.Str = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    is_billable: _t.Bool = None
-    item_custom_fields: list[CreateBillRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    purchaseorder_item_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_rq.ReqStr] | None = None
-    tags: list[CreateBillRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class CreateBillRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBillRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateBillRequestTax(ZohoModel):
-    """Part of a request body. Dict form: ``CreateBillRequestTaxDict``."""
-
-    tax_amount: _rq.Money = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-
-
-class CreateBillRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateBillRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "bill_number",)
-    bill_number: _rq.ReqStr
-    vendor_id: _rq.ReqStr
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    approvers: list[CreateBillRequestApprover] | None = None
-    currency_id: _t.Str = None
-    custom_fields: list[CreateBillRequestCustomField] | None = None
-    date: _rq.Date = None
-    destination_of_supply: _t.Str = None
-    documents: list[CreateBillRequestDocument] | None = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_inclusive_tax: _t.Bool = None
-    is_item_level_tax_calc: _t.Bool = None
-    is_update_customer: _t.Bool = None
-    line_items: list[CreateBillRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    permit_number: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    purchaseorder_ids: list[_rq.ReqStr] | None = None
-    recurring_bill_id: _t.Str = None
-    reference_number: _t.Str = None
-    source_of_supply: _t.Str = None
-    tags: list[CreateBillRequestTag] | None = None
-    tax_treatment: _t.Str = None
-    taxes: list[CreateBillRequestTax] | None = None
-    terms: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class Payment(ZohoModel):
-    """Part of the ``bills`` module's data."""
-
-    amount: _t.Money = None
-    bill_id: _t.Str = None
-    bill_payment_id: _t.Str = None
-    date: _t.ZohoDate = None
-    description: _t.Str = None
-    exchange_rate: _t.Money = None
-    is_single_bill_payment: _t.Bool = None
-    paid_through: _t.Str = None
-    payment_id: _t.Str = None
-    payment_mode: _t.Str = None
-    reference_number: _t.Str = None
-    vendor_id: _t.Str = None
-    vendor_name: _t.Str = None
-
-
-class UpdateBillBillingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateBillBillingAddressRequestDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    is_update_customer: _t.Bool = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateBillRequestApprover(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillRequestApproverDict``."""
-
-    approver_id: _t.Str = None
-    order: _t.Int = None
-
-
-class UpdateBillRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class UpdateBillRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class UpdateBillRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillRequestLineItemItemCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateBillRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateBillRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    customer_id: _t.Str = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    is_billable: _t.Bool = None
-    item_custom_fields: list[UpdateBillRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    purchaseorder_item_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_rq.ReqStr] | None = None
-    tags: list[UpdateBillRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class UpdateBillRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateBillRequestTax(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillRequestTaxDict``."""
-
-    tax_amount: _rq.Money = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-
-
-class UpdateBillRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateBillRequestDict``."""
-
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    approvers: list[UpdateBillRequestApprover] | None = None
-    bill_number: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateBillRequestCustomField] | None = None
-    date: _rq.Date = None
-    destination_of_supply: _t.Str = None
-    documents: list[UpdateBillRequestDocument] | None = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_inclusive_tax: _t.Bool = None
-    is_item_level_tax_calc: _t.Bool = None
-    is_update_customer: _t.Bool = None
-    line_items: list[UpdateBillRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    permit_number: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    purchaseorder_ids: list[_rq.ReqStr] | None = None
-    recurring_bill_id: _t.Str = None
-    reference_number: _t.Str = None
-    source_of_supply: _t.Str = None
-    tags: list[UpdateBillRequestTag] | None = None
-    tax_treatment: _t.Str = None
-    taxes: list[UpdateBillRequestTax] | None = None
-    terms: _t.Str = None
-    vat_treatment: _t.Str = None
-    vendor_id: _t.Str = None
-
-
-class UpdateBillUsingCustomFieldRequestApprover(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillUsingCustomFieldRequestApproverDict``."""
-
-    approver_id: _t.Str = None
-    order: _t.Int = None
-
-
-class UpdateBillUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillUsingCustomFieldRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class UpdateBillUsingCustomFieldRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillUsingCustomFieldRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class UpdateBillUsingCustomFieldRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillUsingCustomFieldRequestLineItemItemCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateBillUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillUsingCustomFieldRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateBillUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillUsingCustomFieldRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    customer_id: _t.Str = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    is_billable: _t.Bool = None
-    item_custom_fields: list[UpdateBillUsingCustomFieldRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    purchaseorder_item_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_rq.ReqStr] | None = None
-    tags: list[UpdateBillUsingCustomFieldRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class UpdateBillUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateBillUsingCustomFieldRequestTax(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateBillUsingCustomFieldRequestTaxDict``."""
-
-    tax_amount: _rq.Money = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-
-
-class UpdateBillUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateBillUsingCustomFieldRequestDict``."""
-
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    approvers: list[UpdateBillUsingCustomFieldRequestApprover] | None = None
-    bill_number: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateBillUsingCustomFieldRequestCustomField] | None = None
-    date: _rq.Date = None
-    destination_of_supply: _t.Str = None
-    documents: list[UpdateBillUsingCustomFieldRequestDocument] | None = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_inclusive_tax: _t.Bool = None
-    is_item_level_tax_calc: _t.Bool = None
-    is_update_customer: _t.Bool = None
-    line_items: list[UpdateBillUsingCustomFieldRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    permit_number: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    purchaseorder_ids: list[_rq.ReqStr] | None = None
-    recurring_bill_id: _t.Str = None
-    reference_number: _t.Str = None
-    source_of_supply: _t.Str = None
-    tags: list[UpdateBillUsingCustomFieldRequestTag] | None = None
-    tax_treatment: _t.Str = None
-    taxes: list[UpdateBillUsingCustomFieldRequestTax] | None = None
-    terms: _t.Str = None
-    vat_treatment: _t.Str = None
-    vendor_id: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_bills as _twins
+    from zbooks.models import _more_bills as _more
 
+    AddBillCommentRequest = _more.AddBillCommentRequest
+    ApplyCreditsToBillRequest = _more.ApplyCreditsToBillRequest
+    ApplyCreditsToBillRequestApplyVendorCredit = _more.ApplyCreditsToBillRequestApplyVendorCredit
+    ApplyCreditsToBillRequestBillPayment = _more.ApplyCreditsToBillRequestBillPayment
+    BillingAddress = _more.BillingAddress
+    Comment = _more.Comment
+    ConvertPurchaseOrderToBillResponse = _more.ConvertPurchaseOrderToBillResponse
+    CreateBillRequest = _more.CreateBillRequest
+    CreateBillRequestApprover = _more.CreateBillRequestApprover
+    CreateBillRequestCustomField = _more.CreateBillRequestCustomField
+    CreateBillRequestDocument = _more.CreateBillRequestDocument
+    CreateBillRequestLineItem = _more.CreateBillRequestLineItem
+    CreateBillRequestLineItemItemCustomField = _more.CreateBillRequestLineItemItemCustomField
+    CreateBillRequestLineItemTag = _more.CreateBillRequestLineItemTag
+    CreateBillRequestTag = _more.CreateBillRequestTag
+    CreateBillRequestTax = _more.CreateBillRequestTax
+    Payment = _more.Payment
+    UpdateBillBillingAddressRequest = _more.UpdateBillBillingAddressRequest
+    UpdateBillRequest = _more.UpdateBillRequest
+    UpdateBillRequestApprover = _more.UpdateBillRequestApprover
+    UpdateBillRequestCustomField = _more.UpdateBillRequestCustomField
+    UpdateBillRequestDocument = _more.UpdateBillRequestDocument
+    UpdateBillRequestLineItem = _more.UpdateBillRequestLineItem
+    UpdateBillRequestLineItemItemCustomField = _more.UpdateBillRequestLineItemItemCustomField
+    UpdateBillRequestLineItemTag = _more.UpdateBillRequestLineItemTag
+    UpdateBillRequestTag = _more.UpdateBillRequestTag
+    UpdateBillRequestTax = _more.UpdateBillRequestTax
+    UpdateBillUsingCustomFieldRequest = _more.UpdateBillUsingCustomFieldRequest
+    UpdateBillUsingCustomFieldRequestApprover = _more.UpdateBillUsingCustomFieldRequestApprover
+    UpdateBillUsingCustomFieldRequestCustomField = _more.UpdateBillUsingCustomFieldRequestCustomField
+    UpdateBillUsingCustomFieldRequestDocument = _more.UpdateBillUsingCustomFieldRequestDocument
+    UpdateBillUsingCustomFieldRequestLineItem = _more.UpdateBillUsingCustomFieldRequestLineItem
+    UpdateBillUsingCustomFieldRequestLineItemItemCustomField = _more.UpdateBillUsingCustomFieldRequestLineItemItemCustomField
+    UpdateBillUsingCustomFieldRequestLineItemTag = _more.UpdateBillUsingCustomFieldRequestLineItemTag
+    UpdateBillUsingCustomFieldRequestTag = _more.UpdateBillUsingCustomFieldRequestTag
+    UpdateBillUsingCustomFieldRequestTax = _more.UpdateBillUsingCustomFieldRequestTax
     AddBillCommentRequestDict = _twins.AddBillCommentRequestDict
     ApplyCreditsToBillRequestApplyVendorCreditDict = _twins.ApplyCreditsToBillRequestApplyVendorCreditDict
     ApplyCreditsToBillRequestBillPaymentDict = _twins.ApplyCreditsToBillRequestBillPaymentDict
@@ -857,12 +424,57 @@ if TYPE_CHECKING:
     UpdateBillUsingCustomFieldRequestTagDict = _twins.UpdateBillUsingCustomFieldRequestTagDict
     UpdateBillUsingCustomFieldRequestTaxDict = _twins.UpdateBillUsingCustomFieldRequestTaxDict
 else:
+    _MORE = frozenset(
+        {
+            "AddBillCommentRequest",
+            "ApplyCreditsToBillRequest",
+            "ApplyCreditsToBillRequestApplyVendorCredit",
+            "ApplyCreditsToBillRequestBillPayment",
+            "BillingAddress",
+            "Comment",
+            "ConvertPurchaseOrderToBillResponse",
+            "CreateBillRequest",
+            "CreateBillRequestApprover",
+            "CreateBillRequestCustomField",
+            "CreateBillRequestDocument",
+            "CreateBillRequestLineItem",
+            "CreateBillRequestLineItemItemCustomField",
+            "CreateBillRequestLineItemTag",
+            "CreateBillRequestTag",
+            "CreateBillRequestTax",
+            "Payment",
+            "UpdateBillBillingAddressRequest",
+            "UpdateBillRequest",
+            "UpdateBillRequestApprover",
+            "UpdateBillRequestCustomField",
+            "UpdateBillRequestDocument",
+            "UpdateBillRequestLineItem",
+            "UpdateBillRequestLineItemItemCustomField",
+            "UpdateBillRequestLineItemTag",
+            "UpdateBillRequestTag",
+            "UpdateBillRequestTax",
+            "UpdateBillUsingCustomFieldRequest",
+            "UpdateBillUsingCustomFieldRequestApprover",
+            "UpdateBillUsingCustomFieldRequestCustomField",
+            "UpdateBillUsingCustomFieldRequestDocument",
+            "UpdateBillUsingCustomFieldRequestLineItem",
+            "UpdateBillUsingCustomFieldRequestLineItemItemCustomField",
+            "UpdateBillUsingCustomFieldRequestLineItemTag",
+            "UpdateBillUsingCustomFieldRequestTag",
+            "UpdateBillUsingCustomFieldRequestTax",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_bills``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_bills``, ``...Dict`` twins from
+        ``zbooks.models._dicts_bills``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_bills"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_bills")
             if hasattr(twins, name):
                 return getattr(twins, name)

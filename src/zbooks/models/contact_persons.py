@@ -4,9 +4,8 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
 
@@ -37,70 +36,38 @@ class ContactPerson(ZohoModel):
     skype: _t.Str = None
 
 
-class CreateContactPersonRequestCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``CreateContactPersonRequestCommunicationPreferenceDict``."""
-
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class CreateContactPersonRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateContactPersonRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("first_name",)
-    first_name: _rq.ReqStr
-    communication_preference: CreateContactPersonRequestCommunicationPreference | None = None
-    contact_id: _t.Str = None
-    department: _t.Str = None
-    designation: _t.Str = None
-    email: _t.Str = None
-    enable_portal: _t.Bool = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    skype: _t.Str = None
-
-
-class UpdateContactPersonRequestCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactPersonRequestCommunicationPreferenceDict``."""
-
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateContactPersonRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateContactPersonRequestDict``."""
-
-    communication_preference: UpdateContactPersonRequestCommunicationPreference | None = None
-    contact_id: _t.Str = None
-    department: _t.Str = None
-    designation: _t.Str = None
-    email: _t.Str = None
-    enable_portal: _t.Bool = None
-    first_name: _t.Str = None
-    is_primary_contact: _t.Bool = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    skype: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_contact_persons as _twins
+    from zbooks.models import _more_contact_persons as _more
 
+    CreateContactPersonRequest = _more.CreateContactPersonRequest
+    CreateContactPersonRequestCommunicationPreference = _more.CreateContactPersonRequestCommunicationPreference
+    UpdateContactPersonRequest = _more.UpdateContactPersonRequest
+    UpdateContactPersonRequestCommunicationPreference = _more.UpdateContactPersonRequestCommunicationPreference
     CreateContactPersonRequestCommunicationPreferenceDict = _twins.CreateContactPersonRequestCommunicationPreferenceDict
     CreateContactPersonRequestDict = _twins.CreateContactPersonRequestDict
     UpdateContactPersonRequestCommunicationPreferenceDict = _twins.UpdateContactPersonRequestCommunicationPreferenceDict
     UpdateContactPersonRequestDict = _twins.UpdateContactPersonRequestDict
 else:
+    _MORE = frozenset(
+        {
+            "CreateContactPersonRequest",
+            "CreateContactPersonRequestCommunicationPreference",
+            "UpdateContactPersonRequest",
+            "UpdateContactPersonRequestCommunicationPreference",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_contact_persons``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_contact_persons``, ``...Dict`` twins from
+        ``zbooks.models._dicts_contact_persons``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_contact_persons"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_contact_persons")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -18,82 +17,6 @@ class ContactStatus(ZohoEnum):
 
     ACTIVE = "active"
     INACTIVE = "inactive"
-
-
-class AddContactAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddContactAddressRequestDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    phone: _t.Str = None
-    state: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
-class AddContactBankAccountRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddContactBankAccountRequestDict``."""
-
-    accept_license: _t.Bool = None
-    account_number: _t.Str = None
-    account_type: _t.Str = None
-    bank_name: _t.Str = None
-    beneficiary_name: _t.Str = None
-    check_number: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    first_name: _t.Str = None
-    gateway: _t.Str = None
-    last_name: _t.Str = None
-    name: _t.Str = None
-    routing_number: _t.Str = None
-    state: _t.Str = None
-    street: _t.Str = None
-    zip: _t.Str = None
-
-
-class AddContactCardRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddContactCardRequestDict``."""
-
-    address: _t.Str = None
-    card_number: _t.Str = None
-    card_token: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    cvv: _t.Str = None
-    expire_month: _t.Int = None
-    expire_year: _t.Int = None
-    first_name: _t.Str = None
-    gateway: _t.Str = None
-    is_backup: _t.Bool = None
-    is_primary: _t.Bool = None
-    last_name: _t.Str = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class AddContactCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddContactCommentRequestDict``."""
-
-    description: _t.Str = None
-
-
-class AddressInfo(ZohoModel):
-    """Part of the ``contacts`` module's data."""
-
-    address: _t.Str = None
-    address_id: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    phone: _t.Str = None
-    state: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
 
 
 class ContactBillingAddress(ZohoModel):
@@ -257,684 +180,58 @@ class Contact(ZohoModel):
     website: _t.Str = None
 
 
-class ContactComment(ZohoModel):
-    """Part of the ``contacts`` module's data."""
-
-    comment_id: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    contact_id: _t.Str = None
-    contact_name: _t.Str = None
-    date: _t.ZohoDate = None
-    date_description: _t.Str = None
-    description: _t.Str = None
-    is_entity_deleted: _t.Bool = None
-    operation_type: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class CreateContactPersonRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``CreateContactPersonRequestDict``."""
-
-    department: _t.Str = None
-    designation: _t.Str = None
-    email: _t.Str = None
-    enable_portal: _t.Bool = None
-    fax: _t.Str = None
-    first_name: _t.Str = None
-    is_primary_contact: _t.Bool = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    mobile_country_code: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    skype: _t.Str = None
-
-
-class CreateContactRequestBillingAddress(ZohoModel):
-    """Part of a request body. Dict form: ``CreateContactRequestBillingAddressDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    phone: _t.Str = None
-    state: _t.Str = None
-    state_code: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
-class CreateContactRequestContactPersonCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``CreateContactRequestContactPersonCommunicationPreferenceDict``."""
-
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class CreateContactRequestContactPerson(ZohoModel):
-    """Part of a request body. Dict form: ``CreateContactRequestContactPersonDict``."""
-
-    communication_preference: CreateContactRequestContactPersonCommunicationPreference | None = None
-    department: _t.Str = None
-    designation: _t.Str = None
-    email: _t.Str = None
-    enable_portal: _t.Bool = None
-    first_name: _t.Str = None
-    is_primary_contact: _t.Bool = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    skype: _t.Str = None
-
-
-class CreateContactRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateContactRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class CreateContactRequestDefaultTemplate(ZohoModel):
-    """Part of a request body. Dict form: ``CreateContactRequestDefaultTemplateDict``."""
-
-    bill_template_id: _t.Str = None
-    creditnote_email_template_id: _t.Str = None
-    creditnote_template_id: _t.Str = None
-    estimate_email_template_id: _t.Str = None
-    estimate_template_id: _t.Str = None
-    invoice_email_template_id: _t.Str = None
-    invoice_template_id: _t.Str = None
-    payment_remittance_email_template_id: _t.Str = None
-    paymentthankyou_email_template_id: _t.Str = None
-    paymentthankyou_template_id: _t.Str = None
-    purchaseorder_email_template_id: _t.Str = None
-    purchaseorder_template_id: _t.Str = None
-    retainerinvoice_email_template_id: _t.Str = None
-    retainerinvoice_paymentthankyou_email_template_id: _t.Str = None
-    retainerinvoice_paymentthankyou_template_id: _t.Str = None
-    retainerinvoice_template_id: _t.Str = None
-    salesorder_email_template_id: _t.Str = None
-    salesorder_template_id: _t.Str = None
-    statement_template_id: _t.Str = None
-
-
-class CreateContactRequestOpeningBalance(ZohoModel):
-    """Part of a request body. Dict form: ``CreateContactRequestOpeningBalanceDict``."""
-
-    exchange_rate: _rq.Money = None
-    location_id: _t.Str = None
-    opening_balance_amount: _rq.Money = None
-
-
-class CreateContactRequestShippingAddress(ZohoModel):
-    """Part of a request body. Dict form: ``CreateContactRequestShippingAddressDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    phone: _t.Str = None
-    state: _t.Str = None
-    state_code: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
-class CreateContactRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateContactRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateContactRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateContactRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("contact_name",)
-    contact_name: _rq.ReqStr
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    billing_address: CreateContactRequestBillingAddress | None = None
-    company_name: _t.Str = None
-    contact_number: _t.Str = None
-    contact_persons: list[CreateContactRequestContactPerson] | None = None
-    contact_type: _t.Str = None
-    country_code: _t.Str = None
-    credit_limit: _rq.Money = None
-    currency_id: _t.Str = None
-    custom_fields: list[CreateContactRequestCustomField] | None = None
-    customer_sub_type: _t.Str = None
-    default_templates: CreateContactRequestDefaultTemplate | None = None
-    facebook: _t.Str = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    ignore_auto_number_generation: _t.Bool = None
-    is_portal_enabled: _t.Bool = None
-    is_taxable: _t.Bool = None
-    is_tds_registered: _t.Bool = None
-    language_code: _t.Str = None
-    legal_name: _t.Str = None
-    notes: _t.Str = None
-    opening_balances: list[CreateContactRequestOpeningBalance] | None = None
-    owner_id: _t.Str = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    place_of_contact: _t.Str = None
-    pricebook_id: _t.Str = None
-    shipping_address: CreateContactRequestShippingAddress | None = None
-    tags: list[CreateContactRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_authority_name: _t.Str = None
-    tax_exemption_certificate_number: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_id_type: _t.Str = None
-    tax_id_value: _t.Str = None
-    tax_reg_no: _t.Str = None
-    tax_regime: _t.Str = None
-    tax_treatment: _t.Str = None
-    tds_tax_id: _t.Str = None
-    track_1099: _t.Bool = None
-    twitter: _t.Str = None
-    vat_reg_no: _t.Str = None
-    vat_treatment: _t.Str = None
-    website: _t.Str = None
-
-
-class CreditnoteRefund(ZohoModel):
-    """Part of the ``contacts`` module's data."""
-
-    amount_bcy: _t.Money = None
-    amount_fcy: _t.Str = None
-    creditnote_id: _t.Str = None
-    creditnote_number: _t.Str = None
-    creditnote_refund_id: _t.Str = None
-    customer_name: _t.Str = None
-    date: _t.ZohoDate = None
-    description: _t.Str = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class DataFromEmail(ZohoModel):
-    """Part of the ``contacts`` module's data."""
-
-    email: _t.Str = None
-    selected: _t.Bool = None
-    user_name: _t.Str = None
-
-
-class DataToContact(ZohoModel):
-    """Part of the ``contacts`` module's data."""
-
-    contact_person_id: _t.Str = None
-    email: _t.Str = None
-    first_name: _t.Str = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    selected: _t.Bool = None
-
-
-class Data(ZohoModel):
-    """Part of the ``contacts`` module's data."""
-
-    body: _t.Str = None
-    contact_id: _t.Str = None
-    file_name: _t.Str = None
-    from_emails: list[DataFromEmail] | None = None
-    subject: _t.Str = None
-    to_contacts: list[DataToContact] | None = None
-
-
-class EmailContactRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailContactRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
-    body: _rq.ReqStr
-    subject: _rq.ReqStr
-    to_mail_ids: list[_rq.ReqStr]
-    attachments: _t.Str = None
-
-
-class EmailContactStatementRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailContactStatementRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
-    body: _rq.ReqStr
-    subject: _rq.ReqStr
-    to_mail_ids: list[_rq.ReqStr]
-    cc_mail_ids: list[_rq.ReqStr] | None = None
-    send_from_org_email_id: _t.Bool = None
-
-
-class EnableContactPortalRequestContactPerson(ZohoModel):
-    """Part of a request body. Dict form: ``EnableContactPortalRequestContactPersonDict``."""
-
-    contact_person_id: _t.Str = None
-
-
-class EnableContactPortalRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EnableContactPortalRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("contact_persons",)
-    contact_persons: list[EnableContactPortalRequestContactPerson]
-
-
-class RecurringInvoice(ZohoModel):
-    """Part of the ``contacts`` module's data."""
-
-    recurrence_name: _t.Str = None
-    recurring_invoice_id: _t.Str = None
-
-
-class UnusedCreditsReceivable(ZohoModel):
-    """Part of the ``contacts`` module's data."""
-
-    amount: _t.Money = None
-    currency_code: _t.Str = None
-    currency_id: _t.Str = None
-    currency_symbol: _t.Str = None
-    date: _t.ZohoDate = None
-    description: _t.Str = None
-    payment_id: _t.Str = None
-    payment_mode: _t.Str = None
-    payment_number: _t.Str = None
-    reference_number: _t.Str = None
-    unused_amount: _t.Money = None
-
-
-class UpdateContactAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateContactAddressRequestDict``."""
-
-    address: _t.Str = None
-    address_id: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    phone: _t.Str = None
-    state: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateContactBankAccountRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateContactBankAccountRequestDict``."""
-
-    accept_license: _t.Bool = None
-    account_number: _t.Str = None
-    account_type: _t.Str = None
-    bank_name: _t.Str = None
-    beneficiary_name: _t.Str = None
-    check_number: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    first_name: _t.Str = None
-    gateway: _t.Str = None
-    last_name: _t.Str = None
-    name: _t.Str = None
-    routing_number: _t.Str = None
-    state: _t.Str = None
-    street: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateContactCardRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateContactCardRequestDict``."""
-
-    address: _t.Str = None
-    card_number: _t.Str = None
-    card_token: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    cvv: _t.Str = None
-    expire_month: _t.Int = None
-    expire_year: _t.Int = None
-    first_name: _t.Str = None
-    gateway: _t.Str = None
-    is_backup: _t.Bool = None
-    is_primary: _t.Bool = None
-    last_name: _t.Str = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateContactPersonRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateContactPersonRequestDict``."""
-
-    department: _t.Str = None
-    designation: _t.Str = None
-    email: _t.Str = None
-    enable_portal: _t.Bool = None
-    fax: _t.Str = None
-    first_name: _t.Str = None
-    is_primary_contact: _t.Bool = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    mobile_country_code: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    skype: _t.Str = None
-
-
-class UpdateContactRequestBillingAddress(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactRequestBillingAddressDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    phone: _t.Str = None
-    state: _t.Str = None
-    state_code: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateContactRequestContactPersonCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactRequestContactPersonCommunicationPreferenceDict``."""
-
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateContactRequestContactPerson(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactRequestContactPersonDict``."""
-
-    communication_preference: UpdateContactRequestContactPersonCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-    department: _t.Str = None
-    designation: _t.Str = None
-    email: _t.Str = None
-    enable_portal: _t.Bool = None
-    first_name: _t.Str = None
-    is_primary_contact: _t.Bool = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    skype: _t.Str = None
-
-
-class UpdateContactRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateContactRequestDefaultTemplate(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactRequestDefaultTemplateDict``."""
-
-    bill_template_id: _t.Str = None
-    creditnote_email_template_id: _t.Str = None
-    creditnote_template_id: _t.Str = None
-    estimate_email_template_id: _t.Str = None
-    estimate_template_id: _t.Str = None
-    invoice_email_template_id: _t.Str = None
-    invoice_template_id: _t.Str = None
-    payment_remittance_email_template_id: _t.Str = None
-    paymentthankyou_email_template_id: _t.Str = None
-    paymentthankyou_template_id: _t.Str = None
-    purchaseorder_email_template_id: _t.Str = None
-    purchaseorder_template_id: _t.Str = None
-    retainerinvoice_email_template_id: _t.Str = None
-    retainerinvoice_paymentthankyou_email_template_id: _t.Str = None
-    retainerinvoice_paymentthankyou_template_id: _t.Str = None
-    retainerinvoice_template_id: _t.Str = None
-    salesorder_email_template_id: _t.Str = None
-    salesorder_template_id: _t.Str = None
-    statement_template_id: _t.Str = None
-
-
-class UpdateContactRequestOpeningBalance(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactRequestOpeningBalanceDict``."""
-
-    exchange_rate: _rq.Money = None
-    location_id: _t.Str = None
-    opening_balance_amount: _rq.Money = None
-
-
-class UpdateContactRequestShippingAddress(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactRequestShippingAddressDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    phone: _t.Str = None
-    state: _t.Str = None
-    state_code: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateContactRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateContactRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateContactRequestDict``."""
-
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    billing_address: UpdateContactRequestBillingAddress | None = None
-    company_name: _t.Str = None
-    contact_name: _t.Str = None
-    contact_number: _t.Str = None
-    contact_persons: list[UpdateContactRequestContactPerson] | None = None
-    contact_type: _t.Str = None
-    country_code: _t.Str = None
-    credit_limit: _rq.Money = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateContactRequestCustomField] | None = None
-    customer_sub_type: _t.Str = None
-    default_templates: UpdateContactRequestDefaultTemplate | None = None
-    facebook: _t.Str = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    ignore_auto_number_generation: _t.Bool = None
-    is_taxable: _t.Bool = None
-    is_tds_registered: _t.Bool = None
-    legal_name: _t.Str = None
-    notes: _t.Str = None
-    opening_balances: list[UpdateContactRequestOpeningBalance] | None = None
-    owner_id: _t.Str = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    place_of_contact: _t.Str = None
-    pricebook_id: _t.Str = None
-    shipping_address: UpdateContactRequestShippingAddress | None = None
-    tags: list[UpdateContactRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_authority_name: _t.Str = None
-    tax_exemption_certificate_number: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_id_type: _t.Str = None
-    tax_id_value: _t.Str = None
-    tax_reg_no: _t.Str = None
-    tax_regime: _t.Str = None
-    tax_treatment: _t.Str = None
-    track_1099: _t.Bool = None
-    twitter: _t.Str = None
-    vat_reg_no: _t.Str = None
-    vat_treatment: _t.Str = None
-    website: _t.Str = None
-
-
-class UpdateContactUsingCustomFieldRequestBillingAddress(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestBillingAddressDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    phone: _t.Str = None
-    state: _t.Str = None
-    state_code: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreferenceDict``."""
-
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateContactUsingCustomFieldRequestContactPerson(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestContactPersonDict``."""
-
-    communication_preference: UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-    department: _t.Str = None
-    designation: _t.Str = None
-    email: _t.Str = None
-    enable_portal: _t.Bool = None
-    first_name: _t.Str = None
-    is_primary_contact: _t.Bool = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    skype: _t.Str = None
-
-
-class UpdateContactUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateContactUsingCustomFieldRequestDefaultTemplate(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestDefaultTemplateDict``."""
-
-    bill_template_id: _t.Str = None
-    creditnote_email_template_id: _t.Str = None
-    creditnote_template_id: _t.Str = None
-    estimate_email_template_id: _t.Str = None
-    estimate_template_id: _t.Str = None
-    invoice_email_template_id: _t.Str = None
-    invoice_template_id: _t.Str = None
-    payment_remittance_email_template_id: _t.Str = None
-    paymentthankyou_email_template_id: _t.Str = None
-    paymentthankyou_template_id: _t.Str = None
-    purchaseorder_email_template_id: _t.Str = None
-    purchaseorder_template_id: _t.Str = None
-    retainerinvoice_email_template_id: _t.Str = None
-    retainerinvoice_paymentthankyou_email_template_id: _t.Str = None
-    retainerinvoice_paymentthankyou_template_id: _t.Str = None
-    retainerinvoice_template_id: _t.Str = None
-    salesorder_email_template_id: _t.Str = None
-    salesorder_template_id: _t.Str = None
-    statement_template_id: _t.Str = None
-
-
-class UpdateContactUsingCustomFieldRequestOpeningBalance(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestOpeningBalanceDict``."""
-
-    exchange_rate: _rq.Money = None
-    location_id: _t.Str = None
-    opening_balance_amount: _rq.Money = None
-
-
-class UpdateContactUsingCustomFieldRequestShippingAddress(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestShippingAddressDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    phone: _t.Str = None
-    state: _t.Str = None
-    state_code: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateContactUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateContactUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateContactUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateContactUsingCustomFieldRequestDict``."""
-
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    billing_address: UpdateContactUsingCustomFieldRequestBillingAddress | None = None
-    company_name: _t.Str = None
-    contact_name: _t.Str = None
-    contact_number: _t.Str = None
-    contact_persons: list[UpdateContactUsingCustomFieldRequestContactPerson] | None = None
-    contact_type: _t.Str = None
-    country_code: _t.Str = None
-    credit_limit: _rq.Money = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateContactUsingCustomFieldRequestCustomField] | None = None
-    customer_sub_type: _t.Str = None
-    default_templates: UpdateContactUsingCustomFieldRequestDefaultTemplate | None = None
-    facebook: _t.Str = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    ignore_auto_number_generation: _t.Bool = None
-    is_taxable: _t.Bool = None
-    is_tds_registered: _t.Bool = None
-    legal_name: _t.Str = None
-    notes: _t.Str = None
-    opening_balances: list[UpdateContactUsingCustomFieldRequestOpeningBalance] | None = None
-    owner_id: _t.Str = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    place_of_contact: _t.Str = None
-    pricebook_id: _t.Str = None
-    shipping_address: UpdateContactUsingCustomFieldRequestShippingAddress | None = None
-    tags: list[UpdateContactUsingCustomFieldRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_authority_name: _t.Str = None
-    tax_exemption_certificate_number: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_id_type: _t.Str = None
-    tax_id_value: _t.Str = None
-    tax_reg_no: _t.Str = None
-    tax_regime: _t.Str = None
-    tax_treatment: _t.Str = None
-    track_1099: _t.Bool = None
-    twitter: _t.Str = None
-    vat_reg_no: _t.Str = None
-    vat_treatment: _t.Str = None
-    website: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_contacts as _twins
+    from zbooks.models import _more_contacts as _more
 
+    AddContactAddressRequest = _more.AddContactAddressRequest
+    AddContactBankAccountRequest = _more.AddContactBankAccountRequest
+    AddContactCardRequest = _more.AddContactCardRequest
+    AddContactCommentRequest = _more.AddContactCommentRequest
+    AddressInfo = _more.AddressInfo
+    ContactComment = _more.ContactComment
+    CreateContactPersonRequest = _more.CreateContactPersonRequest
+    CreateContactRequest = _more.CreateContactRequest
+    CreateContactRequestBillingAddress = _more.CreateContactRequestBillingAddress
+    CreateContactRequestContactPerson = _more.CreateContactRequestContactPerson
+    CreateContactRequestContactPersonCommunicationPreference = _more.CreateContactRequestContactPersonCommunicationPreference
+    CreateContactRequestCustomField = _more.CreateContactRequestCustomField
+    CreateContactRequestDefaultTemplate = _more.CreateContactRequestDefaultTemplate
+    CreateContactRequestOpeningBalance = _more.CreateContactRequestOpeningBalance
+    CreateContactRequestShippingAddress = _more.CreateContactRequestShippingAddress
+    CreateContactRequestTag = _more.CreateContactRequestTag
+    CreditnoteRefund = _more.CreditnoteRefund
+    Data = _more.Data
+    DataFromEmail = _more.DataFromEmail
+    DataToContact = _more.DataToContact
+    EmailContactRequest = _more.EmailContactRequest
+    EmailContactStatementRequest = _more.EmailContactStatementRequest
+    EnableContactPortalRequest = _more.EnableContactPortalRequest
+    EnableContactPortalRequestContactPerson = _more.EnableContactPortalRequestContactPerson
+    RecurringInvoice = _more.RecurringInvoice
+    UnusedCreditsReceivable = _more.UnusedCreditsReceivable
+    UpdateContactAddressRequest = _more.UpdateContactAddressRequest
+    UpdateContactBankAccountRequest = _more.UpdateContactBankAccountRequest
+    UpdateContactCardRequest = _more.UpdateContactCardRequest
+    UpdateContactPersonRequest = _more.UpdateContactPersonRequest
+    UpdateContactRequest = _more.UpdateContactRequest
+    UpdateContactRequestBillingAddress = _more.UpdateContactRequestBillingAddress
+    UpdateContactRequestContactPerson = _more.UpdateContactRequestContactPerson
+    UpdateContactRequestContactPersonCommunicationPreference = _more.UpdateContactRequestContactPersonCommunicationPreference
+    UpdateContactRequestCustomField = _more.UpdateContactRequestCustomField
+    UpdateContactRequestDefaultTemplate = _more.UpdateContactRequestDefaultTemplate
+    UpdateContactRequestOpeningBalance = _more.UpdateContactRequestOpeningBalance
+    UpdateContactRequestShippingAddress = _more.UpdateContactRequestShippingAddress
+    UpdateContactRequestTag = _more.UpdateContactRequestTag
+    UpdateContactUsingCustomFieldRequest = _more.UpdateContactUsingCustomFieldRequest
+    UpdateContactUsingCustomFieldRequestBillingAddress = _more.UpdateContactUsingCustomFieldRequestBillingAddress
+    UpdateContactUsingCustomFieldRequestContactPerson = _more.UpdateContactUsingCustomFieldRequestContactPerson
+    UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreference = _more.UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreference
+    UpdateContactUsingCustomFieldRequestCustomField = _more.UpdateContactUsingCustomFieldRequestCustomField
+    UpdateContactUsingCustomFieldRequestDefaultTemplate = _more.UpdateContactUsingCustomFieldRequestDefaultTemplate
+    UpdateContactUsingCustomFieldRequestOpeningBalance = _more.UpdateContactUsingCustomFieldRequestOpeningBalance
+    UpdateContactUsingCustomFieldRequestShippingAddress = _more.UpdateContactUsingCustomFieldRequestShippingAddress
+    UpdateContactUsingCustomFieldRequestTag = _more.UpdateContactUsingCustomFieldRequestTag
     AddContactAddressRequestDict = _twins.AddContactAddressRequestDict
     AddContactBankAccountRequestDict = _twins.AddContactBankAccountRequestDict
     AddContactCardRequestDict = _twins.AddContactCardRequestDict
@@ -976,12 +273,69 @@ if TYPE_CHECKING:
     UpdateContactUsingCustomFieldRequestShippingAddressDict = _twins.UpdateContactUsingCustomFieldRequestShippingAddressDict
     UpdateContactUsingCustomFieldRequestTagDict = _twins.UpdateContactUsingCustomFieldRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "AddContactAddressRequest",
+            "AddContactBankAccountRequest",
+            "AddContactCardRequest",
+            "AddContactCommentRequest",
+            "AddressInfo",
+            "ContactComment",
+            "CreateContactPersonRequest",
+            "CreateContactRequest",
+            "CreateContactRequestBillingAddress",
+            "CreateContactRequestContactPerson",
+            "CreateContactRequestContactPersonCommunicationPreference",
+            "CreateContactRequestCustomField",
+            "CreateContactRequestDefaultTemplate",
+            "CreateContactRequestOpeningBalance",
+            "CreateContactRequestShippingAddress",
+            "CreateContactRequestTag",
+            "CreditnoteRefund",
+            "Data",
+            "DataFromEmail",
+            "DataToContact",
+            "EmailContactRequest",
+            "EmailContactStatementRequest",
+            "EnableContactPortalRequest",
+            "EnableContactPortalRequestContactPerson",
+            "RecurringInvoice",
+            "UnusedCreditsReceivable",
+            "UpdateContactAddressRequest",
+            "UpdateContactBankAccountRequest",
+            "UpdateContactCardRequest",
+            "UpdateContactPersonRequest",
+            "UpdateContactRequest",
+            "UpdateContactRequestBillingAddress",
+            "UpdateContactRequestContactPerson",
+            "UpdateContactRequestContactPersonCommunicationPreference",
+            "UpdateContactRequestCustomField",
+            "UpdateContactRequestDefaultTemplate",
+            "UpdateContactRequestOpeningBalance",
+            "UpdateContactRequestShippingAddress",
+            "UpdateContactRequestTag",
+            "UpdateContactUsingCustomFieldRequest",
+            "UpdateContactUsingCustomFieldRequestBillingAddress",
+            "UpdateContactUsingCustomFieldRequestContactPerson",
+            "UpdateContactUsingCustomFieldRequestContactPersonCommunicationPreference",
+            "UpdateContactUsingCustomFieldRequestCustomField",
+            "UpdateContactUsingCustomFieldRequestDefaultTemplate",
+            "UpdateContactUsingCustomFieldRequestOpeningBalance",
+            "UpdateContactUsingCustomFieldRequestShippingAddress",
+            "UpdateContactUsingCustomFieldRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_contacts``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_contacts``, ``...Dict`` twins from
+        ``zbooks.models._dicts_contacts``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_contacts"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_contacts")
             if hasattr(twins, name):
                 return getattr(twins, name)

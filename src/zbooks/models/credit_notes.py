@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -87,155 +86,6 @@ class CreditNoteStatus(ZohoEnum):
     UNSIGNED_DRAFT = "unsigned_draft"
     UNSIGNED_SENT = "unsigned_sent"
     UNSIGNED_APPROVED = "unsigned_approved"
-
-
-class AddCreditNoteCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddCreditNoteCommentRequestDict``."""
-
-    description: _t.Str = None
-
-
-class ApplyCreditNoteToInvoiceRequestInvoice(ZohoModel):
-    """Part of a request body. Dict form: ``ApplyCreditNoteToInvoiceRequestInvoiceDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("invoice_id", "amount_applied",)
-    amount_applied: _rq.ReqMoney
-    invoice_id: _rq.ReqStr
-
-
-class ApplyCreditNoteToInvoiceRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ApplyCreditNoteToInvoiceRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("invoices",)
-    invoices: list[ApplyCreditNoteToInvoiceRequestInvoice]
-    amount_applied: _rq.Money = None
-    invoice_id: _t.Str = None
-
-
-class Comment(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
-
-    comment_id: _t.Str = None
-    comment_type: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    creditnote_id: _t.Str = None
-    date: _t.ZohoDate = None
-    date_description: _t.Str = None
-    description: _t.Str = None
-    operation_type: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class CreateCreditNoteRefundRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``CreateCreditNoteRefundRequestDict``."""
-
-    amount: _rq.Money = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    from_account_id: _t.Str = None
-    payment_form: _t.Str = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class CreateCreditNoteRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCreditNoteRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class CreateCreditNoteRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCreditNoteRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateCreditNoteRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCreditNoteRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    account_name: _t.Str = None
-    code: _t.Str = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    invoice_id: _t.Str = None
-    invoice_item_id: _t.Str = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    serial_numbers: _t.Str = None
-    tags: list[CreateCreditNoteRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    type: _t.Int = None
-    unit: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class CreateCreditNoteRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCreditNoteRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateCreditNoteRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCreditNoteRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "date", "line_items",)
-    customer_id: _rq.ReqStr
-    date: _rq.ReqDate
-    line_items: list[CreateCreditNoteRequestLineItem]
-    avatax_exempt_no: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    cfdi_reference_type: _t.Str = None
-    cfdi_usage: _t.Str = None
-    contact_persons_associated: list[CreateCreditNoteRequestContactPersonsAssociated] | None = None
-    creditnote_number: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[_rq.ReqStr] | None = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    ignore_auto_number_generation: _t.Bool = None
-    is_draft: _t.Bool = None
-    is_inclusive_tax: Any = None
-    is_reverse_charge_applied: _t.Bool = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    place_of_supply: _t.Str = None
-    reference_number: _t.Str = None
-    tags: list[CreateCreditNoteRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    vat_treatment: _t.Str = None
 
 
 class CreditNoteBillingAddress(ZohoModel):
@@ -412,380 +262,48 @@ class CreditNote(ZohoModel):
     vat_treatment: _t.Str = None
 
 
-class CreditnoteRefund(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
-
-    amount: _t.Money = None
-    amount_bcy: _t.Money = None
-    amount_fcy: _t.Int = None
-    creditnote_id: _t.Str = None
-    creditnote_number: _t.Str = None
-    creditnote_refund_id: _t.Str = None
-    customer_name: _t.Str = None
-    date: _t.ZohoDate = None
-    description: _t.Str = None
-    payment_form: _t.Str = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class DataEmailtemplate(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
-
-    email_template_id: _t.Str = None
-    name: _t.Str = None
-    selected: Any = None
-
-
-class DataFromEmail(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
-
-    email: _t.Str = None
-    selected: Any = None
-    user_name: _t.Str = None
-
-
-class DataToContact(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
-
-    contact_person_id: _t.Str = None
-    email: _t.Str = None
-    first_name: _t.Str = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    selected: Any = None
-
-
-class Data(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
-
-    body: _t.Str = None
-    customer_id: _t.Str = None
-    emailtemplates: list[DataEmailtemplate] | None = None
-    error_list: list[_t.Str] | None = None
-    file_name: _t.Str = None
-    from_emails: list[DataFromEmail] | None = None
-    subject: _t.Str = None
-    to_contacts: list[DataToContact] | None = None
-
-
-class EmailCreditNoteRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailCreditNoteRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
-    body: _rq.ReqStr
-    subject: _rq.ReqStr
-    to_mail_ids: list[_rq.ReqStr]
-    cc_mail_ids: list[_rq.ReqStr] | None = None
-
-
-class EmailHistory(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
-
-    date: _t.ZohoDate = None
-    from_: _t.Str = Field(default=None, alias="from")
-    mailhistory_id: _t.Str = None
-    subject: _t.Str = None
-    to_mail_ids: list[_t.Str] | None = None
-
-
-class InvoicesCredited(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
-
-    credited_amount: _t.Money = None
-    creditnote_id: _t.Str = None
-    creditnote_invoice_id: _t.Str = None
-    creditnote_number: _t.Str = None
-    date: _t.ZohoDate = None
-    invoice_id: _t.Str = None
-    invoice_number: _t.Str = None
-
-
-class MarkCreditNoteEinvoicePushedRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``MarkCreditNoteEinvoicePushedRequestDict``."""
-
-    ack_date: _rq.Date = None
-    ack_no: _t.Str = None
-    internal_data: _t.Str = None
-    signed_qr_code: _t.Str = None
-    uuid: _t.Str = None
-
-
-class Template(ZohoModel):
-    """Part of the ``credit_notes`` module's data."""
-
-    template_id: _t.Str = None
-    template_name: _t.Str = None
-    template_type: _t.Str = None
-
-
-class UpdateCreditNoteBillingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCreditNoteBillingAddressRequestDict``."""
-
-    address: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateCreditNoteCustomFieldsRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCreditNoteCustomFieldsRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class UpdateCreditNoteCustomFieldsRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCreditNoteCustomFieldsRequestDict``."""
-
-    custom_fields: list[UpdateCreditNoteCustomFieldsRequestCustomField] | None = None
-
-
-class UpdateCreditNoteRefundRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCreditNoteRefundRequestDict``."""
-
-    amount: _rq.Money = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    from_account_id: _t.Str = None
-    payment_form: _t.Str = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateCreditNoteRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCreditNoteRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdateCreditNoteRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCreditNoteRequestLineItemTagDict``."""
-
-    is_tag_mandatory: _t.Bool = None
-    tag_id: _t.Str = None
-    tag_name: _t.Str = None
-    tag_option_id: _t.Str = None
-    tag_option_name: _t.Str = None
-
-
-class UpdateCreditNoteRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCreditNoteRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    hsn_or_sac: _t.Str = None
-    item_custom_fields: list[_rq.ReqStr] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    location_name: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    serial_numbers: _t.Str = None
-    tags: list[UpdateCreditNoteRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class UpdateCreditNoteRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCreditNoteRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateCreditNoteRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCreditNoteRequestDict``."""
-
-    account_id: _t.Str = None
-    avatax_exempt_no: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    cfdi_reference_type: _t.Str = None
-    cfdi_usage: _t.Str = None
-    contact_persons_associated: list[UpdateCreditNoteRequestContactPersonsAssociated] | None = None
-    creditnote_number: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[_rq.ReqStr] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    ignore_auto_number_generation: _t.Bool = None
-    is_draft: _t.Bool = None
-    is_inclusive_tax: Any = None
-    is_reverse_charge_applied: _t.Bool = None
-    item_id: _t.Str = None
-    line_items: list[UpdateCreditNoteRequestLineItem] | None = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    notes: _t.Str = None
-    place_of_supply: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reference_number: _t.Str = None
-    tags: list[UpdateCreditNoteRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    unit: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class UpdateCreditNoteShippingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCreditNoteShippingAddressRequestDict``."""
-
-    address: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdateCreditNoteUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict``."""
-
-    is_tag_mandatory: _t.Bool = None
-    tag_id: _t.Str = None
-    tag_name: _t.Str = None
-    tag_option_id: _t.Str = None
-    tag_option_name: _t.Str = None
-
-
-class UpdateCreditNoteUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    hsn_or_sac: _t.Str = None
-    item_custom_fields: list[_rq.ReqStr] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    location_name: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    serial_numbers: _t.Str = None
-    tags: list[UpdateCreditNoteUsingCustomFieldRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class UpdateCreditNoteUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateCreditNoteUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCreditNoteUsingCustomFieldRequestDict``."""
-
-    account_id: _t.Str = None
-    avatax_exempt_no: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    cfdi_reference_type: _t.Str = None
-    cfdi_usage: _t.Str = None
-    contact_persons_associated: list[UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated] | None = None
-    creditnote_number: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[_rq.ReqStr] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    ignore_auto_number_generation: _t.Bool = None
-    is_draft: _t.Bool = None
-    is_inclusive_tax: Any = None
-    is_reverse_charge_applied: _t.Bool = None
-    item_id: _t.Str = None
-    line_items: list[UpdateCreditNoteUsingCustomFieldRequestLineItem] | None = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    notes: _t.Str = None
-    place_of_supply: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reference_number: _t.Str = None
-    tags: list[UpdateCreditNoteUsingCustomFieldRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    unit: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_credit_notes as _twins
+    from zbooks.models import _more_credit_notes as _more
 
+    AddCreditNoteCommentRequest = _more.AddCreditNoteCommentRequest
+    ApplyCreditNoteToInvoiceRequest = _more.ApplyCreditNoteToInvoiceRequest
+    ApplyCreditNoteToInvoiceRequestInvoice = _more.ApplyCreditNoteToInvoiceRequestInvoice
+    Comment = _more.Comment
+    CreateCreditNoteRefundRequest = _more.CreateCreditNoteRefundRequest
+    CreateCreditNoteRequest = _more.CreateCreditNoteRequest
+    CreateCreditNoteRequestContactPersonsAssociated = _more.CreateCreditNoteRequestContactPersonsAssociated
+    CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference = _more.CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference
+    CreateCreditNoteRequestLineItem = _more.CreateCreditNoteRequestLineItem
+    CreateCreditNoteRequestLineItemTag = _more.CreateCreditNoteRequestLineItemTag
+    CreateCreditNoteRequestTag = _more.CreateCreditNoteRequestTag
+    CreditnoteRefund = _more.CreditnoteRefund
+    Data = _more.Data
+    DataEmailtemplate = _more.DataEmailtemplate
+    DataFromEmail = _more.DataFromEmail
+    DataToContact = _more.DataToContact
+    EmailCreditNoteRequest = _more.EmailCreditNoteRequest
+    EmailHistory = _more.EmailHistory
+    InvoicesCredited = _more.InvoicesCredited
+    MarkCreditNoteEinvoicePushedRequest = _more.MarkCreditNoteEinvoicePushedRequest
+    Template = _more.Template
+    UpdateCreditNoteBillingAddressRequest = _more.UpdateCreditNoteBillingAddressRequest
+    UpdateCreditNoteCustomFieldsRequest = _more.UpdateCreditNoteCustomFieldsRequest
+    UpdateCreditNoteCustomFieldsRequestCustomField = _more.UpdateCreditNoteCustomFieldsRequestCustomField
+    UpdateCreditNoteRefundRequest = _more.UpdateCreditNoteRefundRequest
+    UpdateCreditNoteRequest = _more.UpdateCreditNoteRequest
+    UpdateCreditNoteRequestContactPersonsAssociated = _more.UpdateCreditNoteRequestContactPersonsAssociated
+    UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference = _more.UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference
+    UpdateCreditNoteRequestLineItem = _more.UpdateCreditNoteRequestLineItem
+    UpdateCreditNoteRequestLineItemTag = _more.UpdateCreditNoteRequestLineItemTag
+    UpdateCreditNoteRequestTag = _more.UpdateCreditNoteRequestTag
+    UpdateCreditNoteShippingAddressRequest = _more.UpdateCreditNoteShippingAddressRequest
+    UpdateCreditNoteUsingCustomFieldRequest = _more.UpdateCreditNoteUsingCustomFieldRequest
+    UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated = _more.UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated
+    UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference = _more.UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference
+    UpdateCreditNoteUsingCustomFieldRequestLineItem = _more.UpdateCreditNoteUsingCustomFieldRequestLineItem
+    UpdateCreditNoteUsingCustomFieldRequestLineItemTag = _more.UpdateCreditNoteUsingCustomFieldRequestLineItemTag
+    UpdateCreditNoteUsingCustomFieldRequestTag = _more.UpdateCreditNoteUsingCustomFieldRequestTag
     AddCreditNoteCommentRequestDict = _twins.AddCreditNoteCommentRequestDict
     ApplyCreditNoteToInvoiceRequestDict = _twins.ApplyCreditNoteToInvoiceRequestDict
     ApplyCreditNoteToInvoiceRequestInvoiceDict = _twins.ApplyCreditNoteToInvoiceRequestInvoiceDict
@@ -816,12 +334,59 @@ if TYPE_CHECKING:
     UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict = _twins.UpdateCreditNoteUsingCustomFieldRequestLineItemTagDict
     UpdateCreditNoteUsingCustomFieldRequestTagDict = _twins.UpdateCreditNoteUsingCustomFieldRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "AddCreditNoteCommentRequest",
+            "ApplyCreditNoteToInvoiceRequest",
+            "ApplyCreditNoteToInvoiceRequestInvoice",
+            "Comment",
+            "CreateCreditNoteRefundRequest",
+            "CreateCreditNoteRequest",
+            "CreateCreditNoteRequestContactPersonsAssociated",
+            "CreateCreditNoteRequestContactPersonsAssociatedCommunicationPreference",
+            "CreateCreditNoteRequestLineItem",
+            "CreateCreditNoteRequestLineItemTag",
+            "CreateCreditNoteRequestTag",
+            "CreditnoteRefund",
+            "Data",
+            "DataEmailtemplate",
+            "DataFromEmail",
+            "DataToContact",
+            "EmailCreditNoteRequest",
+            "EmailHistory",
+            "InvoicesCredited",
+            "MarkCreditNoteEinvoicePushedRequest",
+            "Template",
+            "UpdateCreditNoteBillingAddressRequest",
+            "UpdateCreditNoteCustomFieldsRequest",
+            "UpdateCreditNoteCustomFieldsRequestCustomField",
+            "UpdateCreditNoteRefundRequest",
+            "UpdateCreditNoteRequest",
+            "UpdateCreditNoteRequestContactPersonsAssociated",
+            "UpdateCreditNoteRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdateCreditNoteRequestLineItem",
+            "UpdateCreditNoteRequestLineItemTag",
+            "UpdateCreditNoteRequestTag",
+            "UpdateCreditNoteShippingAddressRequest",
+            "UpdateCreditNoteUsingCustomFieldRequest",
+            "UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociated",
+            "UpdateCreditNoteUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdateCreditNoteUsingCustomFieldRequestLineItem",
+            "UpdateCreditNoteUsingCustomFieldRequestLineItemTag",
+            "UpdateCreditNoteUsingCustomFieldRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_credit_notes``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_credit_notes``, ``...Dict`` twins from
+        ``zbooks.models._dicts_credit_notes``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_credit_notes"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_credit_notes")
             if hasattr(twins, name):
                 return getattr(twins, name)

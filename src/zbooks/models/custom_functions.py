@@ -63,41 +63,6 @@ class UpdateCustomFunctionRequestReturnType(ZohoEnum):
     MAP = "map"
 
 
-class CreateCustomFunctionRequestFunctionParam(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCustomFunctionRequestFunctionParamDict``."""
-
-    is_additional_param: _t.Bool = None
-    param_name: _t.Str = None
-    param_type: _t.Str = None
-    param_value: _t.Str = None
-
-
-class CreateCustomFunctionRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``CreateCustomFunctionRequestDict``."""
-
-    creation_type: _t.Str = None
-    description: _t.Str = None
-    entity: _t.Str = None
-    function_name: _t.Str = None
-    function_param: list[CreateCustomFunctionRequestFunctionParam] | None = None
-    include_orgvariables_params: _t.Bool = None
-    is_execute: _t.Bool = None
-    is_hidden: _t.Bool = None
-    language: Annotated[CreateCustomFunctionRequestLanguage | str | None, Field(union_mode='left_to_right')] = None
-    lock_reason: _t.Str = None
-    lock_type: _t.Str = None
-    placeholder: _t.Str = None
-    return_type: Annotated[CreateCustomFunctionRequestReturnType | str | None, Field(union_mode='left_to_right')] = None
-    script: _t.Str = None
-
-
-class CreateCustomFunctionResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    customfunction: dict[str, Any] | None = None
-    execution_response: dict[str, Any] | None = None
-
-
 class CustomFunction(ZohoModel):
     """A custom function."""
 
@@ -115,97 +80,50 @@ class CustomFunction(ZohoModel):
     related_rules: list[Any] | None = None
 
 
-class GetCustomFunctionEditpageResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    common_params: list[Any] | None = None
-    customfunction: dict[str, Any] | None = None
-    entities: list[Any] | None = None
-    entity_params: list[Any] | None = None
-    languages: list[Any] | None = None
-    sample_script: _t.Str = None
-
-
-class GetCustomFunctionResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    customfunction: dict[str, Any] | None = None
-    execution_response: dict[str, Any] | None = None
-
-
-class History(ZohoModel):
-    """Part of the ``custom_functions`` module's data."""
-
-    customfunction_id: _t.Str = None
-    customfunction_name: _t.Str = None
-    debug_message: _t.Str = None
-    entity_details: dict[str, Any] | None = None
-    entity_id: _t.Str = None
-    entity_name: _t.Str = None
-    entity_type: _t.Str = None
-    error_message: _t.Str = None
-    history_id: _t.Str = None
-    history_time: _t.Str = None
-    language: _t.Str = None
-    response_message: _t.Str = None
-    response_status: _t.Str = None
-    status: _t.Str = None
-    workflow_id: _t.Str = None
-
-
-class Response(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-
-class UpdateCustomFunctionRequestFunctionParam(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomFunctionRequestFunctionParamDict``."""
-
-    is_additional_param: _t.Bool = None
-    param_name: _t.Str = None
-    param_type: _t.Str = None
-    param_value: _t.Str = None
-
-
-class UpdateCustomFunctionRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCustomFunctionRequestDict``."""
-
-    creation_type: _t.Str = None
-    description: _t.Str = None
-    entity: _t.Str = None
-    function_name: _t.Str = None
-    function_param: list[UpdateCustomFunctionRequestFunctionParam] | None = None
-    include_orgvariables_params: _t.Bool = None
-    is_execute: _t.Bool = None
-    is_hidden: _t.Bool = None
-    language: Annotated[UpdateCustomFunctionRequestLanguage | str | None, Field(union_mode='left_to_right')] = None
-    lock_reason: _t.Str = None
-    lock_type: _t.Str = None
-    placeholder: _t.Str = None
-    return_type: Annotated[UpdateCustomFunctionRequestReturnType | str | None, Field(union_mode='left_to_right')] = None
-    script: _t.Str = None
-
-
-class UpdateCustomFunctionResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    customfunction: dict[str, Any] | None = None
-    execution_response: dict[str, Any] | None = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_custom_functions as _twins
+    from zbooks.models import _more_custom_functions as _more
 
+    CreateCustomFunctionRequest = _more.CreateCustomFunctionRequest
+    CreateCustomFunctionRequestFunctionParam = _more.CreateCustomFunctionRequestFunctionParam
+    CreateCustomFunctionResponse = _more.CreateCustomFunctionResponse
+    GetCustomFunctionEditpageResponse = _more.GetCustomFunctionEditpageResponse
+    GetCustomFunctionResponse = _more.GetCustomFunctionResponse
+    History = _more.History
+    Response = _more.Response
+    UpdateCustomFunctionRequest = _more.UpdateCustomFunctionRequest
+    UpdateCustomFunctionRequestFunctionParam = _more.UpdateCustomFunctionRequestFunctionParam
+    UpdateCustomFunctionResponse = _more.UpdateCustomFunctionResponse
     CreateCustomFunctionRequestDict = _twins.CreateCustomFunctionRequestDict
     CreateCustomFunctionRequestFunctionParamDict = _twins.CreateCustomFunctionRequestFunctionParamDict
     UpdateCustomFunctionRequestDict = _twins.UpdateCustomFunctionRequestDict
     UpdateCustomFunctionRequestFunctionParamDict = _twins.UpdateCustomFunctionRequestFunctionParamDict
 else:
+    _MORE = frozenset(
+        {
+            "CreateCustomFunctionRequest",
+            "CreateCustomFunctionRequestFunctionParam",
+            "CreateCustomFunctionResponse",
+            "GetCustomFunctionEditpageResponse",
+            "GetCustomFunctionResponse",
+            "History",
+            "Response",
+            "UpdateCustomFunctionRequest",
+            "UpdateCustomFunctionRequestFunctionParam",
+            "UpdateCustomFunctionResponse",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_custom_functions``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_custom_functions``, ``...Dict`` twins from
+        ``zbooks.models._dicts_custom_functions``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_custom_functions"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_custom_functions")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,83 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
-
-
-class BulkUpdateCustomModuleRecordsRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``BulkUpdateCustomModuleRecordsRequestDict``."""
-
-    cf_debt_amount: _rq.Money = None
-    module_record_id: _t.Str = None
-    record_name: _t.Str = None
-
-
-class CreateCustomModuleRecordRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomModuleRecordRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("record_name",)
-    record_name: _rq.ReqStr
-    cf_debt_amount: _rq.Money = None
-
-
-class CreateCustomModuleRequestModulePermission(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCustomModuleRequestModulePermissionDict``."""
-
-    can_approve: _t.Bool = None
-    can_create: _t.Bool = None
-    can_delete: _t.Bool = None
-    can_edit: _t.Bool = None
-    can_view: _t.Bool = None
-    full_access: _t.Bool = None
-    role_id: _t.Str = None
-
-
-class CreateCustomModuleRequestModuleVisibility(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCustomModuleRequestModuleVisibilityDict``."""
-
-    is_hidden: _t.Bool = None
-    type: _t.Str = None
-
-
-class CreateCustomModuleRequestShowCustommoduleIn(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCustomModuleRequestShowCustommoduleInDict``."""
-
-    show_in: _t.Str = None
-
-
-class CreateCustomModuleRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomModuleRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("module_name", "plural_name",)
-    module_name: _rq.ReqStr
-    plural_name: _rq.ReqStr
-    allow_forclone: _t.Bool = None
-    allowed_apps: list[_rq.ReqStr] | None = None
-    can_allow_pdf_print: _t.Bool = None
-    can_attach_documents: _t.Bool = None
-    can_bulk_send_mail: _t.Bool = None
-    can_bulk_update_module: _t.Bool = None
-    can_create_module: _t.Bool = None
-    can_delete_module: _t.Bool = None
-    can_edit_module: _t.Bool = None
-    can_lock_record: _t.Bool = None
-    can_send_mail: _t.Bool = None
-    can_show_custommodule_lhs: _t.Bool = None
-    can_show_pdf_view: _t.Bool = None
-    can_use_widget_for_custommodule: _t.Bool = None
-    default_customview_api_name: _t.Str = None
-    description: _t.Str = None
-    is_reporting_tags_supported: _t.Bool = None
-    module_permission: list[CreateCustomModuleRequestModulePermission] | None = None
-    module_visibility: list[CreateCustomModuleRequestModuleVisibility] | None = None
-    parent_module_id: _t.Str = None
-    record_name: _t.Str = None
-    shared_type: _t.Str = None
-    show_custommodule_in: list[CreateCustomModuleRequestShowCustommoduleIn] | None = None
 
 
 class CustomModule(ZohoModel):
@@ -94,161 +21,27 @@ class CustomModule(ZohoModel):
     singular_name: _t.Str = None
 
 
-class ModuleRecordComment(ZohoModel):
-    """Part of the ``custom_modules`` module's data."""
-
-    comment_id: _t.Str = None
-    comment_type: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: _t.ZohoDate = None
-    date_formatted: _t.Str = None
-    description: _t.Str = None
-    operation_type: _t.Str = None
-    time: _t.Str = None
-
-
-class ModuleRecordModuleField(ZohoModel):
-    """Part of the ``custom_modules`` module's data."""
-
-    api_name: _t.Str = None
-    data_type: _t.Str = None
-    data_type_formatted: _t.Str = None
-    field_id: _t.Str = None
-    help_text: _t.Str = None
-    is_active: _t.Bool = None
-    is_mandatory: _t.Bool = None
-    label: _t.Str = None
-    max_length: _t.Money = None
-    pii_type: _t.Str = None
-    value: _t.Str = None
-    value_formatted: _t.Str = None
-
-
-class ModuleRecord(ZohoModel):
-    """Part of the ``custom_modules`` module's data."""
-
-    approvers_list: _t.Str = None
-    can_approve: _t.Bool = None
-    can_submit: _t.Bool = None
-    cf_debt_amount: _t.Money = None
-    cf_debt_amount_formatted: _t.Str = None
-    code: _t.Int = None
-    comments: list[ModuleRecordComment] | None = None
-    created_by_id: _t.Str = None
-    created_time: _t.ZohoDateTime = None
-    created_time_formatted: _t.ZohoDateTime = None
-    last_modified_by_id: _t.Str = None
-    last_modified_time: _t.ZohoDateTime = None
-    last_modified_time_formatted: _t.Str = None
-    message: _t.Str = None
-    module_api_name: _t.Str = None
-    module_fields: list[ModuleRecordModuleField] | None = None
-    module_name: _t.Str = None
-    module_plural_name: _t.Str = None
-    module_record_id: _t.Str = None
-    record_name: _t.Str = None
-    record_name_formatted: _t.Str = None
-    shared_to: list[_t.Str] | None = None
-    shared_type: _t.Str = None
-
-
-class ModuleRecordHash(ZohoModel):
-    """Part of the ``custom_modules`` module's data."""
-
-    created_by_id: _t.Str = None
-    created_time: _t.ZohoDateTime = None
-    created_time_formatted: _t.ZohoDateTime = None
-    last_modified_by_id: _t.Str = None
-    last_modified_time: _t.ZohoDateTime = None
-    last_modified_time_formatted: _t.Str = None
-    module_api_name: _t.Str = None
-    module_record_id: _t.Str = None
-    record_name: _t.Str = None
-    record_name_formatted: _t.Str = None
-
-
-class User(ZohoModel):
-    """Part of the ``custom_modules`` module's data."""
-
-    email: _t.Str = None
-    id: _t.Money = None
-    is_current_user: _t.Bool = None
-    name: _t.Str = None
-    photo_url: _t.Str = None
-    text: _t.Str = None
-
-
-class GetCustomModuleRecordResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    module_record: ModuleRecord | None = None
-    module_record_hash: ModuleRecordHash | None = None
-    users: list[User] | None = None
-
-
-class UpdateCustomModuleRecordRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCustomModuleRecordRequestDict``."""
-
-    cf_debt_amount: _rq.Money = None
-    record_name: _t.Str = None
-
-
-class UpdateCustomModuleRequestModulePermission(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomModuleRequestModulePermissionDict``."""
-
-    can_approve: _t.Bool = None
-    can_create: _t.Bool = None
-    can_delete: _t.Bool = None
-    can_edit: _t.Bool = None
-    can_view: _t.Bool = None
-    full_access: _t.Bool = None
-    role_id: _t.Str = None
-
-
-class UpdateCustomModuleRequestModuleVisibility(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomModuleRequestModuleVisibilityDict``."""
-
-    is_hidden: _t.Bool = None
-    type: _t.Str = None
-
-
-class UpdateCustomModuleRequestShowCustommoduleIn(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomModuleRequestShowCustommoduleInDict``."""
-
-    show_in: _t.Str = None
-
-
-class UpdateCustomModuleRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCustomModuleRequestDict``."""
-
-    allow_forclone: _t.Bool = None
-    can_allow_pdf_print: _t.Bool = None
-    can_attach_documents: _t.Bool = None
-    can_bulk_send_mail: _t.Bool = None
-    can_bulk_update_module: _t.Bool = None
-    can_edit_module: _t.Bool = None
-    can_lock_record: _t.Bool = None
-    can_send_mail: _t.Bool = None
-    can_show_custommodule_lhs: _t.Bool = None
-    can_show_pdf_view: _t.Bool = None
-    can_use_widget_for_custommodule: _t.Bool = None
-    default_customview_api_name: _t.Str = None
-    description: _t.Str = None
-    is_reporting_tags_supported: _t.Bool = None
-    module_name: _t.Str = None
-    module_permission: list[UpdateCustomModuleRequestModulePermission] | None = None
-    module_visibility: list[UpdateCustomModuleRequestModuleVisibility] | None = None
-    parent_module_id: _t.Str = None
-    plural_name: _t.Str = None
-    record_name: _t.Str = None
-    shared_type: _t.Str = None
-    show_custommodule_in: list[UpdateCustomModuleRequestShowCustommoduleIn] | None = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_custom_modules as _twins
+    from zbooks.models import _more_custom_modules as _more
 
+    BulkUpdateCustomModuleRecordsRequest = _more.BulkUpdateCustomModuleRecordsRequest
+    CreateCustomModuleRecordRequest = _more.CreateCustomModuleRecordRequest
+    CreateCustomModuleRequest = _more.CreateCustomModuleRequest
+    CreateCustomModuleRequestModulePermission = _more.CreateCustomModuleRequestModulePermission
+    CreateCustomModuleRequestModuleVisibility = _more.CreateCustomModuleRequestModuleVisibility
+    CreateCustomModuleRequestShowCustommoduleIn = _more.CreateCustomModuleRequestShowCustommoduleIn
+    GetCustomModuleRecordResponse = _more.GetCustomModuleRecordResponse
+    ModuleRecord = _more.ModuleRecord
+    ModuleRecordComment = _more.ModuleRecordComment
+    ModuleRecordHash = _more.ModuleRecordHash
+    ModuleRecordModuleField = _more.ModuleRecordModuleField
+    UpdateCustomModuleRecordRequest = _more.UpdateCustomModuleRecordRequest
+    UpdateCustomModuleRequest = _more.UpdateCustomModuleRequest
+    UpdateCustomModuleRequestModulePermission = _more.UpdateCustomModuleRequestModulePermission
+    UpdateCustomModuleRequestModuleVisibility = _more.UpdateCustomModuleRequestModuleVisibility
+    UpdateCustomModuleRequestShowCustommoduleIn = _more.UpdateCustomModuleRequestShowCustommoduleIn
+    User = _more.User
     BulkUpdateCustomModuleRecordsRequestDict = _twins.BulkUpdateCustomModuleRecordsRequestDict
     CreateCustomModuleRecordRequestDict = _twins.CreateCustomModuleRecordRequestDict
     CreateCustomModuleRequestDict = _twins.CreateCustomModuleRequestDict
@@ -261,12 +54,38 @@ if TYPE_CHECKING:
     UpdateCustomModuleRequestModuleVisibilityDict = _twins.UpdateCustomModuleRequestModuleVisibilityDict
     UpdateCustomModuleRequestShowCustommoduleInDict = _twins.UpdateCustomModuleRequestShowCustommoduleInDict
 else:
+    _MORE = frozenset(
+        {
+            "BulkUpdateCustomModuleRecordsRequest",
+            "CreateCustomModuleRecordRequest",
+            "CreateCustomModuleRequest",
+            "CreateCustomModuleRequestModulePermission",
+            "CreateCustomModuleRequestModuleVisibility",
+            "CreateCustomModuleRequestShowCustommoduleIn",
+            "GetCustomModuleRecordResponse",
+            "ModuleRecord",
+            "ModuleRecordComment",
+            "ModuleRecordHash",
+            "ModuleRecordModuleField",
+            "UpdateCustomModuleRecordRequest",
+            "UpdateCustomModuleRequest",
+            "UpdateCustomModuleRequestModulePermission",
+            "UpdateCustomModuleRequestModuleVisibility",
+            "UpdateCustomModuleRequestShowCustommoduleIn",
+            "User",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_custom_modules``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_custom_modules``, ``...Dict`` twins from
+        ``zbooks.models._dicts_custom_modules``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_custom_modules"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_custom_modules")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,68 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
-
-
-class CreateCustomerDebitNoteRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateCustomerDebitNoteRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateCustomerDebitNoteRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestLineItemDict``."""
-
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    line_item_category: _t.Str = None
-    location_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    tags: list[CreateCustomerDebitNoteRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-
-
-class CreateCustomerDebitNoteRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCustomerDebitNoteRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateCustomerDebitNoteRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomerDebitNoteRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items", "type", "reference_invoice_id",)
-    customer_id: _rq.ReqStr
-    line_items: list[CreateCustomerDebitNoteRequestLineItem]
-    reference_invoice_id: _rq.ReqStr
-    type: _rq.ReqStr
-    contact_persons: list[_rq.ReqStr] | None = None
-    currency_id: _t.Str = None
-    custom_fields: list[CreateCustomerDebitNoteRequestCustomField] | None = None
-    date: _rq.Date = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    invoice_number: _t.Str = None
-    location_id: _t.Str = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    reference_invoice_type: _t.Str = None
-    tags: list[CreateCustomerDebitNoteRequestTag] | None = None
 
 
 class CustomerDebitNoteLineItemTag(ZohoModel):
@@ -130,67 +72,20 @@ class CustomerDebitNote(ZohoModel):
     total: _t.Money = None
 
 
-class UpdateCustomerDebitNoteRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateCustomerDebitNoteRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateCustomerDebitNoteRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestLineItemDict``."""
-
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_total: _rq.Money = None
-    line_item_category: _t.Str = None
-    location_id: _t.Str = None
-    product_type: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    tags: list[UpdateCustomerDebitNoteRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class UpdateCustomerDebitNoteRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomerDebitNoteRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateCustomerDebitNoteRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCustomerDebitNoteRequestDict``."""
-
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateCustomerDebitNoteRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    discount: _rq.Discount = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    invoice_number: _t.Str = None
-    line_items: list[UpdateCustomerDebitNoteRequestLineItem] | None = None
-    location_id: _t.Str = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    tags: list[UpdateCustomerDebitNoteRequestTag] | None = None
-    template_id: _t.Str = None
-    type: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_customer_debit_notes as _twins
+    from zbooks.models import _more_customer_debit_notes as _more
 
+    CreateCustomerDebitNoteRequest = _more.CreateCustomerDebitNoteRequest
+    CreateCustomerDebitNoteRequestCustomField = _more.CreateCustomerDebitNoteRequestCustomField
+    CreateCustomerDebitNoteRequestLineItem = _more.CreateCustomerDebitNoteRequestLineItem
+    CreateCustomerDebitNoteRequestLineItemTag = _more.CreateCustomerDebitNoteRequestLineItemTag
+    CreateCustomerDebitNoteRequestTag = _more.CreateCustomerDebitNoteRequestTag
+    UpdateCustomerDebitNoteRequest = _more.UpdateCustomerDebitNoteRequest
+    UpdateCustomerDebitNoteRequestCustomField = _more.UpdateCustomerDebitNoteRequestCustomField
+    UpdateCustomerDebitNoteRequestLineItem = _more.UpdateCustomerDebitNoteRequestLineItem
+    UpdateCustomerDebitNoteRequestLineItemTag = _more.UpdateCustomerDebitNoteRequestLineItemTag
+    UpdateCustomerDebitNoteRequestTag = _more.UpdateCustomerDebitNoteRequestTag
     CreateCustomerDebitNoteRequestCustomFieldDict = _twins.CreateCustomerDebitNoteRequestCustomFieldDict
     CreateCustomerDebitNoteRequestDict = _twins.CreateCustomerDebitNoteRequestDict
     CreateCustomerDebitNoteRequestLineItemDict = _twins.CreateCustomerDebitNoteRequestLineItemDict
@@ -202,12 +97,31 @@ if TYPE_CHECKING:
     UpdateCustomerDebitNoteRequestLineItemTagDict = _twins.UpdateCustomerDebitNoteRequestLineItemTagDict
     UpdateCustomerDebitNoteRequestTagDict = _twins.UpdateCustomerDebitNoteRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "CreateCustomerDebitNoteRequest",
+            "CreateCustomerDebitNoteRequestCustomField",
+            "CreateCustomerDebitNoteRequestLineItem",
+            "CreateCustomerDebitNoteRequestLineItemTag",
+            "CreateCustomerDebitNoteRequestTag",
+            "UpdateCustomerDebitNoteRequest",
+            "UpdateCustomerDebitNoteRequestCustomField",
+            "UpdateCustomerDebitNoteRequestLineItem",
+            "UpdateCustomerDebitNoteRequestLineItemTag",
+            "UpdateCustomerDebitNoteRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_customer_debit_notes``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_customer_debit_notes``, ``...Dict`` twins from
+        ``zbooks.models._dicts_customer_debit_notes``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_customer_debit_notes"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_customer_debit_notes")
             if hasattr(twins, name):
                 return getattr(twins, name)

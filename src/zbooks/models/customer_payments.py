@@ -4,9 +4,8 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -16,67 +15,6 @@ class CustomerPaymentAccept(ZohoEnum):
 
     JSON = "json"
     PDF = "pdf"
-
-
-class CreateCustomerPaymentRefundRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomerPaymentRefundRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "from_account_id",)
-    amount: _rq.ReqMoney
-    date: _rq.ReqDate
-    from_account_id: _rq.ReqStr
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    payment_form: _t.Str = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class CreateCustomerPaymentRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCustomerPaymentRequestCustomFieldDict``."""
-
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateCustomerPaymentRequestInvoice(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCustomerPaymentRequestInvoiceDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("invoice_id", "amount_applied",)
-    amount_applied: _rq.ReqMoney
-    invoice_id: _rq.ReqStr
-    tax_amount_withheld: _rq.Money = None
-
-
-class CreateCustomerPaymentRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateCustomerPaymentRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateCustomerPaymentRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomerPaymentRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "payment_mode", "amount", "invoices", "date",)
-    amount: _rq.ReqMoney
-    customer_id: _rq.ReqStr
-    date: _rq.ReqDate
-    invoices: list[CreateCustomerPaymentRequestInvoice]
-    payment_mode: _rq.ReqStr
-    account_id: _t.Str = None
-    amount_applied: _rq.Money = None
-    bank_charges: _rq.Money = None
-    contact_persons: list[_rq.ReqStr] | None = None
-    custom_fields: list[CreateCustomerPaymentRequestCustomField] | None = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    invoice_id: _t.Str = None
-    location_id: _t.Str = None
-    payment_form: _t.Str = None
-    reference_number: _t.Str = None
-    retainerinvoice_id: _t.Str = None
-    tags: list[CreateCustomerPaymentRequestTag] | None = None
 
 
 class CustomerPaymentCustomField(ZohoModel):
@@ -137,130 +75,25 @@ class CustomerPayment(ZohoModel):
     tags: list[CustomerPaymentTag] | None = None
 
 
-class PaymentRefund(ZohoModel):
-    """Part of the ``customer_payments`` module's data."""
-
-    amount: _t.Money = None
-    amount_bcy: _t.Money = None
-    amount_fcy: _t.Int = None
-    customer_name: _t.Str = None
-    date: _t.ZohoDate = None
-    description: _t.Str = None
-    exchange_rate: _t.Money = None
-    payment_form: _t.Str = None
-    payment_id: _t.Str = None
-    payment_number: _t.Str = None
-    payment_refund_id: _t.Str = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class UpdateCustomerPaymentRefundRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCustomerPaymentRefundRequestDict``."""
-
-    amount: _rq.Money = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    from_account_id: _t.Str = None
-    payment_form: _t.Str = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class UpdateCustomerPaymentRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomerPaymentRequestCustomFieldDict``."""
-
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateCustomerPaymentRequestInvoice(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomerPaymentRequestInvoiceDict``."""
-
-    amount_applied: _rq.Money = None
-    invoice_id: _t.Str = None
-    tax_amount_withheld: _rq.Money = None
-
-
-class UpdateCustomerPaymentRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomerPaymentRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateCustomerPaymentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCustomerPaymentRequestDict``."""
-
-    account_id: _t.Str = None
-    amount: _rq.Money = None
-    amount_applied: _rq.Money = None
-    bank_charges: _rq.Money = None
-    custom_fields: list[UpdateCustomerPaymentRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    invoice_id: _t.Str = None
-    invoices: list[UpdateCustomerPaymentRequestInvoice] | None = None
-    location_id: _t.Str = None
-    payment_form: _t.Str = None
-    payment_mode: _t.Str = None
-    reference_number: _t.Str = None
-    retainerinvoice_id: _t.Str = None
-    tags: list[UpdateCustomerPaymentRequestTag] | None = None
-    tax_amount_withheld: _rq.Money = None
-
-
-class UpdateCustomerPaymentUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestCustomFieldDict``."""
-
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateCustomerPaymentUsingCustomFieldRequestInvoice(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict``."""
-
-    amount_applied: _rq.Money = None
-    invoice_id: _t.Str = None
-    tax_amount_withheld: _rq.Money = None
-
-
-class UpdateCustomerPaymentUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateCustomerPaymentUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCustomerPaymentUsingCustomFieldRequestDict``."""
-
-    account_id: _t.Str = None
-    amount: _rq.Money = None
-    amount_applied: _rq.Money = None
-    bank_charges: _rq.Money = None
-    custom_fields: list[UpdateCustomerPaymentUsingCustomFieldRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    invoice_id: _t.Str = None
-    invoices: list[UpdateCustomerPaymentUsingCustomFieldRequestInvoice] | None = None
-    location_id: _t.Str = None
-    payment_form: _t.Str = None
-    payment_mode: _t.Str = None
-    reference_number: _t.Str = None
-    retainerinvoice_id: _t.Str = None
-    tags: list[UpdateCustomerPaymentUsingCustomFieldRequestTag] | None = None
-    tax_amount_withheld: _rq.Money = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_customer_payments as _twins
+    from zbooks.models import _more_customer_payments as _more
 
+    CreateCustomerPaymentRefundRequest = _more.CreateCustomerPaymentRefundRequest
+    CreateCustomerPaymentRequest = _more.CreateCustomerPaymentRequest
+    CreateCustomerPaymentRequestCustomField = _more.CreateCustomerPaymentRequestCustomField
+    CreateCustomerPaymentRequestInvoice = _more.CreateCustomerPaymentRequestInvoice
+    CreateCustomerPaymentRequestTag = _more.CreateCustomerPaymentRequestTag
+    PaymentRefund = _more.PaymentRefund
+    UpdateCustomerPaymentRefundRequest = _more.UpdateCustomerPaymentRefundRequest
+    UpdateCustomerPaymentRequest = _more.UpdateCustomerPaymentRequest
+    UpdateCustomerPaymentRequestCustomField = _more.UpdateCustomerPaymentRequestCustomField
+    UpdateCustomerPaymentRequestInvoice = _more.UpdateCustomerPaymentRequestInvoice
+    UpdateCustomerPaymentRequestTag = _more.UpdateCustomerPaymentRequestTag
+    UpdateCustomerPaymentUsingCustomFieldRequest = _more.UpdateCustomerPaymentUsingCustomFieldRequest
+    UpdateCustomerPaymentUsingCustomFieldRequestCustomField = _more.UpdateCustomerPaymentUsingCustomFieldRequestCustomField
+    UpdateCustomerPaymentUsingCustomFieldRequestInvoice = _more.UpdateCustomerPaymentUsingCustomFieldRequestInvoice
+    UpdateCustomerPaymentUsingCustomFieldRequestTag = _more.UpdateCustomerPaymentUsingCustomFieldRequestTag
     CreateCustomerPaymentRefundRequestDict = _twins.CreateCustomerPaymentRefundRequestDict
     CreateCustomerPaymentRequestCustomFieldDict = _twins.CreateCustomerPaymentRequestCustomFieldDict
     CreateCustomerPaymentRequestDict = _twins.CreateCustomerPaymentRequestDict
@@ -276,12 +109,36 @@ if TYPE_CHECKING:
     UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict = _twins.UpdateCustomerPaymentUsingCustomFieldRequestInvoiceDict
     UpdateCustomerPaymentUsingCustomFieldRequestTagDict = _twins.UpdateCustomerPaymentUsingCustomFieldRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "CreateCustomerPaymentRefundRequest",
+            "CreateCustomerPaymentRequest",
+            "CreateCustomerPaymentRequestCustomField",
+            "CreateCustomerPaymentRequestInvoice",
+            "CreateCustomerPaymentRequestTag",
+            "PaymentRefund",
+            "UpdateCustomerPaymentRefundRequest",
+            "UpdateCustomerPaymentRequest",
+            "UpdateCustomerPaymentRequestCustomField",
+            "UpdateCustomerPaymentRequestInvoice",
+            "UpdateCustomerPaymentRequestTag",
+            "UpdateCustomerPaymentUsingCustomFieldRequest",
+            "UpdateCustomerPaymentUsingCustomFieldRequestCustomField",
+            "UpdateCustomerPaymentUsingCustomFieldRequestInvoice",
+            "UpdateCustomerPaymentUsingCustomFieldRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_customer_payments``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_customer_payments``, ``...Dict`` twins from
+        ``zbooks.models._dicts_customer_payments``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_customer_payments"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_customer_payments")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,67 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
-
-
-class CreateDeliveryChallanRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateDeliveryChallanRequestLineItemDict``."""
-
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    pricebook_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sku: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    unit: _t.Str = None
-    warehouse_id: _t.Str = None
-
-
-class CreateDeliveryChallanRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateDeliveryChallanRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id",)
-    customer_id: _rq.ReqStr
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    branch_id: _t.Str = None
-    challan_type: _t.Str = None
-    currency_id: _t.Str = None
-    date: _rq.Date = None
-    deliverychallan_number: _t.Str = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    line_items: list[CreateDeliveryChallanRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    reference_number: _t.Str = None
-    shipping_address_id: _t.Str = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
 
 
 class DeliveryChallanLineItemLineItemTax(ZohoModel):
@@ -165,99 +108,18 @@ class DeliveryChallan(ZohoModel):
     total: _t.Money = None
 
 
-class ReturnDeliveryChallansRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``ReturnDeliveryChallansRequestLineItemDict``."""
-
-    line_item_id: _t.Str = None
-    qty_returned: _rq.Money = None
-
-
-class ReturnDeliveryChallansRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``ReturnDeliveryChallansRequestDict``."""
-
-    line_items: list[ReturnDeliveryChallansRequestLineItem] | None = None
-
-
-class Template(ZohoModel):
-    """Part of the ``delivery_challans`` module's data."""
-
-    template_id: _t.Str = None
-    template_name: _t.Str = None
-    template_type: _t.Str = None
-
-
-class UpdateDeliveryChallanRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateDeliveryChallanRequestLineItemDict``."""
-
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    pricebook_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sku: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    unit: _t.Str = None
-    warehouse_id: _t.Str = None
-
-
-class UpdateDeliveryChallanRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateDeliveryChallanRequestDict``."""
-
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    branch_id: _t.Str = None
-    challan_type: _t.Str = None
-    currency_id: _t.Str = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    deliverychallan_number: _t.Str = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    line_items: list[UpdateDeliveryChallanRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    reference_number: _t.Str = None
-    shipping_address_id: _t.Str = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-
-
-class UpdateDeliveryChallanShippingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateDeliveryChallanShippingAddressRequestDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    phone: _t.Str = None
-    state: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_delivery_challans as _twins
+    from zbooks.models import _more_delivery_challans as _more
 
+    CreateDeliveryChallanRequest = _more.CreateDeliveryChallanRequest
+    CreateDeliveryChallanRequestLineItem = _more.CreateDeliveryChallanRequestLineItem
+    ReturnDeliveryChallansRequest = _more.ReturnDeliveryChallansRequest
+    ReturnDeliveryChallansRequestLineItem = _more.ReturnDeliveryChallansRequestLineItem
+    Template = _more.Template
+    UpdateDeliveryChallanRequest = _more.UpdateDeliveryChallanRequest
+    UpdateDeliveryChallanRequestLineItem = _more.UpdateDeliveryChallanRequestLineItem
+    UpdateDeliveryChallanShippingAddressRequest = _more.UpdateDeliveryChallanShippingAddressRequest
     CreateDeliveryChallanRequestDict = _twins.CreateDeliveryChallanRequestDict
     CreateDeliveryChallanRequestLineItemDict = _twins.CreateDeliveryChallanRequestLineItemDict
     ReturnDeliveryChallansRequestDict = _twins.ReturnDeliveryChallansRequestDict
@@ -266,12 +128,29 @@ if TYPE_CHECKING:
     UpdateDeliveryChallanRequestLineItemDict = _twins.UpdateDeliveryChallanRequestLineItemDict
     UpdateDeliveryChallanShippingAddressRequestDict = _twins.UpdateDeliveryChallanShippingAddressRequestDict
 else:
+    _MORE = frozenset(
+        {
+            "CreateDeliveryChallanRequest",
+            "CreateDeliveryChallanRequestLineItem",
+            "ReturnDeliveryChallansRequest",
+            "ReturnDeliveryChallansRequestLineItem",
+            "Template",
+            "UpdateDeliveryChallanRequest",
+            "UpdateDeliveryChallanRequestLineItem",
+            "UpdateDeliveryChallanShippingAddressRequest",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_delivery_challans``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_delivery_challans``, ``...Dict`` twins from
+        ``zbooks.models._dicts_delivery_challans``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_delivery_challans"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_delivery_challans")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -65,169 +64,6 @@ class EstimateStatus(ZohoEnum):
     REJECTED = "rejected"
     PARTIALLY_INVOICED = "partially_invoiced"
     PENDING_SIGNATURE = "pending_signature"
-
-
-class Comment(ZohoModel):
-    """Part of the ``estimates`` module's data."""
-
-    comment_id: _t.Str = None
-    comment_type: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: _t.ZohoDate = None
-    date_description: _t.Str = None
-    description: _t.Str = None
-    estimate_id: _t.Str = None
-    operation_type: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class CreateEstimateCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``CreateEstimateCommentRequestDict``."""
-
-    description: _t.Str = None
-    show_comment_to_clients: _t.Bool = None
-
-
-class CreateEstimateRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class CreateEstimateRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``CreateEstimateRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: CreateEstimateRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class CreateEstimateRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateEstimateRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class CreateEstimateRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateEstimateRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateEstimateRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateEstimateRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    bcy_rate: _rq.Money = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    discount_amount: _rq.Money = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    item_total: _rq.Money = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    tags: list[CreateEstimateRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-    tax_percentage: _rq.Money = None
-    tax_treatment_code: _t.Str = None
-    tax_type: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class CreateEstimateRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateEstimateRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateEstimateRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateEstimateRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    customer_id: _rq.ReqStr
-    line_items: list[CreateEstimateRequestLineItem]
-    accept_retainer: _t.Bool = None
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    contact_persons_associated: list[CreateEstimateRequestContactPersonsAssociated] | None = None
-    currency_id: _t.Str = None
-    custom_body: _t.Str = None
-    custom_fields: list[CreateEstimateRequestCustomField] | None = None
-    custom_subject: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    estimate_number: _t.Str = None
-    exchange_rate: _rq.Money = None
-    expiry_date: _rq.Date = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    item_id: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    notes: _t.Str = None
-    place_of_supply: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reference_number: _t.Str = None
-    retainer_percentage: _rq.Money = None
-    salesperson_name: _t.Str = None
-    shipping_charge: _rq.Money = None
-    tags: list[CreateEstimateRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    unit: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class EmailEstimateRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailEstimateRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids",)
-    to_mail_ids: list[_rq.ReqStr]
-    body: _t.Str = None
-    cc_mail_ids: list[_rq.ReqStr] | None = None
-    mail_documents: list[_rq.ReqStr] | None = None
-    send_from_org_email_id: _t.Bool = None
-    subject: _t.Str = None
-
-
-class Emailtemplate(ZohoModel):
-    """Part of the ``estimates`` module's data."""
-
-    email_template_id: _t.Str = None
-    name: _t.Str = None
-    selected: _t.Bool = None
 
 
 class EstimateBillingAddress(ZohoModel):
@@ -402,316 +238,42 @@ class Estimate(ZohoModel):
     total: _t.Money = None
 
 
-class FromEmail(ZohoModel):
-    """Part of the ``estimates`` module's data."""
-
-    email: _t.Str = None
-    selected: _t.Bool = None
-    user_name: _t.Str = None
-
-
-class ToContact(ZohoModel):
-    """Part of the ``estimates`` module's data."""
-
-    contact_person_id: _t.Str = None
-    email: _t.Str = None
-    first_name: _t.Str = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    selected: _t.Bool = None
-
-
-class GetEstimateEmailResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    body: _t.Str = None
-    customer_id: _t.Str = None
-    emailtemplates: list[Emailtemplate] | None = None
-    error_list: list[_t.Str] | None = None
-    file_name: _t.Str = None
-    from_emails: list[FromEmail] | None = None
-    subject: _t.Str = None
-    to_contacts: list[ToContact] | None = None
-
-
-class Template(ZohoModel):
-    """Part of the ``estimates`` module's data."""
-
-    template_id: _t.Str = None
-    template_name: _t.Str = None
-    template_type: _t.Str = None
-
-
-class UpdateEstimateBillingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateEstimateBillingAddressRequestDict``."""
-
-    address: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateEstimateCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateEstimateCommentRequestDict``."""
-
-    description: _t.Str = None
-    show_comment_to_clients: _t.Bool = None
-
-
-class UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateEstimateRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdateEstimateRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class UpdateEstimateRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateEstimateRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    bcy_rate: _rq.Money = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    discount_amount: _rq.Money = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    item_total: _rq.Money = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    tags: list[UpdateEstimateRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-    tax_percentage: _rq.Money = None
-    tax_treatment_code: _t.Str = None
-    tax_type: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class UpdateEstimateRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateEstimateRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateEstimateRequestDict``."""
-
-    accept_retainer: _t.Bool = None
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    contact_persons_associated: list[UpdateEstimateRequestContactPersonsAssociated] | None = None
-    currency_id: _t.Str = None
-    custom_body: _t.Str = None
-    custom_fields: list[UpdateEstimateRequestCustomField] | None = None
-    custom_subject: _t.Str = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    estimate_number: _t.Str = None
-    exchange_rate: _rq.Money = None
-    expiry_date: _rq.Date = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    item_id: _t.Str = None
-    line_item_id: _t.Str = None
-    line_items: list[UpdateEstimateRequestLineItem] | None = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    notes: _t.Str = None
-    place_of_supply: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reference_number: _t.Str = None
-    retainer_percentage: _rq.Money = None
-    salesperson_name: _t.Str = None
-    shipping_charge: _rq.Money = None
-    tags: list[UpdateEstimateRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    unit: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class UpdateEstimateShippingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateEstimateShippingAddressRequestDict``."""
-
-    address: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateEstimateUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdateEstimateUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class UpdateEstimateUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateEstimateUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    bcy_rate: _rq.Money = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    discount_amount: _rq.Money = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    item_total: _rq.Money = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    tags: list[UpdateEstimateUsingCustomFieldRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-    tax_percentage: _rq.Money = None
-    tax_treatment_code: _t.Str = None
-    tax_type: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class UpdateEstimateUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateEstimateUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateEstimateUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateEstimateUsingCustomFieldRequestDict``."""
-
-    accept_retainer: _t.Bool = None
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    contact_persons_associated: list[UpdateEstimateUsingCustomFieldRequestContactPersonsAssociated] | None = None
-    currency_id: _t.Str = None
-    custom_body: _t.Str = None
-    custom_fields: list[UpdateEstimateUsingCustomFieldRequestCustomField] | None = None
-    custom_subject: _t.Str = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    estimate_number: _t.Str = None
-    exchange_rate: _rq.Money = None
-    expiry_date: _rq.Date = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    item_id: _t.Str = None
-    line_item_id: _t.Str = None
-    line_items: list[UpdateEstimateUsingCustomFieldRequestLineItem] | None = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    notes: _t.Str = None
-    place_of_supply: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reference_number: _t.Str = None
-    retainer_percentage: _rq.Money = None
-    salesperson_name: _t.Str = None
-    shipping_charge: _rq.Money = None
-    tags: list[UpdateEstimateUsingCustomFieldRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    unit: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_estimates as _twins
+    from zbooks.models import _more_estimates as _more
 
+    Comment = _more.Comment
+    CreateEstimateCommentRequest = _more.CreateEstimateCommentRequest
+    CreateEstimateRequest = _more.CreateEstimateRequest
+    CreateEstimateRequestContactPersonsAssociated = _more.CreateEstimateRequestContactPersonsAssociated
+    CreateEstimateRequestContactPersonsAssociatedCommunicationPreference = _more.CreateEstimateRequestContactPersonsAssociatedCommunicationPreference
+    CreateEstimateRequestCustomField = _more.CreateEstimateRequestCustomField
+    CreateEstimateRequestLineItem = _more.CreateEstimateRequestLineItem
+    CreateEstimateRequestLineItemTag = _more.CreateEstimateRequestLineItemTag
+    CreateEstimateRequestTag = _more.CreateEstimateRequestTag
+    EmailEstimateRequest = _more.EmailEstimateRequest
+    Emailtemplate = _more.Emailtemplate
+    FromEmail = _more.FromEmail
+    GetEstimateEmailResponse = _more.GetEstimateEmailResponse
+    Template = _more.Template
+    ToContact = _more.ToContact
+    UpdateEstimateBillingAddressRequest = _more.UpdateEstimateBillingAddressRequest
+    UpdateEstimateCommentRequest = _more.UpdateEstimateCommentRequest
+    UpdateEstimateRequest = _more.UpdateEstimateRequest
+    UpdateEstimateRequestContactPersonsAssociated = _more.UpdateEstimateRequestContactPersonsAssociated
+    UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference = _more.UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference
+    UpdateEstimateRequestCustomField = _more.UpdateEstimateRequestCustomField
+    UpdateEstimateRequestLineItem = _more.UpdateEstimateRequestLineItem
+    UpdateEstimateRequestLineItemTag = _more.UpdateEstimateRequestLineItemTag
+    UpdateEstimateRequestTag = _more.UpdateEstimateRequestTag
+    UpdateEstimateShippingAddressRequest = _more.UpdateEstimateShippingAddressRequest
+    UpdateEstimateUsingCustomFieldRequest = _more.UpdateEstimateUsingCustomFieldRequest
+    UpdateEstimateUsingCustomFieldRequestContactPersonsAssociated = _more.UpdateEstimateUsingCustomFieldRequestContactPersonsAssociated
+    UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference = _more.UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference
+    UpdateEstimateUsingCustomFieldRequestCustomField = _more.UpdateEstimateUsingCustomFieldRequestCustomField
+    UpdateEstimateUsingCustomFieldRequestLineItem = _more.UpdateEstimateUsingCustomFieldRequestLineItem
+    UpdateEstimateUsingCustomFieldRequestLineItemTag = _more.UpdateEstimateUsingCustomFieldRequestLineItemTag
+    UpdateEstimateUsingCustomFieldRequestTag = _more.UpdateEstimateUsingCustomFieldRequestTag
     CreateEstimateCommentRequestDict = _twins.CreateEstimateCommentRequestDict
     CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateEstimateRequestContactPersonsAssociatedCommunicationPreferenceDict
     CreateEstimateRequestContactPersonsAssociatedDict = _twins.CreateEstimateRequestContactPersonsAssociatedDict
@@ -739,12 +301,53 @@ if TYPE_CHECKING:
     UpdateEstimateUsingCustomFieldRequestLineItemTagDict = _twins.UpdateEstimateUsingCustomFieldRequestLineItemTagDict
     UpdateEstimateUsingCustomFieldRequestTagDict = _twins.UpdateEstimateUsingCustomFieldRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "Comment",
+            "CreateEstimateCommentRequest",
+            "CreateEstimateRequest",
+            "CreateEstimateRequestContactPersonsAssociated",
+            "CreateEstimateRequestContactPersonsAssociatedCommunicationPreference",
+            "CreateEstimateRequestCustomField",
+            "CreateEstimateRequestLineItem",
+            "CreateEstimateRequestLineItemTag",
+            "CreateEstimateRequestTag",
+            "EmailEstimateRequest",
+            "Emailtemplate",
+            "FromEmail",
+            "GetEstimateEmailResponse",
+            "Template",
+            "ToContact",
+            "UpdateEstimateBillingAddressRequest",
+            "UpdateEstimateCommentRequest",
+            "UpdateEstimateRequest",
+            "UpdateEstimateRequestContactPersonsAssociated",
+            "UpdateEstimateRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdateEstimateRequestCustomField",
+            "UpdateEstimateRequestLineItem",
+            "UpdateEstimateRequestLineItemTag",
+            "UpdateEstimateRequestTag",
+            "UpdateEstimateShippingAddressRequest",
+            "UpdateEstimateUsingCustomFieldRequest",
+            "UpdateEstimateUsingCustomFieldRequestContactPersonsAssociated",
+            "UpdateEstimateUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdateEstimateUsingCustomFieldRequestCustomField",
+            "UpdateEstimateUsingCustomFieldRequestLineItem",
+            "UpdateEstimateUsingCustomFieldRequestLineItemTag",
+            "UpdateEstimateUsingCustomFieldRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_estimates``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_estimates``, ``...Dict`` twins from
+        ``zbooks.models._dicts_estimates``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_estimates"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_estimates")
             if hasattr(twins, name):
                 return getattr(twins, name)

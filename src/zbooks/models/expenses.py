@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -21,143 +20,6 @@ class ExpenseStatus(ZohoEnum):
     REIMBURSED = "reimbursed"
     NON_BILLABLE = "non-billable"
     BILLABLE = "billable"
-
-
-class AddExpenseAttachmentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddExpenseAttachmentRequestDict``."""
-
-    document_ids: list[_rq.ReqStr] | None = None
-    totalFiles: _t.Int = None
-
-
-class Comment(ZohoModel):
-    """Part of the ``expenses`` module's data."""
-
-    comment_id: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date_description: _t.Str = None
-    description: _t.Str = None
-    expense_id: _t.Str = None
-    operation_type: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class CreateEmployeeRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateEmployeeRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("name", "email",)
-    email: _rq.ReqStr
-    name: _rq.ReqStr
-
-
-class CreateExpenseRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateExpenseRequestLineItemTagDict``."""
-
-    is_tag_mandatory: _t.Bool = None
-    tag_id: _t.Str = None
-    tag_name: _t.Str = None
-    tag_option_id: _t.Str = None
-    tag_option_name: _t.Str = None
-
-
-class CreateExpenseRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateExpenseRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    description: _t.Str = None
-    item_order: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    product_type: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[CreateExpenseRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-
-
-class CreateExpenseRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateExpenseRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateExpenseRequestTax(ZohoModel):
-    """Part of a request body. Dict form: ``CreateExpenseRequestTaxDict``."""
-
-    tax_amount: _rq.Money = None
-    tax_id: _t.Str = None
-
-
-class CreateExpenseRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateExpenseRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "account_id", "amount", "paid_through_account_id",)
-    account_id: _rq.ReqStr
-    amount: _rq.ReqMoney
-    date: _rq.ReqDate
-    paid_through_account_id: _rq.ReqStr
-    acquisition_vat_id: _t.Str = None
-    can_reclaim_vat_on_mileage: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[_rq.ReqStr] | None = None
-    customer_id: _t.Str = None
-    description: _t.Str = None
-    destination_of_supply: _t.Str = None
-    distance: _t.Str = None
-    employee_id: _t.Str = None
-    end_reading: _rq.Money = None
-    engine_capacity_range: _t.Str = None
-    exchange_rate: _rq.Money = None
-    fuel_type: _t.Str = None
-    gst_no: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    is_billable: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    line_items: list[CreateExpenseRequestLineItem] | None = None
-    location_id: _t.Str = None
-    mileage_rate: _rq.Money = None
-    mileage_type: _t.Str = None
-    mileage_unit: _t.Str = None
-    place_of_supply: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    reference_number: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    source_of_supply: _t.Str = None
-    start_reading: _rq.Money = None
-    tags: list[CreateExpenseRequestTag] | None = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    taxes: list[CreateExpenseRequestTax] | None = None
-    vat_treatment: _t.Str = None
-    vehicle_type: _t.Str = None
-    vendor_id: _t.Str = None
-
-
-class Document(ZohoModel):
-    """Part of the ``expenses`` module's data."""
-
-    document_id: _t.Str = None
-    document_type: _t.Str = None
-    file_name: _t.Str = None
-    file_size: _t.Int = None
-
-
-class Employee(ZohoModel):
-    """Part of the ``expenses`` module's data."""
-
-    email: _t.Str = None
-    employee_id: _t.Str = None
-    name: _t.Str = None
 
 
 class ExpenseAcquisitionVatSummaryTax(ZohoModel):
@@ -311,187 +173,30 @@ class Expense(ZohoModel):
     vat_reg_no: _t.Str = None
 
 
-class UpdateExpenseRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateExpenseRequestLineItemTagDict``."""
-
-    is_tag_mandatory: _t.Bool = None
-    tag_id: _t.Str = None
-    tag_name: _t.Str = None
-    tag_option_id: _t.Str = None
-    tag_option_name: _t.Str = None
-
-
-class UpdateExpenseRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateExpenseRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    description: _t.Str = None
-    item_order: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    product_type: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[UpdateExpenseRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-
-
-class UpdateExpenseRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateExpenseRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateExpenseRequestTax(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateExpenseRequestTaxDict``."""
-
-    tax_amount: _rq.Money = None
-    tax_id: _t.Str = None
-
-
-class UpdateExpenseRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateExpenseRequestDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    can_reclaim_vat_on_mileage: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[_rq.ReqStr] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    destination_of_supply: _t.Str = None
-    distance: _t.Str = None
-    employee_id: _t.Str = None
-    end_reading: _rq.Money = None
-    engine_capacity_range: _t.Str = None
-    exchange_rate: _rq.Money = None
-    fuel_type: _t.Str = None
-    gst_no: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    is_billable: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    line_items: list[UpdateExpenseRequestLineItem] | None = None
-    location_id: _t.Str = None
-    mileage_rate: _rq.Money = None
-    mileage_type: _t.Str = None
-    mileage_unit: _t.Str = None
-    paid_through_account_id: _t.Str = None
-    place_of_supply: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    reference_number: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    source_of_supply: _t.Str = None
-    start_reading: _rq.Money = None
-    tags: list[UpdateExpenseRequestTag] | None = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    taxes: list[UpdateExpenseRequestTax] | None = None
-    vat_treatment: _t.Str = None
-    vehicle_type: _t.Str = None
-    vendor_id: _t.Str = None
-
-
-class UpdateExpenseUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestLineItemTagDict``."""
-
-    is_tag_mandatory: _t.Bool = None
-    tag_id: _t.Str = None
-    tag_name: _t.Str = None
-    tag_option_id: _t.Str = None
-    tag_option_name: _t.Str = None
-
-
-class UpdateExpenseUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    description: _t.Str = None
-    item_order: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    product_type: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[UpdateExpenseUsingCustomFieldRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-
-
-class UpdateExpenseUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateExpenseUsingCustomFieldRequestTax(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateExpenseUsingCustomFieldRequestTaxDict``."""
-
-    tax_amount: _rq.Money = None
-    tax_id: _t.Str = None
-
-
-class UpdateExpenseUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateExpenseUsingCustomFieldRequestDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    can_reclaim_vat_on_mileage: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[_rq.ReqStr] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    destination_of_supply: _t.Str = None
-    distance: _t.Str = None
-    employee_id: _t.Str = None
-    end_reading: _rq.Money = None
-    engine_capacity_range: _t.Str = None
-    exchange_rate: _rq.Money = None
-    fuel_type: _t.Str = None
-    gst_no: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    is_billable: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    line_items: list[UpdateExpenseUsingCustomFieldRequestLineItem] | None = None
-    location_id: _t.Str = None
-    mileage_rate: _rq.Money = None
-    mileage_type: _t.Str = None
-    mileage_unit: _t.Str = None
-    paid_through_account_id: _t.Str = None
-    place_of_supply: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    reference_number: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    source_of_supply: _t.Str = None
-    start_reading: _rq.Money = None
-    tags: list[UpdateExpenseUsingCustomFieldRequestTag] | None = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    taxes: list[UpdateExpenseUsingCustomFieldRequestTax] | None = None
-    vat_treatment: _t.Str = None
-    vehicle_type: _t.Str = None
-    vendor_id: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_expenses as _twins
+    from zbooks.models import _more_expenses as _more
 
+    AddExpenseAttachmentRequest = _more.AddExpenseAttachmentRequest
+    Comment = _more.Comment
+    CreateEmployeeRequest = _more.CreateEmployeeRequest
+    CreateExpenseRequest = _more.CreateExpenseRequest
+    CreateExpenseRequestLineItem = _more.CreateExpenseRequestLineItem
+    CreateExpenseRequestLineItemTag = _more.CreateExpenseRequestLineItemTag
+    CreateExpenseRequestTag = _more.CreateExpenseRequestTag
+    CreateExpenseRequestTax = _more.CreateExpenseRequestTax
+    Document = _more.Document
+    Employee = _more.Employee
+    UpdateExpenseRequest = _more.UpdateExpenseRequest
+    UpdateExpenseRequestLineItem = _more.UpdateExpenseRequestLineItem
+    UpdateExpenseRequestLineItemTag = _more.UpdateExpenseRequestLineItemTag
+    UpdateExpenseRequestTag = _more.UpdateExpenseRequestTag
+    UpdateExpenseRequestTax = _more.UpdateExpenseRequestTax
+    UpdateExpenseUsingCustomFieldRequest = _more.UpdateExpenseUsingCustomFieldRequest
+    UpdateExpenseUsingCustomFieldRequestLineItem = _more.UpdateExpenseUsingCustomFieldRequestLineItem
+    UpdateExpenseUsingCustomFieldRequestLineItemTag = _more.UpdateExpenseUsingCustomFieldRequestLineItemTag
+    UpdateExpenseUsingCustomFieldRequestTag = _more.UpdateExpenseUsingCustomFieldRequestTag
+    UpdateExpenseUsingCustomFieldRequestTax = _more.UpdateExpenseUsingCustomFieldRequestTax
     AddExpenseAttachmentRequestDict = _twins.AddExpenseAttachmentRequestDict
     CreateEmployeeRequestDict = _twins.CreateEmployeeRequestDict
     CreateExpenseRequestDict = _twins.CreateExpenseRequestDict
@@ -510,12 +215,41 @@ if TYPE_CHECKING:
     UpdateExpenseUsingCustomFieldRequestTagDict = _twins.UpdateExpenseUsingCustomFieldRequestTagDict
     UpdateExpenseUsingCustomFieldRequestTaxDict = _twins.UpdateExpenseUsingCustomFieldRequestTaxDict
 else:
+    _MORE = frozenset(
+        {
+            "AddExpenseAttachmentRequest",
+            "Comment",
+            "CreateEmployeeRequest",
+            "CreateExpenseRequest",
+            "CreateExpenseRequestLineItem",
+            "CreateExpenseRequestLineItemTag",
+            "CreateExpenseRequestTag",
+            "CreateExpenseRequestTax",
+            "Document",
+            "Employee",
+            "UpdateExpenseRequest",
+            "UpdateExpenseRequestLineItem",
+            "UpdateExpenseRequestLineItemTag",
+            "UpdateExpenseRequestTag",
+            "UpdateExpenseRequestTax",
+            "UpdateExpenseUsingCustomFieldRequest",
+            "UpdateExpenseUsingCustomFieldRequestLineItem",
+            "UpdateExpenseUsingCustomFieldRequestLineItemTag",
+            "UpdateExpenseUsingCustomFieldRequestTag",
+            "UpdateExpenseUsingCustomFieldRequestTax",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_expenses``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_expenses``, ``...Dict`` twins from
+        ``zbooks.models._dicts_expenses``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_expenses"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_expenses")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -27,384 +26,6 @@ class InvoiceStatus(ZohoEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     UNPAID = "unpaid"
-
-
-class AddInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddInvoiceCommentRequestDict``."""
-
-    description: _t.Str = None
-    payment_expected_date: _rq.Date = None
-    show_comment_to_clients: _t.Bool = None
-
-
-class AddInvoiceOnlinePaymentBankAccountRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddInvoiceOnlinePaymentBankAccountRequestDict``."""
-
-    account_id: _t.Str = None
-    account_number: _t.Str = None
-    account_type: _t.Str = None
-    autobill_client_status: _t.Str = None
-    bank_name: _t.Str = None
-    enable_autobilling: _t.Bool = None
-    first_name: _t.Str = None
-    gateway: _t.Str = None
-    invoice_ids: _t.Str = None
-    last_name: _t.Str = None
-    payment_amount: _rq.Money = None
-    routing_number: _t.Str = None
-
-
-class ApplyCreditsToInvoiceRequestApplyCreditnote(ZohoModel):
-    """Part of a request body. Dict form: ``ApplyCreditsToInvoiceRequestApplyCreditnoteDict``."""
-
-    amount_applied: _rq.Money = None
-    creditnote_id: _t.Str = None
-
-
-class ApplyCreditsToInvoiceRequestInvoicePayment(ZohoModel):
-    """Part of a request body. Dict form: ``ApplyCreditsToInvoiceRequestInvoicePaymentDict``."""
-
-    amount_applied: _rq.Money = None
-    payment_id: _t.Str = None
-
-
-class ApplyCreditsToInvoiceRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ApplyCreditsToInvoiceRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("invoice_payments", "apply_creditnotes",)
-    apply_creditnotes: list[ApplyCreditsToInvoiceRequestApplyCreditnote]
-    invoice_payments: list[ApplyCreditsToInvoiceRequestInvoicePayment]
-
-
-class Comment(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    comment_id: _t.Str = None
-    comment_type: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: _t.ZohoDate = None
-    date_description: _t.Str = None
-    description: _t.Str = None
-    invoice_id: _t.Str = None
-    operation_type: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class CreateInvoiceAsynchronousOnlinePaymentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``CreateInvoiceAsynchronousOnlinePaymentRequestDict``."""
-
-    gateway: _t.Str = None
-    invoice_ids: _t.Str = None
-    payment_amount: _rq.Money = None
-
-
-class CreateInvoiceRequestBatchPayment(ZohoModel):
-    """Part of a request body. Dict form: ``CreateInvoiceRequestBatchPaymentDict``."""
-
-    account_id: _t.Str = None
-    amount: _rq.Money = None
-    payment_mode: _t.Str = None
-
-
-class CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``CreateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class CreateInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``CreateInvoiceRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class CreateInvoiceRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateInvoiceRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateInvoiceRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateInvoiceRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateInvoiceRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateInvoiceRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    bcy_rate: _rq.Money = None
-    bill_id: _t.Str = None
-    bill_item_id: _t.Str = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    discount_amount: _rq.Money = None
-    expense_id: _t.Str = None
-    expense_receipt_name: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    salesorder_item_id: _t.Str = None
-    sat_item_key_code: _t.Str = None
-    tags: list[CreateInvoiceRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-    tax_percentage: _rq.Money = None
-    tax_treatment_code: _t.Str = None
-    tax_type: _t.Str = None
-    tds_tax_id: _t.Str = None
-    time_entry_ids: list[_rq.ReqStr] | None = None
-    unit: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class CreateInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of a request body. Dict form: ``CreateInvoiceRequestPaymentOptionPaymentGatewayDict``."""
-
-    additional_field1: _t.Str = None
-    configured: _t.Bool = None
-    gateway_name: _t.Str = None
-
-
-class CreateInvoiceRequestPaymentOption(ZohoModel):
-    """Part of a request body. Dict form: ``CreateInvoiceRequestPaymentOptionDict``."""
-
-    payment_gateways: list[CreateInvoiceRequestPaymentOptionPaymentGateway] | None = None
-
-
-class CreateInvoiceRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateInvoiceRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateInvoiceRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateInvoiceRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    customer_id: _rq.ReqStr
-    line_items: list[CreateInvoiceRequestLineItem]
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    allow_partial_payments: _t.Bool = None
-    avatax_exempt_no: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    batch_payments: list[CreateInvoiceRequestBatchPayment] | None = None
-    billing_address_id: _t.Str = None
-    cfdi_usage: _t.Str = None
-    contact_persons: list[_rq.ReqStr] | None = None
-    contact_persons_associated: list[CreateInvoiceRequestContactPersonsAssociated] | None = None
-    currency_id: _t.Str = None
-    custom_body: _t.Str = None
-    custom_fields: list[CreateInvoiceRequestCustomField] | None = None
-    custom_subject: _t.Str = None
-    date: _rq.Date = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    expense_id: _t.Str = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    invoice_number: _t.Str = None
-    invoiced_estimate_id: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_options: CreateInvoiceRequestPaymentOption | None = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    place_of_supply: _t.Str = None
-    reason: _t.Str = None
-    recurring_invoice_id: _t.Str = None
-    reference_number: _t.Str = None
-    salesorder_item_id: _t.Str = None
-    salesperson_name: _t.Str = None
-    send: _t.Bool = None
-    shipping_address_id: _t.Str = None
-    shipping_charge: _rq.Money = None
-    tags: list[CreateInvoiceRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    time_entry_ids: list[_rq.ReqStr] | None = None
-    vat_treatment: _t.Str = None
-
-
-class CreateInvoiceSynchronousOnlinePaymentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``CreateInvoiceSynchronousOnlinePaymentRequestDict``."""
-
-    address: _t.Str = None
-    card_number: _t.Str = None
-    card_token: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    cvv: _t.Str = None
-    first_name: _t.Str = None
-    gateway: _t.Str = None
-    invoice_ids: _t.Str = None
-    last_name: _t.Str = None
-    payment_amount: _rq.Money = None
-    state: _t.Str = None
-
-
-class Credit(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    amount_applied: _t.Money = None
-    credited_date: _t.ZohoDate = None
-    creditnote_id: _t.Str = None
-    creditnotes_invoice_id: _t.Str = None
-    creditnotes_number: _t.Str = None
-
-
-class DataCcMailsList(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    email: _t.Str = None
-    user_name: _t.Str = None
-
-
-class DataEmailtemplate(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    email_template_id: _t.Str = None
-    name: _t.Str = None
-    selected: _t.Bool = None
-
-
-class DataFromEmail(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    email: _t.Str = None
-    is_org_email_id: _t.Bool = None
-    organization_contact_id: _t.Str = None
-    selected: _t.Bool = None
-    user_name: _t.Str = None
-
-
-class DataToContact(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    contact_person_id: _t.Str = None
-    email: _t.Str = None
-    first_name: _t.Str = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    selected: _t.Bool = None
-
-
-class Data(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    attach_pdf: _t.Bool = None
-    attachment_name: _t.Str = None
-    bcc_mails: list[_t.Str] | None = None
-    bcc_mails_str: _t.Str = None
-    body: _t.Str = None
-    cc_mails_list: list[DataCcMailsList] | None = None
-    cc_mails_str: _t.Str = None
-    customer_id: _t.Str = None
-    customer_name: _t.Str = None
-    deprecated_placeholders_used: list[_t.Str] | None = None
-    documents: Any = None
-    emailtemplate_documents: list[_t.Str] | None = None
-    emailtemplates: list[DataEmailtemplate] | None = None
-    entity_id: _t.Str = None
-    error_list: list[_t.Str] | None = None
-    file_name: _t.Str = None
-    file_name_without_extension: _t.Str = None
-    from_address: _t.Str = None
-    from_email: _t.Str = None
-    from_emails: list[DataFromEmail] | None = None
-    gateways_associated: _t.Bool = None
-    gateways_configured: _t.Bool = None
-    share_link: _t.Str = None
-    subject: _t.Str = None
-    to_contacts: list[DataToContact] | None = None
-    to_mails_str: _t.Str = None
-
-
-class EmailInvoiceRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailInvoiceRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids",)
-    to_mail_ids: list[_rq.ReqStr]
-    body: _t.Str = None
-    cc_mail_ids: list[_rq.ReqStr] | None = None
-    from_address_id: _t.Str = None
-    send_from_org_email_id: _t.Bool = None
-    subject: _t.Str = None
-
-
-class EmailInvoicesRequestContact(ZohoModel):
-    """Part of a request body. Dict form: ``EmailInvoicesRequestContactDict``."""
-
-    contact_id: _t.Str = None
-    email: _t.Bool = None
-    snail_mail: _t.Bool = None
-
-
-class EmailInvoicesRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``EmailInvoicesRequestDict``."""
-
-    contacts: list[EmailInvoicesRequestContact] | None = None
-
-
-class Error(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    code: _t.Int = None
-    ids: list[_t.Str] | None = None
-    message: _t.Str = None
-
-
-class InfoEmailErrorsInfo(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    ids: Any = None
-    message: _t.Str = None
-
-
-class InfoEmailSuccessInfo(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    message: _t.Str = None
-    sent_count: _t.Int = None
-
-
-class Info(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    code: _t.Int = None
-    email_errors_info: list[InfoEmailErrorsInfo] | None = None
-    email_success_info: InfoEmailSuccessInfo | None = None
 
 
 class InvoiceBillingAddress(ZohoModel):
@@ -636,524 +257,77 @@ class Invoice(ZohoModel):
     write_off_amount: _t.Money = None
 
 
-class MarkInvoiceEinvoicePushedRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``MarkInvoiceEinvoicePushedRequestDict``."""
-
-    ack_date: _rq.Date = None
-    ack_no: _t.Str = None
-    internal_data: _t.Str = None
-    signed_qr_code: _t.Str = None
-    uuid: _t.Str = None
-
-
-class Payment(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
-    description: _t.Str = None
-    exchange_rate: _t.Money = None
-    invoice_id: _t.Str = None
-    invoice_payment_id: _t.Str = None
-    is_single_invoice_payment: _t.Bool = None
-    online_transaction_id: _t.Str = None
-    payment_id: _t.Str = None
-    payment_mode: _t.Str = None
-    payment_number: _t.Int = None
-    reference_number: _t.Str = None
-    tax_amount_withheld: _t.Money = None
-
-
-class PreviewInvoiceCouponsRequestBatchPayment(ZohoModel):
-    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestBatchPaymentDict``."""
-
-    account_id: _t.Str = None
-    amount: _rq.Money = None
-    payment_mode: _t.Str = None
-
-
-class PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class PreviewInvoiceCouponsRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class PreviewInvoiceCouponsRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class PreviewInvoiceCouponsRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class PreviewInvoiceCouponsRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    bcy_rate: _rq.Money = None
-    bill_id: _t.Str = None
-    bill_item_id: _t.Str = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    discount_amount: _rq.Money = None
-    expense_id: _t.Str = None
-    expense_receipt_name: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    salesorder_item_id: _t.Str = None
-    sat_item_key_code: _t.Str = None
-    tags: list[PreviewInvoiceCouponsRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-    tax_percentage: _rq.Money = None
-    tax_treatment_code: _t.Str = None
-    tax_type: _t.Str = None
-    tds_tax_id: _t.Str = None
-    time_entry_ids: list[_rq.ReqStr] | None = None
-    unit: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestPaymentOptionPaymentGatewayDict``."""
-
-    additional_field1: _t.Str = None
-    configured: _t.Bool = None
-    gateway_name: _t.Str = None
-
-
-class PreviewInvoiceCouponsRequestPaymentOption(ZohoModel):
-    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestPaymentOptionDict``."""
-
-    payment_gateways: list[PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway] | None = None
-
-
-class PreviewInvoiceCouponsRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``PreviewInvoiceCouponsRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class PreviewInvoiceCouponsRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``PreviewInvoiceCouponsRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    customer_id: _rq.ReqStr
-    line_items: list[PreviewInvoiceCouponsRequestLineItem]
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    allow_partial_payments: _t.Bool = None
-    avatax_exempt_no: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    batch_payments: list[PreviewInvoiceCouponsRequestBatchPayment] | None = None
-    billing_address_id: _t.Str = None
-    cfdi_usage: _t.Str = None
-    contact_persons: list[_rq.ReqStr] | None = None
-    contact_persons_associated: list[PreviewInvoiceCouponsRequestContactPersonsAssociated] | None = None
-    currency_id: _t.Str = None
-    custom_body: _t.Str = None
-    custom_fields: list[PreviewInvoiceCouponsRequestCustomField] | None = None
-    custom_subject: _t.Str = None
-    date: _rq.Date = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    expense_id: _t.Str = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    invoice_number: _t.Str = None
-    invoiced_estimate_id: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_options: PreviewInvoiceCouponsRequestPaymentOption | None = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    place_of_supply: _t.Str = None
-    reason: _t.Str = None
-    recurring_invoice_id: _t.Str = None
-    reference_number: _t.Str = None
-    salesorder_item_id: _t.Str = None
-    salesperson_name: _t.Str = None
-    send: _t.Bool = None
-    shipping_address_id: _t.Str = None
-    shipping_charge: _rq.Money = None
-    tags: list[PreviewInvoiceCouponsRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    time_entry_ids: list[_rq.ReqStr] | None = None
-    vat_treatment: _t.Str = None
-
-
-class RemindCustomerForInvoicePaymentRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``RemindCustomerForInvoicePaymentRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("cc_mail_ids",)
-    cc_mail_ids: list[_rq.ReqStr]
-    body: _t.Str = None
-    send_from_org_email_id: _t.Bool = None
-    subject: _t.Str = None
-    to_mail_ids: list[_rq.ReqStr] | None = None
-
-
-class ScheduleInvoiceEmailRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``ScheduleInvoiceEmailRequestDict``."""
-
-    schedule_time: _rq.DateTime = None
-
-
-class Template(ZohoModel):
-    """Part of the ``invoices`` module's data."""
-
-    template_id: _t.Str = None
-    template_name: _t.Str = None
-    template_type: _t.Str = None
-
-
-class UpdateInvoiceBillingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateInvoiceBillingAddressRequestDict``."""
-
-    address: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateInvoiceCommentRequestDict``."""
-
-    description: _t.Str = None
-    show_comment_to_clients: _t.Bool = None
-
-
-class UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdateInvoiceRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateInvoiceRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateInvoiceRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    bcy_rate: _rq.Money = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    discount_amount: _rq.Money = None
-    expense_id: _t.Str = None
-    expense_receipt_name: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    tags: list[UpdateInvoiceRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-    tax_percentage: _rq.Money = None
-    tax_treatment_code: _t.Str = None
-    tax_type: _t.Str = None
-    tds_tax_id: _t.Str = None
-    time_entry_ids: list[_rq.ReqStr] | None = None
-    unit: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class UpdateInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceRequestPaymentOptionPaymentGatewayDict``."""
-
-    additional_field1: _t.Str = None
-    configured: _t.Bool = None
-    gateway_name: _t.Str = None
-
-
-class UpdateInvoiceRequestPaymentOption(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceRequestPaymentOptionDict``."""
-
-    payment_gateways: list[UpdateInvoiceRequestPaymentOptionPaymentGateway] | None = None
-
-
-class UpdateInvoiceRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateInvoiceRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateInvoiceRequestDict``."""
-
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    allow_partial_payments: _t.Bool = None
-    avatax_exempt_no: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    cfdi_reference_type: _t.Str = None
-    cfdi_usage: _t.Str = None
-    contact_persons_associated: list[UpdateInvoiceRequestContactPersonsAssociated] | None = None
-    currency_id: _t.Str = None
-    custom_body: _t.Str = None
-    custom_fields: list[UpdateInvoiceRequestCustomField] | None = None
-    custom_subject: _t.Str = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    expense_id: _t.Str = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    invoice_number: _t.Str = None
-    invoiced_estimate_id: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    line_item_id: _t.Str = None
-    line_items: list[UpdateInvoiceRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_options: UpdateInvoiceRequestPaymentOption | None = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    place_of_supply: _t.Str = None
-    reason: _t.Str = None
-    recurring_invoice_id: _t.Str = None
-    reference_invoice_id: _t.Str = None
-    reference_number: _t.Str = None
-    salesorder_item_id: _t.Str = None
-    salesperson_name: _t.Str = None
-    shipping_charge: _rq.Money = None
-    tags: list[UpdateInvoiceRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class UpdateInvoiceShippingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateInvoiceShippingAddressRequestDict``."""
-
-    address: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    state: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_sms_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdateInvoiceUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateInvoiceUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateInvoiceUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    bcy_rate: _rq.Money = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    discount_amount: _rq.Money = None
-    expense_id: _t.Str = None
-    expense_receipt_name: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    tags: list[UpdateInvoiceUsingCustomFieldRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    tax_name: _t.Str = None
-    tax_percentage: _rq.Money = None
-    tax_treatment_code: _t.Str = None
-    tax_type: _t.Str = None
-    tds_tax_id: _t.Str = None
-    time_entry_ids: list[_rq.ReqStr] | None = None
-    unit: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict``."""
-
-    additional_field1: _t.Str = None
-    configured: _t.Bool = None
-    gateway_name: _t.Str = None
-
-
-class UpdateInvoiceUsingCustomFieldRequestPaymentOption(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestPaymentOptionDict``."""
-
-    payment_gateways: list[UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway] | None = None
-
-
-class UpdateInvoiceUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateInvoiceUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateInvoiceUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateInvoiceUsingCustomFieldRequestDict``."""
-
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    allow_partial_payments: _t.Bool = None
-    avatax_exempt_no: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    cfdi_reference_type: _t.Str = None
-    cfdi_usage: _t.Str = None
-    contact_persons_associated: list[UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociated] | None = None
-    currency_id: _t.Str = None
-    custom_body: _t.Str = None
-    custom_fields: list[UpdateInvoiceUsingCustomFieldRequestCustomField] | None = None
-    custom_subject: _t.Str = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    expense_id: _t.Str = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    invoice_number: _t.Str = None
-    invoiced_estimate_id: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    line_item_id: _t.Str = None
-    line_items: list[UpdateInvoiceUsingCustomFieldRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_options: UpdateInvoiceUsingCustomFieldRequestPaymentOption | None = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    place_of_supply: _t.Str = None
-    reason: _t.Str = None
-    recurring_invoice_id: _t.Str = None
-    reference_invoice_id: _t.Str = None
-    reference_number: _t.Str = None
-    salesorder_item_id: _t.Str = None
-    salesperson_name: _t.Str = None
-    shipping_charge: _rq.Money = None
-    tags: list[UpdateInvoiceUsingCustomFieldRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_invoices as _twins
+    from zbooks.models import _more_invoices as _more
 
+    AddInvoiceCommentRequest = _more.AddInvoiceCommentRequest
+    AddInvoiceOnlinePaymentBankAccountRequest = _more.AddInvoiceOnlinePaymentBankAccountRequest
+    ApplyCreditsToInvoiceRequest = _more.ApplyCreditsToInvoiceRequest
+    ApplyCreditsToInvoiceRequestApplyCreditnote = _more.ApplyCreditsToInvoiceRequestApplyCreditnote
+    ApplyCreditsToInvoiceRequestInvoicePayment = _more.ApplyCreditsToInvoiceRequestInvoicePayment
+    Comment = _more.Comment
+    CreateInvoiceAsynchronousOnlinePaymentRequest = _more.CreateInvoiceAsynchronousOnlinePaymentRequest
+    CreateInvoiceRequest = _more.CreateInvoiceRequest
+    CreateInvoiceRequestBatchPayment = _more.CreateInvoiceRequestBatchPayment
+    CreateInvoiceRequestContactPersonsAssociated = _more.CreateInvoiceRequestContactPersonsAssociated
+    CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference = _more.CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference
+    CreateInvoiceRequestCustomField = _more.CreateInvoiceRequestCustomField
+    CreateInvoiceRequestLineItem = _more.CreateInvoiceRequestLineItem
+    CreateInvoiceRequestLineItemTag = _more.CreateInvoiceRequestLineItemTag
+    CreateInvoiceRequestPaymentOption = _more.CreateInvoiceRequestPaymentOption
+    CreateInvoiceRequestPaymentOptionPaymentGateway = _more.CreateInvoiceRequestPaymentOptionPaymentGateway
+    CreateInvoiceRequestTag = _more.CreateInvoiceRequestTag
+    CreateInvoiceSynchronousOnlinePaymentRequest = _more.CreateInvoiceSynchronousOnlinePaymentRequest
+    Credit = _more.Credit
+    Data = _more.Data
+    DataCcMailsList = _more.DataCcMailsList
+    DataEmailtemplate = _more.DataEmailtemplate
+    DataFromEmail = _more.DataFromEmail
+    DataToContact = _more.DataToContact
+    EmailInvoiceRequest = _more.EmailInvoiceRequest
+    EmailInvoicesRequest = _more.EmailInvoicesRequest
+    EmailInvoicesRequestContact = _more.EmailInvoicesRequestContact
+    Error = _more.Error
+    Info = _more.Info
+    InfoEmailErrorsInfo = _more.InfoEmailErrorsInfo
+    InfoEmailSuccessInfo = _more.InfoEmailSuccessInfo
+    MarkInvoiceEinvoicePushedRequest = _more.MarkInvoiceEinvoicePushedRequest
+    Payment = _more.Payment
+    PreviewInvoiceCouponsRequest = _more.PreviewInvoiceCouponsRequest
+    PreviewInvoiceCouponsRequestBatchPayment = _more.PreviewInvoiceCouponsRequestBatchPayment
+    PreviewInvoiceCouponsRequestContactPersonsAssociated = _more.PreviewInvoiceCouponsRequestContactPersonsAssociated
+    PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreference = _more.PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreference
+    PreviewInvoiceCouponsRequestCustomField = _more.PreviewInvoiceCouponsRequestCustomField
+    PreviewInvoiceCouponsRequestLineItem = _more.PreviewInvoiceCouponsRequestLineItem
+    PreviewInvoiceCouponsRequestLineItemTag = _more.PreviewInvoiceCouponsRequestLineItemTag
+    PreviewInvoiceCouponsRequestPaymentOption = _more.PreviewInvoiceCouponsRequestPaymentOption
+    PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway = _more.PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway
+    PreviewInvoiceCouponsRequestTag = _more.PreviewInvoiceCouponsRequestTag
+    RemindCustomerForInvoicePaymentRequest = _more.RemindCustomerForInvoicePaymentRequest
+    ScheduleInvoiceEmailRequest = _more.ScheduleInvoiceEmailRequest
+    Template = _more.Template
+    UpdateInvoiceBillingAddressRequest = _more.UpdateInvoiceBillingAddressRequest
+    UpdateInvoiceCommentRequest = _more.UpdateInvoiceCommentRequest
+    UpdateInvoiceRequest = _more.UpdateInvoiceRequest
+    UpdateInvoiceRequestContactPersonsAssociated = _more.UpdateInvoiceRequestContactPersonsAssociated
+    UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference = _more.UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference
+    UpdateInvoiceRequestCustomField = _more.UpdateInvoiceRequestCustomField
+    UpdateInvoiceRequestLineItem = _more.UpdateInvoiceRequestLineItem
+    UpdateInvoiceRequestLineItemTag = _more.UpdateInvoiceRequestLineItemTag
+    UpdateInvoiceRequestPaymentOption = _more.UpdateInvoiceRequestPaymentOption
+    UpdateInvoiceRequestPaymentOptionPaymentGateway = _more.UpdateInvoiceRequestPaymentOptionPaymentGateway
+    UpdateInvoiceRequestTag = _more.UpdateInvoiceRequestTag
+    UpdateInvoiceShippingAddressRequest = _more.UpdateInvoiceShippingAddressRequest
+    UpdateInvoiceUsingCustomFieldRequest = _more.UpdateInvoiceUsingCustomFieldRequest
+    UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociated = _more.UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociated
+    UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference = _more.UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference
+    UpdateInvoiceUsingCustomFieldRequestCustomField = _more.UpdateInvoiceUsingCustomFieldRequestCustomField
+    UpdateInvoiceUsingCustomFieldRequestLineItem = _more.UpdateInvoiceUsingCustomFieldRequestLineItem
+    UpdateInvoiceUsingCustomFieldRequestLineItemTag = _more.UpdateInvoiceUsingCustomFieldRequestLineItemTag
+    UpdateInvoiceUsingCustomFieldRequestPaymentOption = _more.UpdateInvoiceUsingCustomFieldRequestPaymentOption
+    UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway = _more.UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway
+    UpdateInvoiceUsingCustomFieldRequestTag = _more.UpdateInvoiceUsingCustomFieldRequestTag
     AddInvoiceCommentRequestDict = _twins.AddInvoiceCommentRequestDict
     AddInvoiceOnlinePaymentBankAccountRequestDict = _twins.AddInvoiceOnlinePaymentBankAccountRequestDict
     ApplyCreditsToInvoiceRequestApplyCreditnoteDict = _twins.ApplyCreditsToInvoiceRequestApplyCreditnoteDict
@@ -1209,12 +383,88 @@ if TYPE_CHECKING:
     UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict = _twins.UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict
     UpdateInvoiceUsingCustomFieldRequestTagDict = _twins.UpdateInvoiceUsingCustomFieldRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "AddInvoiceCommentRequest",
+            "AddInvoiceOnlinePaymentBankAccountRequest",
+            "ApplyCreditsToInvoiceRequest",
+            "ApplyCreditsToInvoiceRequestApplyCreditnote",
+            "ApplyCreditsToInvoiceRequestInvoicePayment",
+            "Comment",
+            "CreateInvoiceAsynchronousOnlinePaymentRequest",
+            "CreateInvoiceRequest",
+            "CreateInvoiceRequestBatchPayment",
+            "CreateInvoiceRequestContactPersonsAssociated",
+            "CreateInvoiceRequestContactPersonsAssociatedCommunicationPreference",
+            "CreateInvoiceRequestCustomField",
+            "CreateInvoiceRequestLineItem",
+            "CreateInvoiceRequestLineItemTag",
+            "CreateInvoiceRequestPaymentOption",
+            "CreateInvoiceRequestPaymentOptionPaymentGateway",
+            "CreateInvoiceRequestTag",
+            "CreateInvoiceSynchronousOnlinePaymentRequest",
+            "Credit",
+            "Data",
+            "DataCcMailsList",
+            "DataEmailtemplate",
+            "DataFromEmail",
+            "DataToContact",
+            "EmailInvoiceRequest",
+            "EmailInvoicesRequest",
+            "EmailInvoicesRequestContact",
+            "Error",
+            "Info",
+            "InfoEmailErrorsInfo",
+            "InfoEmailSuccessInfo",
+            "MarkInvoiceEinvoicePushedRequest",
+            "Payment",
+            "PreviewInvoiceCouponsRequest",
+            "PreviewInvoiceCouponsRequestBatchPayment",
+            "PreviewInvoiceCouponsRequestContactPersonsAssociated",
+            "PreviewInvoiceCouponsRequestContactPersonsAssociatedCommunicationPreference",
+            "PreviewInvoiceCouponsRequestCustomField",
+            "PreviewInvoiceCouponsRequestLineItem",
+            "PreviewInvoiceCouponsRequestLineItemTag",
+            "PreviewInvoiceCouponsRequestPaymentOption",
+            "PreviewInvoiceCouponsRequestPaymentOptionPaymentGateway",
+            "PreviewInvoiceCouponsRequestTag",
+            "RemindCustomerForInvoicePaymentRequest",
+            "ScheduleInvoiceEmailRequest",
+            "Template",
+            "UpdateInvoiceBillingAddressRequest",
+            "UpdateInvoiceCommentRequest",
+            "UpdateInvoiceRequest",
+            "UpdateInvoiceRequestContactPersonsAssociated",
+            "UpdateInvoiceRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdateInvoiceRequestCustomField",
+            "UpdateInvoiceRequestLineItem",
+            "UpdateInvoiceRequestLineItemTag",
+            "UpdateInvoiceRequestPaymentOption",
+            "UpdateInvoiceRequestPaymentOptionPaymentGateway",
+            "UpdateInvoiceRequestTag",
+            "UpdateInvoiceShippingAddressRequest",
+            "UpdateInvoiceUsingCustomFieldRequest",
+            "UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociated",
+            "UpdateInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdateInvoiceUsingCustomFieldRequestCustomField",
+            "UpdateInvoiceUsingCustomFieldRequestLineItem",
+            "UpdateInvoiceUsingCustomFieldRequestLineItemTag",
+            "UpdateInvoiceUsingCustomFieldRequestPaymentOption",
+            "UpdateInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway",
+            "UpdateInvoiceUsingCustomFieldRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_invoices``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_invoices``, ``...Dict`` twins from
+        ``zbooks.models._dicts_invoices``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_invoices"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_invoices")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -18,62 +17,6 @@ class ItemStatus(ZohoEnum):
 
     ACTIVE = "active"
     INACTIVE = "inactive"
-
-
-class CreateItemRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateItemRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateItemRequestItemTaxPreference(ZohoModel):
-    """Part of a request body. Dict form: ``CreateItemRequestItemTaxPreferenceDict``."""
-
-    tax_id: _t.Str = None
-    tax_specification: _t.Str = None
-
-
-class CreateItemRequestLocation(ZohoModel):
-    """Part of a request body. Dict form: ``CreateItemRequestLocationDict``."""
-
-    initial_stock: _t.Str = None
-    initial_stock_rate: _rq.Money = None
-    location_id: _t.Str = None
-
-
-class CreateItemRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateItemRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("name", "rate",)
-    name: _rq.ReqStr
-    rate: _rq.ReqMoney
-    account_id: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    custom_fields: list[CreateItemRequestCustomField] | None = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    inventory_account_id: _t.Str = None
-    is_taxable: _t.Bool = None
-    item_tax_preferences: list[CreateItemRequestItemTaxPreference] | None = None
-    item_type: _t.Str = None
-    locations: list[CreateItemRequestLocation] | None = None
-    product_type: _t.Str = None
-    purchase_account_id: _t.Str = None
-    purchase_description: _t.Str = None
-    purchase_rate: _rq.Money = None
-    purchase_tax_exemption_id: _t.Str = None
-    purchase_tax_rule_id: _t.Str = None
-    reorder_level: _t.Str = None
-    sales_tax_rule_id: _t.Str = None
-    sat_item_key_code: _t.Str = None
-    sku: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_percentage: _t.Str = None
-    unitkey_code: _t.Str = None
-    vendor_id: _t.Str = None
 
 
 class ItemCustomField(ZohoModel):
@@ -127,119 +70,22 @@ class Item(ZohoModel):
     unitkey_code: _t.Str = None
 
 
-class UpdateItemRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateItemRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateItemRequestItemTaxPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateItemRequestItemTaxPreferenceDict``."""
-
-    tax_id: _t.Str = None
-    tax_specification: _t.Str = None
-
-
-class UpdateItemRequestLocation(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateItemRequestLocationDict``."""
-
-    initial_stock: _t.Str = None
-    initial_stock_rate: _rq.Money = None
-    location_id: _t.Str = None
-
-
-class UpdateItemRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateItemRequestDict``."""
-
-    account_id: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    custom_fields: list[UpdateItemRequestCustomField] | None = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    inventory_account_id: _t.Str = None
-    is_taxable: _t.Bool = None
-    item_tax_preferences: list[UpdateItemRequestItemTaxPreference] | None = None
-    item_type: _t.Str = None
-    locations: list[UpdateItemRequestLocation] | None = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    purchase_account_id: _t.Str = None
-    purchase_description: _t.Str = None
-    purchase_rate: _rq.Money = None
-    purchase_tax_exemption_id: _t.Str = None
-    purchase_tax_rule_id: _t.Str = None
-    rate: _rq.Money = None
-    reorder_level: _t.Str = None
-    sales_tax_rule_id: _t.Str = None
-    sat_item_key_code: _t.Str = None
-    sku: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_percentage: _t.Str = None
-    unitkey_code: _t.Str = None
-    vendor_id: _t.Str = None
-
-
-class UpdateItemUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateItemUsingCustomFieldRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateItemUsingCustomFieldRequestItemTaxPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateItemUsingCustomFieldRequestItemTaxPreferenceDict``."""
-
-    tax_id: _t.Str = None
-    tax_specification: _t.Str = None
-
-
-class UpdateItemUsingCustomFieldRequestLocation(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateItemUsingCustomFieldRequestLocationDict``."""
-
-    initial_stock: _t.Str = None
-    initial_stock_rate: _rq.Money = None
-    location_id: _t.Str = None
-
-
-class UpdateItemUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateItemUsingCustomFieldRequestDict``."""
-
-    account_id: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    custom_fields: list[UpdateItemUsingCustomFieldRequestCustomField] | None = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    inventory_account_id: _t.Str = None
-    is_taxable: _t.Bool = None
-    item_tax_preferences: list[UpdateItemUsingCustomFieldRequestItemTaxPreference] | None = None
-    item_type: _t.Str = None
-    locations: list[UpdateItemUsingCustomFieldRequestLocation] | None = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    purchase_account_id: _t.Str = None
-    purchase_description: _t.Str = None
-    purchase_rate: _rq.Money = None
-    purchase_tax_exemption_id: _t.Str = None
-    purchase_tax_rule_id: _t.Str = None
-    rate: _rq.Money = None
-    reorder_level: _t.Str = None
-    sales_tax_rule_id: _t.Str = None
-    sat_item_key_code: _t.Str = None
-    sku: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_percentage: _t.Str = None
-    unitkey_code: _t.Str = None
-    vendor_id: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_items as _twins
+    from zbooks.models import _more_items as _more
 
+    CreateItemRequest = _more.CreateItemRequest
+    CreateItemRequestCustomField = _more.CreateItemRequestCustomField
+    CreateItemRequestItemTaxPreference = _more.CreateItemRequestItemTaxPreference
+    CreateItemRequestLocation = _more.CreateItemRequestLocation
+    UpdateItemRequest = _more.UpdateItemRequest
+    UpdateItemRequestCustomField = _more.UpdateItemRequestCustomField
+    UpdateItemRequestItemTaxPreference = _more.UpdateItemRequestItemTaxPreference
+    UpdateItemRequestLocation = _more.UpdateItemRequestLocation
+    UpdateItemUsingCustomFieldRequest = _more.UpdateItemUsingCustomFieldRequest
+    UpdateItemUsingCustomFieldRequestCustomField = _more.UpdateItemUsingCustomFieldRequestCustomField
+    UpdateItemUsingCustomFieldRequestItemTaxPreference = _more.UpdateItemUsingCustomFieldRequestItemTaxPreference
+    UpdateItemUsingCustomFieldRequestLocation = _more.UpdateItemUsingCustomFieldRequestLocation
     CreateItemRequestCustomFieldDict = _twins.CreateItemRequestCustomFieldDict
     CreateItemRequestDict = _twins.CreateItemRequestDict
     CreateItemRequestItemTaxPreferenceDict = _twins.CreateItemRequestItemTaxPreferenceDict
@@ -253,12 +99,33 @@ if TYPE_CHECKING:
     UpdateItemUsingCustomFieldRequestItemTaxPreferenceDict = _twins.UpdateItemUsingCustomFieldRequestItemTaxPreferenceDict
     UpdateItemUsingCustomFieldRequestLocationDict = _twins.UpdateItemUsingCustomFieldRequestLocationDict
 else:
+    _MORE = frozenset(
+        {
+            "CreateItemRequest",
+            "CreateItemRequestCustomField",
+            "CreateItemRequestItemTaxPreference",
+            "CreateItemRequestLocation",
+            "UpdateItemRequest",
+            "UpdateItemRequestCustomField",
+            "UpdateItemRequestItemTaxPreference",
+            "UpdateItemRequestLocation",
+            "UpdateItemUsingCustomFieldRequest",
+            "UpdateItemUsingCustomFieldRequestCustomField",
+            "UpdateItemUsingCustomFieldRequestItemTaxPreference",
+            "UpdateItemUsingCustomFieldRequestLocation",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_items``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_items``, ``...Dict`` twins from
+        ``zbooks.models._dicts_items``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_items"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_items")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,197 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
-
-
-class AddJournalCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddJournalCommentRequestDict``."""
-
-    description: _t.Str = None
-
-
-class ApplyJournalCreditsToBillsRequestInvoice(ZohoModel):
-    """Part of a request body. Dict form: ``ApplyJournalCreditsToBillsRequestInvoiceDict``."""
-
-    amount_applied: _rq.Money = None
-    invoice_id: _t.Str = None
-
-
-class ApplyJournalCreditsToBillsRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``ApplyJournalCreditsToBillsRequestDict``."""
-
-    invoices: list[ApplyJournalCreditsToBillsRequestInvoice] | None = None
-
-
-class ApplyJournalCreditsToInvoicesRequestInvoice(ZohoModel):
-    """Part of a request body. Dict form: ``ApplyJournalCreditsToInvoicesRequestInvoiceDict``."""
-
-    amount_applied: _rq.Money = None
-    invoice_id: _t.Str = None
-
-
-class ApplyJournalCreditsToInvoicesRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``ApplyJournalCreditsToInvoicesRequestDict``."""
-
-    invoices: list[ApplyJournalCreditsToInvoicesRequestInvoice] | None = None
-
-
-class Comment(ZohoModel):
-    """Part of the ``journals`` module's data."""
-
-    comment_id: _t.Str = None
-    comment_type: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: _t.ZohoDate = None
-    description: _t.Str = None
-    operation_type: _t.Str = None
-
-
-class CreateJournalRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateJournalRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateJournalRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateJournalRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateJournalRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateJournalRequestLineItemDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("amount", "debit_or_credit",)
-    amount: _rq.ReqMoney
-    debit_or_credit: _rq.ReqStr
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    customer_id: _t.Str = None
-    description: _t.Str = None
-    line_id: _t.Str = None
-    location_id: _t.Str = None
-    project_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[CreateJournalRequestLineItemTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_authority_name: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_exemption_type: _t.Str = None
-    tax_id: _t.Str = None
-
-
-class CreateJournalRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateJournalRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateJournalRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateJournalRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("journal_date",)
-    journal_date: _rq.ReqDate
-    currency_id: _t.Str = None
-    custom_fields: list[CreateJournalRequestCustomField] | None = None
-    exchange_rate: _rq.Money = None
-    include_in_vat_return: _t.Bool = None
-    is_bas_adjustment: _t.Bool = None
-    journal_type: _t.Str = None
-    line_items: list[CreateJournalRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    product_type: _t.Str = None
-    reference_number: _t.Str = None
-    status: _t.Str = None
-    tags: list[CreateJournalRequestTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_type: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class CreateRecurringJournalRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringJournalRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateRecurringJournalRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringJournalRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateRecurringJournalRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringJournalRequestLineItemDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("amount", "debit_or_credit",)
-    amount: _rq.ReqMoney
-    debit_or_credit: _rq.ReqStr
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    customer_id: _t.Str = None
-    description: _t.Str = None
-    line_id: _t.Str = None
-    location_id: _t.Str = None
-    project_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[CreateRecurringJournalRequestLineItemTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_authority_name: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_exemption_type: _t.Str = None
-    tax_id: _t.Str = None
-
-
-class CreateRecurringJournalRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringJournalRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateRecurringJournalRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRecurringJournalRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("journal_date",)
-    journal_date: _rq.ReqDate
-    currency_id: _t.Str = None
-    custom_fields: list[CreateRecurringJournalRequestCustomField] | None = None
-    exchange_rate: _rq.Money = None
-    include_in_vat_return: _t.Bool = None
-    is_bas_adjustment: _t.Bool = None
-    journal_type: _t.Str = None
-    line_items: list[CreateRecurringJournalRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    product_type: _t.Str = None
-    reference_number: _t.Str = None
-    status: _t.Str = None
-    tags: list[CreateRecurringJournalRequestTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_type: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class Credit(ZohoModel):
-    """Part of the ``journals`` module's data."""
-
-    amount: _t.Money = None
-    balance: _t.Money = None
-    credit_id: _t.Str = None
 
 
 class JournalCustomField(ZohoModel):
@@ -300,137 +113,37 @@ class Journal(ZohoModel):
     vat_treatment: _t.Str = None
 
 
-class UpdateJournalRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateJournalRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateJournalRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateJournalRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateJournalRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateJournalRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    customer_id: _t.Str = None
-    debit_or_credit: _t.Str = None
-    description: _t.Str = None
-    line_id: _t.Str = None
-    location_id: _t.Str = None
-    project_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[UpdateJournalRequestLineItemTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_authority_name: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_exemption_type: _t.Str = None
-    tax_id: _t.Str = None
-
-
-class UpdateJournalRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateJournalRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateJournalRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateJournalRequestDict``."""
-
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateJournalRequestCustomField] | None = None
-    exchange_rate: _rq.Money = None
-    include_in_vat_return: _t.Bool = None
-    is_bas_adjustment: _t.Bool = None
-    journal_date: _rq.Date = None
-    journal_type: _t.Str = None
-    line_items: list[UpdateJournalRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    product_type: _t.Str = None
-    reference_number: _t.Str = None
-    tags: list[UpdateJournalRequestTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_type: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class UpdateRecurringJournalRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringJournalRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateRecurringJournalRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringJournalRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringJournalRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringJournalRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    customer_id: _t.Str = None
-    debit_or_credit: _t.Str = None
-    description: _t.Str = None
-    line_id: _t.Str = None
-    location_id: _t.Str = None
-    project_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[UpdateRecurringJournalRequestLineItemTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_authority_name: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_exemption_type: _t.Str = None
-    tax_id: _t.Str = None
-
-
-class UpdateRecurringJournalRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringJournalRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringJournalRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRecurringJournalRequestDict``."""
-
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateRecurringJournalRequestCustomField] | None = None
-    exchange_rate: _rq.Money = None
-    include_in_vat_return: _t.Bool = None
-    is_bas_adjustment: _t.Bool = None
-    journal_date: _rq.Date = None
-    journal_type: _t.Str = None
-    line_items: list[UpdateRecurringJournalRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    product_type: _t.Str = None
-    reference_number: _t.Str = None
-    tags: list[UpdateRecurringJournalRequestTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_type: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_journals as _twins
+    from zbooks.models import _more_journals as _more
 
+    AddJournalCommentRequest = _more.AddJournalCommentRequest
+    ApplyJournalCreditsToBillsRequest = _more.ApplyJournalCreditsToBillsRequest
+    ApplyJournalCreditsToBillsRequestInvoice = _more.ApplyJournalCreditsToBillsRequestInvoice
+    ApplyJournalCreditsToInvoicesRequest = _more.ApplyJournalCreditsToInvoicesRequest
+    ApplyJournalCreditsToInvoicesRequestInvoice = _more.ApplyJournalCreditsToInvoicesRequestInvoice
+    Comment = _more.Comment
+    CreateJournalRequest = _more.CreateJournalRequest
+    CreateJournalRequestCustomField = _more.CreateJournalRequestCustomField
+    CreateJournalRequestLineItem = _more.CreateJournalRequestLineItem
+    CreateJournalRequestLineItemTag = _more.CreateJournalRequestLineItemTag
+    CreateJournalRequestTag = _more.CreateJournalRequestTag
+    CreateRecurringJournalRequest = _more.CreateRecurringJournalRequest
+    CreateRecurringJournalRequestCustomField = _more.CreateRecurringJournalRequestCustomField
+    CreateRecurringJournalRequestLineItem = _more.CreateRecurringJournalRequestLineItem
+    CreateRecurringJournalRequestLineItemTag = _more.CreateRecurringJournalRequestLineItemTag
+    CreateRecurringJournalRequestTag = _more.CreateRecurringJournalRequestTag
+    Credit = _more.Credit
+    UpdateJournalRequest = _more.UpdateJournalRequest
+    UpdateJournalRequestCustomField = _more.UpdateJournalRequestCustomField
+    UpdateJournalRequestLineItem = _more.UpdateJournalRequestLineItem
+    UpdateJournalRequestLineItemTag = _more.UpdateJournalRequestLineItemTag
+    UpdateJournalRequestTag = _more.UpdateJournalRequestTag
+    UpdateRecurringJournalRequest = _more.UpdateRecurringJournalRequest
+    UpdateRecurringJournalRequestCustomField = _more.UpdateRecurringJournalRequestCustomField
+    UpdateRecurringJournalRequestLineItem = _more.UpdateRecurringJournalRequestLineItem
+    UpdateRecurringJournalRequestLineItemTag = _more.UpdateRecurringJournalRequestLineItemTag
+    UpdateRecurringJournalRequestTag = _more.UpdateRecurringJournalRequestTag
     AddJournalCommentRequestDict = _twins.AddJournalCommentRequestDict
     ApplyJournalCreditsToBillsRequestDict = _twins.ApplyJournalCreditsToBillsRequestDict
     ApplyJournalCreditsToBillsRequestInvoiceDict = _twins.ApplyJournalCreditsToBillsRequestInvoiceDict
@@ -457,12 +170,48 @@ if TYPE_CHECKING:
     UpdateRecurringJournalRequestLineItemTagDict = _twins.UpdateRecurringJournalRequestLineItemTagDict
     UpdateRecurringJournalRequestTagDict = _twins.UpdateRecurringJournalRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "AddJournalCommentRequest",
+            "ApplyJournalCreditsToBillsRequest",
+            "ApplyJournalCreditsToBillsRequestInvoice",
+            "ApplyJournalCreditsToInvoicesRequest",
+            "ApplyJournalCreditsToInvoicesRequestInvoice",
+            "Comment",
+            "CreateJournalRequest",
+            "CreateJournalRequestCustomField",
+            "CreateJournalRequestLineItem",
+            "CreateJournalRequestLineItemTag",
+            "CreateJournalRequestTag",
+            "CreateRecurringJournalRequest",
+            "CreateRecurringJournalRequestCustomField",
+            "CreateRecurringJournalRequestLineItem",
+            "CreateRecurringJournalRequestLineItemTag",
+            "CreateRecurringJournalRequestTag",
+            "Credit",
+            "UpdateJournalRequest",
+            "UpdateJournalRequestCustomField",
+            "UpdateJournalRequestLineItem",
+            "UpdateJournalRequestLineItemTag",
+            "UpdateJournalRequestTag",
+            "UpdateRecurringJournalRequest",
+            "UpdateRecurringJournalRequestCustomField",
+            "UpdateRecurringJournalRequestLineItem",
+            "UpdateRecurringJournalRequestLineItemTag",
+            "UpdateRecurringJournalRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_journals``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_journals``, ``...Dict`` twins from
+        ``zbooks.models._dicts_journals``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_journals"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_journals")
             if hasattr(twins, name):
                 return getattr(twins, name)

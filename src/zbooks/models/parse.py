@@ -10,11 +10,13 @@ data is lost and the caller can still see the odd value).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
 from zbooks.models.base import ZohoModel
 
@@ -77,4 +79,56 @@ def parse_record(model: type[M], item: Any) -> M:
     return record
 
 
-__all__ = ["parse_record", "parse_records"]
+@dataclass(frozen=True)
+class ParsedPage(Generic[M]):
+    """A list page validated straight from the response bytes."""
+
+    items: list[M]
+    page_context: dict[str, Any] | None
+
+
+@cache
+def _page_adapter(model: type[ZohoModel], key: str) -> TypeAdapter[dict[str, Any]]:
+    """One validator for a whole envelope ``{"code": 0, key: [...], "page_context": {...}}``.
+
+    Other envelope keys (``message``) are ignored; ``code`` is read so that an error Zoho
+    sends with HTTP 200 is never mistaken for an empty page."""
+    fields: dict[str, Any] = {
+        "code": int,
+        key: list[model],  # type: ignore[valid-type]
+        "page_context": dict[str, Any],
+    }
+    make_typed_dict: Any = TypedDict  # a TypedDict with a run-time key
+    envelope = make_typed_dict(f"{model.__name__}Page", fields, total=False)
+    adapter: TypeAdapter[dict[str, Any]] = TypeAdapter(envelope)
+    return adapter
+
+
+def page_decoder(model: type[M], key: str) -> Callable[[bytes], ParsedPage[M] | None]:
+    """Parse a list response's bytes into ``model`` records in one pydantic-core pass.
+
+    pydantic-core reads the JSON itself, so a page never exists as Python dicts next to
+    its models (less CPU and a lower peak than ``json.loads`` + ``validate_python``).
+    Money parses as exactly as before: a JSON number becomes ``Decimal(str(float))``,
+    the digits Zoho wrote for any amount of up to 15 significant digits
+    (``tests/sdk/test_page_decoding.py``). ``None`` means "not this way": the page has
+    a record that does not validate (or is not a success envelope), and the caller
+    falls back to ``json.loads`` and the record-by-record lenient path for that page
+    alone.
+    """
+    adapter = _page_adapter(model, key)
+
+    def decode(content: bytes) -> ParsedPage[M] | None:
+        try:
+            envelope = adapter.validate_json(content)
+        except ValidationError:
+            return None
+        if envelope.get("code", 0) != 0 or key not in envelope:
+            return None
+        items: list[M] = envelope[key]
+        return ParsedPage(items=items, page_context=envelope.get("page_context"))
+
+    return decode
+
+
+__all__ = ["ParsedPage", "page_decoder", "parse_record", "parse_records"]

@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -55,43 +54,6 @@ class UpdatePricebookRequestPricingScheme(ZohoEnum):
     VOLUME = "volume"
 
 
-class CreatePricebookRequestPricebookItemPriceBracket(ZohoModel):
-    """Part of a request body. Dict form: ``CreatePricebookRequestPricebookItemPriceBracketDict``."""
-
-    end_quantity: _rq.Money = None
-    pricebook_discount: _rq.Discount = None
-    pricebook_rate: _rq.Money = None
-    start_quantity: _rq.Money = None
-
-
-class CreatePricebookRequestPricebookItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreatePricebookRequestPricebookItemDict``."""
-
-    item_id: _t.Str = None
-    price_brackets: list[CreatePricebookRequestPricebookItemPriceBracket] | None = None
-    pricebook_discount: _rq.Discount = None
-    pricebook_rate: _rq.Money = None
-    pricing_scheme: Annotated[CreatePricebookRequestPricebookItemPricingScheme | str | None, Field(union_mode='left_to_right')] = None
-
-
-class CreatePricebookRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreatePricebookRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("name", "pricebook_type", "sales_or_purchase_type",)
-    name: _rq.ReqStr
-    pricebook_type: _rq.ReqStr
-    sales_or_purchase_type: _rq.ReqStr
-    currency_id: _t.Str = None
-    decimal_place: _t.Int = None
-    description: _t.Str = None
-    is_increase: _t.Bool = None
-    percentage: _rq.Money = None
-    pricebook_items: list[CreatePricebookRequestPricebookItem] | None = None
-    pricebook_rate: _rq.Money = None
-    pricing_scheme: Annotated[CreatePricebookRequestPricingScheme | str | None, Field(union_mode='left_to_right')] = None
-    rounding_type: _t.Str = None
-
-
 class PriceBookPricebookItemPriceBracket(ZohoModel):
     """Part of the ``price_lists`` module's data."""
 
@@ -134,47 +96,16 @@ class PriceBook(ZohoModel):
     status: _t.Str = None
 
 
-class UpdatePricebookRequestPricebookItemPriceBracket(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePricebookRequestPricebookItemPriceBracketDict``."""
-
-    end_quantity: _rq.Money = None
-    pricebook_discount: _rq.Discount = None
-    pricebook_item_id: _t.Str = None
-    pricebook_rate: _rq.Money = None
-    start_quantity: _rq.Money = None
-
-
-class UpdatePricebookRequestPricebookItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePricebookRequestPricebookItemDict``."""
-
-    item_id: _t.Str = None
-    price_brackets: list[UpdatePricebookRequestPricebookItemPriceBracket] | None = None
-    pricebook_discount: _rq.Discount = None
-    pricebook_item_id: _t.Str = None
-    pricebook_rate: _rq.Money = None
-    pricing_scheme: Annotated[UpdatePricebookRequestPricebookItemPricingScheme | str | None, Field(union_mode='left_to_right')] = None
-
-
-class UpdatePricebookRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdatePricebookRequestDict``."""
-
-    currency_id: _t.Str = None
-    decimal_place: _t.Int = None
-    description: _t.Str = None
-    is_increase: _t.Bool = None
-    name: _t.Str = None
-    percentage: _rq.Money = None
-    pricebook_items: list[UpdatePricebookRequestPricebookItem] | None = None
-    pricebook_rate: _rq.Money = None
-    pricebook_type: _t.Str = None
-    pricing_scheme: Annotated[UpdatePricebookRequestPricingScheme | str | None, Field(union_mode='left_to_right')] = None
-    rounding_type: _t.Str = None
-    sales_or_purchase_type: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_price_lists as _twins
+    from zbooks.models import _more_price_lists as _more
 
+    CreatePricebookRequest = _more.CreatePricebookRequest
+    CreatePricebookRequestPricebookItem = _more.CreatePricebookRequestPricebookItem
+    CreatePricebookRequestPricebookItemPriceBracket = _more.CreatePricebookRequestPricebookItemPriceBracket
+    UpdatePricebookRequest = _more.UpdatePricebookRequest
+    UpdatePricebookRequestPricebookItem = _more.UpdatePricebookRequestPricebookItem
+    UpdatePricebookRequestPricebookItemPriceBracket = _more.UpdatePricebookRequestPricebookItemPriceBracket
     CreatePricebookRequestDict = _twins.CreatePricebookRequestDict
     CreatePricebookRequestPricebookItemDict = _twins.CreatePricebookRequestPricebookItemDict
     CreatePricebookRequestPricebookItemPriceBracketDict = _twins.CreatePricebookRequestPricebookItemPriceBracketDict
@@ -182,12 +113,27 @@ if TYPE_CHECKING:
     UpdatePricebookRequestPricebookItemDict = _twins.UpdatePricebookRequestPricebookItemDict
     UpdatePricebookRequestPricebookItemPriceBracketDict = _twins.UpdatePricebookRequestPricebookItemPriceBracketDict
 else:
+    _MORE = frozenset(
+        {
+            "CreatePricebookRequest",
+            "CreatePricebookRequestPricebookItem",
+            "CreatePricebookRequestPricebookItemPriceBracket",
+            "UpdatePricebookRequest",
+            "UpdatePricebookRequestPricebookItem",
+            "UpdatePricebookRequestPricebookItemPriceBracket",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_price_lists``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_price_lists``, ``...Dict`` twins from
+        ``zbooks.models._dicts_price_lists``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_price_lists"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_price_lists")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,138 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
-
-
-class AddProjectCommentRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddProjectCommentRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("description",)
-    description: _rq.ReqStr
-
-
-class AddProjectTaskRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddProjectTaskRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("task_name",)
-    task_name: _rq.ReqStr
-    budget_hours: _t.Str = None
-    description: _t.Str = None
-    rate: _rq.Money = None
-
-
-class AddProjectUserRequestUser(ZohoModel):
-    """Part of a request body. Dict form: ``AddProjectUserRequestUserDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("user_id",)
-    user_id: _rq.ReqStr
-
-
-class AddProjectUserRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddProjectUserRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("cost_rate",)
-    cost_rate: _rq.ReqMoney
-    users: list[AddProjectUserRequestUser] | None = None
-
-
-class CloneProjectRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CloneProjectRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("project_name",)
-    project_name: _rq.ReqStr
-    description: _t.Str = None
-
-
-class Comment(ZohoModel):
-    """Part of the ``projects`` module's data."""
-
-    comment_id: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: _t.Str = None
-    date_description: _t.Str = None
-    description: _t.Str = None
-    is_current_user: _t.Bool = None
-    project_id: _t.Str = None
-    time: _t.Str = None
-
-
-class CreateProjectRequestTask(ZohoModel):
-    """Part of a request body. Dict form: ``CreateProjectRequestTaskDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("task_name",)
-    task_name: _rq.ReqStr
-    budget_hours: _t.Str = None
-    description: _t.Str = None
-    rate: _t.Str = None
-
-
-class CreateProjectRequestUser(ZohoModel):
-    """Part of a request body. Dict form: ``CreateProjectRequestUserDict``."""
-
-    billed_hours: _t.Str = None
-    budget_hours: _t.Str = None
-    cost_rate: _rq.Money = None
-    email: _t.Str = None
-    is_current_user: _t.Bool = None
-    rate: _rq.Money = None
-    status: _t.Str = None
-    total_hours: _t.Str = None
-    un_billed_hours: _t.Str = None
-    user_id: _t.Str = None
-    user_name: _t.Str = None
-    user_role: _t.Str = None
-
-
-class CreateProjectRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateProjectRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("project_name", "customer_id", "billing_type", "user_id",)
-    billing_type: _rq.ReqStr
-    customer_id: _rq.ReqStr
-    project_name: _rq.ReqStr
-    user_id: _rq.ReqStr
-    budget_amount: _rq.Money = None
-    budget_hours: _t.Str = None
-    budget_type: _t.Str = None
-    cost_budget_amount: _rq.Money = None
-    currency_id: _t.Str = None
-    description: _t.Str = None
-    rate: _rq.Money = None
-    tasks: list[CreateProjectRequestTask] | None = None
-    users: list[CreateProjectRequestUser] | None = None
-
-
-class InviteProjectUserRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``InviteProjectUserRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("user_name", "email",)
-    email: _rq.ReqStr
-    user_name: _rq.ReqStr
-    budget_hours: _t.Str = None
-    cost_rate: _rq.Money = None
-    rate: _rq.Money = None
-    user_role: _t.Str = None
-
-
-class Invoice(ZohoModel):
-    """Part of the ``projects`` module's data."""
-
-    balance: _t.Money = None
-    created_time: _t.ZohoDateTime = None
-    customer_name: _t.Str = None
-    date: _t.Str = None
-    due_date: _t.Str = None
-    invoice_id: _t.Str = None
-    invoice_number: _t.Str = None
-    reference_number: _t.Str = None
-    status: _t.Str = None
-    total: _t.Money = None
 
 
 class ProjectTask(ZohoModel):
@@ -205,149 +77,31 @@ class Project(ZohoModel):
     users: list[ProjectUser] | None = None
 
 
-class Task(ZohoModel):
-    """Part of the ``projects`` module's data."""
-
-    billed_hours: _t.Str = None
-    currency_id: _t.Str = None
-    customer_id: _t.Str = None
-    customer_name: _t.Str = None
-    description: _t.Str = None
-    is_billable: _t.Bool = None
-    log_time: Any = None
-    project_id: _t.Str = None
-    project_name: _t.Str = None
-    rate: _t.Money = None
-    status: _t.Str = None
-    task_id: _t.Str = None
-    task_name: _t.Str = None
-    un_billed_hours: _t.Str = None
-
-
-class UpdateProjectRequestTask(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateProjectRequestTaskDict``."""
-
-    budget_hours: _t.Str = None
-    description: _t.Str = None
-    rate: _t.Str = None
-    task_name: _t.Str = None
-
-
-class UpdateProjectRequestUser(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateProjectRequestUserDict``."""
-
-    billed_hours: _t.Str = None
-    budget_hours: _t.Str = None
-    cost_rate: _rq.Money = None
-    email: _t.Str = None
-    is_current_user: _t.Bool = None
-    rate: _rq.Money = None
-    status: _t.Str = None
-    total_hours: _t.Str = None
-    un_billed_hours: _t.Str = None
-    user_id: _t.Str = None
-    user_name: _t.Str = None
-    user_role: _t.Str = None
-
-
-class UpdateProjectRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateProjectRequestDict``."""
-
-    billing_type: _t.Str = None
-    budget_amount: _rq.Money = None
-    budget_hours: _t.Str = None
-    budget_type: _t.Str = None
-    cost_budget_amount: _rq.Money = None
-    currency_id: _t.Str = None
-    customer_id: _t.Str = None
-    description: _t.Str = None
-    project_name: _t.Str = None
-    rate: _rq.Money = None
-    tasks: list[UpdateProjectRequestTask] | None = None
-    user_id: _t.Str = None
-    users: list[UpdateProjectRequestUser] | None = None
-
-
-class UpdateProjectTaskRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateProjectTaskRequestDict``."""
-
-    budget_hours: _t.Str = None
-    description: _t.Str = None
-    rate: _rq.Money = None
-    task_name: _t.Str = None
-
-
-class UpdateProjectUserRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateProjectUserRequestDict``."""
-
-    budget_hours: _t.Str = None
-    cost_rate: _rq.Money = None
-    rate: _rq.Money = None
-    user_name: _t.Str = None
-    user_role: _t.Str = None
-
-
-class UpdateProjectsUsingCustomFieldRequestTask(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateProjectsUsingCustomFieldRequestTaskDict``."""
-
-    budget_hours: _t.Str = None
-    description: _t.Str = None
-    rate: _t.Str = None
-    task_name: _t.Str = None
-
-
-class UpdateProjectsUsingCustomFieldRequestUser(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateProjectsUsingCustomFieldRequestUserDict``."""
-
-    billed_hours: _t.Str = None
-    budget_hours: _t.Str = None
-    cost_rate: _rq.Money = None
-    email: _t.Str = None
-    is_current_user: _t.Bool = None
-    rate: _rq.Money = None
-    status: _t.Str = None
-    total_hours: _t.Str = None
-    un_billed_hours: _t.Str = None
-    user_id: _t.Str = None
-    user_name: _t.Str = None
-    user_role: _t.Str = None
-
-
-class UpdateProjectsUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateProjectsUsingCustomFieldRequestDict``."""
-
-    billing_type: _t.Str = None
-    budget_amount: _rq.Money = None
-    budget_hours: _t.Str = None
-    budget_type: _t.Str = None
-    cost_budget_amount: _rq.Money = None
-    currency_id: _t.Str = None
-    customer_id: _t.Str = None
-    description: _t.Str = None
-    project_name: _t.Str = None
-    rate: _rq.Money = None
-    tasks: list[UpdateProjectsUsingCustomFieldRequestTask] | None = None
-    user_id: _t.Str = None
-    users: list[UpdateProjectsUsingCustomFieldRequestUser] | None = None
-
-
-class User(ZohoModel):
-    """Part of the ``projects`` module's data."""
-
-    budget_hours: _t.Str = None
-    cost_rate: _t.Money = None
-    email: _t.Str = None
-    is_current_user: _t.Bool = None
-    rate: _t.Money = None
-    status: _t.Str = None
-    user_id: _t.Str = None
-    user_name: _t.Str = None
-    user_role: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_projects as _twins
+    from zbooks.models import _more_projects as _more
 
+    AddProjectCommentRequest = _more.AddProjectCommentRequest
+    AddProjectTaskRequest = _more.AddProjectTaskRequest
+    AddProjectUserRequest = _more.AddProjectUserRequest
+    AddProjectUserRequestUser = _more.AddProjectUserRequestUser
+    CloneProjectRequest = _more.CloneProjectRequest
+    Comment = _more.Comment
+    CreateProjectRequest = _more.CreateProjectRequest
+    CreateProjectRequestTask = _more.CreateProjectRequestTask
+    CreateProjectRequestUser = _more.CreateProjectRequestUser
+    InviteProjectUserRequest = _more.InviteProjectUserRequest
+    Invoice = _more.Invoice
+    Task = _more.Task
+    UpdateProjectRequest = _more.UpdateProjectRequest
+    UpdateProjectRequestTask = _more.UpdateProjectRequestTask
+    UpdateProjectRequestUser = _more.UpdateProjectRequestUser
+    UpdateProjectTaskRequest = _more.UpdateProjectTaskRequest
+    UpdateProjectUserRequest = _more.UpdateProjectUserRequest
+    UpdateProjectsUsingCustomFieldRequest = _more.UpdateProjectsUsingCustomFieldRequest
+    UpdateProjectsUsingCustomFieldRequestTask = _more.UpdateProjectsUsingCustomFieldRequestTask
+    UpdateProjectsUsingCustomFieldRequestUser = _more.UpdateProjectsUsingCustomFieldRequestUser
+    User = _more.User
     AddProjectCommentRequestDict = _twins.AddProjectCommentRequestDict
     AddProjectTaskRequestDict = _twins.AddProjectTaskRequestDict
     AddProjectUserRequestDict = _twins.AddProjectUserRequestDict
@@ -366,12 +120,42 @@ if TYPE_CHECKING:
     UpdateProjectsUsingCustomFieldRequestTaskDict = _twins.UpdateProjectsUsingCustomFieldRequestTaskDict
     UpdateProjectsUsingCustomFieldRequestUserDict = _twins.UpdateProjectsUsingCustomFieldRequestUserDict
 else:
+    _MORE = frozenset(
+        {
+            "AddProjectCommentRequest",
+            "AddProjectTaskRequest",
+            "AddProjectUserRequest",
+            "AddProjectUserRequestUser",
+            "CloneProjectRequest",
+            "Comment",
+            "CreateProjectRequest",
+            "CreateProjectRequestTask",
+            "CreateProjectRequestUser",
+            "InviteProjectUserRequest",
+            "Invoice",
+            "Task",
+            "UpdateProjectRequest",
+            "UpdateProjectRequestTask",
+            "UpdateProjectRequestUser",
+            "UpdateProjectTaskRequest",
+            "UpdateProjectUserRequest",
+            "UpdateProjectsUsingCustomFieldRequest",
+            "UpdateProjectsUsingCustomFieldRequestTask",
+            "UpdateProjectsUsingCustomFieldRequestUser",
+            "User",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_projects``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_projects``, ``...Dict`` twins from
+        ``zbooks.models._dicts_projects``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_projects"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_projects")
             if hasattr(twins, name):
                 return getattr(twins, name)

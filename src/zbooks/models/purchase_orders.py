@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -81,174 +80,6 @@ class PurchaseOrderStatus(ZohoEnum):
     TO_BE_RECEIVED = "to_be_received"
     TO_BE_BILLED = "to_be_billed"
     IN_TRANSIT = "in_transit"
-
-
-class AddPurchaseOrderCommentRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddPurchaseOrderCommentRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("description", "expected_delivery_date",)
-    description: _rq.ReqStr
-    expected_delivery_date: _rq.ReqDate
-
-
-class Comment(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
-
-    comment_id: _t.Str = None
-    comment_type: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: _t.ZohoDate = None
-    date_description: _t.Str = None
-    description: _t.Str = None
-    operation_type: _t.Str = None
-    purchaseorder_id: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class CreatePurchaseOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class CreatePurchaseOrderRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class CreatePurchaseOrderRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class CreatePurchaseOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestLineItemItemCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class CreatePurchaseOrderRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreatePurchaseOrderRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    item_custom_fields: list[CreatePurchaseOrderRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[CreatePurchaseOrderRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class CreatePurchaseOrderRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreatePurchaseOrderRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreatePurchaseOrderRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreatePurchaseOrderRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "line_items",)
-    line_items: list[CreatePurchaseOrderRequestLineItem]
-    vendor_id: _rq.ReqStr
-    attention: _t.Str = None
-    billing_address_id: _t.Str = None
-    contact_persons_associated: list[CreatePurchaseOrderRequestContactPersonsAssociated] | None = None
-    crm_custom_reference_id: _t.Str = None
-    crm_owner_id: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[CreatePurchaseOrderRequestCustomField] | None = None
-    date: _rq.Date = None
-    delivery_customer_id: _t.Str = None
-    delivery_date: _rq.Date = None
-    delivery_org_address_id: _t.Str = None
-    destination_of_supply: _t.Str = None
-    discount: _rq.Discount = None
-    discount_account_id: _t.Str = None
-    documents: list[CreatePurchaseOrderRequestDocument] | None = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_update_customer: _t.Str = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    notes_default: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    purchaseorder_number: _t.Str = None
-    reference_number: _t.Str = None
-    salesorder_id: _t.Str = None
-    ship_via: _t.Str = None
-    source_of_supply: _t.Str = None
-    tags: list[CreatePurchaseOrderRequestTag] | None = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    terms_default: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class EmailPurchaseOrderRequestMailDocument(ZohoModel):
-    """Part of a request body. Dict form: ``EmailPurchaseOrderRequestMailDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class EmailPurchaseOrderRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailPurchaseOrderRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "body",)
-    body: _rq.ReqStr
-    to_mail_ids: list[_rq.ReqStr]
-    bcc_mail_ids: list[_rq.ReqStr] | None = None
-    cc_mail_ids: list[_rq.ReqStr] | None = None
-    from_address_id: _t.Str = None
-    mail_documents: list[EmailPurchaseOrderRequestMailDocument] | None = None
-    send_from_org_email_id: _t.Bool = None
-    subject: _t.Str = None
 
 
 class PurchaseOrderAcquisitionVatSummary(ZohoModel):
@@ -479,281 +310,44 @@ class PurchaseOrder(ZohoModel):
     vendor_name: _t.Str = None
 
 
-class Template(ZohoModel):
-    """Part of the ``purchase_orders`` module's data."""
-
-    template_id: _t.Str = None
-    template_name: _t.Str = None
-    template_type: _t.Str = None
-
-
-class UpdatePurchaseOrderBillingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdatePurchaseOrderBillingAddressRequestDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    is_update_customer: _t.Str = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdatePurchaseOrderCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdatePurchaseOrderCommentRequestDict``."""
-
-    description: _t.Str = None
-    expected_delivery_date: _rq.Date = None
-
-
-class UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdatePurchaseOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdatePurchaseOrderRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdatePurchaseOrderRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class UpdatePurchaseOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestLineItemItemCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class UpdatePurchaseOrderRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdatePurchaseOrderRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    item_custom_fields: list[UpdatePurchaseOrderRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[UpdatePurchaseOrderRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class UpdatePurchaseOrderRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdatePurchaseOrderRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdatePurchaseOrderRequestDict``."""
-
-    attention: _t.Str = None
-    billing_address_id: _t.Str = None
-    contact_persons_associated: list[UpdatePurchaseOrderRequestContactPersonsAssociated] | None = None
-    crm_custom_reference_id: _t.Str = None
-    crm_owner_id: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdatePurchaseOrderRequestCustomField] | None = None
-    date: _rq.Date = None
-    delivery_customer_id: _t.Str = None
-    delivery_date: _rq.Date = None
-    delivery_org_address_id: _t.Str = None
-    destination_of_supply: _t.Str = None
-    discount: _rq.Discount = None
-    discount_account_id: _t.Str = None
-    documents: list[UpdatePurchaseOrderRequestDocument] | None = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_update_customer: _t.Str = None
-    line_items: list[UpdatePurchaseOrderRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    notes_default: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    purchaseorder_number: _t.Str = None
-    reference_number: _t.Str = None
-    salesorder_id: _t.Str = None
-    ship_via: _t.Str = None
-    source_of_supply: _t.Str = None
-    tags: list[UpdatePurchaseOrderRequestTag] | None = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    terms_default: _t.Str = None
-    vat_treatment: _t.Str = None
-    vendor_id: _t.Str = None
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    item_custom_fields: list[UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdatePurchaseOrderUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdatePurchaseOrderUsingCustomFieldRequestDict``."""
-
-    attention: _t.Str = None
-    billing_address_id: _t.Str = None
-    contact_persons_associated: list[UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated] | None = None
-    crm_custom_reference_id: _t.Str = None
-    crm_owner_id: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdatePurchaseOrderUsingCustomFieldRequestCustomField] | None = None
-    date: _rq.Date = None
-    delivery_customer_id: _t.Str = None
-    delivery_date: _rq.Date = None
-    delivery_org_address_id: _t.Str = None
-    destination_of_supply: _t.Str = None
-    discount: _rq.Discount = None
-    discount_account_id: _t.Str = None
-    documents: list[UpdatePurchaseOrderUsingCustomFieldRequestDocument] | None = None
-    due_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_update_customer: _t.Str = None
-    line_items: list[UpdatePurchaseOrderUsingCustomFieldRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    notes_default: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    purchaseorder_number: _t.Str = None
-    reference_number: _t.Str = None
-    salesorder_id: _t.Str = None
-    ship_via: _t.Str = None
-    source_of_supply: _t.Str = None
-    tags: list[UpdatePurchaseOrderUsingCustomFieldRequestTag] | None = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    terms_default: _t.Str = None
-    vat_treatment: _t.Str = None
-    vendor_id: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_purchase_orders as _twins
+    from zbooks.models import _more_purchase_orders as _more
 
+    AddPurchaseOrderCommentRequest = _more.AddPurchaseOrderCommentRequest
+    Comment = _more.Comment
+    CreatePurchaseOrderRequest = _more.CreatePurchaseOrderRequest
+    CreatePurchaseOrderRequestContactPersonsAssociated = _more.CreatePurchaseOrderRequestContactPersonsAssociated
+    CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference = _more.CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference
+    CreatePurchaseOrderRequestCustomField = _more.CreatePurchaseOrderRequestCustomField
+    CreatePurchaseOrderRequestDocument = _more.CreatePurchaseOrderRequestDocument
+    CreatePurchaseOrderRequestLineItem = _more.CreatePurchaseOrderRequestLineItem
+    CreatePurchaseOrderRequestLineItemItemCustomField = _more.CreatePurchaseOrderRequestLineItemItemCustomField
+    CreatePurchaseOrderRequestLineItemTag = _more.CreatePurchaseOrderRequestLineItemTag
+    CreatePurchaseOrderRequestTag = _more.CreatePurchaseOrderRequestTag
+    EmailPurchaseOrderRequest = _more.EmailPurchaseOrderRequest
+    EmailPurchaseOrderRequestMailDocument = _more.EmailPurchaseOrderRequestMailDocument
+    Template = _more.Template
+    UpdatePurchaseOrderBillingAddressRequest = _more.UpdatePurchaseOrderBillingAddressRequest
+    UpdatePurchaseOrderCommentRequest = _more.UpdatePurchaseOrderCommentRequest
+    UpdatePurchaseOrderRequest = _more.UpdatePurchaseOrderRequest
+    UpdatePurchaseOrderRequestContactPersonsAssociated = _more.UpdatePurchaseOrderRequestContactPersonsAssociated
+    UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference = _more.UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference
+    UpdatePurchaseOrderRequestCustomField = _more.UpdatePurchaseOrderRequestCustomField
+    UpdatePurchaseOrderRequestDocument = _more.UpdatePurchaseOrderRequestDocument
+    UpdatePurchaseOrderRequestLineItem = _more.UpdatePurchaseOrderRequestLineItem
+    UpdatePurchaseOrderRequestLineItemItemCustomField = _more.UpdatePurchaseOrderRequestLineItemItemCustomField
+    UpdatePurchaseOrderRequestLineItemTag = _more.UpdatePurchaseOrderRequestLineItemTag
+    UpdatePurchaseOrderRequestTag = _more.UpdatePurchaseOrderRequestTag
+    UpdatePurchaseOrderUsingCustomFieldRequest = _more.UpdatePurchaseOrderUsingCustomFieldRequest
+    UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated = _more.UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated
+    UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference = _more.UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference
+    UpdatePurchaseOrderUsingCustomFieldRequestCustomField = _more.UpdatePurchaseOrderUsingCustomFieldRequestCustomField
+    UpdatePurchaseOrderUsingCustomFieldRequestDocument = _more.UpdatePurchaseOrderUsingCustomFieldRequestDocument
+    UpdatePurchaseOrderUsingCustomFieldRequestLineItem = _more.UpdatePurchaseOrderUsingCustomFieldRequestLineItem
+    UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomField = _more.UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomField
+    UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag = _more.UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag
+    UpdatePurchaseOrderUsingCustomFieldRequestTag = _more.UpdatePurchaseOrderUsingCustomFieldRequestTag
     AddPurchaseOrderCommentRequestDict = _twins.AddPurchaseOrderCommentRequestDict
     CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreferenceDict
     CreatePurchaseOrderRequestContactPersonsAssociatedDict = _twins.CreatePurchaseOrderRequestContactPersonsAssociatedDict
@@ -787,12 +381,55 @@ if TYPE_CHECKING:
     UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestLineItemTagDict
     UpdatePurchaseOrderUsingCustomFieldRequestTagDict = _twins.UpdatePurchaseOrderUsingCustomFieldRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "AddPurchaseOrderCommentRequest",
+            "Comment",
+            "CreatePurchaseOrderRequest",
+            "CreatePurchaseOrderRequestContactPersonsAssociated",
+            "CreatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference",
+            "CreatePurchaseOrderRequestCustomField",
+            "CreatePurchaseOrderRequestDocument",
+            "CreatePurchaseOrderRequestLineItem",
+            "CreatePurchaseOrderRequestLineItemItemCustomField",
+            "CreatePurchaseOrderRequestLineItemTag",
+            "CreatePurchaseOrderRequestTag",
+            "EmailPurchaseOrderRequest",
+            "EmailPurchaseOrderRequestMailDocument",
+            "Template",
+            "UpdatePurchaseOrderBillingAddressRequest",
+            "UpdatePurchaseOrderCommentRequest",
+            "UpdatePurchaseOrderRequest",
+            "UpdatePurchaseOrderRequestContactPersonsAssociated",
+            "UpdatePurchaseOrderRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdatePurchaseOrderRequestCustomField",
+            "UpdatePurchaseOrderRequestDocument",
+            "UpdatePurchaseOrderRequestLineItem",
+            "UpdatePurchaseOrderRequestLineItemItemCustomField",
+            "UpdatePurchaseOrderRequestLineItemTag",
+            "UpdatePurchaseOrderRequestTag",
+            "UpdatePurchaseOrderUsingCustomFieldRequest",
+            "UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociated",
+            "UpdatePurchaseOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdatePurchaseOrderUsingCustomFieldRequestCustomField",
+            "UpdatePurchaseOrderUsingCustomFieldRequestDocument",
+            "UpdatePurchaseOrderUsingCustomFieldRequestLineItem",
+            "UpdatePurchaseOrderUsingCustomFieldRequestLineItemItemCustomField",
+            "UpdatePurchaseOrderUsingCustomFieldRequestLineItemTag",
+            "UpdatePurchaseOrderUsingCustomFieldRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_purchase_orders``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_purchase_orders``, ``...Dict`` twins from
+        ``zbooks.models._dicts_purchase_orders``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_purchase_orders"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_purchase_orders")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,111 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
-
-
-class CreateRecurringBillRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringBillRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class CreateRecurringBillRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringBillRequestLineItemItemCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateRecurringBillRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringBillRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateRecurringBillRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringBillRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    customer_id: _t.Str = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    is_billable: _t.Bool = None
-    item_custom_fields: list[CreateRecurringBillRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_rq.ReqStr] | None = None
-    tags: list[CreateRecurringBillRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class CreateRecurringBillRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringBillRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateRecurringBillRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRecurringBillRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id", "recurrence_name", "start_date", "repeat_every", "recurrence_frequency",)
-    recurrence_frequency: _rq.ReqStr
-    recurrence_name: _rq.ReqStr
-    repeat_every: _rq.ReqStr
-    start_date: _rq.ReqDate
-    vendor_id: _rq.ReqStr
-    abn: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[CreateRecurringBillRequestCustomField] | None = None
-    destination_of_supply: _t.Str = None
-    discount: _rq.Discount = None
-    discount_account_id: _t.Str = None
-    end_date: _rq.Date = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_abn_quoted: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    is_tds_applied: _t.Bool = None
-    line_items: list[CreateRecurringBillRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    source_of_supply: _t.Str = None
-    tags: list[CreateRecurringBillRequestTag] | None = None
-    tax_treatment: _t.Str = None
-    terms: _t.Str = None
-    vat_reg_no: _t.Str = None
-    vat_treatment: _t.Str = None
 
 
 class RecurringBillAcquisitionVatSummary(ZohoModel):
@@ -261,213 +160,28 @@ class RecurringBill(ZohoModel):
     vendor_name: _t.Str = None
 
 
-class UpdateRecurringBillRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringBillRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class UpdateRecurringBillRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringBillRequestLineItemItemCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateRecurringBillRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringBillRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringBillRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringBillRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    customer_id: _t.Str = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    is_billable: _t.Bool = None
-    item_custom_fields: list[UpdateRecurringBillRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_rq.ReqStr] | None = None
-    tags: list[UpdateRecurringBillRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class UpdateRecurringBillRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringBillRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringBillRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRecurringBillRequestDict``."""
-
-    abn: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateRecurringBillRequestCustomField] | None = None
-    destination_of_supply: _t.Str = None
-    discount: _rq.Discount = None
-    discount_account_id: _t.Str = None
-    end_date: _rq.Date = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_abn_quoted: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    is_tds_applied: _t.Bool = None
-    line_items: list[UpdateRecurringBillRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    pricebook_name: _t.Str = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
-    recurring_bill_id: _t.Str = None
-    repeat_every: _t.Str = None
-    source_of_supply: _t.Str = None
-    start_date: _rq.Date = None
-    status: _t.Str = None
-    tags: list[UpdateRecurringBillRequestTag] | None = None
-    tax_treatment: _t.Str = None
-    terms: _t.Str = None
-    vat_reg_no: _t.Str = None
-    vat_treatment: _t.Str = None
-    vendor_id: _t.Str = None
-
-
-class UpdateRecurringBillUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateRecurringBillUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringBillUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    customer_id: _t.Str = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    is_billable: _t.Bool = None
-    item_custom_fields: list[UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    serial_numbers: list[_rq.ReqStr] | None = None
-    tags: list[UpdateRecurringBillUsingCustomFieldRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class UpdateRecurringBillUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringBillUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRecurringBillUsingCustomFieldRequestDict``."""
-
-    abn: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateRecurringBillUsingCustomFieldRequestCustomField] | None = None
-    destination_of_supply: _t.Str = None
-    discount: _rq.Discount = None
-    discount_account_id: _t.Str = None
-    end_date: _rq.Date = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_abn_quoted: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    is_tds_applied: _t.Bool = None
-    line_items: list[UpdateRecurringBillUsingCustomFieldRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    pricebook_name: _t.Str = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
-    recurring_bill_id: _t.Str = None
-    repeat_every: _t.Str = None
-    source_of_supply: _t.Str = None
-    start_date: _rq.Date = None
-    status: _t.Str = None
-    tags: list[UpdateRecurringBillUsingCustomFieldRequestTag] | None = None
-    tax_treatment: _t.Str = None
-    terms: _t.Str = None
-    vat_reg_no: _t.Str = None
-    vat_treatment: _t.Str = None
-    vendor_id: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_recurring_bills as _twins
+    from zbooks.models import _more_recurring_bills as _more
 
+    CreateRecurringBillRequest = _more.CreateRecurringBillRequest
+    CreateRecurringBillRequestCustomField = _more.CreateRecurringBillRequestCustomField
+    CreateRecurringBillRequestLineItem = _more.CreateRecurringBillRequestLineItem
+    CreateRecurringBillRequestLineItemItemCustomField = _more.CreateRecurringBillRequestLineItemItemCustomField
+    CreateRecurringBillRequestLineItemTag = _more.CreateRecurringBillRequestLineItemTag
+    CreateRecurringBillRequestTag = _more.CreateRecurringBillRequestTag
+    UpdateRecurringBillRequest = _more.UpdateRecurringBillRequest
+    UpdateRecurringBillRequestCustomField = _more.UpdateRecurringBillRequestCustomField
+    UpdateRecurringBillRequestLineItem = _more.UpdateRecurringBillRequestLineItem
+    UpdateRecurringBillRequestLineItemItemCustomField = _more.UpdateRecurringBillRequestLineItemItemCustomField
+    UpdateRecurringBillRequestLineItemTag = _more.UpdateRecurringBillRequestLineItemTag
+    UpdateRecurringBillRequestTag = _more.UpdateRecurringBillRequestTag
+    UpdateRecurringBillUsingCustomFieldRequest = _more.UpdateRecurringBillUsingCustomFieldRequest
+    UpdateRecurringBillUsingCustomFieldRequestCustomField = _more.UpdateRecurringBillUsingCustomFieldRequestCustomField
+    UpdateRecurringBillUsingCustomFieldRequestLineItem = _more.UpdateRecurringBillUsingCustomFieldRequestLineItem
+    UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField = _more.UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField
+    UpdateRecurringBillUsingCustomFieldRequestLineItemTag = _more.UpdateRecurringBillUsingCustomFieldRequestLineItemTag
+    UpdateRecurringBillUsingCustomFieldRequestTag = _more.UpdateRecurringBillUsingCustomFieldRequestTag
     CreateRecurringBillRequestCustomFieldDict = _twins.CreateRecurringBillRequestCustomFieldDict
     CreateRecurringBillRequestDict = _twins.CreateRecurringBillRequestDict
     CreateRecurringBillRequestLineItemDict = _twins.CreateRecurringBillRequestLineItemDict
@@ -487,12 +201,39 @@ if TYPE_CHECKING:
     UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict = _twins.UpdateRecurringBillUsingCustomFieldRequestLineItemTagDict
     UpdateRecurringBillUsingCustomFieldRequestTagDict = _twins.UpdateRecurringBillUsingCustomFieldRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "CreateRecurringBillRequest",
+            "CreateRecurringBillRequestCustomField",
+            "CreateRecurringBillRequestLineItem",
+            "CreateRecurringBillRequestLineItemItemCustomField",
+            "CreateRecurringBillRequestLineItemTag",
+            "CreateRecurringBillRequestTag",
+            "UpdateRecurringBillRequest",
+            "UpdateRecurringBillRequestCustomField",
+            "UpdateRecurringBillRequestLineItem",
+            "UpdateRecurringBillRequestLineItemItemCustomField",
+            "UpdateRecurringBillRequestLineItemTag",
+            "UpdateRecurringBillRequestTag",
+            "UpdateRecurringBillUsingCustomFieldRequest",
+            "UpdateRecurringBillUsingCustomFieldRequestCustomField",
+            "UpdateRecurringBillUsingCustomFieldRequestLineItem",
+            "UpdateRecurringBillUsingCustomFieldRequestLineItemItemCustomField",
+            "UpdateRecurringBillUsingCustomFieldRequestLineItemTag",
+            "UpdateRecurringBillUsingCustomFieldRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_recurring_bills``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_recurring_bills``, ``...Dict`` twins from
+        ``zbooks.models._dicts_recurring_bills``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_recurring_bills"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_recurring_bills")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,115 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
-
-
-class Comment(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
-
-    comment_id: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: _t.ZohoDate = None
-    description: _t.Str = None
-    operation_type: _t.Str = None
-    recurring_expense_id: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class CreateRecurringExpenseRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateRecurringExpenseRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestLineItemTagDict``."""
-
-    is_tag_mandatory: _t.Bool = None
-    tag_id: _t.Str = None
-    tag_name: _t.Str = None
-    tag_option_id: _t.Str = None
-    tag_option_name: _t.Str = None
-
-
-class CreateRecurringExpenseRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    description: _t.Str = None
-    item_order: _t.Str = None
-    line_item_id: _t.Str = None
-    product_type: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[CreateRecurringExpenseRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-
-
-class CreateRecurringExpenseRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringExpenseRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateRecurringExpenseRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRecurringExpenseRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("account_id", "recurrence_name", "start_date", "recurrence_frequency", "repeat_every", "amount",)
-    account_id: _rq.ReqStr
-    amount: _rq.ReqMoney
-    recurrence_frequency: _rq.ReqStr
-    recurrence_name: _rq.ReqStr
-    repeat_every: _rq.ReqStr
-    start_date: _rq.ReqDateTime
-    acquisition_vat_id: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[CreateRecurringExpenseRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    destination_of_supply: _t.Str = None
-    end_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    is_billable: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    line_items: list[CreateRecurringExpenseRequestLineItem] | None = None
-    location_id: _t.Str = None
-    place_of_supply: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    source_of_supply: _t.Str = None
-    tags: list[CreateRecurringExpenseRequestTag] | None = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class Expensehistory(ZohoModel):
-    """Part of the ``recurring_expenses`` module's data."""
-
-    account_name: _t.Str = None
-    customer_name: _t.Str = None
-    date: _t.ZohoDate = None
-    expense_id: _t.Str = None
-    paid_through_account_name: _t.Str = None
-    status: _t.Str = None
-    total: _t.Money = None
-    vendor_name: _t.Str = None
 
 
 class RecurringExpenseAcquisitionVatSummary(ZohoModel):
@@ -241,159 +136,27 @@ class RecurringExpense(ZohoModel):
     vat_treatment: _t.Str = None
 
 
-class UpdateRecurringExpenseRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateRecurringExpenseRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestLineItemTagDict``."""
-
-    is_tag_mandatory: _t.Bool = None
-    tag_id: _t.Str = None
-    tag_name: _t.Str = None
-    tag_option_id: _t.Str = None
-    tag_option_name: _t.Str = None
-
-
-class UpdateRecurringExpenseRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    description: _t.Str = None
-    item_order: _t.Str = None
-    line_item_id: _t.Str = None
-    product_type: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[UpdateRecurringExpenseRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-
-
-class UpdateRecurringExpenseRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringExpenseRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringExpenseRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRecurringExpenseRequestDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateRecurringExpenseRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    destination_of_supply: _t.Str = None
-    end_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    is_billable: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    line_items: list[UpdateRecurringExpenseRequestLineItem] | None = None
-    location_id: _t.Str = None
-    place_of_supply: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
-    repeat_every: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    source_of_supply: _t.Str = None
-    start_date: _rq.DateTime = None
-    tags: list[UpdateRecurringExpenseRequestTag] | None = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class UpdateRecurringExpenseUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict``."""
-
-    is_tag_mandatory: _t.Bool = None
-    tag_id: _t.Str = None
-    tag_name: _t.Str = None
-    tag_option_id: _t.Str = None
-    tag_option_name: _t.Str = None
-
-
-class UpdateRecurringExpenseUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    description: _t.Str = None
-    item_order: _t.Str = None
-    line_item_id: _t.Str = None
-    product_type: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    tags: list[UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-
-
-class UpdateRecurringExpenseUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringExpenseUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRecurringExpenseUsingCustomFieldRequestDict``."""
-
-    account_id: _t.Str = None
-    acquisition_vat_id: _t.Str = None
-    amount: _rq.Money = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateRecurringExpenseUsingCustomFieldRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    destination_of_supply: _t.Str = None
-    end_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    is_billable: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    line_items: list[UpdateRecurringExpenseUsingCustomFieldRequestLineItem] | None = None
-    location_id: _t.Str = None
-    place_of_supply: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
-    repeat_every: _t.Str = None
-    reverse_charge_tax_id: _t.Str = None
-    reverse_charge_vat_id: _t.Str = None
-    source_of_supply: _t.Str = None
-    start_date: _rq.DateTime = None
-    tags: list[UpdateRecurringExpenseUsingCustomFieldRequestTag] | None = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_recurring_expenses as _twins
+    from zbooks.models import _more_recurring_expenses as _more
 
+    Comment = _more.Comment
+    CreateRecurringExpenseRequest = _more.CreateRecurringExpenseRequest
+    CreateRecurringExpenseRequestCustomField = _more.CreateRecurringExpenseRequestCustomField
+    CreateRecurringExpenseRequestLineItem = _more.CreateRecurringExpenseRequestLineItem
+    CreateRecurringExpenseRequestLineItemTag = _more.CreateRecurringExpenseRequestLineItemTag
+    CreateRecurringExpenseRequestTag = _more.CreateRecurringExpenseRequestTag
+    Expensehistory = _more.Expensehistory
+    UpdateRecurringExpenseRequest = _more.UpdateRecurringExpenseRequest
+    UpdateRecurringExpenseRequestCustomField = _more.UpdateRecurringExpenseRequestCustomField
+    UpdateRecurringExpenseRequestLineItem = _more.UpdateRecurringExpenseRequestLineItem
+    UpdateRecurringExpenseRequestLineItemTag = _more.UpdateRecurringExpenseRequestLineItemTag
+    UpdateRecurringExpenseRequestTag = _more.UpdateRecurringExpenseRequestTag
+    UpdateRecurringExpenseUsingCustomFieldRequest = _more.UpdateRecurringExpenseUsingCustomFieldRequest
+    UpdateRecurringExpenseUsingCustomFieldRequestCustomField = _more.UpdateRecurringExpenseUsingCustomFieldRequestCustomField
+    UpdateRecurringExpenseUsingCustomFieldRequestLineItem = _more.UpdateRecurringExpenseUsingCustomFieldRequestLineItem
+    UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag = _more.UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag
+    UpdateRecurringExpenseUsingCustomFieldRequestTag = _more.UpdateRecurringExpenseUsingCustomFieldRequestTag
     CreateRecurringExpenseRequestCustomFieldDict = _twins.CreateRecurringExpenseRequestCustomFieldDict
     CreateRecurringExpenseRequestDict = _twins.CreateRecurringExpenseRequestDict
     CreateRecurringExpenseRequestLineItemDict = _twins.CreateRecurringExpenseRequestLineItemDict
@@ -410,12 +173,38 @@ if TYPE_CHECKING:
     UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestLineItemTagDict
     UpdateRecurringExpenseUsingCustomFieldRequestTagDict = _twins.UpdateRecurringExpenseUsingCustomFieldRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "Comment",
+            "CreateRecurringExpenseRequest",
+            "CreateRecurringExpenseRequestCustomField",
+            "CreateRecurringExpenseRequestLineItem",
+            "CreateRecurringExpenseRequestLineItemTag",
+            "CreateRecurringExpenseRequestTag",
+            "Expensehistory",
+            "UpdateRecurringExpenseRequest",
+            "UpdateRecurringExpenseRequestCustomField",
+            "UpdateRecurringExpenseRequestLineItem",
+            "UpdateRecurringExpenseRequestLineItemTag",
+            "UpdateRecurringExpenseRequestTag",
+            "UpdateRecurringExpenseUsingCustomFieldRequest",
+            "UpdateRecurringExpenseUsingCustomFieldRequestCustomField",
+            "UpdateRecurringExpenseUsingCustomFieldRequestLineItem",
+            "UpdateRecurringExpenseUsingCustomFieldRequestLineItemTag",
+            "UpdateRecurringExpenseUsingCustomFieldRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_recurring_expenses``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_recurring_expenses``, ``...Dict`` twins from
+        ``zbooks.models._dicts_recurring_expenses``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_recurring_expenses"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_recurring_expenses")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,193 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
-
-
-class Comment(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
-
-    comment_description: _t.Str = None
-    comment_id: _t.Str = None
-    comment_type: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: _t.ZohoDate = None
-    date_description: _t.Str = None
-    operation_type: _t.Str = None
-    recurring_invoice_id: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class CreateRecurringInvoiceRequestBillingAddress(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestBillingAddressDict``."""
-
-    address: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    state: _t.Str = None
-    street2: _t.Str = None
-    zip: _t.Str = None
-
-
-class CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class CreateRecurringInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class CreateRecurringInvoiceRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestCustomFieldDict``."""
-
-    data_type: _t.Str = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateRecurringInvoiceRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateRecurringInvoiceRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestLineItemDict``."""
-
-    hsn_or_sac: _t.Str = None
-    item_total: _rq.Money = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    tags: list[CreateRecurringInvoiceRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class CreateRecurringInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict``."""
-
-    additional_field1: _t.Str = None
-    configured: _t.Bool = None
-    gateway_name: _t.Str = None
-
-
-class CreateRecurringInvoiceRequestPaymentOption(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestPaymentOptionDict``."""
-
-    payment_gateways: list[CreateRecurringInvoiceRequestPaymentOptionPaymentGateway] | None = None
-
-
-class CreateRecurringInvoiceRequestShippingAddress(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestShippingAddressDict``."""
-
-    address: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class CreateRecurringInvoiceRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRecurringInvoiceRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRecurringInvoiceRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("recurrence_name", "customer_id", "recurrence_frequency",)
-    customer_id: _rq.ReqStr
-    recurrence_frequency: _rq.ReqStr
-    recurrence_name: _rq.ReqStr
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    allow_partial_payments: _t.Bool = None
-    avatax_exempt_no: _t.Str = None
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    billing_address: CreateRecurringInvoiceRequestBillingAddress | None = None
-    cfdi_usage: _t.Str = None
-    contact_persons_associated: list[CreateRecurringInvoiceRequestContactPersonsAssociated] | None = None
-    currency_id: _t.Str = None
-    custom_fields: list[CreateRecurringInvoiceRequestCustomField] | None = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    email: _t.Str = None
-    end_date: _rq.Date = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    item_id: _t.Str = None
-    line_items: list[CreateRecurringInvoiceRequestLineItem] | None = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    payment_options: CreateRecurringInvoiceRequestPaymentOption | None = None
-    payment_terms: _t.Int = None
-    payment_terms_label: _t.Str = None
-    place_of_supply: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reference_number: _t.Str = None
-    repeat_every: _t.Int = None
-    salesperson_name: _t.Str = None
-    shipping_address: CreateRecurringInvoiceRequestShippingAddress | None = None
-    shipping_charge: _rq.Money = None
-    start_date: _rq.Date = None
-    tags: list[CreateRecurringInvoiceRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    unit: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class InvoiceHistory(ZohoModel):
-    """Part of the ``recurring_invoices`` module's data."""
-
-    allow_partial_payments: _t.Bool = None
-    balance: _t.Money = None
-    customer_name: _t.Str = None
-    date: _t.ZohoDate = None
-    due_date: _t.ZohoDate = None
-    due_days: _t.Int = None
-    invoice_id: _t.Str = None
-    invoice_number: _t.Str = None
-    reference_number: _t.Str = None
-    source: _t.Str = None
-    status: _t.Str = None
-    total: _t.Money = None
 
 
 class RecurringInvoiceBillingAddress(ZohoModel):
@@ -341,246 +158,44 @@ class RecurringInvoice(ZohoModel):
     vat_treatment: _t.Str = None
 
 
-class ResumeRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``ResumeRecurringInvoiceRequestDict``."""
-
-    recurring_invoice_id: _t.Str = None
-
-
-class StopRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``StopRecurringInvoiceRequestDict``."""
-
-    recurring_invoice_id: _t.Str = None
-
-
-class UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateRecurringInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdateRecurringInvoiceRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestCustomFieldDict``."""
-
-    data_type: _t.Str = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateRecurringInvoiceRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringInvoiceRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestLineItemDict``."""
-
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_total: _rq.Money = None
-    line_item_category: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    tags: list[UpdateRecurringInvoiceRequestLineItemTag] | None = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestPaymentOptionPaymentGatewayDict``."""
-
-    additional_field1: _t.Str = None
-    configured: _t.Bool = None
-    gateway_name: _t.Str = None
-
-
-class UpdateRecurringInvoiceRequestPaymentOption(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestPaymentOptionDict``."""
-
-    payment_gateways: list[UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway] | None = None
-
-
-class UpdateRecurringInvoiceRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringInvoiceRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRecurringInvoiceRequestDict``."""
-
-    allow_partial_payments: _t.Bool = None
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    cfdi_usage: _t.Str = None
-    contact_persons_associated: list[UpdateRecurringInvoiceRequestContactPersonsAssociated] | None = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateRecurringInvoiceRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    email: _t.Str = None
-    end_date: _rq.Date = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_reverse_charge_applied: _t.Bool = None
-    line_items: list[UpdateRecurringInvoiceRequestLineItem] | None = None
-    location_id: _t.Str = None
-    payment_options: UpdateRecurringInvoiceRequestPaymentOption | None = None
-    place_of_supply: _t.Str = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
-    reference_number: _t.Str = None
-    repeat_every: _t.Int = None
-    start_date: _rq.Date = None
-    tags: list[UpdateRecurringInvoiceRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
-class UpdateRecurringInvoiceTemplateRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRecurringInvoiceTemplateRequestDict``."""
-
-    recurring_invoice_id: _t.Str = None
-    template_id: _t.Str = None
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestCustomFieldDict``."""
-
-    data_type: _t.Str = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestLineItemDict``."""
-
-    avatax_tax_code: _t.Str = None
-    avatax_use_code: _t.Str = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    hsn_or_sac: _t.Str = None
-    item_id: _t.Str = None
-    item_total: _rq.Money = None
-    line_item_category: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    tags: list[UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag] | None = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict``."""
-
-    additional_field1: _t.Str = None
-    configured: _t.Bool = None
-    gateway_name: _t.Str = None
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOption(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionDict``."""
-
-    payment_gateways: list[UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway] | None = None
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRecurringInvoiceUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRecurringInvoiceUsingCustomFieldRequestDict``."""
-
-    allow_partial_payments: _t.Bool = None
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    cfdi_usage: _t.Str = None
-    contact_persons_associated: list[UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociated] | None = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateRecurringInvoiceUsingCustomFieldRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    email: _t.Str = None
-    end_date: _rq.Date = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_reverse_charge_applied: _t.Bool = None
-    line_items: list[UpdateRecurringInvoiceUsingCustomFieldRequestLineItem] | None = None
-    location_id: _t.Str = None
-    payment_options: UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOption | None = None
-    place_of_supply: _t.Str = None
-    recurrence_frequency: _t.Str = None
-    recurrence_name: _t.Str = None
-    reference_number: _t.Str = None
-    repeat_every: _t.Int = None
-    start_date: _rq.Date = None
-    tags: list[UpdateRecurringInvoiceUsingCustomFieldRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    vat_treatment: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_recurring_invoices as _twins
+    from zbooks.models import _more_recurring_invoices as _more
 
+    Comment = _more.Comment
+    CreateRecurringInvoiceRequest = _more.CreateRecurringInvoiceRequest
+    CreateRecurringInvoiceRequestBillingAddress = _more.CreateRecurringInvoiceRequestBillingAddress
+    CreateRecurringInvoiceRequestContactPersonsAssociated = _more.CreateRecurringInvoiceRequestContactPersonsAssociated
+    CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference = _more.CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference
+    CreateRecurringInvoiceRequestCustomField = _more.CreateRecurringInvoiceRequestCustomField
+    CreateRecurringInvoiceRequestLineItem = _more.CreateRecurringInvoiceRequestLineItem
+    CreateRecurringInvoiceRequestLineItemTag = _more.CreateRecurringInvoiceRequestLineItemTag
+    CreateRecurringInvoiceRequestPaymentOption = _more.CreateRecurringInvoiceRequestPaymentOption
+    CreateRecurringInvoiceRequestPaymentOptionPaymentGateway = _more.CreateRecurringInvoiceRequestPaymentOptionPaymentGateway
+    CreateRecurringInvoiceRequestShippingAddress = _more.CreateRecurringInvoiceRequestShippingAddress
+    CreateRecurringInvoiceRequestTag = _more.CreateRecurringInvoiceRequestTag
+    InvoiceHistory = _more.InvoiceHistory
+    ResumeRecurringInvoiceRequest = _more.ResumeRecurringInvoiceRequest
+    StopRecurringInvoiceRequest = _more.StopRecurringInvoiceRequest
+    UpdateRecurringInvoiceRequest = _more.UpdateRecurringInvoiceRequest
+    UpdateRecurringInvoiceRequestContactPersonsAssociated = _more.UpdateRecurringInvoiceRequestContactPersonsAssociated
+    UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference = _more.UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference
+    UpdateRecurringInvoiceRequestCustomField = _more.UpdateRecurringInvoiceRequestCustomField
+    UpdateRecurringInvoiceRequestLineItem = _more.UpdateRecurringInvoiceRequestLineItem
+    UpdateRecurringInvoiceRequestLineItemTag = _more.UpdateRecurringInvoiceRequestLineItemTag
+    UpdateRecurringInvoiceRequestPaymentOption = _more.UpdateRecurringInvoiceRequestPaymentOption
+    UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway = _more.UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway
+    UpdateRecurringInvoiceRequestTag = _more.UpdateRecurringInvoiceRequestTag
+    UpdateRecurringInvoiceTemplateRequest = _more.UpdateRecurringInvoiceTemplateRequest
+    UpdateRecurringInvoiceUsingCustomFieldRequest = _more.UpdateRecurringInvoiceUsingCustomFieldRequest
+    UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociated = _more.UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociated
+    UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference = _more.UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference
+    UpdateRecurringInvoiceUsingCustomFieldRequestCustomField = _more.UpdateRecurringInvoiceUsingCustomFieldRequestCustomField
+    UpdateRecurringInvoiceUsingCustomFieldRequestLineItem = _more.UpdateRecurringInvoiceUsingCustomFieldRequestLineItem
+    UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag = _more.UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag
+    UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOption = _more.UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOption
+    UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway = _more.UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway
+    UpdateRecurringInvoiceUsingCustomFieldRequestTag = _more.UpdateRecurringInvoiceUsingCustomFieldRequestTag
     CreateRecurringInvoiceRequestBillingAddressDict = _twins.CreateRecurringInvoiceRequestBillingAddressDict
     CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict
     CreateRecurringInvoiceRequestContactPersonsAssociatedDict = _twins.CreateRecurringInvoiceRequestContactPersonsAssociatedDict
@@ -614,12 +229,55 @@ if TYPE_CHECKING:
     UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGatewayDict
     UpdateRecurringInvoiceUsingCustomFieldRequestTagDict = _twins.UpdateRecurringInvoiceUsingCustomFieldRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "Comment",
+            "CreateRecurringInvoiceRequest",
+            "CreateRecurringInvoiceRequestBillingAddress",
+            "CreateRecurringInvoiceRequestContactPersonsAssociated",
+            "CreateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference",
+            "CreateRecurringInvoiceRequestCustomField",
+            "CreateRecurringInvoiceRequestLineItem",
+            "CreateRecurringInvoiceRequestLineItemTag",
+            "CreateRecurringInvoiceRequestPaymentOption",
+            "CreateRecurringInvoiceRequestPaymentOptionPaymentGateway",
+            "CreateRecurringInvoiceRequestShippingAddress",
+            "CreateRecurringInvoiceRequestTag",
+            "InvoiceHistory",
+            "ResumeRecurringInvoiceRequest",
+            "StopRecurringInvoiceRequest",
+            "UpdateRecurringInvoiceRequest",
+            "UpdateRecurringInvoiceRequestContactPersonsAssociated",
+            "UpdateRecurringInvoiceRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdateRecurringInvoiceRequestCustomField",
+            "UpdateRecurringInvoiceRequestLineItem",
+            "UpdateRecurringInvoiceRequestLineItemTag",
+            "UpdateRecurringInvoiceRequestPaymentOption",
+            "UpdateRecurringInvoiceRequestPaymentOptionPaymentGateway",
+            "UpdateRecurringInvoiceRequestTag",
+            "UpdateRecurringInvoiceTemplateRequest",
+            "UpdateRecurringInvoiceUsingCustomFieldRequest",
+            "UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociated",
+            "UpdateRecurringInvoiceUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdateRecurringInvoiceUsingCustomFieldRequestCustomField",
+            "UpdateRecurringInvoiceUsingCustomFieldRequestLineItem",
+            "UpdateRecurringInvoiceUsingCustomFieldRequestLineItemTag",
+            "UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOption",
+            "UpdateRecurringInvoiceUsingCustomFieldRequestPaymentOptionPaymentGateway",
+            "UpdateRecurringInvoiceUsingCustomFieldRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_recurring_invoices``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_recurring_invoices``, ``...Dict`` twins from
+        ``zbooks.models._dicts_recurring_invoices``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_recurring_invoices"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_recurring_invoices")
             if hasattr(twins, name):
                 return getattr(twins, name)

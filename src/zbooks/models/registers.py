@@ -152,9 +152,9 @@ else:
 
     def __getattr__(name: str) -> Any:
         """``...Dict`` twins of the request models, from ``zbooks.models._dicts_registers``."""
-        if name.endswith("Dict"):
-            import importlib
+        import importlib
 
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_registers")
             if hasattr(twins, name):
                 return getattr(twins, name)

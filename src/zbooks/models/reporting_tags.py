@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -67,120 +66,6 @@ class UpdateTagRequestMultiPreferenceEntityEntityEntityName(ZohoEnum):
     INVENTORY_ADJUSTMENT = "Inventory Adjustment"
 
 
-class CreateTagRequestEntity(ZohoModel):
-    """Part of a request body. Dict form: ``CreateTagRequestEntityDict``."""
-
-    entity_name: Annotated[CreateTagRequestEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
-    is_enabled: _t.Bool = None
-
-
-class CreateTagRequestMultiPreferenceEntityEntity(ZohoModel):
-    """Part of a request body. Dict form: ``CreateTagRequestMultiPreferenceEntityEntityDict``."""
-
-    entity_name: Annotated[CreateTagRequestMultiPreferenceEntityEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
-    is_enabled: _t.Bool = None
-
-
-class CreateTagRequestMultiPreferenceEntity(ZohoModel):
-    """Part of a request body. Dict form: ``CreateTagRequestMultiPreferenceEntityDict``."""
-
-    entities: list[CreateTagRequestMultiPreferenceEntityEntity] | None = None
-    preference: _t.Str = None
-
-
-class CreateTagRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateTagRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("tag_name", "entities", "multi_preference_entities",)
-    entities: list[CreateTagRequestEntity]
-    multi_preference_entities: CreateTagRequestMultiPreferenceEntity
-    tag_name: _rq.ReqStr
-    description: _t.Str = None
-    is_mandatory: _t.Bool = None
-
-
-class DependentTagDependentOption(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
-
-    dependent_option_id: _t.Str = None
-    dependent_option_name: _t.Str = None
-    dependent_option_order: _t.Int = None
-
-
-class DependentTag(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
-
-    dependent_id: _t.Str = None
-    dependent_name: _t.Str = None
-    dependent_options: list[DependentTagDependentOption] | None = None
-    dependent_order: _t.Int = None
-    dependent_type: _t.Str = None
-    tag_name: _t.Str = None
-
-
-class OptionChildren(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
-
-    criteria: Any = None
-    is_active: _t.Bool = None
-    is_default: _t.Bool = None
-    option_id: _t.Str = None
-    option_name: _t.Str = None
-    option_order: _t.Int = None
-    parent_id: _t.Str = None
-    parent_name: _t.Str = None
-
-
-class Option(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
-
-    children: list[OptionChildren] | None = None
-    criteria: Any = None
-    is_active: _t.Bool = None
-    is_default: _t.Bool = None
-    option_id: _t.Str = None
-    option_name: _t.Str = None
-    option_order: _t.Int = None
-    parent_id: _t.Str = None
-    parent_name: _t.Str = None
-
-
-class GetAllTagOptionsResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    dependent_tags: list[DependentTag] | None = None
-    description: _t.Str = None
-    is_class: _t.Bool = None
-    is_draft: _t.Bool = None
-    options: list[Option] | None = None
-    tag_id: _t.Str = None
-    tag_name: _t.Str = None
-
-
-class OptionChildrenCriteria(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
-
-    criteria_id: _t.Str = None
-    options: list[_t.Str] | None = None
-    tag_id: _t.Str = None
-    type: _t.Str = None
-
-
-class OptionCriteria(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
-
-    criteria_id: _t.Str = None
-    options: list[_t.Str] | None = None
-    tag_id: _t.Str = None
-    type: _t.Str = None
-
-
-class ReorderTagsRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``ReorderTagsRequestDict``."""
-
-    tag_ids: list[_rq.ReqStr] | None = None
-
-
 class ReportingTagEntity(ZohoModel):
     """Part of the ``reporting_tags`` module's data."""
 
@@ -217,115 +102,35 @@ class ReportingTag(ZohoModel):
     tag_order: _t.Int = None
 
 
-class Result(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
-
-    depth: _t.Int = None
-    option_id: _t.Str = None
-    option_name: _t.Str = None
-
-
-class Tag(ZohoModel):
-    """Part of the ``reporting_tags`` module's data."""
-
-    description: _t.Str = None
-    is_active: _t.Bool = None
-    is_class: _t.Bool = None
-    is_draft: _t.Bool = None
-    is_mandatory: _t.Bool = None
-    tag_id: _t.Str = None
-    tag_name: _t.Str = None
-    tag_order: _t.Int = None
-
-
-class UpdateTagCriteriaRequestCriteriaTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateTagCriteriaRequestCriteriaTagDict``."""
-
-    tag_id: _t.Str = None
-    type: _t.Str = None
-
-
-class UpdateTagCriteriaRequestOptionCriteriaOption(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateTagCriteriaRequestOptionCriteriaOptionDict``."""
-
-    options: list[_rq.ReqStr] | None = None
-    tag_id: _t.Str = None
-    type: _t.Str = None
-
-
-class UpdateTagCriteriaRequestOption(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateTagCriteriaRequestOptionDict``."""
-
-    criteria_options: list[UpdateTagCriteriaRequestOptionCriteriaOption] | None = None
-    option_id: _t.Str = None
-
-
-class UpdateTagCriteriaRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateTagCriteriaRequestDict``."""
-
-    criteria_tags: list[UpdateTagCriteriaRequestCriteriaTag] | None = None
-    options: list[UpdateTagCriteriaRequestOption] | None = None
-
-
-class UpdateTagOptionsRequestOptionChildren(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateTagOptionsRequestOptionChildrenDict``."""
-
-    is_active: _t.Bool = None
-    is_default: _t.Bool = None
-    option_id: _t.Str = None
-    option_name: _t.Str = None
-
-
-class UpdateTagOptionsRequestOption(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateTagOptionsRequestOptionDict``."""
-
-    children: list[UpdateTagOptionsRequestOptionChildren] | None = None
-    is_active: _t.Bool = None
-    is_default: _t.Bool = None
-    option_id: _t.Str = None
-    option_name: _t.Str = None
-
-
-class UpdateTagOptionsRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateTagOptionsRequestDict``."""
-
-    options: list[UpdateTagOptionsRequestOption] | None = None
-
-
-class UpdateTagRequestEntity(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateTagRequestEntityDict``."""
-
-    entity_name: Annotated[UpdateTagRequestEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
-    is_enabled: _t.Bool = None
-
-
-class UpdateTagRequestMultiPreferenceEntityEntity(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateTagRequestMultiPreferenceEntityEntityDict``."""
-
-    entity_name: Annotated[UpdateTagRequestMultiPreferenceEntityEntityEntityName | str | None, Field(union_mode='left_to_right')] = None
-    is_enabled: _t.Bool = None
-
-
-class UpdateTagRequestMultiPreferenceEntity(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateTagRequestMultiPreferenceEntityDict``."""
-
-    entities: list[UpdateTagRequestMultiPreferenceEntityEntity] | None = None
-    preference: _t.Str = None
-
-
-class UpdateTagRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateTagRequestDict``."""
-
-    description: _t.Str = None
-    entities: list[UpdateTagRequestEntity] | None = None
-    is_mandatory: _t.Bool = None
-    multi_preference_entities: UpdateTagRequestMultiPreferenceEntity | None = None
-    tag_name: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_reporting_tags as _twins
+    from zbooks.models import _more_reporting_tags as _more
 
+    CreateTagRequest = _more.CreateTagRequest
+    CreateTagRequestEntity = _more.CreateTagRequestEntity
+    CreateTagRequestMultiPreferenceEntity = _more.CreateTagRequestMultiPreferenceEntity
+    CreateTagRequestMultiPreferenceEntityEntity = _more.CreateTagRequestMultiPreferenceEntityEntity
+    DependentTag = _more.DependentTag
+    DependentTagDependentOption = _more.DependentTagDependentOption
+    GetAllTagOptionsResponse = _more.GetAllTagOptionsResponse
+    Option = _more.Option
+    OptionChildren = _more.OptionChildren
+    OptionChildrenCriteria = _more.OptionChildrenCriteria
+    OptionCriteria = _more.OptionCriteria
+    ReorderTagsRequest = _more.ReorderTagsRequest
+    Result = _more.Result
+    Tag = _more.Tag
+    UpdateTagCriteriaRequest = _more.UpdateTagCriteriaRequest
+    UpdateTagCriteriaRequestCriteriaTag = _more.UpdateTagCriteriaRequestCriteriaTag
+    UpdateTagCriteriaRequestOption = _more.UpdateTagCriteriaRequestOption
+    UpdateTagCriteriaRequestOptionCriteriaOption = _more.UpdateTagCriteriaRequestOptionCriteriaOption
+    UpdateTagOptionsRequest = _more.UpdateTagOptionsRequest
+    UpdateTagOptionsRequestOption = _more.UpdateTagOptionsRequestOption
+    UpdateTagOptionsRequestOptionChildren = _more.UpdateTagOptionsRequestOptionChildren
+    UpdateTagRequest = _more.UpdateTagRequest
+    UpdateTagRequestEntity = _more.UpdateTagRequestEntity
+    UpdateTagRequestMultiPreferenceEntity = _more.UpdateTagRequestMultiPreferenceEntity
+    UpdateTagRequestMultiPreferenceEntityEntity = _more.UpdateTagRequestMultiPreferenceEntityEntity
     CreateTagRequestDict = _twins.CreateTagRequestDict
     CreateTagRequestEntityDict = _twins.CreateTagRequestEntityDict
     CreateTagRequestMultiPreferenceEntityDict = _twins.CreateTagRequestMultiPreferenceEntityDict
@@ -343,12 +148,46 @@ if TYPE_CHECKING:
     UpdateTagRequestMultiPreferenceEntityDict = _twins.UpdateTagRequestMultiPreferenceEntityDict
     UpdateTagRequestMultiPreferenceEntityEntityDict = _twins.UpdateTagRequestMultiPreferenceEntityEntityDict
 else:
+    _MORE = frozenset(
+        {
+            "CreateTagRequest",
+            "CreateTagRequestEntity",
+            "CreateTagRequestMultiPreferenceEntity",
+            "CreateTagRequestMultiPreferenceEntityEntity",
+            "DependentTag",
+            "DependentTagDependentOption",
+            "GetAllTagOptionsResponse",
+            "Option",
+            "OptionChildren",
+            "OptionChildrenCriteria",
+            "OptionCriteria",
+            "ReorderTagsRequest",
+            "Result",
+            "Tag",
+            "UpdateTagCriteriaRequest",
+            "UpdateTagCriteriaRequestCriteriaTag",
+            "UpdateTagCriteriaRequestOption",
+            "UpdateTagCriteriaRequestOptionCriteriaOption",
+            "UpdateTagOptionsRequest",
+            "UpdateTagOptionsRequestOption",
+            "UpdateTagOptionsRequestOptionChildren",
+            "UpdateTagRequest",
+            "UpdateTagRequestEntity",
+            "UpdateTagRequestMultiPreferenceEntity",
+            "UpdateTagRequestMultiPreferenceEntityEntity",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_reporting_tags``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_reporting_tags``, ``...Dict`` twins from
+        ``zbooks.models._dicts_reporting_tags``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_reporting_tags"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_reporting_tags")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,176 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
-
-
-class AddRetainerInvoiceAttachmentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddRetainerInvoiceAttachmentRequestDict``."""
-
-    attachment: _t.Str = None
-    can_send_in_mail: _t.Bool = None
-
-
-class AddRetainerInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddRetainerInvoiceCommentRequestDict``."""
-
-    description: _t.Str = None
-    payment_expected_date: _rq.Date = None
-    show_comment_to_clients: _t.Bool = None
-
-
-class ApplyRetainerPaymentsToInvoicesRequestInvoicePayment(ZohoModel):
-    """Part of a request body. Dict form: ``ApplyRetainerPaymentsToInvoicesRequestInvoicePaymentDict``."""
-
-    amount_applied: _rq.Money = None
-    apply_date: _rq.Date = None
-    invoice_id: _t.Str = None
-
-
-class ApplyRetainerPaymentsToInvoicesRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``ApplyRetainerPaymentsToInvoicesRequestDict``."""
-
-    invoice_payments: list[ApplyRetainerPaymentsToInvoicesRequestInvoicePayment] | None = None
-
-
-class Comment(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
-
-    comment_id: _t.Str = None
-    comment_type: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: _t.ZohoDate = None
-    date_description: _t.Str = None
-    description: _t.Str = None
-    operation_type: _t.Str = None
-    retainerinvoice_id: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class CreateRetainerInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class CreateRetainerInvoiceRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    label: _t.Str = None
-    show_on_pdf: _t.Bool = None
-    value: _t.Str = None
-
-
-class CreateRetainerInvoiceRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestLineItemDict``."""
-
-    description: _t.Str = None
-    item_order: _t.Int = None
-    rate: _rq.Money = None
-
-
-class CreateRetainerInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict``."""
-
-    additional_field1: _t.Str = None
-    configured: _t.Bool = None
-    gateway_name: _t.Str = None
-
-
-class CreateRetainerInvoiceRequestPaymentOption(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestPaymentOptionDict``."""
-
-    payment_gateways: list[CreateRetainerInvoiceRequestPaymentOptionPaymentGateway] | None = None
-
-
-class CreateRetainerInvoiceRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateRetainerInvoiceRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateRetainerInvoiceRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRetainerInvoiceRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id", "line_items",)
-    customer_id: _rq.ReqStr
-    line_items: list[CreateRetainerInvoiceRequestLineItem]
-    contact_persons_associated: list[CreateRetainerInvoiceRequestContactPersonsAssociated] | None = None
-    custom_fields: list[CreateRetainerInvoiceRequestCustomField] | None = None
-    date: _rq.Date = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_options: CreateRetainerInvoiceRequestPaymentOption | None = None
-    place_of_supply: _t.Str = None
-    reference_number: _t.Str = None
-    tags: list[CreateRetainerInvoiceRequestTag] | None = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-
-
-class EmailRetainerInvoiceRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailRetainerInvoiceRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids",)
-    to_mail_ids: list[_rq.ReqStr]
-    body: _t.Str = None
-    cc_mail_ids: list[_rq.ReqStr] | None = None
-    send_from_org_email_id: _t.Bool = None
-    subject: _t.Str = None
-
-
-class FromEmail(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
-
-    email: _t.Str = None
-    selected: _t.Bool = None
-    user_name: Any = None
-
-
-class ToContact(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
-
-    contact_person_id: _t.Str = None
-    email: _t.Str = None
-    first_name: _t.Str = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    selected: _t.Bool = None
-
-
-class GetRetainerInvoiceEmailResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    attachment_name: _t.Str = None
-    body: _t.Str = None
-    customer_id: _t.Str = None
-    deprecated_placeholders_used: list[_t.Str] | None = None
-    email_template_id: _t.Str = None
-    error_list: list[_t.Str] | None = None
-    file_name: _t.Str = None
-    from_emails: list[FromEmail] | None = None
-    gateways_configured: _t.Bool = None
-    subject: _t.Str = None
-    to_contacts: list[ToContact] | None = None
 
 
 class RetainerInvoiceBillingAddress(ZohoModel):
@@ -335,106 +169,38 @@ class RetainerInvoice(ZohoModel):
     total: _t.Money = None
 
 
-class Template(ZohoModel):
-    """Part of the ``retainer_invoices`` module's data."""
-
-    template_id: _t.Str = None
-    template_name: _t.Str = None
-    template_type: _t.Str = None
-
-
-class UpdateRetainerInvoiceBillingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRetainerInvoiceBillingAddressRequestDict``."""
-
-    address: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateRetainerInvoiceCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRetainerInvoiceCommentRequestDict``."""
-
-    description: _t.Str = None
-    show_comment_to_clients: _t.Bool = None
-
-
-class UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateRetainerInvoiceRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdateRetainerInvoiceRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    label: _t.Str = None
-    show_on_pdf: _t.Bool = None
-    value: _t.Str = None
-
-
-class UpdateRetainerInvoiceRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestLineItemDict``."""
-
-    description: _t.Str = None
-    item_order: _t.Int = None
-    rate: _rq.Money = None
-
-
-class UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict``."""
-
-    additional_field1: _t.Str = None
-    configured: _t.Bool = None
-    gateway_name: _t.Str = None
-
-
-class UpdateRetainerInvoiceRequestPaymentOption(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestPaymentOptionDict``."""
-
-    payment_gateways: list[UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway] | None = None
-
-
-class UpdateRetainerInvoiceRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateRetainerInvoiceRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateRetainerInvoiceRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRetainerInvoiceRequestDict``."""
-
-    contact_persons_associated: list[UpdateRetainerInvoiceRequestContactPersonsAssociated] | None = None
-    custom_fields: list[UpdateRetainerInvoiceRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    line_items: list[UpdateRetainerInvoiceRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    payment_options: UpdateRetainerInvoiceRequestPaymentOption | None = None
-    place_of_supply: _t.Str = None
-    project_id: _t.Str = None
-    reference_number: _t.Str = None
-    tags: list[UpdateRetainerInvoiceRequestTag] | None = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_retainer_invoices as _twins
+    from zbooks.models import _more_retainer_invoices as _more
 
+    AddRetainerInvoiceAttachmentRequest = _more.AddRetainerInvoiceAttachmentRequest
+    AddRetainerInvoiceCommentRequest = _more.AddRetainerInvoiceCommentRequest
+    ApplyRetainerPaymentsToInvoicesRequest = _more.ApplyRetainerPaymentsToInvoicesRequest
+    ApplyRetainerPaymentsToInvoicesRequestInvoicePayment = _more.ApplyRetainerPaymentsToInvoicesRequestInvoicePayment
+    Comment = _more.Comment
+    CreateRetainerInvoiceRequest = _more.CreateRetainerInvoiceRequest
+    CreateRetainerInvoiceRequestContactPersonsAssociated = _more.CreateRetainerInvoiceRequestContactPersonsAssociated
+    CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference = _more.CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference
+    CreateRetainerInvoiceRequestCustomField = _more.CreateRetainerInvoiceRequestCustomField
+    CreateRetainerInvoiceRequestLineItem = _more.CreateRetainerInvoiceRequestLineItem
+    CreateRetainerInvoiceRequestPaymentOption = _more.CreateRetainerInvoiceRequestPaymentOption
+    CreateRetainerInvoiceRequestPaymentOptionPaymentGateway = _more.CreateRetainerInvoiceRequestPaymentOptionPaymentGateway
+    CreateRetainerInvoiceRequestTag = _more.CreateRetainerInvoiceRequestTag
+    EmailRetainerInvoiceRequest = _more.EmailRetainerInvoiceRequest
+    FromEmail = _more.FromEmail
+    GetRetainerInvoiceEmailResponse = _more.GetRetainerInvoiceEmailResponse
+    Template = _more.Template
+    ToContact = _more.ToContact
+    UpdateRetainerInvoiceBillingAddressRequest = _more.UpdateRetainerInvoiceBillingAddressRequest
+    UpdateRetainerInvoiceCommentRequest = _more.UpdateRetainerInvoiceCommentRequest
+    UpdateRetainerInvoiceRequest = _more.UpdateRetainerInvoiceRequest
+    UpdateRetainerInvoiceRequestContactPersonsAssociated = _more.UpdateRetainerInvoiceRequestContactPersonsAssociated
+    UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference = _more.UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference
+    UpdateRetainerInvoiceRequestCustomField = _more.UpdateRetainerInvoiceRequestCustomField
+    UpdateRetainerInvoiceRequestLineItem = _more.UpdateRetainerInvoiceRequestLineItem
+    UpdateRetainerInvoiceRequestPaymentOption = _more.UpdateRetainerInvoiceRequestPaymentOption
+    UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway = _more.UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway
+    UpdateRetainerInvoiceRequestTag = _more.UpdateRetainerInvoiceRequestTag
     AddRetainerInvoiceAttachmentRequestDict = _twins.AddRetainerInvoiceAttachmentRequestDict
     AddRetainerInvoiceCommentRequestDict = _twins.AddRetainerInvoiceCommentRequestDict
     ApplyRetainerPaymentsToInvoicesRequestDict = _twins.ApplyRetainerPaymentsToInvoicesRequestDict
@@ -459,12 +225,49 @@ if TYPE_CHECKING:
     UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict = _twins.UpdateRetainerInvoiceRequestPaymentOptionPaymentGatewayDict
     UpdateRetainerInvoiceRequestTagDict = _twins.UpdateRetainerInvoiceRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "AddRetainerInvoiceAttachmentRequest",
+            "AddRetainerInvoiceCommentRequest",
+            "ApplyRetainerPaymentsToInvoicesRequest",
+            "ApplyRetainerPaymentsToInvoicesRequestInvoicePayment",
+            "Comment",
+            "CreateRetainerInvoiceRequest",
+            "CreateRetainerInvoiceRequestContactPersonsAssociated",
+            "CreateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference",
+            "CreateRetainerInvoiceRequestCustomField",
+            "CreateRetainerInvoiceRequestLineItem",
+            "CreateRetainerInvoiceRequestPaymentOption",
+            "CreateRetainerInvoiceRequestPaymentOptionPaymentGateway",
+            "CreateRetainerInvoiceRequestTag",
+            "EmailRetainerInvoiceRequest",
+            "FromEmail",
+            "GetRetainerInvoiceEmailResponse",
+            "Template",
+            "ToContact",
+            "UpdateRetainerInvoiceBillingAddressRequest",
+            "UpdateRetainerInvoiceCommentRequest",
+            "UpdateRetainerInvoiceRequest",
+            "UpdateRetainerInvoiceRequestContactPersonsAssociated",
+            "UpdateRetainerInvoiceRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdateRetainerInvoiceRequestCustomField",
+            "UpdateRetainerInvoiceRequestLineItem",
+            "UpdateRetainerInvoiceRequestPaymentOption",
+            "UpdateRetainerInvoiceRequestPaymentOptionPaymentGateway",
+            "UpdateRetainerInvoiceRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_retainer_invoices``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_retainer_invoices``, ``...Dict`` twins from
+        ``zbooks.models._dicts_retainer_invoices``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_retainer_invoices"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_retainer_invoices")
             if hasattr(twins, name):
                 return getattr(twins, name)

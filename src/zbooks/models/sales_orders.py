@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -110,237 +109,6 @@ class SalesOrderStatus(ZohoEnum):
     ONHOLD = "onhold"
     NETWORK_PENDING_APPROVAL = "network_pending_approval"
     REJECTED = "rejected"
-
-
-class AddSalesOrderCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``AddSalesOrderCommentRequestDict``."""
-
-    description: _t.Str = None
-
-
-class Comment(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
-
-    comment_id: _t.Str = None
-    comment_type: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: _t.ZohoDate = None
-    date_description: _t.Str = None
-    description: _t.Str = None
-    operation_type: _t.Str = None
-    salesorder_id: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-
-
-class CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class CreateSalesOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``CreateSalesOrderRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class CreateSalesOrderRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateSalesOrderRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateSalesOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateSalesOrderRequestLineItemItemCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateSalesOrderRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateSalesOrderRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateSalesOrderRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateSalesOrderRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    hsn_or_sac: _t.Str = None
-    item_custom_fields: list[CreateSalesOrderRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    product_type: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    sat_item_key_code: _t.Str = None
-    tags: list[CreateSalesOrderRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-    unitkey_code: _t.Str = None
-
-
-class CreateSalesOrderRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateSalesOrderRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateSalesOrderRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateSalesOrderRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("customer_id",)
-    customer_id: _rq.ReqStr
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    billing_address_id: _t.Str = None
-    contact_persons_associated: list[CreateSalesOrderRequestContactPersonsAssociated] | None = None
-    crm_custom_reference_id: _t.Str = None
-    crm_owner_id: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[CreateSalesOrderRequestCustomField] | None = None
-    date: _rq.Date = None
-    delivery_method: _t.Str = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    documents: list[Any] | None = None
-    estimate_id: _t.Str = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    is_update_customer: _t.Bool = None
-    line_items: list[CreateSalesOrderRequestLineItem] | None = None
-    location_id: _t.Str = None
-    merchant_id: _t.Str = None
-    notes: _t.Str = None
-    notes_default: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    reference_number: _t.Str = None
-    salesorder_number: _t.Str = None
-    salesperson_id: _t.Str = None
-    salesperson_name: _t.Str = None
-    shipment_date: _rq.Date = None
-    shipping_address_id: _t.Str = None
-    shipping_charge: _rq.Money = None
-    tags: list[CreateSalesOrderRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_authority_name: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    terms_default: _t.Str = None
-    vat_treatment: _t.Str = None
-    zcrm_potential_id: _t.Str = None
-    zcrm_potential_name: _t.Str = None
-
-
-class DataEmailtemplate(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
-
-    email_template_id: _t.Str = None
-    name: _t.Str = None
-    selected: _t.Bool = None
-
-
-class DataFromEmail(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
-
-    email: _t.Str = None
-    is_org_email_id: _t.Bool = None
-    organization_contact_id: _t.Str = None
-    selected: _t.Bool = None
-    user_name: _t.Str = None
-
-
-class DataToContact(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
-
-    contact_person_id: _t.Str = None
-    email: _t.Str = None
-    first_name: _t.Str = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    selected: _t.Bool = None
-
-
-class Data(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
-
-    attachment_name: _t.Str = None
-    bcc_mails: list[_t.Str] | None = None
-    bcc_mails_str: _t.Str = None
-    body: _t.Str = None
-    cc_mails_list: list[_t.Str] | None = None
-    cc_mails_str: _t.Str = None
-    customer_id: _t.Str = None
-    customer_name: _t.Str = None
-    documents: list[Any] | None = None
-    emailtemplate_documents: list[_t.Str] | None = None
-    emailtemplates: list[DataEmailtemplate] | None = None
-    entity_id: _t.Str = None
-    error_list: list[_t.Str] | None = None
-    file_name: _t.Str = None
-    file_name_without_extension: _t.Str = None
-    from_address: _t.Str = None
-    from_email: _t.Str = None
-    from_emails: list[DataFromEmail] | None = None
-    subject: _t.Str = None
-    to_contacts: list[DataToContact] | None = None
-    to_mails_str: _t.Str = None
-
-
-class EmailSalesOrderRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailSalesOrderRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
-    body: _rq.ReqStr
-    subject: _rq.ReqStr
-    to_mail_ids: list[_rq.ReqStr]
-    bcc_mail_ids: list[_rq.ReqStr] | None = None
-    cc_mail_ids: list[_rq.ReqStr] | None = None
-    documents: Any = None
-    from_address_id: _t.Str = None
-    invoice_id: _t.Str = None
-    send_from_org_email_id: _t.Bool = None
-
-
-class MarkSalesOrderAsVoidRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``MarkSalesOrderAsVoidRequestDict``."""
-
-    reason: _t.Str = None
 
 
 class SalesOrderBillingAddress(ZohoModel):
@@ -586,302 +354,46 @@ class SalesOrder(ZohoModel):
     zcrm_potential_name: _t.Str = None
 
 
-class Template(ZohoModel):
-    """Part of the ``sales_orders`` module's data."""
-
-    template_id: _t.Str = None
-    template_name: _t.Str = None
-    template_type: _t.Str = None
-
-
-class UpdateSalesOrderBillingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateSalesOrderBillingAddressRequestDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    is_one_off_address: _t.Bool = None
-    is_update_customer: _t.Bool = None
-    is_verified: _t.Bool = None
-    phone: _t.Str = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateSalesOrderCommentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateSalesOrderCommentRequestDict``."""
-
-    description: _t.Str = None
-
-
-class UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateSalesOrderRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdateSalesOrderRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateSalesOrderRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderRequestLineItemItemCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateSalesOrderRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateSalesOrderRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    item_custom_fields: list[UpdateSalesOrderRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    tags: list[UpdateSalesOrderRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class UpdateSalesOrderRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateSalesOrderRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateSalesOrderRequestDict``."""
-
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    billing_address_id: _t.Str = None
-    contact_persons_associated: list[UpdateSalesOrderRequestContactPersonsAssociated] | None = None
-    crm_custom_reference_id: _t.Str = None
-    crm_owner_id: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateSalesOrderRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    delivery_method: _t.Str = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    documents: list[Any] | None = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    is_update_customer: _t.Bool = None
-    line_items: list[UpdateSalesOrderRequestLineItem] | None = None
-    location_id: _t.Str = None
-    merchant_id: _t.Str = None
-    notes: _t.Str = None
-    notes_default: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    reference_number: _t.Str = None
-    salesorder_number: _t.Str = None
-    salesperson_id: _t.Str = None
-    salesperson_name: _t.Str = None
-    shipment_date: _rq.Date = None
-    shipping_address_id: _t.Str = None
-    shipping_charge: _rq.Money = None
-    tags: list[UpdateSalesOrderRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_authority_name: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    terms_default: _t.Str = None
-    vat_treatment: _t.Str = None
-    zcrm_potential_id: _t.Str = None
-    zcrm_potential_name: _t.Str = None
-
-
-class UpdateSalesOrderShippingAddressRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateSalesOrderShippingAddressRequestDict``."""
-
-    address: _t.Str = None
-    attention: _t.Str = None
-    city: _t.Str = None
-    country: _t.Str = None
-    fax: _t.Str = None
-    is_one_off_address: _t.Bool = None
-    is_update_customer: _t.Bool = None
-    is_verified: _t.Bool = None
-    state: _t.Str = None
-    zip: _t.Str = None
-
-
-class UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreferenceDict``."""
-
-    is_email_enabled: _t.Bool = None
-    is_whatsapp_enabled: _t.Bool = None
-
-
-class UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociated(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedDict``."""
-
-    communication_preference: UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference | None = None
-    contact_person_id: _t.Str = None
-
-
-class UpdateSalesOrderUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomFieldDict``."""
-
-    customfield_id: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateSalesOrderUsingCustomFieldRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateSalesOrderUsingCustomFieldRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    description: _t.Str = None
-    discount: _rq.Discount = None
-    item_custom_fields: list[UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    tags: list[UpdateSalesOrderUsingCustomFieldRequestLineItemTag] | None = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class UpdateSalesOrderUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateSalesOrderUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateSalesOrderUsingCustomFieldRequestDict``."""
-
-    adjustment: _rq.Money = None
-    adjustment_description: _t.Str = None
-    avatax_exempt_no: _t.Str = None
-    avatax_use_code: _t.Str = None
-    billing_address_id: _t.Str = None
-    contact_persons_associated: list[UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociated] | None = None
-    crm_custom_reference_id: _t.Str = None
-    crm_owner_id: _t.Str = None
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateSalesOrderUsingCustomFieldRequestCustomField] | None = None
-    customer_id: _t.Str = None
-    date: _rq.Date = None
-    delivery_method: _t.Str = None
-    discount: _rq.Discount = None
-    discount_type: _t.Str = None
-    documents: list[Any] | None = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_discount_before_tax: _t.Bool = None
-    is_inclusive_tax: _t.Bool = None
-    is_reverse_charge_applied: _t.Bool = None
-    is_update_customer: _t.Bool = None
-    line_items: list[UpdateSalesOrderUsingCustomFieldRequestLineItem] | None = None
-    location_id: _t.Str = None
-    merchant_id: _t.Str = None
-    notes: _t.Str = None
-    notes_default: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    reference_number: _t.Str = None
-    salesorder_number: _t.Str = None
-    salesperson_id: _t.Str = None
-    salesperson_name: _t.Str = None
-    shipment_date: _rq.Date = None
-    shipping_address_id: _t.Str = None
-    shipping_charge: _rq.Money = None
-    tags: list[UpdateSalesOrderUsingCustomFieldRequestTag] | None = None
-    tax_authority_id: _t.Str = None
-    tax_authority_name: _t.Str = None
-    tax_exemption_code: _t.Str = None
-    tax_exemption_id: _t.Str = None
-    tax_id: _t.Str = None
-    tax_treatment: _t.Str = None
-    template_id: _t.Str = None
-    terms: _t.Str = None
-    terms_default: _t.Str = None
-    vat_treatment: _t.Str = None
-    zcrm_potential_id: _t.Str = None
-    zcrm_potential_name: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_sales_orders as _twins
+    from zbooks.models import _more_sales_orders as _more
 
+    AddSalesOrderCommentRequest = _more.AddSalesOrderCommentRequest
+    Comment = _more.Comment
+    CreateSalesOrderRequest = _more.CreateSalesOrderRequest
+    CreateSalesOrderRequestContactPersonsAssociated = _more.CreateSalesOrderRequestContactPersonsAssociated
+    CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference = _more.CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference
+    CreateSalesOrderRequestCustomField = _more.CreateSalesOrderRequestCustomField
+    CreateSalesOrderRequestLineItem = _more.CreateSalesOrderRequestLineItem
+    CreateSalesOrderRequestLineItemItemCustomField = _more.CreateSalesOrderRequestLineItemItemCustomField
+    CreateSalesOrderRequestLineItemTag = _more.CreateSalesOrderRequestLineItemTag
+    CreateSalesOrderRequestTag = _more.CreateSalesOrderRequestTag
+    Data = _more.Data
+    DataEmailtemplate = _more.DataEmailtemplate
+    DataFromEmail = _more.DataFromEmail
+    DataToContact = _more.DataToContact
+    EmailSalesOrderRequest = _more.EmailSalesOrderRequest
+    MarkSalesOrderAsVoidRequest = _more.MarkSalesOrderAsVoidRequest
+    Template = _more.Template
+    UpdateSalesOrderBillingAddressRequest = _more.UpdateSalesOrderBillingAddressRequest
+    UpdateSalesOrderCommentRequest = _more.UpdateSalesOrderCommentRequest
+    UpdateSalesOrderRequest = _more.UpdateSalesOrderRequest
+    UpdateSalesOrderRequestContactPersonsAssociated = _more.UpdateSalesOrderRequestContactPersonsAssociated
+    UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference = _more.UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference
+    UpdateSalesOrderRequestCustomField = _more.UpdateSalesOrderRequestCustomField
+    UpdateSalesOrderRequestLineItem = _more.UpdateSalesOrderRequestLineItem
+    UpdateSalesOrderRequestLineItemItemCustomField = _more.UpdateSalesOrderRequestLineItemItemCustomField
+    UpdateSalesOrderRequestLineItemTag = _more.UpdateSalesOrderRequestLineItemTag
+    UpdateSalesOrderRequestTag = _more.UpdateSalesOrderRequestTag
+    UpdateSalesOrderShippingAddressRequest = _more.UpdateSalesOrderShippingAddressRequest
+    UpdateSalesOrderUsingCustomFieldRequest = _more.UpdateSalesOrderUsingCustomFieldRequest
+    UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociated = _more.UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociated
+    UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference = _more.UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference
+    UpdateSalesOrderUsingCustomFieldRequestCustomField = _more.UpdateSalesOrderUsingCustomFieldRequestCustomField
+    UpdateSalesOrderUsingCustomFieldRequestLineItem = _more.UpdateSalesOrderUsingCustomFieldRequestLineItem
+    UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField = _more.UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField
+    UpdateSalesOrderUsingCustomFieldRequestLineItemTag = _more.UpdateSalesOrderUsingCustomFieldRequestLineItemTag
+    UpdateSalesOrderUsingCustomFieldRequestTag = _more.UpdateSalesOrderUsingCustomFieldRequestTag
     AddSalesOrderCommentRequestDict = _twins.AddSalesOrderCommentRequestDict
     CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict = _twins.CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreferenceDict
     CreateSalesOrderRequestContactPersonsAssociatedDict = _twins.CreateSalesOrderRequestContactPersonsAssociatedDict
@@ -913,12 +425,57 @@ if TYPE_CHECKING:
     UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict = _twins.UpdateSalesOrderUsingCustomFieldRequestLineItemTagDict
     UpdateSalesOrderUsingCustomFieldRequestTagDict = _twins.UpdateSalesOrderUsingCustomFieldRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "AddSalesOrderCommentRequest",
+            "Comment",
+            "CreateSalesOrderRequest",
+            "CreateSalesOrderRequestContactPersonsAssociated",
+            "CreateSalesOrderRequestContactPersonsAssociatedCommunicationPreference",
+            "CreateSalesOrderRequestCustomField",
+            "CreateSalesOrderRequestLineItem",
+            "CreateSalesOrderRequestLineItemItemCustomField",
+            "CreateSalesOrderRequestLineItemTag",
+            "CreateSalesOrderRequestTag",
+            "Data",
+            "DataEmailtemplate",
+            "DataFromEmail",
+            "DataToContact",
+            "EmailSalesOrderRequest",
+            "MarkSalesOrderAsVoidRequest",
+            "Template",
+            "UpdateSalesOrderBillingAddressRequest",
+            "UpdateSalesOrderCommentRequest",
+            "UpdateSalesOrderRequest",
+            "UpdateSalesOrderRequestContactPersonsAssociated",
+            "UpdateSalesOrderRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdateSalesOrderRequestCustomField",
+            "UpdateSalesOrderRequestLineItem",
+            "UpdateSalesOrderRequestLineItemItemCustomField",
+            "UpdateSalesOrderRequestLineItemTag",
+            "UpdateSalesOrderRequestTag",
+            "UpdateSalesOrderShippingAddressRequest",
+            "UpdateSalesOrderUsingCustomFieldRequest",
+            "UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociated",
+            "UpdateSalesOrderUsingCustomFieldRequestContactPersonsAssociatedCommunicationPreference",
+            "UpdateSalesOrderUsingCustomFieldRequestCustomField",
+            "UpdateSalesOrderUsingCustomFieldRequestLineItem",
+            "UpdateSalesOrderUsingCustomFieldRequestLineItemItemCustomField",
+            "UpdateSalesOrderUsingCustomFieldRequestLineItemTag",
+            "UpdateSalesOrderUsingCustomFieldRequestTag",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_sales_orders``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_sales_orders``, ``...Dict`` twins from
+        ``zbooks.models._dicts_sales_orders``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_sales_orders"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_sales_orders")
             if hasattr(twins, name):
                 return getattr(twins, name)

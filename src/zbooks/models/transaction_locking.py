@@ -6,15 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
-
-
-class DeleteTransactionLockRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``DeleteTransactionLockRequestDict``."""
-
-    reason: _t.Str = None
 
 
 class TransactionLock(ZohoModel):
@@ -44,41 +37,35 @@ class TransactionLock(ZohoModel):
     user_exceptions_count: _t.Int = None
 
 
-class UpdatePartialUnlockRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdatePartialUnlockRequestDict``."""
-
-    end_date: _rq.Date = None
-    is_enabled: _t.Bool = None
-    lock_module: _t.Str = None
-    reason: _t.Str = None
-    start_date: _rq.Date = None
-
-
-class UpdateTransactionLockRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateTransactionLockRequestDict``."""
-
-    account_ids: list[_rq.ReqStr] | None = None
-    accounting_period_id: _t.Str = None
-    reason: _t.Str = None
-    transaction_lock_date: _rq.Date = None
-    transaction_lock_module: _t.Str = None
-    transaction_lock_status: _t.Str = None
-    user_ids: list[_rq.ReqStr] | None = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_transaction_locking as _twins
+    from zbooks.models import _more_transaction_locking as _more
 
+    DeleteTransactionLockRequest = _more.DeleteTransactionLockRequest
+    UpdatePartialUnlockRequest = _more.UpdatePartialUnlockRequest
+    UpdateTransactionLockRequest = _more.UpdateTransactionLockRequest
     DeleteTransactionLockRequestDict = _twins.DeleteTransactionLockRequestDict
     UpdatePartialUnlockRequestDict = _twins.UpdatePartialUnlockRequestDict
     UpdateTransactionLockRequestDict = _twins.UpdateTransactionLockRequestDict
 else:
+    _MORE = frozenset(
+        {
+            "DeleteTransactionLockRequest",
+            "UpdatePartialUnlockRequest",
+            "UpdateTransactionLockRequest",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_transaction_locking``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_transaction_locking``, ``...Dict`` twins from
+        ``zbooks.models._dicts_transaction_locking``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_transaction_locking"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_transaction_locking")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -9,6 +9,7 @@ exactly what Zoho expects on output, so generated models stay one line per field
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -135,6 +136,37 @@ _BLANK_TO_NONE = core_schema.chain_schema(
 _Blank = Annotated[None, GetPydanticSchema(lambda _type, _handler: _BLANK_TO_NONE)]
 
 
+class _SchemaOnce:
+    """``Annotated`` metadata: the core schema of ``alias``, generated once per process.
+
+    A response model has dozens of fields of each alias (an invoice's closure has 164
+    fields), and pydantic generates a field's union schema from scratch for every one of
+    them: most of the time it takes to build the first model's validator. The schema of
+    an alias does not depend on the field, so it is generated on first use and each
+    further field gets a copy (copied, because pydantic may add to a schema it is given).
+    """
+
+    __slots__ = ("alias", "schema")
+
+    def __init__(self, alias: Any) -> None:
+        self.alias = alias
+        self.schema: core_schema.CoreSchema | None = None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        if self.schema is None:
+            self.schema = handler.generate_schema(self.alias)
+        return copy.deepcopy(self.schema)
+
+    def __repr__(self) -> str:
+        return f"SchemaOnce({self.alias!r})"
+
+
+def once(value_type: Any, alias: Any) -> Any:
+    """``alias`` (whose values are ``value_type``) with its core schema generated once per
+    process (see ``_SchemaOnce``); ``model_fields`` still show ``value_type``."""
+    return Annotated[value_type, _SchemaOnce(alias)]
+
+
 def _native_first(native: Any, fallback: Any, *metadata: Any, blank: bool = True) -> Any:
     """``native``, else ``None`` (also from ``""``), else ``fallback``, left to right.
 
@@ -173,22 +205,28 @@ if TYPE_CHECKING:  # what type checkers see: the value types, without the parsin
     Str = str | None
     Id = str
 else:
-    Money = _native_first(Decimal, LenientMoney, _MONEY_JSON)
-    Discount = _native_first(
-        Decimal,
-        LenientDiscount,
-        PlainSerializer(discount_to_json, when_used="json-unless-none"),
+    Money = once(Decimal | None, _native_first(Decimal, LenientMoney, _MONEY_JSON))
+    Discount = once(
+        Decimal | str | None,
+        _native_first(
+            Decimal,
+            LenientDiscount,
+            PlainSerializer(discount_to_json, when_used="json-unless-none"),
+        ),
     )
-    ZohoDate = _native_first(date, LenientDate)
-    ZohoDateTime = _native_first(datetime, LenientDateTime, _DATETIME_JSON)
-    Bool = _native_first(bool, LenientBool)
-    Int = _native_first(int, LenientInt)
+    ZohoDate = once(date | None, _native_first(date, LenientDate))
+    ZohoDateTime = once(datetime | None, _native_first(datetime, LenientDateTime, _DATETIME_JSON))
+    Bool = once(bool | None, _native_first(bool, LenientBool))
+    Int = once(int | None, _native_first(int, LenientInt))
     # Numbers become digit strings natively (the models' ``coerce_numbers_to_str``).
-    Str = _native_first(str, LenientStr, blank=False)  # "" stays text
-    Id = Annotated[
-        Union[str, Annotated[str, BeforeValidator(to_str)]],  # noqa: UP007
-        Field(union_mode="left_to_right"),
-    ]
+    Str = once(str | None, _native_first(str, LenientStr, blank=False))  # "" stays text
+    Id = once(
+        str,
+        Annotated[
+            Union[str, Annotated[str, BeforeValidator(to_str)]],  # noqa: UP007
+            Field(union_mode="left_to_right"),
+        ],
+    )
 
 __all__ = [
     "ZOHO_TIME_FORMAT",

@@ -4,11 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -65,263 +64,6 @@ class VendorCreditStatus(ZohoEnum):
     APPROVAL_OVERDUE = "approval_overdue"
     REJECTED = "rejected"
     APPROVED = "approved"
-
-
-class AddVendorCreditCommentRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``AddVendorCreditCommentRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("description",)
-    description: _rq.ReqStr
-
-
-class ApplyCreditsToABillRequestBill(ZohoModel):
-    """Part of a request body. Dict form: ``ApplyCreditsToABillRequestBillDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("bill_id", "amount_applied",)
-    amount_applied: _rq.ReqMoney
-    bill_id: _rq.ReqStr
-
-
-class ApplyCreditsToABillRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ApplyCreditsToABillRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("bills",)
-    bills: list[ApplyCreditsToABillRequestBill]
-
-
-class BillsCredited(ZohoModel):
-    """Part of the ``vendor_credits`` module's data."""
-
-    bill_id: _t.Str = None
-    bill_number: _t.Str = None
-    date: _t.ZohoDate = None
-    vendor_credit_bill_id: _t.Str = None
-    vendor_credit_id: _t.Str = None
-
-
-class Comment(ZohoModel):
-    """Part of the ``vendor_credits`` module's data."""
-
-    comment_id: _t.Str = None
-    comment_type: _t.Str = None
-    commented_by: _t.Str = None
-    commented_by_id: _t.Str = None
-    date: _t.ZohoDate = None
-    date_description: _t.Str = None
-    description: _t.Str = None
-    operation_type: _t.Str = None
-    time: _t.Str = None
-    transaction_id: _t.Str = None
-    transaction_type: _t.Str = None
-    vendor_credit_id: _t.Str = None
-
-
-class CreateVendorCreditRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateVendorCreditRequestCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateVendorCreditRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``CreateVendorCreditRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class CreateVendorCreditRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateVendorCreditRequestLineItemItemCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class CreateVendorCreditRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateVendorCreditRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateVendorCreditRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``CreateVendorCreditRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    item_custom_fields: list[CreateVendorCreditRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reverse_charge_tax_id: _t.Str = None
-    serial_numbers: list[_rq.ReqStr] | None = None
-    tags: list[CreateVendorCreditRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class CreateVendorCreditRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateVendorCreditRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateVendorCreditRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateVendorCreditRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("vendor_id",)
-    vendor_id: _rq.ReqStr
-    currency_id: _t.Str = None
-    custom_fields: list[CreateVendorCreditRequestCustomField] | None = None
-    date: _rq.Date = None
-    destination_of_supply: _t.Str = None
-    documents: list[CreateVendorCreditRequestDocument] | None = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_inclusive_tax: _t.Bool = None
-    is_update_customer: _t.Bool = None
-    line_items: list[CreateVendorCreditRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    reference_number: _t.Str = None
-    source_of_supply: _t.Str = None
-    tags: list[CreateVendorCreditRequestTag] | None = None
-    tax_treatment: _t.Str = None
-    vat_treatment: _t.Str = None
-    vendor_credit_number: _t.Str = None
-
-
-class RefundVendorCreditRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``RefundVendorCreditRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "account_id",)
-    account_id: _rq.ReqStr
-    amount: _rq.ReqMoney
-    date: _rq.ReqDate
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class UpdateVendorCreditRefundRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateVendorCreditRefundRequestDict``."""
-
-    account_id: _t.Str = None
-    amount: _rq.Money = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class UpdateVendorCreditRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorCreditRequestCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateVendorCreditRequestDocument(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorCreditRequestDocumentDict``."""
-
-    document_id: _t.Str = None
-    file_name: _t.Str = None
-
-
-class UpdateVendorCreditRequestLineItemItemCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorCreditRequestLineItemItemCustomFieldDict``."""
-
-    custom_field_id: _t.Str = None
-    index: _t.Int = None
-    label: _t.Str = None
-    value: _t.Str = None
-
-
-class UpdateVendorCreditRequestLineItemTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorCreditRequestLineItemTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateVendorCreditRequestLineItem(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorCreditRequestLineItemDict``."""
-
-    account_id: _t.Str = None
-    description: _t.Str = None
-    hsn_or_sac: _t.Str = None
-    item_custom_fields: list[UpdateVendorCreditRequestLineItemItemCustomField] | None = None
-    item_id: _t.Str = None
-    item_order: _t.Int = None
-    line_item_category: _t.Str = None
-    line_item_id: _t.Str = None
-    location_id: _t.Str = None
-    name: _t.Str = None
-    project_id: _t.Str = None
-    quantity: _rq.Money = None
-    rate: _rq.Money = None
-    reverse_charge_tax_id: _t.Str = None
-    serial_numbers: list[_rq.ReqStr] | None = None
-    tags: list[UpdateVendorCreditRequestLineItemTag] | None = None
-    tax_id: _t.Str = None
-    tax_treatment_code: _t.Str = None
-    tds_tax_id: _t.Str = None
-    unit: _t.Str = None
-
-
-class UpdateVendorCreditRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorCreditRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateVendorCreditRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateVendorCreditRequestDict``."""
-
-    currency_id: _t.Str = None
-    custom_fields: list[UpdateVendorCreditRequestCustomField] | None = None
-    date: _rq.Date = None
-    destination_of_supply: _t.Str = None
-    documents: list[UpdateVendorCreditRequestDocument] | None = None
-    exchange_rate: _rq.Money = None
-    gst_no: _t.Str = None
-    gst_treatment: _t.Str = None
-    is_inclusive_tax: _t.Bool = None
-    is_update_customer: _t.Bool = None
-    line_items: list[UpdateVendorCreditRequestLineItem] | None = None
-    location_id: _t.Str = None
-    notes: _t.Str = None
-    place_of_supply: _t.Str = None
-    pricebook_id: _t.Str = None
-    reference_number: _t.Str = None
-    source_of_supply: _t.Str = None
-    tags: list[UpdateVendorCreditRequestTag] | None = None
-    tax_treatment: _t.Str = None
-    vat_treatment: _t.Str = None
-    vendor_credit_number: _t.Str = None
-    vendor_id: _t.Str = None
 
 
 class VendorCreditAcquisitionVatSummaryTax(ZohoModel):
@@ -546,42 +288,33 @@ class VendorCredit(ZohoModel):
     vendor_name: _t.Str = None
 
 
-class VendorCreditRefundImportedTransaction(ZohoModel):
-    """Part of the ``vendor_credits`` module's data."""
-
-    account_id: _t.Str = None
-    amount: _t.Money = None
-    date: _t.ZohoDate = None
-    description: _t.Str = None
-    imported_transaction_id: _t.Str = None
-    payee: _t.Str = None
-    reference_number: _t.Str = None
-    status: _t.Str = None
-
-
-class VendorCreditRefund(ZohoModel):
-    """Part of the ``vendor_credits`` module's data."""
-
-    account_id: _t.Str = None
-    account_name: _t.Str = None
-    amount: _t.Money = None
-    amount_bcy: _t.Money = None
-    amount_fcy: _t.Money = None
-    customer_name: _t.Str = None
-    date: _t.ZohoDate = None
-    description: _t.Str = None
-    exchange_rate: _t.Money = None
-    imported_transactions: list[VendorCreditRefundImportedTransaction] | None = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-    vendor_credit_id: _t.Str = None
-    vendor_credit_number: _t.Str = None
-    vendor_credit_refund_id: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_vendor_credits as _twins
+    from zbooks.models import _more_vendor_credits as _more
 
+    AddVendorCreditCommentRequest = _more.AddVendorCreditCommentRequest
+    ApplyCreditsToABillRequest = _more.ApplyCreditsToABillRequest
+    ApplyCreditsToABillRequestBill = _more.ApplyCreditsToABillRequestBill
+    BillsCredited = _more.BillsCredited
+    Comment = _more.Comment
+    CreateVendorCreditRequest = _more.CreateVendorCreditRequest
+    CreateVendorCreditRequestCustomField = _more.CreateVendorCreditRequestCustomField
+    CreateVendorCreditRequestDocument = _more.CreateVendorCreditRequestDocument
+    CreateVendorCreditRequestLineItem = _more.CreateVendorCreditRequestLineItem
+    CreateVendorCreditRequestLineItemItemCustomField = _more.CreateVendorCreditRequestLineItemItemCustomField
+    CreateVendorCreditRequestLineItemTag = _more.CreateVendorCreditRequestLineItemTag
+    CreateVendorCreditRequestTag = _more.CreateVendorCreditRequestTag
+    RefundVendorCreditRequest = _more.RefundVendorCreditRequest
+    UpdateVendorCreditRefundRequest = _more.UpdateVendorCreditRefundRequest
+    UpdateVendorCreditRequest = _more.UpdateVendorCreditRequest
+    UpdateVendorCreditRequestCustomField = _more.UpdateVendorCreditRequestCustomField
+    UpdateVendorCreditRequestDocument = _more.UpdateVendorCreditRequestDocument
+    UpdateVendorCreditRequestLineItem = _more.UpdateVendorCreditRequestLineItem
+    UpdateVendorCreditRequestLineItemItemCustomField = _more.UpdateVendorCreditRequestLineItemItemCustomField
+    UpdateVendorCreditRequestLineItemTag = _more.UpdateVendorCreditRequestLineItemTag
+    UpdateVendorCreditRequestTag = _more.UpdateVendorCreditRequestTag
+    VendorCreditRefund = _more.VendorCreditRefund
+    VendorCreditRefundImportedTransaction = _more.VendorCreditRefundImportedTransaction
     AddVendorCreditCommentRequestDict = _twins.AddVendorCreditCommentRequestDict
     ApplyCreditsToABillRequestBillDict = _twins.ApplyCreditsToABillRequestBillDict
     ApplyCreditsToABillRequestDict = _twins.ApplyCreditsToABillRequestDict
@@ -602,12 +335,44 @@ if TYPE_CHECKING:
     UpdateVendorCreditRequestLineItemTagDict = _twins.UpdateVendorCreditRequestLineItemTagDict
     UpdateVendorCreditRequestTagDict = _twins.UpdateVendorCreditRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "AddVendorCreditCommentRequest",
+            "ApplyCreditsToABillRequest",
+            "ApplyCreditsToABillRequestBill",
+            "BillsCredited",
+            "Comment",
+            "CreateVendorCreditRequest",
+            "CreateVendorCreditRequestCustomField",
+            "CreateVendorCreditRequestDocument",
+            "CreateVendorCreditRequestLineItem",
+            "CreateVendorCreditRequestLineItemItemCustomField",
+            "CreateVendorCreditRequestLineItemTag",
+            "CreateVendorCreditRequestTag",
+            "RefundVendorCreditRequest",
+            "UpdateVendorCreditRefundRequest",
+            "UpdateVendorCreditRequest",
+            "UpdateVendorCreditRequestCustomField",
+            "UpdateVendorCreditRequestDocument",
+            "UpdateVendorCreditRequestLineItem",
+            "UpdateVendorCreditRequestLineItemItemCustomField",
+            "UpdateVendorCreditRequestLineItemTag",
+            "UpdateVendorCreditRequestTag",
+            "VendorCreditRefund",
+            "VendorCreditRefundImportedTransaction",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_vendor_credits``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_vendor_credits``, ``...Dict`` twins from
+        ``zbooks.models._dicts_vendor_credits``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_vendor_credits"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_vendor_credits")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,212 +4,10 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoModel
-
-
-class CreateVendorPaymentRequestBill(ZohoModel):
-    """Part of a request body. Dict form: ``CreateVendorPaymentRequestBillDict``."""
-
-    amount_applied: _rq.Money = None
-    bill_id: _t.Str = None
-    bill_payment_id: _t.Str = None
-    tax_amount_withheld: _rq.Money = None
-
-
-class CreateVendorPaymentRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``CreateVendorPaymentRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class CreateVendorPaymentRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``CreateVendorPaymentRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class CreateVendorPaymentRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateVendorPaymentRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("amount",)
-    amount: _rq.ReqMoney
-    bills: list[CreateVendorPaymentRequestBill] | None = None
-    check_details: list[_rq.ReqStr] | None = None
-    custom_fields: list[CreateVendorPaymentRequestCustomField] | None = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    is_paid_via_print_check: _t.Bool = None
-    location_id: _t.Str = None
-    paid_through_account_id: _t.Str = None
-    payment_mode: _t.Str = None
-    reference_number: _t.Str = None
-    tags: list[CreateVendorPaymentRequestTag] | None = None
-    vendor_id: _t.Str = None
-
-
-class EmailVendorPaymentRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``EmailVendorPaymentRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("to_mail_ids", "subject", "body",)
-    body: _rq.ReqStr
-    subject: _rq.ReqStr
-    to_mail_ids: list[_rq.ReqStr]
-    cc_mail_ids: list[_rq.ReqStr] | None = None
-    email_template_id: _t.Str = None
-    from_address_id: _t.Str = None
-    send_from_org_email_id: _t.Bool = None
-
-
-class FromEmail(ZohoModel):
-    """Part of the ``vendor_payments`` module's data."""
-
-    email: _t.Str = None
-    selected: _t.Bool = None
-    user_name: _t.Str = None
-
-
-class ToContact(ZohoModel):
-    """Part of the ``vendor_payments`` module's data."""
-
-    contact_person_id: _t.Str = None
-    email: _t.Str = None
-    first_name: _t.Str = None
-    last_name: _t.Str = None
-    mobile: _t.Str = None
-    phone: _t.Str = None
-    salutation: _t.Str = None
-    selected: _t.Bool = None
-
-
-class GetVendorPaymentEmailContentResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    attachment_name: _t.Str = None
-    body: _t.Str = None
-    deprecated_placeholders_used: list[_t.Str] | None = None
-    email_template_id: _t.Str = None
-    error_list: list[_t.Str] | None = None
-    file_name: _t.Str = None
-    from_emails: list[FromEmail] | None = None
-    gateways_configured: _t.Bool = None
-    subject: _t.Str = None
-    to_contacts: list[ToContact] | None = None
-
-
-class RefundExcessVendorPaymentRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``RefundExcessVendorPaymentRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("date", "amount", "to_account_id",)
-    amount: _rq.ReqMoney
-    date: _rq.ReqDate
-    to_account_id: _rq.ReqStr
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-
-
-class UpdateVendorPaymentRefundRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateVendorPaymentRefundRequestDict``."""
-
-    amount: _rq.Money = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-    to_account_id: _t.Str = None
-
-
-class UpdateVendorPaymentRequestBill(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorPaymentRequestBillDict``."""
-
-    amount_applied: _rq.Money = None
-    bill_id: _t.Str = None
-    bill_payment_id: _t.Str = None
-    tax_amount_withheld: _rq.Money = None
-
-
-class UpdateVendorPaymentRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorPaymentRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class UpdateVendorPaymentRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorPaymentRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateVendorPaymentRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateVendorPaymentRequestDict``."""
-
-    amount: _rq.Money = None
-    bills: list[UpdateVendorPaymentRequestBill] | None = None
-    check_details: list[_rq.ReqStr] | None = None
-    custom_fields: list[UpdateVendorPaymentRequestCustomField] | None = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    is_paid_via_print_check: _t.Bool = None
-    location_id: _t.Str = None
-    paid_through_account_id: _t.Str = None
-    payment_mode: _t.Str = None
-    reference_number: _t.Str = None
-    tags: list[UpdateVendorPaymentRequestTag] | None = None
-    vendor_id: _t.Str = None
-
-
-class UpdateVendorPaymentUsingCustomFieldRequestBill(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorPaymentUsingCustomFieldRequestBillDict``."""
-
-    amount_applied: _rq.Money = None
-    bill_id: _t.Str = None
-    bill_payment_id: _t.Str = None
-    tax_amount_withheld: _rq.Money = None
-
-
-class UpdateVendorPaymentUsingCustomFieldRequestCustomField(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorPaymentUsingCustomFieldRequestCustomFieldDict``."""
-
-    index: _t.Int = None
-    value: _t.Str = None
-
-
-class UpdateVendorPaymentUsingCustomFieldRequestTag(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateVendorPaymentUsingCustomFieldRequestTagDict``."""
-
-    tag_id: _t.Str = None
-    tag_option_id: _t.Str = None
-
-
-class UpdateVendorPaymentUsingCustomFieldRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateVendorPaymentUsingCustomFieldRequestDict``."""
-
-    amount: _rq.Money = None
-    bills: list[UpdateVendorPaymentUsingCustomFieldRequestBill] | None = None
-    check_details: list[_rq.ReqStr] | None = None
-    custom_fields: list[UpdateVendorPaymentUsingCustomFieldRequestCustomField] | None = None
-    date: _rq.Date = None
-    description: _t.Str = None
-    exchange_rate: _rq.Money = None
-    is_paid_via_print_check: _t.Bool = None
-    location_id: _t.Str = None
-    paid_through_account_id: _t.Str = None
-    payment_mode: _t.Str = None
-    reference_number: _t.Str = None
-    tags: list[UpdateVendorPaymentUsingCustomFieldRequestTag] | None = None
-    vendor_id: _t.Str = None
 
 
 class VendorPaymentBill(ZohoModel):
@@ -302,36 +100,30 @@ class VendorPayment(ZohoModel):
     vendorpayment_refunds: list[VendorPaymentVendorpaymentRefund] | None = None
 
 
-class VendorPaymentCheckDetail(ZohoModel):
-    """Part of the ``vendor_payments`` module's data."""
-
-    amount_in_words: _t.Str = None
-    check_id: _t.Str = None
-    check_number: _t.Str = None
-    check_status: _t.Str = None
-    memo: _t.Str = None
-
-
-class VendorpaymentRefund(ZohoModel):
-    """Part of the ``vendor_payments`` module's data."""
-
-    amount: _t.Money = None
-    amount_bcy: _t.Money = None
-    amount_fcy: _t.Money = None
-    date: _t.ZohoDate = None
-    description: _t.Str = None
-    exchange_rate: _t.Money = None
-    reference_number: _t.Str = None
-    refund_mode: _t.Str = None
-    to_account_id: _t.Str = None
-    to_account_name: _t.Str = None
-    vendorpayment_id: _t.Str = None
-    vendorpayment_refund_id: _t.Str = None
-
-
 if TYPE_CHECKING:
     from zbooks.models import _dicts_vendor_payments as _twins
+    from zbooks.models import _more_vendor_payments as _more
 
+    CreateVendorPaymentRequest = _more.CreateVendorPaymentRequest
+    CreateVendorPaymentRequestBill = _more.CreateVendorPaymentRequestBill
+    CreateVendorPaymentRequestCustomField = _more.CreateVendorPaymentRequestCustomField
+    CreateVendorPaymentRequestTag = _more.CreateVendorPaymentRequestTag
+    EmailVendorPaymentRequest = _more.EmailVendorPaymentRequest
+    FromEmail = _more.FromEmail
+    GetVendorPaymentEmailContentResponse = _more.GetVendorPaymentEmailContentResponse
+    RefundExcessVendorPaymentRequest = _more.RefundExcessVendorPaymentRequest
+    ToContact = _more.ToContact
+    UpdateVendorPaymentRefundRequest = _more.UpdateVendorPaymentRefundRequest
+    UpdateVendorPaymentRequest = _more.UpdateVendorPaymentRequest
+    UpdateVendorPaymentRequestBill = _more.UpdateVendorPaymentRequestBill
+    UpdateVendorPaymentRequestCustomField = _more.UpdateVendorPaymentRequestCustomField
+    UpdateVendorPaymentRequestTag = _more.UpdateVendorPaymentRequestTag
+    UpdateVendorPaymentUsingCustomFieldRequest = _more.UpdateVendorPaymentUsingCustomFieldRequest
+    UpdateVendorPaymentUsingCustomFieldRequestBill = _more.UpdateVendorPaymentUsingCustomFieldRequestBill
+    UpdateVendorPaymentUsingCustomFieldRequestCustomField = _more.UpdateVendorPaymentUsingCustomFieldRequestCustomField
+    UpdateVendorPaymentUsingCustomFieldRequestTag = _more.UpdateVendorPaymentUsingCustomFieldRequestTag
+    VendorPaymentCheckDetail = _more.VendorPaymentCheckDetail
+    VendorpaymentRefund = _more.VendorpaymentRefund
     CreateVendorPaymentRequestBillDict = _twins.CreateVendorPaymentRequestBillDict
     CreateVendorPaymentRequestCustomFieldDict = _twins.CreateVendorPaymentRequestCustomFieldDict
     CreateVendorPaymentRequestDict = _twins.CreateVendorPaymentRequestDict
@@ -348,12 +140,41 @@ if TYPE_CHECKING:
     UpdateVendorPaymentUsingCustomFieldRequestDict = _twins.UpdateVendorPaymentUsingCustomFieldRequestDict
     UpdateVendorPaymentUsingCustomFieldRequestTagDict = _twins.UpdateVendorPaymentUsingCustomFieldRequestTagDict
 else:
+    _MORE = frozenset(
+        {
+            "CreateVendorPaymentRequest",
+            "CreateVendorPaymentRequestBill",
+            "CreateVendorPaymentRequestCustomField",
+            "CreateVendorPaymentRequestTag",
+            "EmailVendorPaymentRequest",
+            "FromEmail",
+            "GetVendorPaymentEmailContentResponse",
+            "RefundExcessVendorPaymentRequest",
+            "ToContact",
+            "UpdateVendorPaymentRefundRequest",
+            "UpdateVendorPaymentRequest",
+            "UpdateVendorPaymentRequestBill",
+            "UpdateVendorPaymentRequestCustomField",
+            "UpdateVendorPaymentRequestTag",
+            "UpdateVendorPaymentUsingCustomFieldRequest",
+            "UpdateVendorPaymentUsingCustomFieldRequestBill",
+            "UpdateVendorPaymentUsingCustomFieldRequestCustomField",
+            "UpdateVendorPaymentUsingCustomFieldRequestTag",
+            "VendorPaymentCheckDetail",
+            "VendorpaymentRefund",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_vendor_payments``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_vendor_payments``, ``...Dict`` twins from
+        ``zbooks.models._dicts_vendor_payments``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_vendor_payments"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_vendor_payments")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -4,11 +4,8 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-
-from zbooks.models import request_types as _rq
 from zbooks.models import types as _t
 from zbooks.models.base import ZohoEnum, ZohoModel
 
@@ -227,470 +224,6 @@ class WorkflowSortOrder(ZohoEnum):
     D = "D"
 
 
-class CreateCustomTriggerRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateCustomTriggerRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("entity",)
-    entity: _rq.ReqStr
-    description: _t.Str = None
-    name: _t.Str = None
-    placeholder: _t.Str = None
-
-
-class CreateRetryPolicyRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateRetryPolicyRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("retry_type", "action_type", "retry_count",)
-    action_type: Annotated[CreateRetryPolicyRequestActionType | str, Field(union_mode='left_to_right')]
-    retry_count: int
-    retry_type: Annotated[CreateRetryPolicyRequestRetryType | str, Field(union_mode='left_to_right')]
-    base_interval: _t.Int = None
-    base_interval_unit: Annotated[CreateRetryPolicyRequestBaseIntervalUnit | str | None, Field(union_mode='left_to_right')] = None
-    interval_modifier: _t.Int = None
-    policy_name: _t.Str = None
-
-
-class CreateWorkflowRequestInstantActionEmailTemplate(ZohoModel):
-    """Part of a request body. Dict form: ``CreateWorkflowRequestInstantActionEmailTemplateDict``."""
-
-    bcc_mail_ids: list[Any] | None = None
-    body: _t.Str = None
-    cc_mail_ids: list[Any] | None = None
-    from_address: _t.Str = None
-    from_address_id: _t.Str = None
-    is_default: _t.Bool = None
-    name: _t.Str = None
-    placeholder: _t.Str = None
-    subject: _t.Str = None
-    type: _t.Str = None
-
-
-class CreateWorkflowRequestInstantAction(ZohoModel):
-    """Part of a request body. Dict form: ``CreateWorkflowRequestInstantActionDict``."""
-
-    action_id: _t.Str = None
-    action_ph: _t.Str = None
-    action_type: _t.Str = None
-    additional_parameters: list[Any] | None = None
-    additional_recipients: list[Any] | None = None
-    alert_name: _t.Str = None
-    body_type: _t.Str = None
-    connection_link_name: _t.Str = None
-    description: _t.Str = None
-    email_template: CreateWorkflowRequestInstantActionEmailTemplate | None = None
-    email_template_id: _t.Str = None
-    email_template_ph: _t.Str = None
-    entity: _t.Str = None
-    entity_parameters: list[Any] | None = None
-    field_name: _t.Str = None
-    field_value: _t.Str = None
-    fieldupdate_name: _t.Str = None
-    form_data: list[Any] | None = None
-    function_name: _t.Str = None
-    function_param: list[Any] | None = None
-    headers: list[Any] | None = None
-    include_orgvariables_params: _t.Bool = None
-    is_execute: _t.Bool = None
-    is_new_response_format: _t.Bool = None
-    message_content: _t.Str = None
-    method: Annotated[CreateWorkflowRequestInstantActionMethod | str | None, Field(union_mode='left_to_right')] = None
-    pushnotification_name: _t.Str = None
-    query_parameters: list[Any] | None = None
-    raw_data: _t.Str = None
-    recipients: list[Any] | None = None
-    script: _t.Str = None
-    secret: _t.Str = None
-    url: _t.Str = None
-    user_defined_format_name: _t.Str = None
-    user_defined_format_value: _t.Str = None
-    webhook_name: _t.Str = None
-
-
-class CreateWorkflowRequestTimeBasedActionActionEmailTemplate(ZohoModel):
-    """Part of a request body. Dict form: ``CreateWorkflowRequestTimeBasedActionActionEmailTemplateDict``."""
-
-    bcc_mail_ids: list[Any] | None = None
-    body: _t.Str = None
-    cc_mail_ids: list[Any] | None = None
-    from_address: _t.Str = None
-    from_address_id: _t.Str = None
-    is_default: _t.Bool = None
-    name: _t.Str = None
-    placeholder: _t.Str = None
-    subject: _t.Str = None
-    type: _t.Str = None
-
-
-class CreateWorkflowRequestTimeBasedActionAction(ZohoModel):
-    """Part of a request body. Dict form: ``CreateWorkflowRequestTimeBasedActionActionDict``."""
-
-    action_id: _t.Str = None
-    action_ph: _t.Str = None
-    action_type: _t.Str = None
-    additional_parameters: list[Any] | None = None
-    additional_recipients: list[Any] | None = None
-    alert_name: _t.Str = None
-    body_type: _t.Str = None
-    connection_link_name: _t.Str = None
-    description: _t.Str = None
-    email_template: CreateWorkflowRequestTimeBasedActionActionEmailTemplate | None = None
-    email_template_id: _t.Str = None
-    email_template_ph: _t.Str = None
-    entity: _t.Str = None
-    entity_parameters: list[Any] | None = None
-    field_name: _t.Str = None
-    field_value: _t.Str = None
-    fieldupdate_name: _t.Str = None
-    form_data: list[Any] | None = None
-    function_name: _t.Str = None
-    function_param: list[Any] | None = None
-    headers: list[Any] | None = None
-    include_orgvariables_params: _t.Bool = None
-    is_execute: _t.Bool = None
-    is_new_response_format: _t.Bool = None
-    message_content: _t.Str = None
-    method: Annotated[CreateWorkflowRequestTimeBasedActionActionMethod | str | None, Field(union_mode='left_to_right')] = None
-    pushnotification_name: _t.Str = None
-    query_parameters: list[Any] | None = None
-    raw_data: _t.Str = None
-    recipients: list[Any] | None = None
-    script: _t.Str = None
-    secret: _t.Str = None
-    url: _t.Str = None
-    user_defined_format_name: _t.Str = None
-    user_defined_format_value: _t.Str = None
-    webhook_name: _t.Str = None
-
-
-class CreateWorkflowRequestTimeBasedAction(ZohoModel):
-    """Part of a request body. Dict form: ``CreateWorkflowRequestTimeBasedActionDict``."""
-
-    actions: list[CreateWorkflowRequestTimeBasedActionAction] | None = None
-    delay: _t.Int = None
-    delay_type: _t.Str = None
-    delay_unit: _t.Str = None
-    field_type: _t.Str = None
-    name: _t.Str = None
-    timetrigger_id: _t.Str = None
-
-
-class CreateWorkflowRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``CreateWorkflowRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("workflow_name", "entity", "rule_type",)
-    entity: _rq.ReqStr
-    rule_type: Annotated[CreateWorkflowRequestRuleType | str, Field(union_mode='left_to_right')]
-    workflow_name: _rq.ReqStr
-    allowed_apps: _t.Str = None
-    apply_rule_always: _t.Bool = None
-    date_field: _t.Str = None
-    day_difference: _t.Int = None
-    day_difference_type: _t.Str = None
-    day_difference_unit: _t.Str = None
-    description: _t.Str = None
-    entity_id: _t.Str = None
-    events: list[Any] | None = None
-    execution_timezone: _t.Str = None
-    field_update: list[Any] | None = None
-    field_update_comparator: _t.Str = None
-    instant_actions: list[CreateWorkflowRequestInstantAction] | None = None
-    is_custom_execution_time: _t.Bool = None
-    is_draft: _t.Bool = None
-    is_hidden: _t.Bool = None
-    is_locked: _t.Bool = None
-    lock_reason: _t.Str = None
-    lock_type: _t.Str = None
-    placeholder: _t.Str = None
-    rule: dict[str, Any] | None = None
-    sub_entities: list[Any] | None = None
-    sub_rules: list[Any] | None = None
-    time: _t.Str = None
-    time_based_actions: list[CreateWorkflowRequestTimeBasedAction] | None = None
-    trigger_id: _t.Str = None
-    trigger_ph: _t.Str = None
-
-
-class Customtrigger(ZohoModel):
-    """Part of the ``workflows`` module's data."""
-
-    created_time: _t.ZohoDateTime = None
-    customtrigger_id: _t.Str = None
-    entity: _t.Str = None
-    is_from_plugin: _t.Bool = None
-    name: _t.Str = None
-    oauth_url: _t.Str = None
-    placeholder: _t.Str = None
-    related_rules: list[Any] | None = None
-    service_name: _t.Str = None
-    zapikey_url: _t.Str = None
-
-
-class GetWorkflowEditpageResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    entities: list[Any] | None = None
-    entity: _t.Str = None
-    entity_fields: list[Any] | None = None
-    supported_actions: list[Any] | None = None
-    workflow: dict[str, Any] | None = None
-
-
-class GetWorkflowLogDetailsResponse(ZohoModel):
-    """The fields of one operation's response envelope."""
-
-    entity_fields: dict[str, Any] | None = None
-    meta_details: dict[str, Any] | None = None
-    workflow_logs_details: list[Any] | None = None
-
-
-class ModuleFilter(ZohoModel):
-    """Part of the ``workflows`` module's data."""
-
-
-class ReorderWorkflowsRequest(ZohoModel):
-    """Request body of one operation; the fields Zoho requires come first and have no default. Dict form: ``ReorderWorkflowsRequestDict``."""
-
-    required_fields: ClassVar[tuple[str, ...]] = ("entity_type", "execution_order",)
-    entity_type: _rq.ReqStr
-    execution_order: list[_rq.ReqStr]
-    entity_id: _t.Str = None
-
-
-class RetryPolicy(ZohoModel):
-    """Part of the ``workflows`` module's data."""
-
-    action_type: Annotated[RetryPolicyActionType | str | None, Field(union_mode='left_to_right')] = None
-    base_interval: _t.Int = None
-    base_interval_unit: Annotated[RetryPolicyBaseIntervalUnit | str | None, Field(union_mode='left_to_right')] = None
-    created_time: _t.ZohoDateTime = None
-    interval_modifier: _t.Int = None
-    policy_id: _t.Str = None
-    policy_name: _t.Str = None
-    retry_count: _t.Int = None
-    retry_type: Annotated[RetryPolicyRetryType | str | None, Field(union_mode='left_to_right')] = None
-
-
-class UpcomingActionsDetailUpcomingAction(ZohoModel):
-    """Part of the ``workflows`` module's data."""
-
-    action_id: _t.Str = None
-    action_name: _t.Str = None
-    action_type: _t.Str = None
-    entity: _t.Str = None
-    entity_id: _t.Str = None
-    entity_name: _t.Str = None
-    execution_date: _t.ZohoDate = None
-    execution_time: _t.Str = None
-    workflow_id: _t.Str = None
-    workflow_name: _t.Str = None
-
-
-class UpcomingActionsDetail(ZohoModel):
-    """Part of the ``workflows`` module's data."""
-
-    group_name: _t.Str = None
-    upcoming_actions: list[UpcomingActionsDetailUpcomingAction] | None = None
-
-
-class UpcomingWorkflowsDetailUpcomingWorkflow(ZohoModel):
-    """Part of the ``workflows`` module's data."""
-
-    entity: _t.Str = None
-    entity_id: _t.Str = None
-    entity_name: _t.Str = None
-    execution_date: _t.ZohoDate = None
-    execution_time: _t.Str = None
-    workflow_id: _t.Str = None
-    workflow_name: _t.Str = None
-
-
-class UpcomingWorkflowsDetail(ZohoModel):
-    """Part of the ``workflows`` module's data."""
-
-    group_name: _t.Str = None
-    upcoming_workflows: list[UpcomingWorkflowsDetailUpcomingWorkflow] | None = None
-
-
-class UpdateCustomTriggerRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateCustomTriggerRequestDict``."""
-
-    description: _t.Str = None
-    entity: _t.Str = None
-    name: _t.Str = None
-    placeholder: _t.Str = None
-
-
-class UpdateRetryPolicyRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateRetryPolicyRequestDict``."""
-
-    action_type: Annotated[UpdateRetryPolicyRequestActionType | str | None, Field(union_mode='left_to_right')] = None
-    base_interval: _t.Int = None
-    base_interval_unit: Annotated[UpdateRetryPolicyRequestBaseIntervalUnit | str | None, Field(union_mode='left_to_right')] = None
-    interval_modifier: _t.Int = None
-    policy_name: _t.Str = None
-    retry_count: _t.Int = None
-    retry_type: Annotated[UpdateRetryPolicyRequestRetryType | str | None, Field(union_mode='left_to_right')] = None
-
-
-class UpdateWorkflowRequestInstantActionEmailTemplate(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateWorkflowRequestInstantActionEmailTemplateDict``."""
-
-    bcc_mail_ids: list[Any] | None = None
-    body: _t.Str = None
-    cc_mail_ids: list[Any] | None = None
-    from_address: _t.Str = None
-    from_address_id: _t.Str = None
-    is_default: _t.Bool = None
-    name: _t.Str = None
-    placeholder: _t.Str = None
-    subject: _t.Str = None
-    type: _t.Str = None
-
-
-class UpdateWorkflowRequestInstantAction(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateWorkflowRequestInstantActionDict``."""
-
-    action_id: _t.Str = None
-    action_ph: _t.Str = None
-    action_type: _t.Str = None
-    additional_parameters: list[Any] | None = None
-    additional_recipients: list[Any] | None = None
-    alert_name: _t.Str = None
-    body_type: _t.Str = None
-    connection_link_name: _t.Str = None
-    description: _t.Str = None
-    email_template: UpdateWorkflowRequestInstantActionEmailTemplate | None = None
-    email_template_id: _t.Str = None
-    email_template_ph: _t.Str = None
-    entity: _t.Str = None
-    entity_parameters: list[Any] | None = None
-    field_name: _t.Str = None
-    field_value: _t.Str = None
-    fieldupdate_name: _t.Str = None
-    form_data: list[Any] | None = None
-    function_name: _t.Str = None
-    function_param: list[Any] | None = None
-    headers: list[Any] | None = None
-    include_orgvariables_params: _t.Bool = None
-    is_execute: _t.Bool = None
-    is_new_response_format: _t.Bool = None
-    message_content: _t.Str = None
-    method: Annotated[UpdateWorkflowRequestInstantActionMethod | str | None, Field(union_mode='left_to_right')] = None
-    pushnotification_name: _t.Str = None
-    query_parameters: list[Any] | None = None
-    raw_data: _t.Str = None
-    recipients: list[Any] | None = None
-    script: _t.Str = None
-    secret: _t.Str = None
-    url: _t.Str = None
-    user_defined_format_name: _t.Str = None
-    user_defined_format_value: _t.Str = None
-    webhook_name: _t.Str = None
-
-
-class UpdateWorkflowRequestTimeBasedActionActionEmailTemplate(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict``."""
-
-    bcc_mail_ids: list[Any] | None = None
-    body: _t.Str = None
-    cc_mail_ids: list[Any] | None = None
-    from_address: _t.Str = None
-    from_address_id: _t.Str = None
-    is_default: _t.Bool = None
-    name: _t.Str = None
-    placeholder: _t.Str = None
-    subject: _t.Str = None
-    type: _t.Str = None
-
-
-class UpdateWorkflowRequestTimeBasedActionAction(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateWorkflowRequestTimeBasedActionActionDict``."""
-
-    action_id: _t.Str = None
-    action_ph: _t.Str = None
-    action_type: _t.Str = None
-    additional_parameters: list[Any] | None = None
-    additional_recipients: list[Any] | None = None
-    alert_name: _t.Str = None
-    body_type: _t.Str = None
-    connection_link_name: _t.Str = None
-    description: _t.Str = None
-    email_template: UpdateWorkflowRequestTimeBasedActionActionEmailTemplate | None = None
-    email_template_id: _t.Str = None
-    email_template_ph: _t.Str = None
-    entity: _t.Str = None
-    entity_parameters: list[Any] | None = None
-    field_name: _t.Str = None
-    field_value: _t.Str = None
-    fieldupdate_name: _t.Str = None
-    form_data: list[Any] | None = None
-    function_name: _t.Str = None
-    function_param: list[Any] | None = None
-    headers: list[Any] | None = None
-    include_orgvariables_params: _t.Bool = None
-    is_execute: _t.Bool = None
-    is_new_response_format: _t.Bool = None
-    message_content: _t.Str = None
-    method: Annotated[UpdateWorkflowRequestTimeBasedActionActionMethod | str | None, Field(union_mode='left_to_right')] = None
-    pushnotification_name: _t.Str = None
-    query_parameters: list[Any] | None = None
-    raw_data: _t.Str = None
-    recipients: list[Any] | None = None
-    script: _t.Str = None
-    secret: _t.Str = None
-    url: _t.Str = None
-    user_defined_format_name: _t.Str = None
-    user_defined_format_value: _t.Str = None
-    webhook_name: _t.Str = None
-
-
-class UpdateWorkflowRequestTimeBasedAction(ZohoModel):
-    """Part of a request body. Dict form: ``UpdateWorkflowRequestTimeBasedActionDict``."""
-
-    actions: list[UpdateWorkflowRequestTimeBasedActionAction] | None = None
-    delay: _t.Int = None
-    delay_type: _t.Str = None
-    delay_unit: _t.Str = None
-    field_type: _t.Str = None
-    name: _t.Str = None
-    timetrigger_id: _t.Str = None
-
-
-class UpdateWorkflowRequest(ZohoModel):
-    """Request body of one operation. Dict form: ``UpdateWorkflowRequestDict``."""
-
-    allowed_apps: _t.Str = None
-    apply_rule_always: _t.Bool = None
-    date_field: _t.Str = None
-    day_difference: _t.Int = None
-    day_difference_type: _t.Str = None
-    day_difference_unit: _t.Str = None
-    description: _t.Str = None
-    entity: _t.Str = None
-    entity_id: _t.Str = None
-    events: list[Any] | None = None
-    execution_timezone: _t.Str = None
-    field_update: list[Any] | None = None
-    field_update_comparator: _t.Str = None
-    instant_actions: list[UpdateWorkflowRequestInstantAction] | None = None
-    is_custom_execution_time: _t.Bool = None
-    is_draft: _t.Bool = None
-    is_hidden: _t.Bool = None
-    is_locked: _t.Bool = None
-    lock_reason: _t.Str = None
-    lock_type: _t.Str = None
-    placeholder: _t.Str = None
-    rule: dict[str, Any] | None = None
-    rule_type: Annotated[UpdateWorkflowRequestRuleType | str | None, Field(union_mode='left_to_right')] = None
-    sub_entities: list[Any] | None = None
-    sub_rules: list[Any] | None = None
-    time: _t.Str = None
-    time_based_actions: list[UpdateWorkflowRequestTimeBasedAction] | None = None
-    trigger_id: _t.Str = None
-    trigger_ph: _t.Str = None
-    workflow_name: _t.Str = None
-
-
 class Workflow(ZohoModel):
     """A workflow."""
 
@@ -710,7 +243,34 @@ class Workflow(ZohoModel):
 
 if TYPE_CHECKING:
     from zbooks.models import _dicts_workflows as _twins
+    from zbooks.models import _more_workflows as _more
 
+    CreateCustomTriggerRequest = _more.CreateCustomTriggerRequest
+    CreateRetryPolicyRequest = _more.CreateRetryPolicyRequest
+    CreateWorkflowRequest = _more.CreateWorkflowRequest
+    CreateWorkflowRequestInstantAction = _more.CreateWorkflowRequestInstantAction
+    CreateWorkflowRequestInstantActionEmailTemplate = _more.CreateWorkflowRequestInstantActionEmailTemplate
+    CreateWorkflowRequestTimeBasedAction = _more.CreateWorkflowRequestTimeBasedAction
+    CreateWorkflowRequestTimeBasedActionAction = _more.CreateWorkflowRequestTimeBasedActionAction
+    CreateWorkflowRequestTimeBasedActionActionEmailTemplate = _more.CreateWorkflowRequestTimeBasedActionActionEmailTemplate
+    Customtrigger = _more.Customtrigger
+    GetWorkflowEditpageResponse = _more.GetWorkflowEditpageResponse
+    GetWorkflowLogDetailsResponse = _more.GetWorkflowLogDetailsResponse
+    ModuleFilter = _more.ModuleFilter
+    ReorderWorkflowsRequest = _more.ReorderWorkflowsRequest
+    RetryPolicy = _more.RetryPolicy
+    UpcomingActionsDetail = _more.UpcomingActionsDetail
+    UpcomingActionsDetailUpcomingAction = _more.UpcomingActionsDetailUpcomingAction
+    UpcomingWorkflowsDetail = _more.UpcomingWorkflowsDetail
+    UpcomingWorkflowsDetailUpcomingWorkflow = _more.UpcomingWorkflowsDetailUpcomingWorkflow
+    UpdateCustomTriggerRequest = _more.UpdateCustomTriggerRequest
+    UpdateRetryPolicyRequest = _more.UpdateRetryPolicyRequest
+    UpdateWorkflowRequest = _more.UpdateWorkflowRequest
+    UpdateWorkflowRequestInstantAction = _more.UpdateWorkflowRequestInstantAction
+    UpdateWorkflowRequestInstantActionEmailTemplate = _more.UpdateWorkflowRequestInstantActionEmailTemplate
+    UpdateWorkflowRequestTimeBasedAction = _more.UpdateWorkflowRequestTimeBasedAction
+    UpdateWorkflowRequestTimeBasedActionAction = _more.UpdateWorkflowRequestTimeBasedActionAction
+    UpdateWorkflowRequestTimeBasedActionActionEmailTemplate = _more.UpdateWorkflowRequestTimeBasedActionActionEmailTemplate
     CreateCustomTriggerRequestDict = _twins.CreateCustomTriggerRequestDict
     CreateRetryPolicyRequestDict = _twins.CreateRetryPolicyRequestDict
     CreateWorkflowRequestDict = _twins.CreateWorkflowRequestDict
@@ -729,12 +289,47 @@ if TYPE_CHECKING:
     UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict = _twins.UpdateWorkflowRequestTimeBasedActionActionEmailTemplateDict
     UpdateWorkflowRequestTimeBasedActionDict = _twins.UpdateWorkflowRequestTimeBasedActionDict
 else:
+    _MORE = frozenset(
+        {
+            "CreateCustomTriggerRequest",
+            "CreateRetryPolicyRequest",
+            "CreateWorkflowRequest",
+            "CreateWorkflowRequestInstantAction",
+            "CreateWorkflowRequestInstantActionEmailTemplate",
+            "CreateWorkflowRequestTimeBasedAction",
+            "CreateWorkflowRequestTimeBasedActionAction",
+            "CreateWorkflowRequestTimeBasedActionActionEmailTemplate",
+            "Customtrigger",
+            "GetWorkflowEditpageResponse",
+            "GetWorkflowLogDetailsResponse",
+            "ModuleFilter",
+            "ReorderWorkflowsRequest",
+            "RetryPolicy",
+            "UpcomingActionsDetail",
+            "UpcomingActionsDetailUpcomingAction",
+            "UpcomingWorkflowsDetail",
+            "UpcomingWorkflowsDetailUpcomingWorkflow",
+            "UpdateCustomTriggerRequest",
+            "UpdateRetryPolicyRequest",
+            "UpdateWorkflowRequest",
+            "UpdateWorkflowRequestInstantAction",
+            "UpdateWorkflowRequestInstantActionEmailTemplate",
+            "UpdateWorkflowRequestTimeBasedAction",
+            "UpdateWorkflowRequestTimeBasedActionAction",
+            "UpdateWorkflowRequestTimeBasedActionActionEmailTemplate",
+        }
+    )
 
     def __getattr__(name: str) -> Any:
-        """``...Dict`` twins of the request models, from ``zbooks.models._dicts_workflows``."""
-        if name.endswith("Dict"):
-            import importlib
+        """Other models from ``zbooks.models._more_workflows``, ``...Dict`` twins from
+        ``zbooks.models._dicts_workflows``, each imported on first use."""
+        import importlib
 
+        if name in _MORE:
+            value = getattr(importlib.import_module("zbooks.models._more_workflows"), name)
+            globals()[name] = value
+            return value
+        if name.endswith("Dict"):
             twins = importlib.import_module("zbooks.models._dicts_workflows")
             if hasattr(twins, name):
                 return getattr(twins, name)

@@ -39,6 +39,7 @@ from zbooks.models.wire import ZOHO_TIME_FORMAT, is_model, json_default
 
 if TYPE_CHECKING:
     from zbooks.core.client import AsyncClient, Client
+    from zbooks.core.pipeline import Call
     from zbooks.models.base import ZohoModel
 
 M = TypeVar("M", bound="ZohoModel")
@@ -204,9 +205,14 @@ class ModelPage(Generic[M]):
         return bool(self.page_context.get("has_more_page"))
 
 
-def _model_page(
-    envelope: Mapping[str, Any], keys: Sequence[str], model: type[M], number: int
-) -> ModelPage[M]:
+def _model_page(envelope: Any, keys: Sequence[str], model: type[M], number: int) -> ModelPage[M]:
+    from zbooks.models.parse import ParsedPage  # loaded with the first page's models
+
+    if isinstance(envelope, ParsedPage):  # validated from the response bytes already
+        context = envelope.page_context
+        if context is None:  # as ``to_page``: no page_context is one complete page
+            context = {"page": number, "has_more_page": False}
+        return ModelPage(items=envelope.items, page_context=context, number=number)
     key = next((k for k in keys if k in envelope), None)
     if key is None:
         try:
@@ -220,6 +226,45 @@ def _model_page(
     return ModelPage(items=items, page_context=page.page_context, number=number)
 
 
+class _LazyDecoder(Generic[M]):
+    """``zbooks.models.parse.page_decoder(model, key)``, built on the first page read."""
+
+    __slots__ = ("_decode", "_key", "_model")
+
+    def __init__(self, model: type[M], key: str) -> None:
+        self._model = model
+        self._key = key
+        self._decode: Callable[[bytes], Any] | None = None
+
+    def __call__(self, content: bytes) -> Any:
+        if self._decode is None:
+            from zbooks.models.parse import page_decoder
+
+            self._decode = page_decoder(self._model, self._key)
+        return self._decode(content)
+
+
+def _page_call(
+    path: str,
+    base: Mapping[str, Any],
+    number: int,
+    per_page: int,
+    organization_id: str | None,
+    decode: Callable[[bytes], Any],
+) -> Call:
+    """A list page's GET; its body is validated into models from the response bytes
+    (``zbooks.models.parse.page_decoder``), or read as a dict when that fails."""
+    from zbooks.core.pipeline import Call
+
+    return Call(
+        "GET",
+        path,
+        params={**base, "page": number, "per_page": per_page},
+        organization_id=organization_id,
+        decode=decode,
+    )
+
+
 class Paginator(Generic[M]):
     """Lazy, auto-paginating list: iterate for records, ``.pages()`` for pages.
 
@@ -229,7 +274,7 @@ class Paginator(Generic[M]):
 
     def __init__(
         self,
-        fetch: Callable[[int], Mapping[str, Any]],
+        fetch: Callable[[int], Any],
         keys: Sequence[str],
         model: type[M],
         start: int = 1,
@@ -244,13 +289,18 @@ class Paginator(Generic[M]):
         while True:
             page = _model_page(self._fetch(number), self._keys, self._model, number)
             yield page
-            if not page.has_more or not page.items:
+            more = page.has_more and bool(page.items)
+            del page  # not alive while the next page is read (peak memory: one page)
+            if not more:
                 return
             number += 1
 
     def __iter__(self) -> Iterator[M]:
         for page in self.pages():
-            yield from page.items
+            items = page.items
+            del page
+            yield from items
+            del items
 
     def first(self) -> M | None:
         """The first record, fetching one page at most."""
@@ -263,7 +313,7 @@ class AsyncPaginator(Generic[M]):
 
     def __init__(
         self,
-        fetch: Callable[[int], Awaitable[Mapping[str, Any]]],
+        fetch: Callable[[int], Awaitable[Any]],
         keys: Sequence[str],
         model: type[M],
         start: int = 1,
@@ -278,14 +328,19 @@ class AsyncPaginator(Generic[M]):
         while True:
             page = _model_page(await self._fetch(number), self._keys, self._model, number)
             yield page
-            if not page.has_more or not page.items:
+            more = page.has_more and bool(page.items)
+            del page  # not alive while the next page is read (peak memory: one page)
+            if not more:
                 return
             number += 1
 
     async def __aiter__(self) -> AsyncIterator[M]:
         async for page in self.pages():
-            for item in page.items:
+            items = page.items
+            del page
+            for item in items:
                 yield item
+            del items
 
     async def first(self) -> M | None:
         """The first record, fetching one page at most."""
@@ -343,15 +398,11 @@ class SyncResource:
         per_page: int = MAX_PER_PAGE,
     ) -> Paginator[M]:
         base = build_query(query, params)
+        decode = _LazyDecoder(model, keys[0])
 
-        def fetch(number: int) -> Mapping[str, Any]:
-            result: Mapping[str, Any] = self._client.request(
-                "GET",
-                path,
-                params={**base, "page": number, "per_page": per_page},
-                organization_id=organization_id,
-            )
-            return result
+        def fetch(number: int) -> Any:
+            call = _page_call(path, base, number, per_page, organization_id, decode)
+            return self._client._send_call(call)
 
         return Paginator(fetch, keys, model, page)
 
@@ -402,15 +453,11 @@ class AsyncResource:
         per_page: int = MAX_PER_PAGE,
     ) -> AsyncPaginator[M]:
         base = build_query(query, params)
+        decode = _LazyDecoder(model, keys[0])
 
-        async def fetch(number: int) -> Mapping[str, Any]:
-            result: Mapping[str, Any] = await self._client.request(
-                "GET",
-                path,
-                params={**base, "page": number, "per_page": per_page},
-                organization_id=organization_id,
-            )
-            return result
+        async def fetch(number: int) -> Any:
+            call = _page_call(path, base, number, per_page, organization_id, decode)
+            return await self._client._send_call(call)
 
         return AsyncPaginator(fetch, keys, model, page)
 
