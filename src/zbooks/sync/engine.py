@@ -633,10 +633,16 @@ class SyncEngine:
         pending: set[Future[dict[str, Any] | None]] = set(futures)
         buffer: dict[str, dict[str, Any] | None] = {}
         error: BaseException | None = None
-        last = time.monotonic()
+        oldest = 0.0  # when the oldest record not yet committed arrived
         while pending:
-            timeout = max(0.0, self.commit_seconds - (time.monotonic() - last))
+            # With nothing to commit, sleep until a record arrives (a timeout here made
+            # the loop spin while slow or rate-limited GETs were in flight); otherwise
+            # until the oldest uncommitted record has waited ``commit_seconds``.
+            timeout = (max(0.0, self.commit_seconds - (time.monotonic() - oldest))
+                       if buffer else None)
             done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            if done and not buffer:
+                oldest = time.monotonic()
             for future in done:
                 try:
                     buffer[futures[future]] = future.result()
@@ -651,11 +657,10 @@ class SyncEngine:
                         buffer[futures[future]] = future.result()
                 pending = set()
             due = (len(buffer) >= self.commit_every or not pending
-                   or time.monotonic() - last >= self.commit_seconds)
+                   or time.monotonic() - oldest >= self.commit_seconds)
             if buffer and due:
                 self._commit_details(org, tables, buffer, result, started, existing)
                 buffer = {}
-                last = time.monotonic()
         if error is not None:
             raise error
 
