@@ -34,6 +34,7 @@ from zbooks.auth.tokens import Token, TokenStore
 from zbooks.config import data_dir
 from zbooks.core.client import AsyncClient, Client
 from zbooks.core.ratelimit import RateLimiter
+from zbooks.core.retry import RetryPolicy
 from zbooks.core.store_urls import open_limiter_backend, open_token_store, redact
 from zbooks.errors import ConfigurationError, InvalidClientError, InvalidGrantError, OAuthError
 from zbooks.fleet.crypto import Cipher
@@ -336,7 +337,7 @@ class Connections:
                 backend=backend,
                 slot_lease=self.slot_lease,
                 requests_per_window=self.requests_per_window,
-                window=self.window,
+                window=self.window + window_margin(self.window),
             )
         return limiter
 
@@ -372,6 +373,9 @@ class Connections:
             else None,
             "plan": connection.plan,
             "rate_limiter": self.limiter(connection.plan),
+            # Zoho sends no Retry-After on a 429; the pipeline then holds the organization
+            # for a window (60 s). Against a compressed window, hold it for that window.
+            "retry": RetryPolicy(rate_limit_wait=self.window),
             # A connection is complete: no ZBOOKS_* variable or profile file leaks in.
             "env": {"ZBOOKS_CONFIG_DIR": _NO_PROFILES},
         }
@@ -405,6 +409,18 @@ class Connections:
         if orgs:
             self.set_organizations(name, orgs)
         return self.get(name)
+
+
+def window_margin(window: float) -> float:
+    """How much longer than the server's window our grants count.
+
+    A grant is recorded when the limiter admits a request, the server counts it when it
+    arrives: the first request of a window may arrive late (a token refresh, a new TLS
+    connection, a busy machine) and the 101st on time, so a window exactly as long as the
+    server's lets 101 land inside the server's 60 s. The benchmark saw it (a 429 and 101
+    requests in one window with a compressed 6-s window); 2 % of the window (at least
+    0.5 s) absorbs that jitter and costs 2 % of the peak rate."""
+    return max(0.5, 0.02 * window)
 
 
 def _rate_limit(environ: Mapping[str, str]) -> tuple[int, float]:
