@@ -503,13 +503,17 @@ def main() -> None:
         )  # fmt: skip
         server = SandboxServer(config).start()
         try:
-            tenants, registry, seconds = seed(server, args.orgs, args.invoices, "m", admin_url)
-            cleanup.append(registry)
+            tenants, registry, seconds = (
+                seed(server, args.orgs, args.invoices, "m", admin_url)
+                if args.orgs
+                else ([], "", 0.0)
+            )
+            cleanup += [registry] if registry else []
             print(f"seeded {args.orgs} x {args.invoices} in {seconds:.0f} s", flush=True)
             fleet = Fleet(server, tenants, registry, window, seconds)
             db = 1
             main_runs = []
-            for count in worker_counts:
+            for count in worker_counts if args.orgs else []:
                 keep = count == worker_counts[-1] and not args.no_fault
                 main_runs.append(
                     run(
@@ -526,7 +530,7 @@ def main() -> None:
                 )
                 db += 1
             fault = None
-            if not args.no_fault:
+            if main_runs and not args.no_fault:
                 clean = main_runs[-1]["target"]
                 try:
                     fault = fault_run(fleet, args.invoices, redis, db, admin_url, args.rate, clean)
@@ -575,8 +579,8 @@ def report(
     changed_runs: list[dict[str, Any]],
 ) -> str:
     everything = main_runs + changed_runs
-    best = min(r["cpu_per_1000"] for r in main_runs)
-    busiest = max(r["cpu_share"] for r in main_runs)
+    best = min((r["cpu_per_1000"] for r in main_runs or changed_runs), default=1.0)
+    busiest = max((r["cpu_share"] for r in main_runs or changed_runs), default=0.0)
     text = (
         "## Fleet (`benchmarks/fleet.py`)\n\n"
         f"{args.orgs:,} organizations x {args.invoices:,} invoices, each organization with "
@@ -588,9 +592,12 @@ def report(
         "Run with `nice -n 5` on a 2-core machine shared with 3 other jobs: CPU seconds "
         "per 1,000 records are the primary figures (machine load hardly moves them); "
         "wall-clock records/s are what this shared machine gave.\n\n"
-        '**List rows only** (`details="none"`: one request per 200 invoices, the '
-        "initial load's cheapest form):\n\n" + table(main_runs)
     )
+    if main_runs:
+        text += (
+            '**List rows only** (`details="none"`: one request per 200 invoices, the '
+            "initial load's cheapest form):\n\n" + table(main_runs)
+        )
     if changed_runs:
         text += (
             f'\n**Full records** (`details="changed"`: one more request per invoice), '

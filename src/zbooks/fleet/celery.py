@@ -8,7 +8,9 @@ result backend and the per-organization locks), ``ZBOOKS_CONNECTIONS_URL`` (the 
 ``ZBOOKS_SYNC_DATABASE_URL`` (where data lands), ``ZBOOKS_ENCRYPTION_KEY``, and
 ``ZBOOKS_TOKEN_STORE`` / ``ZBOOKS_RATE_LIMIT_STORE`` (default: the registry's database; set
 them to the Redis URL for a large fleet). Tuning: ``ZBOOKS_CELERY_VISIBILITY_TIMEOUT``
-(3600 s), ``ZBOOKS_SYNC_LOCK_LEASE`` (60 s), ``ZBOOKS_CELERY_BUSY_RETRY`` (30 s).
+(3600 s), ``ZBOOKS_SYNC_LOCK_LEASE`` (60 s), ``ZBOOKS_CELERY_BUSY_RETRY`` (30 s),
+``ZBOOKS_CELERY_FAILED_RETRY`` (5 s, doubling, 5 times: a sync that failed, e.g. while
+Redis restarted under it, runs again).
 
 Tasks are ``acks_late`` with ``reject_on_worker_lost``: a worker killed mid-task leaves
 its message unacknowledged, Redis redelivers it (after ``visibility_timeout``), and the
