@@ -604,6 +604,22 @@ def report(
             f"{args.changed_orgs} organizations x {args.changed_invoices} invoices, where "
             "the per-organization window binds:\n\n" + table(changed_runs)
         )
+    if main_runs:
+        whole = min(
+            r["cpu_per_1000"] + r["pg_per_1000"] + r["redis_per_1000"] + r["sandbox_per_1000"]
+            for r in main_runs
+        )
+        scaling = ", ".join(
+            f"{r['workers']}: {r['rate'] / main_runs[0]['rate']:.2f}x" for r in main_runs
+        )
+        text += (
+            f"\nList rows, throughput relative to 1 worker process: {scaling}. CPU bound: "
+            f"everything a record costs on this machine (worker + PostgreSQL + Redis + "
+            f"sandbox) is {whole:.3f} CPU s per 1,000 records, so 2 dedicated cores would "
+            f"cap the whole loop at 2 / {whole:.3f} x 1,000 = {2000 / whole:,.0f} "
+            "records/s; the workers alone at "
+            f"{1000 / best:,.0f} records/s per core.\n"
+        )
     text += (
         f"\nOne busy core drives about {1000 / best:,.0f} records/s of list rows through a "
         f"worker (Celery, pipeline, shared limiter, SQL writes); the workers kept at most "
