@@ -571,6 +571,11 @@ def main() -> None:
         write_section("fleet", body)
 
 
+def sums(values: tuple[Any, ...]) -> str:
+    count, total, balance = values
+    return f"{int(count):,} invoices, total {total:,.2f}, balance {balance:,.2f}"
+
+
 def report(
     args: argparse.Namespace,
     fleet: Fleet,
@@ -640,8 +645,8 @@ def report(
             f"\n**Faults** (2 worker machines of 1 process, {args.orgs:,} x {args.invoices:,}, "
             f"list rows): {'; '.join(fault['events'])}; a replacement machine started after "
             f"the 20-s visibility timeout; done in {fault['seconds']:.0f} s. Final rows "
-            f"(organization, id, content hash) and money sums (count, total, balance = "
-            f"{fault['sums']}): {verdict}. 429s: {fault['429']}; max requests / org / window: "
+            f"(organization, id, content hash) and money sums ({sums(fault['sums'])}): "
+            f"{verdict}. 429s: {fault['429']}; max requests / org / window: "
             f"{fault['max_window']}; token refreshes per connection: "
             f"{fault['refreshes'][0]}-{fault['refreshes'][1]}.\n"
         )
