@@ -26,7 +26,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_redis(tmp: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_redis(
+    tmp: Path, port: int | None = None, *, persist: bool = False
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A redis-server on `port` (a free one by default). ``persist``: with an append-only
+    file in `tmp` (``appendfsync everysec``, as a deployment that keeps its broker queue,
+    tokens and limiter windows across a restart runs it), so a restart on the same `tmp`
+    and port finds its data again."""
     binary = shutil.which("redis-server")
     if binary is None:
         # A developer's fresh machine may lack it: skip with the fix. CI (CI=true, where
@@ -46,7 +52,9 @@ def start_redis(tmp: Path, port: int | None = None) -> tuple[subprocess.Popen[by
             "--save",
             "",
             "--appendonly",
-            "no",
+            "yes" if persist else "no",
+            "--appendfsync",
+            "everysec",
             "--dir",
             str(tmp),
         ],

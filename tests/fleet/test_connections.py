@@ -178,3 +178,21 @@ def test_fleet_control_call_refuses_bad_input(sandbox: SandboxProc) -> None:
         assert answer.status_code == 400 and needle in answer.text
     anonymous = httpx2.post(f"{sandbox.base_url}/_sandbox/fleet", json={"orgs": 1})
     assert anonymous.status_code in (401, 403)
+
+
+def test_rate_limit_window_is_configurable_and_padded(tmp_path: Path, key: str) -> None:
+    """``ZBOOKS_RATE_LIMIT`` sets the shared limiter's window (a compressed one against a
+    sandbox); grants count a little longer than the server's window, so a late first
+    request and a punctual 101st never land in one server window."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    env = {"ZBOOKS_ENCRYPTION_KEY": key}
+    default = Connections(url, env=env).limiter()
+    assert default.limits.requests_per_window == 100
+    assert 60.0 < default.limits.window <= 61.5
+    fast = Connections(url, env={**env, "ZBOOKS_RATE_LIMIT": "50/6s"}).limiter()
+    assert fast.limits.requests_per_window == 50
+    assert 6.0 < fast.limits.window <= 6.5
+    assert Connections(url, env={**env, "ZBOOKS_RATE_LIMIT": "100/1m"}).window == 60.0
+    for bad in ("fast", "0/60s", "100/0s", "100/xs"):
+        with pytest.raises(ConfigurationError, match="ZBOOKS_RATE_LIMIT"):
+            Connections(url, env={**env, "ZBOOKS_RATE_LIMIT": bad})

@@ -34,6 +34,7 @@ from zbooks.auth.tokens import Token, TokenStore
 from zbooks.config import data_dir
 from zbooks.core.client import AsyncClient, Client
 from zbooks.core.ratelimit import RateLimiter
+from zbooks.core.retry import RetryPolicy
 from zbooks.core.store_urls import open_limiter_backend, open_token_store, redact
 from zbooks.errors import ConfigurationError, InvalidClientError, InvalidGrantError, OAuthError
 from zbooks.fleet.crypto import Cipher
@@ -158,6 +159,7 @@ class Connections:
             raise ConfigurationError(
                 f"ZBOOKS_RATE_LIMIT_SLOT_LEASE must be seconds, not {lease!r}."
             ) from None
+        self.requests_per_window, self.window = _rate_limit(environ)
 
     def __repr__(self) -> str:
         return f"Connections({redact(self.url)!r})"
@@ -331,7 +333,11 @@ class Connections:
         if limiter is None:
             backend = open_limiter_backend(self.rate_limiter_url)
             limiter = self._limiters[plan] = RateLimiter(
-                plan=plan, backend=backend, slot_lease=self.slot_lease
+                plan=plan,
+                backend=backend,
+                slot_lease=self.slot_lease,
+                requests_per_window=self.requests_per_window,
+                window=self.window + window_margin(self.window),
             )
         return limiter
 
@@ -367,6 +373,9 @@ class Connections:
             else None,
             "plan": connection.plan,
             "rate_limiter": self.limiter(connection.plan),
+            # Zoho sends no Retry-After on a 429; the pipeline then holds the organization
+            # for a window (60 s). Against a compressed window, hold it for that window.
+            "retry": RetryPolicy(rate_limit_wait=self.window),
             # A connection is complete: no ZBOOKS_* variable or profile file leaks in.
             "env": {"ZBOOKS_CONFIG_DIR": _NO_PROFILES},
         }
@@ -400,6 +409,42 @@ class Connections:
         if orgs:
             self.set_organizations(name, orgs)
         return self.get(name)
+
+
+def window_margin(window: float) -> float:
+    """How much longer than the server's window our grants count.
+
+    A grant is recorded when the limiter admits a request, the server counts it when it
+    arrives: the first request of a window may arrive late (a token refresh, a new TLS
+    connection, a busy machine) and the 101st on time, so a window exactly as long as the
+    server's lets 101 land inside the server's 60 s. The benchmark saw it (a 429 and 101
+    requests in one window with a compressed 6-s window); 2 % of the window (at least
+    0.5 s) absorbs that jitter and costs 2 % of the peak rate."""
+    return max(0.5, 0.02 * window)
+
+
+def _rate_limit(environ: Mapping[str, str]) -> tuple[int, float]:
+    """``ZBOOKS_RATE_LIMIT`` ("100/60s", Zoho's and the default): the per-organization
+    window the shared limiter enforces. Another value only makes sense against a server
+    that enforces it too: a sandbox with a compressed window (``--rate-limit 100/6s``) in
+    tests and benchmarks, where a minute's budget must bind within seconds."""
+    raw = environ.get("ZBOOKS_RATE_LIMIT", "").strip().lower()
+    if not raw:
+        return 100, 60.0
+    count, _, window = raw.partition("/")
+    window = window.strip() or "60s"
+    scale = {"s": 1.0, "m": 60.0, "h": 3600.0}.get(window[-1])
+    try:
+        calls = int(count)
+        seconds = float(window[:-1] if scale else window) * (scale or 1.0)
+    except ValueError:
+        calls, seconds = 0, 0.0
+    if calls < 1 or seconds <= 0:
+        raise ConfigurationError(
+            f"ZBOOKS_RATE_LIMIT must look like 100/60s, not {raw!r}.",
+            hint="Requests per window, a slash, the window (s, m or h).",
+        )
+    return calls, seconds
 
 
 def _reason(error: OAuthError) -> str:

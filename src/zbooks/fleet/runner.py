@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +22,27 @@ from zbooks.fleet.connections import Connections, ConnectionUnavailable, State
 from zbooks.fleet.orglock import LocalLocks, OrgLocks
 
 log = logging.getLogger("zbooks.fleet")
+
+_ENGINES: dict[tuple[str, int], Any] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def sync_engine(database: str) -> Any:
+    """One SQLAlchemy engine (one connection pool) per target URL and process.
+
+    ``zbooks.sync.run`` given a URL builds an engine, connects and disposes it on every
+    call; a worker syncing thousands of organizations one task at a time paid a new
+    PostgreSQL connection per task. Given an engine it reuses the pool. A forked child (a
+    Celery worker) builds its own: pooled connections never cross a fork.
+    """
+    from zbooks.sync.database import make_engine
+
+    key = (database, os.getpid())
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = _ENGINES[key] = make_engine(database)
+        return engine
 
 
 @dataclass
@@ -60,7 +83,7 @@ def run_sync(client: Any, database: str, **options: Any) -> Any:
             raise TypeError(f"this zbooks.sync.run does not support {key}=")
     for attempt in range(4):
         try:
-            return zsync.run(client, database, **kwargs)
+            return zsync.run(client, sync_engine(database), **kwargs)
         except sa.exc.DBAPIError as exc:
             # Workers starting on a fresh database race to CREATE TABLE; PostgreSQL
             # reports the loser as a duplicate. The sync is idempotent: run it again.
