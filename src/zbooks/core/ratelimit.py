@@ -61,6 +61,11 @@ __all__ = [
     "SQLiteBackend",
 ]
 
+# A shared backend adopts routine X-Rate-Limit-* numbers at most this often per org and
+# process, and every response's numbers once fewer than LOW_REMAINING are left today.
+HEADER_SYNC_INTERVAL = 1.0
+LOW_REMAINING = 100
+
 PLAN_DAILY_LIMITS = {"free": 1000, "standard": 2000, "professional": 5000, "premium": 10000}
 PLAN_CONCURRENCY = {"free": 5, "standard": 10, "professional": 10, "premium": 10}
 # Zoho's top tiers share the Premium limits (api-facts §5).
@@ -227,6 +232,9 @@ class RateLimiter:
         self._async_sleep = async_sleep or _sleep_async
         self._lock = threading.Lock()
         self._slots: dict[str, _Slots] = {}
+        # org -> (when, limit) of the last server view written to a shared backend, and
+        # the remaining count last seen (see `update_from_headers`).
+        self._header_sync: dict[str, tuple[float, int | None, int | None]] = {}
 
     def __repr__(self) -> str:
         lim = self.limits
@@ -398,9 +406,42 @@ class RateLimiter:
         reset_in = _parse_reset(found.get("x-rate-limit-reset"), now)
         if limit is None and remaining is None and reset_in is None:
             return
+        if self._routine_header(org, now, limit, remaining):
+            return
         self.backend.update_daily(
             org, now, self.limits, limit=limit, remaining=remaining, reset_in=reset_in
         )
+
+    def _routine_header(
+        self, org: str, now: float, limit: int | None, remaining: int | None
+    ) -> bool:
+        """Whether this response's numbers can be skipped: a shared backend (SQLite,
+        Redis, PostgreSQL) paid a read-modify-write transaction per response for them, a
+        quarter of a fleet worker's CPU, while it already counts every grant itself.
+        So within `HEADER_SYNC_INTERVAL` of the last write, the server's view is adopted
+        again only when it says something new: another limit, more left than before (a
+        new day), or little left (the last requests of the day are counted exactly)."""
+        if isinstance(self.backend, MemoryBackend):
+            return False  # in-process: adopting costs nothing
+        with self._lock:
+            last = self._header_sync.get(org)
+            routine = (
+                last is not None
+                and now - last[0] < HEADER_SYNC_INTERVAL
+                and limit == last[1]
+                and remaining is not None
+                and last[2] is not None
+                and remaining <= last[2]
+                and remaining > max(LOW_REMAINING, 2 * self.concurrency)
+            )
+            # Remember the remaining count of every response (a rise means a new day),
+            # but the time and limit of the last write.
+            self._header_sync[org] = (
+                (last[0], last[1], remaining)
+                if routine and last is not None
+                else (now, limit, remaining)
+            )
+            return routine
 
     def mark_daily_exhausted(self, org_id: str, reset_in: float | None = None) -> None:
         """Record that the server refused with 429 code 45 (no headers needed)."""
