@@ -427,24 +427,20 @@ def _rate_limit(environ: Mapping[str, str]) -> tuple[int, float]:
     """``ZBOOKS_RATE_LIMIT`` ("100/60s", Zoho's and the default): the per-organization
     window the shared limiter enforces. Another value only makes sense against a server
     that enforces it too: a sandbox with a compressed window (``--rate-limit 100/6s``) in
-    tests and benchmarks, where a minute's budget must bind within seconds."""
-    raw = environ.get("ZBOOKS_RATE_LIMIT", "").strip().lower()
+    tests and benchmarks, where a minute's budget must bind within seconds. The same
+    syntax as the sandbox's ``--rate-limit``, read by the same parser."""
+    from zbooks.sandbox.config import parse_rate_limit
+
+    raw = environ.get("ZBOOKS_RATE_LIMIT", "").strip()
     if not raw:
         return 100, 60.0
-    count, _, window = raw.partition("/")
-    window = window.strip() or "60s"
-    scale = {"s": 1.0, "m": 60.0, "h": 3600.0}.get(window[-1])
     try:
-        calls = int(count)
-        seconds = float(window[:-1] if scale else window) * (scale or 1.0)
+        return parse_rate_limit(raw)
     except ValueError:
-        calls, seconds = 0, 0.0
-    if calls < 1 or seconds <= 0:
         raise ConfigurationError(
             f"ZBOOKS_RATE_LIMIT must look like 100/60s, not {raw!r}.",
             hint="Requests per window, a slash, the window (s, m or h).",
-        )
-    return calls, seconds
+        ) from None
 
 
 def _reason(error: OAuthError) -> str:

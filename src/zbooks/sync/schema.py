@@ -266,7 +266,7 @@ def canonical_json(record: Mapping[str, Any]) -> str:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def record_hash(record: Mapping[str, Any]) -> str:
+def record_hash(record: Mapping[str, Any] | EncodedJSON) -> str:
     """SHA-256 of the canonical JSON: equal records, equal hashes, in any database."""
     text = record if isinstance(record, EncodedJSON) else canonical_json(record)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -327,7 +327,7 @@ def module_row(
         "id": str(record[spec.id_field]),
         **_typed(spec.columns, record, _META),
         "data": encoded,
-        "row_hash": hashlib.sha256(encoded.encode()).hexdigest(),
+        "row_hash": record_hash(encoded),
         "source_modified": modified if isinstance(modified, str) and modified else None,
         "synced_at": now,
         "detail_synced_at": now if detailed else None,
