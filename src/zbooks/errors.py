@@ -48,6 +48,11 @@ class TransportError(ZBooksError):
         self.sent = sent
 
 
+class CertificateError(TransportError):
+    """The server's TLS certificate was not trusted, so nothing was sent. Retrying cannot
+    help: the same certificate comes back."""
+
+
 class UncertainWriteError(ZBooksError):
     """A write may or may not have been applied: the request reached Zoho but the answer
     was a 5xx or never came. Zoho has no idempotency keys, so a blind retry could create a

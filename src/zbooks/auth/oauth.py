@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import httpx2
 
 from zbooks.auth.tokens import Token
-from zbooks.core.tls import default_ssl_context
+from zbooks.core.tls import new_async_http_client, new_http_client
 from zbooks.errors import OAuthError, ZBooksError, oauth_error_from_body
 
 logger = logging.getLogger("zbooks.auth")
@@ -281,7 +281,7 @@ class OAuthClient:
         self.accounts_url = accounts_url.rstrip("/")
         self.client_id = client_id
         self._secret = client_secret
-        self._http = http or httpx2.Client(timeout=timeout, verify=default_ssl_context())
+        self._http = http or new_http_client(timeout=timeout)
         self._owns_http = http is None
 
     def __repr__(self) -> str:
@@ -355,7 +355,7 @@ class AsyncOAuthClient:
         self.accounts_url = accounts_url.rstrip("/")
         self.client_id = client_id
         self._secret = client_secret
-        self._http = http or httpx2.AsyncClient(timeout=timeout, verify=default_ssl_context())
+        self._http = http or new_async_http_client(timeout=timeout)
         self._owns_http = http is None
 
     def __repr__(self) -> str:

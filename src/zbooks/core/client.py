@@ -26,7 +26,7 @@ from zbooks.core.pipeline import AsyncPipeline, Call, PipelineConfig, SyncPipeli
 from zbooks.core.ratelimit import RateLimiter
 from zbooks.core.retry import RetryPolicy
 from zbooks.core.store_urls import open_limiter_backend, open_token_store
-from zbooks.core.tls import default_ssl_context
+from zbooks.core.tls import new_async_http_client, new_http_client
 from zbooks.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -323,9 +323,7 @@ class Client(_ClientBase, SyncResources):
             env=env,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx2.Client(
-            timeout=timeout, transport=transport, verify=default_ssl_context()
-        )
+        self._http = http_client or new_http_client(timeout=timeout, transport=transport)
         self._tokens = TokenManager(self._parts.store, refresher=self._refresh)
         self._config = self._make_config(self._parts, self._tokens, retry, rate_limiter)
         self._pipeline = SyncPipeline(self._config, self._http)
@@ -508,9 +506,7 @@ class AsyncClient(_ClientBase, AsyncResources):
             env=env,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx2.AsyncClient(
-            timeout=timeout, transport=transport, verify=default_ssl_context()
-        )
+        self._http = http_client or new_async_http_client(timeout=timeout, transport=transport)
         self._tokens = TokenManager(self._parts.store, async_refresher=self._refresh)
         self._config = self._make_config(self._parts, self._tokens, retry, rate_limiter)
         self._pipeline = AsyncPipeline(self._config, self._http)

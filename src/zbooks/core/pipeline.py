@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from zbooks.core.retry import RetryPolicy, decide
 from zbooks.errors import (
     APIError,
     AuthenticationError,
+    CertificateError,
     ConfigurationError,
     DailyLimitExceededError,
     OrganizationError,
@@ -194,10 +196,30 @@ def transport_error(exc: httpx2.HTTPError, call: Call) -> TransportError:
     if sent:
         message = f"No complete answer to {call.method} {call.path} ({kind})."
         hint = "The network or Zoho dropped the connection after the request was sent."
+    elif _certificate_refused(exc):
+        return CertificateError(
+            f"The server's TLS certificate was not trusted for {call.method} {call.path}.",
+            method=call.method,
+            path=call.path,
+            sent=False,
+            hint="Behind a TLS-inspecting proxy, point SSL_CERT_FILE at its CA bundle; "
+            "otherwise check the API URL (and the system clock).",
+        )
     else:
         message = f"Could not connect for {call.method} {call.path} ({kind})."
         hint = "Check the network, proxy variables (HTTPS_PROXY) and the region's API URL."
     return TransportError(message, method=call.method, path=call.path, sent=sent, hint=hint)
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    """Whether the TLS handshake failed on the server's certificate (httpx wraps the
+    ``ssl`` error, sometimes only as text)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def _daily_error(exc: DailyBudgetExhausted, call: Call) -> DailyLimitExceededError:

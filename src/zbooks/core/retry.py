@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from zbooks.errors import (
     APIError,
+    CertificateError,
     ConcurrencyLimitError,
     DailyLimitExceededError,
     RateLimitError,
@@ -93,6 +94,8 @@ def _classify(
     if isinstance(error, RateLimitError):
         wait = error.retry_after or policy.rate_limit_wait
         return Decision(retry=True, wait=wait, block_organization=wait)
+    if isinstance(error, CertificateError):
+        return Decision(retry=False)  # the same certificate comes back
     if isinstance(error, TransportError):
         if not error.sent:
             return Decision(retry=True, wait=policy.backoff(attempt, rng))

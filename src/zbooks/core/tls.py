@@ -1,18 +1,27 @@
-"""One TLS context for every client of the process.
+"""TLS for the clients zbooks creates: one verifying context per process, built only
+when a client first speaks HTTPS.
 
-Building an ``ssl.SSLContext`` loads the whole CA bundle (about 30 ms of CPU); httpx
-does it again for every client it creates. A worker that opens a client per task, or
+Building an ``ssl.SSLContext`` loads the whole CA bundle (about 35 ms of CPU and 1.6 MiB);
+httpx does it again for every client it creates, and eagerly, even for a client that
+only ever talks plain HTTP to a local sandbox. A worker that opens a client per task, or
 64 clients at once, spent seconds on it, during which an event loop served nothing.
-An ``SSLContext`` is safe to share between threads and clients, so zbooks builds the
-default one once (honouring ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` as httpx does, as they
-are when it is first needed) and hands it to each client it creates. Pass your own
-``http_client=`` to use other TLS settings.
+
+So zbooks builds the default context once (honouring ``SSL_CERT_FILE`` /
+``SSL_CERT_DIR`` as httpx does, as they are when it is first needed), shares it between
+clients (an ``SSLContext`` is safe to share between threads), and its own clients get a
+transport that creates the HTTPS connection pool, and with it the context, on the first
+``https://`` request. Plain ``http://`` requests (the sandbox, a test server) never pay
+for it. When the environment names a proxy (``HTTPS_PROXY`` and friends), httpx must
+build its proxy transports itself, so those clients are built the eager way. Pass your
+own ``http_client=`` to use other TLS settings.
 """
 
 from __future__ import annotations
 
 import ssl
 import threading
+from typing import Any
+from urllib.request import getproxies
 
 import httpx2
 
@@ -28,3 +37,89 @@ def default_ssl_context() -> ssl.SSLContext:
             if _context is None:
                 _context = httpx2.create_ssl_context()
     return _context
+
+
+class _SchemeRouter:
+    """The two pools of an on-demand transport, each created on its first request."""
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory  # HTTPTransport or AsyncHTTPTransport
+        self._lock = threading.Lock()
+        self.plain: Any = None
+        self.tls: Any = None
+
+    def pool(self, scheme: str) -> Any:
+        if scheme == "https":
+            if self.tls is None:
+                with self._lock:
+                    if self.tls is None:
+                        self.tls = self._factory(verify=default_ssl_context())
+            return self.tls
+        if self.plain is None:
+            with self._lock:
+                if self.plain is None:
+                    # Plain HTTP never uses a TLS context; ``verify=False`` only keeps httpx
+                    # from loading the CA bundle for one. HTTPS never reaches this pool.
+                    self.plain = self._factory(verify=False)
+        return self.plain
+
+    def pools(self) -> list[Any]:
+        return [pool for pool in (self.plain, self.tls) if pool is not None]
+
+
+class OnDemandTLSTransport(httpx2.BaseTransport):
+    """httpx's default transport, split by scheme: the HTTPS pool (and the verifying
+    TLS context) is created on the first ``https://`` request, not with the client."""
+
+    def __init__(self) -> None:
+        self._router = _SchemeRouter(httpx2.HTTPTransport)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        pool: httpx2.HTTPTransport = self._router.pool(request.url.scheme)
+        return pool.handle_request(request)
+
+    def close(self) -> None:
+        for pool in self._router.pools():
+            pool.close()
+
+
+class AsyncOnDemandTLSTransport(httpx2.AsyncBaseTransport):
+    """The ``async`` twin of :class:`OnDemandTLSTransport`."""
+
+    def __init__(self) -> None:
+        self._router = _SchemeRouter(httpx2.AsyncHTTPTransport)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        pool: httpx2.AsyncHTTPTransport = self._router.pool(request.url.scheme)
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for pool in self._router.pools():
+            await pool.aclose()
+
+
+def _proxied() -> bool:
+    """Whether the environment names a proxy (httpx then builds the transports)."""
+    return bool(getproxies())
+
+
+def new_http_client(
+    *, timeout: float, transport: httpx2.BaseTransport | None = None
+) -> httpx2.Client:
+    """An ``httpx2.Client`` for zbooks: the shared TLS context, built when first needed."""
+    if transport is not None:  # httpx ignores proxies then, and never uses ``verify``
+        return httpx2.Client(timeout=timeout, transport=transport)
+    if _proxied():
+        return httpx2.Client(timeout=timeout, verify=default_ssl_context())
+    return httpx2.Client(timeout=timeout, transport=OnDemandTLSTransport())
+
+
+def new_async_http_client(
+    *, timeout: float, transport: httpx2.AsyncBaseTransport | None = None
+) -> httpx2.AsyncClient:
+    """The ``async`` twin of :func:`new_http_client`."""
+    if transport is not None:
+        return httpx2.AsyncClient(timeout=timeout, transport=transport)
+    if _proxied():
+        return httpx2.AsyncClient(timeout=timeout, verify=default_ssl_context())
+    return httpx2.AsyncClient(timeout=timeout, transport=AsyncOnDemandTLSTransport())
