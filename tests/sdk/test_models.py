@@ -224,3 +224,44 @@ def test_package_exports_main_models_lazily() -> None:
     assert models.CustomerPayment.__module__ == "zbooks.models.customer_payments"
     with pytest.raises(AttributeError):
         _ = models.NoSuchModel
+
+
+def test_building_every_model_leaves_the_shared_field_schemas_as_they_were() -> None:
+    """Each alias (``Money``, ``Str``, ...) generates its core schema once and every field
+    gets a shallow copy; if pydantic ever edited a nested part of one field's schema,
+    every other field of that alias would change with it. Fresh process: the aliases'
+    schemas are generated here, snapshotted, then every model of every module is built."""
+    code = """
+import copy, importlib, inspect, pkgutil, typing
+from pydantic import BaseModel, TypeAdapter
+import zbooks.models as package
+from zbooks.models import types
+from zbooks.models.base import ZohoModel
+
+aliases = {n: getattr(types, n) for n in ("Money", "Discount", "ZohoDate", "ZohoDateTime",
+                                          "Bool", "Int", "Str", "Id")}
+class Probe(BaseModel):
+    __annotations__ = {name.lower(): alias for name, alias in aliases.items()}
+TypeAdapter(Probe)
+once = {n: a.__metadata__[0] for n, a in aliases.items()}
+before = {n: copy.deepcopy(o.schema) for n, o in once.items()}
+assert all(before.values()), before
+built = 0
+for info in pkgutil.iter_modules(package.__path__):
+    skip = info.name in ("types", "base", "parse", "wire", "lazy")
+    if skip or info.name.startswith(("_dicts", "_index")):
+        continue
+    module = importlib.import_module(f"zbooks.models.{info.name}")
+    for cls in vars(module).values():
+        ours = inspect.isclass(cls) and cls.__module__ == module.__name__
+        if ours and issubclass(cls, ZohoModel):
+            TypeAdapter(list[cls])
+            built += 1
+assert built > 1000, built
+changed = [n for n, o in once.items() if o.schema != before[n]]
+assert not changed, changed
+"""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", code], check=True)
