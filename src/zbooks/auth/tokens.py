@@ -20,8 +20,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -234,6 +232,10 @@ class KeyringStore:
         self._filelock = FileLock(str(lock_path), timeout=60.0, thread_local=False)
 
     def _call(self, fn: Any, *args: Any) -> Any:
+        # Loaded here: only keyring users pay for the executor machinery.
+        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import TimeoutError as FutureTimeout
+
         pool = ThreadPoolExecutor(max_workers=1)
         try:
             return pool.submit(fn, *args).result(timeout=self.timeout)

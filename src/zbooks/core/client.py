@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from zbooks.auth.manager import TokenManager
-from zbooks.auth.oauth import DEFAULT_SCOPES, AsyncOAuthClient, OAuthClient
+from zbooks.auth.scopes import DEFAULT_SCOPES
 from zbooks.auth.tokens import FileStore, KeyringStore, MemoryStore, Token, TokenStore
 from zbooks.config import Settings, resolve_settings, token_path
 from zbooks.core.pagination import MAX_PER_PAGE, Page, aiter_pages, iter_pages
@@ -30,6 +30,7 @@ from zbooks.core.tls import new_async_http_client, new_http_client
 from zbooks.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from zbooks.auth.oauth import AsyncOAuthClient, OAuthClient
     from zbooks.resources._accessors import AsyncResources, SyncResources
 else:  # at run time ``_ClientBase.__getattr__`` resolves ``client.<module>``
     AsyncResources = SyncResources = object
@@ -329,6 +330,8 @@ class Client(_ClientBase, SyncResources):
         self._pipeline = SyncPipeline(self._config, self._http)
 
     def _oauth(self, token: Token | None) -> OAuthClient:
+        from zbooks.auth.oauth import OAuthClient  # only a refresh needs it
+
         client_id, secret = _need_client(self._parts)
         return OAuthClient(
             _token_accounts_url(self._parts, token), client_id, secret, http=self._http
@@ -512,6 +515,8 @@ class AsyncClient(_ClientBase, AsyncResources):
         self._pipeline = AsyncPipeline(self._config, self._http)
 
     def _oauth(self, token: Token | None) -> AsyncOAuthClient:
+        from zbooks.auth.oauth import AsyncOAuthClient  # only a refresh needs it
+
         client_id, secret = _need_client(self._parts)
         return AsyncOAuthClient(
             _token_accounts_url(self._parts, token), client_id, secret, http=self._http
