@@ -182,3 +182,20 @@ def test_async_pages_come_from_bytes_too() -> None:
     listed = asyncio.run(read())
     assert listed[0].date == date(2026, 10, 1) and listed[0].model_extra == {"cf_project": "P-1"}
     assert listed[1].date == "soon"
+
+
+def test_values_of_a_page_are_not_kept_in_a_process_wide_string_cache() -> None:
+    """pydantic-core would keep up to 16,384 short strings it has read (about 1 MiB once a
+    long listing has seen enough names and ids); a page's values are its own."""
+    decode = page_decoder(Invoice, "invoices")
+    row = {"invoice_id": "1", "customer_name": "Northwind Traders", "status": "sent"}
+    body = json.dumps(_page([row], 1, False)).encode()
+    first, second = decode(body), decode(body)
+    assert first is not None and second is not None
+    one, other = first.items[0], second.items[0]
+    assert one.customer_name == other.customer_name == "Northwind Traders"
+    assert one.customer_name is not other.customer_name
+
+
+def test_a_null_body_is_not_a_page() -> None:
+    assert page_decoder(Invoice, "invoices")(b"null") is None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from zbooks.models.base import ZohoModel
@@ -87,8 +87,14 @@ class ParsedPage(Generic[M]):
     page_context: dict[str, Any] | None
 
 
+#: pydantic-core caches every short string it reads by default (16,384 of them, about
+#: 1 MiB once a listing has seen enough distinct names and ids); a page's keys repeat,
+#: its values mostly do not, so only keys are cached.
+_PAGE_CONFIG = ConfigDict(cache_strings="keys")
+
+
 @cache
-def _page_adapter(model: type[ZohoModel], key: str) -> TypeAdapter[dict[str, Any]]:
+def _page_adapter(model: type[ZohoModel], key: str) -> TypeAdapter[dict[str, Any] | None]:
     """One validator for a whole envelope ``{"code": 0, key: [...], "page_context": {...}}``.
 
     Other envelope keys (``message``) are ignored; ``code`` is read so that an error Zoho
@@ -100,7 +106,13 @@ def _page_adapter(model: type[ZohoModel], key: str) -> TypeAdapter[dict[str, Any
     }
     make_typed_dict: Any = TypedDict  # a TypedDict with a run-time key
     envelope = make_typed_dict(f"{model.__name__}Page", fields, total=False)
-    adapter: TypeAdapter[dict[str, Any]] = TypeAdapter(envelope)
+    # ``| None`` only so that pydantic accepts a config for the whole validator (a
+    # TypedDict would bring its own, which cannot set the parser's string cache); a
+    # ``null`` body is not a page, and ``decode`` leaves it to the fallback.
+    adapter: TypeAdapter[dict[str, Any] | None] = TypeAdapter(
+        envelope | None,
+        config=_PAGE_CONFIG,
+    )
     return adapter
 
 
@@ -123,7 +135,7 @@ def page_decoder(model: type[M], key: str) -> Callable[[bytes], ParsedPage[M] | 
             envelope = adapter.validate_json(content)
         except ValidationError:
             return None
-        if envelope.get("code", 0) != 0 or key not in envelope:
+        if envelope is None or envelope.get("code", 0) != 0 or key not in envelope:
             return None
         items: list[M] = envelope[key]
         return ParsedPage(items=items, page_context=envelope.get("page_context"))
