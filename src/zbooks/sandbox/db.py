@@ -86,7 +86,27 @@ BEGIN
     DELETE FROM record_rows
     WHERE org_id=OLD.org_id AND module=OLD.module AND record_id=OLD.record_id;
 END;
+CREATE TABLE IF NOT EXISTS record_details (
+    org_id TEXT NOT NULL,
+    module TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    body BLOB NOT NULL,
+    inputs TEXT NOT NULL,
+    UNIQUE (org_id, module, record_id)
+);
+CREATE TRIGGER IF NOT EXISTS record_details_on_edit AFTER UPDATE OF data ON records
+BEGIN
+    DELETE FROM record_details
+    WHERE org_id=OLD.org_id AND module=OLD.module AND record_id=OLD.record_id;
+END;
+CREATE TRIGGER IF NOT EXISTS record_details_on_delete AFTER DELETE ON records
+BEGIN
+    DELETE FROM record_details
+    WHERE org_id=OLD.org_id AND module=OLD.module AND record_id=OLD.record_id;
+END;
 """
+# ``record_details`` holds rendered detail answers (``ledger.details``), kept current or
+# absent by its triggers in the same way (a rowid table: its rows are a few KB each).
 # ``record_rows`` holds list-row projections (``ledger.rows``): the triggers drop a
 # record's projection whenever anyone (an older sandbox version too) changes or deletes
 # the record, so a projection is either current or absent. A database file from before
