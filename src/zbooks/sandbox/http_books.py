@@ -193,10 +193,14 @@ def bearer_token(header: str | None, *, accept_bearer: bool) -> str:
         raise no_auth()
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
-    schemes = {"zoho-oauthtoken"} | ({"bearer"} if accept_bearer else set())
+    schemes = _SCHEMES_WITH_BEARER if accept_bearer else _SCHEMES
     if scheme.lower() not in schemes or not token or " " in token:
         raise no_auth()
     return token
+
+
+_SCHEMES = frozenset({"zoho-oauthtoken"})
+_SCHEMES_WITH_BEARER = _SCHEMES | {"bearer"}
 
 
 def _json_default(value: object) -> object:

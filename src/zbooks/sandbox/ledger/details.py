@@ -40,7 +40,6 @@ import orjson
 
 from zbooks.sandbox import jsonfast
 from zbooks.sandbox.db import Database
-from zbooks.sandbox.ledger import rows
 
 # Bumped when the stored format changes.
 FORMAT = "1"
@@ -132,7 +131,8 @@ def project(spec: DetailSpec, stored_text: str) -> tuple[bytes, str] | None:
         return None
     if body.count(MARK_JSON) != 1:
         return None
-    return body, rows.project(spec.status_keys, record)
+    inputs = {k: v for k, v in record.items() if k in spec.status_keys}
+    return body, jsonfast.dumps(inputs).decode()
 
 
 def write(conn: Any, org_id: str, module: str, record_id: str, stored_text: str) -> None:
