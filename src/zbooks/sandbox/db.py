@@ -143,8 +143,11 @@ class Database:
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        # Records are JSON documents of a few KB: a 32 MB page cache keeps hot ones in memory.
-        self._conn.execute("PRAGMA cache_size=-32768")
+        # Records are JSON documents of a few KB: a 64 MB page cache keeps hot ones in memory.
+        # 32 MB was enough before detail projections (``ledger.details``) doubled the pages
+        # a mixed load touches: random reads by id then evicted the index pages a list page
+        # scans, and list pages got ~10% slower (measured with ``benchmarks/sandbox.py``).
+        self._conn.execute("PRAGMA cache_size=-65536")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
         self._reading = _Reading(self._lock, self._conn)

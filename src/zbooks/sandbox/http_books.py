@@ -18,6 +18,9 @@ Every request goes through the same steps, in the order Zoho appears to apply th
 Answers that only depend on the database (the organization a token may use, a record
 fetched by id) are memoised against the database generation (``readcache``), so polling
 the same record does not re-derive it; every step above still runs for every request.
+A GET by id whose handler has a pre-rendered twin (``books.fastread``: an invoice's
+answer as stored with it, ``ledger.details``) is answered from those bytes, the same ones
+the handler's envelope renders to.
 
 Blocking work (SQLite) runs in worker threads so that a slow request never stalls the
 event loop and concurrency limits can actually be reached.
