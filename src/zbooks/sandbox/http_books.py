@@ -213,6 +213,8 @@ def _json_default(value: object) -> object:
 
 
 def render_json(body: Mapping[str, Any]) -> bytes:
+    # ``ledger.details`` renders stored detail answers the same way: a change here must
+    # bump ``details.FORMAT`` so that stored ones are rendered again.
     return jsonfast.dumps(body, default=_json_default)
 
 

@@ -125,9 +125,10 @@ def project(spec: DetailSpec, stored_text: str) -> tuple[bytes, str] | None:
         return None
     envelope = {"code": 0, "message": "success", spec.envelope_key: spec.shape(record, MARK)}
     try:
-        # The whole path's first (and, for such a record, only) encoder attempt.
-        body = orjson.dumps(envelope, default=_json_default)
-    except (TypeError, orjson.JSONEncodeError):
+        # What the whole path's ``http_books.render_json`` does. Every encoder it may fall
+        # back to writes the marker and a plain ASCII status alike.
+        body = jsonfast.dumps(envelope, default=_json_default)
+    except (TypeError, ValueError, RecursionError):
         return None
     if body.count(MARK_JSON) != 1:
         return None
