@@ -13,11 +13,8 @@ SCOPE = "banking"
 @REGISTRY.route("POST", "/bankaccounts", scope=SCOPE)
 def create_bank_account(request: BooksRequest) -> BooksResponse:
     record = banking.create_bank_account(request.ledger, request.body)
-    return ok(
-        "The account has been created.",
-        status=201,
-        bankaccount=banking.present_bank_account(request.ledger, record),
-    )
+    return ok("The account has been created.", status=201,
+              bankaccount=banking.present_bank_account(request.ledger, record))
 
 
 @REGISTRY.route("GET", "/bankaccounts", scope=SCOPE)
@@ -40,10 +37,8 @@ def update_bank_account(request: BooksRequest) -> BooksResponse:
     record = banking.update_bank_account(
         request.ledger, request.path_params["account_id"], request.body
     )
-    return ok(
-        "The details of the account has been updated.",
-        bankaccount=banking.present_bank_account(request.ledger, record),
-    )
+    return ok("The details of the account has been updated.",
+              bankaccount=banking.present_bank_account(request.ledger, record))
 
 
 @REGISTRY.route("DELETE", "/bankaccounts/{account_id}", scope=SCOPE)

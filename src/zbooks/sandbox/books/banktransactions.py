@@ -14,11 +14,8 @@ SCOPE = "banking"
 @REGISTRY.route("POST", "/banktransactions", scope=SCOPE)
 def create_transaction(request: BooksRequest) -> BooksResponse:
     record = banking.create_transaction(request.ledger, request.body)
-    return ok(
-        "The bank transaction has been recorded.",
-        status=201,
-        banktransaction=banking.present_transaction(request.ledger, record),
-    )
+    return ok("The bank transaction has been recorded.", status=201,
+              banktransaction=banking.present_transaction(request.ledger, record))
 
 
 @REGISTRY.route("GET", "/banktransactions", scope=SCOPE)
@@ -39,10 +36,8 @@ def update_transaction(request: BooksRequest) -> BooksResponse:
     record = banking.update_transaction(
         request.ledger, request.path_params["bank_transaction_id"], request.body
     )
-    return ok(
-        "The bank transaction has been updated.",
-        banktransaction=banking.present_transaction(request.ledger, record),
-    )
+    return ok("The bank transaction has been updated.",
+              banktransaction=banking.present_transaction(request.ledger, record))
 
 
 @REGISTRY.route("DELETE", "/banktransactions/{bank_transaction_id}", scope=SCOPE)
@@ -51,19 +46,22 @@ def delete_transaction(request: BooksRequest) -> BooksResponse:
     return ok("The transaction has been deleted.")
 
 
-@REGISTRY.route("POST", "/banktransactions/uncategorized/{transaction_id}/categorize", scope=SCOPE)
+@REGISTRY.route("POST", "/banktransactions/uncategorized/{transaction_id}/categorize",
+                scope=SCOPE)
 def categorize(request: BooksRequest) -> BooksResponse:
     banking.categorize(request.ledger, request.path_params["transaction_id"], request.body)
     return ok("The transaction(s) have been categorized.", status=201)
 
 
-@REGISTRY.route("POST", "/banktransactions/uncategorized/{transaction_id}/exclude", scope=SCOPE)
+@REGISTRY.route("POST", "/banktransactions/uncategorized/{transaction_id}/exclude",
+                scope=SCOPE)
 def exclude(request: BooksRequest) -> BooksResponse:
     banking.exclude(request.ledger, request.path_params["transaction_id"])
     return ok("The transaction has been excluded.", status=201)
 
 
-@REGISTRY.route("POST", "/banktransactions/uncategorized/{transaction_id}/restore", scope=SCOPE)
+@REGISTRY.route("POST", "/banktransactions/uncategorized/{transaction_id}/restore",
+                scope=SCOPE)
 def restore(request: BooksRequest) -> BooksResponse:
     banking.restore(request.ledger, request.path_params["transaction_id"])
     return ok("The excluded transaction(s) have been restored.", status=201)

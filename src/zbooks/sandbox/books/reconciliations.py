@@ -22,10 +22,8 @@ def create_reconciliation(request: BooksRequest) -> BooksResponse:
     record = recs.create_reconciliation(
         request.ledger, request.path_params["account_id"], request.body
     )
-    return ok(
-        "The reconciliation has been created.",
-        reconciliation=recs.present_reconciliation(request.ledger, record),
-    )
+    return ok("The reconciliation has been created.",
+              reconciliation=recs.present_reconciliation(request.ledger, record))
 
 
 @REGISTRY.route("GET", BASE, scope=SCOPE)
@@ -46,10 +44,8 @@ def get_reconciliation(request: BooksRequest) -> BooksResponse:
 @REGISTRY.route("PUT", BASE + "/{reconciliation_id}", scope=SCOPE)
 def update_reconciliation(request: BooksRequest) -> BooksResponse:
     record = recs.update_reconciliation(request.ledger, *_ids(request), request.body)
-    return ok(
-        "The reconciliation has been updated.",
-        reconciliation=recs.present_reconciliation(request.ledger, record),
-    )
+    return ok("The reconciliation has been updated.",
+              reconciliation=recs.present_reconciliation(request.ledger, record))
 
 
 @REGISTRY.route("DELETE", BASE + "/{reconciliation_id}", scope=SCOPE)
@@ -63,7 +59,5 @@ def save_draft(request: BooksRequest) -> BooksResponse:
     record = recs.update_reconciliation(
         request.ledger, *_ids(request), request.body, save_option="draft"
     )
-    return ok(
-        "The reconciliation draft has been saved.",
-        reconciliation=recs.present_reconciliation(request.ledger, record),
-    )
+    return ok("The reconciliation draft has been saved.",
+              reconciliation=recs.present_reconciliation(request.ledger, record))
