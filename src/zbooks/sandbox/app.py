@@ -33,7 +33,7 @@ from zbooks.sandbox.errors import invalid_url
 from zbooks.sandbox.faults import AccountsFaultMiddleware, FaultInjector
 from zbooks.sandbox.http_books import API_PREFIXES, BooksDispatcher
 from zbooks.sandbox.inspector import InspectorAuth, inspector_routes
-from zbooks.sandbox.ledger import rows
+from zbooks.sandbox.ledger import details, rows
 from zbooks.sandbox.ledger.organizations import PLANS, create_organization, organizations_for_user
 from zbooks.sandbox.limits import RateLimiter
 from zbooks.sandbox.requestlog import RequestLog, RequestLogMiddleware
@@ -105,6 +105,7 @@ class SandboxApp:
         # List-row projections of a file written by an older sandbox are built now, not
         # by the first list page that needs them (the routes registered their modules).
         rows.ensure_all(self.db)
+        details.ensure_all(self.db)
         self.demo = self._bootstrap()
         self.books = BooksDispatcher(
             db=self.db,
@@ -216,6 +217,8 @@ class SandboxApp:
         # The projections' key markers lived in ``meta``: record them again.
         rows.forget(self.db)
         rows.ensure_all(self.db)
+        details.forget(self.db)
+        details.ensure_all(self.db)
         self.demo = self._bootstrap()
         return self.demo
 

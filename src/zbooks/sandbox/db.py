@@ -86,7 +86,27 @@ BEGIN
     DELETE FROM record_rows
     WHERE org_id=OLD.org_id AND module=OLD.module AND record_id=OLD.record_id;
 END;
+CREATE TABLE IF NOT EXISTS record_details (
+    org_id TEXT NOT NULL,
+    module TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    body BLOB NOT NULL,
+    inputs TEXT NOT NULL,
+    UNIQUE (org_id, module, record_id)
+);
+CREATE TRIGGER IF NOT EXISTS record_details_on_edit AFTER UPDATE OF data ON records
+BEGIN
+    DELETE FROM record_details
+    WHERE org_id=OLD.org_id AND module=OLD.module AND record_id=OLD.record_id;
+END;
+CREATE TRIGGER IF NOT EXISTS record_details_on_delete AFTER DELETE ON records
+BEGIN
+    DELETE FROM record_details
+    WHERE org_id=OLD.org_id AND module=OLD.module AND record_id=OLD.record_id;
+END;
 """
+# ``record_details`` holds rendered detail answers (``ledger.details``), kept current or
+# absent by its triggers in the same way (a rowid table: its rows are a few KB each).
 # ``record_rows`` holds list-row projections (``ledger.rows``): the triggers drop a
 # record's projection whenever anyone (an older sandbox version too) changes or deletes
 # the record, so a projection is either current or absent. A database file from before
@@ -123,8 +143,11 @@ class Database:
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        # Records are JSON documents of a few KB: a 32 MB page cache keeps hot ones in memory.
-        self._conn.execute("PRAGMA cache_size=-32768")
+        # Records are JSON documents of a few KB: a 64 MB page cache keeps hot ones in memory.
+        # 32 MB was enough before detail projections (``ledger.details``) doubled the pages
+        # a mixed load touches: random reads by id then evicted the index pages a list page
+        # scans, and list pages got ~10% slower (measured with ``benchmarks/sandbox.py``).
+        self._conn.execute("PRAGMA cache_size=-65536")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
         self._reading = _Reading(self._lock, self._conn)

@@ -121,7 +121,10 @@ class RateLimiter:
         return self._config.daily_limits.get(plan, self._config.daily_limit)
 
     def _state(self, org_id: str, now: float) -> _OrgState:
-        state = self._orgs.setdefault(org_id, _OrgState())
+        state = self._orgs.get(org_id)
+        if state is None:
+            # Not setdefault: that built (and dropped) a new state on every request.
+            state = self._orgs[org_id] = _OrgState()
         day = int(now // DAY)
         if state.day != day:
             state.day = day

@@ -32,6 +32,9 @@ _KEPT_COUNTER_SCOPES = ("accounts",)
 _WEBHOOK_SETTLE = 2.0  # seconds to let in-flight webhook attempts finish before a restore
 
 
+_PROJECTIONS = ("record_rows", "record_details")  # tables the record triggers prune
+
+
 class SnapshotError(LookupError):
     """No snapshot with that id (it was deleted, or belongs to another sandbox run)."""
 
@@ -139,7 +142,7 @@ class SnapshotStore:
             try:
                 # Projections after their records: deleting records drops projections
                 # (a trigger), so the restored ones must come in afterwards.
-                live = sorted(_tables(conn, "main"), key=lambda name: name == "record_rows")
+                live = sorted(_tables(conn, "main"), key=lambda name: name in _PROJECTIONS)
                 saved = set(_tables(conn, "snap"))
                 with db.transaction() as tx:
                     tx.execute("PRAGMA defer_foreign_keys=ON")

@@ -11,10 +11,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from zbooks.sandbox import pdf
+from zbooks.sandbox.books import fastread
 from zbooks.sandbox.books.registry import REGISTRY, BooksRequest, BooksResponse, ok
 from zbooks.sandbox.errors import invalid_value, not_found
 from zbooks.sandbox.ledger import creditnotes as cn
 from zbooks.sandbox.ledger import customerpayments as cp
+from zbooks.sandbox.ledger import details
 from zbooks.sandbox.ledger import documents as docs
 from zbooks.sandbox.ledger import estimates as est
 from zbooks.sandbox.ledger import invoices as inv
@@ -178,6 +180,17 @@ def get(request: BooksRequest) -> BooksResponse:
     return render_document(
         request, shaped, invoice_lines(request.ledger), "invoice_number", "invoice"
     )
+
+
+def _get_rendered(request: BooksRequest) -> bytes | None:
+    """``get``'s answer from the stored detail projection (``ledger.details``), or None."""
+    if not fastread.plain_json(wants, request):
+        return None
+    ledger = request.ledger
+    return details.read(ledger.db, ledger.org_id, inv.MODULE, _id(request), ledger.today())
+
+
+fastread.register(get, _get_rendered)
 
 
 @route("PUT", "/invoices/{invoice_id}", scope=SCOPE)

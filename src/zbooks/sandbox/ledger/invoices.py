@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from zbooks.sandbox.errors import invalid_value, not_found, rule_violation
+from zbooks.sandbox.ledger import details
 from zbooks.sandbox.ledger import documents as docs
 from zbooks.sandbox.ledger.base import Ledger, seeder
 from zbooks.sandbox.ledger.contacts import get_contact, mark_has_transaction, refresh_balances
@@ -138,13 +139,21 @@ def get_invoice(ledger: Ledger, invoice_id: str) -> dict[str, Any]:
 
 
 def current_status(ledger: Ledger, invoice: Mapping[str, Any]) -> str:
+    return status_on(invoice, ledger.today())
+
+
+def status_on(invoice: Mapping[str, Any], today: str) -> str:
+    """The status a client sees on ``today`` (reads only ``STATUS_KEYS``)."""
     return docs.read_status(
         invoice,
-        ledger.today(),
+        today,
         open_statuses=OPEN_STATUSES,
         late_status="overdue",
         date_field="due_date",
     )
+
+
+STATUS_KEYS = frozenset({"status", "due_date", "balance"})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -168,13 +177,33 @@ def due_days(status: str, due_date: str, today: str) -> str:
 
 def present_invoice(ledger: Ledger, invoice: Mapping[str, Any]) -> dict[str, Any]:
     """The detail object as Zoho returns it (every documented field)."""
+    return shape_invoice(invoice, current_status(ledger, invoice))
+
+
+def shape_invoice(invoice: Mapping[str, Any], status: str) -> dict[str, Any]:
+    """The detail object with the given read-time status (also what ``ledger.details``
+    stores, with a placeholder status)."""
     return docs.present(
         KIND,
         invoice,
-        status=current_status(ledger, invoice),
+        status=status,
         # Older clients read the associated persons under this earlier name.
         contact_persons_details=invoice.get("contact_persons_associated", []),
     )
+
+
+details.register(
+    details.DetailSpec(
+        module=MODULE,
+        envelope_key="invoice",
+        shape=shape_invoice,
+        status_of=status_on,
+        status_keys=STATUS_KEYS,
+        statuses=frozenset({"overdue"}),
+        sources=(__name__, docs.__name__),
+        defaults=(KIND.defaults, KIND.line_defaults, docs.ADDRESS_DEFAULTS),
+    )
+)
 
 
 def present_row(ledger: Ledger, invoice: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from zbooks.sandbox import jsonfast
 from zbooks.sandbox.db import Change, Database
+from zbooks.sandbox.ledger import details
 from zbooks.sandbox.ledger import rows as row_projections
 
 Op = Literal["eq", "ne", "in", "startswith", "contains", "lt", "le", "gt", "ge", "isnull"]
@@ -98,19 +99,23 @@ class RecordStore:
         JSON and the indexed columns can never disagree."""
         data.setdefault("created_time", now)
         data["last_modified_time"] = now
+        text = dumps(data)
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT INTO records(org_id, module, record_id, data, created_time, "
                 "last_modified_time) VALUES (?, ?, ?, ?, ?, ?)",
-                (self.org_id, module, record_id, dumps(data), data["created_time"], now),
+                (self.org_id, module, record_id, text, data["created_time"], now),
             )
             self._put_row(conn, module, record_id, data)
+            details.write(conn, self.org_id, module, record_id, text)
             self.db.record_change(Change(self.org_id, module, record_id, "add", None, data))
 
     def insert_many(self, module: str, rows: Iterable[tuple[str, dict[str, Any], str]]) -> int:
         """Bulk insert ``(record_id, data, now)`` rows in one transaction (seeding)."""
         keys = row_projections.ROW_KEYS.get(module)
+        detail = details.SPECS.get(module)
         projections: list[tuple[str, str, str, str]] = []
+        rendered: list[tuple[str, str, str, bytes, str]] = []
 
         def params() -> Iterable[tuple[str, str, str, str, str, str]]:
             for rid, data, now in rows:
@@ -119,7 +124,10 @@ class RecordStore:
                     projections.append(
                         (self.org_id, module, rid, row_projections.project(keys, stamped))
                     )
-                yield (self.org_id, module, rid, dumps(stamped), data["created_time"], now)
+                text = dumps(stamped)
+                if detail is not None and (made := details.project(detail, text)) is not None:
+                    rendered.append((self.org_id, module, rid, *made))
+                yield (self.org_id, module, rid, text, data["created_time"], now)
 
         with self.db.transaction() as conn:
             cursor = conn.executemany(
@@ -129,6 +137,8 @@ class RecordStore:
             )
             if projections:
                 conn.executemany(_PUT_ROW, projections)
+            if rendered:
+                conn.executemany(details.PUT, rendered)
             return cursor.rowcount
 
     def get(self, module: str, record_id: str) -> dict[str, Any] | None:
@@ -146,23 +156,25 @@ class RecordStore:
         such as a contact's outstanding balance change without the user editing it)."""
         if touch:
             data["last_modified_time"] = now
+        text = dumps(data)
         with self.db.transaction() as conn:
             if touch:
                 before = self._load(conn, module, record_id)
                 cursor = conn.execute(
                     "UPDATE records SET data=?, last_modified_time=? "
                     "WHERE org_id=? AND module=? AND record_id=?",
-                    (dumps(data), now, self.org_id, module, record_id),
+                    (text, now, self.org_id, module, record_id),
                 )
                 self.db.record_change(Change(self.org_id, module, record_id, "edit", before, data))
             else:
                 cursor = conn.execute(
                     "UPDATE records SET data=? WHERE org_id=? AND module=? AND record_id=?",
-                    (dumps(data), self.org_id, module, record_id),
+                    (text, self.org_id, module, record_id),
                 )
             if cursor.rowcount:
-                # The edit trigger has just dropped the old projection.
+                # The edit triggers have just dropped the old projections.
                 self._put_row(conn, module, record_id, data)
+                details.write(conn, self.org_id, module, record_id, text)
 
     def delete(self, module: str, record_id: str) -> bool:
         with self.db.transaction() as conn:
