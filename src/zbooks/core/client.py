@@ -21,6 +21,7 @@ from zbooks.auth.manager import TokenManager
 from zbooks.auth.oauth import DEFAULT_SCOPES, AsyncOAuthClient, OAuthClient
 from zbooks.auth.tokens import FileStore, KeyringStore, MemoryStore, Token, TokenStore
 from zbooks.config import Settings, resolve_settings, token_path
+from zbooks.core.http11 import default_transport
 from zbooks.core.pagination import MAX_PER_PAGE, Page, aiter_pages, iter_pages
 from zbooks.core.pipeline import AsyncPipeline, Call, PipelineConfig, SyncPipeline
 from zbooks.core.ratelimit import RateLimiter
@@ -324,7 +325,9 @@ class Client(_ClientBase, SyncResources):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx2.Client(
-            timeout=timeout, transport=transport, verify=default_ssl_context()
+            timeout=timeout,
+            transport=transport or default_transport(),
+            verify=default_ssl_context(),
         )
         self._tokens = TokenManager(self._parts.store, refresher=self._refresh)
         self._config = self._make_config(self._parts, self._tokens, retry, rate_limiter)
