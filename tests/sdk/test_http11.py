@@ -34,8 +34,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.connections += 1
 
-    def _reply(self, body: bytes, *, headers: dict[str, str] | None = None,
-               status: int = 200) -> None:
+    def _reply(
+        self, body: bytes, *, headers: dict[str, str] | None = None, status: int = 200
+    ) -> None:
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -43,7 +44,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if "/slow" in self.path:
             time.sleep(1.0)
         if "/hangup" in self.path:
@@ -54,9 +55,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if "/gzip" in self.path:
-            self._reply(gzip.compress(b'{"code":0,"zipped":true}'),
-                        headers={"Content-Encoding": "gzip",
-                                 "Content-Type": "application/json"})
+            self._reply(
+                gzip.compress(b'{"code":0,"zipped":true}'),
+                headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+            )
             return
         if "/chunked" in self.path:
             self.send_response(200)
@@ -69,7 +71,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         echo = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
         self._reply(json.dumps(echo).encode(), headers={"Content-Type": "application/json"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             body = b""
             while True:
@@ -129,8 +131,7 @@ def test_host_and_client_headers_are_sent_once(server: _Server, http: httpx2.Cli
     assert "gzip" in seen["accept-encoding"]  # httpx2's header, not http.client's
 
 
-def test_a_connection_the_server_closed_is_not_reused(server: _Server,
-                                                      http: httpx2.Client) -> None:
+def test_a_connection_the_server_closed_is_not_reused(server: _Server, http: httpx2.Client) -> None:
     assert http.get(f"{server.url}/close").json() == {"code": 0}
     assert http.get(f"{server.url}/echo").status_code == 200
     assert server.connections == 2
@@ -157,12 +158,10 @@ def test_expired_idle_connections_are_not_reused(server: _Server) -> None:
     assert server.connections == 2
 
 
-def test_bodies_with_length_and_chunked_arrive_whole(server: _Server,
-                                                     http: httpx2.Client) -> None:
+def test_bodies_with_length_and_chunked_arrive_whole(server: _Server, http: httpx2.Client) -> None:
     assert http.post(f"{server.url}/p", content=b"abc").json() == {"received": "abc"}
     parts = iter([b"chunk-1;", b"chunk-2"])
-    assert http.post(f"{server.url}/p", content=parts).json() == {
-        "received": "chunk-1;chunk-2"}
+    assert http.post(f"{server.url}/p", content=parts).json() == {"received": "chunk-1;chunk-2"}
     assert http.post(f"{server.url}/p", data={"k": "v"}).json() == {"received": "k=v"}
 
 
@@ -193,13 +192,16 @@ def test_a_refused_connection_is_a_connect_error(http: httpx2.Client) -> None:
 
 
 def test_a_slow_answer_is_a_read_timeout(server: _Server) -> None:
-    with httpx2.Client(transport=StdlibTransport(), timeout=0.2) as client, \
-            pytest.raises(httpx2.ReadTimeout):
+    with (
+        httpx2.Client(transport=StdlibTransport(), timeout=0.2) as client,
+        pytest.raises(httpx2.ReadTimeout),
+    ):
         client.get(f"{server.url}/slow")
 
 
-def test_a_hang_up_without_an_answer_is_a_protocol_error(server: _Server,
-                                                         http: httpx2.Client) -> None:
+def test_a_hang_up_without_an_answer_is_a_protocol_error(
+    server: _Server, http: httpx2.Client
+) -> None:
     with pytest.raises(httpx2.RemoteProtocolError):
         http.get(f"{server.url}/hangup")
 
@@ -215,11 +217,16 @@ def test_the_pipeline_sees_refused_as_not_sent_and_a_hang_up_as_maybe_sent(
     from zbooks.core.retry import RetryPolicy
 
     def client(url: str) -> Client:
-        return Client(access_token="t", api_url=url, organization_id="1", env={},
-                      rate_limiter=False, retry=RetryPolicy(max_attempts=1))
+        return Client(
+            access_token="t",
+            api_url=url,
+            organization_id="1",
+            env={},
+            rate_limiter=False,
+            retry=RetryPolicy(max_attempts=1),
+        )
 
-    with client(f"http://127.0.0.1:{_free_port()}") as c, \
-            pytest.raises(TransportError) as refused:
+    with client(f"http://127.0.0.1:{_free_port()}") as c, pytest.raises(TransportError) as refused:
         c.post("/invoices", json={})
     assert refused.value.sent is False
     with client(server.url) as c, pytest.raises(TransportError) as hung:
@@ -230,16 +237,26 @@ def test_the_pipeline_sees_refused_as_not_sent_and_a_hang_up_as_maybe_sent(
 def test_client_sends_through_it_unless_a_proxy_is_configured(
     monkeypatch: pytest.MonkeyPatch, server: _Server
 ) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                 "all_proxy", "NO_PROXY", "no_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     assert isinstance(default_transport(), StdlibTransport)
-    with Client(access_token="t", api_url=server.url, organization_id="1", env={},
-                rate_limiter=False) as client:
+    with Client(
+        access_token="t", api_url=server.url, organization_id="1", env={}, rate_limiter=False
+    ) as client:
         assert isinstance(client._http._transport, StdlibTransport)
         assert client.get("/echo")["path"].endswith("/echo?organization_id=1")
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     assert default_transport() is None
-    with Client(access_token="t", api_url=server.url, organization_id="1", env={},
-                rate_limiter=False) as client:
+    with Client(
+        access_token="t", api_url=server.url, organization_id="1", env={}, rate_limiter=False
+    ) as client:
         assert not isinstance(client._http._transport, StdlibTransport)
