@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -280,6 +280,13 @@ def _canonical_stdlib(record: Mapping[str, Any]) -> str:
 _ORJSON_DIFFERS = re.compile(rb"0\.0000|[0-9]e-[0-9]")
 
 
+def _orjson_may_differ(encoded: bytes) -> bool:
+    """``_ORJSON_DIFFERS.search(encoded)``, with substring scans first: the regex alone
+    cost more than orjson's encoding of a 4 kB invoice."""
+    return (b"0.0000" in encoded or b"e-" in encoded) and bool(
+        _ORJSON_DIFFERS.search(encoded))
+
+
 def canonical_json(record: Mapping[str, Any]) -> str:
     """Sorted keys, no spaces, UTF-8 kept: the text a row hash is taken of. The same
     text as ``json.dumps(record, sort_keys=True, separators=(",", ":"),
@@ -293,7 +300,7 @@ def canonical_json(record: Mapping[str, Any]) -> str:
         encoded = _orjson.dumps(record, option=_orjson.OPT_SORT_KEYS)
     except (TypeError, _orjson.JSONEncodeError):
         return _canonical_stdlib(record)
-    if _ORJSON_DIFFERS.search(encoded):
+    if _orjson_may_differ(encoded):
         return _canonical_stdlib(record)
     return encoded.decode()
 
@@ -405,7 +412,14 @@ def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) ->
     if dialect == "duckdb" and len(rows) > 2:  # (a state row: the plain path is quicker)
         _duckdb_upsert(conn, table, rows, keys)
         return
-    if dialect in ("sqlite", "postgresql", "duckdb"):
+    if dialect == "sqlite":
+        sql, binds = _sqlite_upsert_plan(table, conn.dialect)
+        conn.exec_driver_sql(sql, [
+            tuple(r.get(name) if bind is None else bind(r.get(name)) for name, bind in binds)
+            for r in rows
+        ])
+        return
+    if dialect in ("postgresql", "duckdb"):
         conn.execute(_upsert_statement(dialect, table), list(rows))
         return
     key_cols = [table.c[k] for k in keys]
@@ -423,6 +437,22 @@ def _upsert_statement(dialect: str, table: Table) -> Any:
     stmt = (sqlite if dialect == "sqlite" else postgresql).insert(table)
     updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
     return stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+
+
+@functools.lru_cache(maxsize=256)
+def _sqlite_upsert_plan(table: Table, dialect: Dialect
+                        ) -> tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]:
+    """The upsert's SQL for SQLite and, per parameter, its column and the type's own bind
+    processor (money to integer millionths, dates and timestamps to SQLAlchemy's text
+    forms, JSON text as it is): rows go to the driver's ``executemany`` as tuples.
+    SQLAlchemy's per-row parameter processing was a fifth of a SQLite sync's CPU."""
+    compiled = _upsert_statement("sqlite", table).compile(dialect=dialect)
+    names = compiled.positiontup or []
+    binds = tuple(
+        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in names
+    )
+    return str(compiled), binds
 
 
 def _quote(name: str) -> str:
