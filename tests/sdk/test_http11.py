@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -260,3 +263,71 @@ def test_client_sends_through_it_unless_a_proxy_is_configured(
         access_token="t", api_url=server.url, organization_id="1", env={}, rate_limiter=False
     ) as client:
         assert not isinstance(client._http._transport, StdlibTransport)
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (the test's own CA: the certificate)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_https_verifies_the_certificate_and_keeps_the_connection(tmp_path: Path) -> None:
+    """Zoho is HTTPS: the transport verifies the server with the client's TLS context
+    (a certificate it does not trust is a connect error: nothing was sent)."""
+    cert, key = _self_signed(tmp_path)
+    srv = _Server()
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    srv.socket = server_side.wrap_socket(srv.socket, server_side=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    url = f"https://127.0.0.1:{srv.server_address[1]}"
+    try:
+        trusting = ssl.create_default_context(cafile=str(cert))
+        with httpx2.Client(transport=StdlibTransport(ssl_context=trusting), timeout=5) as c:
+            for n in range(3):
+                assert c.get(f"{url}/echo/{n}").json()["path"] == f"/echo/{n}"
+        assert srv.connections == 1
+        with (
+            httpx2.Client(
+                transport=StdlibTransport(ssl_context=ssl.create_default_context()), timeout=5
+            ) as c,
+            pytest.raises(httpx2.ConnectError),
+        ):
+            c.get(f"{url}/echo")
+    finally:
+        srv.shutdown()
+        srv.server_close()
