@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from zbooks.sync import engine as engine_module
 from zbooks.sync.database import make_engine
@@ -26,7 +27,9 @@ class SlowBooks:
 
     rate_limiter = None
 
-    def __init__(self) -> None:
+    def __init__(self, records: int = RECORDS, delay: float = DELAY) -> None:
+        self.records = records
+        self.delay = delay
         self.detail_calls = 0
         self.lock = threading.Lock()
 
@@ -46,12 +49,12 @@ class SlowBooks:
                     "total": 10.5,
                     "last_modified_time": stamp,
                 }
-                for i in range(1, RECORDS + 1)
+                for i in range(1, self.records + 1)
             ]
             return {"invoices": rows, "page_context": {"has_more_page": False}}
         with self.lock:
             self.detail_calls += 1
-        time.sleep(DELAY)
+        time.sleep(self.delay)
         record_id = path.rsplit("/", 1)[1]
         return {
             "invoice": {
@@ -93,3 +96,53 @@ def test_waiting_for_slow_records_does_not_spin(monkeypatch: pytest.MonkeyPatch)
     # spins calls it thousands of times and burns a core while the GETs are in flight.
     assert waits <= 3 * RECORDS + 2, waits
     assert cpu < RECORDS * DELAY / 2, cpu
+
+
+@pytest.mark.parametrize("target", ["sqlite", "duckdb"])
+def test_fast_details_still_commit_every_20_records(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, target: str
+) -> None:
+    """Issue 16's guarantee holds however fast records arrive: each detail commit holds at
+    most ``commit_every`` records, and each is visible to another connection once
+    committed (what a kill -9 keeps)."""
+    records = 65
+    url = (
+        f"sqlite:///{tmp_path}/c.sqlite" if target == "sqlite" else f"duckdb:///{tmp_path}/c.duckdb"
+    )
+    db = make_engine(url)
+    schema = SyncSchema([MODULES["invoices"]])
+    table = schema.modules["invoices"].table
+    batches: list[int] = []
+    visible: list[int] = []
+    real_commit = SyncEngine._commit_details
+
+    def counted(
+        self: SyncEngine, org: str, tables: Any, fetched: dict[str, Any], *args: Any
+    ) -> None:
+        batches.append(len(fetched))
+        real_commit(self, org, tables, fetched, *args)
+        with db.connect() as conn:
+            visible.append(
+                int(
+                    conn.execute(
+                        sa.select(sa.func.count())
+                        .select_from(table)
+                        .where(table.c.detail_synced_at.is_not(None))
+                    ).scalar()
+                    or 0
+                )
+            )
+
+    monkeypatch.setattr(SyncEngine, "_commit_details", counted)
+    sync = SyncEngine(
+        SlowBooks(records, delay=0.0),  # type: ignore[arg-type]
+        db,
+        schema,
+        detail_workers=4,
+        now=lambda: datetime(2026, 1, 3, tzinfo=UTC),
+    )
+    summary = sync.run(["1"])
+    assert summary.ok and summary.result("invoices").filled == records
+    assert sum(batches) == records
+    assert max(batches) <= 20 and len(batches) >= 4, batches
+    assert visible == [sum(batches[: n + 1]) for n in range(len(batches))]

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zbooks.sync.database import make_engine, normalise_url
 from zbooks.sync.modules import MODULES
 from zbooks.sync.schema import (
+    EncodedJSON,
     SyncSchema,
     canonical_json,
     child_rows,
     convert,
     delete_children,
+    document,
     module_row,
     record_hash,
+    replace_records,
     upsert,
 )
 
@@ -131,3 +139,83 @@ def test_file_databases_use_wal_and_postgres_urls_get_psycopg(tmp_path: object) 
     assert normalise_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
     assert normalise_url("postgresql+psycopg2://u@h/db").drivername == "postgresql+psycopg2"
     assert make_engine(engine) is engine
+
+
+# --- canonical JSON through orjson: the same text as the standard library's -------------
+_json_scalars = (
+    st.none() | st.booleans() | st.text()
+    | st.integers(min_value=-(2**70), max_value=2**70)  # beyond 64 bits: orjson refuses
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([1e-05, 1.5e-07, 0.0001, 1e16, 1e-300, -0.0, 0.00001234])
+)
+_json_values = st.recursive(
+    _json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(), _json_values, max_size=6))
+def test_canonical_json_is_the_standard_librarys_text(record: dict[str, object]) -> None:
+    expected = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_json(record) == expected
+
+
+def test_canonical_json_of_text_that_looks_like_a_small_float() -> None:
+    record = {"notes": "ref 1e-5, 0.00001", "rate": 1e-05, "big": 2**80, "odd": "\ud800"}
+    assert canonical_json(record) == json.dumps(
+        record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_child_rows_carry_their_json_text_once() -> None:
+    lines = SyncSchema([MODULES["invoices"]]).modules["invoices"].children[0]
+    rows = child_rows(lines, "o", "1", {"line_items": [{"name": "é", "rate": 2.5}]})
+    assert isinstance(rows[0]["data"], EncodedJSON)
+    assert rows[0]["data"] == '{"name":"é","rate":2.5}'
+    assert document(rows[0]) == {"name": "é", "rate": 2.5}
+
+
+@pytest.mark.parametrize("target", ["sqlite", "duckdb"])
+def test_replace_records_replaces_rows_and_exactly_their_children(
+    target: str, tmp_path: Path
+) -> None:
+    """The DuckDB shape (delete by the batch's ids, then insert) and the upsert shape give
+    the same tables: replaced rows, their old child rows gone, other records untouched,
+    money exact."""
+    url = "sqlite://" if target == "sqlite" else f"duckdb:///{tmp_path}/r.duckdb"
+    engine = make_engine(url)
+    schema = SyncSchema([MODULES["invoices"]])
+    schema.create_all(engine)
+    tables = schema.modules["invoices"]
+    lines = tables.children[0]
+
+    def record(rid: str, n: int, total: float) -> dict[str, object]:
+        return {**invoice(n, total=total), "invoice_id": rid}
+
+    first = [record(str(i), 3, 10.1 + i) for i in range(25)]  # more than one Arrow batch
+    with engine.begin() as conn:
+        replace_records(conn, tables, "org1", [module_row(tables, "org1", r, NOW)
+                                               for r in first])
+        replace_records(conn, tables, "org2", [module_row(tables, "org2", first[0], NOW)])
+    again = [record("3", 1, 0.1), record("4", 0, 0.2), record("99", 2, 0.3)]
+    with engine.begin() as conn:
+        replace_records(conn, tables, "org1", [module_row(tables, "org1", r, NOW)
+                                               for r in again])
+    with engine.connect() as conn:
+        rows = {(r.organization_id, r.id): r for r in conn.execute(sa.select(tables.table))}
+        kids = conn.execute(sa.select(lines.table.c.organization_id, lines.table.c.invoice_id,
+                                      sa.func.count()).group_by(
+            lines.table.c.organization_id, lines.table.c.invoice_id)).all()
+        total = conn.execute(sa.select(sa.func.sum(tables.table.c.total)).where(
+            tables.table.c.organization_id == "org1")).scalar()
+    assert len(rows) == 27
+    assert rows[("org1", "3")].total == Decimal("0.1")
+    assert rows[("org1", "99")].data["invoice_id"] == "99"
+    counts = {(o, i): n for o, i, n in kids}
+    assert counts[("org1", "3")] == 1 and ("org1", "4") not in counts
+    assert counts[("org1", "99")] == 2 and counts[("org1", "5")] == 3
+    assert counts[("org2", "0")] == 3  # another organization's children are its own
+    expected = sum((Decimal(str(10.1 + i)) for i in range(25) if i not in (3, 4)),
+                   Decimal("0.1") + Decimal("0.2") + Decimal("0.3"))
+    assert total == expected  # exact: DECIMAL(28,8) in DuckDB, integer millionths in SQLite

@@ -27,7 +27,7 @@ import httpx2
 
 from zbooks.auth.scopes import DEFAULT_SCOPES as DEFAULT_SCOPES  # re-exported
 from zbooks.auth.tokens import Token
-from zbooks.core.tls import new_async_http_client, new_http_client
+from zbooks.core.httpclients import new_async_http_client, new_http_client
 from zbooks.errors import OAuthError, ZBooksError, oauth_error_from_body
 
 logger = logging.getLogger("zbooks.auth")

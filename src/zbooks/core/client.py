@@ -21,12 +21,12 @@ from zbooks.auth.manager import TokenManager
 from zbooks.auth.scopes import DEFAULT_SCOPES
 from zbooks.auth.tokens import FileStore, KeyringStore, MemoryStore, Token, TokenStore
 from zbooks.config import Settings, resolve_settings, token_path
+from zbooks.core.httpclients import new_async_http_client, new_http_client
 from zbooks.core.pagination import MAX_PER_PAGE, Page, aiter_pages, iter_pages
 from zbooks.core.pipeline import AsyncPipeline, Call, PipelineConfig, SyncPipeline
 from zbooks.core.ratelimit import RateLimiter
 from zbooks.core.retry import RetryPolicy
 from zbooks.core.store_urls import open_limiter_backend, open_token_store
-from zbooks.core.tls import new_async_http_client, new_http_client
 from zbooks.errors import ConfigurationError
 
 if TYPE_CHECKING:

@@ -8,12 +8,11 @@ only ever talks plain HTTP to a local sandbox. A worker that opens a client per 
 
 So zbooks builds the default context once (honouring ``SSL_CERT_FILE`` /
 ``SSL_CERT_DIR`` as httpx does, as they are when it is first needed), shares it between
-clients (an ``SSLContext`` is safe to share between threads), and its own clients get a
-transport that creates the HTTPS connection pool, and with it the context, on the first
-``https://`` request. Plain ``http://`` requests (the sandbox, a test server) never pay
-for it. When the environment names a proxy (``HTTPS_PROXY`` and friends), httpx must
-build its proxy transports itself, so those clients are built the eager way. Pass your
-own ``http_client=`` to use other TLS settings.
+clients (an ``SSLContext`` is safe to share between threads), and its own transports ask
+for it on their first ``https://`` connection (``zbooks.core.http11`` for ``Client``,
+:class:`AsyncOnDemandTLSTransport` for ``AsyncClient``). Plain ``http://`` requests (the
+sandbox, a test server) never pay for it. ``zbooks.core.httpclients`` decides which
+transport a client gets. Pass your own ``http_client=`` to use other TLS settings.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from __future__ import annotations
 import ssl
 import threading
 from typing import Any
-from urllib.request import getproxies
 
 import httpx2
 
@@ -67,24 +65,9 @@ class _SchemeRouter:
         return [pool for pool in (self.plain, self.tls) if pool is not None]
 
 
-class OnDemandTLSTransport(httpx2.BaseTransport):
-    """httpx's default transport, split by scheme: the HTTPS pool (and the verifying
-    TLS context) is created on the first ``https://`` request, not with the client."""
-
-    def __init__(self) -> None:
-        self._router = _SchemeRouter(httpx2.HTTPTransport)
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        pool: httpx2.HTTPTransport = self._router.pool(request.url.scheme)
-        return pool.handle_request(request)
-
-    def close(self) -> None:
-        for pool in self._router.pools():
-            pool.close()
-
-
 class AsyncOnDemandTLSTransport(httpx2.AsyncBaseTransport):
-    """The ``async`` twin of :class:`OnDemandTLSTransport`."""
+    """httpx's default async transport, split by scheme: the HTTPS pool (and the verifying
+    TLS context) is created on the first ``https://`` request, not with the client."""
 
     def __init__(self) -> None:
         self._router = _SchemeRouter(httpx2.AsyncHTTPTransport)
@@ -96,30 +79,3 @@ class AsyncOnDemandTLSTransport(httpx2.AsyncBaseTransport):
     async def aclose(self) -> None:
         for pool in self._router.pools():
             await pool.aclose()
-
-
-def _proxied() -> bool:
-    """Whether the environment names a proxy (httpx then builds the transports)."""
-    return bool(getproxies())
-
-
-def new_http_client(
-    *, timeout: float, transport: httpx2.BaseTransport | None = None
-) -> httpx2.Client:
-    """An ``httpx2.Client`` for zbooks: the shared TLS context, built when first needed."""
-    if transport is not None:  # httpx ignores proxies then, and never uses ``verify``
-        return httpx2.Client(timeout=timeout, transport=transport)
-    if _proxied():
-        return httpx2.Client(timeout=timeout, verify=default_ssl_context())
-    return httpx2.Client(timeout=timeout, transport=OnDemandTLSTransport())
-
-
-def new_async_http_client(
-    *, timeout: float, transport: httpx2.AsyncBaseTransport | None = None
-) -> httpx2.AsyncClient:
-    """The ``async`` twin of :func:`new_http_client`."""
-    if transport is not None:
-        return httpx2.AsyncClient(timeout=timeout, transport=transport)
-    if _proxied():
-        return httpx2.AsyncClient(timeout=timeout, verify=default_ssl_context())
-    return httpx2.AsyncClient(timeout=timeout, transport=AsyncOnDemandTLSTransport())

@@ -34,6 +34,7 @@ Correctness rests on three rules:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
 import threading
@@ -57,12 +58,10 @@ from zbooks.sync.scan import PER_PAGE, ListScan, Position, ScanPage
 from zbooks.sync.schema import (
     ModuleTables,
     SyncSchema,
-    child_rows,
     delete_children,
-    document,
     module_row,
     record_hash,
-    upsert,
+    replace_records,
 )
 from zbooks.sync.state import ModuleState, load_state, save_state
 
@@ -549,13 +548,7 @@ class SyncEngine:
                 updated += 1
         table = tables.table
         with self._write() as conn:
-            upsert(conn, table, rows)
-            ids = [r["id"] for r in rows]
-            for child in tables.children:
-                delete_children(conn, child, org, ids)
-                kids = [k for r in rows for k in child_rows(child, org, r["id"], document(r))]
-                if kids:
-                    upsert(conn, child.table, kids)
+            replace_records(conn, tables, org, rows)
             if stamp:
                 conn.execute(update(table).where(
                     table.c.organization_id == org, table.c.id.in_(stamp)
@@ -656,8 +649,15 @@ class SyncEngine:
                     if not future.cancelled() and future.exception() is None:
                         buffer[futures[future]] = future.result()
                 pending = set()
-            due = (len(buffer) >= self.commit_every or not pending
-                   or time.monotonic() - oldest >= self.commit_seconds)
+            # Records that arrived while the last commit ran come in together: commit
+            # them ``commit_every`` at a time, so no commit holds more (a single commit
+            # of everything done held 36 records when GETs outran the writes).
+            while len(buffer) >= self.commit_every:
+                chunk = dict(itertools.islice(buffer.items(), self.commit_every))
+                for rid in chunk:
+                    del buffer[rid]
+                self._commit_details(org, tables, chunk, result, started, existing)
+            due = not pending or time.monotonic() - oldest >= self.commit_seconds
             if buffer and due:
                 self._commit_details(org, tables, buffer, result, started, existing)
                 buffer = {}

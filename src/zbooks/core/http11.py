@@ -1,0 +1,233 @@
+"""An HTTP/1.1 transport for ``httpx2`` on the standard library's ``http.client``.
+
+Why: a GET of one invoice through httpx2's default transport (httpcore2's pool and the
+pure-Python h11 state machine) cost 0.8-0.9 ms of CPU on this project's CI-class
+machine, on 1 thread or 10, and 0.5 ms through this one, ``json.loads`` included
+(``benchmarks/sync_cpu.py``, the floor rows). A sync makes one request per record, so the
+HTTP stack was the largest share of its client CPU, more than the sandbox spent
+answering. ``zbooks.Client`` keeps httpx2's ``Client`` (hooks,
+redirects, cookies, decoding, timeouts, the same exceptions) and only swaps what sits
+under it.
+
+What it keeps from httpcore2's behaviour, because callers rely on it:
+- keep-alive connections per (scheme, host, port), reused by any thread, closed after
+  ``keepalive_expiry`` idle seconds (httpx's default 5 s) or when the server says so;
+  an idle connection the server closed (its socket reads as readable) is never reused;
+- the same exception types: ``ConnectError``/``ConnectTimeout`` mean the request was
+  never sent (the pipeline may retry any method), everything after the connection was
+  made means it may have been (a write is then uncertain);
+- no silent retry of a request on another connection.
+
+What it does not do: HTTP/2, proxies (``zbooks.core.httpclients`` keeps httpx2's own
+transport when a proxy is configured in the environment), and streaming: a response body
+is read whole before ``handle_request`` returns, which is what every non-streaming httpx2
+call does. The TLS context is the process's shared one (``zbooks.core.tls``), loaded on
+the first ``https://`` connection unless one is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import select
+import socket
+import ssl
+import threading
+import time
+
+import httpx2
+
+from zbooks.core.tls import default_ssl_context
+
+DEFAULT_KEEPALIVE_EXPIRY = 5.0
+DEFAULT_MAX_IDLE = 20  # idle connections kept per origin (httpx's keep-alive default)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+Origin = tuple[str, str, int]
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether ``sock`` has data or EOF waiting, without blocking. ``poll`` where there is
+    one: ``select`` refuses descriptors above 1023, which a busy worker process has."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable)
+
+
+class _Connection:
+    """One ``http.client`` connection and when it went idle."""
+
+    __slots__ = ("conn", "idle_since")
+
+    def __init__(self, conn: http.client.HTTPConnection) -> None:
+        self.conn = conn
+        self.idle_since = 0.0
+
+    def usable(self, now: float, expiry: float) -> bool:
+        """Not expired, and the server has not closed it (a closed socket is readable)."""
+        sock = self.conn.sock
+        if sock is None or now - self.idle_since > expiry:
+            return False
+        try:
+            return not _readable(sock)
+        except (OSError, ValueError):
+            return False
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # closing a broken socket
+            self.conn.close()
+
+
+class StdlibTransport(httpx2.BaseTransport):
+    """HTTP/1.1 with keep-alive over ``http.client``: what ``zbooks.Client`` sends
+    through by default (see the module docstring for why and what it leaves out)."""
+
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        keepalive_expiry: float = DEFAULT_KEEPALIVE_EXPIRY,
+        max_idle: int = DEFAULT_MAX_IDLE,
+    ) -> None:
+        self._ssl_context = ssl_context
+        self._expiry = keepalive_expiry
+        self._max_idle = max_idle
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # --- the pool ---------------------------------------------------------------------
+    def _checkout(self, origin: Origin) -> _Connection | None:
+        now = time.monotonic()
+        with self._lock:
+            idle = self._idle.get(origin)
+            while idle:
+                candidate = idle.pop()  # the most recently used first
+                if candidate.usable(now, self._expiry):
+                    return candidate
+                candidate.close()
+        return None
+
+    def _checkin(self, origin: Origin, connection: _Connection) -> None:
+        connection.idle_since = time.monotonic()
+        with self._lock:
+            idle = self._idle.setdefault(origin, [])
+            if not self._closed and len(idle) < self._max_idle:
+                idle.append(connection)
+                return
+        connection.close()
+
+    def _connect(
+        self, request: httpx2.Request, origin: Origin, timeouts: dict[str, float | None]
+    ) -> _Connection:
+        scheme, host, port = origin
+        conn: http.client.HTTPConnection
+        connect_timeout = timeouts.get("connect")
+        if scheme == "https":
+            context = self._ssl_context or default_ssl_context()  # loaded on first HTTPS
+            conn = http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=context)
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=connect_timeout)
+        try:
+            conn.connect()
+        except TimeoutError as exc:
+            conn.close()
+            raise httpx2.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
+        except OSError as exc:  # refused, unreachable, DNS, TLS handshake
+            conn.close()
+            raise httpx2.ConnectError(str(exc), request=request) from exc
+        assert conn.sock is not None
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _Connection(conn)
+
+    # --- one request ------------------------------------------------------------------
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        url = request.url
+        scheme = url.scheme
+        if scheme not in _DEFAULT_PORTS:
+            raise httpx2.UnsupportedProtocol(
+                f"Request URL has an unsupported protocol '{scheme}://'.", request=request
+            )
+        if self._closed:
+            raise RuntimeError("the transport is closed")
+        origin: Origin = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        connection = self._checkout(origin) or self._connect(request, origin, timeouts)
+        try:
+            answer, content = _exchange(request, connection.conn, timeouts)
+        except BaseException:
+            connection.close()
+            raise
+        if answer.will_close:
+            connection.close()
+        else:
+            self._checkin(origin, connection)
+        version = b"HTTP/1.0" if answer.version == 10 else b"HTTP/1.1"
+        return httpx2.Response(
+            answer.status,
+            headers=answer.getheaders(),
+            stream=httpx2.ByteStream(content),
+            extensions={
+                "http_version": version,
+                "reason_phrase": answer.reason.encode("ascii", "replace"),
+            },
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle = [c for conns in self._idle.values() for c in conns]
+            self._idle.clear()
+        for connection in idle:
+            connection.close()
+
+
+def _exchange(
+    request: httpx2.Request, conn: http.client.HTTPConnection, timeouts: dict[str, float | None]
+) -> tuple[http.client.HTTPResponse, bytes]:
+    """Send the request on ``conn`` and read the whole answer, mapping failures to
+    httpx2's exceptions (the request may have reached the server: never ``Connect*``)."""
+    sock = conn.sock
+    assert sock is not None
+    write_timeout, read_timeout = timeouts.get("write"), timeouts.get("read")
+    try:
+        sock.settimeout(write_timeout)
+        conn.putrequest(
+            request.method,
+            request.url.raw_path.decode("ascii"),
+            skip_host=True,
+            skip_accept_encoding=True,
+        )
+        chunked = False
+        for name, value in request.headers.raw:
+            conn.putheader(name, value)
+            chunked = chunked or (
+                name.lower() == b"transfer-encoding" and value.lower() == b"chunked"
+            )
+        stream = request.stream
+        assert isinstance(stream, httpx2.SyncByteStream)
+        if "content-length" in request.headers or chunked:
+            conn.endheaders(stream if chunked else b"".join(stream), encode_chunked=chunked)
+        else:
+            conn.endheaders()
+    except TimeoutError as exc:
+        raise httpx2.WriteTimeout(str(exc) or "write timed out", request=request) from exc
+    except OSError as exc:
+        raise httpx2.WriteError(str(exc), request=request) from exc
+    try:
+        sock.settimeout(read_timeout)
+        answer = conn.getresponse()
+        content = answer.read()
+    except TimeoutError as exc:
+        raise httpx2.ReadTimeout(str(exc) or "read timed out", request=request) from exc
+    except http.client.RemoteDisconnected as exc:
+        raise httpx2.RemoteProtocolError(
+            "Server disconnected without sending a response.", request=request
+        ) from exc
+    except http.client.HTTPException as exc:  # a malformed or cut-short answer
+        raise httpx2.RemoteProtocolError(f"{type(exc).__name__}: {exc}", request=request) from exc
+    except OSError as exc:
+        raise httpx2.ReadError(str(exc), request=request) from exc
+    return answer, content
