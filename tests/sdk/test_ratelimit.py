@@ -599,3 +599,27 @@ def test_sqlite_backend_shares_one_budget_across_processes(tmp_path: Path) -> No
     # They waited for the shared budget instead of each spending its own.
     assert grants[-1] - grants[0] >= 2 * WINDOW_SECONDS
     assert grants[-1] - grants[0] < 10 * WINDOW_SECONDS
+
+
+def test_an_adopted_count_keeps_the_requests_still_in_flight(backend_factory) -> None:  # type: ignore[no-untyped-def]
+    """The server answered one request before it saw the nine others already sent: its
+    count must not hand their budget out again (that drew 429s at the end of a day)."""
+    clock = FakeClock()
+    limiter = fake_limiter(
+        clock, backend=backend_factory(), requests_per_window=BIG, daily_limit=100,
+        concurrency=10,
+    )
+    sent = [limiter.acquire(ORG) for _ in range(10)]
+    # The first answer: the server has counted only that request.
+    limiter.update_from_headers(
+        ORG, {"X-Rate-Limit-Limit": "100", "X-Rate-Limit-Remaining": "99"}
+    )
+    sent.pop(0).release()
+    granted = 10
+    with pytest.raises(DailyBudgetExhausted):
+        while True:
+            limiter.acquire(ORG).release()
+            granted += 1
+    assert granted == 100  # the server's budget, exactly: nothing over, nothing lost
+    for permit in sent:
+        permit.release()

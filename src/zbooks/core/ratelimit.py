@@ -389,10 +389,16 @@ class RateLimiter:
     def update_from_headers(self, org_id: str, headers: Mapping[str, str]) -> None:
         """Adopt the server's daily numbers from `X-Rate-Limit-Limit/-Remaining/-Reset`.
 
-        The server counts every client of the organization, so its view replaces ours.
-        Its count may miss requests still in flight, so the budget can be overshot by at
-        most the concurrency cap; a 429 code 45 then ends the day (`mark_daily_exhausted`).
-        Missing or unparsable headers are ignored (2026 probes did not always see them).
+        The server counts every client of the organization, so its view replaces ours,
+        except for the requests this process has in flight for the organization: the
+        server may not have counted them yet when it answered, and forgetting them handed
+        their budget out a second time (the last requests of a day drew 429s under a
+        fast transport). So they stay counted as used until their own answers bring a
+        newer count; at the day's end a sync may stop up to `concurrency - 1` requests
+        early, never late. Other processes sharing a backend count their own in-flight
+        requests the same way when they adopt a count. Call it while the answered
+        request's permit is still held (the pipeline does). Missing or unparsable headers
+        are ignored (2026 probes did not always see them).
         """
         org = _check_org(org_id)
         found: dict[str, str] = {}
@@ -408,9 +414,17 @@ class RateLimiter:
             return
         if self._routine_header(org, now, limit, remaining):
             return
+        if remaining is not None:
+            remaining = max(remaining - self._others_in_flight(org), 0)
         self.backend.update_daily(
             org, now, self.limits, limit=limit, remaining=remaining, reset_in=reset_in
         )
+
+    def _others_in_flight(self, org: str) -> int:
+        """Requests of this process for `org` holding a slot, besides the answered one."""
+        with self._lock:
+            slots = self._slots.get(org)
+            return max(slots.in_flight - 1, 0) if slots is not None else 0
 
     def _routine_header(
         self, org: str, now: float, limit: int | None, remaining: int | None
