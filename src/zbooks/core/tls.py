@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ssl
 import threading
-from typing import Any
 
 import httpx2
 
@@ -37,45 +36,31 @@ def default_ssl_context() -> ssl.SSLContext:
     return _context
 
 
-class _SchemeRouter:
-    """The two pools of an on-demand transport, each created on its first request."""
-
-    def __init__(self, factory: Any) -> None:
-        self._factory = factory  # HTTPTransport or AsyncHTTPTransport
-        self._lock = threading.Lock()
-        self.plain: Any = None
-        self.tls: Any = None
-
-    def pool(self, scheme: str) -> Any:
-        if scheme == "https":
-            if self.tls is None:
-                with self._lock:
-                    if self.tls is None:
-                        self.tls = self._factory(verify=default_ssl_context())
-            return self.tls
-        if self.plain is None:
-            with self._lock:
-                if self.plain is None:
-                    # Plain HTTP never uses a TLS context; ``verify=False`` only keeps httpx
-                    # from loading the CA bundle for one. HTTPS never reaches this pool.
-                    self.plain = self._factory(verify=False)
-        return self.plain
-
-    def pools(self) -> list[Any]:
-        return [pool for pool in (self.plain, self.tls) if pool is not None]
-
-
 class AsyncOnDemandTLSTransport(httpx2.AsyncBaseTransport):
     """httpx's default async transport, split by scheme: the HTTPS pool (and the verifying
     TLS context) is created on the first ``https://`` request, not with the client."""
 
     def __init__(self) -> None:
-        self._router = _SchemeRouter(httpx2.AsyncHTTPTransport)
+        self._lock = threading.Lock()
+        self._plain: httpx2.AsyncHTTPTransport | None = None
+        self._tls: httpx2.AsyncHTTPTransport | None = None
+
+    def _pool(self, scheme: str) -> httpx2.AsyncHTTPTransport:
+        with self._lock:  # creating a pool does no I/O: a plain lock is enough
+            if scheme == "https":
+                if self._tls is None:
+                    self._tls = httpx2.AsyncHTTPTransport(verify=default_ssl_context())
+                return self._tls
+            if self._plain is None:
+                # Plain HTTP never uses a TLS context; ``verify=False`` only keeps httpx
+                # from loading the CA bundle for one. HTTPS never reaches this pool.
+                self._plain = httpx2.AsyncHTTPTransport(verify=False)
+            return self._plain
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        pool: httpx2.AsyncHTTPTransport = self._router.pool(request.url.scheme)
-        return await pool.handle_async_request(request)
+        return await self._pool(request.url.scheme).handle_async_request(request)
 
     async def aclose(self) -> None:
-        for pool in self._router.pools():
-            await pool.aclose()
+        for pool in (self._plain, self._tls):
+            if pool is not None:
+                await pool.aclose()

@@ -34,7 +34,6 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -206,16 +205,10 @@ _SCHEMES = frozenset({"zoho-oauthtoken"})
 _SCHEMES_WITH_BEARER = _SCHEMES | {"bearer"}
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def render_json(body: Mapping[str, Any]) -> bytes:
     # ``ledger.details`` renders stored detail answers the same way: a change here must
     # bump ``details.FORMAT`` so that stored ones are rendered again.
-    return jsonfast.dumps(body, default=_json_default)
+    return jsonfast.dumps(body, default=jsonfast.decimal_as_float)
 
 
 def parse_json_string(text: str) -> dict[str, Any]:

@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +38,10 @@ import orjson
 
 from zbooks.sandbox import jsonfast
 from zbooks.sandbox.db import Database
+from zbooks.sandbox.ledger.fingerprints import Fingerprints
 
 # Bumped when the stored format changes.
 FORMAT = "1"
-_META_PREFIX = "details:"
 # The status placeholder: control characters keep it out of any real status, and a
 # record holding this exact text anyway gets no projection (it would appear twice).
 MARK = "\x00zbooks:status\x00"
@@ -78,7 +76,7 @@ class DetailSpec:
 
 
 SPECS: dict[str, DetailSpec] = {}
-_verified: weakref.WeakKeyDictionary[Database, set[str]] = weakref.WeakKeyDictionary()
+_FINGERPRINTS = Fingerprints("details:")
 
 
 def register(spec: DetailSpec) -> None:
@@ -104,12 +102,6 @@ def fingerprint(spec: DetailSpec) -> str:
     return f"{FORMAT}:{spec.envelope_key}:{digest.hexdigest()[:32]}"
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def _plain(text: str) -> bool:
     return all(ch in _PLAIN for ch in text)
 
@@ -127,7 +119,7 @@ def project(spec: DetailSpec, stored_text: str) -> tuple[bytes, str] | None:
     try:
         # What the whole path's ``http_books.render_json`` does. Every encoder it may fall
         # back to writes the marker and a plain ASCII status alike.
-        body = jsonfast.dumps(envelope, default=_json_default)
+        body = jsonfast.dumps(envelope, default=jsonfast.decimal_as_float)
     except (TypeError, ValueError, RecursionError):
         return None
     if body.count(MARK_JSON) != 1:
@@ -166,22 +158,7 @@ def ensure(db: Database, module: str) -> bool:
     spec = SPECS.get(module)
     if spec is None:
         return False
-    done = _verified.setdefault(db, set())
-    if module in done:
-        return True
-    wanted = fingerprint(spec)
-    with db.transaction() as conn:
-        row = conn.execute(
-            "SELECT value FROM meta WHERE key=?", (_META_PREFIX + module,)
-        ).fetchone()
-        if row is None or row["value"] != wanted:
-            rebuild(db, module)
-            conn.execute(
-                "INSERT INTO meta(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                (_META_PREFIX + module, wanted),
-            )
-    done.add(module)
+    _FINGERPRINTS.ensure(db, module, fingerprint(spec), rebuild)
     return True
 
 
@@ -213,4 +190,4 @@ def rebuild(db: Database, module: str, batch: int = 2000) -> int:
 
 def forget(db: Database) -> None:
     """Check every module again at next use (after the database was replaced wholesale)."""
-    _verified.pop(db, None)
+    _FINGERPRINTS.forget(db)

@@ -24,20 +24,18 @@ Staleness is ruled out three ways:
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from zbooks.sandbox import jsonfast
 from zbooks.sandbox.db import Database
+from zbooks.sandbox.ledger.fingerprints import Fingerprints
 
 # Bumped when the projection's format changes (not its keys: those are compared as is).
 FORMAT = "1"
-_META_PREFIX = "rows:"
 
 ROW_KEYS: dict[str, frozenset[str]] = {}
-_verified: weakref.WeakKeyDictionary[Database, set[str]] = weakref.WeakKeyDictionary()
+_FINGERPRINTS = Fingerprints("rows:")
 
 
 def register(module: str, keys: Iterable[str]) -> None:
@@ -56,12 +54,6 @@ def fingerprint(module: str) -> str:
     return FORMAT + ":" + ",".join(sorted(ROW_KEYS[module]))
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def project(keys: frozenset[str], record: Mapping[str, Any]) -> str:
     """The record restricted to ``keys``, in the record's own key order, as JSON text.
 
@@ -69,7 +61,7 @@ def project(keys: frozenset[str], record: Mapping[str, Any]) -> str:
     Decimals as floats, NaN kept), so parsing it gives what parsing the record gives.
     """
     subset = {k: v for k, v in record.items() if k in keys}
-    return json.dumps(subset, default=_json_default, separators=(",", ":"))
+    return json.dumps(subset, default=jsonfast.decimal_as_float, separators=(",", ":"))
 
 
 def projection_of(module: str, record: Mapping[str, Any]) -> str | None:
@@ -83,22 +75,7 @@ def ensure(db: Database, module: str) -> bool:
     them once if needed). False when the module declares no projection."""
     if module not in ROW_KEYS:
         return False
-    done = _verified.setdefault(db, set())
-    if module in done:
-        return True
-    wanted = fingerprint(module)
-    with db.transaction() as conn:
-        row = conn.execute(
-            "SELECT value FROM meta WHERE key=?", (_META_PREFIX + module,)
-        ).fetchone()
-        if row is None or row["value"] != wanted:
-            rebuild(db, module)
-            conn.execute(
-                "INSERT INTO meta(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                (_META_PREFIX + module, wanted),
-            )
-    done.add(module)
+    _FINGERPRINTS.ensure(db, module, fingerprint(module), rebuild)
     return True
 
 
@@ -131,4 +108,4 @@ def rebuild(db: Database, module: str, batch: int = 2000) -> int:
 
 def forget(db: Database) -> None:
     """Check every module again at next use (after the database was replaced wholesale)."""
-    _verified.pop(db, None)
+    _FINGERPRINTS.forget(db)

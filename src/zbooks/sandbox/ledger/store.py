@@ -12,7 +12,6 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal
 
 from zbooks.sandbox import jsonfast
@@ -43,14 +42,8 @@ class Page:
     has_more_page: bool
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def dumps(data: object) -> str:
-    return json.dumps(data, default=_json_default, separators=(",", ":"))
+    return json.dumps(data, default=jsonfast.decimal_as_float, separators=(",", ":"))
 
 
 def _path(field: str) -> str:
