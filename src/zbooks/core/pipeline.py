@@ -161,13 +161,26 @@ def interpret(response: httpx2.Response, call: Call) -> Any:
         decoded = call.decode(content)
         if decoded is not None:
             return decoded
+    return read_envelope(content, call, response)
+
+
+def read_envelope(
+    content: bytes, call: Call, response: httpx2.Response | None = None
+) -> dict[str, Any]:
+    """The JSON envelope of an answer, or the mapped APIError.
+
+    ``response`` is absent only for a 200 answer read later than it arrived (a list
+    page read ahead, ``zbooks.core.readahead``): its status is then 200.
+    """
+    status = response.status_code if response is not None else 200
     try:
         body = json.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError):
         body = None
     if not isinstance(body, dict):
+        text = response.text if response is not None else content.decode("utf-8", "replace")
         raise api_error_from_response(
-            status=status, body=None, text=response.text, method=call.method, path=call.path
+            status=status, body=None, text=text, method=call.method, path=call.path
         )
     code = body.get("code")
     if status >= 400 or (isinstance(code, int) and code != 0):
@@ -177,7 +190,7 @@ def interpret(response: httpx2.Response, call: Call) -> Any:
             text="",
             method=call.method,
             path=call.path,
-            retry_after=_retry_after(response),
+            retry_after=_retry_after(response) if response is not None else None,
         )
     return body
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import partial
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -251,30 +252,40 @@ def _page_call(
     per_page: int,
     organization_id: str | None,
     decode: Callable[[bytes], Any],
+    hold: bool = False,
 ) -> Call:
     """A list page's GET; its body is validated into models from the response bytes
-    (``zbooks.models.parse.page_decoder``), or read as a dict when that fails."""
+    (``zbooks.models.parse.page_decoder``), or read as a dict when that fails. With
+    ``hold``, a success body comes back unparsed (``readahead.HeldPage``)."""
     from zbooks.core.pipeline import Call
 
-    return Call(
+    call = Call(
         "GET",
         path,
         params={**base, "page": number, "per_page": per_page},
         organization_id=organization_id,
         decode=decode,
     )
+    if hold:
+        from zbooks.core.readahead import holding
+
+        return holding(call)
+    return call
 
 
 class Paginator(Generic[M]):
     """Lazy, auto-paginating list: iterate for records, ``.pages()`` for pages.
 
-    Nothing is fetched until you iterate; each further page is requested only when
-    the previous one is used up and Zoho says ``has_more_page``.
+    Nothing is fetched until you iterate. The first page is requested when you start;
+    from the second page on, the next page is requested while this one is parsed and
+    used (one page ahead at most: ``zbooks.core.readahead``), and only while
+    Zoho says ``has_more_page``. ``pages(read_ahead=False)`` requests each page only
+    when the previous one is used up.
     """
 
     def __init__(
         self,
-        fetch: Callable[[int], Any],
+        fetch: Callable[[int, bool], Any],
         keys: Sequence[str],
         model: type[M],
         start: int = 1,
@@ -284,16 +295,34 @@ class Paginator(Generic[M]):
         self._model = model
         self._start = start
 
-    def pages(self) -> Iterator[ModelPage[M]]:
+    def pages(self, read_ahead: bool = True) -> Iterator[ModelPage[M]]:
+        """Each page in turn; with ``read_ahead``, the next page's request overlaps
+        parsing and using this one (from the second page on)."""
+        from zbooks.core.readahead import Ahead, HeldPage
+
         number = self._start
-        while True:
-            page = _model_page(self._fetch(number), self._keys, self._model, number)
-            yield page
-            more = page.has_more and bool(page.items)
-            del page  # not alive while the next page is read (peak memory: one page)
-            if not more:
-                return
-            number += 1
+        ahead: Ahead[Any] | None = None
+        try:
+            while True:
+                if ahead is not None:
+                    envelope, ahead = ahead.result(), None
+                else:
+                    envelope = self._fetch(number, read_ahead and number > self._start)
+                if isinstance(envelope, HeldPage):
+                    if envelope.promises_more:
+                        ahead = Ahead(partial(self._fetch, number + 1, True))
+                    envelope = envelope.parse()
+                page = _model_page(envelope, self._keys, self._model, number)
+                del envelope
+                yield page
+                more = page.has_more and bool(page.items)
+                del page  # not alive while the next page is read (peak memory: one page)
+                if not more:
+                    return
+                number += 1
+        finally:
+            if ahead is not None:  # the caller stopped first: no request outlives the loop
+                ahead.settle()
 
     def __iter__(self) -> Iterator[M]:
         for page in self.pages():
@@ -309,11 +338,12 @@ class Paginator(Generic[M]):
 
 
 class AsyncPaginator(Generic[M]):
-    """``async for`` over records; ``.pages()`` for pages. Lazy like ``Paginator``."""
+    """``async for`` over records; ``.pages()`` for pages. Lazy and reading one page
+    ahead from the second page on, like ``Paginator``."""
 
     def __init__(
         self,
-        fetch: Callable[[int], Awaitable[Any]],
+        fetch: Callable[[int, bool], Awaitable[Any]],
         keys: Sequence[str],
         model: type[M],
         start: int = 1,
@@ -323,24 +353,48 @@ class AsyncPaginator(Generic[M]):
         self._model = model
         self._start = start
 
-    async def pages(self) -> AsyncGenerator[ModelPage[M], None]:
+    async def pages(self, read_ahead: bool = True) -> AsyncGenerator[ModelPage[M], None]:
+        """Each page in turn; with ``read_ahead``, the next page's request is out while
+        this one is parsed and used (from the second page on)."""
+        from zbooks.core.readahead import AsyncAhead, HeldPage
+
         number = self._start
-        while True:
-            page = _model_page(await self._fetch(number), self._keys, self._model, number)
-            yield page
-            more = page.has_more and bool(page.items)
-            del page  # not alive while the next page is read (peak memory: one page)
-            if not more:
-                return
-            number += 1
+        ahead: AsyncAhead[Any] | None = None
+        try:
+            while True:
+                if ahead is not None:
+                    envelope = await ahead.result()
+                    ahead = None
+                else:
+                    envelope = await self._fetch(number, read_ahead and number > self._start)
+                if isinstance(envelope, HeldPage):
+                    if envelope.promises_more:
+                        ahead = AsyncAhead(self._fetch(number + 1, True))
+                        await ahead.started()
+                    envelope = envelope.parse()
+                page = _model_page(envelope, self._keys, self._model, number)
+                del envelope
+                yield page
+                more = page.has_more and bool(page.items)
+                del page  # not alive while the next page is read (peak memory: one page)
+                if not more:
+                    return
+                number += 1
+        finally:
+            if ahead is not None:  # the caller stopped first: no request outlives the loop
+                await ahead.settle()
 
     async def __aiter__(self) -> AsyncIterator[M]:
-        async for page in self.pages():
-            items = page.items
-            del page
-            for item in items:
-                yield item
-            del items
+        pages = self.pages()
+        try:
+            async for page in pages:
+                items = page.items
+                del page
+                for item in items:
+                    yield item
+                del items
+        finally:
+            await pages.aclose()
 
     async def first(self) -> M | None:
         """The first record, fetching one page at most."""
@@ -400,8 +454,8 @@ class SyncResource:
         base = build_query(query, params)
         decode = _LazyDecoder(model, keys[0])
 
-        def fetch(number: int) -> Any:
-            call = _page_call(path, base, number, per_page, organization_id, decode)
+        def fetch(number: int, hold: bool = False) -> Any:
+            call = _page_call(path, base, number, per_page, organization_id, decode, hold)
             return self._client._send_call(call)
 
         return Paginator(fetch, keys, model, page)
@@ -455,8 +509,8 @@ class AsyncResource:
         base = build_query(query, params)
         decode = _LazyDecoder(model, keys[0])
 
-        async def fetch(number: int) -> Any:
-            call = _page_call(path, base, number, per_page, organization_id, decode)
+        async def fetch(number: int, hold: bool = False) -> Any:
+            call = _page_call(path, base, number, per_page, organization_id, decode, hold)
             return await self._client._send_call(call)
 
         return AsyncPaginator(fetch, keys, model, page)

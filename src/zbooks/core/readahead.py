@@ -1,0 +1,142 @@
+"""Reading a typed list one page ahead, so Zoho works while this process parses.
+
+Iterating ``client.invoices.list()`` used to be strictly serial: request a page, wait
+for Zoho, parse 200 records into models, then request the next. Parsing and Zoho's
+answer each take milliseconds per page, and nothing overlapped them. From a list's
+second page on, the next page's request now goes out as soon as the current page's
+bytes arrive, *before* they are parsed, so the server (or the network) works while
+the models are built and while the caller uses them:
+
+- the first page is never read ahead: ``first()`` and a loop that stops within the
+  first page cost one request, as before;
+- at most one page is ever ahead of the caller; a loop that stops at a later page
+  may have asked for one page it will not use (one request of the budget), and
+  waits for that request to finish before the loop ends, so no request outlives it;
+- a page read ahead is parsed by the caller's thread, when the caller reaches it,
+  with the same checks as any answer (an error envelope raises there, as it would
+  have without reading ahead).
+
+``pages(read_ahead=False)`` on a paginator keeps the strict one-page-at-a-time order.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from zbooks.core.pipeline import Call
+
+T = TypeVar("T")
+
+#: A success envelope starts ``{"code":0,``; Zoho and the sandbox write ``code`` first.
+#: Anything else (an error with HTTP 200, another key order) is read at once, in the
+#: thread that received it, exactly as without reading ahead.
+_SUCCESS = re.compile(rb'\s*\{\s*"code"\s*:\s*0\s*[,}]')
+_MORE = (b'"has_more_page":true', b'"has_more_page": true')
+
+
+@dataclass(frozen=True, slots=True)
+class HeldPage:
+    """A list page's success answer, received but not yet parsed."""
+
+    content: bytes
+    call: Call
+
+    @property
+    def promises_more(self) -> bool:
+        """Whether the bytes say ``has_more_page: true``: a guess, good enough to start
+        the next request early; the parsed ``page_context`` decides what is used."""
+        return any(marker in self.content for marker in _MORE)
+
+    def parse(self) -> Any:
+        """What the call would have returned had it not been held: its decoded page,
+        or the checked JSON envelope when the fast decode declines."""
+        from zbooks.core.pipeline import read_envelope
+
+        decode = self.call.decode
+        decoded = decode(self.content) if decode is not None else None
+        return decoded if decoded is not None else read_envelope(self.content, self.call)
+
+
+def holding(call: Call) -> Call:
+    """``call`` whose success body comes back as a :class:`HeldPage` instead of parsed.
+
+    An answer that does not look like a success envelope is decoded at once, so
+    retries and error checks in the pipeline see it as they always did."""
+    decode = call.decode
+
+    def hold(content: bytes) -> Any:
+        if _SUCCESS.match(content):
+            return HeldPage(content, call)
+        return decode(content) if decode is not None else None
+
+    return replace(call, decode=hold)
+
+
+class Ahead(Generic[T]):
+    """One call running on its own thread, with the caller's context variables.
+
+    ``result()`` returns its value or raises its error in the caller; ``settle()``
+    waits for it and drops both (the caller stopped before needing it)."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._value: T | None = None
+        self._error: Exception | None = None
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._run, work), name="zbooks-read-ahead", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, work: Callable[[], T]) -> None:
+        try:
+            self._value = work()
+        except Exception as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return self._value  # type: ignore[return-value]
+
+    def settle(self) -> None:
+        self._thread.join()
+        self._error = None
+
+
+class AsyncAhead(Generic[T]):
+    """The asyncio twin of :class:`Ahead`: a task started now, awaited later."""
+
+    def __init__(self, work: Awaitable[T]) -> None:
+        import asyncio  # only async code gets here: a sync client never imports it
+
+        self._asyncio = asyncio
+        self._task: asyncio.Task[T] = asyncio.ensure_future(work)
+
+    async def started(self) -> None:
+        """Let the task send its request before this coroutine goes on parsing."""
+        await self._asyncio.sleep(0)
+
+    async def result(self) -> T:
+        return await self._task
+
+    async def settle(self) -> None:
+        """Cancel the request if it is still out; a cancellation of the caller itself
+        still propagates."""
+        if not self._task.done():
+            self._task.cancel()
+            await self._asyncio.wait([self._task])
+        if not self._task.cancelled():
+            self._task.exception()  # retrieved: no "never retrieved" warning
+
+
+__all__ = ["Ahead", "AsyncAhead", "HeldPage", "holding"]
