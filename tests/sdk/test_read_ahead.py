@@ -239,3 +239,21 @@ def test_async_lists_give_every_record_once_in_order() -> None:
             return [i.invoice_id async for i in client.invoices.list(per_page=PER_PAGE)]
 
     assert asyncio.run(scenario()) == [i for page in range(1, PAGES + 1) for i in _ids(page)]
+
+
+def _readers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "zbooks-read-ahead"]
+
+
+def test_one_reader_thread_per_listing_and_none_left_when_it_ends() -> None:
+    server = Server()
+    with Client(**_options(server.transport())) as client:
+        seen: list[int] = []
+        for _page in client.invoices.list(per_page=PER_PAGE).pages():
+            seen.append(len(_readers()))
+        assert not _readers()  # a listing read to its end leaves no thread behind
+        for invoice in client.invoices.list(per_page=PER_PAGE):
+            if invoice.invoice_id == _ids(3)[0]:
+                break
+        assert not _readers()  # nor does one that stops
+    assert seen == [0, 1, 1, 1]  # none for the first page, then the same one

@@ -301,16 +301,17 @@ class Paginator(Generic[M]):
         from zbooks.core.readahead import Ahead, HeldPage
 
         number = self._start
-        ahead: Ahead[Any] | None = None
+        ahead: Ahead[Any] | None = None  # started with the first page read ahead
         try:
             while True:
-                if ahead is not None:
-                    envelope, ahead = ahead.result(), None
+                if ahead is not None and ahead.pending:
+                    envelope = ahead.result()
                 else:
                     envelope = self._fetch(number, read_ahead and number > self._start)
                 if isinstance(envelope, HeldPage):
                     if envelope.promises_more:
-                        ahead = Ahead(partial(self._fetch, number + 1, True))
+                        ahead = ahead or Ahead()
+                        ahead.submit(partial(self._fetch, number + 1, True))
                     envelope = envelope.parse()
                 page = _model_page(envelope, self._keys, self._model, number)
                 del envelope
@@ -321,8 +322,8 @@ class Paginator(Generic[M]):
                     return
                 number += 1
         finally:
-            if ahead is not None:  # the caller stopped first: no request outlives the loop
-                ahead.settle()
+            if ahead is not None:  # no request outlives the loop, nor the thread
+                ahead.close()
 
     def __iter__(self) -> Iterator[M]:
         for page in self.pages():
