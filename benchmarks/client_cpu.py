@@ -1,0 +1,282 @@
+"""``zbooks.Client``'s own CPU per request, next to the HTTP floor (issue 15, point 5).
+
+GET-by-id of N invoices (``GET /invoices/{id}``, the detail GETs of ``zbooks sync``)
+against the sandbox in its own process over loopback, no rate limit, on 10 threads (the
+sync's detail threads) and on 1. Each row runs in a fresh client process that warms up
+(connections, first-use imports) and then measures only the GETs: the CPU of the
+threads that made them (``time.thread_time()`` as each ends) and of the whole process
+(``getrusage``), divided by the requests. Rows, side by side in one run:
+
+- the floor: httpx2 ``Client`` over ``zbooks.core.http11.StdlibTransport`` (what
+  ``zbooks.Client`` sends through) + ``json.loads``, nothing else;
+- ``zbooks.Client.request("GET", ...)``, as ``zbooks sync`` calls it (the pipeline:
+  limiter, token, request building, classification), with a limiter whose window and
+  daily budget never bind (its concurrency cap of 10 still applies);
+- with ``--baseline-src``: the same zbooks rows on an earlier commit's ``src/``.
+
+    .venv/bin/python benchmarks/client_cpu.py [--requests 2000] [--rounds 3]
+        [--baseline-src /tmp/base/src] [--profile]
+
+Results go to docs/benchmarks.md (section ``client_cpu``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from report import write_section  # noqa: E402
+
+WARMUP = 50
+HUGE = 10**9
+
+
+def _ids() -> list[str]:
+    return list(json.loads(Path(os.environ["ZB_IDS_FILE"]).read_text()))
+
+
+def _floor_get() -> tuple[Any, Any]:
+    """One GET of the floor: httpx2 over the stdlib transport, ``json.loads``."""
+    import httpx2
+
+    from zbooks.core.http11 import StdlibTransport
+
+    env = os.environ
+    api = env["ZB_BASE_URL"] + "/books/v3"
+    params = {"organization_id": env["ZB_ORG_ID"]}
+    headers = {"Authorization": "Zoho-oauthtoken " + env["ZB_ACCESS_TOKEN"]}
+    http = httpx2.Client(timeout=60, transport=StdlibTransport())
+
+    def get(record_id: str) -> Any:
+        return json.loads(
+            http.get(f"{api}/invoices/{record_id}", params=params, headers=headers).content
+        )
+
+    return get, http
+
+
+def _zbooks_get() -> tuple[Any, Any]:
+    """One GET through ``zbooks.Client``, as the sync engine makes it."""
+    from zbooks import Client
+    from zbooks.core.ratelimit import RateLimiter
+
+    env = os.environ
+    base = env["ZB_BASE_URL"]
+    client = Client(
+        client_id=env["ZB_CLIENT_ID"],
+        client_secret=env["ZB_CLIENT_SECRET"],
+        access_token=env["ZB_ACCESS_TOKEN"],
+        refresh_token=env["ZB_REFRESH_TOKEN"],
+        accounts_url=base,
+        api_url=base + "/books/v3",
+        organization_id=env["ZB_ORG_ID"],
+        env={},
+        rate_limiter=RateLimiter(
+            requests_per_window=HUGE, window=60, plan="premium", daily_limit=HUGE
+        ),
+    )
+    org = env["ZB_ORG_ID"]
+
+    def get(record_id: str) -> Any:
+        return client.request("GET", f"/invoices/{record_id}", organization_id=org)
+
+    return get, client
+
+
+def worker(stack: str, threads: int, profile: bool) -> dict[str, Any]:
+    """Child mode: warm up, then GET every id on ``threads`` threads; CPU per request."""
+    get, closer = _floor_get() if stack == "floor" else _zbooks_get()
+    ids = _ids()
+    for record_id in ids[:WARMUP]:
+        get(record_id)
+    chunks = [ids[i::threads] for i in range(threads)]
+    thread_cpu: list[float] = []
+    lock = threading.Lock()
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile(time.thread_time)  # CPU, not waits
+
+    def run(chunk: list[str]) -> None:
+        start = time.thread_time()
+        if profiler is not None:
+            profiler.enable()
+        for record_id in chunk:
+            get(record_id)
+        if profiler is not None:
+            profiler.disable()
+        spent = time.thread_time() - start
+        with lock:
+            thread_cpu.append(spent)
+
+    workers = [threading.Thread(target=run, args=(c,)) for c in chunks]
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.monotonic()
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    elapsed = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    closer.close()
+    if profiler is not None:
+        import pstats
+
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats("tottime").print_stats(40)
+        stats.sort_stats("cumulative").print_stats(40)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"requests": len(ids), "cpu": cpu, "thread_cpu": sum(thread_cpu), "seconds": elapsed}
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_variant(
+    variant: str, env: dict[str, str], server_pid: int, profile: bool
+) -> dict[str, Any]:
+    stack, threads = variant.rsplit("-", 1)
+    if stack == "before":
+        env = {**env, "PYTHONPATH": env["ZB_BASELINE_SRC"]}
+        stack = "zbooks"
+    server_before = cpu_seconds(server_pid)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            stack,
+            threads,
+            *(["--profile"] if profile else []),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if profile:
+        print(proc.stderr, file=sys.stderr)
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    # The server also answered the warm-up GETs; count them for its share only.
+    result["server_cpu"] = (cpu_seconds(server_pid) - server_before) * (
+        result["requests"] / (result["requests"] + WARMUP)
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="cProfile the GET threads")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--only", help="comma-separated variants, e.g. floor-10,zbooks-10")
+    parser.add_argument("--baseline-src", help="an earlier commit's src/: adds 'before' rows")
+    parser.add_argument("--worker", nargs=2, metavar=("STACK", "THREADS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker[0], int(args.worker[1]), args.profile)))
+        return
+    from tests.sync.support import sandbox_process
+
+    labels = {
+        "floor-10": "floor: httpx2 `Client` over `StdlibTransport` + `json.loads`, 10 threads",
+        "zbooks-10": "`zbooks.Client.request`, 10 threads",
+        "floor-1": "floor: the same, 1 thread",
+        "zbooks-1": "`zbooks.Client.request`, 1 thread",
+    }
+    if args.baseline_src:
+        labels["before-10"] = f"before: `zbooks.Client.request`, 10 threads, `{args.baseline_src}`"
+        labels["before-1"] = f"before: `zbooks.Client.request`, 1 thread, `{args.baseline_src}`"
+        os.environ["ZB_BASELINE_SRC"] = str(Path(args.baseline_src).resolve())
+    if args.only:
+        keep = args.only.split(",")
+        labels = {k: v for k, v in labels.items() if k in keep}
+    results: dict[str, list[dict[str, Any]]] = {v: [] for v in labels}
+    with tempfile.TemporaryDirectory() as tmp, sandbox_process(seed="empty") as sandbox:
+        for module, count in (("taxes", 3), ("items", 50), ("contacts", 100)):
+            sandbox.seed(module, count)
+        ids = sandbox.seed("invoices", args.requests)
+        ids_file = Path(tmp) / "ids.json"
+        ids_file.write_text(json.dumps(ids))
+        env = {
+            **os.environ,
+            **sandbox.credentials().env(sandbox),
+            "ZB_IDS_FILE": str(ids_file),
+        }
+        assert sandbox.proc is not None
+        for _ in range(args.rounds):
+            for variant in labels:
+                results[variant].append(run_variant(variant, env, sandbox.proc.pid, args.profile))
+    body = _table(args, labels, results)
+    print(body)
+    if not args.no_write:
+        write_section("client_cpu", body)
+
+
+def _table(
+    args: argparse.Namespace, labels: dict[str, str], results: dict[str, list[dict[str, Any]]]
+) -> str:
+    def med(variant: str, key: str) -> float:
+        runs = results[variant]
+        return statistics.median(r[key] / r["requests"] * 1000 for r in runs)
+
+    rows = []
+    threads_ms: dict[str, float] = {}
+    for variant, label in labels.items():
+        threads_ms[variant] = med(variant, "thread_cpu")
+        seconds = statistics.median(r["seconds"] for r in results[variant])
+        rows.append(
+            f"| {label} | {threads_ms[variant]:.3f} ms | {med(variant, 'cpu'):.3f} ms "
+            f"| {med(variant, 'server_cpu'):.3f} ms | {seconds:.2f} s |"
+        )
+    lines = [
+        "## zbooks.Client CPU per request (`benchmarks/client_cpu.py`)",
+        "",
+        f"{args.requests:,} GETs of one invoice by id (`GET /invoices/{{id}}`, a sync's detail "
+        "GETs) against the sandbox in its own process over loopback, after a warm-up of "
+        f"{WARMUP}; median of {args.rounds} fresh client processes per row (interleaved). "
+        "GET threads' CPU is each GET thread's `time.thread_time()`; the process CPU adds "
+        "the main thread and the interpreter's own.",
+        "",
+        "| client | GET threads' CPU / request | process CPU / request "
+        "| server CPU / request | wall |",
+        "|---|---:|---:|---:|---:|",
+        *rows,
+        "",
+    ]
+    for threads in ("10", "1"):
+        floor = threads_ms.get(f"floor-{threads}")
+        now = threads_ms.get(f"zbooks-{threads}")
+        if floor is None or now is None:
+            continue
+        line = (
+            f"- {threads} thread{'s' if threads != '1' else ''}: zbooks' own CPU above the "
+            f"floor is {now - floor:.3f} ms per request ({now / floor:.2f}x the floor)"
+        )
+        before = threads_ms.get(f"before-{threads}")
+        if before is not None:
+            line += f"; before: {before - floor:.3f} ms ({before / floor:.2f}x)"
+        lines.append(line + ".")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
