@@ -153,9 +153,9 @@ def run_variant(
     variant: str, env: dict[str, str], server_pid: int, profile: bool
 ) -> dict[str, Any]:
     stack, threads = variant.rsplit("-", 1)
-    if stack == "before":
+    if stack.startswith("before-"):  # the same worker, zbooks from the baseline's src
         env = {**env, "PYTHONPATH": env["ZB_BASELINE_SRC"]}
-        stack = "zbooks"
+        stack = stack.removeprefix("before-")
     server_before = cpu_seconds(server_pid)
     proc = subprocess.run(
         [
@@ -203,8 +203,11 @@ def main() -> None:
         "zbooks-1": "`zbooks.Client.request`, 1 thread",
     }
     if args.baseline_src:
-        labels["before-10"] = f"before: `zbooks.Client.request`, 10 threads, `{args.baseline_src}`"
-        labels["before-1"] = f"before: `zbooks.Client.request`, 1 thread, `{args.baseline_src}`"
+        code = f"code of `{args.baseline_src}`"
+        labels["before-floor-10"] = f"before: the floor, 10 threads ({code}: its transport)"
+        labels["before-zbooks-10"] = f"before: `zbooks.Client.request`, 10 threads ({code})"
+        labels["before-floor-1"] = f"before: the floor, 1 thread ({code})"
+        labels["before-zbooks-1"] = f"before: `zbooks.Client.request`, 1 thread ({code})"
         os.environ["ZB_BASELINE_SRC"] = str(Path(args.baseline_src).resolve())
     if args.only:
         keep = args.only.split(",")
@@ -263,18 +266,23 @@ def _table(
         "",
     ]
     for threads in ("10", "1"):
-        floor = threads_ms.get(f"floor-{threads}")
+        for code, prefix in (("now", ""), ("before", "before-")):
+            floor = threads_ms.get(f"{prefix}floor-{threads}")
+            client = threads_ms.get(f"{prefix}zbooks-{threads}")
+            if floor is None or client is None:
+                continue
+            lines.append(
+                f"- {threads} thread{'s' if threads != '1' else ''}, {code}: `zbooks.Client` "
+                f"{client:.3f} ms per request, the floor {floor:.3f} ms: zbooks' own CPU "
+                f"above the floor {client - floor:+.3f} ms ({client / floor:.2f}x the floor)."
+            )
+        before = threads_ms.get(f"before-zbooks-{threads}")
         now = threads_ms.get(f"zbooks-{threads}")
-        if floor is None or now is None:
-            continue
-        line = (
-            f"- {threads} thread{'s' if threads != '1' else ''}: zbooks' own CPU above the "
-            f"floor is {now - floor:.3f} ms per request ({now / floor:.2f}x the floor)"
-        )
-        before = threads_ms.get(f"before-{threads}")
-        if before is not None:
-            line += f"; before: {before - floor:.3f} ms ({before / floor:.2f}x)"
-        lines.append(line + ".")
+        if before is not None and now is not None:
+            lines.append(
+                f"- {threads} thread{'s' if threads != '1' else ''}: `zbooks.Client` now / "
+                f"before: {now / before:.2f} ({now - before:+.3f} ms per request)."
+            )
     return "\n".join(lines)
 
 
