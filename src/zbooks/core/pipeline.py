@@ -9,6 +9,7 @@ two classes only differ in how they wait and do I/O.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import random
@@ -17,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx2
 
@@ -102,11 +103,18 @@ def redact_params(params: Mapping[str, Any]) -> str:
 def prepare(
     config: PipelineConfig, call: Call, organization_id: str | None, access_token: str
 ) -> httpx2.Request:
-    """Build the HTTP request (pure; no I/O)."""
+    """Build the HTTP request (pure; no I/O).
+
+    The URL is built whole, query string included (httpx's ``params=`` built a
+    ``QueryParams`` and validated the query as a component of its own), and a request
+    without a body (every GET) is handed to httpx as an empty stream with the ``Host``
+    header httpx would have added, skipping its body encoding: 45 us -> 26 us per GET.
+    The request is the same (``tests/sdk/test_prepare_equivalence.py``).
+    """
     token = config.tokens.current
     base = config.api_url
     if not config.api_url_explicit and token is not None and token.api_domain:
-        base = books_url_from_api_domain(token.api_domain)
+        base = _books_url(token.api_domain)
     path = call.path if call.path.startswith("/") else "/" + call.path
     params: dict[str, str] = {}
     for key, value in (call.params or {}).items():
@@ -133,8 +141,42 @@ def prepare(
     elif call.data is not None or call.files is not None:
         kwargs["data"] = dict(call.data or {})
         kwargs["files"] = dict(call.files or {}) or None
-    url = base.rstrip("/") + quote(path, safe="/%:@-._~!$&'()*+,;=")
-    return httpx2.Request(call.method.upper(), url, params=params, headers=headers, **kwargs)
+    method = call.method.upper()
+    url = base.rstrip("/") + quote(path, safe=_PATH_SAFE)
+    if "?" in base or "#" in base:  # no Books URL has either: let httpx merge, as it did
+        return httpx2.Request(method, url, params=params, headers=headers, **kwargs)
+    if params:  # what httpx's params= made of them (``QueryParams`` is ``urlencode``)
+        url += "?" + urlencode(params)
+    if kwargs or method not in _BODILESS or _names_host(call.headers):
+        return httpx2.Request(method, url, headers=headers, **kwargs)
+    target = httpx2.URL(url)
+    if not target.host:
+        return httpx2.Request(method, target, headers=headers)
+    # What httpx does for a request without a body: ``Host`` first, an empty body read.
+    request = httpx2.Request(
+        method,
+        target,
+        headers={"Host": target.netloc.decode("ascii"), **headers},
+        stream=httpx2.ByteStream(b""),
+    )
+    request.read()
+    return request
+
+
+_PATH_SAFE = "/%:@-._~!$&'()*+,;="
+# Methods httpx sends without a Content-Length when they have no body (it adds
+# ``Content-Length: 0`` to POST, PUT, PATCH and QUERY).
+_BODILESS = frozenset({"GET", "DELETE", "HEAD", "OPTIONS"})
+
+
+def _names_host(headers: Mapping[str, str] | None) -> bool:
+    return bool(headers) and any(name.lower() == "host" for name in headers or ())
+
+
+@functools.lru_cache(maxsize=16)
+def _books_url(api_domain: str) -> str:
+    """The Books base URL of a token's ``api_domain``: parsed once, not per request."""
+    return books_url_from_api_domain(api_domain)
 
 
 def _retry_after(response: httpx2.Response) -> float | None:
