@@ -9,6 +9,7 @@ two classes only differ in how they wait and do I/O.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import json
 import logging
@@ -45,6 +46,15 @@ logger = logging.getLogger("zbooks")
 USER_AGENT = "zbooks-python/0.1"
 _SENSITIVE_PARAMS = ("token", "secret", "password", "code", "authorization")
 _NO_ORG_PATHS = ("/organizations", "/organizations/user")
+
+
+#: Called in the thread that sends, just before a request leaves: a list page read ahead
+#: (``zbooks.core.readahead``) waits for it, so that its request is on the wire before
+#: the caller's thread goes on parsing (a parse holds the GIL for milliseconds, and
+#: would otherwise hold the request back until it ends).
+SENDING: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "zbooks_sending", default=None
+)
 
 
 def needs_organization(path: str) -> bool:
@@ -392,6 +402,8 @@ class SyncPipeline:
                     _log_request(request, call)
                     started = self.config.monotonic()
                     try:
+                        if (leaving := SENDING.get()) is not None:
+                            leaving()
                         response = self.http.send(request)
                     except httpx2.HTTPError as exc:
                         _log_response(call, type(exc).__name__, started, self.config.monotonic())

@@ -109,16 +109,27 @@ class Ahead(Generic[T]):
         return self._pending
 
     def submit(self, work: Callable[[], T]) -> None:
+        """Run ``work`` on the thread; return once its request is leaving (or it ended).
+
+        Waiting for that is what makes the overlap: a page's parse holds the GIL for
+        milliseconds, and a request still being built would wait behind it."""
+        from zbooks.core.pipeline import SENDING
+
         context = contextvars.copy_context()
+        leaving = threading.Event()
+        context.run(SENDING.set, leaving.set)
 
         def run() -> None:
             try:
                 self._done.put((context.run(work), None))
             except Exception as exc:  # handed to the caller by result()
                 self._done.put((None, exc))
+            finally:
+                leaving.set()
 
         self._pending = True
         self._todo.put(run)
+        leaving.wait()
 
     def result(self) -> T:
         value, error = self._done.get()
