@@ -257,3 +257,53 @@ def test_one_reader_thread_per_listing_and_none_left_when_it_ends() -> None:
                 break
         assert not _readers()  # nor does one that stops
     assert seen == [0, 1, 1, 1]  # none for the first page, then the same one
+
+
+def test_the_pipeline_says_a_request_is_leaving_just_before_it_is_sent() -> None:
+    from zbooks.core.pipeline import SENDING
+
+    order: list[str] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        order.append("sent")
+        return httpx2.Response(200, json={"code": 0, "message": "success", "invoice": {}})
+
+    with Client(**_options(httpx2.MockTransport(answer))) as client:
+        client.get("/invoices/1")  # nobody listening: nothing is called
+        token = SENDING.set(lambda: order.append("leaving"))
+        try:
+            client.get("/invoices/1")
+        finally:
+            SENDING.reset(token)
+    assert order == ["sent", "leaving", "sent"]
+
+
+def test_submit_returns_once_the_request_is_leaving_not_when_it_is_answered() -> None:
+    from zbooks.core.pipeline import SENDING
+    from zbooks.core.readahead import Ahead
+
+    answered, finished = threading.Event(), threading.Event()
+
+    def call() -> str:
+        leaving = SENDING.get()
+        assert leaving is not None
+        leaving()
+        answered.wait(WAIT)  # the answer comes only after submit has returned
+        finished.set()
+        return "page"
+
+    ahead: Ahead[str] = Ahead()
+    try:
+        ahead.submit(call)
+        assert not finished.is_set()  # submit did not wait for the answer
+        answered.set()
+        assert ahead.result() == "page"
+
+        def fails_before_sending() -> str:
+            raise RuntimeError("no token")
+
+        ahead.submit(fails_before_sending)  # returns: the call ended without sending
+        with pytest.raises(RuntimeError, match="no token"):
+            ahead.result()
+    finally:
+        ahead.close()
