@@ -45,12 +45,24 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, delete, func, inspect, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    inspect,
+    or_,
+    select,
+    update,
+)
 
 from zbooks.core.client import Client
 from zbooks.errors import APIError, ConfigurationError, DailyLimitExceededError, NotFoundError
 from zbooks.sync import timeutil
-from zbooks.sync.database import target_exists
+from zbooks.sync.database import sync_settings, target_exists
 from zbooks.sync.forecast import Forecast, ModuleForecast, count_records
 from zbooks.sync.modules import DetailMode, ModuleSpec, Strategy
 from zbooks.sync.results import ModuleResult, Phase, Progress, ProgressCallback, SyncSummary
@@ -84,6 +96,7 @@ class Existing:
     row_hash: str
     deleted: bool
     detailed: bool = True  # holds the full record (detail_synced_at set)
+    children: bool = True  # may have child rows (False only when a query said none)
 
 
 def _existing_columns(table: Any) -> tuple[Any, ...]:
@@ -91,9 +104,22 @@ def _existing_columns(table: Any) -> tuple[Any, ...]:
             table.c.detail_synced_at)
 
 
+def _has_children(tables: ModuleTables) -> Any:
+    """Whether a row has child rows, as a column of a query of its table: read with the
+    rows' state, it spares a commit the deletes of child rows there are none of (a list
+    row has none), a statement per child table and commit."""
+    table = tables.table
+    if not tables.children:
+        return false().label("has_children")
+    return or_(*(exists().where(child.table.c.organization_id == table.c.organization_id,
+                                child.table.c[child.parent_column] == table.c.id)
+                 for child in tables.children)).label("has_children")
+
+
 def _existing_of(row: Any) -> Existing:
+    children = getattr(row, "has_children", True)
     return Existing(row.source_modified, row.row_hash, row.deleted_at is not None,
-                    row.detail_synced_at is not None)
+                    row.detail_synced_at is not None, bool(children))
 
 
 class _Aborted(Exception):
@@ -170,6 +196,12 @@ class SyncEngine:
         if not self.dry_run:
             with self._db_lock:
                 self.schema.create_all(self.engine)
+        settings = (contextlib.nullcontext() if self._no_target
+                    else sync_settings(self.engine))
+        with settings:
+            return self._run(org_ids, started)
+
+    def _run(self, org_ids: Sequence[str], started: float) -> SyncSummary:
         summary = SyncSummary(dry_run=self.dry_run)
         if self.forecast and not self.dry_run:
             self._tell_forecasts(org_ids, summary)
@@ -546,9 +578,14 @@ class SyncEngine:
                 filled += 1
             else:
                 updated += 1
+        # What the rows' state says exists: a row never written has nothing to delete
+        # first, and a row without child rows no child rows to delete.
+        present = {r["id"] for r in rows if r["id"] in existing}
+        with_children = {rid for rid in present if existing[rid].children}
         table = tables.table
         with self._write() as conn:
-            replace_records(conn, tables, org, rows)
+            replace_records(conn, tables, org, rows, present=present,
+                            with_children=with_children)
             if stamp:
                 conn.execute(update(table).where(
                     table.c.organization_id == org, table.c.id.in_(stamp)
@@ -602,7 +639,8 @@ class SyncEngine:
             # What each row holds now comes with its id: only this module's thread
             # writes these rows, so the commits need not read it again (a query per
             # commit was a tenth of a DuckDB sync's CPU).
-            query = (select(*_existing_columns(table)).where(self._lacking(org, tables, refetch))
+            query = (select(*_existing_columns(table), _has_children(tables))
+                     .where(self._lacking(org, tables, refetch))
                      .order_by(order.desc().nulls_last(), table.c.id.desc())
                      .limit(FILL_BATCH))
             with self._read() as conn:
