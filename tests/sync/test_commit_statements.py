@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -85,20 +85,20 @@ class Books:
         }
 
 
-def _sync(books: Books, db: sa.Engine, schema: SyncSchema) -> None:
+def _sync(
+    books: Books, db: sa.Engine, schema: SyncSchema, full_refresh: bool = False, day: int = 3
+) -> None:
     sync = SyncEngine(
-        books,
+        books,  # type: ignore[arg-type]
         db,
         schema,
-        detail_workers=4,  # type: ignore[arg-type]
-        now=lambda: datetime(2026, 1, 3, tzinfo=UTC),
-        lookback=_ZERO,
+        detail_workers=4,
+        now=lambda: datetime(2026, 1, day, tzinfo=UTC),
+        lookback=timedelta(0),
+        full_refresh=full_refresh,
     )
     summary = sync.run([ORG])
     assert summary.ok, summary.results
-
-
-_ZERO = datetime(2026, 1, 3) - datetime(2026, 1, 3)
 
 
 def _lines(db: sa.Engine, schema: SyncSchema) -> dict[str, int]:
@@ -171,6 +171,17 @@ def test_duckdb_commits_delete_only_rows_and_children_that_exist(tmp_path: Path)
     lines = _lines(db, schema)
     assert lines["3"] == 1 and "4" not in lines and lines["5"] == 3 and lines["6"] == 2
     assert _totals(db, schema) == (Decimal("454.50"), Decimal("5.05") * 88)
+
+    # A full refresh fetches every record again; one whose line items changed without a
+    # new modification time keeps its list row, so its detail commit replaces the line
+    # items it has (the query said it has some).
+    books.lines["6"] = 4
+    count = len(statements())
+    _sync(books, db, schema, full_refresh=True, day=4)
+    assert _deletes(statements()[count:]) == {"invoices": 1, "invoices_line_items": 1}
+    lines = _lines(db, schema)
+    assert lines["6"] == 4 and lines["5"] == 3 and lines["7"] == 2
+    assert _totals(db, schema) == (Decimal("454.50"), Decimal("5.05") * 90)
 
 
 def test_sqlite_commits_delete_no_child_rows_there_are_none_of(tmp_path: Path) -> None:
