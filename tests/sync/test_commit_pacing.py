@@ -69,14 +69,14 @@ class SlowBooks:
 
 def test_waiting_for_slow_records_does_not_spin(monkeypatch: pytest.MonkeyPatch) -> None:
     waits = 0
-    real_wait = engine_module.wait
+    real_wait = engine_module._arrivals  # where the detail loop waits for records
 
     def counted_wait(*args: Any, **kwargs: Any) -> Any:
         nonlocal waits
         waits += 1
         return real_wait(*args, **kwargs)
 
-    monkeypatch.setattr(engine_module, "wait", counted_wait)
+    monkeypatch.setattr(engine_module, "_arrivals", counted_wait)
     books = SlowBooks()
     sync = SyncEngine(
         books,  # type: ignore[arg-type]

@@ -16,7 +16,9 @@ Supported targets (``SUPPORTED_URLS``):
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -27,6 +29,8 @@ from sqlalchemy.pool import StaticPool
 from zbooks.errors import ConfigurationError
 
 DEFAULT_URL = "duckdb:///zbooks.duckdb"
+# DuckDB threads while a sync writes (``sync_settings``).
+SYNC_DUCKDB_THREADS = 1
 SUPPORTED_URLS = (
     "duckdb:///FILE.duckdb",
     "sqlite:///FILE.sqlite",
@@ -110,7 +114,32 @@ def _duckdb_engine(url: URL) -> Engine:
             "The DuckDB target needs the duckdb and duckdb-engine packages.",
             hint="pip install 'zbooks[sync]'",
         ) from None
+    # No rollback when a connection goes back to the pool: SQLAlchemy has already ended
+    # its transaction, and DuckDB answers a rollback without one by raising an error the
+    # dialect then swallows, about half a millisecond of CPU per commit.
     if url.database in (None, "", ":memory:"):
         # Every DuckDB memory connection is its own database: share one.
-        return create_engine(url, poolclass=StaticPool)
-    return create_engine(url)
+        return create_engine(url, poolclass=StaticPool, pool_reset_on_return=None)
+    return create_engine(url, pool_reset_on_return=None)
+
+
+@contextlib.contextmanager
+def sync_settings(engine: Engine) -> Iterator[None]:
+    """Settings for the length of a sync, put back as they were afterwards.
+
+    DuckDB runs with ``SYNC_DUCKDB_THREADS`` (1) thread: a sync's statements touch 20 to
+    200 rows each, where a second thread only adds the cost of waking it (its worker
+    threads were a seventh of a sync's client CPU, ``benchmarks/sync_cpu.py``). DuckDB's
+    ``threads`` belongs to the database instance, so a connection to the same file in the
+    same process shares it until the sync ends."""
+    if engine.dialect.name != "duckdb":
+        yield
+        return
+    with engine.connect() as conn:
+        before = int(conn.exec_driver_sql("SELECT current_setting('threads')").scalar_one())
+        conn.exec_driver_sql(f"SET threads = {SYNC_DUCKDB_THREADS}")
+    try:
+        yield
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SET threads = {before}")

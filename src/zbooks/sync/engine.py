@@ -37,20 +37,33 @@ import contextlib
 import itertools
 import logging
 import math
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, and_, delete, func, inspect, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    inspect,
+    or_,
+    select,
+    update,
+)
 
 from zbooks.core.client import Client
 from zbooks.errors import APIError, ConfigurationError, DailyLimitExceededError, NotFoundError
 from zbooks.sync import timeutil
-from zbooks.sync.database import target_exists
+from zbooks.sync.database import sync_settings, target_exists
 from zbooks.sync.forecast import Forecast, ModuleForecast, count_records
 from zbooks.sync.modules import DetailMode, ModuleSpec, Strategy
 from zbooks.sync.results import ModuleResult, Phase, Progress, ProgressCallback, SyncSummary
@@ -84,6 +97,7 @@ class Existing:
     row_hash: str
     deleted: bool
     detailed: bool = True  # holds the full record (detail_synced_at set)
+    children: bool = True  # may have child rows (False only when a query said none)
 
 
 def _existing_columns(table: Any) -> tuple[Any, ...]:
@@ -91,9 +105,22 @@ def _existing_columns(table: Any) -> tuple[Any, ...]:
             table.c.detail_synced_at)
 
 
+def _has_children(tables: ModuleTables) -> Any:
+    """Whether a row has child rows, as a column of a query of its table: read with the
+    rows' state, it spares a commit the deletes of child rows there are none of (a list
+    row has none), a statement per child table and commit."""
+    table = tables.table
+    if not tables.children:
+        return false().label("has_children")
+    return or_(*(exists().where(child.table.c.organization_id == table.c.organization_id,
+                                child.table.c[child.parent_column] == table.c.id)
+                 for child in tables.children)).label("has_children")
+
+
 def _existing_of(row: Any) -> Existing:
+    children = getattr(row, "has_children", True)
     return Existing(row.source_modified, row.row_hash, row.deleted_at is not None,
-                    row.detail_synced_at is not None)
+                    row.detail_synced_at is not None, bool(children))
 
 
 class _Aborted(Exception):
@@ -170,6 +197,12 @@ class SyncEngine:
         if not self.dry_run:
             with self._db_lock:
                 self.schema.create_all(self.engine)
+        settings = (contextlib.nullcontext() if self._no_target
+                    else sync_settings(self.engine))
+        with settings:
+            return self._run(org_ids, started)
+
+    def _run(self, org_ids: Sequence[str], started: float) -> SyncSummary:
         summary = SyncSummary(dry_run=self.dry_run)
         if self.forecast and not self.dry_run:
             self._tell_forecasts(org_ids, summary)
@@ -546,9 +579,14 @@ class SyncEngine:
                 filled += 1
             else:
                 updated += 1
+        # What the rows' state says exists: a row never written has nothing to delete
+        # first, and a row without child rows no child rows to delete.
+        present = {r["id"] for r in rows if r["id"] in existing}
+        with_children = {rid for rid in present if existing[rid].children}
         table = tables.table
         with self._write() as conn:
-            replace_records(conn, tables, org, rows)
+            replace_records(conn, tables, org, rows, present=present,
+                            with_children=with_children)
             if stamp:
                 conn.execute(update(table).where(
                     table.c.organization_id == org, table.c.id.in_(stamp)
@@ -602,7 +640,8 @@ class SyncEngine:
             # What each row holds now comes with its id: only this module's thread
             # writes these rows, so the commits need not read it again (a query per
             # commit was a tenth of a DuckDB sync's CPU).
-            query = (select(*_existing_columns(table)).where(self._lacking(org, tables, refetch))
+            query = (select(*_existing_columns(table), _has_children(tables))
+                     .where(self._lacking(org, tables, refetch))
                      .order_by(order.desc().nulls_last(), table.c.id.desc())
                      .limit(FILL_BATCH))
             with self._read() as conn:
@@ -622,18 +661,27 @@ class SyncEngine:
         ``commit_seconds``, whichever comes first. On a failure, requests not yet sent
         are cancelled, the records already fetched are committed, then it raises."""
         spec = tables.spec
-        futures = {pool.submit(self._detail, org, spec, rid, result): rid for rid in ids}
-        pending: set[Future[dict[str, Any] | None]] = set(futures)
+        # Each GET reports to a queue as it ends: waiting on the queue costs the same
+        # however many GETs are in flight (``wait(FIRST_COMPLETED)`` locked and unlocked
+        # every pending future on each call, an eighth of a SQLite sync's module thread).
+        arrived: queue.SimpleQueue[Future[dict[str, Any] | None]] = queue.SimpleQueue()
+        futures: dict[Future[dict[str, Any] | None], str] = {}
+        for rid in ids:
+            future = pool.submit(self._detail, org, spec, rid, result)
+            futures[future] = rid
+            future.add_done_callback(arrived.put)
+        outstanding = len(futures)
         buffer: dict[str, dict[str, Any] | None] = {}
         error: BaseException | None = None
         oldest = 0.0  # when the oldest record not yet committed arrived
-        while pending:
+        while outstanding:
             # With nothing to commit, sleep until a record arrives (a timeout here made
             # the loop spin while slow or rate-limited GETs were in flight); otherwise
             # until the oldest uncommitted record has waited ``commit_seconds``.
             timeout = (max(0.0, self.commit_seconds - (time.monotonic() - oldest))
                        if buffer else None)
-            done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            done = _arrivals(arrived, timeout)
+            outstanding -= len(done)
             if done and not buffer:
                 oldest = time.monotonic()
             for future in done:
@@ -641,14 +689,14 @@ class SyncEngine:
                     buffer[futures[future]] = future.result()
                 except BaseException as exc:
                     error = error or exc
-            if error is not None and pending:
-                for future in pending:
-                    future.cancel()
-                finished, _ = wait(pending)
-                for future in finished:
+            if error is not None and outstanding:
+                for future in futures:
+                    future.cancel()  # those not started; a cancelled one reports too
+                while outstanding:
+                    future = arrived.get()
+                    outstanding -= 1
                     if not future.cancelled() and future.exception() is None:
                         buffer[futures[future]] = future.result()
-                pending = set()
             # Records that arrived while the last commit ran come in together: commit
             # them ``commit_every`` at a time, so no commit holds more (a single commit
             # of everything done held 36 records when GETs outran the writes).
@@ -657,7 +705,7 @@ class SyncEngine:
                 for rid in chunk:
                     del buffer[rid]
                 self._commit_details(org, tables, chunk, result, started, existing)
-            due = not pending or time.monotonic() - oldest >= self.commit_seconds
+            due = not outstanding or time.monotonic() - oldest >= self.commit_seconds
             if buffer and due:
                 self._commit_details(org, tables, buffer, result, started, existing)
                 buffer = {}
@@ -761,6 +809,21 @@ def _prefetched(pages: Iterator[ScanPage]) -> Iterator[ScanPage]:
             pending = ahead.submit(next, pages, _END)
             assert isinstance(page, ScanPage)
             yield page
+
+
+def _arrivals(arrived: queue.SimpleQueue[Future[Any]], timeout: float | None
+              ) -> list[Future[Any]]:
+    """The futures that have ended: blocks up to ``timeout`` (None: until one ends) for
+    the first, then takes every other one already there."""
+    try:
+        done = [arrived.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            done.append(arrived.get_nowait())
+        except queue.Empty:
+            return done
 
 
 def _dedupe(spec: ModuleSpec, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

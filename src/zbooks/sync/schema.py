@@ -13,14 +13,12 @@ in the same transaction as the rows it describes.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import re
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
@@ -90,13 +88,11 @@ class Money(TypeDecorator[Decimal]):
         return dialect.type_descriptor(Numeric(28, 8, asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return _sqlite_millionths(value)
         if value is None:
             return None
-        exact = value if isinstance(value, Decimal) else Decimal(str(value))
-        if dialect.name == "sqlite":
-            return int(exact.quantize(_SQLITE_QUANTUM, rounding=ROUND_HALF_EVEN)
-                       .scaleb(SQLITE_MONEY_SCALE))
-        return exact
+        return value if isinstance(value, Decimal) else Decimal(str(value))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
@@ -104,6 +100,15 @@ class Money(TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             return Decimal(int(value)).scaleb(-SQLITE_MONEY_SCALE)
         return Decimal(str(value))
+
+
+def _sqlite_millionths(value: Any) -> int | None:
+    """Money as SQLite stores it: integer millionths, rounded half-even."""
+    if value is None:
+        return None
+    exact = value if value.__class__ is Decimal else Decimal(str(value))
+    return int(exact.quantize(_SQLITE_QUANTUM, rounding=ROUND_HALF_EVEN)
+               .scaleb(SQLITE_MONEY_SCALE))
 
 
 class EncodedJSON(str):
@@ -164,11 +169,27 @@ def _sql_type(kind: ColumnType) -> TypeEngine[Any]:
     return Text()
 
 
+TypedPlan = tuple[tuple[str, ColumnType], ...]
+
+
+def _typed_plan(columns: Sequence[Col], skip: Set[str]) -> TypedPlan:
+    """Each typed column's name and type, worked out once per table (a row is built per
+    record; looking them up per value was a share of building it)."""
+    return tuple((c.name, c.type) for c in columns if c.name not in skip)
+
+
 @dataclass(frozen=True)
 class ChildTable:
     spec: ChildSpec
     table: Table
     parent_column: str
+    typed: TypedPlan = field(init=False)
+
+    def __post_init__(self) -> None:
+        fixed = {"organization_id", self.parent_column, "position", "data"}
+        if self.spec.id_field:
+            fixed.add(self.spec.id_field)
+        object.__setattr__(self, "typed", _typed_plan(self.spec.columns, fixed))
 
 
 @dataclass(frozen=True)
@@ -176,6 +197,10 @@ class ModuleTables:
     spec: ModuleSpec
     table: Table
     children: tuple[ChildTable, ...]
+    typed: TypedPlan = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "typed", _typed_plan(self.spec.columns, set(META_COLUMNS)))
 
 
 class SyncSchema:
@@ -322,6 +347,8 @@ def convert(kind: ColumnType, value: Any) -> Any:
     copy keeps the original, so a surprising value never fails a sync)."""
     if value is None or value == "":
         return None
+    if kind == "text" and value.__class__ is str:  # the usual case, first
+        return value
     try:
         if kind == "money":
             if isinstance(value, bool):
@@ -344,12 +371,9 @@ def convert(kind: ColumnType, value: Any) -> Any:
     return str(value)
 
 
-_META = frozenset(META_COLUMNS)
-
-
-def _typed(columns: Sequence[Col], record: Mapping[str, Any], skip: Set[str]
-           ) -> dict[str, Any]:
-    return {c.name: convert(c.type, record.get(c.name)) for c in columns if c.name not in skip}
+def _typed(plan: TypedPlan, record: Mapping[str, Any]) -> dict[str, Any]:
+    get = record.get
+    return {name: convert(kind, get(name)) for name, kind in plan}
 
 
 def module_row(
@@ -364,7 +388,7 @@ def module_row(
     row = {
         "organization_id": org_id,
         "id": str(record[spec.id_field]),
-        **_typed(spec.columns, record, _META),
+        **_typed(tables.typed, record),
         "data": encoded,
         "row_hash": record_hash(encoded),
         "source_modified": modified if isinstance(modified, str) and modified else None,
@@ -381,9 +405,7 @@ def child_rows(
     elements = record.get(child.spec.key)
     if not isinstance(elements, list):
         return []
-    fixed = {"organization_id", child.parent_column, "position", "data"}
-    if child.spec.id_field:
-        fixed.add(child.spec.id_field)
+    id_field = child.spec.id_field
     rows = []
     for position, element in enumerate(e for e in elements if isinstance(e, dict)):
         row: dict[str, Any] = {
@@ -391,10 +413,10 @@ def child_rows(
             child.parent_column: parent_id,
             "position": position,
         }
-        if child.spec.id_field:
-            value = element.get(child.spec.id_field)
-            row[child.spec.id_field] = None if value in (None, "") else str(value)
-        row.update(_typed(child.spec.columns, element, fixed))
+        if id_field:
+            value = element.get(id_field)
+            row[id_field] = None if value in (None, "") else str(value)
+        row.update(_typed(child.typed, element))
         # Encoded once here (orjson): the JSON column takes the text as it is.
         row["data"] = EncodedJSON(element)
         rows.append(row)
@@ -415,7 +437,7 @@ def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) ->
     if dialect == "sqlite":
         sql, binds = _sqlite_upsert_plan(table, conn.dialect)
         conn.exec_driver_sql(sql, [
-            tuple(r.get(name) if bind is None else bind(r.get(name)) for name, bind in binds)
+            tuple([r.get(name) if bind is None else bind(r.get(name)) for name, bind in binds])
             for r in rows
         ])
         return
@@ -449,7 +471,10 @@ def _sqlite_upsert_plan(table: Table, dialect: Dialect
     compiled = _upsert_statement("sqlite", table).compile(dialect=dialect)
     names = compiled.positiontup or []
     binds = tuple(
-        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        # Money straight to its millionths: through the type's own processor it was two
+        # wrappers and an isinstance per value, a tenth of a SQLite commit.
+        (name, _sqlite_millionths if isinstance(table.c[name].type, Money)
+         else table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         for name in names
     )
     return str(compiled), binds
@@ -481,21 +506,38 @@ def _arrow_batch(table: Table, rows: Sequence[Mapping[str, Any]]) -> Any:
     return pa.table(data)
 
 
-@contextlib.contextmanager
-def _registered(native: Any, batch: Any) -> Iterator[str]:
-    """``batch`` as a view named for this thread, for the length of the block."""
-    view = f"zbooks_batch_{threading.get_ident()}"
-    native.register(view, batch)
-    try:
-        yield view
-    finally:
-        native.unregister(view)
-
-
 def _native(conn: Connection) -> Any:
     native = conn.connection.driver_connection
     assert native is not None
     return native
+
+
+@functools.lru_cache(maxsize=256)
+def _column_list(table: Table) -> str:
+    return ", ".join(_quote(c.name) for c in table.columns)
+
+
+def _insert_arrow(native: Any, table: Table, rows: Sequence[Mapping[str, Any]],
+                  suffix: str = "") -> None:
+    """``INSERT INTO table SELECT ... FROM`` an Arrow batch of ``rows``, columns by name
+    (a table an older zbooks migrated has ``detail_synced_at`` last). DuckDB finds the
+    batch by the local variable's name (its replacement scan): registering it as a view
+    and dropping the view again cost about 1 ms of CPU per batch, a catalog change each."""
+    zbooks_arrow_batch = _arrow_batch(table, rows)  # noqa: F841 (read by name, below)
+    names = _column_list(table)
+    native.execute(f"INSERT INTO {_quote(table.name)} ({names}) SELECT {names} "
+                   f"FROM zbooks_arrow_batch{suffix}")
+
+
+def _delete_by_ids(native: Any, table: Table, column: str, org_id: str,
+                   ids: Sequence[str]) -> None:
+    """Delete ``table``'s rows of ``org_id`` whose ``column`` is one of ``ids`` (bound
+    parameters, a single statement)."""
+    if not ids:
+        return
+    marks = ", ".join("?" * len(ids))
+    native.execute(f"DELETE FROM {_quote(table.name)} WHERE organization_id = ? "
+                   f"AND {_quote(column)} IN ({marks})", [org_id, *ids])
 
 
 def _duckdb_upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]],
@@ -503,61 +545,59 @@ def _duckdb_upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, A
     """DuckDB binds parameters one by one (about 700 rows/s through SQLAlchemy, measured
     in ``benchmarks/sync_details.py``); an Arrow batch handed to its native API is ten
     times faster, inside the same transaction."""
-    columns = [c.name for c in table.columns]
-    names = ", ".join(_quote(c) for c in columns)
-    updates = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in columns
-                        if c not in keys)
-    native = _native(conn)
-    with _registered(native, _arrow_batch(table, rows)) as view:
-        native.execute(
-            f"INSERT INTO {_quote(table.name)} ({names}) SELECT {names} FROM {view} "
-            f"ON CONFLICT ({', '.join(_quote(k) for k in keys)}) DO UPDATE SET {updates}"
-        )
+    updates = ", ".join(f"{_quote(c.name)} = excluded.{_quote(c.name)}" for c in table.columns
+                        if c.name not in keys)
+    _insert_arrow(_native(conn), table, rows,
+                  f" ON CONFLICT ({', '.join(_quote(k) for k in keys)}) DO UPDATE SET {updates}")
 
 
 def replace_records(conn: Connection, tables: ModuleTables, org_id: str,
-                    rows: Sequence[Mapping[str, Any]]) -> None:
+                    rows: Sequence[Mapping[str, Any]], *, present: Set[str] | None = None,
+                    with_children: Set[str] | None = None) -> None:
     """Write rows built by ``module_row``; each row's child rows replace the ones it had
-    (inside the caller's transaction)."""
+    (inside the caller's transaction).
+
+    ``present`` and ``with_children``, when the caller read them with the rows' state,
+    are the ids that already have a row and the ids that have child rows (None: any may).
+    Nothing is deleted for a row that has none: each statement skipped is 2-3 ms of a
+    DuckDB commit's CPU, and most commits of a first sync need none. A row wrongly left
+    out of ``present`` fails the transaction on the primary key."""
     if not rows:
         return
     if conn.dialect.name == "duckdb":
-        _duckdb_replace(conn, tables, org_id, rows)
+        _duckdb_replace(conn, tables, org_id, rows, present, with_children)
         return
     upsert(conn, tables.table, rows)
     ids = [r["id"] for r in rows]
+    old = [i for i in ids if with_children is None or i in with_children]
     for child in tables.children:
-        delete_children(conn, child, org_id, ids)
+        delete_children(conn, child, org_id, old)
         kids = [k for r in rows for k in child_rows(child, org_id, r["id"], document(r))]
         if kids:
             upsert(conn, child.table, kids)
 
 
 def _duckdb_replace(conn: Connection, tables: ModuleTables, org_id: str,
-                    rows: Sequence[Mapping[str, Any]]) -> None:
+                    rows: Sequence[Mapping[str, Any]], present: Set[str] | None,
+                    with_children: Set[str] | None) -> None:
     """DuckDB's shape of ``replace_records``: the rows' old versions and child rows are
-    deleted by the batch's ids, then all of it is plain ``INSERT ... SELECT`` from Arrow,
-    a few native statements per commit. ``ON CONFLICT DO UPDATE`` cost about a third more
-    CPU than delete + insert, and a SQLAlchemy ``DELETE`` with bound ids about 3 ms."""
-    table = tables.table
+    deleted by the batch's ids (only those that have any), then all of it is plain
+    ``INSERT ... SELECT`` from Arrow: at most four native statements per commit, two on
+    a first sync's rows. ``ON CONFLICT DO UPDATE`` (and ``INSERT OR REPLACE``) cost
+    about twice the CPU of delete + insert; an ``IN (SELECT id FROM <Arrow view>)``
+    more than bound ids."""
     native = _native(conn)
-    names = ", ".join(_quote(c.name) for c in table.columns)
-    with _registered(native, _arrow_batch(table, rows)) as view:
-        ids = f"(SELECT id FROM {view})"
-        for child in tables.children:
-            native.execute(f"DELETE FROM {_quote(child.table.name)} WHERE organization_id = ? "
-                           f"AND {_quote(child.parent_column)} IN {ids}", [org_id])
-        native.execute(f"DELETE FROM {_quote(table.name)} WHERE organization_id = ? "
-                       f"AND id IN {ids}", [org_id])
-        native.execute(f"INSERT INTO {_quote(table.name)} ({names}) SELECT {names} FROM {view}")
+    ids = [r["id"] for r in rows]
+    old = ids if present is None else [i for i in ids if i in present]
+    for child in tables.children:
+        parents = old if with_children is None else [i for i in old if i in with_children]
+        _delete_by_ids(native, child.table, child.parent_column, org_id, parents)
+    _delete_by_ids(native, tables.table, "id", org_id, old)
+    _insert_arrow(native, tables.table, rows)
     for child in tables.children:
         kids = [k for r in rows for k in child_rows(child, org_id, r["id"], document(r))]
-        if not kids:
-            continue
-        kid_names = ", ".join(_quote(c.name) for c in child.table.columns)
-        with _registered(native, _arrow_batch(child.table, kids)) as view:
-            native.execute(f"INSERT INTO {_quote(child.table.name)} ({kid_names}) "
-                           f"SELECT {kid_names} FROM {view}")
+        if kids:
+            _insert_arrow(native, child.table, kids)
 
 
 def delete_children(
