@@ -452,9 +452,9 @@ def _reading(
             "a SQLite sync's module thread per request, now 0.01); typed columns' names and "
             "types are worked out once per table; SQLite money is bound straight to its "
             "integer millionths; and a record's line items are deleted only when it has "
-            "some, in SQLite and PostgreSQL too. The machine was shared with other jobs "
-            "during these runs (the server's CPU per request differs from row to row): "
-            "compare rows side by side, not with earlier runs.",
+            "some, in SQLite and PostgreSQL too. The server's CPU per request moves with "
+            "the machine's speed from run to run (and a little from row to row): compare "
+            "rows side by side, not with earlier runs.",
             "",
         ]
     if "default" in verdicts and "sqlite" in verdicts and results["default"][0].get("threads"):
