@@ -464,6 +464,8 @@ class AsyncPipeline:
                     _log_request(request, call)
                     started = self.config.monotonic()
                     try:
+                        if (leaving := SENDING.get()) is not None:
+                            leaving()
                         response = await self.http.send(request)
                     except httpx2.HTTPError as exc:
                         _log_response(call, type(exc).__name__, started, self.config.monotonic())

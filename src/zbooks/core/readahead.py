@@ -24,12 +24,11 @@ from __future__ import annotations
 import contextvars
 import re
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    import asyncio
 
     from zbooks.core.pipeline import Call
 
@@ -149,15 +148,28 @@ class Ahead(Generic[T]):
 class AsyncAhead(Generic[T]):
     """The asyncio twin of :class:`Ahead`: a task started now, awaited later."""
 
-    def __init__(self, work: Awaitable[T]) -> None:
+    def __init__(self, work: Coroutine[Any, Any, T]) -> None:
         import asyncio  # only async code gets here: a sync client never imports it
 
+        from zbooks.core.pipeline import SENDING
+
         self._asyncio = asyncio
-        self._task: asyncio.Task[T] = asyncio.ensure_future(work)
+        self._leaving = asyncio.Event()
+        context = contextvars.copy_context()
+        context.run(SENDING.set, self._leaving.set)
+        self._task = asyncio.get_running_loop().create_task(work, context=context)
 
     async def started(self) -> None:
-        """Let the task send its request before this coroutine goes on parsing."""
-        await self._asyncio.sleep(0)
+        """Let the task send its request before this coroutine goes on parsing (a
+        parse blocks the event loop for milliseconds)."""
+        asyncio = self._asyncio
+        if not self._task.done():
+            leaving = asyncio.ensure_future(self._leaving.wait())
+            try:
+                await asyncio.wait([self._task, leaving], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                leaving.cancel()
+        await asyncio.sleep(0)  # one more turn of the loop: the request is written
 
     async def result(self) -> T:
         return await self._task

@@ -20,8 +20,8 @@ import json
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
-    Awaitable,
     Callable,
+    Coroutine,
     Iterator,
     Mapping,
     Sequence,
@@ -344,7 +344,7 @@ class AsyncPaginator(Generic[M]):
 
     def __init__(
         self,
-        fetch: Callable[[int, bool], Awaitable[Any]],
+        fetch: Callable[[int, bool], Coroutine[Any, Any, Any]],
         keys: Sequence[str],
         model: type[M],
         start: int = 1,
