@@ -11,7 +11,10 @@ the models are built and while the caller uses them:
   first page cost one request, as before;
 - at most one page is ever ahead of the caller; a loop that stops at a later page
   may have asked for one page it will not use (one request of the budget), and
-  waits for that request to finish before the loop ends, so no request outlives it;
+  waits for that request to finish before the loop ends (an ``async for`` cancels
+  it), so no request outlives the loop;
+- a sync listing sends from one worker thread of its own, started with its second
+  page and ended with the loop; an async listing from a task;
 - a page read ahead is parsed by the caller's thread, when the caller reaches it,
   with the same checks as any answer (an error envelope raises there, as it would
   have without reading ahead).
@@ -29,7 +32,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-
     from zbooks.core.pipeline import Call
 
 T = TypeVar("T")
