@@ -307,3 +307,40 @@ def test_submit_returns_once_the_request_is_leaving_not_when_it_is_answered() ->
             ahead.result()
     finally:
         ahead.close()
+
+
+def test_a_page_ahead_waiting_for_the_rate_limiter_does_not_hold_back_the_page_here() -> None:
+    from zbooks.core.ratelimit import RateLimiter
+
+    server = Server()
+    limiter = RateLimiter(requests_per_window=2, window=1.0)  # page 3 waits for the window
+    with Client(**{**_options(server.transport()), "rate_limiter": limiter}) as client:
+        pages = client.invoices.list(per_page=PER_PAGE).pages()
+        next(pages)
+        second = next(pages)
+        # Page 2 reached the caller while page 3's request still waited for its slot.
+        assert server.asked == [1, 2]
+        assert [i.invoice_id for i in second.items] == _ids(2)
+        assert [p.number for p in pages] == [3, 4]
+    assert server.asked == [1, 2, 3, 4]
+
+
+def test_async_a_page_ahead_waiting_for_the_rate_limiter_does_not_hold_back_this_one() -> None:
+    from zbooks.core.ratelimit import RateLimiter
+
+    async def scenario() -> tuple[list[int], list[int], list[int]]:
+        server = Server()
+        limiter = RateLimiter(requests_per_window=2, window=1.0)
+        options = {**_options(server.async_transport()), "rate_limiter": limiter}
+        async with AsyncClient(**options) as client:
+            pages = client.invoices.list(per_page=PER_PAGE).pages()
+            await pages.__anext__()
+            await pages.__anext__()
+            asked_at_second = list(server.asked)
+            rest = [p.number async for p in pages]
+        return asked_at_second, rest, server.asked
+
+    asked_at_second, rest, asked = asyncio.run(scenario())
+    assert asked_at_second == [1, 2]
+    assert rest == [3, 4]
+    assert asked == [1, 2, 3, 4]

@@ -42,6 +42,11 @@ T = TypeVar("T")
 _SUCCESS = re.compile(rb'\s*\{\s*"code"\s*:\s*0\s*[,}]')
 _MORE = (b'"has_more_page":true', b'"has_more_page": true')
 
+#: Seconds the caller waits for the page ahead's request to leave before it parses the
+#: page it has. A request leaves within a fraction of a millisecond unless it waits for
+#: the rate limiter or a token; that wait must not hold back the page already here.
+LEAVING_WAIT = 0.05
+
 
 @dataclass(frozen=True, slots=True)
 class HeldPage:
@@ -110,10 +115,13 @@ class Ahead(Generic[T]):
         return self._pending
 
     def submit(self, work: Callable[[], T]) -> None:
-        """Run ``work`` on the thread; return once its request is leaving (or it ended).
+        """Run ``work`` on the thread; return once its request is leaving (or it ended),
+        or after ``LEAVING_WAIT`` at most.
 
         Waiting for that is what makes the overlap: a page's parse holds the GIL for
-        milliseconds, and a request still being built would wait behind it."""
+        milliseconds, and a request still being built would wait behind it. The bound
+        is for a request that waits before it leaves (the rate limiter's next slot, a
+        token refresh): the caller then goes on with the page it has."""
         from zbooks.core.pipeline import SENDING
 
         context = contextvars.copy_context()
@@ -130,7 +138,7 @@ class Ahead(Generic[T]):
 
         self._pending = True
         self._todo.put(run)
-        leaving.wait()
+        leaving.wait(LEAVING_WAIT)
 
     def result(self) -> T:
         value, error = self._done.get()
@@ -163,12 +171,16 @@ class AsyncAhead(Generic[T]):
 
     async def started(self) -> None:
         """Let the task send its request before this coroutine goes on parsing (a
-        parse blocks the event loop for milliseconds)."""
+        parse blocks the event loop for milliseconds); ``LEAVING_WAIT`` at most."""
         asyncio = self._asyncio
         if not self._task.done():
             leaving = asyncio.ensure_future(self._leaving.wait())
             try:
-                await asyncio.wait([self._task, leaving], return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    [self._task, leaving],
+                    timeout=LEAVING_WAIT,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
             finally:
                 leaving.cancel()
         await asyncio.sleep(0)  # one more turn of the loop: the request is written
