@@ -344,3 +344,18 @@ def test_async_a_page_ahead_waiting_for_the_rate_limiter_does_not_hold_back_this
     assert asked_at_second == [1, 2]
     assert rest == [3, 4]
     assert asked == [1, 2, 3, 4]
+
+
+def test_a_loop_that_stops_never_sends_the_page_ahead_still_waiting_to_leave() -> None:
+    from zbooks.core.ratelimit import RateLimiter
+
+    server = Server()
+    limiter = RateLimiter(requests_per_window=2, window=1.0)  # page 3 waits for the window
+    with Client(**{**_options(server.transport()), "rate_limiter": limiter}) as client:
+        for invoice in client.invoices.list(per_page=PER_PAGE):
+            if invoice.invoice_id == _ids(2)[0]:
+                break  # page 3 is waiting for its slot: the loop does not wait for it
+        assert server.asked == [1, 2]
+        time.sleep(1.5)  # the slot comes: the page is still not sent, the thread ends
+        assert server.asked == [1, 2]
+        assert not _readers()

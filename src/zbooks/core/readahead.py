@@ -10,9 +10,10 @@ the models are built and while the caller uses them:
 - the first page is never read ahead: ``first()`` and a loop that stops within the
   first page cost one request, as before;
 - at most one page is ever ahead of the caller; a loop that stops at a later page
-  may have asked for one page it will not use (one request of the budget), and
-  waits for that request to finish before the loop ends (an ``async for`` cancels
-  it), so no request outlives the loop;
+  may have asked for one page it will not use (one request of the budget): if that
+  request is out, the loop waits for its answer before it ends, so no request
+  outlives the loop; if it is still waiting to leave (for the rate limiter's next
+  slot, or a token), it is never sent (an ``async for`` cancels it either way);
 - a sync listing sends from one worker thread of its own, started with its second
   page and ended with the loop; an async listing from a task;
 - a page read ahead is parsed by the caller's thread, when the caller reaches it,
@@ -86,14 +87,20 @@ def holding(call: Call) -> Call:
     return replace(call, decode=hold)
 
 
+class Abandoned(Exception):
+    """Raised in a read-ahead worker, where its request would leave, once the caller
+    has stopped: a page nobody will read is not sent."""
+
+
 class Ahead(Generic[T]):
     """One worker thread for a whole listing, running one call at a time for it.
 
     One thread per listing, not per page: starting and joining a thread for each of a
     listing's pages cost more CPU than the overlap saved (measured, issue 15). Each call
     runs with the context variables of the caller at ``submit``; ``result()`` returns
-    its value or raises its error in the caller; ``close()`` waits for a call still out
-    (its result is dropped: the caller stopped before needing it) and ends the thread.
+    its value or raises its error in the caller. ``close()`` (the caller stopped): a
+    request already out is waited for and its answer dropped; one not out yet (waiting
+    for the rate limiter or a token) is never sent, and the thread ends by itself.
     """
 
     def __init__(self) -> None:
@@ -102,6 +109,9 @@ class Ahead(Generic[T]):
         self._todo: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._done: queue.SimpleQueue[tuple[T | None, Exception | None]] = queue.SimpleQueue()
         self._pending = False
+        self._lock = threading.Lock()
+        self._left = False  # the pending call's request has left
+        self._abandoned = False  # the caller stopped: nothing more may leave
         self._thread = threading.Thread(target=self._serve, name="zbooks-read-ahead", daemon=True)
         self._thread.start()
 
@@ -126,7 +136,15 @@ class Ahead(Generic[T]):
 
         context = contextvars.copy_context()
         leaving = threading.Event()
-        context.run(SENDING.set, leaving.set)
+
+        def leave() -> None:  # in the worker, just before each attempt is sent
+            with self._lock:
+                if self._abandoned:
+                    raise Abandoned("the listing was stopped before this page was sent")
+                self._left = True
+            leaving.set()
+
+        context.run(SENDING.set, leave)
 
         def run() -> None:
             try:
@@ -136,6 +154,8 @@ class Ahead(Generic[T]):
             finally:
                 leaving.set()
 
+        with self._lock:
+            self._left = False
         self._pending = True
         self._todo.put(run)
         leaving.wait(LEAVING_WAIT)
@@ -148,10 +168,15 @@ class Ahead(Generic[T]):
         return value  # type: ignore[return-value]
 
     def close(self) -> None:
-        if self._pending:
-            self._done.get()
-            self._pending = False
+        with self._lock:
+            self._abandoned = True
+            out = self._pending and self._left
         self._todo.put(None)
+        if self._pending and not out:
+            return  # not sent, and now never will be: the thread ends by itself
+        if out:  # the request is on its way: wait for its answer (dropped)
+            self._done.get()
+        self._pending = False
         self._thread.join()
 
 
@@ -198,4 +223,4 @@ class AsyncAhead(Generic[T]):
             self._task.exception()  # retrieved: no "never retrieved" warning
 
 
-__all__ = ["Ahead", "AsyncAhead", "HeldPage", "holding"]
+__all__ = ["Abandoned", "Ahead", "AsyncAhead", "HeldPage", "holding"]
