@@ -43,7 +43,6 @@ sys.path.insert(0, str(HERE.parent))
 from report import write_section  # noqa: E402
 
 WARMUP = 50
-HUGE = 10**9
 
 
 def _ids() -> list[str]:
@@ -72,25 +71,10 @@ def _floor_get() -> tuple[Any, Any]:
 
 def _zbooks_get() -> tuple[Any, Any]:
     """One GET through ``zbooks.Client``, as the sync engine makes it."""
-    from zbooks import Client
-    from zbooks.core.ratelimit import RateLimiter
+    from tests.sync.support import client_from_env, unlimited
 
-    env = os.environ
-    base = env["ZB_BASE_URL"]
-    client = Client(
-        client_id=env["ZB_CLIENT_ID"],
-        client_secret=env["ZB_CLIENT_SECRET"],
-        access_token=env["ZB_ACCESS_TOKEN"],
-        refresh_token=env["ZB_REFRESH_TOKEN"],
-        accounts_url=base,
-        api_url=base + "/books/v3",
-        organization_id=env["ZB_ORG_ID"],
-        env={},
-        rate_limiter=RateLimiter(
-            requests_per_window=HUGE, window=60, plan="premium", daily_limit=HUGE
-        ),
-    )
-    org = env["ZB_ORG_ID"]
+    client = client_from_env(rate_limiter=unlimited())
+    org = os.environ["ZB_ORG_ID"]
 
     def get(record_id: str) -> Any:
         return client.request("GET", f"/invoices/{record_id}", organization_id=org)

@@ -130,24 +130,11 @@ def worker(variant: str, url: str, profile: bool) -> None:
     if variant.split("-")[0] in ("bare", "stdlib", "async"):
         print(json.dumps(bare_worker(variant)))
         return
-    from tests.sync.support import unlimited
+    from tests.sync.support import client_from_env, unlimited
 
     import zbooks.sync as zsync
-    from zbooks import Client
 
-    env = os.environ
-    base = env["ZB_BASE_URL"]
-    client = Client(
-        client_id=env["ZB_CLIENT_ID"],
-        client_secret=env["ZB_CLIENT_SECRET"],
-        access_token=env["ZB_ACCESS_TOKEN"],
-        refresh_token=env["ZB_REFRESH_TOKEN"],
-        accounts_url=base,
-        api_url=base + "/books/v3",
-        organization_id=env["ZB_ORG_ID"],
-        env={},
-        rate_limiter=unlimited(),
-    )
+    client = client_from_env(rate_limiter=unlimited())
     threads = _count_thread_cpu()
     commits = _count_detail_commits()
     profiler = None

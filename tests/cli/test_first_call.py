@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from tests.cli.conftest import Login, Runner, Sandbox
+from tests.loopback import serving
 from zbooks.config import ConfigFile
 
 
@@ -30,14 +30,8 @@ class _NotZoho(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def not_zoho() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotZoho)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_NotZoho) as url:
+        yield url
 
 
 def _access_token(home: Path) -> str:

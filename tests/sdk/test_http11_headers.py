@@ -20,6 +20,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.loopback import serving
 from zbooks.core.http11 import StdlibTransport, _Response
 
 
@@ -178,14 +179,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def base_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Handler) as url:
+        yield url
 
 
 def test_plain_answers_skip_the_feed_parser_and_odd_ones_use_it(

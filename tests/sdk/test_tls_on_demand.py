@@ -154,20 +154,8 @@ def test_an_untrusted_certificate_is_not_retried_but_a_refused_connection_is() -
 
     common = {"method": "GET", "path": "/invoices", "sent": False}
     policy, rng = RetryPolicy(), random.Random(1)
-    untrusted = decide(
-        CertificateError("untrusted", **common),
-        method="GET",
-        attempt=1,
-        elapsed=0.0,
-        policy=policy,
-        rng=rng,
-    )
-    refused = decide(
-        TransportError("refused", **common),
-        method="GET",
-        attempt=1,
-        elapsed=0.0,
-        policy=policy,
-        rng=rng,
+    untrusted, refused = (
+        decide(error, method="GET", attempt=1, elapsed=0.0, policy=policy, rng=rng)
+        for error in (CertificateError("untrusted", **common), TransportError("refused", **common))
     )
     assert (untrusted.retry, refused.retry) == (False, True)

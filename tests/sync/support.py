@@ -82,6 +82,24 @@ class Credentials:
         }
 
 
+def client_from_env(env: Mapping[str, str] | None = None, **options: Any) -> Client:
+    """The client a child process builds from ``Credentials.env``'s variables (the
+    sandbox's URLs, organization and tokens); ``options`` go to ``Client`` as well."""
+    env = os.environ if env is None else env
+    base = env["ZB_BASE_URL"]
+    return Client(
+        client_id=env["ZB_CLIENT_ID"],
+        client_secret=env["ZB_CLIENT_SECRET"],
+        access_token=env["ZB_ACCESS_TOKEN"],
+        refresh_token=env["ZB_REFRESH_TOKEN"],
+        accounts_url=base,
+        api_url=base + "/books/v3",
+        organization_id=env["ZB_ORG_ID"],
+        env={},
+        **options,
+    )
+
+
 @dataclass
 class SandboxProc:
     """A sandbox server in a child process, on a free loopback port."""

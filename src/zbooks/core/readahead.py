@@ -213,7 +213,7 @@ class AsyncAhead(Generic[T]):
     async def result(self) -> T:
         return await self._task
 
-    async def settle(self) -> None:
+    async def close(self) -> None:
         """Cancel the request if it is still out; a cancellation of the caller itself
         still propagates."""
         if not self._task.done():

@@ -322,7 +322,7 @@ class Paginator(Generic[M]):
                     return
                 number += 1
         finally:
-            if ahead is not None:  # no request outlives the loop, nor the thread
+            if ahead is not None:  # a request out is awaited, one not out is never sent
                 ahead.close()
 
     def __iter__(self) -> Iterator[M]:
@@ -382,8 +382,8 @@ class AsyncPaginator(Generic[M]):
                     return
                 number += 1
         finally:
-            if ahead is not None:  # the caller stopped first: no request outlives the loop
-                await ahead.settle()
+            if ahead is not None:  # the caller stopped first: the page ahead is cancelled
+                await ahead.close()
 
     async def __aiter__(self) -> AsyncIterator[M]:
         pages = self.pages()
